@@ -1,0 +1,73 @@
+# Every target installs what it needs and skips what is already there.
+# Variables (same names everywhere): SCENARIO IMPL DURATION TARGET DATASET_DIR MAX_IMAGES EP K6
+SHELL := bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+
+SCENARIO ?= concurrency8
+IMPL ?= baseline
+export SCENARIO IMPL
+
+# onnxruntime-node's install script downloads the CUDA EP; hosts without an NVIDIA GPU skip it.
+# A CUDA host gets it by default, or with `ONNXRUNTIME_NODE_INSTALL=cuda12 make deps`.
+ONNXRUNTIME_NODE_INSTALL ?= $(if $(shell command -v nvidia-smi 2>/dev/null),,skip)
+export ONNXRUNTIME_NODE_INSTALL
+
+TSX := node --import tsx
+STAMP := node_modules/.installed
+
+.PHONY: help deps k6 build typecheck models data server bench bench-models calibrate reference accuracy report test clean k6-run
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(STAMP): package.json package-lock.json
+	@echo "deps: npm ci (ONNXRUNTIME_NODE_INSTALL=$(or $(ONNXRUNTIME_NODE_INSTALL),default))"
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: $(STAMP) ## install node packages (npm ci) when the lockfile changed
+
+k6: ## resolve k6 (K6=path, a pinned k6 on PATH, or build it from source into build/bin)
+	@tools/k6/resolve.sh
+
+build: $(STAMP) ## bundle scenarios/*.ts into build/k6/*.js with esbuild
+	@$(TSX) tools/build.ts
+
+typecheck: $(STAMP) ## type-check Node-side and k6-side code separately
+	npx tsc -p tsconfig.node.json
+	npx tsc -p tsconfig.k6.json
+
+models: $(STAMP) ## generate EfficientDet D0-D2 ONNX files into build/models (idempotent)
+	@$(TSX) tools/models/generate.ts
+
+bench-models: models ## time each model in-process (batch 1 and 4) -> results/models/
+	@$(TSX) tools/models/bench.ts
+
+data: $(STAMP) ## make the synthetic dataset in build/data/synthetic (idempotent)
+	@$(TSX) tools/data/synthetic.ts
+
+server: models ## run the inference server (HOST, PORT, MODELS_DIR, EP, ...)
+	@$(TSX) server/main.ts
+
+bench: k6 build models data ## run SCENARIO against IMPL and write results/<run>/
+	@$(TSX) tools/bench/run.ts
+
+calibrate: k6 build models data ## measure baseline and invalid bounds -> results/calibration.json
+	@$(TSX) tools/bench/calibrate.ts
+
+reference: models data ## baseline reference outputs -> results/reference/<dataset>/
+	@$(TSX) tools/accuracy/reference.ts
+
+accuracy: models data ## replay the reference images through IMPL -> accuracy.json
+	@$(TSX) tools/accuracy/postprocess.ts
+
+test: k6 typecheck build models data ## install what is missing, typecheck, build, run all tests
+	node --import tsx --test --test-concurrency=1 $$(find test -name '*.test.ts' | sort)
+
+clean: ## remove generated files (build/, results/ runs)
+	rm -rf build $(filter-out results/README.md,$(wildcard results/*))
+
+k6-run: k6 ## run one bundled script with the resolved k6: make k6-run SCRIPT=build/k6/x.js [K6_ARGS=...]
+	@test -n "$(SCRIPT)" || { echo "k6-run: set SCRIPT=build/k6/<name>.js (run 'make build' first)"; exit 2; }
+	"$$(cat build/k6.path)" run $(K6_ARGS) "$(SCRIPT)"

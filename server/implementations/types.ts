@@ -1,0 +1,47 @@
+// The one interface every serving strategy implements. A new strategy is one new file in this folder
+// plus one line in ./registry.ts.
+import type { ModelName, ModelDetections } from '../../lib/types.ts';
+
+/** An image decoded once on the main thread (sharp), EXIF orientation applied, RGB, HWC uint8. */
+export interface DecodedImage {
+  id?: string;
+  width: number;
+  height: number;
+  /** width * height * 3 bytes, row-major RGB. Transferable to workers. */
+  pixels: Uint8Array;
+}
+
+export interface InferOptions {
+  /** Which models to run, in this order. */
+  models: ModelName[];
+  /** Also return the raw heads (class_logits, box_regression) where the implementation can. */
+  rawHeads?: boolean;
+}
+
+export interface RawHeads {
+  class_logits: Float32Array;
+  box_regression: Float32Array;
+}
+
+/** Per image, per requested model: detections in original-image pixels. */
+export interface ImageDetections {
+  models: Partial<Record<ModelName, ModelDetections & { raw?: RawHeads }>>;
+}
+
+export interface InferOutcome {
+  images: ImageDetections[];
+  /** Server-side split, filled by the implementation (decode is measured by the caller). */
+  preprocess_ms: number;
+  queue_ms: number;
+  infer_ms: number;
+}
+
+export interface Implementation {
+  readonly name: string;
+  readonly description: string;
+  /** True: outputs must equal the baseline's exactly; false: it declares looser accuracy bounds. */
+  readonly lossless: boolean;
+  load(): Promise<void>;
+  infer(images: DecodedImage[], options: InferOptions): Promise<InferOutcome>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,40 @@
+// Bundles every scenarios/*.ts into build/k6/<name>.js for k6.
+// k6 runs ES modules in its own JS runtime (no Node APIs), so each scenario is bundled with its
+// lib/ imports and npm dependencies into one file; k6's own modules stay external.
+import { build, type BuildOptions } from 'esbuild';
+import { readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+export const SCENARIO_DIR = 'scenarios';
+export const OUT_DIR = join('build', 'k6');
+
+/** The one esbuild configuration for k6 scripts. */
+export const k6BuildOptions: BuildOptions = {
+  bundle: true,
+  format: 'esm', // k6 loads ES modules
+  platform: 'neutral', // neither Node nor the browser: no built-in shims
+  target: 'es2022',
+  external: ['k6', 'k6/*'], // provided by the k6 binary at run time
+  sourcemap: 'inline', // k6 maps stack traces back to the .ts lines
+  mainFields: ['module', 'main'],
+  logLevel: 'warning',
+};
+
+/** Bundles the given entry points (default: every scenario) and returns the output paths. */
+export async function bundleScenarios(entries = listScenarios(), outdir = OUT_DIR): Promise<string[]> {
+  await build({ ...k6BuildOptions, entryPoints: entries, outdir });
+  return entries.map((e) => join(outdir, basename(e).replace(/\.ts$/, '.js')));
+}
+
+export function listScenarios(dir = SCENARIO_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const started = performance.now();
+  const outputs = await bundleScenarios();
+  console.log(`build: ${outputs.length} scenario(s) -> ${OUT_DIR}/ in ${Math.round(performance.now() - started)} ms`);
+}
