@@ -35,8 +35,8 @@ build: $(STAMP) ## bundle scenarios/*.ts into build/k6/*.js with esbuild
 	@$(TSX) tools/build.ts
 
 typecheck: $(STAMP) ## type-check Node-side and k6-side code separately
-	npx tsc -p tsconfig.node.json
-	npx tsc -p tsconfig.k6.json
+	node_modules/.bin/tsc -p tsconfig.node.json
+	node_modules/.bin/tsc -p tsconfig.k6.json
 
 models: $(STAMP) ## generate EfficientDet D0-D2 ONNX files into build/models (idempotent)
 	@$(TSX) tools/models/generate.ts

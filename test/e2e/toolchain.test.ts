@@ -1,0 +1,46 @@
+// The threshold plumbing end to end: a TypeScript scenario importing lib/ is bundled by esbuild and run
+// by the real k6 through `make k6-run`; a holding threshold exits 0, a broken one exits 99 and make fails.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { bundleScenarios } from '../../tools/build.ts';
+import { listen, run } from '../helpers/run.ts';
+
+let target: string;
+let server: Server;
+let script: string;
+
+before(async () => {
+  ({ url: target, server } = await listen((_req, res) => res.end('ok')));
+  [script] = await bundleScenarios(['test/fixtures/threshold.k6.ts'], mkdtempSync(join(tmpdir(), 'k6-bundle-')));
+});
+after(() => server.close());
+
+test('esbuild bundles the scenario as ESM with k6 external and the lib/ code inlined', () => {
+  const js = readFileSync(script, 'utf8');
+  assert.match(js, /from "k6\/http"/);
+  assert.match(js, /function numberEnv/, 'lib/env.ts is bundled in');
+  assert.match(js, /sourceMappingURL=data:application\/json/);
+});
+
+test('a threshold that holds: k6 and make exit 0', async () => {
+  const r = await run('make', ['-s', 'k6-run', `SCRIPT=${script}`, 'K6_ARGS=--quiet --no-color'], { env: { TARGET: target, MAX_MS: '10000' } });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /http_reqs/);
+});
+
+test('a threshold that breaks: k6 exits 99 and make exits non-zero', async () => {
+  const r = await run('make', ['-s', 'k6-run', `SCRIPT=${script}`, 'K6_ARGS=--quiet --no-color'], { env: { TARGET: target, MAX_MS: '0' } });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /thresholds on metrics 'http_req_duration' have been crossed/);
+  assert.match(r.stderr, /Error 99/, 'make reports k6 exit code 99');
+});
+
+test('a missing TARGET stops the script with one line naming the variable', async () => {
+  const r = await run('make', ['-s', 'k6-run', `SCRIPT=${script}`, 'K6_ARGS=--quiet --no-color'], { env: { TARGET: '' } });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stdout + r.stderr, /TARGET is not set: set TARGET=/);
+});
