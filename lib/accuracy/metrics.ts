@@ -1,0 +1,150 @@
+// Accuracy metrics of actual detections against reference detections.
+// Comparisons accumulate plain sums (so per-model and overall figures are exact pooled values, not
+// means of means) and are turned into metrics at the end. Every figure carries its sample count.
+import { matchDetections, type Detections, type MatchOptions } from './match.ts';
+
+/** Running sums of one or many image/model comparisons. */
+export interface AccuracySums {
+  images: number;
+  reference_detections: number;
+  actual_detections: number;
+  matched: number;
+  unmatched_reference: number;
+  unmatched_actual: number;
+  /** Sum over matched pairs of the squared coordinate differences (4 per pair), px^2. */
+  box_sq_err: number;
+  score_sq_err: number;
+  iou_sum: number;
+  /** Reference detections whose class-agnostic partner has the same label. */
+  labels_correct: number;
+  /** Sum over images of max(reference, actual) count: the labels-accuracy denominator. */
+  labels_total: number;
+  count_abs_diff: number;
+  count_diff: number;
+  count_abs_diff_max: number;
+  class_logits_sq_err: number;
+  class_logits_n: number;
+  box_regression_sq_err: number;
+  box_regression_n: number;
+}
+
+export function emptySums(): AccuracySums {
+  return {
+    images: 0, reference_detections: 0, actual_detections: 0, matched: 0, unmatched_reference: 0,
+    unmatched_actual: 0, box_sq_err: 0, score_sq_err: 0, iou_sum: 0, labels_correct: 0, labels_total: 0,
+    count_abs_diff: 0, count_diff: 0, count_abs_diff_max: 0, class_logits_sq_err: 0, class_logits_n: 0,
+    box_regression_sq_err: 0, box_regression_n: 0,
+  };
+}
+
+/** Adds b into a (in place) and returns a. */
+export function addSums(a: AccuracySums, b: AccuracySums): AccuracySums {
+  for (const key of Object.keys(a) as (keyof AccuracySums)[]) {
+    a[key] = key === 'count_abs_diff_max' ? Math.max(a[key], b[key]) : a[key] + b[key];
+  }
+  return a;
+}
+
+/** Compares the detections of one model on one image. */
+export function compareDetections(actual: Detections, reference: Detections, options: MatchOptions = {}): AccuracySums {
+  const sums = emptySums();
+  const { pairs, unmatchedActual, unmatchedReference } = matchDetections(actual, reference, options);
+  sums.images = 1;
+  sums.reference_detections = reference.boxes.length;
+  sums.actual_detections = actual.boxes.length;
+  sums.matched = pairs.length;
+  sums.unmatched_reference = unmatchedReference.length;
+  sums.unmatched_actual = unmatchedActual.length;
+  for (const p of pairs) {
+    const a = actual.boxes[p.actual];
+    const r = reference.boxes[p.reference];
+    for (let k = 0; k < 4; k++) sums.box_sq_err += (a[k] - r[k]) ** 2;
+    sums.score_sq_err += (actual.scores[p.actual] - reference.scores[p.reference]) ** 2;
+    sums.iou_sum += p.iou;
+  }
+  // Labels accuracy needs a class-agnostic matching: class-aware pairs always agree on the label.
+  const agnostic = matchDetections(actual, reference, { ...options, classAware: false });
+  for (const p of agnostic.pairs) if (actual.labels[p.actual] === reference.labels[p.reference]) sums.labels_correct++;
+  sums.labels_total = Math.max(actual.boxes.length, reference.boxes.length);
+  const diff = actual.boxes.length - reference.boxes.length;
+  sums.count_diff = diff;
+  sums.count_abs_diff = Math.abs(diff);
+  sums.count_abs_diff_max = Math.abs(diff);
+  return sums;
+}
+
+/** Adds the squared errors of raw-head values (reference subset vs the same entries of the actual heads). */
+export function addRawHeadErrors(
+  sums: AccuracySums,
+  head: 'class_logits' | 'box_regression',
+  actual: ArrayLike<number>,
+  reference: ArrayLike<number>,
+): void {
+  if (actual.length !== reference.length) {
+    throw new Error(`${head}: ${actual.length} actual values vs ${reference.length} reference values`);
+  }
+  let sq = 0;
+  for (let i = 0; i < actual.length; i++) sq += (actual[i] - reference[i]) ** 2;
+  if (head === 'class_logits') {
+    sums.class_logits_sq_err += sq;
+    sums.class_logits_n += actual.length;
+  } else {
+    sums.box_regression_sq_err += sq;
+    sums.box_regression_n += actual.length;
+  }
+}
+
+/** Final figures. null = not measurable (e.g. no matched pair although detections were expected). */
+export interface AccuracyMetrics {
+  images: number;
+  reference_detections: number;
+  actual_detections: number;
+  matched: number;
+  /** unmatched_reference + unmatched_actual. */
+  unmatched: number;
+  unmatched_reference: number;
+  unmatched_actual: number;
+  /** Mean over matched pairs and the 4 coordinates of the squared difference, px^2. */
+  boxes_mse: number | null;
+  scores_mse: number | null;
+  /** Same-label class-agnostic matches / sum over images of max(reference, actual) count. */
+  labels_accuracy: number;
+  /** Mean IoU of matched pairs (1 = identical boxes). */
+  mean_iou: number | null;
+  /** Mean over images of |actual count - reference count|. */
+  count_diff_mean: number;
+  count_diff_max: number;
+  /** Sum over images of (actual count - reference count). */
+  count_diff_total: number;
+  /** MSE of raw heads on the reference's stored subset; null when the implementation returned none. */
+  class_logits_mse: number | null;
+  class_logits_values: number;
+  box_regression_mse: number | null;
+  box_regression_values: number;
+}
+
+export function finalizeMetrics(s: AccuracySums): AccuracyMetrics {
+  // Nothing expected and nothing returned: no error to measure, so 0 rather than "unknown".
+  const nothingToCompare = s.reference_detections === 0 && s.actual_detections === 0;
+  const perPair = (sum: number, n: number): number | null => (n > 0 ? sum / n : nothingToCompare ? 0 : null);
+  return {
+    images: s.images,
+    reference_detections: s.reference_detections,
+    actual_detections: s.actual_detections,
+    matched: s.matched,
+    unmatched: s.unmatched_reference + s.unmatched_actual,
+    unmatched_reference: s.unmatched_reference,
+    unmatched_actual: s.unmatched_actual,
+    boxes_mse: perPair(s.box_sq_err, 4 * s.matched),
+    scores_mse: perPair(s.score_sq_err, s.matched),
+    labels_accuracy: s.labels_total > 0 ? s.labels_correct / s.labels_total : 1,
+    mean_iou: s.matched > 0 ? s.iou_sum / s.matched : nothingToCompare ? 1 : null,
+    count_diff_mean: s.images > 0 ? s.count_abs_diff / s.images : 0,
+    count_diff_max: s.count_abs_diff_max,
+    count_diff_total: s.count_diff,
+    class_logits_mse: s.class_logits_n > 0 ? s.class_logits_sq_err / s.class_logits_n : null,
+    class_logits_values: s.class_logits_n,
+    box_regression_mse: s.box_regression_n > 0 ? s.box_regression_sq_err / s.box_regression_n : null,
+    box_regression_values: s.box_regression_n,
+  };
+}
