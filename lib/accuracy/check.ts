@@ -2,7 +2,7 @@
 // (lib/k6/output-check.ts) and by the accuracy tools. Pure TypeScript.
 import type { ModelName } from '../types.ts';
 import type { Detections } from './match.ts';
-import { compareDetections } from './metrics.ts';
+import { compareDetections, unmatchedRatio } from './metrics.ts';
 import type { AccuracyGateBounds } from './gates.ts';
 
 export interface ModelCheck {
@@ -39,7 +39,7 @@ export function checkModel(
   const match =
     boxes !== null && boxes <= bounds.boxes_mse_max &&
     scores !== null && scores <= bounds.scores_mse_max &&
-    labels >= bounds.labels_accuracy_min && unmatched <= bounds.unmatched_max;
+    labels >= bounds.labels_accuracy_min && unmatchedRatio(unmatched, s.reference_detections) <= bounds.unmatched_max;
   return { model, boxes_mse: boxes, scores_mse: scores, unmatched, labels_accuracy: labels, match };
 }
 

@@ -7,11 +7,12 @@ export interface AccuracyGateBounds {
   boxes_mse_max: number;
   scores_mse_max: number;
   labels_accuracy_min: number;
+  /** Bound on unmatched_ratio (unmatched / reference detections); 0 for lossless. */
   unmatched_max: number;
 }
 
 export interface GateResult {
-  metric: 'boxes_mse' | 'scores_mse' | 'labels_accuracy' | 'unmatched';
+  metric: 'boxes_mse' | 'scores_mse' | 'labels_accuracy' | 'unmatched_ratio';
   /** null: not measurable (no matched pair although detections were expected): counts as broken. */
   value: number | null;
   op: '<=' | '>=';
@@ -28,7 +29,7 @@ export function evaluateGates(m: AccuracyMetrics, b: AccuracyGateBounds): GateRe
     upTo('boxes_mse', m.boxes_mse, b.boxes_mse_max),
     upTo('scores_mse', m.scores_mse, b.scores_mse_max),
     atLeast('labels_accuracy', m.labels_accuracy, b.labels_accuracy_min),
-    upTo('unmatched', m.unmatched, b.unmatched_max),
+    upTo('unmatched_ratio', m.unmatched_ratio, b.unmatched_max),
   ];
 }
 

@@ -2,7 +2,7 @@
 export { iou, boxArea, type Box } from './iou.ts';
 export { matchDetections, DEFAULT_IOU_THRESHOLD, type Detections, type MatchResult, type MatchedPair, type MatchOptions } from './match.ts';
 export {
-  compareDetections, addRawHeadErrors, addSums, emptySums, finalizeMetrics,
+  compareDetections, addRawHeadErrors, unmatchedRatio, addSums, emptySums, finalizeMetrics,
   type AccuracySums, type AccuracyMetrics,
 } from './metrics.ts';
 export { evaluateGates, describeBrokenGate, type AccuracyGateBounds, type GateResult } from './gates.ts';

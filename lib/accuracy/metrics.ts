@@ -104,6 +104,9 @@ export interface AccuracyMetrics {
   unmatched: number;
   unmatched_reference: number;
   unmatched_actual: number;
+  /** unmatched / reference detections (unmatched itself when there were none): what gates bound,
+   * so one bound fits any dataset size; lossless bounds it by 0. */
+  unmatched_ratio: number;
   /** Mean over matched pairs and the 4 coordinates of the squared difference, px^2. */
   boxes_mse: number | null;
   scores_mse: number | null;
@@ -123,6 +126,10 @@ export interface AccuracyMetrics {
   box_regression_values: number;
 }
 
+export function unmatchedRatio(unmatched: number, referenceDetections: number): number {
+  return unmatched / Math.max(1, referenceDetections);
+}
+
 export function finalizeMetrics(s: AccuracySums): AccuracyMetrics {
   // Nothing expected and nothing returned: no error to measure, so 0 rather than "unknown".
   const nothingToCompare = s.reference_detections === 0 && s.actual_detections === 0;
@@ -135,6 +142,7 @@ export function finalizeMetrics(s: AccuracySums): AccuracyMetrics {
     unmatched: s.unmatched_reference + s.unmatched_actual,
     unmatched_reference: s.unmatched_reference,
     unmatched_actual: s.unmatched_actual,
+    unmatched_ratio: unmatchedRatio(s.unmatched_reference + s.unmatched_actual, s.reference_detections),
     boxes_mse: perPair(s.box_sq_err, 4 * s.matched),
     scores_mse: perPair(s.score_sq_err, s.matched),
     labels_accuracy: s.labels_total > 0 ? s.labels_correct / s.labels_total : 1,

@@ -93,10 +93,11 @@ describe('matching and metrics', () => {
     assert.equal(m.unmatched_reference, 1);
     assert.equal(m.unmatched_actual, 0);
     assert.equal(m.unmatched, 1);
+    assert.equal(m.unmatched_ratio, 1 / 3);
     assert.equal(m.boxes_mse, 0);
     assert.equal(m.count_diff_total, -1);
     assert.equal(m.labels_accuracy, 2 / 3);
-    assert.deepEqual(evaluateGates(m, LOSSLESS).filter((g) => !g.passed).map((g) => g.metric), ['labels_accuracy', 'unmatched']);
+    assert.deepEqual(evaluateGates(m, LOSSLESS).filter((g) => !g.passed).map((g) => g.metric), ['labels_accuracy', 'unmatched_ratio']);
   });
 
   it('another class at the same place is unmatched (both sides) and lowers labels accuracy', () => {
@@ -131,7 +132,7 @@ describe('matching and metrics', () => {
     assert.equal(m.boxes_mse, null);
     assert.equal(m.labels_accuracy, 0);
     const broken = evaluateGates(m, LOSSLESS).filter((g) => !g.passed).map((g) => g.metric);
-    assert.deepEqual(broken, ['boxes_mse', 'scores_mse', 'labels_accuracy', 'unmatched']);
+    assert.deepEqual(broken, ['boxes_mse', 'scores_mse', 'labels_accuracy', 'unmatched_ratio']);
   });
 
   it('sums pool over images and models (not a mean of means)', () => {

@@ -1,0 +1,107 @@
+// In-run output checks (k6 only): each response is compared, inside the k6 script, with the
+// reference detections of the image it was sent with. Catches answers mixed up between concurrent
+// requests, which the sequential accuracy replay cannot see.
+//
+// Use: call loadOutputReference() in the init context (module scope) - the reference file is read
+// once and shared by all VUs (SharedArray) - then checkOutputResponse() after each request, and
+// merge outputThresholds() into the script's thresholds.
+import { SharedArray } from 'k6/data';
+import { Rate, Trend } from 'k6/metrics';
+import { checkOutput, type OutputCheck } from '../accuracy/check.ts';
+import { parseReferenceDetections, type ReferenceImage } from '../accuracy/reference.ts';
+import { accuracyBoundsFor, DEFAULT_BOUNDS, selector, type AccuracyBounds, type Thresholds } from '../bounds.ts';
+import type { ImageResult, InferResponse, ModelName } from '../types.ts';
+
+/** 1 per (response image, model) whose detections match the reference within the bounds. */
+export const outputMatch = new Rate('output_match');
+/** Boxes MSE (px^2) over matched pairs, per response image and model. */
+export const outputBoxesMse = new Trend('output_boxes_mse');
+export const outputScoresMse = new Trend('output_scores_mse');
+
+export interface OutputReference {
+  /** The reference file's path, for messages. */
+  path: string;
+  size: number;
+  get(imageId: string): ReferenceImage | undefined;
+}
+
+/**
+ * Init context only (k6's open() exists only there). path: the reference's detections.json,
+ * absolute (open() resolves relative paths against the bundled script, not the working directory).
+ */
+export function loadOutputReference(path: string): OutputReference {
+  // Two shared arrays parsed once each: the small id list builds a per-VU index without
+  // deserialising every image entry.
+  const images = new SharedArray(`output-reference:${path}`, () => parseReferenceDetections(JSON.parse(open(path)), path).images);
+  const ids = new SharedArray(`output-reference-ids:${path}`, () =>
+    parseReferenceDetections(JSON.parse(open(path)), path).images.map((i) => i.id));
+  let index: Map<string, number> | undefined;
+  return {
+    path,
+    size: ids.length,
+    get(imageId) {
+      index ??= new Map(Array.from({ length: ids.length }, (_, i) => [ids[i] as string, i]));
+      const i = index.get(imageId);
+      return i === undefined ? undefined : (images[i] as ReferenceImage);
+    },
+  };
+}
+
+/** Lossless unless the environment or the bounds file says otherwise (lossy impls declare bounds there). */
+export function inRunBounds(impl: string, lossless?: boolean): AccuracyBounds {
+  return accuracyBoundsFor(impl, lossless ?? !(impl in DEFAULT_BOUNDS.accuracy.impls));
+}
+
+/**
+ * Compares every image of a response with the reference of the id it was SENT with (not the id the
+ * server echoes: a server that mixes up answers may echo the wrong one too), adds the metrics and
+ * returns whether everything matched. An image id missing from the reference is a mismatch.
+ */
+export function checkOutputResponse(
+  reference: OutputReference,
+  sentIds: readonly string[],
+  body: InferResponse | string | null | undefined,
+  tags: { impl: string } & Record<string, string>,
+  bounds: AccuracyBounds = inRunBounds(tags.impl),
+): boolean {
+  let parsed: InferResponse | undefined;
+  try {
+    parsed = typeof body === 'string' ? (JSON.parse(body) as InferResponse) : body ?? undefined;
+  } catch {
+    parsed = undefined;
+  }
+  let all = true;
+  sentIds.forEach((id, i) => {
+    const ref = reference.get(id);
+    const got: ImageResult | undefined = parsed?.images?.[i];
+    if (!ref) {
+      outputMatch.add(false, { ...tags, model: 'unknown-image' });
+      all = false;
+      return;
+    }
+    const result: OutputCheck = checkOutput(got?.models ?? {}, ref.models, bounds);
+    for (const m of result.models) {
+      const t = { ...tags, model: m.model };
+      outputMatch.add(m.match, t);
+      if (m.boxes_mse !== null) outputBoxesMse.add(m.boxes_mse, t);
+      if (m.scores_mse !== null) outputScoresMse.add(m.scores_mse, t);
+    }
+    all &&= result.match;
+  });
+  return all;
+}
+
+/**
+ * Thresholds of the in-run checks for one implementation: the match rate overall, and the MSE
+ * trends per model (max over all responses). k6 parses bounds such as 1e-8 (strconv.ParseFloat).
+ */
+export function outputThresholds(impl: string, bounds: AccuracyBounds, models: readonly ModelName[] = ['d0', 'd1', 'd2']): Thresholds {
+  const t: Thresholds = {
+    [selector('output_match', { impl })]: [`rate>=${bounds.output_match_min}`],
+  };
+  for (const model of models) {
+    t[selector('output_boxes_mse', { impl, model })] = [`max<=${bounds.boxes_mse_max}`];
+    t[selector('output_scores_mse', { impl, model })] = [`max<=${bounds.scores_mse_max}`];
+  }
+  return t;
+}

@@ -1,0 +1,105 @@
+// The in-run checks catch answers mixed up between concurrent requests. A test-only fake server
+// answers from a hand-made reference: `correct` answers each request with its own image's
+// detections; `swapped` pairs up concurrent requests and answers each with the OTHER's detections
+// (the bug a broken batcher would have). The real k6 runs lib/k6/output-check.ts against both.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Server, ServerResponse } from 'node:http';
+import { bundleScenarios } from '../../tools/build.ts';
+import { listen, run } from '../helpers/run.ts';
+import { REFERENCE_FORMAT_VERSION, type ReferenceDetectionsFile, type ReferenceImage } from '../../lib/accuracy/reference.ts';
+import type { InferResponse } from '../../lib/types.ts';
+
+const IMAGES = 8;
+
+/** Image i has one detection per model at a place and class that depend on i. */
+function referenceImage(i: number): ReferenceImage {
+  const det = (shift: number) => ({
+    boxes: [[10 + 40 * i + shift, 20, 40 + 40 * i + shift, 60]] as [number, number, number, number][],
+    scores: [0.5 + i / 100], labels: [1 + i], num_detections: 1,
+  });
+  return { id: `img-${String(i).padStart(3, '0')}.jpg`, width: 512, height: 512, models: { d0: det(0), d1: det(1), d2: det(2) } };
+}
+
+const reference: ReferenceDetectionsFile = {
+  version: REFERENCE_FORMAT_VERSION, dataset: 'handmade', implementation: 'baseline', models: ['d0', 'd1', 'd2'],
+  images: Array.from({ length: IMAGES }, (_, i) => referenceImage(i)),
+};
+const byId = new Map(reference.images.map((img) => [img.id, img]));
+
+function answer(res: ServerResponse, impl: string, img: ReferenceImage | undefined): void {
+  const body: InferResponse = {
+    implementation: impl,
+    images: img ? [{ image_id: img.id, width: img.width, height: img.height, models: Object.fromEntries(Object.entries(img.models).map(([m, d]) => [m, { ...d, inference_ms: 1 }])) }] : [],
+    timing: { decode_ms: 0, preprocess_ms: 0, queue_ms: 0, infer_ms: 0, total_ms: 0 },
+  };
+  res.setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify(body));
+}
+
+let server: Server;
+let target: string;
+let script: string;
+let referencePath: string;
+let swaps = 0;
+
+before(async () => {
+  let waiting: { id: string; res: ServerResponse; timer: NodeJS.Timeout } | undefined;
+  ({ server, url: target } = await listen((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const id = String(req.headers['x-image-id']);
+      const impl = (req.url ?? '').split('/').pop() ?? '';
+      if (impl !== 'swapped') return answer(res, impl, byId.get(id));
+      if (waiting && waiting.id !== id) {
+        const other = waiting;
+        waiting = undefined;
+        clearTimeout(other.timer);
+        swaps++;
+        answer(other.res, impl, byId.get(id));
+        answer(res, impl, byId.get(other.id));
+        return;
+      }
+      if (waiting) {
+        // Same image twice in a row: swapping would be invisible, answer the older one correctly.
+        clearTimeout(waiting.timer);
+        answer(waiting.res, impl, byId.get(waiting.id));
+      }
+      const timer = setTimeout(() => {
+        if (waiting?.res === res) waiting = undefined;
+        answer(res, impl, byId.get(id));
+      }, 50);
+      waiting = { id, res, timer };
+    });
+  }));
+  const dir = mkdtempSync(join(tmpdir(), 'accuracy-inrun-'));
+  referencePath = join(dir, 'detections.json');
+  writeFileSync(referencePath, JSON.stringify(reference));
+  [script] = await bundleScenarios(['test/fixtures/output-check.k6.ts'], dir);
+});
+after(() => server.close());
+
+const k6 = (impl: string) =>
+  run('make', ['-s', 'k6-run', `SCRIPT=${script}`, 'K6_ARGS=--quiet --no-color'], {
+    env: { TARGET: target, IMPL: impl, REFERENCE: referencePath, VUS: '4', ITERATIONS: '40' },
+  });
+
+test('answers that belong to their request: output_match 100%, thresholds hold, k6 exits 0', async () => {
+  const r = await k6('correct');
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /output_match[^\n]*100\.00%/);
+});
+
+test('answers swapped between concurrent requests: output_match below 100%, k6 exits 99', async () => {
+  swaps = 0;
+  const r = await k6('swapped');
+  assert.ok(swaps > 0, 'the fake server swapped at least one pair');
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /Error 99/, 'k6 exit code 99 (thresholds crossed)');
+  assert.match(r.stderr, /output_match/, 'the crossed threshold is named');
+  const rate = /output_match[^\n]*?(\d+\.\d+)%/.exec(r.stdout);
+  assert.ok(rate && Number(rate[1]) < 100, `output_match rate ${rate?.[1]}`);
+});
