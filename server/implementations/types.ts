@@ -45,3 +45,22 @@ export interface Implementation {
   infer(images: DecodedImage[], options: InferOptions): Promise<InferOutcome>;
   close(): Promise<void>;
 }
+
+// ---- Added with the server (issue 4): how implementations are built. ----
+
+/** What the registry hands each implementation factory. */
+export interface ImplementationContext {
+  readonly config: import('../config.ts').ServerConfig;
+  /** The models' metadata (input size, normalisation), read once from MODELS_DIR. */
+  readonly models: readonly import('../runtime/protocol.ts').ModelInfo[];
+  /**
+   * The shared inference worker pool (WORKERS workers, each with its own sessions of every model),
+   * started on first call. Implementations that need other sessions (e.g. another ONNX file) start
+   * their own pool with WorkerPool.start.
+   */
+  pool(): Promise<import('../runtime/pool.ts').WorkerPool>;
+  log(line: string): void;
+}
+
+/** One file per strategy exports one of these; ./registry.ts lists them. */
+export type ImplementationFactory = (context: ImplementationContext) => Implementation;

@@ -1,0 +1,168 @@
+// The server's one typed configuration. Precedence: command-line flags (--port 8001 or --port=8001),
+// then environment variables (PORT=8001), then the defaults below. Every parse error names the
+// variable and the values it accepts, so a bad setting fails at start with one readable line.
+import path from 'node:path';
+
+export const EP_MODES = ['cpu', 'cuda', 'cuda,cpu'] as const;
+export type EpMode = (typeof EP_MODES)[number];
+
+export const GRAPH_OPT_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+export type GraphOptLevel = (typeof GRAPH_OPT_LEVELS)[number];
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ServerConfig {
+  /** Interface to listen on; loopback unless told otherwise. */
+  host: string;
+  port: number;
+  /** Folder holding efficientdet-d0.onnx, -d1, -d2. */
+  modelsDir: string;
+  /** Execution provider request: cpu, cuda (fail if it cannot load) or cuda,cpu (fall back to cpu). */
+  ep: EpMode;
+  /** onnxruntime intra-op threads per session; 0 = onnxruntime's default (one per core). */
+  threads: number;
+  graphOpt: GraphOptLevel;
+  /** Worker threads, each holding its own sessions of every model. */
+  workers: number;
+  /** Largest accepted request body (one upload or all multipart files together), in MB. */
+  maxBodyMb: number;
+  /** Largest accepted decoded image (width * height); refuses decompression bombs before decoding. */
+  maxPixels: number;
+  /** Most images (multipart `file` fields) in one request. */
+  maxBatch: number;
+  /** Request lines are logged at info; warn keeps only problems. */
+  logLevel: LogLevel;
+}
+
+export const DEFAULTS: ServerConfig = {
+  host: '127.0.0.1',
+  port: 8000,
+  modelsDir: 'build/models',
+  ep: 'cpu',
+  threads: 0,
+  graphOpt: 'all',
+  workers: 1,
+  maxBodyMb: 20,
+  maxPixels: 40_000_000,
+  maxBatch: 32,
+  logLevel: 'info',
+};
+
+/** Env var name for each key; the flag is the same name lower-cased with '-' for '_'. */
+const ENV_NAMES: Record<keyof ServerConfig, string> = {
+  host: 'HOST',
+  port: 'PORT',
+  modelsDir: 'MODELS_DIR',
+  ep: 'EP',
+  threads: 'THREADS',
+  graphOpt: 'GRAPH_OPT',
+  workers: 'WORKERS',
+  maxBodyMb: 'MAX_BODY_MB',
+  maxPixels: 'MAX_PIXELS',
+  maxBatch: 'MAX_BATCH',
+  logLevel: 'LOG_LEVEL',
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function parseIntIn(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function parseNumberIn(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected a number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function parseOneOf<T extends string>(name: string, raw: string, allowed: readonly T[]): T {
+  const v = raw.trim().toLowerCase().replace(/\s+/g, '');
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: allowed values are ${allowed.join(' | ')}`);
+  }
+  return v as T;
+}
+
+const PARSERS: { [K in keyof ServerConfig]: (name: string, raw: string) => ServerConfig[K] } = {
+  host: (name, raw) => {
+    if (raw.trim() === '') throw new ConfigError(`${name} is empty: expected a host name or IP address, e.g. 127.0.0.1`);
+    return raw.trim();
+  },
+  port: (name, raw) => parseIntIn(name, raw, 0, 65535),
+  modelsDir: (name, raw) => {
+    if (raw.trim() === '') throw new ConfigError(`${name} is empty: expected a folder holding efficientdet-d{0,1,2}.onnx`);
+    return raw;
+  },
+  ep: (name, raw) => parseOneOf(name, raw, EP_MODES),
+  threads: (name, raw) => parseIntIn(name, raw, 0, 256),
+  graphOpt: (name, raw) => parseOneOf(name, raw, GRAPH_OPT_LEVELS),
+  workers: (name, raw) => parseIntIn(name, raw, 1, 64),
+  maxBodyMb: (name, raw) => parseNumberIn(name, raw, 0.001, 1024),
+  maxPixels: (name, raw) => parseIntIn(name, raw, 1, 1_000_000_000),
+  maxBatch: (name, raw) => parseIntIn(name, raw, 1, 1024),
+  logLevel: (name, raw) => parseOneOf(name, raw, LOG_LEVELS),
+};
+
+/** Reads `--name value` / `--name=value` flags; unknown flags are an error naming the known ones. */
+function parseFlags(argv: readonly string[]): Map<keyof ServerConfig, string> {
+  const byFlag = new Map<string, keyof ServerConfig>();
+  for (const key of Object.keys(ENV_NAMES) as (keyof ServerConfig)[]) {
+    byFlag.set(ENV_NAMES[key].toLowerCase().replace(/_/g, '-'), key);
+  }
+  const out = new Map<keyof ServerConfig, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const key = m ? byFlag.get(m[1]!) : undefined;
+    if (!m || !key) {
+      throw new ConfigError(`unknown argument ${JSON.stringify(arg)}: known flags are ${[...byFlag.keys()].map((f) => `--${f}`).join(' ')}`);
+    }
+    let value = m[2];
+    if (value === undefined) {
+      value = argv[i + 1];
+      if (value === undefined) throw new ConfigError(`--${m[1]} needs a value`);
+      i++;
+    }
+    out.set(key, value);
+  }
+  return out;
+}
+
+/**
+ * Builds the config from defaults, env and flags (flags win). `overrides` are typed values applied
+ * last, for tests and in-process tools (e.g. `{ port: 0 }`).
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  argv: readonly string[] = process.argv.slice(2),
+  overrides: Partial<ServerConfig> = {},
+): ServerConfig {
+  const flags = parseFlags(argv);
+  const config: Record<string, unknown> = { ...DEFAULTS };
+  for (const key of Object.keys(ENV_NAMES) as (keyof ServerConfig)[]) {
+    const name = ENV_NAMES[key];
+    const fromFlag = flags.get(key);
+    const raw = fromFlag ?? env[name];
+    if (raw === undefined || (fromFlag === undefined && raw === '')) continue;
+    const label = fromFlag !== undefined ? `--${name.toLowerCase().replace(/_/g, '-')}` : name;
+    config[key] = PARSERS[key](label, raw);
+  }
+  Object.assign(config, overrides);
+  const result = config as unknown as ServerConfig;
+  result.modelsDir = path.resolve(result.modelsDir);
+  return result;
+}
+
+/** One line per knob, for the start-up log and env.json. */
+export function describeConfig(config: ServerConfig): string {
+  return (Object.keys(ENV_NAMES) as (keyof ServerConfig)[]).map((k) => `${ENV_NAMES[k]}=${config[k]}`).join(' ');
+}

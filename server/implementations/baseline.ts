@@ -1,0 +1,30 @@
+// The reference design: one request at a time for the whole server, D0 then D1 then D2, each on
+// its own session in one worker. Every other implementation is measured (and checked) against it.
+import { outcomeFromRuns, SerialQueue } from '../runtime/outcome.ts';
+import type { WorkerPool } from '../runtime/pool.ts';
+import type { ImplementationFactory } from './types.ts';
+
+export const createBaseline: ImplementationFactory = (context) => {
+  const serial = new SerialQueue();
+  let pool: WorkerPool | undefined;
+  return {
+    name: 'baseline',
+    description: 'Reference: one request at a time server-wide, D0 then D1 then D2 on separate sessions in one worker thread.',
+    lossless: true,
+    async load() {
+      pool = await context.pool();
+    },
+    infer(images, options) {
+      const p = pool;
+      if (!p) return Promise.reject(new Error('baseline: infer() before load()'));
+      return serial.run(async (waited) => {
+        const { runs, queue_ms } = await p.run(images, options.models, options.rawHeads ?? false);
+        return outcomeFromRuns(images.length, runs, waited + queue_ms);
+      });
+    },
+    async close() {
+      // The shared pool belongs to the runtime, which closes it.
+      pool = undefined;
+    },
+  };
+};

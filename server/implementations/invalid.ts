@@ -1,0 +1,22 @@
+// The null backend (MLPerf's idea): decoded like the others, no model, zero detections of the right
+// shape. Its latency is the floor of HTTP + decoding + serialisation; its accuracy gates must fail.
+import type { ModelDetections } from '../../lib/types.ts';
+import type { ImplementationFactory } from './types.ts';
+
+const empty = (): ModelDetections => ({ boxes: [], scores: [], labels: [], num_detections: 0, inference_ms: 0 });
+
+export const createInvalid: ImplementationFactory = () => ({
+  name: 'invalid',
+  description: 'Lower bound: decodes the image like the others, runs no model, returns zero detections per requested model.',
+  lossless: false,
+  async load() {},
+  async infer(images, options) {
+    return {
+      images: images.map(() => ({ models: Object.fromEntries(options.models.map((m) => [m, empty()])) })),
+      preprocess_ms: 0,
+      queue_ms: 0,
+      infer_ms: 0,
+    };
+  },
+  async close() {},
+});

@@ -1,0 +1,87 @@
+// The runtime shared by every implementation of one server (or one in-process tool): the models'
+// metadata and one lazily started worker pool. Also turns execution-provider failures into one line.
+import { MODEL_NAMES } from '../../lib/types.ts';
+import type { EpMode, ServerConfig } from '../config.ts';
+import type { ImplementationContext } from '../implementations/types.ts';
+import { readModelInfos } from './model-info.ts';
+import { WorkerPool } from './pool.ts';
+import type { EpInUse, ModelInfo, SessionSettings } from './protocol.ts';
+
+export function providersFor(ep: EpMode): EpInUse[] {
+  return ep === 'cpu' ? ['cpu'] : ep === 'cuda' ? ['cuda'] : ['cuda', 'cpu'];
+}
+
+export function sessionSettings(config: ServerConfig): SessionSettings {
+  return { providers: providersFor(config.ep), intraOpThreads: config.threads, graphOpt: config.graphOpt };
+}
+
+/** A start-up failure with a one-line message naming the cause and the fix. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+export class Runtime implements ImplementationContext {
+  private poolPromise?: Promise<WorkerPool>;
+  private started?: WorkerPool;
+
+  private constructor(
+    readonly config: ServerConfig,
+    readonly models: readonly ModelInfo[],
+    readonly log: (line: string) => void,
+  ) {}
+
+  /** Reads the models' metadata; fails with a StartupError when a file is missing or unusable. */
+  static async create(config: ServerConfig, log: (line: string) => void = () => {}): Promise<Runtime> {
+    try {
+      return new Runtime(config, await readModelInfos(config.modelsDir, MODEL_NAMES), log);
+    } catch (err) {
+      throw new StartupError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  pool(): Promise<WorkerPool> {
+    this.poolPromise ??= this.startPool();
+    return this.poolPromise;
+  }
+
+  private async startPool(): Promise<WorkerPool> {
+    const { config } = this;
+    try {
+      const pool = await WorkerPool.start({
+        size: config.workers,
+        models: [...this.models],
+        session: sessionSettings(config),
+        warmup: true,
+        log: this.log,
+      });
+      for (const note of pool.notes) this.log(`EP=${config.ep}: ${note}`);
+      this.started = pool;
+      return pool;
+    } catch (err) {
+      const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+      if (config.ep === 'cuda') {
+        throw new StartupError(
+          `EP=cuda: onnxruntime's CUDA execution provider could not load (${msg}); fix: on an NVIDIA host install it ` +
+            `(ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci), or use EP=cuda,cpu to fall back or EP=cpu`,
+        );
+      }
+      throw new StartupError(`loading the models from ${config.modelsDir} failed: ${msg}`);
+    }
+  }
+
+  /** The execution provider in use once the pool is up; before that, what was asked for. */
+  get ep(): string {
+    return this.started?.ep ?? this.config.ep;
+  }
+
+  get epNotes(): string[] {
+    return this.started?.notes ?? [];
+  }
+
+  async close(): Promise<void> {
+    const p = this.poolPromise;
+    this.poolPromise = undefined;
+    this.started = undefined;
+    if (p) await (await p.catch(() => undefined))?.close();
+  }
+}

@@ -1,0 +1,32 @@
+// Turns per-model worker runs into the InferOutcome every implementation returns.
+import type { ModelName } from '../../lib/types.ts';
+import type { ImageDetections, InferOutcome } from '../implementations/types.ts';
+import type { ModelRun } from './protocol.ts';
+
+/** Regroups runs (per model, per image) into per image, per model; sums preprocess and infer times. */
+export function outcomeFromRuns(imageCount: number, runs: ModelRun[], queue_ms: number): InferOutcome {
+  const images: ImageDetections[] = Array.from({ length: imageCount }, () => ({ models: {} }));
+  let preprocess_ms = 0;
+  let infer_ms = 0;
+  for (const run of runs) {
+    preprocess_ms += run.preprocess_ms;
+    infer_ms += run.infer_ms;
+    run.detections.forEach((det, i) => {
+      const raw = run.raw?.[i];
+      images[i]!.models[run.name as ModelName] = raw ? { ...det, raw } : det;
+    });
+  }
+  return { images, preprocess_ms, queue_ms, infer_ms };
+}
+
+/** Runs one task at a time, in arrival order; reports how long each waited for its turn. */
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: (waited_ms: number) => Promise<T>): Promise<T> {
+    const queuedAt = performance.now();
+    const result = this.tail.then(() => task(performance.now() - queuedAt));
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}

@@ -1,0 +1,179 @@
+// Image decoding (main thread) and letterbox + normalisation (worker threads). Every implementation
+// uses these same functions, so lossless strategies see byte-identical input tensors.
+import sharp from 'sharp';
+import type { DecodedImage } from '../implementations/types.ts';
+
+/** Per-channel normalisation, RGB order: (pixel / pixelScale - mean[c]) / std[c]. */
+export interface Normalisation {
+  pixelScale: number;
+  mean: readonly number[];
+  std: readonly number[];
+}
+
+/** How an image was placed into the square model input: resized by (scaleX, scaleY), top-left aligned. */
+export interface Letterbox {
+  /** Resized width and height inside the S x S input (the rest is padding). */
+  width: number;
+  height: number;
+  scaleX: number;
+  scaleY: number;
+}
+
+/** A bad upload, mapped to a 4xx answer by the HTTP layer. */
+export class ImageError extends Error {
+  constructor(
+    readonly status: 400 | 413 | 415,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ImageError';
+  }
+}
+
+export interface DecodeOptions {
+  /** Refuse images with more pixels than this before decoding them (decompression bombs). */
+  maxPixels: number;
+  id?: string;
+}
+
+const SUPPORTED_FORMATS = new Set(['jpeg', 'png', 'webp']);
+
+/**
+ * Decodes JPEG, PNG or WebP once: EXIF orientation applied, alpha dropped, sRGB, 8-bit, HWC RGB.
+ * sharp runs on libuv's pool, so the event loop stays free. Throws ImageError on bad input.
+ */
+export async function decodeImage(buffer: Uint8Array, options: DecodeOptions): Promise<DecodedImage> {
+  if (buffer.byteLength === 0) throw new ImageError(400, 'empty_body', 'the request carried no image bytes');
+  let format: string | undefined;
+  let width = 0;
+  let height = 0;
+  try {
+    const meta = await sharp(buffer, { limitInputPixels: false }).metadata();
+    format = meta.format;
+    width = meta.width ?? 0;
+    height = meta.height ?? 0;
+  } catch (err) {
+    throw new ImageError(400, 'invalid_image', `not a decodable image: ${shortMessage(err)}`);
+  }
+  if (!format || !SUPPORTED_FORMATS.has(format)) {
+    throw new ImageError(415, 'unsupported_image_format', `image format ${format ?? 'unknown'} is not supported; send JPEG, PNG or WebP`);
+  }
+  if (width * height > options.maxPixels) {
+    throw new ImageError(
+      413,
+      'image_too_large',
+      `image is ${width}x${height} = ${width * height} pixels, over the limit of ${options.maxPixels} (MAX_PIXELS)`,
+    );
+  }
+  try {
+    const { data, info } = await sharp(buffer, { limitInputPixels: options.maxPixels, failOn: 'truncated' })
+      .rotate()
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+    return {
+      ...(options.id !== undefined ? { id: options.id } : {}),
+      width: info.width,
+      height: info.height,
+      pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    };
+  } catch (err) {
+    throw new ImageError(400, 'invalid_image', `image could not be decoded (truncated or corrupt?): ${shortMessage(err)}`);
+  }
+}
+
+function shortMessage(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0]!.slice(0, 200);
+}
+
+/** Where an image of width x height lands in an S x S letterboxed input. */
+export function letterboxGeometry(width: number, height: number, size: number): Letterbox {
+  const scale = size / Math.max(width, height);
+  const w = Math.min(size, Math.max(1, Math.round(width * scale)));
+  const h = Math.min(size, Math.max(1, Math.round(height * scale)));
+  return { width: w, height: h, scaleX: w / width, scaleY: h / height };
+}
+
+/**
+ * Letterboxes one image into `out` (3 x S x S floats at `offset`, NCHW): aspect kept, resized with
+ * bilinear filtering, top-left aligned, padding = 0 after normalisation (the mean colour).
+ */
+export async function letterboxInto(
+  image: DecodedImage,
+  size: number,
+  norm: Normalisation,
+  out: Float32Array,
+  offset: number,
+): Promise<Letterbox> {
+  const box = letterboxGeometry(image.width, image.height, size);
+  let rgb: Uint8Array = image.pixels;
+  if (box.width !== image.width || box.height !== image.height) {
+    const resized = await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 3 } })
+      .resize(box.width, box.height, { fit: 'fill', kernel: 'linear' })
+      .raw()
+      .toBuffer();
+    rgb = resized;
+  }
+  normaliseInto(rgb, box.width, box.height, size, norm, out, offset);
+  return box;
+}
+
+/** HWC uint8 RGB (w x h) -> CHW float32 in the top-left corner of an S x S plane set; rest stays 0. */
+export function normaliseInto(
+  rgb: Uint8Array,
+  w: number,
+  h: number,
+  size: number,
+  norm: Normalisation,
+  out: Float32Array,
+  offset: number,
+): void {
+  const plane = size * size;
+  out.fill(0, offset, offset + 3 * plane);
+  for (let c = 0; c < 3; c++) {
+    // (x / pixelScale - mean) / std  ==  x * a + b, folded once per channel.
+    const a = 1 / (norm.pixelScale * norm.std[c]!);
+    const b = -norm.mean[c]! / norm.std[c]!;
+    const base = offset + c * plane;
+    for (let y = 0; y < h; y++) {
+      const row = base + y * size;
+      let src = y * w * 3 + c;
+      for (let x = 0; x < w; x++, src += 3) out[row + x] = rgb[src]! * a + b;
+    }
+  }
+}
+
+/** Letterboxes a batch into one [N,3,S,S] tensor buffer. */
+export async function letterboxBatch(
+  images: DecodedImage[],
+  size: number,
+  norm: Normalisation,
+): Promise<{ data: Float32Array; boxes: Letterbox[] }> {
+  const per = 3 * size * size;
+  const data = new Float32Array(images.length * per);
+  const boxes = await Promise.all(images.map((img, i) => letterboxInto(img, size, norm, data, i * per)));
+  return { data, boxes };
+}
+
+/** Maps model-input boxes (x1,y1,x2,y2) back to original-image pixels, clipped to the image. */
+export function unletterboxBox(
+  x1: number,
+  y1: number,
+  x2: number,
+  y2: number,
+  box: Letterbox,
+  width: number,
+  height: number,
+): [number, number, number, number] {
+  const clip = (v: number, max: number) => (v < 0 ? 0 : v > max ? max : v);
+  return [
+    clip(x1 / box.scaleX, width),
+    clip(y1 / box.scaleY, height),
+    clip(x2 / box.scaleX, width),
+    clip(y2 / box.scaleY, height),
+  ];
+}

@@ -1,0 +1,60 @@
+// Messages between the main thread (pool.ts) and the inference workers (worker.ts).
+import type { ModelDetections, ModelName } from '../../lib/types.ts';
+import type { GraphOptLevel } from '../config.ts';
+import type { Normalisation } from './preprocess.ts';
+
+/** What a worker needs to open one model: read from the ONNX file's metadata on the main thread. */
+export interface ModelInfo {
+  name: ModelName;
+  /** Absolute path of the ONNX file. */
+  file: string;
+  /** Square input side S (512 / 640 / 768 for D0 / D1 / D2). */
+  inputSize: number;
+  norm: Normalisation;
+  /** Every metadata_props entry, for /health and results. */
+  metadata: Record<string, string>;
+}
+
+export type EpInUse = 'cpu' | 'cuda';
+
+export interface SessionSettings {
+  /** Providers to try, in order; the first that loads is used (plus onnxruntime's CPU fallback per node). */
+  providers: EpInUse[];
+  /** 0 = onnxruntime default. */
+  intraOpThreads: number;
+  graphOpt: GraphOptLevel;
+}
+
+export interface ImagePayload {
+  width: number;
+  height: number;
+  pixels: Uint8Array;
+}
+
+export type ToWorker =
+  | { type: 'load'; models: ModelInfo[]; session: SessionSettings; warmup: boolean }
+  | { type: 'infer'; id: number; images: ImagePayload[]; models: ModelName[]; rawHeads: boolean }
+  | { type: 'close' };
+
+export interface RawHeadsPayload {
+  class_logits: Float32Array;
+  box_regression: Float32Array;
+}
+
+export interface ModelRun {
+  name: ModelName;
+  /** Letterbox + normalise of the whole batch for this model. */
+  preprocess_ms: number;
+  /** session.run of the whole batch. */
+  infer_ms: number;
+  /** One entry per image, boxes already in original-image pixels. */
+  detections: ModelDetections[];
+  raw?: RawHeadsPayload[];
+}
+
+export type FromWorker =
+  | { type: 'loaded'; ep: EpInUse; notes: string[] }
+  | { type: 'result'; id: number; runs: ModelRun[] }
+  | { type: 'failed'; id: number; message: string }
+  | { type: 'load-failed'; message: string }
+  | { type: 'closed' };
