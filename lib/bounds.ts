@@ -1,0 +1,211 @@
+// The one typed source of bounds: latency/throughput SLOs (checked-in defaults + host calibration)
+// turned into k6 thresholds, and the accuracy bounds the accuracy gates use.
+// Pure TypeScript (both runtimes): callers pass file contents in; the checked-in defaults are
+// bundled as JSON so a k6 script run by hand still has them.
+import defaultsJson from './bounds.defaults.json' with { type: 'json' };
+import type { Plan, Level } from './scenarios.ts';
+
+/** SLO fields; every one optional in the file, resolved per scenario and implementation. */
+export interface SloBound {
+  /** Always: http_req_failed rate must stay below this (0.01 = 1%). */
+  http_req_failed_max: number;
+  /** Always: checks rate must stay above this. */
+  checks_min: number;
+  /** Measured p99 latency per level, ms. */
+  p99_ms?: number;
+  /** Optional explicit floors/ceilings per level (calibration adds its own). */
+  p50_min_ms?: number;
+  rps_min?: number;
+  /** rate: dropped iterations / planned iterations must stay at or below this. */
+  dropped_max_ratio?: number;
+  /** batch: p99 per request divided by images in it, ms. */
+  per_image_p99_ms?: number;
+  /** soak: server memory growth (last sample - first measured sample), MB. */
+  memory_growth_max_mb?: number;
+  /** capacity: the SLO a step's p99 must stay under to count, and the least capacity accepted. */
+  capacity_slo_p99_ms?: number;
+  capacity_min_rps?: number;
+}
+
+export interface AccuracyBounds {
+  boxes_mse_max: number;
+  scores_mse_max: number;
+  labels_accuracy_min: number;
+  /** Unmatched detections allowed: 0 for lossless; for a lossy implementation, a fraction of the reference detections. */
+  unmatched_max: number;
+  output_match_min: number;
+}
+
+export interface BoundsFile {
+  version: number;
+  calibration?: { tolerance?: number };
+  slo: Record<string, Record<string, Partial<SloBound>>>;
+  accuracy: { lossless: AccuracyBounds; impls: Record<string, Partial<AccuracyBounds>> };
+}
+
+/** results/calibration.json, written by `make calibrate`. */
+export interface LevelStats {
+  p50_ms: number;
+  p99_ms: number;
+  rps: number;
+  requests: number;
+}
+export interface Calibration {
+  version: 1;
+  created: string;
+  host: { cpu: string; cores: number; ep: string };
+  duration_s: number;
+  /** level tag (concurrency) -> implementation (baseline, invalid) -> stats. */
+  levels: Record<string, Record<string, LevelStats>>;
+}
+
+/** Bounds of one level after calibration: each says where it came from (shown in junit/summary). */
+export interface LevelBound {
+  p99_max_ms?: number;
+  p50_min_ms?: number;
+  rps_min?: number;
+  sources: string[];
+}
+
+export interface ResolvedBounds {
+  scenario: string;
+  impl: string;
+  slo: SloBound;
+  /** Per level tag; empty when no calibration covers this plan. */
+  levels: Record<string, LevelBound>;
+  calibration?: { created: string; tolerance: number };
+}
+
+export const DEFAULT_BOUNDS = defaultsJson as unknown as BoundsFile;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Deep merge: `over` wins; used to lay a BOUNDS_FILE over the checked-in defaults. */
+export function mergeBounds<T>(base: T, over: unknown): T {
+  if (!isObject(base) || !isObject(over)) return (over === undefined ? base : over) as T;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in out ? mergeBounds(out[k], v) : v;
+  return out as T;
+}
+
+/** Checks a parsed bounds file enough that a typo stops the run with a line naming it. */
+export function validateBoundsFile(file: unknown, where: string): BoundsFile {
+  if (!isObject(file) || !isObject(file.slo) || !isObject(file.accuracy)) throw new Error(`${where}: not a bounds file (needs "slo" and "accuracy" objects, see lib/bounds.defaults.json)`);
+  const known = new Set(['http_req_failed_max', 'checks_min', 'p99_ms', 'p50_min_ms', 'rps_min', 'dropped_max_ratio', 'per_image_p99_ms', 'memory_growth_max_mb', 'capacity_slo_p99_ms', 'capacity_min_rps']);
+  for (const [scenario, byImpl] of Object.entries(file.slo)) {
+    if (!isObject(byImpl)) throw new Error(`${where}: slo.${scenario} must be an object of implementation -> bounds`);
+    for (const [impl, b] of Object.entries(byImpl)) {
+      if (!isObject(b)) throw new Error(`${where}: slo.${scenario}.${impl} must be an object`);
+      for (const [k, v] of Object.entries(b)) {
+        if (!known.has(k)) throw new Error(`${where}: slo.${scenario}.${impl}.${k} is not a known bound (expected one of ${[...known].join(', ')})`);
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: slo.${scenario}.${impl}.${k} must be a number`);
+      }
+    }
+  }
+  return file as unknown as BoundsFile;
+}
+
+/** SLO of (scenario name, kind, impl): '*' entries first, then kind, then name; impl beats '*'. */
+export function sloFor(file: BoundsFile, name: string, kind: string, impl: string): SloBound {
+  let out: Partial<SloBound> = {};
+  for (const key of ['*', kind, name]) {
+    const byImpl = file.slo[key];
+    if (!byImpl) continue;
+    out = { ...out, ...byImpl['*'], ...byImpl[impl] };
+  }
+  return { http_req_failed_max: 0.01, checks_min: 0.99, ...out };
+}
+
+/**
+ * Resolves the bounds for one implementation in one plan. With a calibration covering a closed-loop
+ * level: p99 <= baseline's p99 * (1 + tol), req/s >= baseline's * (1 - tol), p50 >= stub's p50 * (1 - tol).
+ */
+export function resolveBounds(file: BoundsFile, plan: Pick<Plan, 'name' | 'kind' | 'unit' | 'levels'>, impl: string, calibration?: Calibration): ResolvedBounds {
+  const slo = sloFor(file, plan.name, plan.kind, impl);
+  const tolerance = file.calibration?.tolerance ?? 0.15;
+  const levels: Record<string, LevelBound> = {};
+  for (const level of plan.levels) {
+    const b: LevelBound = { sources: [] };
+    if (slo.p99_ms !== undefined) {
+      b.p99_max_ms = slo.p99_ms;
+      b.sources.push(`p99 SLO ${slo.p99_ms} ms`);
+    }
+    if (slo.p50_min_ms !== undefined) b.p50_min_ms = slo.p50_min_ms;
+    if (slo.rps_min !== undefined) b.rps_min = slo.rps_min;
+    const cal = plan.unit === 'vus' && plan.kind !== 'smoke' && plan.kind !== 'coldstart' ? calibration?.levels[level.tag] : undefined;
+    const upper = cal?.['baseline'];
+    const lower = cal?.['invalid'];
+    if (upper) {
+      const p99 = round(upper.p99_ms * (1 + tolerance));
+      if (b.p99_max_ms === undefined || p99 < b.p99_max_ms) b.p99_max_ms = p99;
+      b.rps_min = Math.max(b.rps_min ?? 0, round(upper.rps * (1 - tolerance)));
+      b.sources.push(`baseline calibration: p99 ${upper.p99_ms} ms, ${upper.rps} req/s, tolerance ${tolerance}`);
+    }
+    if (lower) {
+      b.p50_min_ms = Math.max(b.p50_min_ms ?? 0, round(lower.p50_ms * (1 - tolerance)));
+      b.sources.push(`invalid calibration: p50 ${lower.p50_ms} ms, tolerance ${tolerance}`);
+    }
+    levels[level.tag] = b;
+  }
+  const resolved: ResolvedBounds = { scenario: plan.name, impl, slo, levels };
+  if (calibration && Object.values(levels).some((l) => l.sources.some((s) => s.includes('calibration')))) resolved.calibration = { created: calibration.created, tolerance };
+  return resolved;
+}
+
+const round = (n: number): number => Math.round(n * 1000) / 1000;
+
+/** A k6 threshold selector: metric{tag:value,...} with tags sorted so names are stable. */
+export function selector(metric: string, tags: Record<string, string>): string {
+  const keys = Object.keys(tags).sort();
+  return keys.length === 0 ? metric : `${metric}{${keys.map((k) => `${k}:${tags[k]}`).join(',')}}`;
+}
+
+export type Thresholds = Record<string, string[]>;
+
+/**
+ * k6 thresholds for a plan: always failure rate and checks; per implementation and level the p99
+ * ceiling, p50 floor and a request-count floor (req/s bound * measured seconds, because k6's
+ * counter `rate` divides by the whole test's duration, warm-up and other levels included).
+ * Every per-level selector gets a threshold so k6 computes that sub-metric for the summary.
+ */
+export function thresholdsFor(plan: Plan, bounds: ResolvedBounds[]): Thresholds {
+  const t: Thresholds = {};
+  const add = (key: string, expr: string) => (t[key] ??= []).includes(expr) || t[key]!.push(expr);
+  for (const b of bounds) {
+    add(selector('http_req_failed', { impl: b.impl, phase: 'measure' }), `rate<${b.slo.http_req_failed_max}`);
+    add(selector('checks', { impl: b.impl, phase: 'measure' }), `rate>${b.slo.checks_min}`);
+    for (const level of plan.levels) {
+      const tags = { impl: b.impl, level: level.tag, phase: 'measure' };
+      const lb = b.levels[level.tag] ?? { sources: [] };
+      const duration = selector('http_req_duration', tags);
+      add(duration, lb.p99_max_ms !== undefined ? `p(99)<${lb.p99_max_ms}` : 'p(99)>=0');
+      if (lb.p50_min_ms !== undefined) add(duration, `p(50)>=${lb.p50_min_ms}`);
+      if (plan.kind === 'batch' && b.slo.per_image_p99_ms !== undefined) add(duration, `p(99)<${round(b.slo.per_image_p99_ms * level.value)}`);
+      const reqs = selector('http_reqs', tags);
+      // A measured level with no requests at all is a failure, not an empty row.
+      add(reqs, 'count>0');
+      if (lb.rps_min !== undefined && level.duration_s > 0) add(reqs, `count>=${Math.ceil(lb.rps_min * level.duration_s)}`);
+    }
+    if (plan.kind === 'rate' && b.slo.dropped_max_ratio !== undefined) {
+      const planned = plan.levels.reduce((n, l) => n + l.value * l.duration_s, 0);
+      add('dropped_iterations', `count<=${Math.floor(planned * b.slo.dropped_max_ratio)}`);
+    }
+  }
+  return t;
+}
+
+/** Accuracy bounds: lossless implementations must match exactly; lossy ones declare theirs in the bounds file. */
+export function accuracyBoundsFor(impl: string, lossless: boolean, file: BoundsFile = DEFAULT_BOUNDS): AccuracyBounds {
+  const exact = file.accuracy.lossless;
+  if (lossless) return { ...exact };
+  const declared = file.accuracy.impls[impl];
+  if (!declared) throw new Error(`no accuracy bounds for lossy implementation ${impl}: add accuracy.impls.${impl} to lib/bounds.defaults.json (or the BOUNDS_FILE)`);
+  return { ...exact, ...declared };
+}
+
+/** Human line for a level bound, used in summaries. */
+export function describeLevel(level: Level, b: LevelBound | undefined): string {
+  if (!b) return `level ${level.tag}: no bound`;
+  const parts = [b.p99_max_ms !== undefined && `p99 < ${b.p99_max_ms} ms`, b.p50_min_ms !== undefined && `p50 >= ${b.p50_min_ms} ms`, b.rps_min !== undefined && `req/s >= ${b.rps_min}`].filter(Boolean);
+  return `level ${level.tag}: ${parts.join(', ') || 'no bound'}`;
+}

@@ -1,0 +1,34 @@
+// The k6 side's one typed config, from __ENV (k6 -e or the process environment).
+// Precedence: env, then defaults. Same names as the Node side (lib/env.ts parsers).
+import { ConfigError, numberEnv, stringEnv, durationEnv, type Env } from '../env.ts';
+
+export interface K6Config {
+  target: string;
+  impls: string[];
+  manifest: string;
+  maxImages: number;
+  /** Path of the resolved bounds JSON the orchestrator wrote; empty: checked-in defaults, no calibration. */
+  boundsResolved: string;
+  /** Folder handleSummary writes summary.json, summary.txt and junit.xml into; empty: stdout only. */
+  resultsDir: string;
+  models: string;
+  healthWait_s: number;
+  setupTimeout_s: number;
+}
+
+export function k6Config(env: Env): K6Config {
+  const impls = stringEnv(env, 'IMPL', 'baseline').split(',').map((s) => s.trim()).filter(Boolean);
+  if (impls.includes('all')) throw new ConfigError(`IMPL=all is resolved by 'make bench' from the server's /health: run through make bench, or list them (IMPL=baseline,invalid)`);
+  return {
+    target: stringEnv(env, 'TARGET', 'http://127.0.0.1:8000').replace(/\/+$/, ''),
+    impls,
+    // Relative to the bundle in build/k6/: the synthetic dataset `make data` writes.
+    manifest: stringEnv(env, 'DATASET_MANIFEST', '../data/synthetic/manifest.json'),
+    maxImages: numberEnv(env, 'MAX_IMAGES', 0, { min: 0, integer: true }),
+    boundsResolved: stringEnv(env, 'BOUNDS_RESOLVED', ''),
+    resultsDir: stringEnv(env, 'RESULTS_DIR', ''),
+    models: stringEnv(env, 'MODELS', ''),
+    healthWait_s: durationEnv(env, 'HEALTH_WAIT', '30s'),
+    setupTimeout_s: durationEnv(env, 'SETUP_TIMEOUT', '300s'),
+  };
+}

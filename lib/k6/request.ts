@@ -1,0 +1,77 @@
+// One inference request: body (raw image, or multipart for several), X-Image-Id, tags, checks.
+// Every request carries the tags impl, scenario, level and phase; thresholds select on them.
+import http, { type RefinedResponse, type ResponseType } from 'k6/http';
+import { check } from 'k6';
+import { multipartBody } from '../multipart.ts';
+import type { InferResponse } from '../types.ts';
+import type { LoadedImage } from './dataset.ts';
+
+export type Phase = 'warmup' | 'measure';
+
+export interface RequestTags {
+  impl: string;
+  scenario: string;
+  level: string;
+  phase: Phase;
+  [key: string]: string;
+}
+
+export interface InferRequest {
+  method: 'POST';
+  url: string;
+  body: ArrayBuffer;
+  params: { headers: Record<string, string>; tags: RequestTags; timeout: string };
+}
+
+/** Builds the request without sending it (http.batch sends warm-up requests concurrently). */
+export function inferRequest(target: string, images: LoadedImage[], tags: RequestTags, models = ''): InferRequest {
+  const url = `${target}/infer/${tags.impl}${models ? `?models=${models}` : ''}`;
+  const ids = images.map((i) => i.id).join(',');
+  // `name` groups every request of an implementation under one URL in k6's output.
+  const common = { tags: { ...tags, name: `POST /infer/${tags.impl}` }, timeout: '120s' };
+  if (images.length === 1) {
+    const img = images[0]!;
+    const body = img.bytes.byteOffset === 0 && img.bytes.byteLength === img.bytes.buffer.byteLength ? (img.bytes.buffer as ArrayBuffer) : img.bytes.slice().buffer;
+    return { method: 'POST', url, body, params: { ...common, headers: { 'Content-Type': img.contentType, 'X-Image-Id': ids } } };
+  }
+  const mp = multipartBody(images.map((img) => ({ field: 'file', filename: img.id, contentType: img.contentType, bytes: img.bytes })));
+  return { method: 'POST', url, body: mp.body, params: { ...common, headers: { 'Content-Type': mp.contentType, 'X-Image-Id': ids } } };
+}
+
+export function send(req: InferRequest): RefinedResponse<ResponseType> {
+  return http.post(req.url, req.body, req.params);
+}
+
+// k6 provides console; @types/k6 does not declare it (no DOM lib in this tsconfig).
+declare const console: { warn(...args: unknown[]): void };
+
+let warned = 0;
+
+/** Protocol checks of one response; returns true when all passed. Failures name the image(s). */
+export function checkResponse(res: RefinedResponse<ResponseType>, images: LoadedImage[], tags: RequestTags): boolean {
+  let body: InferResponse | null = null;
+  try {
+    body = res.status === 200 ? (JSON.parse(res.body as string) as InferResponse) : null;
+  } catch {
+    body = null;
+  }
+  const ok = check(
+    res,
+    {
+      'status is 200': (r) => r.status === 200,
+      'body is an InferResponse of this implementation': () => body !== null && body.implementation === tags.impl && Array.isArray(body.images),
+      'one result per image sent, in order': () => body !== null && body.images.length === images.length && body.images.every((r, i) => r.image_id === undefined || r.image_id === images[i]!.id),
+      'detections for every model': () => body !== null && body.images.every((r) => Object.keys(r.models).length > 0 && Object.values(r.models).every((m) => m !== undefined && Array.isArray(m.boxes) && m.boxes.length === m.scores.length)),
+    },
+    tags,
+  );
+  if (!ok && warned++ < 5) console.warn(`request ${tags.impl} image(s) ${images.map((i) => i.id).join(',')}: status ${res.status}, ${String(res.body ?? res.error).slice(0, 200)}`);
+
+  // ==== OUTPUT-CHECK HOOK (issue 6, accuracy) =================================================
+  // The one place a response is compared with the reference for the image(s) it was sent:
+  // `body.images[i]` answers `images[i].id`. The in-run output checks (lib/k6/output-check.ts)
+  // plug in here, e.g. `if (body) checkOutputs(images.map((i) => i.id), body, tags);`
+  // ============================================================================================
+
+  return ok;
+}

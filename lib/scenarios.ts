@@ -1,0 +1,135 @@
+// The named scenarios and the plan each one runs. Pure TypeScript: the k6 scripts build their
+// options and thresholds from a plan, and the Node orchestrator uses the same plan to pick the
+// bundle, compute requests/s per level and post-process. A name maps to a parameterised kind, so
+// concurrency1..concurrency32 are one entry in a loop, not six files.
+import { ConfigError, durationEnv, numberEnv, stringEnv, type Env } from './env.ts';
+import { levelScenarios, type K6Scenario } from './load-shapes.ts';
+
+export type ScenarioKind = 'concurrency' | 'sweep' | 'rate' | 'capacity' | 'coldstart' | 'batch' | 'soak' | 'smoke';
+
+export interface ScenarioSpec {
+  name: string;
+  kind: ScenarioKind;
+  description: string;
+  /** Fixed concurrency of a concurrencyN scenario. */
+  vus?: number;
+}
+
+export const CONCURRENCY_LEVELS = [1, 2, 4, 8, 16, 32] as const;
+
+export const SCENARIOS: Record<string, ScenarioSpec> = Object.fromEntries(
+  ([
+    ...CONCURRENCY_LEVELS.map((n): ScenarioSpec => ({ name: `concurrency${n}`, kind: 'concurrency', vus: n, description: `closed loop, ${n} VUs for DURATION after WARMUP requests` })),
+    { name: 'sweep', kind: 'sweep', description: 'closed loop at each of LEVELS (default 1,2,4,8), one after another, thresholds per level' },
+    { name: 'rate', kind: 'rate', description: 'open model: constant arrival rate RATE/s for DURATION; dropped iterations thresholded' },
+    { name: 'capacity', kind: 'capacity', description: 'staircase arrival rate RATES; reports the highest rate whose p99 stayed under the SLO' },
+    { name: 'coldstart', kind: 'coldstart', description: 'latency of the first requests after the server starts (no warm-up)' },
+    { name: 'batch', kind: 'batch', description: 'BATCHES images per multipart request (default 1,4,8,16,32), one after another; images/s per size' },
+    { name: 'soak', kind: 'soak', description: 'long steady closed loop (VUS, DURATION default 10m) with server memory sampled over time' },
+    { name: 'smoke', kind: 'smoke', description: 'a few requests per implementation (IMPL may be a comma list), for CI' },
+  ] satisfies ScenarioSpec[]).map((s) => [s.name, s]),
+);
+
+export const DEFAULT_SCENARIO = 'concurrency8';
+
+export function scenarioSpec(name: string): ScenarioSpec {
+  const spec = SCENARIOS[name];
+  if (!spec) throw new ConfigError(`SCENARIO=${name} is not valid: expected one of ${Object.keys(SCENARIOS).join(', ')}`);
+  return spec;
+}
+
+/** What the `level` tag means for this plan. */
+export type LevelUnit = 'vus' | 'rps' | 'batch';
+
+/** One measured load level: the tag value requests carry and how long it is measured. */
+export interface Level {
+  /** Value of the `level` tag (a plain number as text, usable in threshold selectors). */
+  tag: string;
+  value: number;
+  /** Seconds of measured load at this level (the denominator of requests/s). */
+  duration_s: number;
+  /** Seconds since the start of the load scenarios at which this level starts. */
+  start_s: number;
+}
+
+export interface Plan {
+  name: string;
+  kind: ScenarioKind;
+  unit: LevelUnit;
+  levels: Level[];
+  /** Requests sent in setup() before measuring, tagged phase=warmup; 0 for coldstart. */
+  warmup: { requests: number; concurrency: number };
+  /** Images per request (batch varies it per level). */
+  imagesPerRequest: (level: Level) => number;
+  /** k6 `options.scenarios`, keyed by k6 scenario name; each has env LEVEL = its level tag. */
+  k6Scenarios: Record<string, K6Scenario>;
+  /** Requests per implementation in smoke; unused elsewhere. */
+  smokeRequests: number;
+  /** Seconds between levels so a slow level's in-flight requests do not leak into the next one. */
+  gap_s: number;
+}
+
+function listEnv(env: Env, name: string, fallback: number[]): number[] {
+  const v = stringEnv(env, name, '');
+  if (v === '') return fallback;
+  const items = v.split(',').map((s) => Number(s.trim()));
+  if (items.some((n) => !Number.isInteger(n) || n <= 0)) throw new ConfigError(`${name}=${v} is not valid: expected a comma list of positive integers such as 1,2,4,8`);
+  return items;
+}
+
+/** Builds the plan of a named scenario from env knobs (same names in k6 and in Node). */
+export function planFor(name: string, env: Env): Plan {
+  const spec = scenarioSpec(name);
+  const kind = spec.kind;
+  const duration = durationEnv(env, 'DURATION', kind === 'soak' ? '10m' : kind === 'smoke' || kind === 'coldstart' ? '0s' : '30s');
+  const warmup = numberEnv(env, 'WARMUP', kind === 'coldstart' ? 0 : kind === 'smoke' ? 2 : 20, { min: 0, integer: true });
+  const gap = durationEnv(env, 'LEVEL_GAP', '5s');
+  const maxVus = numberEnv(env, 'MAX_VUS', 64, { min: 1, integer: true });
+  const base = { name, kind, smokeRequests: numberEnv(env, 'SMOKE_REQUESTS', 3, { min: 1, integer: true }), gap_s: gap, imagesPerRequest: () => 1 };
+
+  switch (kind) {
+    case 'concurrency':
+    case 'soak':
+    case 'sweep': {
+      const values = kind === 'concurrency' ? [spec.vus!] : kind === 'soak' ? [numberEnv(env, 'VUS', 4, { min: 1, integer: true })] : listEnv(env, 'LEVELS', [1, 2, 4, 8]);
+      const levels = sequence(values, duration, gap);
+      return { ...base, unit: 'vus', levels, warmup: { requests: warmup, concurrency: Math.max(...values) }, k6Scenarios: levelScenarios('closed', levels, { gap_s: gap, maxVus }) };
+    }
+    case 'rate': {
+      const levels = sequence([numberEnv(env, 'RATE', 5, { min: 1, integer: true })], duration, gap);
+      return { ...base, unit: 'rps', levels, warmup: { requests: warmup, concurrency: 2 }, k6Scenarios: levelScenarios('arrival', levels, { gap_s: gap, maxVus }) };
+    }
+    case 'capacity': {
+      // Steps of STEP (default DURATION/number of rates) back to back: one ramping-arrival-rate run.
+      const rates = listEnv(env, 'RATES', [1, 2, 4, 8, 16]);
+      const step = durationEnv(env, 'STEP', `${Math.max(1, Math.round(duration / rates.length))}s`);
+      const levels = rates.map((r, i) => ({ tag: String(r), value: r, duration_s: step, start_s: i * step }));
+      return { ...base, unit: 'rps', levels, warmup: { requests: warmup, concurrency: 2 }, k6Scenarios: levelScenarios('staircase', levels, { gap_s: gap, maxVus }) };
+    }
+    case 'batch': {
+      const levels = sequence(listEnv(env, 'BATCHES', [1, 4, 8, 16, 32]), duration, gap);
+      const vus = numberEnv(env, 'VUS', 1, { min: 1, integer: true });
+      return { ...base, unit: 'batch', levels, imagesPerRequest: (l: Level) => l.value, warmup: { requests: warmup, concurrency: vus }, k6Scenarios: levelScenarios('closed', levels, { gap_s: gap, maxVus, vus }) };
+    }
+    case 'coldstart':
+    case 'smoke': {
+      // Counted iterations, one VU. coldstart tags its first request level=first, the rest
+      // level=warm, so the first request after start-up gets its own row and thresholds.
+      const iterations = kind === 'coldstart' ? numberEnv(env, 'REQUESTS', 5, { min: 1, integer: true }) : base.smokeRequests;
+      const one = (tag: string) => ({ tag, value: 1, duration_s: duration, start_s: 0 });
+      const levels = kind === 'smoke' ? [one('1')] : iterations > 1 ? [one('first'), one('warm')] : [one('first')];
+      return { ...base, unit: 'vus', levels, warmup: { requests: warmup, concurrency: 1 }, k6Scenarios: levelScenarios('iterations', levels, { gap_s: gap, maxVus, iterations }) };
+    }
+  }
+}
+
+/** Levels run one after another with `gap` seconds between them. */
+function sequence(values: number[], duration: number, gap: number): Level[] {
+  if (duration <= 0) throw new ConfigError(`DURATION must be positive for this scenario: set DURATION=30s (or 3s for a quick look)`);
+  return values.map((v, i) => ({ tag: String(v), value: v, duration_s: duration, start_s: i * (duration + gap) }));
+}
+
+/** Measured requests/s of one level from its request count. */
+export function levelRps(level: Level, count: number): number {
+  return level.duration_s > 0 ? count / level.duration_s : 0;
+}

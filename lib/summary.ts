@@ -1,0 +1,174 @@
+// Turns k6's end-of-test data into the run's summary (per implementation and level: latency
+// percentiles, requests/s, threshold verdicts) and renders it as text and JUnit XML.
+// Pure TypeScript: k6's handleSummary calls it, and the Node orchestrator re-renders after post-processing.
+import { levelRps, type Plan } from './scenarios.ts';
+
+/** The part of k6's handleSummary `data` this module reads. */
+export interface K6SummaryData {
+  metrics: Record<string, { type: string; contains?: string; values: Record<string, number>; thresholds?: Record<string, { ok: boolean }> }>;
+  state?: { testRunDurationMs?: number };
+}
+
+export interface LatencyStats {
+  min: number;
+  avg: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface LevelRow {
+  impl: string;
+  level: string;
+  /** Seconds of measured load behind `rps`. */
+  duration_s: number;
+  /** Number of measured requests the figures rest on. */
+  requests: number;
+  rps: number;
+  images_per_request: number;
+  images_per_s: number;
+  latency_ms: LatencyStats | null;
+}
+
+export interface ThresholdVerdict {
+  metric: string;
+  expression: string;
+  ok: boolean;
+}
+
+export interface PostprocessResult {
+  name: string;
+  passed: boolean;
+  lines: string[];
+}
+
+export interface Summary {
+  scenario: string;
+  kind: string;
+  unit: string;
+  impls: string[];
+  test_duration_s: number;
+  levels: LevelRow[];
+  warmup: { requests: number; latency_ms: LatencyStats | null };
+  dropped_iterations: number;
+  thresholds: ThresholdVerdict[];
+  thresholds_ok: boolean;
+  capacity?: { slo_p99_ms: number; max_rps_under_slo: number | null };
+  postprocess: PostprocessResult[];
+  /** Every metric and sub-metric k6 reported, values as k6 gave them. */
+  metrics: Record<string, Record<string, number>>;
+}
+
+const num = (v: number | undefined): number => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v * 1000) / 1000 : 0);
+
+function latency(values: Record<string, number> | undefined): LatencyStats | null {
+  if (!values) return null;
+  return { min: num(values['min']), avg: num(values['avg']), p50: num(values['med'] ?? values['p(50)']), p90: num(values['p(90)']), p95: num(values['p(95)']), p99: num(values['p(99)']), max: num(values['max']) };
+}
+
+/** Splits `metric{a:1,b:2}` into its name and tags. */
+export function parseSelector(key: string): { metric: string; tags: Record<string, string> } {
+  const open = key.indexOf('{');
+  if (open < 0) return { metric: key, tags: {} };
+  const tags: Record<string, string> = {};
+  for (const pair of key.slice(open + 1, -1).split(',')) {
+    const i = pair.indexOf(':');
+    if (i > 0) tags[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
+  }
+  return { metric: key.slice(0, open), tags };
+}
+
+function findMetric(data: K6SummaryData, metric: string, tags: Record<string, string>): Record<string, number> | undefined {
+  for (const [key, m] of Object.entries(data.metrics)) {
+    const p = parseSelector(key);
+    if (p.metric !== metric) continue;
+    const keys = Object.keys(tags);
+    if (keys.length === Object.keys(p.tags).length && keys.every((k) => p.tags[k] === tags[k])) return m.values;
+  }
+  return undefined;
+}
+
+export function buildSummary(data: K6SummaryData, plan: Plan, impls: string[], capacitySloMs?: number): Summary {
+  const levels: LevelRow[] = [];
+  for (const impl of impls) {
+    for (const level of plan.levels) {
+      const tags = { impl, level: level.tag, phase: 'measure' };
+      const requests = num(findMetric(data, 'http_reqs', tags)?.['count']);
+      const perRequest = plan.imagesPerRequest(level);
+      const rps = num(levelRps(level, requests));
+      levels.push({ impl, level: level.tag, duration_s: level.duration_s, requests, rps, images_per_request: perRequest, images_per_s: num(rps * perRequest), latency_ms: latency(findMetric(data, 'http_req_duration', tags)) });
+    }
+  }
+  const thresholds: ThresholdVerdict[] = [];
+  for (const [metric, m] of Object.entries(data.metrics)) {
+    for (const [expression, v] of Object.entries(m.thresholds ?? {})) thresholds.push({ metric, expression, ok: v.ok });
+  }
+  thresholds.sort((a, b) => (a.metric + a.expression).localeCompare(b.metric + b.expression));
+  const summary: Summary = {
+    scenario: plan.name,
+    kind: plan.kind,
+    unit: plan.unit,
+    impls,
+    test_duration_s: num((data.state?.testRunDurationMs ?? 0) / 1000),
+    levels,
+    warmup: { requests: num(findMetric(data, 'http_reqs', { phase: 'warmup' })?.['count']), latency_ms: latency(findMetric(data, 'http_req_duration', { phase: 'warmup' })) },
+    dropped_iterations: num(data.metrics['dropped_iterations']?.values['count']),
+    thresholds,
+    thresholds_ok: thresholds.every((t) => t.ok),
+    postprocess: [],
+    metrics: Object.fromEntries(Object.entries(data.metrics).map(([k, m]) => [k, m.values])),
+  };
+  if (plan.kind === 'capacity' && capacitySloMs !== undefined) summary.capacity = { slo_p99_ms: capacitySloMs, max_rps_under_slo: capacityUnderSlo(levels, capacitySloMs) };
+  return summary;
+}
+
+/** Highest offered rate whose measured p99 stayed under the SLO (null when even the first step broke it). */
+export function capacityUnderSlo(rows: LevelRow[], sloMs: number): number | null {
+  let best: number | null = null;
+  for (const r of rows) if (r.requests > 0 && r.latency_ms && r.latency_ms.p99 < sloMs) best = Math.max(best ?? 0, Number(r.level));
+  return best;
+}
+
+const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+const lpad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
+
+export function summaryText(s: Summary): string {
+  const lines: string[] = [];
+  lines.push(`scenario ${s.scenario} (${s.kind}, level = ${s.unit}) on ${s.impls.join(', ')}: ${s.test_duration_s} s`);
+  lines.push(`warm-up: ${s.warmup.requests} request(s) excluded from the figures below`);
+  const head = ['impl', 'level', 'requests', 'req/s', 'img/s', 'p50 ms', 'p90 ms', 'p95 ms', 'p99 ms', 'min ms', 'max ms'];
+  const rows = s.levels.map((r) => [r.impl, r.level, String(r.requests), String(r.rps), String(r.images_per_s), ...(['p50', 'p90', 'p95', 'p99', 'min', 'max'] as const).map((k) => (r.latency_ms ? String(r.latency_ms[k]) : '-'))]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  lines.push(head.map((h, i) => (i < 2 ? pad(h, widths[i]!) : lpad(h, widths[i]!))).join('  '));
+  for (const r of rows) lines.push(r.map((c, i) => (i < 2 ? pad(c, widths[i]!) : lpad(c, widths[i]!))).join('  '));
+  if (s.dropped_iterations > 0 || s.kind === 'rate' || s.kind === 'capacity') lines.push(`dropped iterations: ${s.dropped_iterations}`);
+  if (s.capacity) lines.push(`capacity: highest rate with p99 < ${s.capacity.slo_p99_ms} ms: ${s.capacity.max_rps_under_slo ?? 'none'} req/s`);
+  lines.push(`thresholds: ${s.thresholds.filter((t) => t.ok).length}/${s.thresholds.length} passed`);
+  for (const t of s.thresholds) lines.push(`  ${t.ok ? 'ok  ' : 'FAIL'} ${t.metric}: ${t.expression}`);
+  for (const p of s.postprocess) {
+    lines.push(`post-processing ${p.name}: ${p.passed ? 'passed' : 'FAILED'}`);
+    for (const l of p.lines) lines.push(`  ${l}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+const xml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** One test case per threshold (and per post-processing step), failures carrying the expression. */
+export function junitXml(s: Summary): string {
+  const cases = [
+    ...s.thresholds.map((t) => ({ classname: `k6.${s.scenario}`, name: `${t.metric}: ${t.expression}`, failure: t.ok ? null : `threshold ${t.expression} on ${t.metric} failed`, value: s.metrics[t.metric] })),
+    ...s.postprocess.map((p) => ({ classname: `postprocess.${s.scenario}`, name: p.name, failure: p.passed ? null : p.lines.join('\n'), value: undefined })),
+  ];
+  const failures = cases.filter((c) => c.failure !== null).length;
+  const out = [`<?xml version="1.0" encoding="UTF-8"?>`, `<testsuites name="bench" tests="${cases.length}" failures="${failures}">`, `  <testsuite name="${xml(`${s.scenario} ${s.impls.join(',')}`)}" tests="${cases.length}" failures="${failures}" time="${s.test_duration_s}">`];
+  for (const c of cases) {
+    const detail = c.value ? `<system-out>${xml(JSON.stringify(c.value))}</system-out>` : '';
+    out.push(c.failure === null ? `    <testcase classname="${xml(c.classname)}" name="${xml(c.name)}">${detail}</testcase>` : `    <testcase classname="${xml(c.classname)}" name="${xml(c.name)}"><failure message="${xml(c.failure.split('\n')[0] ?? '')}">${xml(c.failure)}</failure>${detail}</testcase>`);
+  }
+  out.push('  </testsuite>', '</testsuites>', '');
+  return out.join('\n');
+}
+
