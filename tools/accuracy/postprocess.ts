@@ -1,0 +1,268 @@
+// Accuracy mode (like MLPerf's AccuracyOnly): after a load run, replay every reference image, one at
+// a time, through the implementation under test and compare its detections with the baseline's
+// reference. `make accuracy` runs it on its own; `make bench` calls runAccuracy() after k6.
+//   TARGET set:   POST <TARGET>/infer/<IMPL> (raw image body, X-Image-Id), the path the load test used.
+//   TARGET unset: the implementation in-process, which also yields the raw heads for their MSE
+//                 (raw heads are 85 MB per image as float32, so they are not sent over HTTP).
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MODEL_NAMES, type ImplementationInfo, type InferResponse, type ModelName } from '../../lib/types.ts';
+import { contentTypeOf } from '../../lib/dataset.ts';
+import { accuracyBoundsFor, type AccuracyBounds } from '../../lib/bounds.ts';
+import {
+  addRawHeadErrors, addSums, compareDetections, DEFAULT_IOU_THRESHOLD, describeBrokenGate, emptySums, evaluateGates,
+  finalizeMetrics, type AccuracyMetrics, type AccuracySums, type Detections, type GateResult,
+} from '../../lib/accuracy/index.ts';
+import type { ReferenceImage } from '../../lib/accuracy/reference.ts';
+import { accuracyConfig, type AccuracyConfig } from './config.ts';
+import { describeDataset } from './dataset.ts';
+import { ensureReference } from './reference.ts';
+import { loadDetections, loadRaw } from './store.ts';
+import { gatherRaw, type RawSubset } from './raw.ts';
+import { startInProcess, type InProcessRunner } from './inprocess.ts';
+import type { RawHeads } from '../../server/implementations/types.ts';
+
+export const ACCURACY_FILE = 'accuracy.json';
+export const ACCURACY_VERSION = 1;
+
+export interface AccuracyArgs {
+  /** http://host:port of a running server; undefined runs the implementation in-process. */
+  target: string | undefined;
+  impl: string;
+  runDir: string;
+  datasetDir: string;
+  /** 0 = every image of the dataset. */
+  maxImages: number;
+}
+
+export interface GateRecord extends GateResult {
+  scope: ModelName | 'all';
+}
+
+/** Schema of accuracy.json. */
+export interface AccuracyReport {
+  version: number;
+  created: string;
+  impl: string;
+  lossless: boolean;
+  mode: 'http' | 'in-process';
+  target: string | null;
+  dataset: { name: string; dir: string; images: number };
+  reference: { dir: string; created: string; implementation: string; ep: string; rebuilt: boolean; models: Record<string, string> };
+  matching: { method: string; iou_threshold: number };
+  raw_heads: { compared: boolean; note: string };
+  bounds: AccuracyBounds;
+  /** Requests that failed (HTTP error or unreadable body); their images count as all-missing. */
+  request_errors: { image: string; error: string }[];
+  models: Partial<Record<ModelName, AccuracyMetrics>>;
+  overall: AccuracyMetrics;
+  /** Gates per model; overall figures are reported, the per-model gates are the stricter test. */
+  gates: GateRecord[];
+  passed: boolean;
+  duration_s: number;
+}
+
+interface Answer {
+  models: Partial<Record<ModelName, Detections & { raw?: RawHeads }>>;
+}
+
+/** One way to ask the implementation under test for one image. */
+interface Replayer {
+  mode: AccuracyReport['mode'];
+  lossless(): Promise<boolean>;
+  answer(file: string, id: string): Promise<Answer>;
+  close(): Promise<void>;
+}
+
+function httpReplayer(target: string, impl: string, datasetDir: string): Replayer {
+  return {
+    mode: 'http',
+    async lossless() {
+      const res = await fetch(`${target}/implementations`);
+      if (!res.ok) throw new Error(`GET ${target}/implementations answered ${res.status}: is TARGET a running inference server?`);
+      const body = (await res.json()) as ImplementationInfo[] | { implementations: ImplementationInfo[] };
+      const list = Array.isArray(body) ? body : body.implementations;
+      const info = list.find((i) => i.name === impl);
+      if (!info) throw new Error(`${target} has no implementation '${impl}' (it has ${list.map((i) => i.name).join(', ')}): fix IMPL`);
+      return info.lossless;
+    },
+    async answer(file, id) {
+      const res = await fetch(`${target}/infer/${encodeURIComponent(impl)}`, {
+        method: 'POST',
+        headers: { 'Content-Type': contentTypeOf(file), 'X-Image-Id': id },
+        body: readFileSync(join(datasetDir, file)),
+      });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+      const body = JSON.parse(text) as InferResponse;
+      const image = body.images?.[0];
+      if (!image) throw new Error('response has no images[0]');
+      return { models: image.models };
+    },
+    async close() {},
+  };
+}
+
+function inProcessReplayer(runner: InProcessRunner, datasetDir: string): Replayer {
+  return {
+    mode: 'in-process',
+    lossless: async () => runner.lossless,
+    async answer(file, id) {
+      return { models: (await runner.infer(datasetDir, file, id, true)).result.models };
+    },
+    close: () => runner.close(),
+  };
+}
+
+const NO_DETECTIONS: Detections = { boxes: [], scores: [], labels: [] };
+
+/** Replays, computes, writes accuracy.json and the summary table; returns the verdict and one line per broken gate. */
+export async function runAccuracy(args: AccuracyArgs, log: (line: string) => void = console.log): Promise<{ passed: boolean; lines: string[] }> {
+  const started = performance.now();
+  const cfg: AccuracyConfig = { ...accuracyConfig(), datasetDir: args.datasetDir, maxImages: args.maxImages, impl: args.impl, target: args.target };
+  cfg.datasetName = accuracyConfig({ ...process.env, DATASET_DIR: args.datasetDir }).datasetName;
+  const wanted = describeDataset(cfg.datasetDir, cfg.maxImages);
+  const reference = await ensureReference(cfg, wanted, { log });
+  const refImages = new Map(loadDetections(reference.dir, reference.manifest).images.map((i) => [i.id, i]));
+  const refRaw = new Map(MODEL_NAMES.map((m) => [m, loadRaw(reference.dir, reference.manifest, m)] as const));
+
+  const replayer = args.target
+    ? httpReplayer(args.target.replace(/\/+$/, ''), args.impl, cfg.datasetDir)
+    : inProcessReplayer(await startInProcess(args.impl, cfg.modelsDir), cfg.datasetDir);
+  const perModel = new Map<ModelName, AccuracySums>(MODEL_NAMES.map((m) => [m, emptySums()]));
+  const errors: AccuracyReport['request_errors'] = [];
+  let lossless: boolean;
+  log(`accuracy: replaying ${wanted.length} images through ${args.impl} (${replayer.mode}${args.target ? ` ${args.target}` : ''}), one at a time`);
+  try {
+    lossless = await replayer.lossless();
+    const loopStart = performance.now();
+    for (const [n, file] of wanted.entries()) {
+      const ref = refImages.get(file.id) as ReferenceImage;
+      let answer: Answer = { models: {} };
+      try {
+        answer = await replayer.answer(file.file, file.id);
+      } catch (err) {
+        errors.push({ image: file.id, error: (err as Error).message });
+      }
+      for (const m of MODEL_NAMES) {
+        const refDet = ref.models[m];
+        if (!refDet) continue;
+        const got = answer.models[m];
+        const sums = compareDetections(got ?? NO_DETECTIONS, refDet);
+        const rawRef = refRaw.get(m)?.get(file.id);
+        if (got?.raw && rawRef) addRawErrors(sums, got.raw, rawRef, reference.manifest.raw_heads.classes);
+        addSums(perModel.get(m)!, sums);
+      }
+      const done = n + 1;
+      if (done === wanted.length || done % 10 === 0) {
+        log(`accuracy: ${done}/${wanted.length} images (${((performance.now() - loopStart) / done / 1000).toFixed(2)} s/image)`);
+      }
+    }
+  } finally {
+    await replayer.close();
+  }
+
+  const bounds = accuracyBoundsFor(args.impl, lossless);
+  const models: AccuracyReport['models'] = {};
+  const overallSums = emptySums();
+  const gates: GateRecord[] = [];
+  for (const [m, sums] of perModel) {
+    models[m] = finalizeMetrics(sums);
+    addSums(overallSums, sums);
+    for (const g of evaluateGates(models[m]!, bounds)) gates.push({ scope: m, ...g });
+  }
+  const overall = finalizeMetrics(overallSums);
+  const rawCompared = overall.class_logits_values > 0;
+  const report: AccuracyReport = {
+    version: ACCURACY_VERSION,
+    created: new Date().toISOString(),
+    impl: args.impl,
+    lossless,
+    mode: replayer.mode,
+    target: args.target ?? null,
+    dataset: { name: cfg.datasetName, dir: cfg.datasetDir, images: wanted.length },
+    reference: {
+      dir: reference.dir, created: reference.manifest.created, implementation: reference.manifest.implementation,
+      ep: reference.manifest.ep, rebuilt: reference.rebuilt,
+      models: Object.fromEntries(MODEL_NAMES.map((m) => [m, reference.manifest.models[m].sha256])),
+    },
+    matching: { method: 'class-aware, greedy by descending score, highest IoU first', iou_threshold: DEFAULT_IOU_THRESHOLD },
+    raw_heads: {
+      compared: rawCompared,
+      note: rawCompared
+        ? `top ${reference.manifest.raw_heads.top_k} (anchor, class) entries by reference logit per image and model; box regression of those anchors`
+        : !reference.manifest.raw_heads.available
+          ? `the reference has no raw heads (${reference.manifest.raw_heads.reason})`
+          : replayer.mode === 'http'
+            ? 'not compared over HTTP (raw heads are ~85 MB per image); run make accuracy without TARGET for them'
+            : `${args.impl} returns no raw heads`,
+    },
+    bounds,
+    request_errors: errors,
+    models,
+    overall,
+    gates,
+    passed: errors.length === 0 && gates.every((g) => g.passed),
+    duration_s: Math.round(performance.now() - started) / 1000,
+  };
+  mkdirSync(args.runDir, { recursive: true });
+  writeFileSync(join(args.runDir, ACCURACY_FILE), JSON.stringify(report, null, 2));
+  const table = accuracyTable(report);
+  appendFileSync(join(args.runDir, 'summary.txt'), `${existsSync(join(args.runDir, 'summary.txt')) ? '\n' : ''}${table}\n`);
+  for (const line of table.split('\n')) log(line);
+
+  const lines = gates.filter((g) => !g.passed).map((g) => describeBrokenGate(g.scope, g, models[g.scope as ModelName]!));
+  if (errors.length > 0) lines.unshift(`accuracy request_errors = ${errors.length}, bound <= 0 (first: ${errors[0]!.image}: ${errors[0]!.error})`);
+  return { passed: report.passed, lines };
+}
+
+function addRawErrors(sums: AccuracySums, actual: RawHeads, ref: RawSubset, classes: number): void {
+  const got = gatherRaw(actual.class_logits, actual.box_regression, classes, ref.indices);
+  addRawHeadErrors(sums, 'class_logits', got.logits, ref.logits);
+  addRawHeadErrors(sums, 'box_regression', got.boxes, ref.boxes);
+}
+
+const fmt = (v: number | null, digits = 4): string => (v === null ? 'n/a' : v === 0 ? '0' : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e6 ? v.toExponential(2) : v.toFixed(digits));
+
+/** The table for summary.txt (and the console): one row per model plus the overall row. */
+export function accuracyTable(r: AccuracyReport): string {
+  const header = ['model', 'images', 'ref dets', 'dets', 'matched', 'missing', 'extra', 'boxes MSE px^2', 'scores MSE', 'labels acc', 'mean IoU', '|count diff|', 'logits MSE', 'box reg MSE', 'gates'];
+  const row = (name: string, m: AccuracyMetrics, scope: ModelName | 'all'): string[] => {
+    const broken = r.gates.filter((g) => (scope === 'all' || g.scope === scope) && !g.passed).map((g) => `${g.scope === scope ? '' : `${g.scope}:`}${g.metric}`);
+    return [
+      name, String(m.images), String(m.reference_detections), String(m.actual_detections), String(m.matched),
+      String(m.unmatched_reference), String(m.unmatched_actual), fmt(m.boxes_mse), fmt(m.scores_mse), fmt(m.labels_accuracy),
+      fmt(m.mean_iou), fmt(m.count_diff_mean, 2), fmt(m.class_logits_mse), fmt(m.box_regression_mse),
+      broken.length ? `FAIL ${broken.join(' ')}` : 'pass',
+    ];
+  };
+  const rows = [header, ...MODEL_NAMES.filter((m) => r.models[m]).map((m) => row(m, r.models[m]!, m)), row('all', r.overall, 'all')];
+  const widths = header.map((_, c) => Math.max(...rows.map((x) => x[c]!.length)));
+  const render = (x: string[]) => x.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  const b = r.bounds;
+  return [
+    `Accuracy of ${r.impl} against the ${r.reference.implementation} reference (${r.mode}, ${r.dataset.images} images of ${r.dataset.name}; ` +
+      `matching ${r.matching.method}, IoU >= ${r.matching.iou_threshold}): ${r.passed ? 'PASSED' : 'FAILED'}`,
+    `bounds (${r.lossless ? 'lossless' : 'declared by the implementation'}): boxes MSE <= ${b.boxes_mse_max} px^2, scores MSE <= ${b.scores_mse_max}, ` +
+      `labels accuracy >= ${b.labels_accuracy_min}, unmatched/reference <= ${b.unmatched_max}; raw heads: ${r.raw_heads.note}`,
+    render(rows[0]!),
+    ...rows.slice(1).map(render),
+    ...(r.request_errors.length ? [`request errors: ${r.request_errors.length} (first: ${r.request_errors[0]!.image}: ${r.request_errors[0]!.error})`] : []),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const cfg = accuracyConfig();
+  const runDir = process.env.RUN_DIR || join('results', `${new Date().toISOString().replace(/[:.]/g, '-')}-accuracy-${cfg.impl}`);
+  const { passed, lines } = await runAccuracy({ target: cfg.target, impl: cfg.impl, runDir, datasetDir: cfg.datasetDir, maxImages: cfg.maxImages });
+  console.log(`accuracy: wrote ${join(runDir, ACCURACY_FILE)}`);
+  for (const line of lines) console.error(line);
+  if (!passed) process.exit(1);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err: Error) => {
+    console.error(`accuracy: ${err.message}`);
+    process.exit(2);
+  });
+}
