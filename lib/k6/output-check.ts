@@ -2,9 +2,12 @@
 // reference detections of the image it was sent with. Catches answers mixed up between concurrent
 // requests, which the sequential accuracy replay cannot see.
 //
-// Use: call loadOutputReference() in the init context (module scope) - the reference file is read
-// once and shared by all VUs (SharedArray) - then checkOutputResponse() after each request, and
-// merge outputThresholds() into the script's thresholds.
+// Two ways to use it:
+// - the suite's way: set REFERENCE=<absolute path of results/reference/<dataset>/detections.json>
+//   (make bench passes it); importing this module then loads it in the init context, checkOutputs()
+//   checks each response and inRunThresholds() gives the thresholds. Without REFERENCE both are no-ops.
+// - explicitly: loadOutputReference() in the init context (read once, shared by all VUs through a
+//   SharedArray), checkOutputResponse() after each request, outputThresholds() in the options.
 import { SharedArray } from 'k6/data';
 import { Rate, Trend } from 'k6/metrics';
 import { checkOutput, type OutputCheck } from '../accuracy/check.ts';
@@ -104,4 +107,19 @@ export function outputThresholds(impl: string, bounds: AccuracyBounds, models: r
     t[selector('output_scores_mse', { impl, model })] = [`max<=${bounds.scores_mse_max}`];
   }
   return t;
+}
+
+/** The reference named by REFERENCE, loaded while this module is imported (init context); undefined without it. */
+const envReference: OutputReference | undefined =
+  typeof __ENV !== 'undefined' && __ENV['REFERENCE'] ? loadOutputReference(__ENV['REFERENCE']) : undefined;
+
+/** The hook call: checks one response against REFERENCE (no-op returning true without it). */
+export function checkOutputs(sentIds: readonly string[], body: InferResponse | string | null, tags: { impl: string } & Record<string, string>): boolean {
+  return envReference ? checkOutputResponse(envReference, sentIds, body, tags) : true;
+}
+
+/** Thresholds of the in-run checks for every implementation under test; {} without REFERENCE. */
+export function inRunThresholds(impls: readonly string[]): Thresholds {
+  if (!envReference) return {};
+  return Object.assign({}, ...impls.map((impl) => outputThresholds(impl, inRunBounds(impl))));
 }

@@ -5,6 +5,7 @@ import { check } from 'k6';
 import { multipartBody } from '../multipart.ts';
 import type { InferResponse } from '../types.ts';
 import type { LoadedImage } from './dataset.ts';
+import { checkOutputs } from './output-check.ts';
 
 export type Phase = 'warmup' | 'measure';
 
@@ -70,7 +71,9 @@ export function checkResponse(res: RefinedResponse<ResponseType>, images: Loaded
   // ==== OUTPUT-CHECK HOOK (issue 6, accuracy) =================================================
   // The one place a response is compared with the reference for the image(s) it was sent:
   // `body.images[i]` answers `images[i].id`. The in-run output checks (lib/k6/output-check.ts)
-  // plug in here, e.g. `if (body) checkOutputs(images.map((i) => i.id), body, tags);`
+  // plug in here. Without REFERENCE (absolute path of the reference's detections.json) it is a no-op.
+  // Not part of `ok`: output mismatches fail their own thresholds (output_match), not `checks`.
+  if (res.status === 200) checkOutputs(images.map((i) => i.id), body, tags);
   // ============================================================================================
 
   return ok;

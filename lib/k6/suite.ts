@@ -11,6 +11,7 @@ import type { HealthResponse } from '../types.ts';
 import { k6Config } from './config.ts';
 import { loadDataset, type LoadedImage } from './dataset.ts';
 import { checkResponse, inferRequest, send, type RequestTags } from './request.ts';
+import { inRunThresholds } from './output-check.ts';
 
 /** Tags k6 adds by itself, minus `scenario`: ours names the bench scenario, not k6's per-level one. */
 const SYSTEM_TAGS = ['proto', 'subproto', 'status', 'method', 'url', 'name', 'group', 'check', 'error', 'error_code', 'tls_version', 'service', 'expected_response'];
@@ -33,6 +34,8 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     scenarios: plan.k6Scenarios,
     thresholds: {
       ...thresholdsFor(plan, bounds),
+      // In-run output checks (issue 6): output_match / output_*_mse per impl; {} without REFERENCE.
+      ...inRunThresholds(cfg.impls),
       // Informational, so the warm-up sub-metrics appear in the summary (proof they are kept apart).
       'http_reqs{phase:warmup}': ['count>=0'],
       'http_req_duration{phase:warmup}': ['max>=0'],

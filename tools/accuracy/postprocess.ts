@@ -5,7 +5,7 @@
 //   TARGET unset: the implementation in-process, which also yields the raw heads for their MSE
 //                 (raw heads are 85 MB per image as float32, so they are not sent over HTTP).
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { MODEL_NAMES, type ImplementationInfo, type InferResponse, type ModelName } from '../../lib/types.ts';
 import { contentTypeOf } from '../../lib/dataset.ts';
 import { accuracyBoundsFor, type AccuracyBounds } from '../../lib/bounds.ts';
@@ -114,13 +114,26 @@ function inProcessReplayer(runner: InProcessRunner, datasetDir: string): Replaye
   };
 }
 
+/**
+ * For make bench, before k6 starts: makes sure a fresh reference covers the images (building it with
+ * the baseline in-process if needed) and returns the absolute path to pass to k6 as REFERENCE, which
+ * turns on the in-run output checks (lib/k6/output-check.ts).
+ */
+export async function prepareReference(
+  args: { datasetDir: string; maxImages: number },
+  log: (line: string) => void = console.log,
+): Promise<string> {
+  const cfg: AccuracyConfig = { ...accuracyConfig({ ...process.env, DATASET_DIR: args.datasetDir }), maxImages: args.maxImages };
+  const ref = await ensureReference(cfg, describeDataset(cfg.datasetDir, cfg.maxImages), { log });
+  return resolve(ref.dir, ref.manifest.detections_file);
+}
+
 const NO_DETECTIONS: Detections = { boxes: [], scores: [], labels: [] };
 
 /** Replays, computes, writes accuracy.json and the summary table; returns the verdict and one line per broken gate. */
 export async function runAccuracy(args: AccuracyArgs, log: (line: string) => void = console.log): Promise<{ passed: boolean; lines: string[] }> {
   const started = performance.now();
-  const cfg: AccuracyConfig = { ...accuracyConfig(), datasetDir: args.datasetDir, maxImages: args.maxImages, impl: args.impl, target: args.target };
-  cfg.datasetName = accuracyConfig({ ...process.env, DATASET_DIR: args.datasetDir }).datasetName;
+  const cfg: AccuracyConfig = { ...accuracyConfig({ ...process.env, DATASET_DIR: args.datasetDir }), maxImages: args.maxImages, impl: args.impl, target: args.target };
   const wanted = describeDataset(cfg.datasetDir, cfg.maxImages);
   const reference = await ensureReference(cfg, wanted, { log });
   const refImages = new Map(loadDetections(reference.dir, reference.manifest).images.map((i) => [i.id, i]));
