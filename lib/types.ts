@@ -70,3 +70,46 @@ export interface MemoryResponse {
   used_mb: number;
   peak_mb: number;
 }
+
+// ---- Added with the server (issue 4); all optional, so older readers keep working. ----
+
+/** A float32 tensor on the wire: little-endian bytes, base64. Only sent when asked (?raw=1). */
+export interface WireTensor {
+  dtype: 'float32';
+  dims: number[];
+  data_base64: string;
+}
+
+/** Raw heads of one model for one image, present only with ?raw=1. */
+export interface WireRawHeads {
+  /** [A, 90] pre-sigmoid class logits. */
+  class_logits: WireTensor;
+  /** [A, 4] box regression (ty, tx, th, tw). */
+  box_regression: WireTensor;
+}
+
+/** ModelDetections as sent by POST /infer/:impl?raw=1. */
+export interface ModelDetectionsWithRaw extends ModelDetections {
+  raw?: WireRawHeads;
+}
+
+/** Extra fields of InferResponse (server >= issue 4). */
+export interface InferResponseExtras {
+  /** Execution provider the server's sessions use (cpu | cuda). */
+  ep?: string;
+}
+
+/** Extra fields of HealthResponse (server >= issue 4). */
+export interface HealthExtras {
+  /** What EP asked for (cpu | cuda | cuda,cpu); `ep` is what is in use. */
+  ep_requested?: string;
+  /** Start-up notes, e.g. the cuda -> cpu fallback. */
+  ep_notes?: string[];
+  /** Session and pool settings in effect. */
+  settings?: { workers: number; threads: number; graph_opt: string; max_body_mb: number; max_pixels: number };
+}
+
+/** Body of GET /implementations. */
+export interface ImplementationsResponse {
+  implementations: ImplementationInfo[];
+}

@@ -1,0 +1,245 @@
+// Prometheus metrics (prom-client), named after Triton's nv_inference_* family so dashboards and
+// habits carry over; the mapping is documented in the README section of the server. Also the
+// memory tracker behind /vram and the event-loop delay monitor.
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import client from 'prom-client';
+import type { MemoryResponse, ModelName } from '../lib/types.ts';
+
+/** Latency buckets in seconds: 1 ms .. 30 s, dense where CPU detectors land (50 ms .. 2 s). */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64];
+
+export interface RequestRecord {
+  impl: string;
+  status: number;
+  /** Error code for failures (e.g. invalid_image), 'ok' otherwise. */
+  reason: string;
+  total_s: number;
+  images: number;
+  decode_s?: number;
+  preprocess_s?: number;
+  queue_s?: number;
+  /** Per model session.run time of this request's batch. */
+  perModel?: Partial<Record<ModelName, number>>;
+}
+
+const MB = 1024 * 1024;
+
+/** /vram: device memory on CUDA (nvidia-smi, this process), host RSS on CPU; peak since reset. */
+export class MemoryTracker {
+  private peakBytes = 0;
+  private lastGpuBytes = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private device: 'host' | 'cuda' = 'host') {}
+
+  setDevice(device: 'host' | 'cuda'): void {
+    this.device = device;
+    this.reset();
+    // nvidia-smi is slow (tens of ms), so the GPU figure is sampled in the background.
+    if (device === 'cuda' && !this.timer) {
+      this.timer = setInterval(() => void this.sampleGpu(), 1000);
+      this.timer.unref();
+      void this.sampleGpu();
+    }
+  }
+
+  private sampleGpu(): Promise<void> {
+    return new Promise((resolve) => {
+      execFile('nvidia-smi', ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits'], { timeout: 5000 }, (err, out) => {
+        if (!err) {
+          const mine = out
+            .split('\n')
+            .map((l) => l.split(',').map((s) => s.trim()))
+            .filter(([pid]) => Number(pid) === process.pid);
+          this.lastGpuBytes = mine.reduce((sum, [, mb]) => sum + Number(mb) * MB, 0);
+          this.peakBytes = Math.max(this.peakBytes, this.lastGpuBytes);
+        }
+        resolve();
+      });
+    });
+  }
+
+  /** Peak RSS from the kernel (VmHWM) when available: it sees spikes that sampling would miss. */
+  private static hostPeak(): number | undefined {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+      return m ? Number(m[1]) * 1024 : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  read(): MemoryResponse {
+    if (this.device === 'cuda') {
+      return { device: 'cuda', used_mb: this.lastGpuBytes / MB, peak_mb: this.peakBytes / MB };
+    }
+    const rss = process.memoryUsage.rss();
+    this.peakBytes = Math.max(this.peakBytes, rss, MemoryTracker.hostPeak() ?? 0);
+    return { device: 'host', used_mb: rss / MB, peak_mb: this.peakBytes / MB };
+  }
+
+  /** Starts a new peak window; on Linux also resets the kernel's VmHWM (clear_refs 5). */
+  reset(): MemoryResponse {
+    try {
+      writeFileSync('/proc/self/clear_refs', '5');
+    } catch {
+      // Not Linux or not permitted: the sampled peak still restarts from now.
+    }
+    this.peakBytes = this.device === 'cuda' ? this.lastGpuBytes : process.memoryUsage.rss();
+    return this.read();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+export class ServerMetrics {
+  readonly registry = new client.Registry();
+  readonly memory = new MemoryTracker();
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+
+  private readonly success = this.counter('nv_inference_request_success', 'Successful inference requests', ['impl']);
+  private readonly failure = this.counter('nv_inference_request_failure', 'Failed inference requests, by HTTP status and error code', ['impl', 'status', 'reason']);
+  private readonly count = this.counter('nv_inference_count', 'Images inferred (one per image per model)', ['impl', 'model']);
+  private readonly execCount = this.counter('nv_inference_exec_count', 'Model executions (batches run; one per request per model here)', ['impl', 'model']);
+  // Triton's cumulative microsecond counters, for rate()-based dashboards.
+  private readonly requestUs = this.counter('nv_inference_request_duration_us', 'Cumulative request duration (arrival to response), microseconds', ['impl']);
+  private readonly queueUs = this.counter('nv_inference_queue_duration_us', 'Cumulative time waiting for a worker / the serialisation lock, microseconds', ['impl']);
+  private readonly inputUs = this.counter('nv_inference_compute_input_duration_us', 'Cumulative letterbox + normalise time, microseconds', ['impl']);
+  private readonly inferUs = this.counter('nv_inference_compute_infer_duration_us', 'Cumulative session.run time, microseconds', ['impl', 'model']);
+  // Histograms for quantiles.
+  private readonly requestHist = this.histogram('nv_inference_request_duration_seconds', 'Request duration by status (arrival to response)', ['impl', 'status'], LATENCY_BUCKETS);
+  private readonly queueHist = this.histogram('nv_inference_queue_duration_seconds', 'Queue time (waiting for a worker / the serialisation lock)', ['impl'], LATENCY_BUCKETS);
+  private readonly decodeHist = this.histogram('nv_inference_decode_duration_seconds', 'Image decoding time on the main thread (sharp, libuv pool)', ['impl'], LATENCY_BUCKETS);
+  private readonly inputHist = this.histogram('nv_inference_compute_input_duration_seconds', 'Letterbox + normalise time in the worker (all requested models)', ['impl'], LATENCY_BUCKETS);
+  private readonly inferHist = this.histogram('nv_inference_compute_infer_duration_seconds', 'session.run time per model and batch', ['impl', 'model'], LATENCY_BUCKETS);
+  private readonly batchHist = this.histogram('nv_inference_request_batch_size', 'Images per request', ['impl'], BATCH_BUCKETS);
+  private readonly inflight = new client.Gauge({ name: 'nv_inference_inflight_requests', help: 'Inference requests received and not yet answered', labelNames: ['impl'], registers: [this.registry] });
+
+  constructor(info: () => { ep: string; ready: boolean; version: string; queued: number }) {
+    this.loopDelay.enable();
+    client.collectDefaultMetrics({ register: this.registry });
+    const delay = this.loopDelay;
+    new client.Gauge({
+      name: 'nv_server_event_loop_delay_seconds',
+      help: 'Main-thread event-loop delay since start (perf_hooks.monitorEventLoopDelay, 10 ms resolution)',
+      labelNames: ['quantile'],
+      registers: [this.registry],
+      collect() {
+        for (const q of [0.5, 0.9, 0.99]) this.set({ quantile: String(q) }, delay.percentile(q * 100) / 1e9);
+        this.set({ quantile: 'max' }, delay.max / 1e9);
+        this.set({ quantile: 'mean' }, Number.isFinite(delay.mean) ? delay.mean / 1e9 : 0);
+      },
+    });
+    const memory = this.memory;
+    new client.Gauge({
+      name: 'nv_cpu_memory_used_bytes',
+      help: 'Host memory in use by the server process (RSS, all threads)',
+      registers: [this.registry],
+      collect() {
+        this.set(process.memoryUsage.rss());
+      },
+    });
+    new client.Gauge({
+      name: 'nv_memory_peak_bytes',
+      help: 'Peak memory since the last POST /vram/reset (device = host RSS or cuda)',
+      labelNames: ['device'],
+      registers: [this.registry],
+      collect() {
+        const m = memory.read();
+        this.reset();
+        this.set({ device: m.device }, m.peak_mb * MB);
+      },
+    });
+    new client.Gauge({
+      name: 'nv_gpu_memory_used_bytes',
+      help: 'GPU memory used by this process (nvidia-smi; 0 when not on CUDA)',
+      registers: [this.registry],
+      collect() {
+        const m = memory.read();
+        this.set(m.device === 'cuda' ? m.used_mb * MB : 0);
+      },
+    });
+    new client.Gauge({
+      name: 'nv_server_ready',
+      help: '1 when every model is loaded and warmed up',
+      registers: [this.registry],
+      collect() {
+        this.set(info().ready ? 1 : 0);
+      },
+    });
+    new client.Gauge({
+      name: 'nv_inference_pending_request_count',
+      help: 'Requests waiting for a free inference worker in the shared pool',
+      registers: [this.registry],
+      collect() {
+        this.set(info().queued);
+      },
+    });
+    new client.Gauge({
+      name: 'nv_server_info',
+      help: 'Constant 1, labelled with the execution provider in use and the server version',
+      labelNames: ['ep', 'version'],
+      registers: [this.registry],
+      collect() {
+        const i = info();
+        this.reset();
+        this.set({ ep: i.ep, version: i.version }, 1);
+      },
+    });
+  }
+
+  private counter(name: string, help: string, labelNames: string[]) {
+    return new client.Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private histogram(name: string, help: string, labelNames: string[], buckets: number[]) {
+    return new client.Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
+  }
+
+  requestStarted(impl: string): void {
+    this.inflight.inc({ impl });
+  }
+
+  requestFinished(r: RequestRecord): void {
+    const { impl } = r;
+    this.inflight.dec({ impl });
+    this.requestHist.observe({ impl, status: String(r.status) }, r.total_s);
+    if (r.status >= 400) {
+      this.failure.inc({ impl, status: String(r.status), reason: r.reason });
+      return;
+    }
+    this.success.inc({ impl });
+    this.requestUs.inc({ impl }, r.total_s * 1e6);
+    this.batchHist.observe({ impl }, r.images);
+    if (r.decode_s !== undefined) this.decodeHist.observe({ impl }, r.decode_s);
+    if (r.queue_s !== undefined) {
+      this.queueHist.observe({ impl }, r.queue_s);
+      this.queueUs.inc({ impl }, r.queue_s * 1e6);
+    }
+    if (r.preprocess_s !== undefined) {
+      this.inputHist.observe({ impl }, r.preprocess_s);
+      this.inputUs.inc({ impl }, r.preprocess_s * 1e6);
+    }
+    for (const [model, seconds] of Object.entries(r.perModel ?? {})) {
+      this.count.inc({ impl, model }, r.images);
+      this.execCount.inc({ impl, model });
+      this.inferHist.observe({ impl, model }, seconds);
+      this.inferUs.inc({ impl, model }, seconds * 1e6);
+    }
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  stop(): void {
+    this.loopDelay.disable();
+    this.memory.stop();
+  }
+}

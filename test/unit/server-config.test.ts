@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { ConfigError, DEFAULTS, loadConfig } from '../../server/config.ts';
+
+test('defaults: loopback:8000, cpu, graph opt all, 20 MB body', () => {
+  const c = loadConfig({}, []);
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.port, 8000);
+  assert.equal(c.ep, 'cpu');
+  assert.equal(c.graphOpt, 'all');
+  assert.equal(c.maxBodyMb, 20);
+  assert.equal(c.workers, DEFAULTS.workers);
+  assert.equal(c.modelsDir, path.resolve('build/models'));
+});
+
+test('env overrides defaults, flags override env, typed overrides win', () => {
+  const env = { PORT: '9000', EP: 'cuda,cpu', THREADS: '2', GRAPH_OPT: 'extended', WORKERS: '2', MAX_BODY_MB: '1.5', MAX_PIXELS: '1000' };
+  const c = loadConfig(env, ['--port', '9100', '--host=0.0.0.0']);
+  assert.equal(c.port, 9100);
+  assert.equal(c.host, '0.0.0.0');
+  assert.equal(c.ep, 'cuda,cpu');
+  assert.equal(c.threads, 2);
+  assert.equal(c.graphOpt, 'extended');
+  assert.equal(c.workers, 2);
+  assert.equal(c.maxBodyMb, 1.5);
+  assert.equal(c.maxPixels, 1000);
+  assert.equal(loadConfig(env, [], { port: 0 }).port, 0);
+});
+
+test('errors name the variable and the allowed values', () => {
+  assert.throws(() => loadConfig({ EP: 'tpu' }, []), (e: Error) => e instanceof ConfigError && /EP="tpu"/.test(e.message) && /cpu \| cuda \| cuda,cpu/.test(e.message));
+  assert.throws(() => loadConfig({ GRAPH_OPT: 'max' }, []), /GRAPH_OPT="max".*disabled \| basic \| extended \| all/);
+  assert.throws(() => loadConfig({ PORT: '80a' }, []), /PORT="80a".*integer from 0 to 65535/);
+  assert.throws(() => loadConfig({ WORKERS: '0' }, []), /WORKERS="0".*integer from 1 to 64/);
+  assert.throws(() => loadConfig({}, ['--threads', 'x']), /--threads="x"/);
+  assert.throws(() => loadConfig({}, ['--bogus=1']), /unknown argument "--bogus=1".*--port/);
+});
