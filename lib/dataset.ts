@@ -4,7 +4,7 @@
 export interface DatasetImage {
   /** Sent as X-Image-Id; the file name without extension. */
   id: string;
-  /** Path relative to the manifest's folder. */
+  /** Path relative to the manifest's folder, or absolute. */
   file: string;
   bytes: number;
   width?: number;

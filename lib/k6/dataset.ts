@@ -31,7 +31,7 @@ export async function loadDataset(manifestPath: string, maxImages: number): Prom
   const images = manifest.images.slice(0, maxImages > 0 ? maxImages : undefined);
   if (images.length === 0) throw new Error(`dataset manifest ${manifestPath} lists no images: run 'make data' or set DATASET_DIR to a folder of JPEG/PNG files`);
   const dir = dirnameOf(manifestPath);
-  const files: File[] = await Promise.all(images.map((img) => openFile(`${dir}/${img.file}`)));
+  const files: File[] = await Promise.all(images.map((img) => openFile(img.file.startsWith('/') ? img.file : `${dir}/${img.file}`)));
   return {
     name: manifest.name,
     size: images.length,

@@ -1,0 +1,53 @@
+// Helpers for the bench e2e tests: a fake inference target speaking the server's wire contract
+// (so k6-side behaviour can be proven without models), and a runner for tools/bench/run.ts.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listen, run, type Completed } from '../helpers/run.ts';
+import type { InferResponse } from '../../lib/types.ts';
+
+export interface FakeTarget {
+  url: string;
+  /** Requests received by /infer, in arrival order, with their X-Image-Id. */
+  received: { impl: string; ids: string[] }[];
+  close(): Promise<void>;
+}
+
+/** The first `slowFirst` inference requests take `slowMs`, every later one `fastMs`. */
+export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fastMs?: number } = {}): Promise<FakeTarget> {
+  const received: FakeTarget['received'] = [];
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const url = new URL(req.url ?? '/', 'http://x');
+    for await (const _ of req); // drain the upload
+    if (url.pathname === '/health') return json(200, { status: 'ok', ready: true, ep: 'cpu', models: [], implementations: ['baseline', 'invalid'], uptime_s: 1, version: 'fake' });
+    if (url.pathname === '/vram') return json(200, { device: 'host', used_mb: 100, peak_mb: 120 });
+    if (url.pathname === '/vram/reset') return json(200, { device: 'host', used_mb: 100, peak_mb: 100 });
+    if (url.pathname === '/metrics') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      return res.end(`# TYPE nv_inference_request_success counter\nnv_inference_request_success ${received.length}\n`);
+    }
+    const m = /^\/infer\/([^/]+)$/.exec(url.pathname);
+    if (!m || req.method !== 'POST') return json(404, { error: 'not_found', detail: url.pathname });
+    const ids = String(req.headers['x-image-id'] ?? '').split(',');
+    received.push({ impl: m[1]!, ids });
+    const delay = received.length <= (opts.slowFirst ?? 0) ? (opts.slowMs ?? 0) : (opts.fastMs ?? 0);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    const det = { boxes: [], scores: [], labels: [], num_detections: 0, inference_ms: 0 };
+    const body: InferResponse = { implementation: m[1]!, images: ids.map((id) => ({ image_id: id, width: 512, height: 512, models: { d0: det, d1: det, d2: det } })), timing: { decode_ms: 0, preprocess_ms: 0, queue_ms: 0, infer_ms: 0, total_ms: delay } };
+    json(200, body);
+  };
+  const { url, server } = await listen((req, res) => void handler(req, res));
+  return { url: url.replace(/\/$/, ''), received, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** Runs `node --import tsx tools/bench/run.ts` with the given env (CI=true: no live dashboard). */
+export function runBenchCli(env: Record<string, string>, timeoutMs = 240_000): Promise<Completed> {
+  return run(process.execPath, ['--import', 'tsx', 'tools/bench/run.ts'], { env: { CI: 'true', ACCURACY: '0', CALIBRATION: '0', ...env }, timeoutMs });
+}
+
+/** Runs a make target the way a user does. */
+export function runMake(args: string[], env: Record<string, string>, timeoutMs = 300_000): Promise<Completed> {
+  return run('make', ['--no-print-directory', ...args], { env: { CI: 'true', ...env }, timeoutMs });
+}

@@ -1,0 +1,52 @@
+// The bench orchestrator's one typed config (Node side). Precedence: explicit options (calibrate
+// passes some), then env, then defaults. Knobs the k6 script reads itself (DURATION, WARMUP,
+// LEVELS, RATE, RATES, STEP, BATCHES, VUS, ...) reach it through the inherited environment.
+import { boolEnv, durationEnv, numberEnv, stringEnv, type Env } from '../../lib/env.ts';
+import { DEFAULT_SCENARIO, scenarioSpec } from '../../lib/scenarios.ts';
+
+export interface BenchConfig {
+  scenario: string;
+  /** As given: one name, a comma list (smoke) or `all` (smoke: every implementation /health lists). */
+  impl: string;
+  /** Empty: start a server; else the running server to measure. */
+  target: string;
+  datasetDir: string;
+  maxImages: number;
+  boundsFile: string;
+  calibrationFile: string;
+  useCalibration: boolean;
+  /** Live dashboard while k6 runs; off in CI (the HTML export is always written). */
+  dashboard: boolean;
+  dashboardPort: number;
+  resultsRoot: string;
+  readyTimeout_s: number;
+  memoryInterval_s: number;
+  accuracy: boolean;
+  /** Passed to a server the bench starts. */
+  server: { host: string; port: number; ep: string; modelsDir: string };
+}
+
+export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): BenchConfig {
+  const scenario = stringEnv(env, 'SCENARIO', DEFAULT_SCENARIO);
+  scenarioSpec(scenario); // fails with the list of names
+  const ci = boolEnv(env, 'CI', false);
+  const kind = scenarioSpec(scenario).kind;
+  return {
+    scenario,
+    impl: stringEnv(env, 'IMPL', 'baseline'),
+    target: stringEnv(env, 'TARGET', '').replace(/\/+$/, ''),
+    datasetDir: stringEnv(env, 'DATASET_DIR', ''),
+    maxImages: numberEnv(env, 'MAX_IMAGES', 0, { min: 0, integer: true }),
+    boundsFile: stringEnv(env, 'BOUNDS_FILE', ''),
+    calibrationFile: stringEnv(env, 'CALIBRATION_FILE', 'results/calibration.json'),
+    useCalibration: boolEnv(env, 'CALIBRATION', true),
+    dashboard: boolEnv(env, 'DASHBOARD', !ci && Boolean(process.stdout.isTTY)),
+    dashboardPort: numberEnv(env, 'DASHBOARD_PORT', 5665, { min: 1, max: 65535, integer: true }),
+    resultsRoot: stringEnv(env, 'RESULTS_ROOT', 'results'),
+    readyTimeout_s: durationEnv(env, 'READY_TIMEOUT', '300s'),
+    memoryInterval_s: durationEnv(env, 'MEMORY_INTERVAL', kind === 'soak' ? '10s' : '1s'),
+    accuracy: boolEnv(env, 'ACCURACY', true),
+    server: { host: '127.0.0.1', port: numberEnv(env, 'PORT', 0, { min: 0, max: 65535, integer: true }), ep: stringEnv(env, 'EP', 'cpu'), modelsDir: stringEnv(env, 'MODELS_DIR', '') },
+    ...overrides,
+  };
+}

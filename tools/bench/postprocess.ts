@@ -1,0 +1,82 @@
+// Post-processing after the load run, while the server is still up: a list of hooks, each deciding
+// whether it applies and returning pass/fail with lines for summary.txt. A failed hook fails the run.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ResolvedBounds } from '../../lib/bounds.ts';
+import type { Plan } from '../../lib/scenarios.ts';
+import type { PostprocessResult, Summary } from '../../lib/summary.ts';
+import type { MemorySample } from './server.ts';
+
+export interface PostprocessContext {
+  target: string;
+  impls: string[];
+  plan: Plan;
+  runDir: string;
+  datasetDir: string;
+  maxImages: number;
+  summary: Summary;
+  memory: MemorySample[];
+  bounds: ResolvedBounds[];
+  accuracy: boolean;
+}
+
+export interface Postprocessor {
+  name: string;
+  applies(ctx: PostprocessContext): boolean;
+  run(ctx: PostprocessContext): Promise<PostprocessResult[]>;
+}
+
+/** The accuracy module's contract (issue 6); called only when tools/accuracy/postprocess.ts exists. */
+export type RunAccuracy = (args: { target: string; impl: string; runDir: string; datasetDir: string; maxImages: number }) => Promise<{ passed: boolean; lines: string[] }>;
+export const ACCURACY_MODULE = 'tools/accuracy/postprocess.ts';
+
+const capacity: Postprocessor = {
+  name: 'capacity',
+  applies: (ctx) => ctx.plan.kind === 'capacity',
+  async run(ctx) {
+    const c = ctx.summary.capacity;
+    const min = ctx.bounds[0]?.slo.capacity_min_rps ?? 0;
+    const got = c?.max_rps_under_slo ?? null;
+    const rows = ctx.summary.levels.map((r) => `offered ${r.level} req/s: achieved ${r.rps} req/s, p99 ${r.latency_ms?.p99 ?? '-'} ms over ${r.requests} requests`);
+    return [{ name: 'capacity', passed: (got ?? 0) >= min, lines: [...rows, `highest rate with p99 < ${c?.slo_p99_ms} ms: ${got ?? 'none'} req/s (bound: >= ${min})`] }];
+  },
+};
+
+const batch: Postprocessor = {
+  name: 'batch',
+  applies: (ctx) => ctx.plan.kind === 'batch',
+  async run(ctx) {
+    return [{ name: 'batch images/s', passed: true, lines: ctx.summary.levels.map((r) => `batch ${r.level}: ${r.images_per_s} images/s (${r.rps} req/s, p99 ${r.latency_ms?.p99 ?? '-'} ms, ${r.requests} requests)`) }];
+  },
+};
+
+const soakMemory: Postprocessor = {
+  name: 'memory growth',
+  applies: (ctx) => ctx.plan.kind === 'soak',
+  async run(ctx) {
+    const max = ctx.bounds[0]?.slo.memory_growth_max_mb;
+    if (ctx.memory.length < 2) return [{ name: 'memory growth', passed: false, lines: [`only ${ctx.memory.length} memory sample(s): is GET /vram answering?`] }];
+    const first = ctx.memory[0]!, last = ctx.memory[ctx.memory.length - 1]!;
+    const growth = Math.round((last.used_mb - first.used_mb) * 10) / 10;
+    const passed = max === undefined || growth <= max;
+    return [{ name: 'memory growth', passed, lines: [`${first.device} memory ${first.used_mb} MB -> ${last.used_mb} MB over ${last.t_s} s (${ctx.memory.length} samples): growth ${growth} MB, bound <= ${max ?? 'none'} MB`] }];
+  },
+};
+
+const accuracy: Postprocessor = {
+  name: 'accuracy',
+  applies: (ctx) => ctx.accuracy && existsSync(ACCURACY_MODULE),
+  async run(ctx) {
+    const mod = (await import(pathToFileURL(resolve(ACCURACY_MODULE)).href)) as { runAccuracy?: RunAccuracy };
+    if (typeof mod.runAccuracy !== 'function') return [{ name: 'accuracy', passed: false, lines: [`${ACCURACY_MODULE} exports no runAccuracy(): the bench cannot gate accuracy`] }];
+    const out: PostprocessResult[] = [];
+    for (const impl of ctx.impls) {
+      const r = await mod.runAccuracy({ target: ctx.target, impl, runDir: ctx.runDir, datasetDir: ctx.datasetDir, maxImages: ctx.maxImages });
+      out.push({ name: `accuracy ${impl}`, passed: r.passed, lines: r.lines });
+    }
+    return out;
+  },
+};
+
+export const POSTPROCESSORS: Postprocessor[] = [capacity, batch, soakMemory, accuracy];

@@ -1,0 +1,223 @@
+// `make bench`: one command from nothing to a self-describing results folder and an exit code.
+// Steps (one progress line each): bundle -> dataset -> server (start or TARGET) -> bounds ->
+// scrape before -> k6 (+ memory sampling) -> scrape after -> post-processing -> stop server ->
+// write results/<timestamp>-<scenario>-<impl>/ -> results/latest. Exit: k6's status (99 =
+// thresholds failed), else 98 when a post-processing gate failed, else 0.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { DEFAULT_BOUNDS, mergeBounds, resolveBounds, validateBoundsFile, type BoundsFile, type Calibration, type ResolvedBounds } from '../../lib/bounds.ts';
+import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
+import { ConfigError } from '../../lib/env.ts';
+import { planFor, type Plan } from '../../lib/scenarios.ts';
+import { junitXml, summaryText, type Summary } from '../../lib/summary.ts';
+import type { HealthResponse, MemoryResponse } from '../../lib/types.ts';
+import { bundleScenarios } from '../build.ts';
+import { benchConfig, type BenchConfig } from './config.ts';
+import { envInfo } from './env-info.ts';
+import { POSTPROCESSORS, type PostprocessContext } from './postprocess.ts';
+import { BenchError, note, step } from './progress.ts';
+import { getJson, getText, sampleMemory, startServer, stopServer, waitReady, type MemorySample, type StartedServer } from './server.ts';
+
+export const EXIT_POSTPROCESS_FAILED = 98;
+export const SYNTHETIC_DIR = join('build', 'data', 'synthetic');
+
+export interface RunResult {
+  runDir: string;
+  exitCode: number;
+  k6Code: number;
+  summary: Summary | null;
+}
+
+export function k6Binary(): string {
+  const path = existsSync('build/k6.path') ? readFileSync('build/k6.path', 'utf8').trim() : '';
+  if (!path || !existsSync(path)) throw new BenchError(`no k6 binary (build/k6.path ${path ? `names missing ${path}` : 'is missing'}): run 'make k6'`);
+  return path;
+}
+
+function timestamp(d = new Date()): string {
+  return d.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+}
+
+/** The manifest k6 reads: the synthetic one, or one written for DATASET_DIR (k6 cannot list folders). */
+export function datasetManifest(cfg: BenchConfig, runDir: string): { manifest: string; dir: string; count: number } {
+  if (!cfg.datasetDir) {
+    const manifest = resolve(SYNTHETIC_DIR, MANIFEST_FILE);
+    if (!existsSync(manifest)) throw new BenchError(`no synthetic dataset at ${SYNTHETIC_DIR}: run 'make data' or set DATASET_DIR`);
+    const m = JSON.parse(readFileSync(manifest, 'utf8')) as DatasetManifest;
+    return { manifest, dir: resolve(SYNTHETIC_DIR), count: cfg.maxImages > 0 ? Math.min(cfg.maxImages, m.images.length) : m.images.length };
+  }
+  const dir = resolve(cfg.datasetDir);
+  if (!existsSync(dir)) throw new BenchError(`DATASET_DIR=${cfg.datasetDir} does not exist: point it at a folder of JPEG/PNG images`);
+  const files = readdirSync(dir).filter((f) => ['.jpg', '.jpeg', '.png', '.webp'].includes(extname(f).toLowerCase())).sort();
+  const chosen = cfg.maxImages > 0 ? files.slice(0, cfg.maxImages) : files;
+  if (chosen.length === 0) throw new BenchError(`DATASET_DIR=${cfg.datasetDir} holds no .jpg/.jpeg/.png/.webp files`);
+  const manifest: DatasetManifest = {
+    name: basename(dir),
+    images: chosen.map((f) => ({ id: basename(f, extname(f)), file: join(dir, f), bytes: readFileSync(join(dir, f)).length })),
+  };
+  const path = resolve(runDir, 'dataset-manifest.json');
+  writeFileSync(path, JSON.stringify(manifest, null, 2));
+  return { manifest: path, dir, count: chosen.length };
+}
+
+export function loadBoundsFile(cfg: BenchConfig): BoundsFile {
+  if (!cfg.boundsFile) return DEFAULT_BOUNDS;
+  if (!existsSync(cfg.boundsFile)) throw new BenchError(`BOUNDS_FILE=${cfg.boundsFile} does not exist: point it at a JSON file shaped like lib/bounds.defaults.json`);
+  let over: unknown;
+  try {
+    over = JSON.parse(readFileSync(cfg.boundsFile, 'utf8'));
+  } catch (e) {
+    throw new BenchError(`BOUNDS_FILE=${cfg.boundsFile} is not valid JSON (${(e as Error).message})`);
+  }
+  return validateBoundsFile(mergeBounds(DEFAULT_BOUNDS, over), `BOUNDS_FILE=${cfg.boundsFile}`);
+}
+
+export function loadCalibration(cfg: BenchConfig): Calibration | undefined {
+  if (!cfg.useCalibration || !existsSync(cfg.calibrationFile)) return undefined;
+  return JSON.parse(readFileSync(cfg.calibrationFile, 'utf8')) as Calibration;
+}
+
+/** Snapshot period of the web dashboard: about 10 snapshots per run, 1 s to 10 s. */
+export function dashboardPeriod(plan: Plan): number {
+  const total = Math.max(0, ...plan.levels.map((l) => l.start_s + l.duration_s));
+  return Math.max(1, Math.min(10, Math.floor(total / 10)));
+}
+
+function runK6(k6: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(k6, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolvePromise(code ?? (signal ? 128 : 1)));
+  });
+}
+
+/** Runs one bench. `extraEnv` overrides process.env for the plan and for k6 (calibrate uses it). */
+export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string> = {}): Promise<RunResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, SCENARIO: cfg.scenario };
+  const plan: Plan = planFor(cfg.scenario, env);
+  const k6 = k6Binary();
+  const implLabel = cfg.impl.replace(/,/g, '+');
+  const runDir = resolve(cfg.resultsRoot, `${timestamp()}-${cfg.scenario}-${implLabel}`);
+  mkdirSync(runDir, { recursive: true });
+  note(`${cfg.scenario} (${plan.kind}) on ${cfg.impl} -> ${runDir}`);
+
+  const [script] = await step(`bundle scenarios/${plan.kind}.ts`, () => bundleScenarios([join('scenarios', `${plan.kind}.ts`)]));
+  const dataset = await step('dataset', () => datasetManifest(cfg, runDir));
+  note(`dataset: ${dataset.count} image(s) from ${dataset.dir}`);
+
+  let server: StartedServer | undefined;
+  let target = cfg.target;
+  let health: HealthResponse;
+  let readyMs: number | null = null;
+  try {
+    if (target) {
+      health = await step(`target ${target} ready`, () => waitReady(target, 30));
+    } else {
+      server = await step('start server and wait until ready', () => startServer({ ...cfg.server, logFile: join(runDir, 'server.log'), readyTimeout_s: cfg.readyTimeout_s }));
+      target = server.url;
+      readyMs = server.ready_ms;
+      health = await getJson<HealthResponse>(`${target}/health`);
+      note(`server ${target} ready in ${server.ready_ms} ms (ep ${health.ep}, log ${server.logFile})`);
+    }
+    const impls = cfg.impl === 'all' ? health.implementations : cfg.impl.split(',').map((s) => s.trim()).filter(Boolean);
+    const unknown = impls.filter((i) => !health.implementations.includes(i));
+    if (unknown.length > 0) throw new BenchError(`IMPL=${unknown.join(',')} is not served by ${target}: expected one of ${health.implementations.join(', ')} (or all)`);
+
+    const bounds: ResolvedBounds[] = await step('resolve bounds', () => {
+      const file = loadBoundsFile(cfg);
+      const calibration = loadCalibration(cfg);
+      const resolved = impls.map((impl) => resolveBounds(file, plan, impl, calibration));
+      writeFileSync(join(runDir, 'bounds.json'), JSON.stringify(resolved, null, 2));
+      return resolved;
+    });
+    note(`bounds: ${bounds[0]?.calibration ? `calibration of ${bounds[0].calibration.created} (tolerance ${bounds[0].calibration.tolerance})` : 'SLO defaults, no calibration'}${cfg.boundsFile ? ` + ${cfg.boundsFile}` : ''}`);
+
+    const before = await step('scrape /metrics and /vram before', async () => {
+      const metrics = await getText(`${target}/metrics`).catch((e: Error) => `# scrape failed: ${e.message}\n`);
+      writeFileSync(join(runDir, 'server-metrics.before.prom'), metrics);
+      const vram = await getJson<MemoryResponse>(`${target}/vram`).catch(() => null);
+      await fetch(`${target}/vram/reset`, { method: 'POST' }).catch(() => {});
+      return vram;
+    });
+
+    const k6Args = ['run', '--no-usage-report', script!];
+    const k6Env: NodeJS.ProcessEnv = {
+      ...env,
+      TARGET: target,
+      IMPL: impls.join(','),
+      DATASET_MANIFEST: dataset.manifest,
+      MAX_IMAGES: String(cfg.maxImages),
+      BOUNDS_RESOLVED: join(runDir, 'bounds.json'),
+      RESULTS_DIR: runDir,
+      K6_WEB_DASHBOARD: 'true',
+      K6_WEB_DASHBOARD_EXPORT: join(runDir, 'dashboard.html'),
+      // -1: no live server (CI, DASHBOARD=0), the HTML export is still written at the end.
+      K6_WEB_DASHBOARD_PORT: cfg.dashboard ? String(cfg.dashboardPort) : '-1',
+      K6_WEB_DASHBOARD_OPEN: 'false',
+      // The dashboard skips its report when it has too few snapshots: short runs need a short period.
+      K6_WEB_DASHBOARD_PERIOD: env['K6_WEB_DASHBOARD_PERIOD'] ?? `${dashboardPeriod(plan)}s`,
+    };
+    if (cfg.dashboard) note(`live dashboard: http://127.0.0.1:${cfg.dashboardPort} (DASHBOARD=0 turns it off)`);
+    const sampler = sampleMemory(target, cfg.memoryInterval_s);
+    const k6Code = await step(`k6 ${plan.name} (exit code reported below)`, () => runK6(k6, k6Args, k6Env));
+    const samples: MemorySample[] = await sampler.stop();
+    note(`k6 exited ${k6Code}${k6Code === 99 ? ' (thresholds failed)' : ''}`);
+
+    const after = await step('scrape /metrics and /vram after', async () => {
+      const metrics = await getText(`${target}/metrics`).catch((e: Error) => `# scrape failed: ${e.message}\n`);
+      writeFileSync(join(runDir, 'server-metrics.prom'), metrics);
+      return getJson<MemoryResponse>(`${target}/vram`).catch(() => null);
+    });
+    writeFileSync(join(runDir, 'memory.json'), JSON.stringify({ device: after?.device ?? before?.device ?? 'unknown', interval_s: cfg.memoryInterval_s, before, after, samples }, null, 2));
+
+    const summaryPath = join(runDir, 'summary.json');
+    const summary: Summary | null = existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary) : null;
+    if (summary) {
+      const ctx: PostprocessContext = { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, summary, memory: samples, bounds, accuracy: cfg.accuracy };
+      for (const p of POSTPROCESSORS.filter((p) => p.applies(ctx))) {
+        const results = await step(`post-processing: ${p.name}`, () => p.run(ctx)).catch((e: Error) => [{ name: p.name, passed: false, lines: [`${p.name} crashed: ${e.message}`] }]);
+        summary.postprocess.push(...results);
+      }
+      if (!cfg.accuracy) note('accuracy post-processing skipped (ACCURACY=0)');
+      else if (!POSTPROCESSORS.some((p) => p.name === 'accuracy' && p.applies(ctx))) note('accuracy post-processing not available yet (tools/accuracy/postprocess.ts missing)');
+    } else note('k6 wrote no summary.json (it failed before handleSummary): see its output above');
+
+    if (server) await step('stop server', () => stopServer(server!));
+    server = undefined;
+
+    const failedPost = summary?.postprocess.filter((p) => !p.passed) ?? [];
+    await step('write results', () => {
+      if (summary) {
+        writeFileSync(summaryPath, JSON.stringify(summary, null, 2));
+        writeFileSync(join(runDir, 'summary.txt'), summaryText(summary));
+        writeFileSync(join(runDir, 'junit.xml'), junitXml(summary));
+      }
+      writeFileSync(join(runDir, 'env.json'), JSON.stringify({ ...envInfo({ k6, ep: health.ep, serverVersion: health.version, k6Command: [k6, ...k6Args], target, serverStarted: !cfg.target }), scenario: plan.name, impls, server_ready_ms: readyMs }, null, 2));
+      const latest = resolve(cfg.resultsRoot, 'latest');
+      rmSync(latest, { force: true });
+      symlinkSync(basename(runDir), latest);
+    });
+    for (const p of failedPost) note(`post-processing ${p.name} FAILED: ${p.lines.join('; ')}`);
+    const failedThresholds = summary?.thresholds.filter((t) => !t.ok) ?? [];
+    for (const t of failedThresholds) note(`threshold FAILED: ${t.metric}: ${t.expression}`);
+    const exitCode = k6Code !== 0 ? k6Code : failedPost.length > 0 ? EXIT_POSTPROCESS_FAILED : 0;
+    note(`results in ${runDir} (results/latest); exit ${exitCode}${exitCode === 99 ? ' = k6 thresholds failed' : exitCode === EXIT_POSTPROCESS_FAILED ? ' = post-processing gate failed' : ''}`);
+    return { runDir, exitCode, k6Code, summary };
+  } finally {
+    if (server) await stopServer(server);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    const result = await runBench(benchConfig(process.env));
+    process.exit(result.exitCode);
+  } catch (e) {
+    if (e instanceof BenchError || e instanceof ConfigError) {
+      console.error(`bench: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}

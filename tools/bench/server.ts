@@ -1,0 +1,125 @@
+// Lifecycle of a server the bench starts itself (unless TARGET names a running one), and the
+// scrapes of /health, /metrics and /vram around the load run.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { HealthResponse, MemoryResponse } from '../../lib/types.ts';
+import { BenchError } from './progress.ts';
+
+export interface StartedServer {
+  url: string;
+  child: ChildProcess;
+  logFile: string;
+  /** Spawn to /health ready. */
+  ready_ms: number;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function getJson<T>(url: string, timeoutMs = 5000): Promise<T> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+  return (await res.json()) as T;
+}
+
+export async function getText(url: string, timeoutMs = 5000): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
+  return res.text();
+}
+
+/** Starts `node --import tsx server/main.ts` on a free loopback port, logging to `logFile`. */
+export async function startServer(opts: { host: string; port: number; ep: string; modelsDir: string; logFile: string; readyTimeout_s: number }): Promise<StartedServer> {
+  const port = opts.port || (await freePort());
+  const env: NodeJS.ProcessEnv = { ...process.env, HOST: opts.host, PORT: String(port), EP: opts.ep };
+  if (opts.modelsDir) env['MODELS_DIR'] = opts.modelsDir;
+  const log = createWriteStream(opts.logFile);
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  const url = `http://${opts.host}:${port}`;
+  let exited: number | null | undefined;
+  child.on('exit', (code) => (exited = code));
+  await waitReady(url, opts.readyTimeout_s, () => {
+    if (exited === undefined) return;
+    const tail = safeRead(opts.logFile).trim().split('\n').slice(-5).join(' | ');
+    throw new BenchError(`server exited with code ${exited} before it was ready (log ${opts.logFile}: ${tail}); run 'make server' to see why`);
+  });
+  return { url, child, logFile: opts.logFile, ready_ms: Math.round(performance.now() - started) };
+}
+
+function safeRead(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Polls /health until ready; `alive` throws when the process we wait on has died. */
+export async function waitReady(url: string, timeout_s: number, alive: () => void = () => {}): Promise<HealthResponse> {
+  const deadline = Date.now() + timeout_s * 1000;
+  let last = 'no answer';
+  for (;;) {
+    alive();
+    try {
+      const health = await getJson<HealthResponse>(`${url}/health`, 2000);
+      if (health.ready) return health;
+      last = `status ${health.status}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    if (Date.now() > deadline) throw new BenchError(`${url} not ready after ${timeout_s}s (${last}): check the server log, or raise READY_TIMEOUT`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** SIGTERM, then SIGKILL after `grace_ms`; resolves when the process is gone. */
+export async function stopServer(server: StartedServer, grace_ms = 10_000): Promise<number | null> {
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), grace_ms);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export interface MemorySample extends MemoryResponse {
+  t_s: number;
+}
+
+/** Samples GET /vram every interval until stopped; misses are skipped, not fatal. */
+export function sampleMemory(url: string, interval_s: number): { stop(): Promise<MemorySample[]> } {
+  const samples: MemorySample[] = [];
+  const t0 = performance.now();
+  let busy: Promise<void> = Promise.resolve();
+  const tick = () => {
+    busy = getJson<MemoryResponse>(`${url}/vram`, 2000)
+      .then((m) => void samples.push({ t_s: Math.round(performance.now() - t0) / 1000, ...m }))
+      .catch(() => {});
+  };
+  tick();
+  const timer = setInterval(tick, Math.max(100, interval_s * 1000));
+  return {
+    async stop() {
+      clearInterval(timer);
+      await busy;
+      return samples;
+    },
+  };
+}
