@@ -1,0 +1,28 @@
+// Start-up failures end with one line naming the cause and the fix, and a non-zero exit.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { listSupportedBackends } from 'onnxruntime-node';
+import { spawnServer } from './server-helpers.ts';
+
+async function failsWith(env: Record<string, string>, args: string[], code: number, line: RegExp): Promise<void> {
+  const s = await spawnServer(env, args);
+  assert.equal(await s.exited, code, s.stdout() + s.stderr());
+  const errLines = s.stderr().trim().split('\n');
+  assert.equal(errLines.length, 1, `one line on stderr, got:\n${s.stderr()}`);
+  assert.match(errLines[0]!, line);
+}
+
+test('a bad setting names the variable and the allowed values (exit 2)', async () => {
+  await failsWith({ EP: 'tpu' }, [], 2, /^server: EP="tpu" is invalid: allowed values are cpu \| cuda \| cuda,cpu$/);
+  await failsWith({}, ['--graph-opt', 'max'], 2, /--graph-opt="max".*disabled \| basic \| extended \| all/);
+});
+
+test('missing models: one line naming the file and `make models`', async () => {
+  await failsWith({ MODELS_DIR: '/nonexistent/models' }, [], 1, /^server: model file \/nonexistent\/models\/efficientdet-d0\.onnx not found: run `make models`/);
+});
+
+test('EP=cuda without a loadable CUDA EP stops at start-up with one clear line', async (t) => {
+  const cuda = listSupportedBackends().find((b) => b.name === 'cuda');
+  if (cuda?.bundled) return t.skip('this onnxruntime build bundles CUDA');
+  await failsWith({ EP: 'cuda' }, [], 1, /^server: EP=cuda: onnxruntime's CUDA execution provider could not load .*fix: .*EP=cpu/);
+});
