@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join, resolve } from 'node:path';
 import { MODEL_NAMES, type ImplementationInfo, type InferResponse, type ModelName } from '../../lib/types.ts';
 import { contentTypeOf } from '../../lib/dataset.ts';
-import { accuracyBoundsFor, type AccuracyBounds } from '../../lib/bounds.ts';
+import { accuracyBoundsFor, DEFAULT_BOUNDS, mergeBounds, validateBoundsFile, type AccuracyBounds, type BoundsFile } from '../../lib/bounds.ts';
 import {
   addRawHeadErrors, addSums, compareDetections, DEFAULT_IOU_THRESHOLD, describeBrokenGate, emptySums, evaluateGates,
   finalizeMetrics, type AccuracyMetrics, type AccuracySums, type Detections, type GateResult,
@@ -39,7 +39,14 @@ export interface GateRecord extends GateResult {
   scope: ModelName | 'all';
 }
 
-/** Schema of accuracy.json. */
+/** Schema of accuracy.json: one report per implementation replayed into the run folder
+ * (smoke runs several implementations into one folder). */
+export interface AccuracyFile {
+  version: number;
+  impls: Record<string, AccuracyReport>;
+}
+
+/** The accuracy of one implementation. */
 export interface AccuracyReport {
   version: number;
   created: string;
@@ -52,6 +59,8 @@ export interface AccuracyReport {
   matching: { method: string; iou_threshold: number };
   raw_heads: { compared: boolean; note: string };
   bounds: AccuracyBounds;
+  /** Where the bounds came from. */
+  bounds_source: string;
   /** Requests that failed (HTTP error or unreadable body); their images count as all-missing. */
   request_errors: { image: string; error: string }[];
   models: Partial<Record<ModelName, AccuracyMetrics>>;
@@ -175,7 +184,7 @@ export async function runAccuracy(args: AccuracyArgs, log: (line: string) => voi
     await replayer.close();
   }
 
-  const bounds = accuracyBoundsFor(args.impl, lossless);
+  const { bounds, source: boundsSource } = gateBounds(args.impl, lossless);
   const models: AccuracyReport['models'] = {};
   const overallSums = emptySums();
   const gates: GateRecord[] = [];
@@ -211,6 +220,7 @@ export async function runAccuracy(args: AccuracyArgs, log: (line: string) => voi
             : `${args.impl} returns no raw heads`,
     },
     bounds,
+    bounds_source: boundsSource,
     request_errors: errors,
     models,
     overall,
@@ -219,7 +229,9 @@ export async function runAccuracy(args: AccuracyArgs, log: (line: string) => voi
     duration_s: Math.round(performance.now() - started) / 1000,
   };
   mkdirSync(args.runDir, { recursive: true });
-  writeFileSync(join(args.runDir, ACCURACY_FILE), JSON.stringify(report, null, 2));
+  const file = readAccuracyFile(args.runDir) ?? { version: ACCURACY_VERSION, impls: {} };
+  file.impls[args.impl] = report;
+  writeFileSync(join(args.runDir, ACCURACY_FILE), JSON.stringify(file, null, 2));
   const table = accuracyTable(report);
   appendFileSync(join(args.runDir, 'summary.txt'), `${existsSync(join(args.runDir, 'summary.txt')) ? '\n' : ''}${table}\n`);
   for (const line of table.split('\n')) log(line);
@@ -227,6 +239,24 @@ export async function runAccuracy(args: AccuracyArgs, log: (line: string) => voi
   const lines = gates.filter((g) => !g.passed).map((g) => describeBrokenGate(g.scope, g, models[g.scope as ModelName]!));
   if (errors.length > 0) lines.unshift(`accuracy request_errors = ${errors.length}, bound <= 0 (first: ${errors[0]!.image}: ${errors[0]!.error})`);
   return { passed: report.passed, lines };
+}
+
+/** The checked-in bounds, with BOUNDS_FILE laid over them when set (as make bench does). */
+function boundsFile(): BoundsFile {
+  const path = process.env.BOUNDS_FILE;
+  if (!path) return DEFAULT_BOUNDS;
+  return validateBoundsFile(mergeBounds(DEFAULT_BOUNDS, JSON.parse(readFileSync(path, 'utf8'))), path);
+}
+
+/** Lossless: the exact bounds. Lossy: its declared bounds; none declared (e.g. the invalid stub):
+ * held to the exact bounds, because an undeclared deviation is not an accepted one. */
+function gateBounds(impl: string, lossless: boolean): { bounds: AccuracyBounds; source: string } {
+  const file = boundsFile();
+  if (lossless) return { bounds: accuracyBoundsFor(impl, true, file), source: 'lossless: exact bounds (accuracy.lossless)' };
+  if (!(impl in file.accuracy.impls)) {
+    return { bounds: accuracyBoundsFor(impl, true, file), source: `${impl} is not lossless and declares no bounds (accuracy.impls.${impl}): held to the exact bounds` };
+  }
+  return { bounds: accuracyBoundsFor(impl, false, file), source: `declared by ${impl} (accuracy.impls.${impl})` };
 }
 
 function addRawErrors(sums: AccuracySums, actual: RawHeads, ref: RawSubset, classes: number): void {
@@ -256,12 +286,26 @@ export function accuracyTable(r: AccuracyReport): string {
   return [
     `Accuracy of ${r.impl} against the ${r.reference.implementation} reference (${r.mode}, ${r.dataset.images} images of ${r.dataset.name}; ` +
       `matching ${r.matching.method}, IoU >= ${r.matching.iou_threshold}): ${r.passed ? 'PASSED' : 'FAILED'}`,
-    `bounds (${r.lossless ? 'lossless' : 'declared by the implementation'}): boxes MSE <= ${b.boxes_mse_max} px^2, scores MSE <= ${b.scores_mse_max}, ` +
+    `bounds (${r.bounds_source}): boxes MSE <= ${b.boxes_mse_max} px^2, scores MSE <= ${b.scores_mse_max}, ` +
       `labels accuracy >= ${b.labels_accuracy_min}, unmatched/reference <= ${b.unmatched_max}; raw heads: ${r.raw_heads.note}`,
     render(rows[0]!),
     ...rows.slice(1).map(render),
     ...(r.request_errors.length ? [`request errors: ${r.request_errors.length} (first: ${r.request_errors[0]!.image}: ${r.request_errors[0]!.error})`] : []),
   ].join('\n');
+}
+
+export function readAccuracyFile(runDir: string): AccuracyFile | undefined {
+  const path = join(runDir, ACCURACY_FILE);
+  if (!existsSync(path)) return undefined;
+  const file = JSON.parse(readFileSync(path, 'utf8')) as AccuracyFile;
+  if (file.version !== ACCURACY_VERSION || typeof file.impls !== 'object') throw new Error(`${path} is not an accuracy.json of version ${ACCURACY_VERSION}`);
+  return file;
+}
+
+/** The tables of a run's accuracy.json, for writers that rebuild summary.txt after post-processing. */
+export function accuracyTablesOf(runDir: string): string | undefined {
+  const file = readAccuracyFile(runDir);
+  return file ? Object.values(file.impls).map(accuracyTable).join('\n\n') : undefined;
 }
 
 async function main(): Promise<void> {
