@@ -78,10 +78,17 @@ export function loadCalibration(cfg: BenchConfig): Calibration | undefined {
   return JSON.parse(readFileSync(cfg.calibrationFile, 'utf8')) as Calibration;
 }
 
-/** Snapshot period of the web dashboard: about 10 snapshots per run, 1 s to 10 s. */
-export function dashboardPeriod(plan: Plan): number {
+/** Snapshot period of the web dashboard: about 10 snapshots per timed run (1 s to 10 s); counted
+ * runs (smoke, coldstart) have no planned length, so a short period. */
+export function dashboardPeriod(plan: Plan): string {
   const total = Math.max(0, ...plan.levels.map((l) => l.start_s + l.duration_s));
-  return Math.max(1, Math.min(10, Math.floor(total / 10)));
+  return total === 0 ? '200ms' : `${Math.max(1, Math.min(10, Math.floor(total / 10)))}s`;
+}
+
+/** k6's dashboard writes no report for a run shorter than about two snapshots; say so in a page of our own. */
+export function fallbackDashboard(summary: Summary | null): string {
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return `<!doctype html>\n<html lang="en"><head><meta charset="UTF-8"><title>bench ${esc(summary?.scenario ?? '')}</title></head><body>\n<h1>k6 web dashboard: no report</h1>\n<p>The run was too short for the k6 web dashboard to write its report (fewer than two snapshots). The figures below are the run's summary.</p>\n<pre>${esc(summary ? summaryText(summary) : 'k6 wrote no summary')}</pre>\n</body></html>\n`;
 }
 
 function runK6(k6: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -156,7 +163,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
       K6_WEB_DASHBOARD_PORT: cfg.dashboard ? String(cfg.dashboardPort) : '-1',
       K6_WEB_DASHBOARD_OPEN: 'false',
       // The dashboard skips its report when it has too few snapshots: short runs need a short period.
-      K6_WEB_DASHBOARD_PERIOD: env['K6_WEB_DASHBOARD_PERIOD'] ?? `${dashboardPeriod(plan)}s`,
+      K6_WEB_DASHBOARD_PERIOD: env['K6_WEB_DASHBOARD_PERIOD'] ?? dashboardPeriod(plan),
     };
     if (cfg.dashboard) note(`live dashboard: http://127.0.0.1:${cfg.dashboardPort} (DASHBOARD=0 turns it off)`);
     const sampler = sampleMemory(target, cfg.memoryInterval_s);
@@ -192,6 +199,10 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
         writeFileSync(summaryPath, JSON.stringify(summary, null, 2));
         writeFileSync(join(runDir, 'summary.txt'), summaryText(summary));
         writeFileSync(join(runDir, 'junit.xml'), junitXml(summary));
+      }
+      if (!existsSync(join(runDir, 'dashboard.html'))) {
+        writeFileSync(join(runDir, 'dashboard.html'), fallbackDashboard(summary));
+        note('dashboard.html: k6 skipped its report (run too short), wrote the summary page instead');
       }
       writeFileSync(join(runDir, 'env.json'), JSON.stringify({ ...envInfo({ k6, ep: health.ep, serverVersion: health.version, k6Command: [k6, ...k6Args], target, serverStarted: !cfg.target }), scenario: plan.name, impls, server_ready_ms: readyMs }, null, 2));
       const latest = resolve(cfg.resultsRoot, 'latest');

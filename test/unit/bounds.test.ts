@@ -1,0 +1,80 @@
+// lib/bounds.ts: SLO resolution order, calibration bounds, thresholds, bounds-file merge/validation, accuracy bounds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { accuracyBoundsFor, DEFAULT_BOUNDS, mergeBounds, resolveBounds, selector, sloFor, thresholdsFor, validateBoundsFile, type BoundsFile, type Calibration } from '../../lib/bounds.ts';
+import { planFor } from '../../lib/scenarios.ts';
+
+const file: BoundsFile = mergeBounds(DEFAULT_BOUNDS, {
+  slo: { '*': { '*': { p99_ms: 1000 }, fast: { p99_ms: 100 } }, concurrency: { '*': { p99_ms: 900 } }, concurrency8: { fast: { p99_ms: 50 } } },
+});
+
+const calibration: Calibration = {
+  version: 1,
+  created: '2026-01-01T00:00:00Z',
+  host: { cpu: 'test', cores: 2, ep: 'cpu' },
+  duration_s: 30,
+  levels: { '8': { baseline: { p50_ms: 2000, p99_ms: 3000, rps: 4, requests: 120 }, invalid: { p50_ms: 10, p99_ms: 20, rps: 500, requests: 15000 } } },
+};
+
+test('SLO resolution: * then kind then name, implementation beats *', () => {
+  assert.equal(sloFor(file, 'sweep', 'sweep', 'baseline').p99_ms, 1000);
+  assert.equal(sloFor(file, 'sweep', 'sweep', 'fast').p99_ms, 100);
+  assert.equal(sloFor(file, 'concurrency4', 'concurrency', 'fast').p99_ms, 900, 'kind entry for * beats the global impl entry');
+  assert.equal(sloFor(file, 'concurrency8', 'concurrency', 'fast').p99_ms, 50);
+  const always = sloFor(file, 'smoke', 'smoke', 'x');
+  assert.equal(always.http_req_failed_max, 0.01);
+  assert.equal(always.checks_min, 0.99);
+});
+
+test('calibration: p99 <= baseline p99, req/s >= baseline, p50 >= stub p50, each with the tolerance', () => {
+  const plan = planFor('concurrency8', { DURATION: '10s' });
+  const b = resolveBounds(DEFAULT_BOUNDS, plan, 'batched', calibration);
+  const tol = DEFAULT_BOUNDS.calibration!.tolerance!;
+  assert.equal(b.levels['8']!.p99_max_ms, Math.round(3000 * (1 + tol) * 1000) / 1000);
+  assert.equal(b.levels['8']!.rps_min, Math.round(4 * (1 - tol) * 1000) / 1000);
+  assert.equal(b.levels['8']!.p50_min_ms, Math.round(10 * (1 - tol) * 1000) / 1000);
+  assert.ok(b.calibration);
+  const t = thresholdsFor(plan, [b]);
+  const dur = t[selector('http_req_duration', { impl: 'batched', level: '8', phase: 'measure' })]!;
+  assert.ok(dur.includes(`p(99)<${b.levels['8']!.p99_max_ms}`), JSON.stringify(dur));
+  assert.ok(dur.includes(`p(50)>=${b.levels['8']!.p50_min_ms}`));
+  // req/s is checked as a count over the measured seconds (k6's counter rate spans the whole test).
+  const reqs = t['http_reqs{impl:batched,level:8,phase:measure}']!;
+  assert.ok(reqs.includes(`count>=${Math.ceil(b.levels['8']!.rps_min! * 10)}`), JSON.stringify(reqs));
+  assert.deepEqual(t['http_req_failed{impl:batched,phase:measure}'], ['rate<0.01']);
+  assert.deepEqual(t['checks{impl:batched,phase:measure}'], ['rate>0.99']);
+});
+
+test('no calibration for a level: only the SLO applies; a tighter SLO beats calibration', () => {
+  const plan = planFor('concurrency4', {});
+  const b = resolveBounds(DEFAULT_BOUNDS, plan, 'baseline', calibration);
+  assert.equal(b.levels['4']!.p99_max_ms, DEFAULT_BOUNDS.slo['*']!['*']!.p99_ms);
+  assert.equal(b.levels['4']!.rps_min, undefined);
+  assert.equal(b.calibration, undefined);
+  const tight = mergeBounds(DEFAULT_BOUNDS, { slo: { '*': { '*': { p99_ms: 5 } } } });
+  assert.equal(resolveBounds(tight, planFor('concurrency8', {}), 'baseline', calibration).levels['8']!.p99_max_ms, 5);
+});
+
+test('sweep: thresholds per level; rate: dropped iterations bounded', () => {
+  const sweep = planFor('sweep', { LEVELS: '1,2,4', DURATION: '5s' });
+  const t = thresholdsFor(sweep, [resolveBounds(DEFAULT_BOUNDS, sweep, 'baseline')]);
+  for (const l of ['1', '2', '4']) assert.ok(t[`http_req_duration{impl:baseline,level:${l},phase:measure}`], `level ${l}`);
+  const rate = planFor('rate', { RATE: '10', DURATION: '10s' });
+  const r = thresholdsFor(rate, [resolveBounds(DEFAULT_BOUNDS, rate, 'baseline')]);
+  assert.deepEqual(r['dropped_iterations'], ['count<=1']);
+});
+
+test('bounds file: partial override merges, unknown bound names are rejected', () => {
+  const merged = validateBoundsFile(mergeBounds(DEFAULT_BOUNDS, { slo: { smoke: { '*': { p99_ms: 0.001 } } } }), 'test');
+  assert.equal(sloFor(merged, 'smoke', 'smoke', 'baseline').p99_ms, 0.001);
+  assert.equal(merged.accuracy.lossless.boxes_mse_max, 1e-6, 'untouched parts come from the defaults');
+  assert.throws(() => validateBoundsFile(mergeBounds(DEFAULT_BOUNDS, { slo: { smoke: { '*': { p99: 1 } } } }), 'f.json'), /slo\.smoke\.\*\.p99 is not a known bound/);
+  assert.throws(() => validateBoundsFile({}, 'f.json'), /not a bounds file/);
+});
+
+test('accuracy bounds: lossless exact, lossy from the file, undeclared lossy refused', () => {
+  assert.deepEqual(accuracyBoundsFor('baseline', true), { boxes_mse_max: 1e-6, scores_mse_max: 1e-8, labels_accuracy_min: 1, unmatched_max: 0, output_match_min: 1 });
+  const int8 = accuracyBoundsFor('int8', false);
+  assert.ok(int8.boxes_mse_max > 1e-6);
+  assert.throws(() => accuracyBoundsFor('mystery', false), /accuracy\.impls\.mystery/);
+});
