@@ -2,8 +2,8 @@
 // (lib/k6/output-check.ts) and by the accuracy tools. Pure TypeScript.
 import type { ModelName } from '../types.ts';
 import type { Detections } from './match.ts';
-import { compareDetections, unmatchedRatio } from './metrics.ts';
-import type { AccuracyGateBounds } from './gates.ts';
+import { compareDetections, finalizeMetrics } from './metrics.ts';
+import { evaluateGates, type AccuracyGateBounds } from './gates.ts';
 
 export interface ModelCheck {
   model: ModelName;
@@ -30,17 +30,10 @@ export function checkModel(
   if (!actual) {
     return { model, boxes_mse: null, scores_mse: null, unmatched: reference.boxes.length, labels_accuracy: 0, match: false };
   }
-  const s = compareDetections(actual, reference);
-  const empty = s.reference_detections === 0 && s.actual_detections === 0;
-  const boxes = s.matched > 0 ? s.box_sq_err / (4 * s.matched) : empty ? 0 : null;
-  const scores = s.matched > 0 ? s.score_sq_err / s.matched : empty ? 0 : null;
-  const unmatched = s.unmatched_actual + s.unmatched_reference;
-  const labels = s.labels_total > 0 ? s.labels_correct / s.labels_total : 1;
-  const match =
-    boxes !== null && boxes <= bounds.boxes_mse_max &&
-    scores !== null && scores <= bounds.scores_mse_max &&
-    labels >= bounds.labels_accuracy_min && unmatchedRatio(unmatched, s.reference_detections) <= bounds.unmatched_max;
-  return { model, boxes_mse: boxes, scores_mse: scores, unmatched, labels_accuracy: labels, match };
+  // Same figures and gates as the replay, for one image: the two checks cannot drift apart.
+  const m = finalizeMetrics(compareDetections(actual, reference));
+  const match = evaluateGates(m, bounds).every((g) => g.passed);
+  return { model, boxes_mse: m.boxes_mse, scores_mse: m.scores_mse, unmatched: m.unmatched, labels_accuracy: m.labels_accuracy, match };
 }
 
 /** Checks every model of the reference that the response was asked for. */

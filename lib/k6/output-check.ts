@@ -66,6 +66,7 @@ export function checkOutputResponse(
   body: InferResponse | string | null | undefined,
   tags: { impl: string } & Record<string, string>,
   bounds: AccuracyBounds = inRunBounds(tags.impl),
+  models?: readonly ModelName[],
 ): boolean {
   let parsed: InferResponse | undefined;
   try {
@@ -82,7 +83,7 @@ export function checkOutputResponse(
       all = false;
       return;
     }
-    const result: OutputCheck = checkOutput(got?.models ?? {}, ref.models, bounds);
+    const result: OutputCheck = checkOutput(got?.models ?? {}, ref.models, bounds, models);
     for (const m of result.models) {
       const t = { ...tags, model: m.model };
       outputMatch.add(m.match, t);
@@ -113,13 +114,17 @@ export function outputThresholds(impl: string, bounds: AccuracyBounds, models: r
 const envReference: OutputReference | undefined =
   typeof __ENV !== 'undefined' && __ENV['REFERENCE'] ? loadOutputReference(__ENV['REFERENCE']) : undefined;
 
+/** MODELS=d0,d2 makes requests ask for those models only; the others are then not expected. */
+const envModels: ModelName[] | undefined =
+  typeof __ENV !== 'undefined' && __ENV['MODELS'] ? (__ENV['MODELS'].split(',').map((m) => m.trim()).filter(Boolean) as ModelName[]) : undefined;
+
 /** The hook call: checks one response against REFERENCE (no-op returning true without it). */
 export function checkOutputs(sentIds: readonly string[], body: InferResponse | string | null, tags: { impl: string } & Record<string, string>): boolean {
-  return envReference ? checkOutputResponse(envReference, sentIds, body, tags) : true;
+  return envReference ? checkOutputResponse(envReference, sentIds, body, tags, inRunBounds(tags.impl), envModels) : true;
 }
 
 /** Thresholds of the in-run checks for every implementation under test; {} without REFERENCE. */
 export function inRunThresholds(impls: readonly string[]): Thresholds {
   if (!envReference) return {};
-  return Object.assign({}, ...impls.map((impl) => outputThresholds(impl, inRunBounds(impl))));
+  return Object.assign({}, ...impls.map((impl) => outputThresholds(impl, inRunBounds(impl), envModels)));
 }
