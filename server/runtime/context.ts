@@ -12,7 +12,14 @@ export function providersFor(ep: EpMode): EpInUse[] {
 }
 
 export function sessionSettings(config: ServerConfig): SessionSettings {
-  return { providers: providersFor(config.ep), intraOpThreads: config.threads, graphOpt: config.graphOpt };
+  return {
+    providers: providersFor(config.ep),
+    intraOpThreads: config.threads,
+    graphOpt: config.graphOpt,
+    // onnxruntime logs a failed CUDA probe itself (several lines); the server reports it in one line
+    // instead, so its own messages show only with LOG_LEVEL=debug.
+    ortLogLevel: config.logLevel === 'debug' ? 'warning' : 'fatal',
+  };
 }
 
 /** A start-up failure with a one-line message naming the cause and the fix. */

@@ -23,6 +23,8 @@ export interface SessionSettings {
   /** 0 = onnxruntime default. */
   intraOpThreads: number;
   graphOpt: GraphOptLevel;
+  /** onnxruntime's own log threshold (its messages go straight to stderr). */
+  ortLogLevel: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
 }
 
 export interface ImagePayload {

@@ -25,12 +25,14 @@ function sessionOptions(settings: SessionSettings, ep: EpInUse): ort.InferenceSe
     executionMode: 'sequential',
     // One inter-op thread: parallel execution mode is slower on small CPUs, and workers already give parallelism.
     interOpNumThreads: 1,
+    logSeverityLevel: settings.ortLogLevel === 'fatal' ? 4 : settings.ortLogLevel === 'error' ? 3 : 2,
     ...(settings.intraOpThreads > 0 ? { intraOpNumThreads: settings.intraOpThreads } : {}),
   };
 }
 
 async function openAll(models: ModelInfo[], settings: SessionSettings): Promise<{ ep: EpInUse; notes: string[] }> {
   const notes: string[] = [];
+  ort.env.logLevel = settings.ortLogLevel;
   for (let i = 0; i < settings.providers.length; i++) {
     const ep = settings.providers[i]!;
     try {

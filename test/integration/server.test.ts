@@ -89,7 +89,7 @@ test('/infer/baseline equals the three sessions run in-process on the same prepr
   assert.deepEqual([img.image_id, img.width, img.height], ['gradient-640x480', 640, 480]);
   for (const k of ['decode_ms', 'preprocess_ms', 'queue_ms', 'infer_ms', 'total_ms'] as const) assert.ok(body.timing[k] >= 0, k);
   assert.ok(body.timing.total_ms >= body.timing.infer_ms);
-  assert.match(server.stdout(), /POST \/infer\/baseline 200 .* id=gradient-640x480/);
+  await waitFor(server, () => /POST \/infer\/baseline 200 .* id=gradient-640x480/.test(server.stdout()), 5000, 'the request log line with the image id');
 
   // In-process: the same decode + letterbox functions, fresh sessions with the server's options.
   const decoded = await decodeImage(jpeg, { maxPixels: MAX_PIXELS });
