@@ -47,11 +47,14 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     closing ??= (async () => {
       log.info(`${reason}: closing (no new connections; finishing in-flight requests)`);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive sockets become idle once their in-flight response is out: close them as they do,
+      // and give busy ones a bounded grace period.
       server.closeIdleConnections();
-      // Keep-alive sockets that stay busy get a bounded grace period.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const force = setTimeout(() => server.closeAllConnections(), 15_000);
       force.unref();
       await closed;
+      clearInterval(sweep);
       clearTimeout(force);
       await serverApp.close();
       log.info('closed');
