@@ -42,6 +42,8 @@ export interface PostprocessResult {
   name: string;
   passed: boolean;
   lines: string[];
+  /** A pre-rendered table for summary.txt (e.g. the accuracy table). */
+  table?: string;
 }
 
 export interface Summary {
@@ -150,6 +152,7 @@ export function summaryText(s: Summary): string {
   for (const p of s.postprocess) {
     lines.push(`post-processing ${p.name}: ${p.passed ? 'passed' : 'FAILED'}`);
     for (const l of p.lines) lines.push(`  ${l}`);
+    if (p.table) lines.push(p.table);
   }
   return lines.join('\n') + '\n';
 }

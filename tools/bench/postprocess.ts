@@ -68,13 +68,16 @@ const accuracy: Postprocessor = {
   name: 'accuracy',
   applies: (ctx) => ctx.accuracy && existsSync(ACCURACY_MODULE),
   async run(ctx) {
-    const mod = (await import(pathToFileURL(resolve(ACCURACY_MODULE)).href)) as { runAccuracy?: RunAccuracy };
+    const mod = (await import(pathToFileURL(resolve(ACCURACY_MODULE)).href)) as { runAccuracy?: RunAccuracy; accuracyTablesOf?: (runDir: string) => string | undefined };
     if (typeof mod.runAccuracy !== 'function') return [{ name: 'accuracy', passed: false, lines: [`${ACCURACY_MODULE} exports no runAccuracy(): the bench cannot gate accuracy`] }];
     const out: PostprocessResult[] = [];
     for (const impl of ctx.impls) {
       const r = await mod.runAccuracy({ target: ctx.target, impl, runDir: ctx.runDir, datasetDir: ctx.datasetDir, maxImages: ctx.maxImages });
       out.push({ name: `accuracy ${impl}`, passed: r.passed, lines: r.lines });
     }
+    // The accuracy tables go into summary.txt, which the bench rewrites after post-processing.
+    const table = mod.accuracyTablesOf?.(ctx.runDir);
+    if (table && out.length > 0) out[out.length - 1]!.table = table;
     return out;
   },
 };
