@@ -140,7 +140,7 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
     ep: runtime?.ep ?? config.ep,
     ready,
     version: SERVER_VERSION,
-    queued: 0,
+    pending: Object.fromEntries([...implementations].map(([name, impl]) => [name, impl.pendingRequests?.() ?? 0])),
   }));
 
   const app = express();

@@ -121,7 +121,7 @@ export class ServerMetrics {
   private readonly batchHist = this.histogram('nv_inference_request_batch_size', 'Images per request', ['impl'], BATCH_BUCKETS);
   private readonly inflight = new client.Gauge({ name: 'nv_inference_inflight_requests', help: 'Inference requests received and not yet answered', labelNames: ['impl'], registers: [this.registry] });
 
-  constructor(info: () => { ep: string; ready: boolean; version: string; queued: number }) {
+  constructor(info: () => { ep: string; ready: boolean; version: string; pending: Record<string, number> }) {
     this.loopDelay.enable();
     client.collectDefaultMetrics({ register: this.registry });
     const delay = this.loopDelay;
@@ -175,10 +175,11 @@ export class ServerMetrics {
     });
     new client.Gauge({
       name: 'nv_inference_pending_request_count',
-      help: 'Requests waiting for a free inference worker in the shared pool',
+      help: 'Requests accepted and waiting to execute (serialisation lock or a free worker), per implementation',
+      labelNames: ['impl'],
       registers: [this.registry],
       collect() {
-        this.set(info().queued);
+        for (const [impl, n] of Object.entries(info().pending)) this.set({ impl }, n);
       },
     });
     new client.Gauge({

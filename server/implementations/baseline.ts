@@ -22,6 +22,9 @@ export const createBaseline: ImplementationFactory = (context) => {
         return outcomeFromRuns(images.length, runs, waited + queue_ms);
       });
     },
+    pendingRequests() {
+      return serial.waiting + (pool?.queued ?? 0);
+    },
     async close() {
       // The shared pool belongs to the runtime, which closes it.
       pool = undefined;

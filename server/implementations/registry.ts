@@ -65,6 +65,7 @@ export async function createImplementation(
     },
     load: () => impl.load(),
     infer: (images, options) => impl.infer(images, options),
+    pendingRequests: () => impl.pendingRequests?.() ?? 0,
     async close() {
       await impl.close();
       await runtime.close();

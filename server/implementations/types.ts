@@ -44,6 +44,8 @@ export interface Implementation {
   load(): Promise<void>;
   infer(images: DecodedImage[], options: InferOptions): Promise<InferOutcome>;
   close(): Promise<void>;
+  /** Requests accepted but not yet executing (Triton's pending count); exported in /metrics. Optional. */
+  pendingRequests?(): number;
 }
 
 // ---- Added with the server (issue 4): how implementations are built. ----

@@ -22,10 +22,20 @@ export function outcomeFromRuns(imageCount: number, runs: ModelRun[], queue_ms: 
 /** Runs one task at a time, in arrival order; reports how long each waited for its turn. */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
+  private waitingCount = 0;
+
+  /** Tasks queued behind the running one. */
+  get waiting(): number {
+    return this.waitingCount;
+  }
 
   run<T>(task: (waited_ms: number) => Promise<T>): Promise<T> {
     const queuedAt = performance.now();
-    const result = this.tail.then(() => task(performance.now() - queuedAt));
+    this.waitingCount++;
+    const result = this.tail.then(() => {
+      this.waitingCount--;
+      return task(performance.now() - queuedAt);
+    });
     this.tail = result.catch(() => undefined);
     return result;
   }
