@@ -271,12 +271,13 @@ const fmt = (v: number | null, digits = 4): string => (v === null ? 'n/a' : v ==
 export function accuracyTable(r: AccuracyReport): string {
   const header = ['model', 'images', 'ref dets', 'dets', 'matched', 'missing', 'extra', 'boxes MSE px^2', 'scores MSE', 'labels acc', 'mean IoU', '|count diff|', 'logits MSE', 'box reg MSE', 'gates'];
   const row = (name: string, m: AccuracyMetrics, scope: ModelName | 'all'): string[] => {
-    const broken = r.gates.filter((g) => (scope === 'all' || g.scope === scope) && !g.passed).map((g) => `${g.scope === scope ? '' : `${g.scope}:`}${g.metric}`);
+    const broken = r.gates.filter((g) => (scope === 'all' || g.scope === scope) && !g.passed);
+    const verdict = broken.length === 0 ? 'pass' : scope === 'all' ? `FAIL (${broken.length} gates)` : `FAIL ${broken.map((g) => g.metric).join(' ')}`;
     return [
       name, String(m.images), String(m.reference_detections), String(m.actual_detections), String(m.matched),
       String(m.unmatched_reference), String(m.unmatched_actual), fmt(m.boxes_mse), fmt(m.scores_mse), fmt(m.labels_accuracy),
       fmt(m.mean_iou), fmt(m.count_diff_mean, 2), fmt(m.class_logits_mse), fmt(m.box_regression_mse),
-      broken.length ? `FAIL ${broken.join(' ')}` : 'pass',
+      verdict,
     ];
   };
   const rows = [header, ...MODEL_NAMES.filter((m) => r.models[m]).map((m) => row(m, r.models[m]!, m)), row('all', r.overall, 'all')];
