@@ -1,0 +1,67 @@
+// `make calibrate`: measures this host's bounds with the sweep scenario - baseline (the upper bound
+// every implementation must beat) and invalid (the lower bound: HTTP, decoding, serialisation, no
+// model) at each concurrency level - and writes results/calibration.json, which lib/bounds.ts turns
+// into per-level thresholds for later runs.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import os from 'node:os';
+import type { Calibration, LevelStats } from '../../lib/bounds.ts';
+import { ConfigError, stringEnv } from '../../lib/env.ts';
+import { CONCURRENCY_LEVELS } from '../../lib/scenarios.ts';
+import { benchConfig } from './config.ts';
+import { BenchError, note } from './progress.ts';
+import { runBench } from './run.ts';
+import { getJson } from './server.ts';
+
+export const CALIBRATION_IMPLS = ['baseline', 'invalid'] as const;
+
+export async function calibrate(env: NodeJS.ProcessEnv = process.env): Promise<Calibration> {
+  const levels = stringEnv(env, 'LEVELS', CONCURRENCY_LEVELS.join(','));
+  const base = benchConfig({ ...env, SCENARIO: 'sweep' });
+  const out: Calibration = {
+    version: 1,
+    created: new Date().toISOString(),
+    host: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, ep: base.server.ep },
+    duration_s: 0,
+    levels: {},
+  };
+  for (const impl of CALIBRATION_IMPLS) {
+    note(`calibrate: sweep over ${levels} on ${impl}`);
+    // Old calibration must not bound the new one; accuracy is not a timing question.
+    const result = await runBench({ ...base, impl, useCalibration: false, accuracy: false }, { LEVELS: levels });
+    if (!result.summary) throw new BenchError(`calibrate: the ${impl} sweep wrote no summary (k6 exit ${result.k6Code}); see ${result.runDir}`);
+    if (result.exitCode !== 0) note(`calibrate: ${impl} sweep broke an SLO default (exit ${result.exitCode}); its figures are recorded anyway`);
+    for (const row of result.summary.levels) {
+      if (!row.latency_ms || row.requests === 0) throw new BenchError(`calibrate: ${impl} level ${row.level} has no measured requests; raise DURATION`);
+      const stats: LevelStats = { p50_ms: row.latency_ms.p50, p99_ms: row.latency_ms.p99, rps: row.rps, requests: row.requests };
+      (out.levels[row.level] ??= {})[impl] = stats;
+      out.duration_s = row.duration_s;
+    }
+    if (base.target) out.host.ep = (await getJson<{ ep: string }>(`${base.target}/health`)).ep;
+  }
+  mkdirSync(dirname(base.calibrationFile), { recursive: true });
+  writeFileSync(base.calibrationFile, JSON.stringify(out, null, 2) + '\n');
+  note(`calibration written to ${base.calibrationFile}`);
+  console.log(calibrationTable(out));
+  return out;
+}
+
+export function calibrationTable(c: Calibration): string {
+  const lines = ['level  impl      req/s     p50 ms     p99 ms  requests'];
+  for (const [level, byImpl] of Object.entries(c.levels).sort((a, b) => Number(a[0]) - Number(b[0]))) {
+    for (const [impl, s] of Object.entries(byImpl)) lines.push(`${level.padStart(5)}  ${impl.padEnd(8)} ${String(s.rps).padStart(6)} ${String(s.p50_ms).padStart(10)} ${String(s.p99_ms).padStart(10)} ${String(s.requests).padStart(9)}`);
+  }
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    await calibrate();
+  } catch (e) {
+    if (e instanceof BenchError || e instanceof ConfigError) {
+      console.error(`calibrate: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
