@@ -81,6 +81,11 @@ interface InferLocals {
   decode_ms?: number;
 }
 
+/** Client-chosen ids go into log lines: keep them on one line and bounded. */
+function printable(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+}
+
 function errorBody(error: string, detail: string): ErrorResponse {
   return { error, detail };
 }
@@ -180,7 +185,7 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
         ...(o ? { preprocess_s: o.preprocess_ms / 1000, queue_s: o.queue_ms / 1000, perModel } : {}),
       });
       log.info(
-        `${req.method} ${req.originalUrl} ${status} ${(total_s * 1000).toFixed(1)}ms images=${locals.images ?? 0} id=${(locals.imageIds ?? []).join(',') || '-'}${locals.code ? ` error=${locals.code}` : ''}`,
+        `${req.method} ${req.originalUrl} ${status} ${(total_s * 1000).toFixed(1)}ms images=${locals.images ?? 0} id=${printable((locals.imageIds ?? []).join(',')) || '-'}${locals.code ? ` error=${locals.code}` : ''}`,
       );
     });
     next();

@@ -65,34 +65,55 @@ export class WorkerPool {
   /** Fallback notes from loading (e.g. cuda -> cpu). */
   notes: string[] = [];
 
-  private constructor(readonly models: ModelInfo[]) {}
+  /** Session settings for new workers, pinned to the EP the first worker resolved. */
+  private settings: SessionSettings;
+  /** Workers still loading their sessions. */
+  private readonly loading = new Set<Worker>();
+
+  private constructor(
+    readonly models: ModelInfo[],
+    private readonly options: PoolOptions,
+  ) {
+    this.settings = options.session;
+  }
 
   /** Starts `size` workers and loads every model in each. Rejects with the first load error. */
   static async start(options: PoolOptions): Promise<WorkerPool> {
-    const pool = new WorkerPool(options.models);
-    // The first worker settles the execution provider; the others then load straight onto it.
-    let session = options.session;
-    for (let i = 0; i < options.size; i++) {
-      const worker = startWorker(WORKER_URL);
-      const slot: Slot = { worker, busy: false };
-      pool.slots.push(slot);
-      try {
-        const loaded = await pool.load(slot, options, session);
-        if (i === 0) {
-          pool.ep = loaded.ep;
-          pool.notes = loaded.notes;
-          session = { ...session, providers: [loaded.ep] };
-        }
-      } catch (err) {
-        await pool.close();
-        throw err;
-      }
-      pool.listen(slot);
+    const pool = new WorkerPool(options.models, options);
+    try {
+      // The first worker settles the execution provider; the others then load straight onto it.
+      const first = await pool.addWorker(options.session);
+      pool.ep = first.ep;
+      pool.notes = first.notes;
+      pool.settings = { ...options.session, providers: [first.ep] };
+      for (let i = 1; i < options.size; i++) await pool.addWorker(pool.settings);
+    } catch (err) {
+      await pool.close();
+      throw err;
     }
     return pool;
   }
 
-  private load(slot: Slot, options: PoolOptions, session: SessionSettings): Promise<{ ep: EpInUse; notes: string[] }> {
+  private async addWorker(session: SessionSettings): Promise<{ ep: EpInUse; notes: string[] }> {
+    const slot: Slot = { worker: startWorker(WORKER_URL), busy: true };
+    this.loading.add(slot.worker);
+    try {
+      const loaded = await this.load(slot, session);
+      if (this.closed) throw new Error('the worker pool is closing');
+      slot.busy = false;
+      this.slots.push(slot);
+      this.listen(slot);
+      this.dispatch();
+      return loaded;
+    } catch (err) {
+      await slot.worker.terminate();
+      throw err;
+    } finally {
+      this.loading.delete(slot.worker);
+    }
+  }
+
+  private load(slot: Slot, session: SessionSettings): Promise<{ ep: EpInUse; notes: string[] }> {
     return new Promise((resolve, reject) => {
       const onMessage = (msg: FromWorker) => {
         if (msg.type === 'loaded') {
@@ -107,13 +128,19 @@ export class WorkerPool {
         cleanup();
         reject(err);
       };
+      const onExit = (code: number) => {
+        cleanup();
+        reject(new Error(`inference worker exited with code ${code} while loading`));
+      };
       const cleanup = () => {
         slot.worker.off('message', onMessage);
         slot.worker.off('error', onError);
+        slot.worker.off('exit', onExit);
       };
       slot.worker.on('message', onMessage);
       slot.worker.on('error', onError);
-      const msg: ToWorker = { type: 'load', models: options.models, session, warmup: options.warmup };
+      slot.worker.on('exit', onExit);
+      const msg: ToWorker = { type: 'load', models: this.models, session, warmup: this.options.warmup };
       slot.worker.postMessage(msg);
     });
   }
@@ -128,11 +155,26 @@ export class WorkerPool {
       else p.job.reject(new Error(msg.message));
       this.dispatch();
     });
-    // A worker that dies takes its request with it; the pool reports it instead of hanging.
+    let lastError = '';
     slot.worker.on('error', (err) => {
-      const p = slot.pending;
+      lastError = err.message;
+    });
+    // A worker that dies (native crash, out of memory) fails its own request, not the server:
+    // it is replaced and the queue moves on.
+    slot.worker.once('exit', (code) => {
+      if (this.closed) return;
+      const index = this.slots.indexOf(slot);
+      if (index >= 0) this.slots.splice(index, 1);
+      const reason = `inference worker exited (code ${code}${lastError ? `: ${lastError}` : ''})`;
+      slot.pending?.job.reject(new Error(reason));
       slot.pending = undefined;
-      if (p) p.job.reject(new Error(`inference worker crashed: ${err.message}`));
+      this.options.log?.(`${reason}; starting a replacement`);
+      this.addWorker(this.settings).catch((err) => {
+        this.options.log?.(`replacing the inference worker failed: ${err instanceof Error ? err.message : String(err)}`);
+        if (this.slots.length === 0 && this.loading.size === 0) {
+          for (const job of this.waiting.splice(0)) job.reject(new Error('no inference worker is running'));
+        }
+      });
     });
   }
 
@@ -191,6 +233,7 @@ export class WorkerPool {
     if (this.closed) return;
     this.closed = true;
     for (const job of this.waiting.splice(0)) job.reject(new Error('the worker pool is closing'));
+    await Promise.all([...this.loading].map((w) => w.terminate()));
     await Promise.all(
       this.slots.map(async (slot) => {
         await new Promise<void>((resolve) => {

@@ -150,5 +150,8 @@ async function handle(msg: ToWorker): Promise<void> {
 // Messages are handled strictly one after another: a worker runs one batch at a time.
 let chain: Promise<void> = Promise.resolve();
 port.on('message', (msg: ToWorker) => {
-  chain = chain.then(() => handle(msg));
+  // handle() answers its own failures; this catch only keeps the chain alive after an unexpected one.
+  chain = chain
+    .then(() => handle(msg))
+    .catch((err) => console.error(`inference worker: ${err instanceof Error ? err.message : String(err)}`));
 });
