@@ -119,3 +119,28 @@ test('bad knobs stop the bench with one line naming the variable and the fix', a
     await target.close();
   }
 });
+
+test('sweep, rate, capacity, coldstart and soak run end to end with their own figures', async () => {
+  const target = await fakeTarget({ fastMs: 5 });
+  try {
+    const cases: { env: Record<string, string>; levels: string[]; check?: (s: Summary) => void }[] = [
+      { env: { SCENARIO: 'sweep', LEVELS: '1,2', DURATION: '1s', LEVEL_GAP: '500ms', WARMUP: '2' }, levels: ['1', '2'] },
+      { env: { SCENARIO: 'rate', RATE: '10', DURATION: '2s', WARMUP: '2' }, levels: ['10'], check: (s) => assert.ok(s.thresholds.some((t) => t.metric === 'dropped_iterations' && t.ok)) },
+      { env: { SCENARIO: 'capacity', RATES: '4,8', STEP: '1s', WARMUP: '2' }, levels: ['4', '8'], check: (s) => assert.equal(s.capacity?.max_rps_under_slo, 8) },
+      { env: { SCENARIO: 'coldstart', REQUESTS: '3' }, levels: ['first', 'warm'], check: (s) => assert.equal(s.levels[0]!.requests, 1) },
+      { env: { SCENARIO: 'soak', VUS: '2', DURATION: '2s', WARMUP: '2', MEMORY_INTERVAL: '200ms' }, levels: ['2'], check: (s) => assert.ok(s.postprocess.some((p) => p.name === 'memory growth' && p.passed)) },
+    ];
+    for (const c of cases) {
+      const root = tmp();
+      const r = await runBenchCli({ TARGET: target.url, IMPL: 'baseline', RESULTS_ROOT: root, ...c.env });
+      assert.equal(r.code, 0, `${c.env['SCENARIO']}: ${r.stdout.slice(-2000)}${r.stderr.slice(-2000)}`);
+      const s = readSummary(latest(root));
+      assert.deepEqual(s.levels.map((l) => l.level), c.levels, c.env['SCENARIO']);
+      assert.ok(s.levels.every((l) => l.requests > 0), `${c.env['SCENARIO']}: every level measured`);
+      c.check?.(s);
+      if (c.env['SCENARIO'] === 'soak') assert.ok(JSON.parse(readFileSync(join(latest(root), 'memory.json'), 'utf8')).samples.length >= 3, 'memory sampled over time');
+    }
+  } finally {
+    await target.close();
+  }
+});

@@ -19,6 +19,8 @@ export interface PostprocessContext {
   memory: MemorySample[];
   bounds: ResolvedBounds[];
   accuracy: boolean;
+  /** Spawn-to-ready time of a server the bench started; null with TARGET. */
+  serverReadyMs: number | null;
 }
 
 export interface Postprocessor {
@@ -64,6 +66,19 @@ const soakMemory: Postprocessor = {
   },
 };
 
+const coldstart: Postprocessor = {
+  name: 'coldstart',
+  applies: (ctx) => ctx.plan.kind === 'coldstart',
+  async run(ctx) {
+    const row = (level: string) => ctx.summary.levels.find((r) => r.level === level)?.latency_ms;
+    const lines = [
+      ctx.serverReadyMs === null ? 'server not started by the bench (TARGET set): the first request is not a cold one' : `server start to ready: ${ctx.serverReadyMs} ms`,
+      `first request: ${row('first')?.max ?? '-'} ms; later requests p50 ${row('warm')?.p50 ?? '-'} ms, max ${row('warm')?.max ?? '-'} ms`,
+    ];
+    return [{ name: 'coldstart', passed: true, lines }];
+  },
+};
+
 const accuracy: Postprocessor = {
   name: 'accuracy',
   applies: (ctx) => ctx.accuracy && existsSync(ACCURACY_MODULE),
@@ -82,4 +97,4 @@ const accuracy: Postprocessor = {
   },
 };
 
-export const POSTPROCESSORS: Postprocessor[] = [capacity, batch, soakMemory, accuracy];
+export const POSTPROCESSORS: Postprocessor[] = [capacity, batch, soakMemory, coldstart, accuracy];

@@ -119,6 +119,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
   let readyMs: number | null = null;
   try {
     if (target) {
+      if (plan.kind === 'coldstart') note('coldstart with TARGET: the server is already running, so its first request here is not a cold one');
       health = await step(`target ${target} ready`, () => waitReady(target, 30));
     } else {
       server = await step('start server and wait until ready', () => startServer({ ...cfg.server, logFile: join(runDir, 'server.log'), readyTimeout_s: cfg.readyTimeout_s }));
@@ -181,7 +182,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     const summaryPath = join(runDir, 'summary.json');
     const summary: Summary | null = existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary) : null;
     if (summary) {
-      const ctx: PostprocessContext = { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, summary, memory: samples, bounds, accuracy: cfg.accuracy };
+      const ctx: PostprocessContext = { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, summary, memory: samples, bounds, accuracy: cfg.accuracy, serverReadyMs: readyMs };
       for (const p of POSTPROCESSORS.filter((p) => p.applies(ctx))) {
         const results = await step(`post-processing: ${p.name}`, () => p.run(ctx)).catch((e: Error) => [{ name: p.name, passed: false, lines: [`${p.name} crashed: ${e.message}`] }]);
         summary.postprocess.push(...results);
