@@ -72,12 +72,15 @@ const GAIN = {
   project: 1.0,
   projectResidual: 1.0,
   fpnConv: 1.0,
-  classPred: 1.0,
+  classPred: 0.5,
   boxPred: 0.15,
   bias: 0.02,
 };
 
 const BN_AFFINE_STD = 0.1;
+/** BN gamma means (automl initialises gamma to 1); trained nets differ, untrained ones need none smaller. */
+const BN_GAMMA = 1;
+const RES_GAMMA = 1;
 const BN_EPS = 1e-3;
 
 const f32 = (dims: Dim[]): TensorInfo => ({ dtype: DT.FLOAT, dims });
@@ -112,7 +115,7 @@ export class NetBuilder {
   }
 
   /** Conv with TF 'SAME' padding; w/b given when shared (heads), else created here. */
-  conv(x: string, o: { name: string; cout: number; k: number; stride?: number; group?: number; gain?: number; w?: string; b?: string | null; biasMean?: number }): string {
+  conv(x: string, o: { name: string; cout: number; k: number; stride?: number; group?: number; gain?: number; w?: string; b?: string | null; biasMean?: number; gamma?: number }): string {
     const [n, cin, h, wdt] = this.g.info(x).dims as [Dim, number, number, number];
     const s = o.stride ?? 1, group = o.group ?? 1;
     const w = o.w ?? this.convWeight(`${o.name}/w`, o.cout, cin / group, o.k, o.gain ?? GAIN.act);
@@ -120,7 +123,7 @@ export class NetBuilder {
     const oh = Math.ceil(h / s), ow = Math.ceil(wdt / s);
     const ph = Math.max((oh - 1) * s + o.k - h, 0), pw = Math.max((ow - 1) * s + o.k - wdt, 0);
     const name = `${this.prefix}${o.name}`;
-    const bn = b !== null && !/\/se\/|\/pred\//.test(o.name) ? this.batchNorm(name, w, b, o.cout) : null;
+    const bn = b !== null && !/\/se\/|\/pred\//.test(o.name) ? this.batchNorm(name, w, b, o.cout, o.gamma ?? BN_GAMMA) : null;
     const y = this.g.op('Conv', b ? [x, w, b] : [x, w], name, f32([n, o.cout, oh, ow]), {
       kernel_shape: [o.k, o.k], strides: [s, s], group,
       pads: [Math.floor(ph / 2), Math.floor(pw / 2), ph - Math.floor(ph / 2), pw - Math.floor(pw / 2)],
@@ -131,10 +134,10 @@ export class NetBuilder {
   // ---- BatchNorm: explicit ops in the calibration graph, folded into the conv in the final one ----
 
   /** Seeded BN affine parameters; gamma belongs to the weight (shared head weights share it). */
-  private batchNorm(name: string, w: string, b: string, cout: number): { gamma: Float32Array; beta: Float32Array; firstUse: boolean } {
+  private batchNorm(name: string, w: string, b: string, cout: number, gammaMean: number): { gamma: Float32Array; beta: Float32Array; firstUse: boolean } {
     let gamma = this.bn.gammaOf.get(w);
     const firstUse = !gamma;
-    if (!gamma) this.bn.gammaOf.set(w, (gamma = this.rng.uniform(cout, BN_AFFINE_STD, 1)));
+    if (!gamma) this.bn.gammaOf.set(w, (gamma = this.rng.uniform(cout, BN_AFFINE_STD * gammaMean, gammaMean)));
     const beta = this.rng.uniform(cout, BN_AFFINE_STD);
     if (this.bn.mode === 'fold') {
       const st = this.bn.stats.get(name);
@@ -210,7 +213,7 @@ export class NetBuilder {
     const gate = this.g.op('Sigmoid', [e], `${e}/sigmoid`, this.g.info(e));
     h = this.g.op('Mul', [h, gate], `${this.prefix}${name}/se/out`, this.g.info(h));
     const residual = b.s === 1 && b.cin === b.cout;
-    h = this.conv(h, { name: `${name}/project`, cout: b.cout, k: 1, gain: residual ? GAIN.projectResidual : GAIN.project });
+    h = this.conv(h, { name: `${name}/project`, cout: b.cout, k: 1, gain: residual ? GAIN.projectResidual : GAIN.project, gamma: residual ? RES_GAMMA : BN_GAMMA });
     if (residual) h = this.g.op('Add', [h, x], `${this.prefix}${name}/out`, this.g.info(h));
     return h;
   }
@@ -383,26 +386,33 @@ function postprocess(net: NetBuilder, classLogits: string, boxRegression: string
   const clipped = g.op('Clip', [yxyx, g.constF([0], []), g.constF([S], [])], `${p}clipped`, f32([n, K, 4]));
   const boxes = g.op('Gather', [clipped, g.constI([1, 0, 3, 2])], `${p}cand_boxes`, f32([n, K, 4]), { axis: 2 });
 
-  // Class-aware NMS: candidate k scores only in row class(k); other rows get -1 (< threshold).
+  // Class-aware NMS: candidate k takes part only in row class(k) and only when its score passes the
+  // threshold. NMS gets the candidate's rank (1 - k/K, strictly decreasing) instead of its score:
+  // the order is the same (candidates are sorted by logit, ties by index) but has no ties, so the
+  // result does not depend on how NonMaxSuppression breaks them.
+  const rank = g.constF(Array.from({ length: K }, (_, k) => 1 - k / K), [1, 1, K]);
   const cls3 = g.op('Unsqueeze', [classIdx, g.constI([1])], `${p}cand_class3`, I64([n, 1, K]));
   const isCls = g.op('Equal', [cls3, g.constI([...Array(C).keys()], [1, C, 1])], `${p}class_mask`, BOOL([n, C, K]));
-  const score3 = g.op('Unsqueeze', [candScores, g.constI([1])], `${p}cand_scores3`, f32([n, 1, K]));
-  const nmsScores = g.op('Where', [isCls, score3, g.constF([-1], [])], `${p}nms_scores`, f32([n, C, K]));
-  const selected = g.op('NonMaxSuppression', [boxes, nmsScores, g.constI([M]), g.constF([IOU_THRESHOLD]), g.constF([scoreThreshold])],
+  const pass = g.op('Greater', [candScores, g.constF([scoreThreshold], [])], `${p}cand_pass`, BOOL([n, K]));
+  const pass3 = g.op('Unsqueeze', [pass, g.constI([1])], `${p}cand_pass3`, BOOL([n, 1, K]));
+  const inNms = g.op('And', [isCls, pass3], `${p}nms_mask`, BOOL([n, C, K]));
+  const nmsScores = g.op('Where', [inNms, rank, g.constF([-1], [])], `${p}nms_scores`, f32([n, C, K]));
+  const selected = g.op('NonMaxSuppression', [boxes, nmsScores, g.constI([M]), g.constF([IOU_THRESHOLD]), g.constF([0])],
     `${p}nms_selected`, I64(['num_selected', 3]), { center_point_box: 0 });
 
-  // Kept mask [N, K] via ScatterND at (batch, candidate); then the best M by score, padded.
+  // Kept mask [N, K] via ScatterND at (batch, candidate); then the best M by rank (= by score), padded.
   const selBk = g.op('Gather', [selected, g.constI([0, 2])], `${p}nms_batch_cand`, I64(['num_selected', 2]), { axis: 1 });
   const numSel = g.op('Slice', [g.op('Shape', [selected], `${p}nms_shape`, I64([2])), g.constI([0]), g.constI([1])], `${p}nms_count`, I64([1]));
   const ones = g.op('ConstantOfShape', [numSel], `${p}nms_ones`, f32(['num_selected']), { value: { name: 'one', dims: [1], dataType: DT.FLOAT, floatData: [1] } });
   const zeros = g.op('ConstantOfShape', [g.op('Shape', [candScores], `${p}cand_shape`, I64([2]))], `${p}zeros`, f32([n, K]), { value: { name: 'zero', dims: [1], dataType: DT.FLOAT, floatData: [0] } });
   const kept = g.op('ScatterND', [zeros, selBk, ones], `${p}kept`, f32([n, K]));
   const keptB = g.op('Greater', [kept, g.constF([0.5], [])], `${p}kept_bool`, BOOL([n, K]));
-  const masked = g.op('Where', [keptB, candScores, g.constF([-1], [])], `${p}kept_scores`, f32([n, K]));
-  const [topScores, topI] = g.node('TopK', [masked, g.constI([M])], [[`${p}final_scores_raw`, f32([n, M])], [`${p}final_index`, I64([n, M])]], { axis: -1, largest: 1, sorted: 1 });
-  const valid = g.op('Greater', [topScores, g.constF([0], [])], `${p}valid`, BOOL([n, M]));
+  const masked = g.op('Where', [keptB, g.op('Reshape', [rank, g.constI([1, K])], `${p}rank2`, f32([1, K])), g.constF([-1], [])], `${p}kept_rank`, f32([n, K]));
+  const [topRank, topI] = g.node('TopK', [masked, g.constI([M])], [[`${p}final_rank`, f32([n, M])], [`${p}final_index`, I64([n, M])]], { axis: -1, largest: 1, sorted: 1 });
+  const valid = g.op('Greater', [topRank, g.constF([0], [])], `${p}valid`, BOOL([n, M]));
   const validF = g.op('Cast', [valid], `${p}valid_f`, f32([n, M]), { to: DT.FLOAT });
   const gi = g.op('Unsqueeze', [topI, g.constI([-1])], `${p}final_index3`, I64([n, M, 1]));
+  const topScores = g.op('GatherND', [candScores, gi], `${p}final_scores_raw`, f32([n, M]), { batch_dims: 1 });
   const selBoxes = g.op('GatherND', [boxes, gi], `${p}final_boxes_raw`, f32([n, M, 4]), { batch_dims: 1 });
   const classF = g.op('Add', [g.op('Cast', [classIdx], `${p}cand_class_f`, f32([n, K]), { to: DT.FLOAT }), g.constF([1], [])], `${p}cand_class_1based`, f32([n, K]));
   const selClasses = g.op('GatherND', [classF, gi], `${p}final_classes_raw`, f32([n, M]), { batch_dims: 1 });
