@@ -93,6 +93,11 @@ async function buildReference(
   } finally {
     await runner.close();
   }
+  // The sessions were loaded after the hashes were taken: a model rewritten in between (make models
+  // running alongside) would put outputs of one file under the hash of another.
+  const after = fingerprintModels(cfg.modelsDir);
+  const changed = MODEL_NAMES.filter((m) => after[m].sha256 !== models[m].sha256);
+  if (changed.length > 0) throw new Error(`model file(s) ${changed.join(', ')} changed while the reference was being built: run 'make reference' again once 'make models' is done`);
   const manifest: ReferenceManifest = {
     version: MANIFEST_VERSION,
     created: new Date().toISOString(),
