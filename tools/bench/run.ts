@@ -129,6 +129,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
       note(`server ${target} ready in ${server.ready_ms} ms (ep ${health.ep}, log ${server.logFile})`);
     }
     const impls = cfg.impl === 'all' ? health.implementations : cfg.impl.split(',').map((s) => s.trim()).filter(Boolean);
+    if (plan.kind !== 'smoke' && impls.length !== 1) throw new BenchError(`IMPL=${cfg.impl}: only SCENARIO=smoke takes several implementations (or all); name one`);
     const unknown = impls.filter((i) => !health.implementations.includes(i));
     if (unknown.length > 0) throw new BenchError(`IMPL=${unknown.join(',')} is not served by ${target}: expected one of ${health.implementations.join(', ')} (or all)`);
 
