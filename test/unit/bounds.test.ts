@@ -78,3 +78,11 @@ test('accuracy bounds: lossless exact, lossy from the file, undeclared lossy ref
   assert.ok(int8.boxes_mse_max > 1e-6);
   assert.throws(() => accuracyBoundsFor('mystery', false), /accuracy\.impls\.mystery/);
 });
+
+test('batch: the p99 bound of a level is the per-image SLO times the images per request', () => {
+  const plan = planFor('batch', { BATCHES: '1,8', DURATION: '2s' });
+  const b = resolveBounds(mergeBounds(DEFAULT_BOUNDS, { slo: { batch: { '*': { per_image_p99_ms: 100 } } } }), plan, 'baseline');
+  assert.equal(b.levels['1']!.p99_max_ms, 100);
+  assert.equal(b.levels['8']!.p99_max_ms, 800);
+  assert.deepEqual(thresholdsFor(plan, [b])['http_req_duration{impl:baseline,level:8,phase:measure}'], ['p(99)<800']);
+});
