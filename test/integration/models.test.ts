@@ -1,0 +1,147 @@
+// The generated EfficientDet files, read back and run with onnxruntime-node on CPU:
+// size of the networks, I/O contract, finiteness, in-graph post-processing vs lib/detection, determinism.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { before, describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { generateAnchors, postprocess } from '../../lib/detection/index.ts';
+import { INPUT_NAME, MODEL_FILE, OUTPUT_NAMES, parseMetadata, GENERATOR_VERSION } from '../../tools/models/contract.ts';
+import { buildModelFile, MODEL_CONFIGS, MODEL_NAMES, type DetName } from '../../tools/models/efficientdet.ts';
+import { configFromEnv, generate } from '../../tools/models/generate.ts';
+import { decodeModel, modelStats, type ModelStats } from '../../tools/models/inspect.ts';
+import { onnx } from '../../tools/models/onnx-graph.ts';
+import { testImage } from '../../tools/models/test-image.ts';
+
+/** Paper figures (Tan, Pang, Le 2020, table 2): params and FLOPs (multiply-adds). */
+const PAPER: Record<DetName, { params: number; macs: number; anchors: number }> = {
+  d0: { params: 3.9e6, macs: 2.5e9, anchors: 49104 },
+  d1: { params: 6.6e6, macs: 6.1e9, anchors: 76725 },
+  d2: { params: 8.1e6, macs: 11e9, anchors: 110484 },
+};
+
+const cfg = configFromEnv();
+const files = {} as Record<DetName, string>;
+const stats = {} as Record<DetName, ModelStats>;
+const protos = {} as Record<DetName, ReturnType<typeof decodeModel>>;
+const log: string[] = [];
+
+before(async () => {
+  await generate({ ...cfg, models: MODEL_NAMES, force: false }, (l) => log.push(l));
+  for (const name of MODEL_NAMES) {
+    files[name] = `${cfg.modelsDir}/${MODEL_FILE(name)}`;
+    protos[name] = decodeModel(readFileSync(files[name]));
+    stats[name] = modelStats(protos[name]);
+  }
+});
+
+const within = (actual: number, expected: number, rel: number, what: string) =>
+  assert.ok(Math.abs(actual / expected - 1) <= rel, `${what}: ${actual} is not within ${rel * 100}% of ${expected}`);
+
+describe('generated files', () => {
+  it('make models is idempotent: a second run keeps every file', async () => {
+    const lines: string[] = [];
+    await generate({ ...cfg, models: MODEL_NAMES, force: false }, (l) => lines.push(l));
+    assert.equal(lines.filter((l) => l.includes('up to date')).length, 3, lines.join('\n'));
+  });
+
+  for (const name of MODEL_NAMES) {
+    it(`${name}: params within 3%, conv multiply-adds within 5% of the paper, anchors exact`, () => {
+      const s = stats[name];
+      within(s.params, PAPER[name].params, 0.03, `${name} params`);
+      within(s.convMacs, PAPER[name].macs, 0.05, `${name} conv MACs`);
+      assert.equal(Number(s.metadata.num_anchors), PAPER[name].anchors);
+      const logits = s.outputs.find((o) => o.name === OUTPUT_NAMES.classLogits)!;
+      assert.deepEqual(logits.dims, ['N', PAPER[name].anchors, 90]);
+    });
+
+    it(`${name}: opset >= 17, I/O contract and metadata`, () => {
+      const s = stats[name], S = MODEL_CONFIGS[name].inputSize, F = onnx.TensorProto.DataType.FLOAT;
+      assert.ok(s.opsetVersion >= 17);
+      assert.deepEqual(s.inputs, [{ name: INPUT_NAME, dims: ['N', 3, S, S], elemType: F }]);
+      const A = PAPER[name].anchors;
+      assert.deepEqual(s.outputs.map((o) => [o.name, o.dims, o.elemType]), [
+        ['class_logits', ['N', A, 90], F], ['box_regression', ['N', A, 4], F], ['detection_boxes', ['N', 100, 4], F],
+        ['detection_scores', ['N', 100], F], ['detection_classes', ['N', 100], F], ['num_detections', ['N'], F],
+      ]);
+      const meta = parseMetadata(s.metadata, files[name]);
+      assert.equal(meta.modelName, name);
+      assert.equal(meta.inputSize, S);
+      assert.equal(meta.generatorVersion, GENERATOR_VERSION);
+    });
+
+    it(`${name}: every weight is finite`, () => {
+      for (const t of protos[name].graph!.initializer!) {
+        if (t.dataType !== onnx.TensorProto.DataType.FLOAT) continue;
+        const raw = t.rawData!;
+        const f = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+        assert.ok(f.every(Number.isFinite), `${t.name} has a NaN/Inf`);
+      }
+    });
+  }
+});
+
+describe('onnxruntime-node (CPU)', () => {
+  for (const name of MODEL_NAMES) {
+    it(`${name}: finite bounded outputs, non-empty detections equal to lib/detection over the raw heads`, async () => {
+      const meta = parseMetadata(stats[name].metadata);
+      const S = meta.inputSize;
+      const session = await ort.InferenceSession.create(files[name], { graphOptimizationLevel: 'all' });
+      try {
+        const r = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', testImage(S), [1, 3, S, S]) });
+        for (const [k, t] of Object.entries(r)) {
+          assert.equal(t.type, 'float32', k);
+          const d = t.data as Float32Array;
+          assert.ok(d.every((v) => Number.isFinite(v) && Math.abs(v) < 1e4), `${k} has a NaN/Inf or |value| >= 1e4`);
+        }
+        const logits = r[OUTPUT_NAMES.classLogits].data as Float32Array;
+        const reg = r[OUTPUT_NAMES.boxRegression].data as Float32Array;
+        const ref = postprocess(logits, reg, generateAnchors(S, meta.anchors), {
+          numClasses: meta.numClasses, imageSize: S, preNmsTopK: meta.preNmsTopK, iouThreshold: meta.iouThreshold,
+          scoreThreshold: meta.scoreThreshold, maxDetections: meta.maxDetections,
+        });
+        const n = r[OUTPUT_NAMES.numDetections].data[0] as number;
+        assert.ok(n > 0, 'seeded weights must give detections');
+        assert.equal(n, ref.scores.length, 'num_detections');
+        const boxes = r[OUTPUT_NAMES.boxes].data as Float32Array;
+        const scores = r[OUTPUT_NAMES.scores].data as Float32Array;
+        const classes = r[OUTPUT_NAMES.classes].data as Float32Array;
+        for (let i = 0; i < n; i++) {
+          assert.equal(classes[i], ref.classes[i], `class of detection ${i}`);
+          assert.ok(Math.abs(scores[i] - ref.scores[i]) <= 1e-6, `score ${i}: ${scores[i]} vs ${ref.scores[i]}`);
+          for (let j = 0; j < 4; j++) {
+            const a = boxes[i * 4 + j], e = ref.boxes[i][j];
+            assert.ok(Math.abs(a - e) <= 1e-4, `box ${i}[${j}]: ${a} vs ${e}`);
+          }
+        }
+        // Padded rows are zero.
+        for (let i = n; i < 100; i++) assert.ok(scores[i] === 0 && classes[i] === 0 && boxes[i * 4 + 2] === 0, `row ${i} not padded`);
+      } finally {
+        await session.release();
+      }
+    });
+  }
+
+  it('d0: dynamic batch, every image gets its own padded detections', async () => {
+    const S = 512;
+    const session = await ort.InferenceSession.create(files.d0);
+    try {
+      const r = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', testImage(S, 2), [2, 3, S, S]) });
+      assert.deepEqual(r[OUTPUT_NAMES.boxes].dims, [2, 100, 4]);
+      assert.deepEqual(r[OUTPUT_NAMES.numDetections].dims, [2]);
+      const s = r[OUTPUT_NAMES.scores].data as Float32Array;
+      assert.notDeepEqual([...s.subarray(0, 100)], [...s.subarray(100)], 'two different images, two different answers');
+    } finally {
+      await session.release();
+    }
+  });
+});
+
+describe('determinism', () => {
+  it('same seed and version -> byte-identical file; another seed -> another file', async () => {
+    const a = await buildModelFile(MODEL_CONFIGS.d0, { seed: 11, generatorVersion: GENERATOR_VERSION });
+    const b = await buildModelFile(MODEL_CONFIGS.d0, { seed: 11, generatorVersion: GENERATOR_VERSION });
+    assert.ok(Buffer.from(a).equals(Buffer.from(b)), 'two builds with seed 11 differ');
+    const c = await buildModelFile(MODEL_CONFIGS.d0, { seed: 12, generatorVersion: GENERATOR_VERSION });
+    assert.ok(!Buffer.from(a).equals(Buffer.from(c)), 'seed 12 gave the same bytes as seed 11');
+  });
+});
