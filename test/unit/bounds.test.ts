@@ -86,3 +86,11 @@ test('batch: the p99 bound of a level is the per-image SLO times the images per 
   assert.equal(b.levels['8']!.p99_max_ms, 800);
   assert.deepEqual(thresholdsFor(plan, [b])['http_req_duration{impl:baseline,level:8,phase:measure}'], ['p(99)<800']);
 });
+
+test('capacity: steps are not gated on p99 (they are meant to overload); the SLO feeds the report', () => {
+  const plan = planFor('capacity', { RATES: '1,2', STEP: '2s' });
+  const b = resolveBounds(DEFAULT_BOUNDS, plan, 'baseline');
+  assert.equal(b.levels['2']!.p99_max_ms, undefined);
+  assert.deepEqual(thresholdsFor(plan, [b])['http_req_duration{impl:baseline,level:2,phase:measure}'], ['p(99)>=0']);
+  assert.equal(b.slo.capacity_slo_p99_ms, 2000);
+});
