@@ -1,0 +1,137 @@
+// `make bench-models`: in-process latency of each detector with onnxruntime-node, the limit the
+// served numbers are later compared against. Warm-up runs are excluded; median and p90 over RUNS.
+// Env: MODELS_DIR, MODELS=d0,d1,d2, BATCHES=1,4, RUNS=20, WARMUP=3, THREADS (intra-op; 0 = ORT default),
+// OUTPUTS=detections|all (what session.run fetches; the server fetches detections only).
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { INPUT_NAME, MODEL_FILE, OUTPUT_NAMES, parseMetadata } from './contract.ts';
+import { MODEL_NAMES, type DetName } from './efficientdet.ts';
+import { readModelStats } from './inspect.ts';
+import { testImage } from './test-image.ts';
+
+export interface BenchConfig {
+  modelsDir: string;
+  models: DetName[];
+  batches: number[];
+  runs: number;
+  warmup: number;
+  threads: number;
+  outputs: 'detections' | 'all';
+  resultsDir: string;
+}
+
+function intList(name: string, v: string | undefined, dflt: number[], min: number): number[] {
+  if (v === undefined || v === '') return dflt;
+  const xs = v.split(',').map(Number);
+  if (xs.some((x) => !Number.isInteger(x) || x < min)) throw new Error(`${name} must be comma-separated integers >= ${min}, got '${v}'`);
+  return xs;
+}
+
+export function benchConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  const models = (env.MODELS ? env.MODELS.split(',') : [...MODEL_NAMES]) as DetName[];
+  for (const m of models) if (!MODEL_NAMES.includes(m)) throw new Error(`MODELS must be a comma-separated subset of ${MODEL_NAMES.join(',')}, got '${env.MODELS}'`);
+  const outputs = env.OUTPUTS ?? 'detections';
+  if (outputs !== 'detections' && outputs !== 'all') throw new Error(`OUTPUTS must be 'detections' or 'all', got '${outputs}'`);
+  const runs = intList('RUNS', env.RUNS, [20], 1)[0];
+  return {
+    modelsDir: env.MODELS_DIR || 'build/models',
+    models,
+    batches: intList('BATCHES', env.BATCHES, [1, 4], 1),
+    runs,
+    warmup: intList('WARMUP', env.WARMUP, [3], 0)[0],
+    threads: intList('THREADS', env.THREADS, [0], 0)[0],
+    outputs,
+    resultsDir: env.RESULTS_DIR || 'results/models',
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  // Nearest-rank on the sorted sample.
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+export interface BenchRow {
+  model: DetName;
+  batch: number;
+  runs: number;
+  median_ms: number;
+  p90_ms: number;
+  min_ms: number;
+  max_ms: number;
+  median_per_image_ms: number;
+  params: number;
+  conv_macs: number;
+}
+
+export async function bench(cfg: BenchConfig, log: (l: string) => void = console.log): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const fetches = cfg.outputs === 'all' ? undefined : [OUTPUT_NAMES.boxes, OUTPUT_NAMES.scores, OUTPUT_NAMES.classes, OUTPUT_NAMES.numDetections];
+  for (const model of cfg.models) {
+    const file = join(cfg.modelsDir, MODEL_FILE(model));
+    const stats = readModelStats(file);
+    const meta = parseMetadata(stats.metadata, file);
+    const S = meta.inputSize;
+    const t0 = performance.now();
+    const session = await ort.InferenceSession.create(file, {
+      graphOptimizationLevel: 'all',
+      ...(cfg.threads > 0 ? { intraOpNumThreads: cfg.threads } : {}),
+    });
+    log(`bench-models: ${model} loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    try {
+      for (const batch of cfg.batches) {
+        const feeds = { [INPUT_NAME]: new ort.Tensor('float32', testImage(S, batch), [batch, 3, S, S]) };
+        const run = () => (fetches ? session.run(feeds, fetches) : session.run(feeds));
+        for (let i = 0; i < cfg.warmup; i++) await run();
+        const times: number[] = [];
+        for (let i = 0; i < cfg.runs; i++) {
+          const t = performance.now();
+          await run();
+          times.push(performance.now() - t);
+        }
+        times.sort((a, b) => a - b);
+        const row: BenchRow = {
+          model, batch, runs: cfg.runs,
+          median_ms: percentile(times, 50), p90_ms: percentile(times, 90), min_ms: times[0], max_ms: times[times.length - 1],
+          median_per_image_ms: percentile(times, 50) / batch, params: stats.params, conv_macs: stats.convMacs,
+        };
+        rows.push(row);
+        log(`bench-models: ${model} batch ${batch}: median ${row.median_ms.toFixed(1)} ms, p90 ${row.p90_ms.toFixed(1)} ms over ${cfg.runs} runs`);
+      }
+    } finally {
+      await session.release();
+    }
+  }
+  return rows;
+}
+
+export function table(rows: BenchRow[]): string {
+  const head = ['model', 'batch', 'runs', 'median ms', 'p90 ms', 'ms/image', 'params (M)', 'conv MACs (G)'];
+  const body = rows.map((r) => [r.model, r.batch, r.runs, r.median_ms.toFixed(1), r.p90_ms.toFixed(1), r.median_per_image_ms.toFixed(1), (r.params / 1e6).toFixed(3), (r.conv_macs / 1e9).toFixed(2)].map(String));
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padStart(w[i])).join(' | ')} |`;
+  return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    const cfg = benchConfigFromEnv();
+    const rows = await bench(cfg);
+    mkdirSync(cfg.resultsDir, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const file = join(cfg.resultsDir, `${stamp}.json`);
+    const env = {
+      cpu: cpus()[0]?.model, cores: cpus().length, platform: `${platform()} ${release()}`, node: process.version,
+      onnxruntime: ort.env.versions?.common, threads: cfg.threads || 'ort default', graph_optimization_level: 'all',
+      outputs_fetched: cfg.outputs, warmup_runs: cfg.warmup,
+    };
+    writeFileSync(file, JSON.stringify({ created: new Date().toISOString(), env, config: cfg, rows }, null, 2));
+    console.log(table(rows));
+    console.log(`bench-models: wrote ${file}`);
+  } catch (e) {
+    console.error(`bench-models: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}
