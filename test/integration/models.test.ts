@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { generateAnchors, postprocess } from '../../lib/detection/index.ts';
-import { INPUT_NAME, MODEL_FILE, OUTPUT_NAMES, parseMetadata, GENERATOR_VERSION } from '../../tools/models/contract.ts';
+import { INPUT_NAME, MODEL_FILE, OUTPUT_NAMES, parseMetadata, GENERATOR_VERSION, STACKED_FILE, stackedName } from '../../tools/models/contract.ts';
 import { buildModelFile, MODEL_CONFIGS, MODEL_NAMES, type DetName } from '../../tools/models/efficientdet.ts';
 import { configFromEnv, generate } from '../../tools/models/generate.ts';
 import { decodeModel, modelStats, type ModelStats } from '../../tools/models/inspect.ts';
@@ -24,9 +24,11 @@ const files = {} as Record<DetName, string>;
 const stats = {} as Record<DetName, ModelStats>;
 const protos = {} as Record<DetName, ReturnType<typeof decodeModel>>;
 const log: string[] = [];
+/** Outputs of the separate models on testImage, for the stacked comparison. */
+const separate = {} as Record<DetName, ort.InferenceSession.OnnxValueMapType>;
 
 before(async () => {
-  await generate({ ...cfg, models: MODEL_NAMES, force: false }, (l) => log.push(l));
+  await generate({ ...cfg, models: MODEL_NAMES, stacked: true, force: false }, (l) => log.push(l));
   for (const name of MODEL_NAMES) {
     files[name] = `${cfg.modelsDir}/${MODEL_FILE(name)}`;
     protos[name] = decodeModel(readFileSync(files[name]));
@@ -40,8 +42,8 @@ const within = (actual: number, expected: number, rel: number, what: string) =>
 describe('generated files', () => {
   it('make models is idempotent: a second run keeps every file', async () => {
     const lines: string[] = [];
-    await generate({ ...cfg, models: MODEL_NAMES, force: false }, (l) => lines.push(l));
-    assert.equal(lines.filter((l) => l.includes('up to date')).length, 3, lines.join('\n'));
+    await generate({ ...cfg, models: MODEL_NAMES, stacked: true, force: false }, (l) => lines.push(l));
+    assert.equal(lines.filter((l) => l.includes('up to date')).length, 4, lines.join('\n'));
   });
 
   for (const name of MODEL_NAMES) {
@@ -88,6 +90,7 @@ describe('onnxruntime-node (CPU)', () => {
       const session = await ort.InferenceSession.create(files[name], { graphOptimizationLevel: 'all' });
       try {
         const r = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', testImage(S), [1, 3, S, S]) });
+        separate[name] = r;
         for (const [k, t] of Object.entries(r)) {
           assert.equal(t.type, 'float32', k);
           const d = t.data as Float32Array;
@@ -130,6 +133,33 @@ describe('onnxruntime-node (CPU)', () => {
       assert.deepEqual(r[OUTPUT_NAMES.numDetections].dims, [2]);
       const s = r[OUTPUT_NAMES.scores].data as Float32Array;
       assert.notDeepEqual([...s.subarray(0, 100)], [...s.subarray(100)], 'two different images, two different answers');
+    } finally {
+      await session.release();
+    }
+  });
+});
+
+describe('stacked graph', () => {
+  it('one session, three inputs: every output equals the separate model\'s', async () => {
+    const file = `${cfg.modelsDir}/${STACKED_FILE}`;
+    const session = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'all' });
+    try {
+      const feeds = Object.fromEntries(MODEL_NAMES.map((m) => {
+        const S = MODEL_CONFIGS[m].inputSize;
+        return [stackedName(m, INPUT_NAME), new ort.Tensor('float32', testImage(S), [1, 3, S, S])];
+      }));
+      const r = await session.run(feeds);
+      for (const m of MODEL_NAMES) {
+        assert.ok(separate[m], `run the ${m} test first`);
+        for (const out of Object.values(OUTPUT_NAMES)) {
+          const a = r[stackedName(m, out)].data as Float32Array, e = separate[m][out].data as Float32Array;
+          assert.equal(a.length, e.length, `${m}/${out} length`);
+          let worst = 0;
+          for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - e[i]));
+          assert.ok(worst <= 1e-4, `${m}/${out}: max difference ${worst}`);
+        }
+        assert.deepEqual(r[stackedName(m, OUTPUT_NAMES.classes)].data, separate[m][OUTPUT_NAMES.classes].data);
+      }
     } finally {
       await session.release();
     }

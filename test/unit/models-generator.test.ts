@@ -35,10 +35,11 @@ describe('seeded weights', () => {
 
 describe('generate config from env', () => {
   it('defaults: build/models, fixed seed, all three models', () => {
-    assert.deepEqual(configFromEnv({}), { modelsDir: 'build/models', seed: DEFAULT_SEED, models: ['d0', 'd1', 'd2'], force: false });
+    assert.deepEqual(configFromEnv({}), { modelsDir: 'build/models', seed: DEFAULT_SEED, models: ['d0', 'd1', 'd2'], stacked: true, force: false });
   });
-  it('SEED, MODELS_DIR, MODELS override; bad values name the variable', () => {
-    assert.deepEqual(configFromEnv({ SEED: '5', MODELS_DIR: '/x', MODELS: 'd2' }), { modelsDir: '/x', seed: 5, models: ['d2'], force: false });
+  it('SEED, MODELS_DIR, MODELS, STACKED override; bad values name the variable', () => {
+    assert.deepEqual(configFromEnv({ SEED: '5', MODELS_DIR: '/x', MODELS: 'd2', STACKED: '0' }), { modelsDir: '/x', seed: 5, models: ['d2'], stacked: false, force: false });
+    assert.throws(() => configFromEnv({ STACKED: 'yes' }), /STACKED must be 0 or 1/);
     assert.throws(() => configFromEnv({ SEED: 'abc' }), /SEED must be an integer/);
     assert.throws(() => configFromEnv({ MODELS: 'd3' }), /MODELS must be a comma-separated subset of d0,d1,d2/);
   });

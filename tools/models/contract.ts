@@ -10,6 +10,10 @@ export const GENERATOR_VERSION = '1.0.0';
 export const DEFAULT_SEED = 20200614;
 
 export const MODEL_FILE = (name: string) => `efficientdet-${name}.onnx`;
+/** D0, D1 and D2 in one graph: inputs `d0/images`..., outputs `d0/detection_boxes`..., metadata `d0/input_size`... */
+export const STACKED_FILE = MODEL_FILE('stacked');
+/** Name of a tensor or metadata key of one model inside the stacked file. */
+export const stackedName = (model: string, name: string) => `${model}/${name}`;
 
 /** Input: float32 [N, 3, S, S], RGB, (pixel / 255 - mean) / std. N is dynamic ("N"). */
 export const INPUT_NAME = 'images';

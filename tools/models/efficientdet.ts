@@ -390,6 +390,7 @@ function postprocess(net: NetBuilder, classLogits: string, boxRegression: string
   // threshold. NMS gets the candidate's rank (1 - k/K, strictly decreasing) instead of its score:
   // the order is the same (candidates are sorted by logit, ties by index) but has no ties, so the
   // result does not depend on how NonMaxSuppression breaks them.
+  const sel = `${net.prefix}num_selected`; // data-dependent; a distinct symbol per network
   const rank = g.constF(Array.from({ length: K }, (_, k) => 1 - k / K), [1, 1, K]);
   const cls3 = g.op('Unsqueeze', [classIdx, g.constI([1])], `${p}cand_class3`, I64([n, 1, K]));
   const isCls = g.op('Equal', [cls3, g.constI([...Array(C).keys()], [1, C, 1])], `${p}class_mask`, BOOL([n, C, K]));
@@ -398,12 +399,12 @@ function postprocess(net: NetBuilder, classLogits: string, boxRegression: string
   const inNms = g.op('And', [isCls, pass3], `${p}nms_mask`, BOOL([n, C, K]));
   const nmsScores = g.op('Where', [inNms, rank, g.constF([-1], [])], `${p}nms_scores`, f32([n, C, K]));
   const selected = g.op('NonMaxSuppression', [boxes, nmsScores, g.constI([M]), g.constF([IOU_THRESHOLD]), g.constF([0])],
-    `${p}nms_selected`, I64(['num_selected', 3]), { center_point_box: 0 });
+    `${p}nms_selected`, I64([sel, 3]), { center_point_box: 0 });
 
   // Kept mask [N, K] via ScatterND at (batch, candidate); then the best M by rank (= by score), padded.
-  const selBk = g.op('Gather', [selected, g.constI([0, 2])], `${p}nms_batch_cand`, I64(['num_selected', 2]), { axis: 1 });
+  const selBk = g.op('Gather', [selected, g.constI([0, 2])], `${p}nms_batch_cand`, I64([sel, 2]), { axis: 1 });
   const numSel = g.op('Slice', [g.op('Shape', [selected], `${p}nms_shape`, I64([2])), g.constI([0]), g.constI([1])], `${p}nms_count`, I64([1]));
-  const ones = g.op('ConstantOfShape', [numSel], `${p}nms_ones`, f32(['num_selected']), { value: { name: 'one', dims: [1], dataType: DT.FLOAT, floatData: [1] } });
+  const ones = g.op('ConstantOfShape', [numSel], `${p}nms_ones`, f32([sel]), { value: { name: 'one', dims: [1], dataType: DT.FLOAT, floatData: [1] } });
   const zeros = g.op('ConstantOfShape', [g.op('Shape', [candScores], `${p}cand_shape`, I64([2]))], `${p}zeros`, f32([n, K]), { value: { name: 'zero', dims: [1], dataType: DT.FLOAT, floatData: [0] } });
   const kept = g.op('ScatterND', [zeros, selBk, ones], `${p}kept`, f32([n, K]));
   const keptB = g.op('Greater', [kept, g.constF([0.5], [])], `${p}kept_bool`, BOOL([n, K]));
@@ -466,14 +467,24 @@ export function metadataFor(cfg: EfficientDetConfig, o: GenerateOptions): Record
 export const OPSET = 17;
 export { levelSizes, INPUT_NAME };
 
-/** BN statistics of one detector on the calibration batch (see calibration.ts). */
+const statsCache = new Map<string, Map<string, BnStats>>();
+
+/**
+ * BN statistics of one detector on the calibration batch (see calibration.ts), keyed by conv name
+ * with `prefix` prepended. Cached per (model, seed) so the stacked graph reuses the separate runs.
+ */
 export async function calibrate(cfg: EfficientDetConfig, seed: number, prefix = ''): Promise<Map<string, BnStats>> {
-  const g = new GraphBuilder();
-  g.shapes.set(INPUT_NAME, f32(['N', 3, cfg.inputSize, cfg.inputSize]));
-  const bn = new BnState('calibrate');
-  buildNetwork(new NetBuilder(g, new Rng(modelSeed(seed, cfg.name)), prefix, bn), INPUT_NAME, cfg);
-  const model = g.toModel({ inputs: [INPUT_NAME], outputs: bn.statOutputs, opset: OPSET, graphName: 'calibration', docString: '', metadata: {} });
-  return measureBatchNorm(model, INPUT_NAME, cfg.inputSize);
+  const key = `${cfg.name}:${cfg.inputSize}:${seed}`;
+  let stats = statsCache.get(key);
+  if (!stats) {
+    const g = new GraphBuilder();
+    g.shapes.set(INPUT_NAME, f32(['N', 3, cfg.inputSize, cfg.inputSize]));
+    const bn = new BnState('calibrate');
+    buildNetwork(new NetBuilder(g, new Rng(modelSeed(seed, cfg.name)), '', bn), INPUT_NAME, cfg);
+    const model = g.toModel({ inputs: [INPUT_NAME], outputs: bn.statOutputs, opset: OPSET, graphName: 'calibration', docString: '', metadata: {} });
+    statsCache.set(key, (stats = await measureBatchNorm(model, INPUT_NAME, cfg.inputSize)));
+  }
+  return new Map([...stats].map(([k, v]) => [`${prefix}${k}`, v]));
 }
 
 /** One detector as a complete ONNX file (bytes). */
@@ -490,5 +501,37 @@ export async function buildModelFile(cfg: EfficientDetConfig, o: GenerateOptions
     graphName: `efficientdet-${cfg.name}`,
     docString: `EfficientDet-${cfg.name.toUpperCase()} architecture (Tan, Pang, Le 2020; google/automl) with seeded random weights, BN statistics from a synthetic calibration batch folded into the convs, in-graph post-processing.`,
     metadata: metadataFor(cfg, o),
+  });
+}
+
+/** Input of one network inside the stacked graph. */
+export const stackedInput = (name: DetName) => `${name}/${INPUT_NAME}`;
+
+/**
+ * The STACKED graph: D0, D1 and D2 in one ONNX file, one session run for all three. Each network
+ * keeps its own input (`d0/images` [N,3,512,512], `d1/images`, `d2/images`): letterboxing the
+ * original image to each size outside the graph is what makes the answers equal to the separate
+ * models (an in-graph resize of one 768 input would not be). Outputs are the contract's names with
+ * the model as prefix (`d0/detection_boxes`, ...); metadata keys likewise (`d0/input_size`, ...),
+ * plus model_name = stacked and stacked_models = d0,d1,d2. Weights are those of the separate files.
+ */
+export async function buildStackedFile(names: readonly DetName[], o: GenerateOptions): Promise<Uint8Array> {
+  const g = new GraphBuilder();
+  const inputs: string[] = [], outputs: string[] = [];
+  const metadata: Record<string, string> = { [META_KEYS.modelName]: 'stacked', stacked_models: names.join(','), [META_KEYS.seed]: String(o.seed), [META_KEYS.generatorVersion]: o.generatorVersion };
+  for (const name of names) {
+    const cfg = MODEL_CONFIGS[name], prefix = `${name}/`;
+    const input = stackedInput(name);
+    g.shapes.set(input, f32(['N', 3, cfg.inputSize, cfg.inputSize]));
+    const net = new NetBuilder(g, new Rng(modelSeed(o.seed, name)), prefix, new BnState('fold', await calibrate(cfg, o.seed, prefix)));
+    const out = buildEfficientDet(net, input, cfg, o.scoreThreshold);
+    inputs.push(input);
+    outputs.push(out.classLogits, out.boxRegression, out.boxes, out.scores, out.classes, out.numDetections);
+    for (const [k, v] of Object.entries(metadataFor(cfg, o))) metadata[`${prefix}${k}`] = v;
+  }
+  return g.toModel({
+    inputs, outputs, opset: OPSET, graphName: 'efficientdet-stacked',
+    docString: `EfficientDet ${names.join(', ')} stacked in one graph (separate inputs, prefixed outputs); same weights as the separate files.`,
+    metadata,
   });
 }
