@@ -25,6 +25,8 @@ export interface OutputReference {
   /** The reference file's path, for messages. */
   path: string;
   size: number;
+  /** The id of the i-th reference image. */
+  id(i: number): string;
   get(imageId: string): ReferenceImage | undefined;
 }
 
@@ -42,6 +44,7 @@ export function loadOutputReference(path: string): OutputReference {
   return {
     path,
     size: ids.length,
+    id: (i) => ids[i] as string,
     get(imageId) {
       index ??= new Map(Array.from({ length: ids.length }, (_, i) => [ids[i] as string, i]));
       const i = index.get(imageId);

@@ -4,36 +4,45 @@
 // (the bug a broken batcher would have). The real k6 runs lib/k6/output-check.ts against both.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Server, ServerResponse } from 'node:http';
 import { bundleScenarios } from '../../tools/build.ts';
 import { listen, run } from '../helpers/run.ts';
 import { REFERENCE_FORMAT_VERSION, type ReferenceDetectionsFile, type ReferenceImage } from '../../lib/accuracy/reference.ts';
-import type { InferResponse } from '../../lib/types.ts';
+import type { HealthResponse, InferResponse } from '../../lib/types.ts';
+import type { DatasetManifest } from '../../lib/dataset.ts';
 
 const IMAGES = 8;
 
+/** The synthetic dataset's manifest (make data): the real k6 suite sends these images. */
+const DATASET_MANIFEST = resolve('build/data/synthetic/manifest.json');
+const SUITE_IMAGES = 8;
+
 /** Image i has one detection per model at a place and class that depend on i. */
-function referenceImage(i: number): ReferenceImage {
+function referenceImage(i: number, id = `img-${String(i).padStart(3, '0')}.jpg`): ReferenceImage {
   const det = (shift: number) => ({
     boxes: [[10 + 40 * i + shift, 20, 40 + 40 * i + shift, 60]] as [number, number, number, number][],
     scores: [0.5 + i / 100], labels: [1 + i], num_detections: 1,
   });
-  return { id: `img-${String(i).padStart(3, '0')}.jpg`, width: 512, height: 512, models: { d0: det(0), d1: det(1), d2: det(2) } };
+  return { id, width: 512, height: 512, models: { d0: det(0), d1: det(1), d2: det(2) } };
 }
 
 const reference: ReferenceDetectionsFile = {
   version: REFERENCE_FORMAT_VERSION, dataset: 'handmade', implementation: 'baseline', models: ['d0', 'd1', 'd2'],
-  images: Array.from({ length: IMAGES }, (_, i) => referenceImage(i)),
+  images: [
+    ...Array.from({ length: IMAGES }, (_, i) => referenceImage(i)),
+    ...(JSON.parse(readFileSync(DATASET_MANIFEST, 'utf8')) as DatasetManifest).images.slice(0, SUITE_IMAGES).map((img, i) => referenceImage(i, img.id)),
+  ],
 };
 const byId = new Map(reference.images.map((img) => [img.id, img]));
 
-function answer(res: ServerResponse, impl: string, img: ReferenceImage | undefined): void {
+/** Answers with img's detections under the id the request sent (a swap that protocol checks cannot see). */
+function answer(res: ServerResponse, impl: string, img: ReferenceImage | undefined, sentId = img?.id): void {
   const body: InferResponse = {
     implementation: impl,
-    images: img ? [{ image_id: img.id, width: img.width, height: img.height, models: Object.fromEntries(Object.entries(img.models).map(([m, d]) => [m, { ...d, inference_ms: 1 }])) }] : [],
+    images: img ? [{ image_id: sentId, width: img.width, height: img.height, models: Object.fromEntries(Object.entries(img.models).map(([m, d]) => [m, { ...d, inference_ms: 1 }])) }] : [],
     timing: { decode_ms: 0, preprocess_ms: 0, queue_ms: 0, infer_ms: 0, total_ms: 0 },
   };
   res.setHeader('Content-Type', 'application/json');
@@ -43,12 +52,18 @@ function answer(res: ServerResponse, impl: string, img: ReferenceImage | undefin
 let server: Server;
 let target: string;
 let script: string;
+let suiteScript: string;
 let referencePath: string;
 let swaps = 0;
 
 before(async () => {
   let waiting: { id: string; res: ServerResponse; timer: NodeJS.Timeout } | undefined;
   ({ server, url: target } = await listen((req, res) => {
+    if (req.url === '/health') {
+      const health: HealthResponse = { status: 'ok', ready: true, ep: 'cpu', models: [], implementations: ['correct', 'swapped'], uptime_s: 1, version: 'fake' };
+      res.setHeader('Content-Type', 'application/json');
+      return res.end(JSON.stringify(health));
+    }
     req.resume();
     req.on('end', () => {
       const id = String(req.headers['x-image-id']);
@@ -59,8 +74,8 @@ before(async () => {
         waiting = undefined;
         clearTimeout(other.timer);
         swaps++;
-        answer(other.res, impl, byId.get(id));
-        answer(res, impl, byId.get(other.id));
+        answer(other.res, impl, byId.get(id), other.id);
+        answer(res, impl, byId.get(other.id), id);
         return;
       }
       if (waiting) {
@@ -78,7 +93,9 @@ before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'accuracy-inrun-'));
   referencePath = join(dir, 'detections.json');
   writeFileSync(referencePath, JSON.stringify(reference));
+  // One call per folder: esbuild keeps the entries' common path under outdir when they differ.
   [script] = await bundleScenarios(['test/fixtures/output-check.k6.ts'], dir);
+  [suiteScript] = await bundleScenarios(['scenarios/concurrency.ts'], dir);
 });
 after(() => server.close());
 
@@ -99,7 +116,31 @@ test('answers swapped between concurrent requests: output_match below 100%, k6 e
   assert.ok(swaps > 0, 'the fake server swapped at least one pair');
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /Error 99/, 'k6 exit code 99 (thresholds crossed)');
-  assert.match(r.stderr, /output_match/, 'the crossed threshold is named');
+  assert.match(r.stderr, /thresholds on metrics 'output_match\{impl:swapped\}' have been crossed/, 'the crossed threshold is named');
   const rate = /output_match[^\n]*?(\d+\.\d+)%/.exec(r.stdout);
   assert.ok(rate && Number(rate[1]) < 100, `output_match rate ${rate?.[1]}`);
+});
+
+/** The real suite (scenarios/concurrency.ts, the request hook in lib/k6/request.ts) with REFERENCE set. */
+const suite = (impl: string) =>
+  run('make', ['-s', 'k6-run', `SCRIPT=${suiteScript}`, 'K6_ARGS=--quiet --no-color'], {
+    env: {
+      TARGET: target, IMPL: impl, SCENARIO: 'concurrency4', DURATION: '2s', WARMUP: '4', REFERENCE: referencePath,
+      DATASET_MANIFEST, MAX_IMAGES: String(SUITE_IMAGES), RESULTS_DIR: '',
+    },
+  });
+
+test('the real concurrency suite with REFERENCE: correct answers pass the output thresholds', async () => {
+  const r = await suite('correct');
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /output_match\{impl:correct\}: rate>=1/);
+});
+
+test('the real concurrency suite with REFERENCE: swapped answers fail output_match, k6 exits 99', async () => {
+  swaps = 0;
+  const r = await suite('swapped');
+  assert.ok(swaps > 0, 'the fake server swapped at least one pair');
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /Error 99/, 'k6 exit code 99 (thresholds crossed)');
+  assert.match(r.stderr, /thresholds on metrics 'output_match\{impl:swapped\}' have been crossed/, 'only the output checks fail: ids and shapes look right');
 });
