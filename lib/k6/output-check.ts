@@ -4,7 +4,7 @@
 //
 // Two ways to use it:
 // - the suite's way: set REFERENCE=<absolute path of results/reference/<dataset>/detections.json>
-//   (make bench passes it); importing this module then loads it in the init context, checkOutputs()
+//   (the orchestrator gets it from prepareReference() in tools/accuracy/postprocess.ts); importing this module then loads it in the init context, checkOutputs()
 //   checks each response and inRunThresholds() gives the thresholds. Without REFERENCE both are no-ops.
 // - explicitly: loadOutputReference() in the init context (read once, shared by all VUs through a
 //   SharedArray), checkOutputResponse() after each request, outputThresholds() in the options.
@@ -53,7 +53,8 @@ export function loadOutputReference(path: string): OutputReference {
   };
 }
 
-/** Lossless unless the environment or the bounds file says otherwise (lossy impls declare bounds there). */
+/** Exact bounds unless the implementation declares lossy bounds in the checked-in bounds file (as the
+ * replay does; an undeclared lossy implementation such as `invalid` is held to the exact bounds). */
 export function inRunBounds(impl: string, lossless?: boolean): AccuracyBounds {
   return accuracyBoundsFor(impl, lossless ?? !(impl in DEFAULT_BOUNDS.accuracy.impls));
 }
