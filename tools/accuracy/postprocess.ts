@@ -87,7 +87,9 @@ function httpReplayer(target: string, impl: string, datasetDir: string): Replaye
   return {
     mode: 'http',
     async lossless() {
-      const res = await fetch(`${target}/implementations`);
+      const res = await fetch(`${target}/implementations`).catch((err: Error) => {
+        throw new Error(`cannot reach ${target} (${(err.cause as Error | undefined)?.message ?? err.message}): start it with 'make server' or fix TARGET`);
+      });
       if (!res.ok) throw new Error(`GET ${target}/implementations answered ${res.status}: is TARGET a running inference server?`);
       const body = (await res.json()) as ImplementationInfo[] | { implementations: ImplementationInfo[] };
       const list = Array.isArray(body) ? body : body.implementations;
