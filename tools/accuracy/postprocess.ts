@@ -36,7 +36,7 @@ export interface AccuracyArgs {
 }
 
 export interface GateRecord extends GateResult {
-  scope: ModelName | 'all';
+  scope: ModelName;
 }
 
 /** Schema of accuracy.json: one report per implementation replayed into the run folder
@@ -114,12 +114,12 @@ function httpReplayer(target: string, impl: string, datasetDir: string): Replaye
   };
 }
 
-function inProcessReplayer(runner: InProcessRunner, datasetDir: string): Replayer {
+function inProcessReplayer(runner: InProcessRunner, datasetDir: string, rawHeads: boolean): Replayer {
   return {
     mode: 'in-process',
     lossless: async () => runner.lossless,
     async answer(file, id) {
-      return { models: (await runner.infer(datasetDir, file, id, true)).result.models };
+      return { models: (await runner.infer(datasetDir, file, id, rawHeads)).result.models };
     },
     close: () => runner.close(),
   };
@@ -134,9 +134,13 @@ export async function prepareReference(
   args: { datasetDir: string; maxImages: number },
   log: (line: string) => void = console.log,
 ): Promise<string> {
-  const cfg: AccuracyConfig = { ...accuracyConfig({ ...process.env, DATASET_DIR: args.datasetDir }), maxImages: args.maxImages };
-  const ref = await ensureReference(cfg, describeDataset(cfg.datasetDir, cfg.maxImages), { log });
+  const ref = await ensureReference(configFor(args), undefined, { log });
   return resolve(ref.dir, ref.manifest.detections_file);
+}
+
+/** The env config (MODELS_DIR, REFERENCE_DIR, RAW_TOPK) with the caller's dataset and image count. */
+function configFor(args: { datasetDir: string; maxImages: number }): AccuracyConfig {
+  return { ...accuracyConfig({ ...process.env, DATASET_DIR: args.datasetDir }), maxImages: args.maxImages };
 }
 
 const NO_DETECTIONS: Detections = { boxes: [], scores: [], labels: [] };
@@ -144,7 +148,7 @@ const NO_DETECTIONS: Detections = { boxes: [], scores: [], labels: [] };
 /** Replays, computes, writes accuracy.json and the summary table; returns the verdict and one line per broken gate. */
 export async function runAccuracy(args: AccuracyArgs, log: (line: string) => void = console.log): Promise<{ passed: boolean; lines: string[] }> {
   const started = performance.now();
-  const cfg: AccuracyConfig = { ...accuracyConfig({ ...process.env, DATASET_DIR: args.datasetDir }), maxImages: args.maxImages, impl: args.impl, target: args.target };
+  const cfg = configFor(args);
   const wanted = describeDataset(cfg.datasetDir, cfg.maxImages);
   const reference = await ensureReference(cfg, wanted, { log });
   const refImages = new Map(loadDetections(reference.dir, reference.manifest).images.map((i) => [i.id, i]));
@@ -152,7 +156,7 @@ export async function runAccuracy(args: AccuracyArgs, log: (line: string) => voi
 
   const replayer = args.target
     ? httpReplayer(args.target.replace(/\/+$/, ''), args.impl, cfg.datasetDir)
-    : inProcessReplayer(await startInProcess(args.impl, cfg.modelsDir), cfg.datasetDir);
+    : inProcessReplayer(await startInProcess(args.impl, cfg.modelsDir), cfg.datasetDir, reference.manifest.raw_heads.available);
   const perModel = new Map<ModelName, AccuracySums>(MODEL_NAMES.map((m) => [m, emptySums()]));
   const errors: AccuracyReport['request_errors'] = [];
   let lossless: boolean;
@@ -238,7 +242,7 @@ export async function runAccuracy(args: AccuracyArgs, log: (line: string) => voi
   appendFileSync(join(args.runDir, 'summary.txt'), `${existsSync(join(args.runDir, 'summary.txt')) ? '\n' : ''}${table}\n`);
   for (const line of table.split('\n')) log(line);
 
-  const lines = gates.filter((g) => !g.passed).map((g) => describeBrokenGate(g.scope, g, models[g.scope as ModelName]!));
+  const lines = gates.filter((g) => !g.passed).map((g) => describeBrokenGate(g.scope, g, models[g.scope]!));
   if (errors.length > 0) lines.unshift(`accuracy request_errors = ${errors.length}, bound <= 0 (first: ${errors[0]!.image}: ${errors[0]!.error})`);
   return { passed: report.passed, lines };
 }
