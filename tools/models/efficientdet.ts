@@ -478,6 +478,11 @@ export { levelSizes, INPUT_NAME };
 
 const statsCache = new Map<string, Map<string, BnStats>>();
 
+/** Forget cached BN statistics (tests use it to prove the calibration itself is deterministic). */
+export function clearCalibrationCache(): void {
+  statsCache.clear();
+}
+
 /**
  * BN statistics of one detector on the calibration batch (see calibration.ts), keyed by conv name
  * with `prefix` prepended. Cached per (model, seed) so the stacked graph reuses the separate runs.
