@@ -89,7 +89,11 @@ describe('onnxruntime-node (CPU)', () => {
       const S = meta.inputSize;
       const session = await ort.InferenceSession.create(files[name], { graphOptimizationLevel: 'all' });
       try {
-        const r = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', testImage(S), [1, 3, S, S]) });
+        // Image 0: the plain test image; image 1: another one letterboxed (flat padding at the bottom).
+        const input = new Float32Array(2 * 3 * S * S);
+        input.set(testImage(S));
+        input.set(testImage(S, 1, 1, 0.3), 3 * S * S);
+        const r = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', input, [2, 3, S, S]) });
         separate[name] = r;
         for (const [k, t] of Object.entries(r)) {
           assert.equal(t.type, 'float32', k);
@@ -98,28 +102,32 @@ describe('onnxruntime-node (CPU)', () => {
           const bound = k === OUTPUT_NAMES.boxes ? S : 100;
           assert.ok(d.every((v) => Number.isFinite(v) && Math.abs(v) <= bound), `${k} has a NaN/Inf or |value| > ${bound}`);
         }
-        const logits = r[OUTPUT_NAMES.classLogits].data as Float32Array;
-        const reg = r[OUTPUT_NAMES.boxRegression].data as Float32Array;
-        const ref = postprocess(logits, reg, generateAnchors(S, meta.anchors), {
-          numClasses: meta.numClasses, imageSize: S, preNmsTopK: meta.preNmsTopK, iouThreshold: meta.iouThreshold,
-          scoreThreshold: meta.scoreThreshold, maxDetections: meta.maxDetections,
-        });
-        const n = r[OUTPUT_NAMES.numDetections].data[0] as number;
-        assert.ok(n > 0, 'seeded weights must give detections');
-        assert.equal(n, ref.scores.length, 'num_detections');
-        const boxes = r[OUTPUT_NAMES.boxes].data as Float32Array;
-        const scores = r[OUTPUT_NAMES.scores].data as Float32Array;
-        const classes = r[OUTPUT_NAMES.classes].data as Float32Array;
-        for (let i = 0; i < n; i++) {
-          assert.equal(classes[i], ref.classes[i], `class of detection ${i}`);
-          assert.ok(Math.abs(scores[i] - ref.scores[i]) <= 1e-6, `score ${i}: ${scores[i]} vs ${ref.scores[i]}`);
-          for (let j = 0; j < 4; j++) {
-            const a = boxes[i * 4 + j], e = ref.boxes[i][j];
-            assert.ok(Math.abs(a - e) <= 1e-4, `box ${i}[${j}]: ${a} vs ${e}`);
+        const anchors = generateAnchors(S, meta.anchors);
+        const A = anchors.length / 4;
+        for (let b = 0; b < 2; b++) {
+          const logits = (r[OUTPUT_NAMES.classLogits].data as Float32Array).subarray(b * A * 90, (b + 1) * A * 90);
+          const reg = (r[OUTPUT_NAMES.boxRegression].data as Float32Array).subarray(b * A * 4, (b + 1) * A * 4);
+          const ref = postprocess(logits, reg, anchors, {
+            numClasses: meta.numClasses, imageSize: S, preNmsTopK: meta.preNmsTopK, iouThreshold: meta.iouThreshold,
+            scoreThreshold: meta.scoreThreshold, maxDetections: meta.maxDetections,
+          });
+          const n = r[OUTPUT_NAMES.numDetections].data[b] as number;
+          assert.ok(n > 0, `image ${b}: seeded weights must give detections`);
+          assert.equal(n, ref.scores.length, `image ${b}: num_detections`);
+          const boxes = (r[OUTPUT_NAMES.boxes].data as Float32Array).subarray(b * 400, (b + 1) * 400);
+          const scores = (r[OUTPUT_NAMES.scores].data as Float32Array).subarray(b * 100, (b + 1) * 100);
+          const classes = (r[OUTPUT_NAMES.classes].data as Float32Array).subarray(b * 100, (b + 1) * 100);
+          for (let i = 0; i < n; i++) {
+            assert.equal(classes[i], ref.classes[i], `image ${b}: class of detection ${i}`);
+            assert.ok(Math.abs(scores[i] - ref.scores[i]) <= 1e-6, `image ${b}: score ${i}: ${scores[i]} vs ${ref.scores[i]}`);
+            for (let j = 0; j < 4; j++) {
+              const a = boxes[i * 4 + j], e = ref.boxes[i][j];
+              assert.ok(Math.abs(a - e) <= 1e-4, `image ${b}: box ${i}[${j}]: ${a} vs ${e}`);
+            }
           }
+          // Padded rows are zero.
+          for (let i = n; i < 100; i++) assert.ok(scores[i] === 0 && classes[i] === 0 && boxes[i * 4 + 2] === 0, `image ${b}: row ${i} not padded`);
         }
-        // Padded rows are zero.
-        for (let i = n; i < 100; i++) assert.ok(scores[i] === 0 && classes[i] === 0 && boxes[i * 4 + 2] === 0, `row ${i} not padded`);
       } finally {
         await session.release();
       }
@@ -148,7 +156,10 @@ describe('stacked graph', () => {
     try {
       const feeds = Object.fromEntries(MODEL_NAMES.map((m) => {
         const S = MODEL_CONFIGS[m].inputSize;
-        return [stackedName(m, INPUT_NAME), new ort.Tensor('float32', testImage(S), [1, 3, S, S])];
+        const input = new Float32Array(2 * 3 * S * S);
+        input.set(testImage(S));
+        input.set(testImage(S, 1, 1, 0.3), 3 * S * S);
+        return [stackedName(m, INPUT_NAME), new ort.Tensor('float32', input, [2, 3, S, S])];
       }));
       const r = await session.run(feeds);
       for (const m of MODEL_NAMES) {

@@ -5,7 +5,7 @@
 import { EFFICIENTDET_ANCHORS, type AnchorConfig } from '../../lib/detection/anchors.ts';
 
 /** Bump when the generated graph or weights change: `make models` regenerates on a change. */
-export const GENERATOR_VERSION = '1.1.0';
+export const GENERATOR_VERSION = '1.2.0';
 /** Default weight seed (SEED env overrides it). */
 export const DEFAULT_SEED = 20200614;
 

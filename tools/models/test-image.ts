@@ -3,11 +3,13 @@
 
 import { IMAGENET_MEAN, IMAGENET_STD } from './contract.ts';
 
-export function testImage(size: number, batch = 1, variant = 0): Float32Array {
+/** `padBottom`: fraction of rows left at 0 (the mean colour), as a letterboxed landscape photo. */
+export function testImage(size: number, batch = 1, variant = 0, padBottom = 0): Float32Array {
   const a = new Float32Array(batch * 3 * size * size);
+  const rows = Math.round(size * (1 - padBottom));
   for (let b = 0; b < batch; b++) {
     for (let c = 0; c < 3; c++) {
-      for (let y = 0; y < size; y++) {
+      for (let y = 0; y < rows; y++) {
         for (let x = 0; x < size; x++) {
           const k = variant + b;
           let v = k % 2 === 0
