@@ -3,9 +3,10 @@
 // Env: MODELS_DIR, MODELS=d0,d1,d2, BATCHES=1,4, RUNS=20, WARMUP=3, THREADS (intra-op; 0 = ORT default),
 // OUTPUTS=detections|all (what session.run fetches; the server fetches detections only).
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { INPUT_NAME, MODEL_FILE, OUTPUT_NAMES, parseMetadata } from './contract.ts';
 import { MODEL_NAMES, type DetName } from './efficientdet.ts';
@@ -71,6 +72,7 @@ export async function bench(cfg: BenchConfig, log: (l: string) => void = console
   const fetches = cfg.outputs === 'all' ? undefined : [OUTPUT_NAMES.boxes, OUTPUT_NAMES.scores, OUTPUT_NAMES.classes, OUTPUT_NAMES.numDetections];
   for (const model of cfg.models) {
     const file = join(cfg.modelsDir, MODEL_FILE(model));
+    if (!existsSync(file)) throw new Error(`${file} not found: run 'make models' or set MODELS_DIR to a folder holding it`);
     const stats = readModelStats(file);
     const meta = parseMetadata(stats.metadata, file);
     const S = meta.inputSize;
@@ -115,7 +117,7 @@ export function table(rows: BenchRow[]): string {
   return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...body.map(line)].join('\n');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
     const cfg = benchConfigFromEnv();
     const rows = await bench(cfg);

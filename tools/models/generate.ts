@@ -3,6 +3,7 @@
 
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DEFAULT_SEED, GENERATOR_VERSION, META_KEYS, MODEL_FILE, STACKED_FILE } from './contract.ts';
 import { buildModelFile, buildStackedFile, MODEL_CONFIGS, MODEL_NAMES, type DetName } from './efficientdet.ts';
 import { readMetadata } from './inspect.ts';
@@ -65,7 +66,7 @@ export async function generate(cfg: GenerateConfig, log: (line: string) => void 
   return jobs.map((j) => j.file);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
     const t0 = performance.now();
     await generate(configFromEnv());
