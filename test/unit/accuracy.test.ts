@@ -28,6 +28,17 @@ describe('iou', () => {
     // Overlap 5x10 = 50; union 100 + 100 - 50 = 150.
     assert.equal(iou([0, 0, 10, 10], [5, 0, 15, 10]), 50 / 150);
   });
+
+  it('sees zero-width boxes (clipped at the border) as 1 px strips, so near-identical ones still match', () => {
+    assert.equal(iou([0, 100, 0, 140], [0, 100, 0, 140]), 1);
+    // Both become [-0.5, 0.5] wide; heights 40 and 39.5 overlap by 39.5.
+    assert.equal(iou([0, 100, 0, 140], [0, 100.5, 0, 140]), 39.5 / 40);
+    const clipped: Detections = { boxes: [[0, 100, 0, 140]], scores: [0.2], labels: [3] };
+    const shifted: Detections = { boxes: [[0, 100.5, 0, 140]], scores: [0.2], labels: [3] };
+    const m = metricsOf(shifted, clipped);
+    assert.equal(m.matched, 1);
+    assert.equal(m.boxes_mse, 0.25 / 4, 'MSE on the coordinates as returned');
+  });
 });
 
 describe('matching and metrics', () => {
@@ -97,6 +108,7 @@ describe('matching and metrics', () => {
     assert.equal(m.boxes_mse, 0);
     assert.equal(m.count_diff_total, -1);
     assert.equal(m.labels_accuracy, 2 / 3);
+    assert.equal(m.label_mismatches, 0, 'a missing detection is not a wrong label');
     assert.deepEqual(evaluateGates(m, LOSSLESS).filter((g) => !g.passed).map((g) => g.metric), ['labels_accuracy', 'unmatched_ratio']);
   });
 
@@ -108,6 +120,7 @@ describe('matching and metrics', () => {
     assert.equal(m.unmatched_reference, 1);
     assert.equal(m.unmatched_actual, 1);
     assert.equal(m.labels_accuracy, 2 / 3);
+    assert.equal(m.label_mismatches, 1);
   });
 
   it('a box below IoU 0.5 does not match', () => {
