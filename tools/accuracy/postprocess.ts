@@ -275,13 +275,13 @@ const fmt = (v: number | null, digits = 4): string => (v === null ? 'n/a' : v ==
 
 /** The table for summary.txt (and the console): one row per model plus the overall row. */
 export function accuracyTable(r: AccuracyReport): string {
-  const header = ['model', 'images', 'ref dets', 'dets', 'matched', 'missing', 'extra', 'boxes MSE px^2', 'scores MSE', 'labels acc', 'mean IoU', '|count diff|', 'logits MSE', 'box reg MSE', 'gates'];
+  const header = ['model', 'images', 'ref dets', 'dets', 'matched', 'missing', 'extra', 'wrong label', 'boxes MSE px^2', 'scores MSE', 'labels acc', 'mean IoU', '|count diff|', 'logits MSE', 'box reg MSE', 'gates'];
   const row = (name: string, m: AccuracyMetrics, scope: ModelName | 'all'): string[] => {
     const broken = r.gates.filter((g) => (scope === 'all' || g.scope === scope) && !g.passed);
     const verdict = broken.length === 0 ? 'pass' : scope === 'all' ? `FAIL (${broken.length} gates)` : `FAIL ${broken.map((g) => g.metric).join(' ')}`;
     return [
       name, String(m.images), String(m.reference_detections), String(m.actual_detections), String(m.matched),
-      String(m.unmatched_reference), String(m.unmatched_actual), fmt(m.boxes_mse), fmt(m.scores_mse), fmt(m.labels_accuracy),
+      String(m.unmatched_reference), String(m.unmatched_actual), String(m.label_mismatches), fmt(m.boxes_mse), fmt(m.scores_mse), fmt(m.labels_accuracy),
       fmt(m.mean_iou), fmt(m.count_diff_mean, 2), fmt(m.class_logits_mse), fmt(m.box_regression_mse),
       verdict,
     ];
