@@ -4,8 +4,9 @@
 //
 // Two ways to use it:
 // - the suite's way: set REFERENCE=<absolute path of results/reference/<dataset>/detections.json>
-//   (the orchestrator gets it from prepareReference() in tools/accuracy/postprocess.ts); importing this module then loads it in the init context, checkOutputs()
-//   checks each response and inRunThresholds() gives the thresholds. Without REFERENCE both are no-ops.
+//   (the orchestrator gets it from prepareReference() in tools/accuracy/postprocess.ts); importing
+//   this module then loads it in the init context, checkOutputs() checks each response and
+//   inRunThresholds() gives the thresholds. Without REFERENCE both are no-ops.
 // - explicitly: loadOutputReference() in the init context (read once, shared by all VUs through a
 //   SharedArray), checkOutputResponse() after each request, outputThresholds() in the options.
 import { SharedArray } from 'k6/data';
