@@ -30,7 +30,8 @@ before(async () => {
   // runAccuracy reads REFERENCE_DIR like the CLI does.
   process.env.REFERENCE_DIR = referenceRoot;
   const noop = () => {};
-  server = await startServer(loadConfig({}, [], { port: 0, modelsDir: MODELS, logLevel: 'error' }), { debug: noop, info: noop, warn: noop, error: noop });
+  // Same env as the in-process reference (EP, THREADS, GRAPH_OPT), so outputs are comparable bit for bit.
+  server = await startServer(loadConfig(process.env, [], { port: 0, modelsDir: MODELS, logLevel: 'error' }), { debug: noop, info: noop, warn: noop, error: noop });
 });
 after(async () => {
   await server?.shutdown();
