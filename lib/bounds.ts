@@ -119,6 +119,7 @@ export function sloFor(file: BoundsFile, name: string, kind: string, impl: strin
 /**
  * Resolves the bounds for one implementation in one plan. With a calibration covering a closed-loop
  * level: p99 <= baseline's p99 * (1 + tol), req/s >= baseline's * (1 - tol), p50 >= stub's p50 * (1 - tol).
+ * baseline and invalid themselves get only the SLOs (they define the calibrated bounds).
  */
 export function resolveBounds(file: BoundsFile, plan: Pick<Plan, 'name' | 'kind' | 'unit' | 'levels'>, impl: string, calibration?: Calibration): ResolvedBounds {
   const slo = sloFor(file, plan.name, plan.kind, impl);
@@ -138,8 +139,10 @@ export function resolveBounds(file: BoundsFile, plan: Pick<Plan, 'name' | 'kind'
     if (slo.p50_min_ms !== undefined) b.p50_min_ms = slo.p50_min_ms;
     if (slo.rps_min !== undefined) b.rps_min = slo.rps_min;
     const cal = plan.unit === 'vus' && plan.kind !== 'smoke' && plan.kind !== 'coldstart' ? calibration?.levels[level.tag] : undefined;
-    const upper = cal?.['baseline'];
-    const lower = cal?.['invalid'];
+    // The calibrated bounds ARE baseline (upper) and invalid (lower): a reference is never gated
+    // against its own calibration, which would only measure run-to-run noise.
+    const upper = impl === 'baseline' ? undefined : cal?.['baseline'];
+    const lower = impl === 'invalid' ? undefined : cal?.['invalid'];
     if (upper) {
       const p99 = round(upper.p99_ms * (1 + tolerance));
       if (b.p99_max_ms === undefined || p99 < b.p99_max_ms) b.p99_max_ms = p99;

@@ -45,6 +45,17 @@ test('calibration: p99 <= baseline p99, req/s >= baseline, p50 >= stub p50, each
   assert.deepEqual(t['checks{impl:batched,phase:measure}'], ['rate>0.99']);
 });
 
+test('calibration: baseline and invalid are not gated against their own calibrated figures', () => {
+  const plan = planFor('concurrency8', { DURATION: '10s' });
+  const base = resolveBounds(DEFAULT_BOUNDS, plan, 'baseline', calibration).levels['8']!;
+  assert.equal(base.rps_min, DEFAULT_BOUNDS.slo['*']!['*']!.rps_min);
+  assert.equal(base.p99_max_ms, DEFAULT_BOUNDS.slo['*']!['*']!.p99_ms);
+  assert.ok(base.sources.some((s) => s.startsWith('invalid calibration')), 'baseline keeps the stub floor');
+  const stub = resolveBounds(DEFAULT_BOUNDS, plan, 'invalid', calibration).levels['8']!;
+  assert.ok(!stub.sources.some((s) => s.startsWith('invalid calibration')));
+  assert.ok(stub.sources.some((s) => s.startsWith('baseline calibration')), 'the stub keeps the baseline ceiling');
+});
+
 test('no calibration for a level: only the SLO applies; a tighter SLO beats calibration', () => {
   const plan = planFor('concurrency4', {});
   const b = resolveBounds(DEFAULT_BOUNDS, plan, 'baseline', calibration);
