@@ -1,12 +1,10 @@
 // Post-processing after the load run, while the server is still up: a list of hooks, each deciding
 // whether it applies and returning pass/fail with lines for summary.txt. A failed hook fails the run.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { ResolvedBounds } from '../../lib/bounds.ts';
 import type { Plan } from '../../lib/scenarios.ts';
 import type { PostprocessResult, Summary } from '../../lib/summary.ts';
 import type { MemorySample } from './server.ts';
+import { accuracyTablesOf, runAccuracy } from '../accuracy/postprocess.ts';
 
 export interface PostprocessContext {
   target: string;
@@ -28,10 +26,6 @@ export interface Postprocessor {
   applies(ctx: PostprocessContext): boolean;
   run(ctx: PostprocessContext): Promise<PostprocessResult[]>;
 }
-
-/** The accuracy module's contract (issue 6); called only when tools/accuracy/postprocess.ts exists. */
-export type RunAccuracy = (args: { target: string; impl: string; runDir: string; datasetDir: string; maxImages: number }) => Promise<{ passed: boolean; lines: string[] }>;
-export const ACCURACY_MODULE = 'tools/accuracy/postprocess.ts';
 
 const capacity: Postprocessor = {
   name: 'capacity',
@@ -81,17 +75,15 @@ const coldstart: Postprocessor = {
 
 const accuracy: Postprocessor = {
   name: 'accuracy',
-  applies: (ctx) => ctx.accuracy && existsSync(ACCURACY_MODULE),
+  applies: (ctx) => ctx.accuracy,
   async run(ctx) {
-    const mod = (await import(pathToFileURL(resolve(ACCURACY_MODULE)).href)) as { runAccuracy?: RunAccuracy; accuracyTablesOf?: (runDir: string) => string | undefined };
-    if (typeof mod.runAccuracy !== 'function') return [{ name: 'accuracy', passed: false, lines: [`${ACCURACY_MODULE} exports no runAccuracy(): the bench cannot gate accuracy`] }];
     const out: PostprocessResult[] = [];
     for (const impl of ctx.impls) {
-      const r = await mod.runAccuracy({ target: ctx.target, impl, runDir: ctx.runDir, datasetDir: ctx.datasetDir, maxImages: ctx.maxImages });
+      const r = await runAccuracy({ target: ctx.target, impl, runDir: ctx.runDir, datasetDir: ctx.datasetDir, maxImages: ctx.maxImages });
       out.push({ name: `accuracy ${impl}`, passed: r.passed, lines: r.lines });
     }
     // The accuracy tables go into summary.txt, which the bench rewrites after post-processing.
-    const table = mod.accuracyTablesOf?.(ctx.runDir);
+    const table = accuracyTablesOf(ctx.runDir);
     if (table && out.length > 0) out[out.length - 1]!.table = table;
     return out;
   },

@@ -16,6 +16,7 @@ import { bundleScenarios } from '../build.ts';
 import { benchConfig, type BenchConfig } from './config.ts';
 import { envInfo } from './env-info.ts';
 import { POSTPROCESSORS, type PostprocessContext } from './postprocess.ts';
+import { prepareReference } from '../accuracy/postprocess.ts';
 import { BenchError, note, step } from './progress.ts';
 import { getJson, getText, sampleMemory, startServer, stopServer, waitReady, type MemorySample, type StartedServer } from './server.ts';
 
@@ -113,6 +114,10 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
   const dataset = await step('dataset', () => datasetManifest(cfg, runDir));
   note(`dataset: ${dataset.count} image(s) from ${dataset.dir}`);
 
+  // The baseline reference for the in-run output checks: built (or found fresh) in-process before any
+  // server starts, so building it never competes with the measured run for the CPU.
+  const reference = cfg.accuracy ? await step('accuracy reference', () => prepareReference({ datasetDir: dataset.dir, maxImages: cfg.maxImages })) : undefined;
+
   let server: StartedServer | undefined;
   let target = cfg.target;
   let health: HealthResponse;
@@ -159,6 +164,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
       MAX_IMAGES: String(cfg.maxImages),
       BOUNDS_RESOLVED: join(runDir, 'bounds.json'),
       RESULTS_DIR: runDir,
+      ...(reference ? { REFERENCE: reference } : {}),
       K6_WEB_DASHBOARD: 'true',
       K6_WEB_DASHBOARD_EXPORT: join(runDir, 'dashboard.html'),
       // -1: no live server (CI, DASHBOARD=0), the HTML export is still written at the end.
@@ -189,7 +195,6 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
         summary.postprocess.push(...results);
       }
       if (!cfg.accuracy) note('accuracy post-processing skipped (ACCURACY=0)');
-      else if (!POSTPROCESSORS.some((p) => p.name === 'accuracy' && p.applies(ctx))) note('accuracy post-processing not available yet (tools/accuracy/postprocess.ts missing)');
     } else note('k6 wrote no summary.json (it failed before handleSummary): see its output above');
 
     if (server) await step('stop server', () => stopServer(server!));
