@@ -1,0 +1,75 @@
+// Reads results folders written by `make bench` (summary.json, env.json, accuracy.json) into the
+// records the report is built from. A run folder is found directly, inside a folder of runs
+// (results/, a report's runs/) or inside a report folder; the `latest` links are not counted twice.
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { ConfigError } from '../../lib/env.ts';
+import type { Summary } from '../../lib/summary.ts';
+import type { AccuracyFile } from '../accuracy/postprocess.ts';
+
+export interface RunRecord {
+  /** Absolute path of the run folder. */
+  dir: string;
+  /** Folder name: <timestamp>-<scenario>-<impl>, so names sort by start time. */
+  name: string;
+  summary: Summary;
+  env: Record<string, unknown> | null;
+  accuracy: AccuracyFile | null;
+  /** The bench's exit code when the report ran it (gathered runs: unknown). */
+  exitCode?: number;
+}
+
+/** Closed-loop scenarios whose level is a concurrency (VUs): the only ones a concurrency sweep report compares. */
+const CONCURRENCY_KINDS = new Set(['sweep', 'concurrency']);
+
+function readJson<T>(path: string): T | null {
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (e) {
+    throw new ConfigError(`${path} is not valid JSON (${(e as Error).message}): remove that run from REUSE or re-run it`);
+  }
+}
+
+export function isRunDir(dir: string): boolean {
+  return existsSync(join(dir, 'summary.json'));
+}
+
+/** Run folders named by one REUSE entry. */
+export function expandRunDirs(entry: string): string[] {
+  const dir = resolve(entry);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`REUSE entry ${entry} is not a folder: name run folders (results/<run>), a folder of them, or a report folder`);
+  if (isRunDir(dir)) return [dir];
+  const parent = existsSync(join(dir, 'runs')) ? join(dir, 'runs') : dir;
+  return readdirSync(parent)
+    .map((n) => join(parent, n))
+    .filter((p) => statSync(p).isDirectory() && isRunDir(p));
+}
+
+export function loadRun(dir: string): RunRecord {
+  const summary = readJson<Summary>(join(dir, 'summary.json'));
+  if (!summary) throw new ConfigError(`${dir} has no summary.json: not a bench run folder`);
+  return { dir, name: basename(dir), summary, env: readJson(join(dir, 'env.json')), accuracy: readJson<AccuracyFile>(join(dir, 'accuracy.json')) };
+}
+
+/** Loads every run named by the REUSE entries, once each, oldest first; skips (with a note) runs that are not concurrency runs. */
+export function gatherRuns(entries: string[], note: (line: string) => void = () => {}): RunRecord[] {
+  const seen = new Set<string>();
+  const runs: RunRecord[] = [];
+  for (const entry of entries) {
+    const dirs = expandRunDirs(entry);
+    if (dirs.length === 0) note(`REUSE ${entry}: no run folders found in it`);
+    for (const dir of dirs) {
+      const real = realpathSync(dir);
+      if (seen.has(real)) continue;
+      seen.add(real);
+      const run = loadRun(real);
+      if (!CONCURRENCY_KINDS.has(run.summary.kind) || run.summary.unit !== 'vus') {
+        note(`skipping ${run.name}: scenario ${run.summary.scenario} (${run.summary.kind}) is not a concurrency sweep`);
+        continue;
+      }
+      runs.push(run);
+    }
+  }
+  return runs.sort((a, b) => a.name.localeCompare(b.name));
+}

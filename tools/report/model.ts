@@ -1,0 +1,328 @@
+// Builds the report's data (report.json) from run records: per implementation and level the median
+// and spread over rounds, speedups as paired ratios over the baseline of the same round, the bounds
+// (baseline = upper, invalid = lower), accuracy, environment and the commands to reproduce.
+import type { Calibration, LevelStats } from '../../lib/bounds.ts';
+import type { ImplementationInfo } from '../../lib/types.ts';
+import type { RunRecord } from './gather.ts';
+import { pairedRatios, spread, type Spread } from './stats.ts';
+
+export const BASELINE = 'baseline';
+/** The stub: HTTP, decoding and serialisation without a model; the lower bound of latency. */
+export const STUB = 'invalid';
+export const REPORT_VERSION = 1;
+
+export interface ReportMeta {
+  created: string;
+  /** run: this report ran the sweeps; reuse: it gathered existing run folders. */
+  mode: 'run' | 'reuse';
+  config: { impls: string[]; levels: number[]; duration: string; repeats: number; server: string; accuracy: boolean; reuse: string[] };
+  /** How the server was started, in one sentence for the reader (stated in report.md). */
+  server: { mode: string; statement: string; url?: string; ready_ms?: number; settings?: unknown };
+  /** From GET /implementations when the report asked a server; may be empty for gathered runs. */
+  implementations: ImplementationInfo[];
+  commands: { report: string; reuse: string; runs: string[] };
+  calibration: Calibration | null;
+}
+
+export interface LevelResult {
+  impl: string;
+  level: number;
+  /** Rounds (runs) this row rests on, and their requests in total. */
+  rounds: number;
+  requests: number;
+  rps: Spread;
+  p50_ms: Spread;
+  p99_ms: Spread;
+  /** Lowest min and highest max over the rounds. */
+  min_ms: number;
+  max_ms: number;
+  runs: string[];
+}
+
+export interface Speedup {
+  impl: string;
+  level: number;
+  /** requests/s of the implementation over the baseline's, paired by round. */
+  rps: Spread | null;
+  /** p99 of the implementation over the baseline's, paired by round (below 1 = faster). */
+  p99: Spread | null;
+  rounds: number[];
+}
+
+export interface BoundsLevel {
+  level: number;
+  /** Measured in this report: baseline (upper bound of latency, floor of requests/s) and the stub (lower bound). */
+  upper: { rps: number; p50_ms: number; p99_ms: number } | null;
+  lower: { rps: number; p50_ms: number; p99_ms: number } | null;
+  /** results/calibration.json at that level, when present (what `make bench` gates against). */
+  calibration: { baseline?: LevelStats; invalid?: LevelStats } | null;
+}
+
+export interface BoundsCheck {
+  impl: string;
+  level: number;
+  /** Medians compared; null when a side is missing. */
+  rps_at_least_baseline: boolean | null;
+  p99_at_most_baseline: boolean | null;
+  /** Faster than the stub means work was skipped. */
+  p50_at_least_stub: boolean | null;
+}
+
+export interface AccuracyRow {
+  impl: string;
+  run: string;
+  lossless: boolean;
+  passed: boolean;
+  mode: string;
+  images: number;
+  reference_detections: number;
+  matched: number;
+  unmatched: number;
+  boxes_mse: number | null;
+  scores_mse: number | null;
+  labels_accuracy: number | null;
+  mean_iou: number | null;
+  bounds_source: string;
+  failed_gates: string[];
+}
+
+export interface RunRow {
+  name: string;
+  dir: string;
+  scenario: string;
+  impls: string[];
+  /** Round of this run per implementation (its k-th run of that implementation). */
+  round: number;
+  levels: number[];
+  test_duration_s: number;
+  thresholds_ok: boolean;
+  failed_thresholds: string[];
+  postprocess: { name: string; passed: boolean }[];
+  exit_code: number | null;
+  make: string | null;
+}
+
+export interface Report extends ReportMeta {
+  version: number;
+  impls: string[];
+  levels: number[];
+  runs: RunRow[];
+  results: LevelResult[];
+  speedups: Speedup[];
+  bounds: { levels: BoundsLevel[]; checks: BoundsCheck[]; calibration_created: string | null; calibration_tolerance_note: string };
+  accuracy: AccuracyRow[];
+  environment: { first_run: string | null; env: Record<string, unknown> | null; differences: string[] };
+  charts: { file: string; title: string }[];
+}
+
+/** The fields of a run's env.json (tools/bench/env-info.ts) the report shows; all optional, older runs may lack some. */
+export interface EnvJson {
+  cpu?: { model?: string; cores?: number };
+  memory_gb?: number;
+  os?: { type?: string; release?: string; arch?: string };
+  node?: string;
+  onnxruntime_node?: string;
+  k6?: string;
+  ep?: string;
+  server_version?: string;
+  git?: { sha?: string; dirty?: boolean };
+  command?: { make?: string };
+  [key: string]: unknown;
+}
+
+interface Sample {
+  impl: string;
+  level: number;
+  round: number;
+  run: string;
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  min: number;
+  max: number;
+}
+
+/** One sample per (run, impl, level) with measured requests; round = k-th such sample of (impl, level), oldest first. */
+export function samplesOf(runs: RunRecord[]): Sample[] {
+  const count = new Map<string, number>();
+  const out: Sample[] = [];
+  for (const run of [...runs].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const row of run.summary.levels) {
+      const level = Number(row.level);
+      if (!Number.isFinite(level) || row.requests <= 0 || !row.latency_ms) continue;
+      const key = `${row.impl}\u0000${level}`;
+      const round = (count.get(key) ?? 0) + 1;
+      count.set(key, round);
+      out.push({ impl: row.impl, level, round, run: run.name, requests: row.requests, rps: row.rps, p50: row.latency_ms.p50, p99: row.latency_ms.p99, min: row.latency_ms.min, max: row.latency_ms.max });
+    }
+  }
+  return out;
+}
+
+/** Implementations in the order given (server order), then any others found, in order of appearance. */
+function implOrder(preferred: string[], samples: Sample[]): string[] {
+  const found = [...new Set(samples.map((s) => s.impl))];
+  return [...preferred.filter((i) => found.includes(i)), ...found.filter((i) => !preferred.includes(i))];
+}
+
+export function levelResults(samples: Sample[], impls: string[], levels: number[]): LevelResult[] {
+  const out: LevelResult[] = [];
+  for (const impl of impls) {
+    for (const level of levels) {
+      const ss = samples.filter((s) => s.impl === impl && s.level === level);
+      if (ss.length === 0) continue;
+      out.push({
+        impl,
+        level,
+        rounds: ss.length,
+        requests: ss.reduce((n, s) => n + s.requests, 0),
+        rps: spread(ss.map((s) => s.rps))!,
+        p50_ms: spread(ss.map((s) => s.p50))!,
+        p99_ms: spread(ss.map((s) => s.p99))!,
+        min_ms: Math.min(...ss.map((s) => s.min)),
+        max_ms: Math.max(...ss.map((s) => s.max)),
+        runs: ss.map((s) => s.run),
+      });
+    }
+  }
+  return out;
+}
+
+export function speedups(samples: Sample[], impls: string[], levels: number[]): Speedup[] {
+  const byRound = (impl: string, level: number, pick: (s: Sample) => number) => new Map(samples.filter((s) => s.impl === impl && s.level === level).map((s) => [s.round, pick(s)]));
+  const out: Speedup[] = [];
+  for (const impl of impls) {
+    for (const level of levels) {
+      const rps = pairedRatios(byRound(impl, level, (s) => s.rps), byRound(BASELINE, level, (s) => s.rps));
+      const p99 = pairedRatios(byRound(impl, level, (s) => s.p99), byRound(BASELINE, level, (s) => s.p99));
+      if (rps.length === 0 && p99.length === 0) continue;
+      out.push({ impl, level, rps: spread(rps.map((r) => r.ratio)), p99: spread(p99.map((r) => r.ratio)), rounds: rps.map((r) => r.round) });
+    }
+  }
+  return out;
+}
+
+export function boundsOf(results: LevelResult[], levels: number[], calibration: Calibration | null): Report['bounds'] {
+  const pick = (impl: string, level: number) => {
+    const r = results.find((x) => x.impl === impl && x.level === level);
+    return r ? { rps: r.rps.median, p50_ms: r.p50_ms.median, p99_ms: r.p99_ms.median } : null;
+  };
+  const rows: BoundsLevel[] = levels.map((level) => {
+    const cal = calibration?.levels[String(level)];
+    return { level, upper: pick(BASELINE, level), lower: pick(STUB, level), calibration: cal ? { ...(cal[BASELINE] && { baseline: cal[BASELINE] }), ...(cal[STUB] && { invalid: cal[STUB] }) } : null };
+  });
+  const checks: BoundsCheck[] = results
+    .filter((r) => r.impl !== BASELINE && r.impl !== STUB)
+    .map((r) => {
+      const b = rows.find((x) => x.level === r.level)!;
+      return {
+        impl: r.impl,
+        level: r.level,
+        rps_at_least_baseline: b.upper ? r.rps.median >= b.upper.rps : null,
+        p99_at_most_baseline: b.upper ? r.p99_ms.median <= b.upper.p99_ms : null,
+        p50_at_least_stub: b.lower ? r.p50_ms.median >= b.lower.p50_ms : null,
+      };
+    });
+  return {
+    levels: rows,
+    checks,
+    calibration_created: calibration?.created ?? null,
+    calibration_tolerance_note: 'make bench gates an implementation at p99 <= baseline p99 x (1 + tolerance), req/s >= baseline x (1 - tolerance), p50 >= stub p50 x (1 - tolerance); tolerance from lib/bounds.defaults.json (default 0.15)',
+  };
+}
+
+/** One accuracy row per implementation: its latest accuracy.json entry. */
+export function accuracyRows(runs: RunRecord[], impls: string[]): AccuracyRow[] {
+  const out: AccuracyRow[] = [];
+  for (const impl of impls) {
+    const run = [...runs].reverse().find((r) => r.accuracy?.impls[impl]);
+    const a = run?.accuracy?.impls[impl];
+    if (!run || !a) continue;
+    out.push({
+      impl,
+      run: run.name,
+      lossless: a.lossless,
+      passed: a.passed,
+      mode: a.mode,
+      images: a.dataset.images,
+      reference_detections: a.overall.reference_detections,
+      matched: a.overall.matched,
+      unmatched: a.overall.unmatched,
+      boxes_mse: a.overall.boxes_mse,
+      scores_mse: a.overall.scores_mse,
+      labels_accuracy: a.overall.labels_accuracy,
+      mean_iou: a.overall.mean_iou,
+      bounds_source: a.bounds_source,
+      failed_gates: a.gates.filter((g) => !g.passed).map((g) => `${g.scope} ${g.metric}`),
+    });
+  }
+  return out;
+}
+
+function runRows(runs: RunRecord[]): RunRow[] {
+  const count = new Map<string, number>();
+  return runs.map((run) => {
+    const key = run.summary.impls.join(',');
+    const round = (count.get(key) ?? 0) + 1;
+    count.set(key, round);
+    const command = (run.env?.['command'] as { make?: string } | undefined)?.make ?? null;
+    return {
+      name: run.name,
+      dir: run.dir,
+      scenario: run.summary.scenario,
+      impls: run.summary.impls,
+      round,
+      levels: [...new Set(run.summary.levels.map((l) => Number(l.level)))],
+      test_duration_s: run.summary.test_duration_s,
+      thresholds_ok: run.summary.thresholds_ok,
+      failed_thresholds: run.summary.thresholds.filter((t) => !t.ok).map((t) => `${t.metric}: ${t.expression}`),
+      postprocess: run.summary.postprocess.map((p) => ({ name: p.name, passed: p.passed })),
+      exit_code: run.exitCode ?? null,
+      make: command,
+    };
+  });
+}
+
+const get = (o: unknown, path: string): unknown => path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
+
+/** Fields of env.json that must agree for runs to be compared; each disagreement is one line. */
+export const ENV_KEYS = ['cpu.model', 'cpu.cores', 'node', 'onnxruntime_node', 'k6', 'ep', 'server_version', 'git.sha', 'git.dirty'];
+
+export function environmentOf(runs: RunRecord[]): Report['environment'] {
+  const withEnv = runs.filter((r) => r.env);
+  const first = withEnv[0];
+  const differences: string[] = [];
+  for (const key of ENV_KEYS) {
+    const values = new Map<string, string[]>();
+    for (const r of withEnv) {
+      const v = JSON.stringify(get(r.env, key) ?? null);
+      values.set(v, [...(values.get(v) ?? []), r.name]);
+    }
+    if (values.size > 1) differences.push(`${key} differs: ${[...values].map(([v, names]) => `${v} in ${names.length} run(s) (first ${names[0]})`).join('; ')}`);
+  }
+  return { first_run: first?.name ?? null, env: first?.env ?? null, differences };
+}
+
+/** Everything in report.json; charts are filled in by the caller once drawn. */
+export function buildReport(runs: RunRecord[], meta: ReportMeta): Report {
+  const samples = samplesOf(runs);
+  const levels = meta.config.levels.length > 0 ? meta.config.levels.filter((l) => samples.some((s) => s.level === l)) : [...new Set(samples.map((s) => s.level))].sort((a, b) => a - b);
+  const measured = samples.filter((s) => levels.includes(s.level));
+  // IMPLS given: only those; otherwise every implementation found, in the server's order.
+  const impls = meta.config.impls.length > 0 ? implOrder(meta.config.impls, measured).filter((i) => meta.config.impls.includes(i)) : implOrder(meta.implementations.map((i) => i.name), measured);
+  const results = levelResults(samples, impls, levels);
+  return {
+    version: REPORT_VERSION,
+    ...meta,
+    impls,
+    levels,
+    runs: runRows(runs),
+    results,
+    speedups: speedups(samples, impls, levels),
+    bounds: boundsOf(results, levels, meta.calibration),
+    accuracy: accuracyRows(runs, impls),
+    environment: environmentOf(runs),
+    charts: [],
+  };
+}

@@ -1,0 +1,209 @@
+// Turns the report's data into files: three SVG charts (through the one chart-spec builder),
+// report.md (tables a team can act on) and report.json (the same data, for machines).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as vega from 'vega';
+import { lineChartSpec, renderSvg, type ChartPoint } from './charts.ts';
+import { BASELINE, STUB, type EnvJson, type Report } from './model.ts';
+import { formatRatio, type Spread } from './stats.ts';
+
+export interface ChartFile {
+  file: string;
+  title: string;
+  spec: vega.Spec;
+}
+
+const whisker = (s: Spread | null) => (s && s.n > 1 ? { lo: s.min, hi: s.max } : {});
+
+/** The report's charts: requests/s and p99 against concurrency, and speedup over baseline. */
+export function reportCharts(r: Report): ChartFile[] {
+  const rounds = Math.max(0, ...r.results.map((x) => x.rounds));
+  const spreadNote = rounds > 1 ? `median of ${rounds} rounds, whiskers min-max` : 'one round';
+  const rpsPoints: ChartPoint[] = r.results.map((x) => ({ series: x.impl, x: x.level, y: x.rps.median, ...whisker(x.rps) }));
+  const p99Points: ChartPoint[] = r.results.map((x) => ({ series: x.impl, x: x.level, y: x.p99_ms.median, ...whisker(x.p99_ms) }));
+  // The stub's "speedup" is the harness ceiling (tens of x): it would flatten every real strategy, so
+  // it stays in the tables and out of this chart; the baseline is the dashed line at 1.
+  const speedupPoints: ChartPoint[] = r.speedups.filter((s) => s.rps && s.impl !== STUB && s.impl !== BASELINE).map((s) => ({ series: s.impl, x: s.level, y: s.rps!.median, ...whisker(s.rps) }));
+  const common = { xTitle: 'concurrency (VUs, closed loop)', xValues: r.levels };
+  return [
+    { file: 'rps.svg', title: `Requests/s against concurrency (${spreadNote})`, spec: lineChartSpec({ ...common, title: `Requests/s against concurrency (${spreadNote})`, yTitle: 'requests/s (log scale)', yScale: 'log', series: r.impls, points: rpsPoints }) },
+    { file: 'p99.svg', title: `p99 latency against concurrency (${spreadNote})`, spec: lineChartSpec({ ...common, title: `p99 latency against concurrency (${spreadNote})`, yTitle: 'p99 ms (log scale)', yScale: 'log', series: r.impls, points: p99Points }) },
+    {
+      file: 'speedup.svg',
+      title: `Speedup over baseline, requests/s (median paired ratio, whiskers min-max; ${STUB} left out)`,
+      spec: lineChartSpec({ ...common, title: `Speedup over ${BASELINE} (requests/s, paired per round)`, yTitle: `requests/s / ${BASELINE}'s`, series: r.impls, points: speedupPoints, reference: { y: 1, label: BASELINE } }),
+    },
+  ];
+}
+
+const f = (n: number | null | undefined, digits = 1): string => (n === null || n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(digits));
+const g = (n: number | null | undefined): string => (n === null || n === undefined || !Number.isFinite(n) ? 'n/a' : Number(n.toPrecision(3)).toString());
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const yesNo = (b: boolean | null): string => (b === null ? 'n/a' : b ? 'yes' : '**no**');
+
+function table(head: string[], rows: string[][], align?: ('l' | 'r')[]): string {
+  const sep = head.map((_, i) => ((align?.[i] ?? (i === 0 ? 'l' : 'r')) === 'l' ? '---' : '---:'));
+  return [head, sep, ...rows].map((r) => `| ${r.map(cell).join(' | ')} |`).join('\n');
+}
+
+const range = (s: Spread, digits = 1): string => (s.n > 1 ? `${f(s.median, digits)} (${f(s.min, digits)}-${f(s.max, digits)})` : f(s.median, digits));
+
+function resultsTable(r: Report): string {
+  const rows = r.results.map((x) => {
+    const sp = r.speedups.find((s) => s.impl === x.impl && s.level === x.level);
+    return [x.impl, String(x.level), String(x.rounds), String(x.requests), range(x.rps, 2), range(x.p50_ms), range(x.p99_ms), f(x.min_ms), f(x.max_ms), x.impl === BASELINE ? '1.00x' : formatRatio(sp?.rps ?? null)];
+  });
+  return table(['implementation', 'concurrency', 'rounds', 'requests', 'req/s median (min-max)', 'p50 ms', 'p99 ms', 'min ms', 'max ms', 'speedup (req/s)'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']);
+}
+
+function speedupTable(r: Report): string {
+  if (!r.impls.includes(BASELINE)) return `_No speedups: ${BASELINE} was not measured (add it to IMPLS)._`;
+  const rows = r.speedups.filter((s) => s.impl !== BASELINE).map((s) => [s.impl, String(s.level), formatRatio(s.rps), formatRatio(s.p99), s.rounds.join(', ') || '-']);
+  if (rows.length === 0) return '_No implementation besides the baseline was measured._';
+  return table(['implementation', 'concurrency', 'req/s over baseline', 'p99 over baseline (< 1 = faster)', 'rounds paired'], rows, ['l', 'r', 'l', 'l', 'l']);
+}
+
+function boundsSection(r: Report): string {
+  const b = r.bounds;
+  const stats = (x: { rps: number; p50_ms: number; p99_ms: number } | null) => (x ? [f(x.rps, 2), f(x.p50_ms), f(x.p99_ms)] : ['n/a', 'n/a', 'n/a']);
+  const out = [
+    `Measured in this report (medians over rounds): **${BASELINE}** is the upper bound (every implementation must reach its requests/s and stay under its p99), **${STUB}** the lower bound (HTTP, decoding and serialisation with no model; a p50 below it means work was skipped).`,
+    '',
+    table(['concurrency', `${BASELINE} req/s`, `${BASELINE} p50 ms`, `${BASELINE} p99 ms`, `${STUB} req/s`, `${STUB} p50 ms`, `${STUB} p99 ms`], b.levels.map((l) => [String(l.level), ...stats(l.upper), ...stats(l.lower)])),
+  ];
+  if (b.calibration_created) {
+    const c = (s: { rps: number; p50_ms: number; p99_ms: number } | undefined) => (s ? [f(s.rps, 2), f(s.p50_ms), f(s.p99_ms)] : ['n/a', 'n/a', 'n/a']);
+    out.push('', `Calibration in force for \`make bench\` (results/calibration.json of ${b.calibration_created}; ${b.calibration_tolerance_note}):`, '');
+    out.push(table(['concurrency', `${BASELINE} req/s`, `${BASELINE} p50 ms`, `${BASELINE} p99 ms`, `${STUB} req/s`, `${STUB} p50 ms`, `${STUB} p99 ms`], b.levels.map((l) => [String(l.level), ...c(l.calibration?.baseline), ...c(l.calibration?.invalid)])));
+  } else out.push('', '_No results/calibration.json: `make bench` gates against the SLO defaults only (run `make calibrate`)._');
+  if (b.checks.length > 0) {
+    out.push('', 'Each implementation against the bounds measured here (medians):', '');
+    out.push(table(['implementation', 'concurrency', `req/s >= ${BASELINE}`, `p99 <= ${BASELINE}`, `p50 >= ${STUB}`], b.checks.map((c) => [c.impl, String(c.level), yesNo(c.rps_at_least_baseline), yesNo(c.p99_at_most_baseline), yesNo(c.p50_at_least_stub)])));
+  }
+  return out.join('\n');
+}
+
+function accuracySection(r: Report): string {
+  if (r.accuracy.length === 0) return '_No accuracy.json in these runs (ACCURACY=0, or the accuracy post-processing did not run)._';
+  const rows = r.accuracy.map((a) => [a.impl, a.lossless ? 'lossless' : 'lossy', a.passed ? 'passed' : '**FAILED**', String(a.images), String(a.reference_detections), String(a.matched), String(a.unmatched), g(a.boxes_mse), g(a.scores_mse), g(a.labels_accuracy), g(a.mean_iou), a.mode, a.run]);
+  const failed = r.accuracy.filter((a) => !a.passed).map((a) => `- ${a.impl}: broken gates ${a.failed_gates.join(', ') || '(none listed)'}${a.impl === STUB ? ' (expected: the stub returns no detections)' : ''}; bounds: ${a.bounds_source}`);
+  return [
+    'Against the baseline reference (class-aware matching, greedy by score, IoU >= 0.5); figures over all models and images of each implementation\'s accuracy run.',
+    '',
+    table(['implementation', 'kind', 'gates', 'images', 'reference detections', 'matched', 'unmatched', 'boxes MSE px^2', 'scores MSE', 'labels accuracy', 'mean IoU', 'mode', 'run'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l']),
+    ...(failed.length > 0 ? ['', ...failed] : []),
+  ].join('\n');
+}
+
+function environmentSection(r: Report): string {
+  const e = r.environment.env as EnvJson | null;
+  if (!e) return '_No env.json in these runs._';
+  const rows: [string, string][] = [
+    ['CPU', `${e.cpu?.model ?? '?'} (${e.cpu?.cores ?? '?'} cores)`],
+    ['memory', `${e.memory_gb ?? '?'} GB`],
+    ['OS', `${e.os?.type ?? '?'} ${e.os?.release ?? ''} ${e.os?.arch ?? ''}`.trim()],
+    ['Node', String(e.node ?? '?')],
+    ['onnxruntime-node', String(e.onnxruntime_node ?? '?')],
+    ['k6', String(e.k6 ?? '?')],
+    ['execution provider', String(e.ep ?? '?')],
+    ['server version', String(e.server_version ?? '?')],
+    ['git commit', `${e.git?.sha ?? '?'}${e.git?.dirty ? ' (working tree had uncommitted changes)' : ''}`],
+  ];
+  if (r.server.settings) rows.push(['server settings', JSON.stringify(r.server.settings)]);
+  const out = [`From env.json of ${r.environment.first_run}.`, '', table(['', ''], rows.map(([k, v]) => [k, v]), ['l', 'l'])];
+  out.push('', r.environment.differences.length === 0 ? 'All runs agree on machine, versions, provider and commit.' : `**Runs disagree** (compare with care):\n${r.environment.differences.map((d) => `- ${d}`).join('\n')}`);
+  return out.join('\n');
+}
+
+function runsSection(r: Report): string {
+  const rows = r.runs.map((x, i) => [
+    String(i + 1),
+    x.impls.join(','),
+    String(x.round),
+    x.exit_code === null ? '-' : String(x.exit_code),
+    x.thresholds_ok ? 'ok' : `FAIL ${x.failed_thresholds.length}`,
+    x.postprocess.map((p) => `${p.name}: ${p.passed ? 'ok' : 'FAIL'}`).join('; ') || '-',
+    `\`${x.name}\``,
+  ]);
+  return [
+    'Thresholds and gates are those of `make bench` (calibration or SLO defaults); a failed one does not remove a run from the figures, it is shown here. Exit 98 = a post-processing gate failed (the stub always fails accuracy), 99 = k6 thresholds failed.',
+    '',
+    table(['#', 'implementation', 'round', 'exit', 'k6 thresholds', 'post-processing', 'folder (runs/)'], rows, ['r', 'l', 'r', 'r', 'l', 'l', 'l']),
+  ].join('\n');
+}
+
+export function reportMarkdown(r: Report): string {
+  const c = r.config;
+  const rounds = Math.max(0, ...r.results.map((x) => x.rounds));
+  const lines = [
+    `# Serving strategies compared: ${r.impls.join(', ')}`,
+    '',
+    `Created ${r.created} (${r.mode === 'run' ? `${r.runs.length} runs made by this report` : `gathered from ${r.runs.length} existing run folder(s)`}). Closed-loop concurrency sweep at levels ${r.levels.join(', ')}, measured for ${c.duration} per level; each figure is the median of ${rounds > 1 ? `${rounds} rounds` : 'one round'}${rounds > 1 ? ' with its min-max range in brackets' : ''}. Warm-up requests are excluded from every figure.`,
+    '',
+    '## How it was measured',
+    '',
+    `- Fairness: ${r.mode === 'run' ? `implementations were interleaved in one session, round-robin: each round ran one sweep per implementation, and the starting implementation rotated from round to round so none always ran first (or right after another); ${c.repeats} round(s).` : 'runs gathered from existing folders; the k-th run of an implementation is its round k, paired with the baseline\'s k-th run (oldest first).'}`,
+    `- Speedup = an implementation's requests/s divided by the baseline's **in the same round** (runs next to each other in time), then the median over rounds with its min-max and interquartile range.`,
+    `- Server: ${r.server.statement}`,
+    '',
+    '## Charts',
+    '',
+    ...r.charts.flatMap((ch) => [`![${ch.title}](${ch.file})`, '']),
+    '## Requests/s and latency per implementation and level',
+    '',
+    resultsTable(r),
+    '',
+    '## Speedup over the baseline',
+    '',
+    speedupTable(r),
+    '',
+    '## Bounds',
+    '',
+    boundsSection(r),
+    '',
+    '## Accuracy',
+    '',
+    accuracySection(r),
+    '',
+    '## Environment',
+    '',
+    environmentSection(r),
+    '',
+    '## Runs',
+    '',
+    runsSection(r),
+    '',
+    '## Reproduce',
+    '',
+    'This report:',
+    '',
+    '```sh',
+    r.commands.report,
+    '```',
+    '',
+    'Re-render it from the same run folders without measuring again:',
+    '',
+    '```sh',
+    r.commands.reuse,
+    '```',
+    '',
+    ...(r.commands.runs.length > 0 ? ['The runs one by one, in the order they ran:', '', '```sh', ...r.commands.runs, '```', ''] : []),
+  ];
+  return lines.join('\n');
+}
+
+/** Writes report.md, report.json and the SVG charts into `dir`; returns the paths written. */
+export async function writeReport(dir: string, report: Report): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const charts = reportCharts(report);
+  const written: string[] = [];
+  for (const ch of charts) {
+    writeFileSync(join(dir, ch.file), await renderSvg(ch.spec));
+    written.push(join(dir, ch.file));
+  }
+  const withCharts: Report = { ...report, charts: charts.map((c) => ({ file: c.file, title: c.title })) };
+  writeFileSync(join(dir, 'report.json'), JSON.stringify(withCharts, null, 2) + '\n');
+  writeFileSync(join(dir, 'report.md'), reportMarkdown(withCharts));
+  written.push(join(dir, 'report.json'), join(dir, 'report.md'));
+  return written;
+}

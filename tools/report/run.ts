@@ -1,0 +1,318 @@
+// `make report`: a concurrency sweep per implementation, interleaved and repeated, then one folder
+// results/report/<timestamp>/ with report.md, report.json and SVG charts. With REUSE=<folders> it
+// gathers existing run folders instead of running anything.
+//
+// Fairness: round r runs one sweep per implementation, starting at a rotated position, so drift of
+// the machine (thermal, other load) hits every implementation alike and speedups can be paired per
+// round. Server: SERVER=shared (default) starts ONE server with every measured implementation loaded
+// and points each run at it (no start-up in any run; memory is shared by all loaded
+// implementations); SERVER=fresh lets every run start its own server loading only its
+// implementation. Each run is `make bench SCENARIO=sweep` in a child process, so its results folder,
+// env.json and exit code are exactly the bench's own.
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import type { Calibration } from '../../lib/bounds.ts';
+import { ConfigError } from '../../lib/env.ts';
+import type { HealthResponse, ImplementationInfo, ImplementationsResponse } from '../../lib/types.ts';
+import { benchConfig } from '../bench/config.ts';
+import { BenchError } from '../bench/progress.ts';
+import { k6Binary } from '../bench/run.ts';
+import { getJson, startServer, stopServer, waitReady, type StartedServer } from '../bench/server.ts';
+import { reportConfig, type ReportConfig } from './config.ts';
+import { gatherRuns, isRunDir, loadRun, type RunRecord } from './gather.ts';
+import { buildReport, type ReportMeta } from './model.ts';
+import { resultsTableText } from './text.ts';
+import { writeReport } from './render.ts';
+
+export interface ScheduledRun {
+  /** 1-based position in the session. */
+  index: number;
+  round: number;
+  impl: string;
+}
+
+/** Round-robin over implementations, REPEATS rounds, each round starting one implementation later. */
+export function schedule(impls: string[], repeats: number): ScheduledRun[] {
+  const out: ScheduledRun[] = [];
+  for (let round = 1; round <= repeats; round++) {
+    for (let i = 0; i < impls.length; i++) out.push({ index: out.length + 1, round, impl: impls[(i + round - 1) % impls.length]! });
+  }
+  return out;
+}
+
+/** Seconds one sweep is planned to take: measured levels, gaps, and a fixed allowance for k6 start, warm-up and post-processing. */
+export function plannedRunSeconds(cfg: Pick<ReportConfig, 'levels' | 'duration_s' | 'gap_s'>, overhead_s = 15): number {
+  return cfg.levels.length * cfg.duration_s + Math.max(0, cfg.levels.length - 1) * cfg.gap_s + overhead_s;
+}
+
+export function formatSeconds(s: number): string {
+  const t = Math.max(0, Math.round(s));
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = t % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
+}
+
+/** Remaining time: mean wall time of the runs done so far (the plan before the first one) times the runs left. */
+export function eta(doneWall_s: number[], remaining: number, planned_s: number): number {
+  const per = doneWall_s.length > 0 ? doneWall_s.reduce((a, b) => a + b, 0) / doneWall_s.length : planned_s;
+  return per * remaining;
+}
+
+const say = (line: string) => console.log(`report: ${line}`);
+
+/** A path as the user would type it: relative inside the working directory, absolute outside it. */
+function shown(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel === '' ? '.' : rel.startsWith('..') ? resolve(p) : rel;
+}
+
+function timestamp(d: Date): string {
+  return d.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+}
+
+/** Bench knobs worth repeating in the reproduce commands when set (they change what is measured). */
+const PASSED_KNOBS = ['WARMUP', 'LEVEL_GAP', 'MAX_IMAGES', 'DATASET_DIR', 'EP', 'MODELS_DIR', 'MAX_VUS', 'BOUNDS_FILE', 'CALIBRATION', 'CALIBRATION_FILE', 'THREADS', 'GRAPH_OPT', 'WORKERS', 'PARALLEL_WORKERS', 'PARALLEL_THREADS', 'BATCH_MAX_SIZE', 'BATCH_MAX_DELAY_US', 'SPINNING'];
+
+function knobArgs(env: NodeJS.ProcessEnv): string[] {
+  return PASSED_KNOBS.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => `${k}=${env[k]}`);
+}
+
+export function reproduceCommands(cfg: ReportConfig, impls: string[], runs: ScheduledRun[], env: NodeJS.ProcessEnv, reportDir: string): ReportMeta['commands'] {
+  const knobs = knobArgs(env);
+  const report = ['make', 'report', `IMPLS=${impls.join(',')}`, `LEVELS=${cfg.levels.join(',')}`, `DURATION=${cfg.duration}`, `REPEATS=${cfg.repeats}`, ...(cfg.server !== 'shared' ? [`SERVER=${cfg.server}`] : []), ...(cfg.target ? [`TARGET=${cfg.target}`] : []), ...(cfg.accuracy ? [] : ['ACCURACY=0']), ...knobs].join(' ');
+  const reuse = `make report REUSE=${shown(join(reportDir, 'runs'))}`;
+  const target = cfg.target || 'http://127.0.0.1:8000';
+  const serverLine = cfg.server === 'shared' && !cfg.target ? [`make server IMPL=${impls.join(',')} PORT=8000 ${knobs.join(' ')}  # in another shell: one server for every run`.replace(/\s+#/, '  #')] : [];
+  const runLines = runs.map((r) =>
+    ['make', 'bench', 'SCENARIO=sweep', `IMPL=${r.impl}`, `LEVELS=${cfg.levels.join(',')}`, `DURATION=${cfg.duration}`, ...(cfg.server === 'shared' ? [`TARGET=${target}`] : []), `ACCURACY=${cfg.accuracy && r.round === 1 ? 1 : 0}`, ...knobs].join(' '),
+  );
+  return { report, reuse, runs: [...serverLine, ...runLines] };
+}
+
+/** Runs one `make bench` sweep as a child process; its output goes to `logFile`, its progress lines to the console. */
+function runBenchChild(env: NodeJS.ProcessEnv, logFile: string): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const log = createWriteStream(logFile);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tools/bench/run.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const echo = (chunk: Buffer) => {
+      log.write(chunk);
+      for (const line of chunk.toString().split('\n')) if (line.startsWith('bench: ')) console.log(`  ${line}`);
+    };
+    child.stdout.on('data', echo);
+    child.stderr.on('data', echo);
+    child.on('error', reject);
+    child.on('close', (code, signal) => log.end(() => resolvePromise(code ?? (signal ? 128 : 1))));
+  });
+}
+
+function tail(file: string, n: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+async function listImplementations(target: string): Promise<ImplementationInfo[]> {
+  const body = await getJson<ImplementationsResponse>(`${target}/implementations`);
+  return body.implementations;
+}
+
+/** Starts a server loading `impls` ('all' or a comma list): the server reads the same IMPL as the bench. */
+async function startServerWith(impls: string, logFile: string, readyTimeout_s: number): Promise<StartedServer> {
+  const base = benchConfig({ ...process.env, SCENARIO: 'sweep' });
+  const saved = process.env['IMPL'];
+  process.env['IMPL'] = impls; // startServer passes process.env on; make exports IMPL=baseline by default
+  try {
+    return await startServer({ ...base.server, logFile, readyTimeout_s });
+  } finally {
+    if (saved === undefined) delete process.env['IMPL'];
+    else process.env['IMPL'] = saved;
+  }
+}
+
+function loadCalibrationFile(env: NodeJS.ProcessEnv): Calibration | null {
+  const path = env['CALIBRATION_FILE'] || 'results/calibration.json';
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Calibration;
+  } catch {
+    return null;
+  }
+}
+
+interface Measured {
+  runs: RunRecord[];
+  impls: string[];
+  implementations: ImplementationInfo[];
+  server: ReportMeta['server'];
+  commands: ReportMeta['commands'];
+  missing: number;
+}
+
+async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> {
+  k6Binary(); // fail before any server starts when there is no k6
+  const runsDir = join(reportDir, 'runs');
+  const logsDir = join(reportDir, 'logs');
+  mkdirSync(runsDir, { recursive: true });
+  mkdirSync(logsDir, { recursive: true });
+  const readyTimeout_s = benchConfig({ ...process.env, SCENARIO: 'sweep' }).readyTimeout_s;
+
+  let server: StartedServer | undefined;
+  try {
+    // The server to list implementations from (and, when shared, to measure).
+    let target = cfg.target;
+    let health: HealthResponse & { settings?: unknown };
+    const serverImpls = cfg.impls.length > 0 && cfg.server === 'shared' ? cfg.impls.join(',') : 'all';
+    if (target) {
+      health = await waitReady(target, 30);
+      say(`measuring the running server ${target} (ep ${health.ep})`);
+    } else {
+      const t0 = performance.now();
+      server = await startServerWith(serverImpls, join(reportDir, 'server.log'), readyTimeout_s);
+      target = server.url;
+      health = await getJson(`${target}/health`);
+      say(`server ${target} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (IMPL=${serverImpls}, ep ${health.ep}, log ${shown(server.logFile)})`);
+    }
+    const listed = await listImplementations(target);
+    const names = listed.map((i) => i.name);
+    const impls = cfg.impls.length > 0 ? cfg.impls : names;
+    const unknown = impls.filter((i) => !names.includes(i));
+    if (unknown.length > 0) throw new BenchError(`IMPLS=${unknown.join(',')} is not served by ${target}: expected a comma list of ${names.join(', ')}`);
+    if (!impls.includes('baseline')) say('IMPLS has no baseline: the report will have no speedups');
+    const implementations = impls.map((n) => listed.find((i) => i.name === n)!);
+
+    const serverInfo: ReportMeta['server'] =
+      cfg.server === 'shared'
+        ? {
+            mode: cfg.target ? 'target' : 'shared',
+            statement: cfg.target
+              ? `every run measured the already running server ${cfg.target} (started outside the report; its start-up is not measured, and it holds whatever implementations it was started with).`
+              : `one server process for the whole session, started by the report with IMPL=${serverImpls} (ready in ${server!.ready_ms} ms), every measured implementation loaded in it from the start; runs never include a server start, and all loaded implementations share that process's memory and CPU (an idle implementation holds its sessions but runs nothing while another is measured). Each run's warm-up requests are excluded.`,
+            url: target,
+            ready_ms: server?.ready_ms,
+            settings: health.settings,
+          }
+        : {
+            mode: 'fresh',
+            statement: 'every run started its own server loading only the implementation under test (make bench without TARGET; start-to-ready is in each run\'s env.json as server_ready_ms) and stopped it afterwards, so no run shares memory or warm caches with another implementation. Each run\'s warm-up requests are excluded.',
+            settings: health.settings,
+          };
+    if (cfg.server === 'fresh' && server) {
+      await stopServer(server); // only needed to list the implementations
+      server = undefined;
+    }
+
+    const plan = schedule(impls, cfg.repeats);
+    const commands = reproduceCommands(cfg, impls, plan, process.env, reportDir);
+    const planned_s = plannedRunSeconds(cfg);
+    say(`${plan.length} runs: ${cfg.repeats} round(s) x ${impls.length} implementation(s) (${impls.join(', ')}), levels ${cfg.levels.join(',')}, ${cfg.duration} per level, server ${serverInfo.mode}; planned about ${formatSeconds(plan.length * planned_s)}`);
+
+    const runs: RunRecord[] = [];
+    const wall: number[] = [];
+    let missing = 0;
+    const started = performance.now();
+    for (const item of plan) {
+      const elapsed = (performance.now() - started) / 1000;
+      say(`run ${item.index}/${plan.length} (round ${item.round}/${cfg.repeats}): ${item.impl} - sweep LEVELS=${cfg.levels.join(',')} DURATION=${cfg.duration}; elapsed ${formatSeconds(elapsed)}, ETA ${formatSeconds(eta(wall, plan.length - item.index + 1, planned_s))}`);
+      const before = new Set(readdirSync(runsDir));
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        SCENARIO: 'sweep',
+        IMPL: item.impl,
+        LEVELS: cfg.levels.join(','),
+        DURATION: cfg.duration,
+        RESULTS_ROOT: runsDir,
+        ACCURACY: cfg.accuracy && item.round === 1 ? '1' : '0',
+        DASHBOARD: '0',
+        ...(cfg.server === 'shared' ? { TARGET: target } : { TARGET: '' }),
+      };
+      const logFile = join(logsDir, `${String(item.index).padStart(3, '0')}-${item.impl}.log`);
+      const t0 = performance.now();
+      const code = await runBenchChild(env, logFile);
+      wall.push((performance.now() - t0) / 1000);
+      const created = readdirSync(runsDir).filter((n) => !before.has(n) && n !== 'latest' && isRunDir(join(runsDir, n)));
+      if (created.length === 1) {
+        runs.push({ ...loadRun(join(runsDir, created[0]!)), exitCode: code });
+        say(`run ${item.index}/${plan.length} done in ${formatSeconds(wall[wall.length - 1]!)}: exit ${code}${code === 99 ? ' (k6 thresholds failed; figures kept)' : code === 98 ? ' (a post-processing gate failed; figures kept)' : ''}`);
+      } else {
+        missing++;
+        say(`run ${item.index}/${plan.length} (${item.impl}) wrote no summary (exit ${code}); last lines of ${shown(logFile)}:\n${tail(logFile, 8)}`);
+        if (server && server.child.exitCode !== null) throw new BenchError(`the shared server exited (code ${server.child.exitCode}) during run ${item.index}: see ${shown(server.logFile)}`);
+      }
+    }
+    return { runs, impls, implementations, server: serverInfo, commands, missing };
+  } finally {
+    if (server) await stopServer(server);
+  }
+}
+
+export async function makeReport(env: NodeJS.ProcessEnv = process.env): Promise<{ dir: string; missing: number }> {
+  const cfg = reportConfig(env);
+  const created = new Date();
+  const reportRoot = resolve(cfg.resultsRoot, 'report');
+  const dir = join(reportRoot, timestamp(created));
+  mkdirSync(dir, { recursive: true });
+  say(`report folder ${shown(dir)}`);
+  const calibration = loadCalibrationFile(env);
+
+  let meta: ReportMeta;
+  let runs: RunRecord[];
+  let missing = 0;
+  if (cfg.reuse.length > 0) {
+    runs = gatherRuns(cfg.reuse, say);
+    if (runs.length === 0) throw new BenchError(`REUSE=${cfg.reuse.join(',')} holds no sweep or concurrency run folders: point it at results/<run> folders or a report's runs/`);
+    say(`gathered ${runs.length} run folder(s)`);
+    const started = runs.filter((r) => r.env?.['server_started_by_bench'] === true).length;
+    const targets = [...new Set(runs.filter((r) => r.env?.['server_started_by_bench'] === false).map((r) => String(r.env?.['target'])))];
+    meta = {
+      created: created.toISOString(),
+      mode: 'reuse',
+      config: { impls: cfg.impls, levels: cfg.levelsGiven ? cfg.levels : [], duration: [...new Set(runs.flatMap((r) => r.summary.levels.map((l) => `${l.duration_s}s`)))].join('/'), repeats: 0, server: 'gathered', accuracy: runs.some((r) => r.accuracy), reuse: cfg.reuse },
+      server: { mode: 'gathered', statement: `gathered runs: ${started} started their own server (make bench without TARGET)${targets.length > 0 ? `, ${runs.length - started} measured a running server (${targets.join(', ')})` : ''}.` },
+      implementations: [],
+      commands: { report: `make report REUSE=${cfg.reuse.join(',')}${cfg.impls.length > 0 ? ` IMPLS=${cfg.impls.join(',')}` : ''}${cfg.levelsGiven ? ` LEVELS=${cfg.levels.join(',')}` : ''}`, reuse: `make report REUSE=${cfg.reuse.join(',')}`, runs: [...new Set(runs.map((r) => (r.env?.['command'] as { make?: string } | undefined)?.make).filter((c): c is string => Boolean(c)))] },
+      calibration,
+    };
+  } else {
+    const m = await measure(cfg, dir);
+    runs = m.runs;
+    missing = m.missing;
+    meta = {
+      created: created.toISOString(),
+      mode: 'run',
+      config: { impls: m.impls, levels: cfg.levels, duration: cfg.duration, repeats: cfg.repeats, server: m.server.mode, accuracy: cfg.accuracy, reuse: [] },
+      server: m.server,
+      implementations: m.implementations,
+      commands: m.commands,
+      calibration,
+    };
+  }
+
+  const report = buildReport(runs, meta);
+  const written = await writeReport(dir, report);
+  const latest = join(reportRoot, 'latest');
+  rmSync(latest, { force: true });
+  symlinkSync(basename(dir), latest);
+  console.log(resultsTableText(report));
+  say(`wrote ${written.map((p) => shown(p)).join(', ')} (${shown(latest)} points at it)`);
+  return { dir, missing };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    const { missing } = await makeReport();
+    if (missing > 0) {
+      console.error(`report: ${missing} run(s) wrote no summary and are missing from the report: see the run logs in the report folder's logs/`);
+      process.exit(1);
+    }
+  } catch (e) {
+    if (e instanceof BenchError || e instanceof ConfigError) {
+      console.error(`report: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
