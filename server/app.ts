@@ -20,7 +20,7 @@ import {
 } from '../lib/types.ts';
 import type { ServerConfig } from './config.ts';
 import { ServerMetrics } from './metrics.ts';
-import { Runtime } from './runtime/context.ts';
+import { Runtime, StartupError } from './runtime/context.ts';
 import { decodeImage, ImageError } from './runtime/preprocess.ts';
 import { buildImplementation, implementationNames } from './implementations/registry.ts';
 import type { ModelInfo } from './runtime/protocol.ts';
@@ -140,6 +140,8 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
   let ready = false;
   let closing = false;
   const startedAt = performance.now();
+  // IMPL picks what this server loads and serves (default all); unknown names fail at load.
+  const served = (): string[] => (config.impls === 'all' ? implementationNames() : config.impls.filter((n) => implementationNames().includes(n)));
 
   const metrics = new ServerMetrics(() => ({
     ep: runtime?.ep ?? config.ep,
@@ -183,6 +185,7 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
         images: locals.images ?? 0,
         ...(locals.decode_ms !== undefined ? { decode_s: locals.decode_ms / 1000 } : {}),
         ...(o ? { preprocess_s: o.preprocess_ms / 1000, queue_s: o.queue_ms / 1000, perModel } : {}),
+        ...(o?.executions ? { executions: o.executions.map((e) => ({ model: e.model, batch_size: e.batch_size, infer_s: e.infer_ms / 1000 })) } : {}),
       });
       log.info(
         `${req.method} ${req.originalUrl} ${status} ${(total_s * 1000).toFixed(1)}ms images=${locals.images ?? 0} id=${printable((locals.imageIds ?? []).join(',')) || '-'}${locals.code ? ` error=${locals.code}` : ''}`,
@@ -206,7 +209,7 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
       ready,
       ep: currentEp(),
       models: (runtime?.models ?? []).map((m) => ({ name: m.name, input_size: m.inputSize, file: m.file })),
-      implementations: implementationNames(),
+      implementations: served(),
       uptime_s: (performance.now() - startedAt) / 1000,
       version: SERVER_VERSION,
       ep_requested: config.ep,
@@ -226,7 +229,7 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
 
   app.get('/implementations', (_req, res) => {
     const body: ImplementationsResponse = {
-      implementations: implementationNames().map((name) => {
+      implementations: served().map((name) => {
         const impl = implementations.get(name);
         return { name, description: impl?.description ?? '', lossless: impl?.lossless ?? false };
       }),
@@ -285,6 +288,9 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
     locals.images = 0;
     if (!known) {
       throw new HttpError(404, 'unknown_implementation', `unknown implementation '${implName}'; known implementations are ${implementationNames().join(', ')}`);
+    }
+    if (!served().includes(implName)) {
+      throw new HttpError(404, 'implementation_not_served', `implementation '${implName}' is not loaded by this server (IMPL=${String(config.impls)}); it serves ${served().join(', ')}`);
     }
     if (!ready || !impl || closing) {
       throw new HttpError(503, closing ? 'shutting_down' : 'not_ready', closing ? 'the server is shutting down' : 'models are still loading; retry shortly', {
@@ -362,8 +368,12 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
       return runtime?.models ?? [];
     },
     async load() {
+      const unknown = config.impls === 'all' ? [] : config.impls.filter((n) => !implementationNames().includes(n));
+      if (unknown.length > 0) {
+        throw new StartupError(`IMPL=${String(config.impls)}: unknown implementation(s) ${unknown.join(', ')}; allowed values are all or a list of ${implementationNames().join(', ')}`);
+      }
       runtime = await Runtime.create(config, (line) => log.info(line));
-      for (const name of implementationNames()) {
+      for (const name of served()) {
         const impl = buildImplementation(name, runtime);
         await impl.load();
         implementations.set(name, impl);

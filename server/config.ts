@@ -33,7 +33,26 @@ export interface ServerConfig {
   maxBatch: number;
   /** Request lines are logged at info; warn keeps only problems. */
   logLevel: LogLevel;
+  /**
+   * Implementations this server loads and serves: 'all' or a list. Same variable as the bench's IMPL,
+   * so `make bench IMPL=batched` starts a server that loads only batched's sessions (start-up time and
+   * memory are then that implementation's own). Names are checked against the registry at load.
+   */
+  impls: 'all' | string[];
+  /** Worker threads of the implementations without global serialisation (concurrent, batched). */
+  parallelWorkers: number;
+  /** onnxruntime intra-op threads per session in those workers; 0 = onnxruntime's default. */
+  parallelThreads: number;
+  /** batched: most images in one session.run (Triton's max_batch_size). */
+  batchMaxSize: number;
+  /** batched: how long a free worker waits for more requests before running a smaller batch (Triton's max_queue_delay_microseconds). */
+  batchMaxDelayUs: number;
+  /** Intra-op thread spinning: default = onnxruntime's (spin), off = threads sleep when idle. */
+  spinning: SpinMode;
 }
+
+export const SPIN_MODES = ['default', 'on', 'off'] as const;
+export type SpinMode = (typeof SPIN_MODES)[number];
 
 export const DEFAULTS: ServerConfig = {
   host: '127.0.0.1',
@@ -47,6 +66,12 @@ export const DEFAULTS: ServerConfig = {
   maxPixels: 40_000_000,
   maxBatch: 32,
   logLevel: 'info',
+  impls: 'all',
+  parallelWorkers: 2,
+  parallelThreads: 1,
+  batchMaxSize: 4,
+  batchMaxDelayUs: 2000,
+  spinning: 'default',
 };
 
 /** Env var name for each key; the flag is the same name lower-cased with '-' for '_'. */
@@ -62,6 +87,12 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   maxPixels: 'MAX_PIXELS',
   maxBatch: 'MAX_BATCH',
   logLevel: 'LOG_LEVEL',
+  impls: 'IMPL',
+  parallelWorkers: 'PARALLEL_WORKERS',
+  parallelThreads: 'PARALLEL_THREADS',
+  batchMaxSize: 'BATCH_MAX_SIZE',
+  batchMaxDelayUs: 'BATCH_MAX_DELAY_US',
+  spinning: 'SPINNING',
 };
 
 export class ConfigError extends Error {
@@ -110,6 +141,18 @@ const PARSERS: { [K in keyof ServerConfig]: (name: string, raw: string) => Serve
   maxPixels: (name, raw) => parseIntIn(name, raw, 1, 1_000_000_000),
   maxBatch: (name, raw) => parseIntIn(name, raw, 1, 1024),
   logLevel: (name, raw) => parseOneOf(name, raw, LOG_LEVELS),
+  impls: (name, raw) => {
+    const list = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (list.length === 0 || list.includes('all')) return 'all';
+    const bad = list.find((s) => !/^[a-z0-9][a-z0-9_-]*$/i.test(s));
+    if (bad !== undefined) throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected 'all' or a comma-separated list of implementation names`);
+    return list;
+  },
+  parallelWorkers: (name, raw) => parseIntIn(name, raw, 1, 64),
+  parallelThreads: (name, raw) => parseIntIn(name, raw, 0, 256),
+  batchMaxSize: (name, raw) => parseIntIn(name, raw, 1, 1024),
+  batchMaxDelayUs: (name, raw) => parseIntIn(name, raw, 0, 60_000_000),
+  spinning: (name, raw) => parseOneOf(name, raw, SPIN_MODES),
 };
 
 /** Reads `--name value` / `--name=value` flags; unknown flags are an error naming the known ones. */
@@ -164,5 +207,5 @@ export function loadConfig(
 
 /** One line per knob, for the start-up log and env.json. */
 export function describeConfig(config: ServerConfig): string {
-  return (Object.keys(ENV_NAMES) as (keyof ServerConfig)[]).map((k) => `${ENV_NAMES[k]}=${config[k]}`).join(' ');
+  return (Object.keys(ENV_NAMES) as (keyof ServerConfig)[]).map((k) => `${ENV_NAMES[k]}=${String(config[k])}`).join(' ');
 }

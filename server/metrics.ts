@@ -23,6 +23,8 @@ export interface RequestRecord {
   queue_s?: number;
   /** Per model session.run time of this request's batch. */
   perModel?: Partial<Record<ModelName, number>>;
+  /** Session runs this request accounts for when a batcher shares runs between requests (seconds). */
+  executions?: { model: ModelName; batch_size: number; infer_s: number }[];
 }
 
 const MB = 1024 * 1024;
@@ -106,7 +108,7 @@ export class ServerMetrics {
   private readonly success = this.counter('nv_inference_request_success', 'Successful inference requests', ['impl']);
   private readonly failure = this.counter('nv_inference_request_failure', 'Failed inference requests, by HTTP status and error code', ['impl', 'status', 'reason']);
   private readonly count = this.counter('nv_inference_count', 'Images inferred (one per image per model)', ['impl', 'model']);
-  private readonly execCount = this.counter('nv_inference_exec_count', 'Model executions (batches run; one per request per model here)', ['impl', 'model']);
+  private readonly execCount = this.counter('nv_inference_exec_count', 'Model executions (session runs per model; fewer than nv_inference_count when requests are batched together)', ['impl', 'model']);
   // Triton's cumulative microsecond counters, for rate()-based dashboards.
   private readonly requestUs = this.counter('nv_inference_request_duration_us', 'Cumulative request duration (arrival to response), microseconds', ['impl']);
   private readonly queueUs = this.counter('nv_inference_queue_duration_us', 'Cumulative time waiting for a worker / the serialisation lock, microseconds', ['impl']);
@@ -119,6 +121,7 @@ export class ServerMetrics {
   private readonly inputHist = this.histogram('nv_inference_compute_input_duration_seconds', 'Letterbox + normalise time in the worker (all requested models)', ['impl'], LATENCY_BUCKETS);
   private readonly inferHist = this.histogram('nv_inference_compute_infer_duration_seconds', 'session.run time per model and batch', ['impl', 'model'], LATENCY_BUCKETS);
   private readonly batchHist = this.histogram('nv_inference_request_batch_size', 'Images per request', ['impl'], BATCH_BUCKETS);
+  private readonly execBatchHist = this.histogram('nv_inference_exec_batch_size', 'Images per model execution (session.run); > 1 when requests are batched together', ['impl', 'model'], BATCH_BUCKETS);
   private readonly inflight = new client.Gauge({ name: 'nv_inference_inflight_requests', help: 'Inference requests received and not yet answered', labelNames: ['impl'], registers: [this.registry] });
 
   constructor(info: () => { ep: string; ready: boolean; version: string; pending: Record<string, number> }) {
@@ -229,9 +232,17 @@ export class ServerMetrics {
     }
     for (const [model, seconds] of Object.entries(r.perModel ?? {})) {
       this.count.inc({ impl, model }, r.images);
+      if (r.executions) continue;
       this.execCount.inc({ impl, model });
+      this.execBatchHist.observe({ impl, model }, r.images);
       this.inferHist.observe({ impl, model }, seconds);
       this.inferUs.inc({ impl, model }, seconds * 1e6);
+    }
+    for (const e of r.executions ?? []) {
+      this.execCount.inc({ impl, model: e.model });
+      this.execBatchHist.observe({ impl, model: e.model }, e.batch_size);
+      this.inferHist.observe({ impl, model: e.model }, e.infer_s);
+      this.inferUs.inc({ impl, model: e.model }, e.infer_s * 1e6);
     }
   }
 

@@ -4,12 +4,18 @@ import type { ServerConfig } from '../config.ts';
 import { loadConfig } from '../config.ts';
 import { Runtime } from '../runtime/context.ts';
 import { createBaseline } from './baseline.ts';
+import { createBatched } from './batched.ts';
+import { createConcurrent } from './concurrent.ts';
 import { createInvalid } from './invalid.ts';
+import { createStacked } from './stacked.ts';
 import type { Implementation, ImplementationContext, ImplementationFactory } from './types.ts';
 
 export const IMPLEMENTATIONS: Readonly<Record<string, ImplementationFactory>> = {
   baseline: createBaseline,
   invalid: createInvalid,
+  stacked: createStacked,
+  concurrent: createConcurrent,
+  batched: createBatched,
 };
 
 export function implementationNames(): string[] {

@@ -34,6 +34,19 @@ export interface InferOutcome {
   preprocess_ms: number;
   queue_ms: number;
   infer_ms: number;
+  /**
+   * The session runs this request accounts for, when they are not simply one per requested model
+   * with this request's images: a batcher books each run it shares between requests on exactly one
+   * of them, so /metrics counts executions (nv_inference_exec_count) and their batch sizes right.
+   */
+  executions?: Execution[];
+}
+
+/** One session.run of one model: how many images it carried and how long it took. */
+export interface Execution {
+  model: ModelName;
+  batch_size: number;
+  infer_ms: number;
 }
 
 export interface Implementation {

@@ -8,9 +8,12 @@ export function outcomeFromRuns(imageCount: number, runs: ModelRun[], queue_ms: 
   const images: ImageDetections[] = Array.from({ length: imageCount }, () => ({ models: {} }));
   let preprocess_ms = 0;
   let infer_ms = 0;
+  const counted = new Set<number>();
   for (const run of runs) {
     preprocess_ms += run.preprocess_ms;
-    infer_ms += run.infer_ms;
+    // Models that ran in one session.run (stacked graph) share its time: count it once.
+    if (run.sharedRun === undefined || !counted.has(run.sharedRun)) infer_ms += run.infer_ms;
+    if (run.sharedRun !== undefined) counted.add(run.sharedRun);
     run.detections.forEach((det, i) => {
       const raw = run.raw?.[i];
       images[i]!.models[run.name as ModelName] = raw ? { ...det, raw } : det;

@@ -13,6 +13,13 @@ export interface ModelInfo {
   norm: Normalisation;
   /** Every metadata_props entry, for /health and results. */
   metadata: Record<string, string>;
+  /**
+   * Input tensor name; default 'images'. Models that share one `file` (the stacked graph: inputs
+   * `d0/images`...) share one session and run together in one session.run.
+   */
+  inputName?: string;
+  /** Prefix of this model's output names inside `file` (stacked: 'd0/'); default none. */
+  outputPrefix?: string;
 }
 
 export type EpInUse = 'cpu' | 'cuda';
@@ -23,6 +30,11 @@ export interface SessionSettings {
   /** 0 = onnxruntime default. */
   intraOpThreads: number;
   graphOpt: GraphOptLevel;
+  /**
+   * Intra-op thread-pool spinning (onnxruntime's session.intra_op.allow_spinning); undefined =
+   * onnxruntime's default (spin). Only matters with more than one intra-op thread.
+   */
+  allowSpinning?: boolean;
   /** onnxruntime's own log threshold (its messages go straight to stderr). */
   ortLogLevel: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
 }
@@ -52,6 +64,11 @@ export interface ModelRun {
   /** One entry per image, boxes already in original-image pixels. */
   detections: ModelDetections[];
   raw?: RawHeadsPayload[];
+  /**
+   * Set when several models ran in ONE session.run (stacked graph): the runs with the same value
+   * share that run, and its infer_ms (reported on each of them) counts once.
+   */
+  sharedRun?: number;
 }
 
 export type FromWorker =
