@@ -88,7 +88,7 @@ function accuracySection(r: Report): string {
   const rows = r.accuracy.map((a) => [a.impl, a.lossless ? 'lossless' : 'lossy', a.passed ? 'passed' : '**FAILED**', String(a.images), String(a.reference_detections), String(a.matched), String(a.unmatched), g(a.boxes_mse), g(a.scores_mse), g(a.labels_accuracy), g(a.mean_iou), a.mode, a.run]);
   const failed = r.accuracy.filter((a) => !a.passed).map((a) => `- ${a.impl}: broken gates ${a.failed_gates.join(', ') || '(none listed)'}${a.impl === STUB ? ' (expected: the stub returns no detections)' : ''}; bounds: ${a.bounds_source}`);
   return [
-    'Against the baseline reference (class-aware matching, greedy by score, IoU >= 0.5); figures over all models and images of each implementation\'s accuracy run.',
+    'Against the baseline reference (class-aware matching, greedy by score, IoU >= 0.5); figures over D0, D1 and D2 on every replayed image of each implementation\'s accuracy run (detections counted over all three models).',
     '',
     table(['implementation', 'kind', 'gates', 'images', 'reference detections', 'matched', 'unmatched', 'boxes MSE px^2', 'scores MSE', 'labels accuracy', 'mean IoU', 'mode', 'run'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l']),
     ...(failed.length > 0 ? ['', ...failed] : []),

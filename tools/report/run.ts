@@ -24,41 +24,7 @@ import { gatherRuns, isRunDir, loadRun, type RunRecord } from './gather.ts';
 import { buildReport, type ReportMeta } from './model.ts';
 import { resultsTableText } from './text.ts';
 import { writeReport } from './render.ts';
-
-export interface ScheduledRun {
-  /** 1-based position in the session. */
-  index: number;
-  round: number;
-  impl: string;
-}
-
-/** Round-robin over implementations, REPEATS rounds, each round starting one implementation later. */
-export function schedule(impls: string[], repeats: number): ScheduledRun[] {
-  const out: ScheduledRun[] = [];
-  for (let round = 1; round <= repeats; round++) {
-    for (let i = 0; i < impls.length; i++) out.push({ index: out.length + 1, round, impl: impls[(i + round - 1) % impls.length]! });
-  }
-  return out;
-}
-
-/** Seconds one sweep is planned to take: measured levels, gaps, and a fixed allowance for k6 start, warm-up and post-processing. */
-export function plannedRunSeconds(cfg: Pick<ReportConfig, 'levels' | 'duration_s' | 'gap_s'>, overhead_s = 15): number {
-  return cfg.levels.length * cfg.duration_s + Math.max(0, cfg.levels.length - 1) * cfg.gap_s + overhead_s;
-}
-
-export function formatSeconds(s: number): string {
-  const t = Math.max(0, Math.round(s));
-  const h = Math.floor(t / 3600);
-  const m = Math.floor((t % 3600) / 60);
-  const sec = t % 60;
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
-}
-
-/** Remaining time: mean wall time of the runs done so far (the plan before the first one) times the runs left. */
-export function eta(doneWall_s: number[], remaining: number, planned_s: number): number {
-  const per = doneWall_s.length > 0 ? doneWall_s.reduce((a, b) => a + b, 0) / doneWall_s.length : planned_s;
-  return per * remaining;
-}
+import { eta, formatSeconds, plannedRunSeconds, schedule, type ScheduledRun } from './plan.ts';
 
 const say = (line: string) => console.log(`report: ${line}`);
 
@@ -72,21 +38,25 @@ function timestamp(d: Date): string {
   return d.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
 }
 
-/** Bench knobs worth repeating in the reproduce commands when set (they change what is measured). */
-const PASSED_KNOBS = ['WARMUP', 'LEVEL_GAP', 'MAX_IMAGES', 'DATASET_DIR', 'EP', 'MODELS_DIR', 'MAX_VUS', 'BOUNDS_FILE', 'CALIBRATION', 'CALIBRATION_FILE', 'THREADS', 'GRAPH_OPT', 'WORKERS', 'PARALLEL_WORKERS', 'PARALLEL_THREADS', 'BATCH_MAX_SIZE', 'BATCH_MAX_DELAY_US', 'SPINNING'];
+/** Knobs worth repeating in the reproduce commands when set (they change what is measured):
+ * the server's (a server the report or a fresh run starts reads them) and the bench's. */
+const SERVER_KNOBS = ['EP', 'MODELS_DIR', 'THREADS', 'GRAPH_OPT', 'WORKERS', 'PARALLEL_WORKERS', 'PARALLEL_THREADS', 'BATCH_MAX_SIZE', 'BATCH_MAX_DELAY_US', 'SPINNING'];
+const BENCH_KNOBS = ['WARMUP', 'LEVEL_GAP', 'MAX_IMAGES', 'DATASET_DIR', 'MAX_VUS', 'BOUNDS_FILE', 'CALIBRATION', 'CALIBRATION_FILE'];
 
-function knobArgs(env: NodeJS.ProcessEnv): string[] {
-  return PASSED_KNOBS.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => `${k}=${env[k]}`);
+function knobArgs(env: NodeJS.ProcessEnv, names: string[]): string[] {
+  return names.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => `${k}=${env[k]}`);
 }
 
 export function reproduceCommands(cfg: ReportConfig, impls: string[], runs: ScheduledRun[], env: NodeJS.ProcessEnv, reportDir: string): ReportMeta['commands'] {
-  const knobs = knobArgs(env);
+  const serverKnobs = knobArgs(env, SERVER_KNOBS);
+  const benchKnobs = knobArgs(env, BENCH_KNOBS);
+  const knobs = [...benchKnobs, ...serverKnobs];
   const report = ['make', 'report', `IMPLS=${impls.join(',')}`, `LEVELS=${cfg.levels.join(',')}`, `DURATION=${cfg.duration}`, `REPEATS=${cfg.repeats}`, ...(cfg.server !== 'shared' ? [`SERVER=${cfg.server}`] : []), ...(cfg.target ? [`TARGET=${cfg.target}`] : []), ...(cfg.accuracy ? [] : ['ACCURACY=0']), ...knobs].join(' ');
   const reuse = `make report REUSE=${shown(join(reportDir, 'runs'))}`;
   const target = cfg.target || 'http://127.0.0.1:8000';
-  const serverLine = cfg.server === 'shared' && !cfg.target ? [`make server IMPL=${impls.join(',')} PORT=8000 ${knobs.join(' ')}  # in another shell: one server for every run`.replace(/\s+#/, '  #')] : [];
+  const serverLine = cfg.server === 'shared' && !cfg.target ? [['make', 'server', `IMPL=${impls.join(',')}`, 'PORT=8000', ...serverKnobs].join(' ') + '  # in another shell: one server for every run'] : [];
   const runLines = runs.map((r) =>
-    ['make', 'bench', 'SCENARIO=sweep', `IMPL=${r.impl}`, `LEVELS=${cfg.levels.join(',')}`, `DURATION=${cfg.duration}`, ...(cfg.server === 'shared' ? [`TARGET=${target}`] : []), `ACCURACY=${cfg.accuracy && r.round === 1 ? 1 : 0}`, ...knobs].join(' '),
+    ['make', 'bench', 'SCENARIO=sweep', `IMPL=${r.impl}`, `LEVELS=${cfg.levels.join(',')}`, `DURATION=${cfg.duration}`, ...(cfg.server === 'shared' ? [`TARGET=${target}`] : []), `ACCURACY=${cfg.accuracy && r.round === 1 ? 1 : 0}`, ...benchKnobs, ...(cfg.server === 'fresh' ? serverKnobs : [])].join(' '),
   );
   return { report, reuse, runs: [...serverLine, ...runLines] };
 }
@@ -208,7 +178,7 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
     const plan = schedule(impls, cfg.repeats);
     const commands = reproduceCommands(cfg, impls, plan, process.env, reportDir);
     const planned_s = plannedRunSeconds(cfg);
-    say(`${plan.length} runs: ${cfg.repeats} round(s) x ${impls.length} implementation(s) (${impls.join(', ')}), levels ${cfg.levels.join(',')}, ${cfg.duration} per level, server ${serverInfo.mode}; planned about ${formatSeconds(plan.length * planned_s)}`);
+    say(`${plan.length} runs: ${cfg.repeats} round(s) x ${impls.length} implementation(s) (${impls.join(', ')}), levels ${cfg.levels.join(',')} at ${cfg.duration} each, server ${serverInfo.mode}; planned about ${formatSeconds(plan.length * planned_s)}`);
 
     const runs: RunRecord[] = [];
     const wall: number[] = [];

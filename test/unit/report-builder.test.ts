@@ -1,0 +1,235 @@
+// The report builder on fixture run folders made in a temp dir. The JSON comes from one real
+// `make report` run (test/fixtures/report/, baseline and invalid, LEVELS=1 DURATION=2s); the
+// figures are replaced with hand-chosen ones so medians, spreads and speedups can be checked by hand.
+// A third implementation, `concurrent`, is the baseline's files renamed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { Summary } from '../../lib/summary.ts';
+import type { AccuracyFile } from '../../tools/accuracy/postprocess.ts';
+import { gatherRuns } from '../../tools/report/gather.ts';
+import { buildReport, type Report, type ReportMeta } from '../../tools/report/model.ts';
+import { schedule } from '../../tools/report/plan.ts';
+import { writeReport } from '../../tools/report/render.ts';
+import { reproduceCommands } from '../../tools/report/run.ts';
+import { reportConfig } from '../../tools/report/config.ts';
+
+const FIXTURES = 'test/fixtures/report';
+const fixture = <T>(name: string): T => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as T;
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+/** Hand-chosen figures: impl -> level -> one entry per round. */
+const DATA: Record<string, Record<number, Figures[]>> = {
+  baseline: {
+    1: [{ rps: 2, p50: 500, p99: 800 }, { rps: 2.5, p50: 520, p99: 900 }, { rps: 2, p50: 510, p99: 1000 }],
+    4: [{ rps: 4, p50: 900, p99: 1500 }, { rps: 4, p50: 950, p99: 1500 }, { rps: 5, p50: 920, p99: 1500 }],
+  },
+  concurrent: {
+    1: [{ rps: 3, p50: 400, p99: 700 }, { rps: 3, p50: 410, p99: 600 }, { rps: 2.4, p50: 420, p99: 800 }],
+    4: [{ rps: 6, p50: 700, p99: 2000 }, { rps: 8, p50: 720, p99: 2100 }, { rps: 5, p50: 710, p99: 2200 }],
+  },
+  invalid: {
+    1: [{ rps: 60, p50: 5, p99: 15 }, { rps: 62, p50: 5.2, p99: 16 }, { rps: 64, p50: 5.1, p99: 14 }],
+    4: [{ rps: 100, p50: 9, p99: 30 }, { rps: 100, p50: 9.5, p99: 31 }, { rps: 100, p50: 9.2, p99: 29 }],
+  },
+};
+const IMPLS = ['baseline', 'concurrent', 'invalid'];
+const LEVELS = [1, 4];
+const DURATION_S = 2;
+
+/** A run folder shaped like make bench's: summary.json, env.json and (round 1) accuracy.json. */
+function writeRun(root: string, name: string, impl: string, round: number): string {
+  const template = impl === 'invalid' ? 'invalid' : 'baseline';
+  const summary = fixture<Summary>(`${template}.summary.json`);
+  const row0 = summary.levels[0]!;
+  summary.impls = [impl];
+  summary.levels = LEVELS.map((level) => {
+    const f = DATA[impl]![level]![round - 1]!;
+    return { ...row0, impl, level: String(level), duration_s: DURATION_S, requests: f.rps * DURATION_S, rps: f.rps, images_per_s: f.rps, latency_ms: { ...row0.latency_ms!, p50: f.p50, p99: f.p99, min: f.p50 / 2, max: f.p99 + 10 } };
+  });
+  summary.postprocess = summary.postprocess.map((p) => ({ ...p, name: p.name.replace(template, impl) }));
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary));
+  writeFileSync(join(dir, 'env.json'), JSON.stringify({ ...fixture<object>(`${template}.env.json`), impls: [impl] }));
+  if (round === 1) {
+    const acc = fixture<AccuracyFile>(`${template}.accuracy.json`);
+    const report = { ...acc.impls[template]!, impl };
+    writeFileSync(join(dir, 'accuracy.json'), JSON.stringify({ version: acc.version, impls: { [impl]: report } }));
+  }
+  return dir;
+}
+
+/** Three interleaved rounds, as make report runs them; returns the runs folder. */
+function fixtureRuns(): string {
+  const root = join(mkdtempSync(join(tmpdir(), 'report-fixture-')), 'runs');
+  for (const item of schedule(IMPLS, 3)) writeRun(root, `2026-01-01T00-00-${String(item.index).padStart(2, '0')}Z-sweep-${item.impl}`, item.impl, item.round);
+  symlinkSync('2026-01-01T00-00-09Z-sweep-' + schedule(IMPLS, 3)[8]!.impl, join(root, 'latest'));
+  // A run of another kind is skipped, not mixed in.
+  const smoke = writeRun(root, '2026-01-01T00-00-10Z-smoke-baseline', 'baseline', 2);
+  const s = JSON.parse(readFileSync(join(smoke, 'summary.json'), 'utf8')) as Summary;
+  writeFileSync(join(smoke, 'summary.json'), JSON.stringify({ ...s, scenario: 'smoke', kind: 'smoke' }));
+  return root;
+}
+
+function meta(over: Partial<ReportMeta['config']> = {}): ReportMeta {
+  return {
+    created: '2026-01-01T00:01:00.000Z',
+    mode: 'run',
+    config: { impls: [], levels: LEVELS, duration: '2s', repeats: 3, server: 'shared', accuracy: true, reuse: [], ...over },
+    server: { mode: 'shared', statement: 'one server for the whole session (fixture).' },
+    implementations: IMPLS.map((name) => ({ name, description: `${name} (fixture)`, lossless: name !== 'invalid' })),
+    commands: { report: 'make report IMPLS=baseline,concurrent,invalid LEVELS=1,4 DURATION=2s REPEATS=3', reuse: 'make report REUSE=runs', runs: ['make bench SCENARIO=sweep IMPL=baseline LEVELS=1,4 DURATION=2s'] },
+    calibration: { version: 1, created: '2026-01-01T00:00:00.000Z', host: { cpu: 'x', cores: 2, ep: 'cpu' }, duration_s: 30, levels: { '1': { baseline: { p50_ms: 510, p99_ms: 950, rps: 2.1, requests: 63 } } } },
+  };
+}
+
+function build(over: Partial<ReportMeta['config']> = {}): { report: Report; notes: string[] } {
+  const notes: string[] = [];
+  const runs = gatherRuns([fixtureRuns()], (l) => notes.push(l));
+  return { report: buildReport(runs, meta(over)), notes };
+}
+
+test('gathering: every sweep run once (the latest link is not a second run), other scenarios skipped', () => {
+  const { report, notes } = build();
+  assert.equal(report.runs.length, 9);
+  assert.ok(notes.some((n) => /skipping .*smoke-baseline: scenario smoke/.test(n)), notes.join('\n'));
+  assert.deepEqual(report.impls, IMPLS);
+  assert.deepEqual(report.levels, LEVELS);
+  // Round k of an implementation is its k-th run, oldest first.
+  assert.deepEqual(report.runs.filter((r) => r.impls[0] === 'baseline').map((r) => r.round), [1, 2, 3]);
+});
+
+test('per implementation and level: medians over rounds, min of mins, max of maxes', () => {
+  const { report } = build();
+  const row = (impl: string, level: number) => report.results.find((r) => r.impl === impl && r.level === level)!;
+  assert.deepEqual(row('baseline', 1).rps, { n: 3, median: 2, min: 2, max: 2.5, q1: 2, q3: 2.25, values: [2, 2.5, 2] });
+  assert.equal(row('baseline', 1).p99_ms.median, 900);
+  assert.equal(row('baseline', 1).p50_ms.median, 510);
+  assert.equal(row('baseline', 1).min_ms, 250);
+  assert.equal(row('baseline', 1).max_ms, 1010);
+  assert.equal(row('baseline', 1).requests, (2 + 2.5 + 2) * DURATION_S);
+  assert.equal(row('concurrent', 4).rps.median, 6);
+  assert.equal(row('invalid', 4).p99_ms.median, 30);
+});
+
+test('speedups: paired per round, median with spread', () => {
+  const { report } = build();
+  const sp = (impl: string, level: number) => report.speedups.find((s) => s.impl === impl && s.level === level)!;
+  // concurrent/baseline at level 1: 3/2, 3/2.5, 2.4/2 = 1.5, 1.2, 1.2
+  assert.deepEqual(sp('concurrent', 1).rps, { n: 3, median: 1.2, min: 1.2, max: 1.5, q1: 1.2, q3: 1.35, values: [1.5, 1.2, 1.2] });
+  // level 4: 6/4, 8/4, 5/5 = 1.5, 2, 1
+  assert.deepEqual(sp('concurrent', 4).rps, { n: 3, median: 1.5, min: 1, max: 2, q1: 1.25, q3: 1.75, values: [1.5, 2, 1] });
+  // p99 level 1: 700/800, 600/900, 800/1000 = 0.875, 0.667, 0.8
+  assert.equal(sp('concurrent', 1).p99!.median, 0.8);
+  assert.deepEqual(sp('concurrent', 1).rounds, [1, 2, 3]);
+  // invalid level 1: 60/2, 62/2.5, 64/2 = 30, 24.8, 32
+  assert.equal(sp('invalid', 1).rps!.median, 30);
+  assert.equal(sp('baseline', 4).rps!.median, 1);
+});
+
+test('bounds: baseline upper, invalid lower, each implementation checked against them', () => {
+  const { report } = build();
+  const l1 = report.bounds.levels.find((l) => l.level === 1)!;
+  assert.deepEqual(l1.upper, { rps: 2, p50_ms: 510, p99_ms: 900 });
+  assert.deepEqual(l1.lower, { rps: 62, p50_ms: 5.1, p99_ms: 15 });
+  assert.equal(l1.calibration?.baseline?.p99_ms, 950);
+  const check = (level: number) => report.bounds.checks.find((c) => c.impl === 'concurrent' && c.level === level)!;
+  assert.deepEqual(check(1), { impl: 'concurrent', level: 1, rps_at_least_baseline: true, p99_at_most_baseline: true, p50_at_least_stub: true });
+  assert.equal(check(4).p99_at_most_baseline, false); // 2100 > 1500
+  assert.ok(!report.bounds.checks.some((c) => c.impl === 'baseline' || c.impl === 'invalid'));
+});
+
+test('accuracy and environment come from the runs', () => {
+  const { report } = build();
+  assert.deepEqual(report.accuracy.map((a) => [a.impl, a.passed, a.lossless]), [['baseline', true, true], ['concurrent', true, true], ['invalid', false, false]]);
+  const base = report.accuracy[0]!;
+  assert.equal(base.boxes_mse, 0);
+  assert.ok(base.matched > 0 && base.matched === base.reference_detections);
+  assert.ok(report.accuracy[2]!.failed_gates.includes('d0 boxes_mse'));
+  assert.equal((report.environment.env as { node?: string }).node, fixture<{ node: string }>('baseline.env.json').node);
+  assert.deepEqual(report.environment.differences, []);
+});
+
+test('IMPLS and LEVELS narrow a gathered report', () => {
+  const { report } = build({ impls: ['baseline', 'concurrent'], levels: [4] });
+  assert.deepEqual(report.impls, ['baseline', 'concurrent']);
+  assert.deepEqual(report.levels, [4]);
+  assert.deepEqual([...new Set(report.results.map((r) => r.impl))], ['baseline', 'concurrent']);
+  assert.ok(report.results.every((r) => r.level === 4));
+});
+
+/** Tags open and close in order: a cheap well-formedness check besides librsvg's parse. */
+function assertBalanced(svg: string): void {
+  const stack: string[] = [];
+  for (const m of svg.matchAll(/<(\/?)([a-zA-Z][\w:-]*)[^>]*?(\/?)>/g)) {
+    const [, close, name, self] = m;
+    if (self) continue;
+    if (close) assert.equal(stack.pop(), name, `closing </${name}> at ${m.index}`);
+    else stack.push(name!);
+  }
+  assert.deepEqual(stack, []);
+}
+
+test('writeReport: report.md with the tables, report.json that parses, three valid SVG charts', async () => {
+  const { report } = build();
+  const dir = mkdtempSync(join(tmpdir(), 'report-out-'));
+  const written = await writeReport(dir, report);
+  assert.equal(written.length, 5);
+
+  const json = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+  assert.equal(json.version, 1);
+  assert.deepEqual(json.charts.map((c) => c.file), ['rps.svg', 'p99.svg', 'speedup.svg']);
+  assert.deepEqual(json.speedups, report.speedups);
+
+  const md = readFileSync(join(dir, 'report.md'), 'utf8');
+  for (const heading of ['## Charts', '## Requests/s and latency per implementation and level', '## Speedup over the baseline', '## Bounds', '## Accuracy', '## Environment', '## Runs', '## Reproduce']) assert.ok(md.includes(heading), heading);
+  assert.ok(md.includes('| implementation | concurrency | rounds | requests | req/s median (min-max) | p50 ms | p99 ms | min ms | max ms | speedup (req/s) |'));
+  assert.ok(md.includes('| baseline | 1 | 3 | 13 | 2.00 (2.00-2.50) | 510.0 (500.0-520.0) | 900.0 (800.0-1000.0) | 250.0 | 1010.0 | 1.00x |'), md);
+  assert.ok(md.includes('| concurrent | 1 | 1.20x (1.20-1.50, IQR 1.20-1.35, n=3) | 0.80x (0.67-0.88, IQR 0.73-0.84, n=3) | 1, 2, 3 |'), md);
+  assert.match(md, /\| concurrent \| 4 \| yes \| \*\*no\*\* \| yes \|/);
+  assert.match(md, /\| invalid \| lossy \| \*\*FAILED\*\* \|/);
+  assert.match(md, /\| execution provider \| cpu \|/);
+  assert.ok(md.includes('make report IMPLS=baseline,concurrent,invalid LEVELS=1,4 DURATION=2s REPEATS=3'));
+  assert.ok(md.includes('![Requests/s against concurrency (median of 3 rounds, whiskers min-max)](rps.svg)'));
+
+  for (const file of ['rps.svg', 'p99.svg', 'speedup.svg']) {
+    const buf = readFileSync(join(dir, file));
+    const meta = await sharp(buf).metadata(); // librsvg: fails on malformed XML
+    assert.equal(meta.format, 'svg', file);
+    const svg = buf.toString('utf8');
+    assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assertBalanced(svg);
+    for (const mark of ['mark-line role-mark', 'mark-symbol role-mark', 'mark-rule role-mark whisker']) assert.ok(svg.includes(mark), `${file}: ${mark}`);
+    assert.ok(svg.includes('>concurrent<'), `${file} names concurrent`);
+  }
+  const points = (svg: string) => /class="mark-symbol role-mark point"[^>]*>(.*?)<\/g>/.exec(svg)![1]!.match(/<path/g)!.length;
+  const rps = readFileSync(join(dir, 'rps.svg'), 'utf8');
+  assert.equal(points(rps), IMPLS.length * LEVELS.length);
+  assert.ok(rps.includes('>baseline<') && rps.includes('>invalid<'));
+  const speedup = readFileSync(join(dir, 'speedup.svg'), 'utf8');
+  // The stub's 30x would flatten the chart; the baseline is the dashed line at 1.
+  assert.equal(points(speedup), LEVELS.length);
+  assert.ok(!speedup.includes('>invalid<'));
+  assert.ok(speedup.includes('mark-rule role-mark reference'));
+});
+
+test('reproduce commands: the report, then one make bench per run in order, accuracy in round 1 only', () => {
+  const cfg = reportConfig({ IMPLS: 'baseline,invalid', LEVELS: '1', DURATION: '2s', REPEATS: '2' });
+  const c = reproduceCommands(cfg, ['baseline', 'invalid'], schedule(['baseline', 'invalid'], 2), { WARMUP: '2', THREADS: '1' }, join(process.cwd(), 'results/report/x'));
+  assert.equal(c.report, 'make report IMPLS=baseline,invalid LEVELS=1 DURATION=2s REPEATS=2 WARMUP=2 THREADS=1');
+  assert.equal(c.reuse, 'make report REUSE=results/report/x/runs');
+  assert.match(c.runs[0]!, /^make server IMPL=baseline,invalid PORT=8000 THREADS=1 /);
+  assert.deepEqual(c.runs.slice(1).map((l) => /IMPL=(\w+)/.exec(l)![1]), ['baseline', 'invalid', 'invalid', 'baseline']);
+  assert.deepEqual(c.runs.slice(1).map((l) => /ACCURACY=(\d)/.exec(l)![1]), ['1', '1', '0', '0']);
+  assert.ok(c.runs.slice(1).every((l) => l.includes('TARGET=http://127.0.0.1:8000') && l.includes('WARMUP=2') && !l.includes('THREADS')));
+  assert.ok(existsSync(FIXTURES));
+});
