@@ -6,6 +6,7 @@ import { Runtime } from '../runtime/context.ts';
 import { createBaseline } from './baseline.ts';
 import { createBatched } from './batched.ts';
 import { createConcurrent } from './concurrent.ts';
+import { createInt8 } from './int8.ts';
 import { createInvalid } from './invalid.ts';
 import { createStacked } from './stacked.ts';
 import type { Implementation, ImplementationContext, ImplementationFactory } from './types.ts';
@@ -16,6 +17,7 @@ export const IMPLEMENTATIONS: Readonly<Record<string, ImplementationFactory>> = 
   stacked: createStacked,
   concurrent: createConcurrent,
   batched: createBatched,
+  int8: createInt8,
 };
 
 export function implementationNames(): string[] {

@@ -1,0 +1,64 @@
+// Lossy: baseline's sequential design (one request at a time server-wide, D0 then D1 then D2) on the
+// int8 QDQ variants efficientdet-d*-int8.onnx (tools/models/quantize.ts, `make models-int8`), in its
+// own worker. Its answers differ from the float reference by the amount it declares in
+// lib/bounds.defaults.json (accuracy.impls.int8).
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { INT8_META, INT8_MODEL_FILE } from '../../tools/models/quantize.ts';
+import { readMetadataProps } from '../runtime/model-info.ts';
+import { outcomeFromRuns, SerialQueue } from '../runtime/outcome.ts';
+import { sessionSettings } from '../runtime/context.ts';
+import { WorkerPool } from '../runtime/pool.ts';
+import type { ModelInfo } from '../runtime/protocol.ts';
+import type { ImplementationFactory } from './types.ts';
+
+/** The int8 file next to each float model; same input size and normalisation (checked). */
+async function int8Infos(models: readonly ModelInfo[]): Promise<ModelInfo[]> {
+  return Promise.all(models.map(async (m) => {
+    const file = path.join(path.dirname(m.file), INT8_MODEL_FILE(m.name));
+    try {
+      await stat(file);
+    } catch {
+      throw new Error(`int8: model file ${file} not found: run \`make models-int8\` (or INT8=1 node --import tsx tools/models/generate.ts)`);
+    }
+    const metadata = readMetadataProps(await readFile(file));
+    if (!metadata[INT8_META.quantization]) throw new Error(`int8: ${file} has no '${INT8_META.quantization}' metadata: regenerate it with \`make models-int8\``);
+    if (Number(metadata.input_size) !== m.inputSize) throw new Error(`int8: ${file} input_size ${metadata.input_size} differs from the float model's ${m.inputSize}: regenerate with \`make models-int8\``);
+    return { ...m, file, metadata };
+  }));
+}
+
+export const createInt8: ImplementationFactory = (context) => {
+  const serial = new SerialQueue();
+  let pool: WorkerPool | undefined;
+  return {
+    name: 'int8',
+    description: 'Lossy: like baseline (one request at a time, D0 then D1 then D2) on int8 QDQ models (per-channel int8 weights, uint8 activations calibrated on the synthetic dataset); bounded by accuracy.impls.int8.',
+    lossless: false,
+    async load() {
+      pool = await WorkerPool.start({
+        size: 1,
+        models: await int8Infos(context.models),
+        session: sessionSettings(context.config),
+        warmup: true,
+        log: context.log,
+      });
+    },
+    infer(images, options) {
+      const p = pool;
+      if (!p) return Promise.reject(new Error('int8: infer() before load()'));
+      return serial.run(async (waited) => {
+        const { runs, queue_ms } = await p.run(images, options.models, options.rawHeads ?? false);
+        return outcomeFromRuns(images.length, runs, waited + queue_ms);
+      });
+    },
+    pendingRequests() {
+      return serial.waiting + (pool?.queued ?? 0);
+    },
+    async close() {
+      const p = pool;
+      pool = undefined;
+      await p?.close();
+    },
+  };
+};

@@ -1,0 +1,435 @@
+// int8 variants of the detectors (issue 7, `int8` implementation): a pass over the finished float
+// graph turns the network part (backbone, BiFPN, heads) into QDQ form that onnxruntime's CPU EP
+// fuses into int8 kernels (QLinearConv, QLinearAdd/Mul/Sigmoid/GlobalAveragePool); the
+// post-processing (decode, top-k, NMS) stays float. A pass over the built graph instead of hooks
+// in NetBuilder keeps the float generator untouched (its files stay byte-identical) and sees every
+// weight after the BN fold, which NetBuilder.conv() applies in place.
+//
+// Scheme (the ORT quantize_static defaults for x86):
+// - conv weights: int8, symmetric, per output channel (scale = max|w_c| / 127); biases int32 with
+//   scale = input scale x weight scale of the channel;
+// - activations: uint8, asymmetric, per tensor, from min/max over the calibration images (each
+//   image run through the float graph at the model's input size, letterboxed like the server does);
+// - BiFPN fast fusion: the normalised fusion weights are constants, so w_i * x_i costs nothing:
+//   x_i's dequantisation scale is multiplied by w_i, and the Sum becomes a chain of QLinearAdds;
+// - MaxPool, nearest Resize, Transpose, Reshape run on the uint8 tensor directly (same scale);
+// - Concat of the head levels and everything after it is float.
+
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type * as OnnxProto from 'onnx-proto';
+import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
+import { decodeImage, letterboxBatch } from '../../server/runtime/preprocess.ts';
+import type { DecodedImage } from '../../server/implementations/types.ts';
+import { IMAGENET_MEAN, IMAGENET_STD, INPUT_NAME, META_KEYS } from './contract.ts';
+import { BnState, buildEfficientDet, calibrate, metadataFor, NetBuilder, OPSET, type EfficientDetConfig, type GenerateOptions } from './efficientdet.ts';
+import { DT, GraphBuilder, onnx } from './onnx-graph.ts';
+import { modelSeed, Rng } from './rng.ts';
+
+/** Bump when the quantization pass or its calibration changes: `make models-int8` regenerates. */
+export const INT8_VERSION = '1.0.0';
+export const INT8_MODEL_FILE = (name: string) => `efficientdet-${name}-int8.onnx`;
+/** Calibration images: the first CALIB_IMAGES files of the synthetic dataset. */
+export const DEFAULT_CALIB_IMAGES = 4;
+export const DEFAULT_CALIB_DIR = join('build', 'data', 'synthetic');
+
+/** Extra metadata keys of the int8 files (the float keys are all there too). */
+export const INT8_META = {
+  quantization: 'quantization',
+  quantizationVersion: 'quantization_version',
+  calibrationDataset: 'calibration_dataset',
+  calibrationImages: 'calibration_images',
+} as const;
+export const SCHEME = 'qdq int8: weights int8 symmetric per output channel, biases int32, activations uint8 asymmetric per tensor (min/max calibration); post-processing float';
+
+export interface Int8Options extends GenerateOptions {
+  /** Calibration images (already decoded), with their ids for the metadata. */
+  calibration: { id: string; image: DecodedImage }[];
+  calibrationDataset: string;
+  /** Parts kept float (default DEFAULT_FLOAT_PARTS). */
+  floatParts?: readonly FloatPart[];
+}
+
+type Node = OnnxProto.onnx.INodeProto;
+interface QInfo { q: string; scale: number; zp: number }
+
+/** Node-proto helper that records nothing in GraphBuilder.nodes (the pass assembles its own list). */
+function mkNode(op: string, inputs: string[], outputs: string[], name: string, attrs: OnnxProto.onnx.IAttributeProto[] = []): Node {
+  return { opType: op, name, input: inputs, output: outputs, attribute: attrs };
+}
+
+const INT_ATTR = onnx.AttributeProto.AttributeType.INT;
+
+/** uint8 affine parameters covering [min, max] and 0 (zero must be exact: conv padding). */
+export function activationParams(min: number, max: number): { scale: number; zp: number } {
+  const lo = Math.min(0, min), hi = Math.max(0, max);
+  const scale = hi > lo ? (hi - lo) / 255 : 1;
+  const zp = Math.min(255, Math.max(0, Math.round(-lo / scale)));
+  return { scale: Math.fround(scale), zp };
+}
+
+const round5 = (x: number) => Number(x.toPrecision(5));
+
+/** Tensors derived only from initializers (the BiFPN fusion weights), evaluated in TypeScript. */
+function constantValues(g: GraphBuilder, nodes: Node[]): Map<string, Float64Array> {
+  const inits = new Map(g.initializers.map((t) => [t.name!, t]));
+  const val = new Map<string, Float64Array>();
+  const valueOf = (name: string): Float64Array | undefined => {
+    if (val.has(name)) return val.get(name);
+    const t = inits.get(name);
+    if (!t) return undefined;
+    const raw = t.rawData!;
+    const v = t.dataType === DT.FLOAT
+      ? Float64Array.from(new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4))
+      : Float64Array.from(new BigInt64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)), Number);
+    val.set(name, v);
+    return v;
+  };
+  const bcast = (a: Float64Array, b: Float64Array, f: (x: number, y: number) => number) =>
+    Float64Array.from({ length: Math.max(a.length, b.length) }, (_, i) => f(a[a.length === 1 ? 0 : i], b[b.length === 1 ? 0 : i]));
+  for (const n of nodes) {
+    const ins = n.input!.filter((x) => x !== '').map(valueOf);
+    if (ins.some((x) => x === undefined)) continue;
+    const [a, b] = ins as Float64Array[];
+    let out: Float64Array;
+    switch (n.opType) {
+      case 'Relu': out = a.map((x) => Math.max(0, x)); break;
+      case 'ReduceSum': out = Float64Array.of(a.reduce((s, x) => s + x, 0)); break;
+      case 'Add': out = bcast(a, b, (x, y) => x + y); break;
+      case 'Div': out = bcast(a, b, (x, y) => x / y); break;
+      case 'Gather': out = Float64Array.of(a[b[0]]); break;
+      default: continue; // not a constant chain this pass knows
+    }
+    // float32 like onnxruntime would compute them
+    val.set(n.output![0], out.map((x) => Math.fround(x)));
+  }
+  for (const t of inits.keys()) val.delete(t);
+  return val;
+}
+
+/** Sum(a, b, c) -> Add(Add(a, b), c): QLinearAdd is binary, Sum has no int8 kernel. Float-exact for 2 inputs. */
+function sumToAdds(g: GraphBuilder, nodes: Node[]): Node[] {
+  const out: Node[] = [];
+  for (const n of nodes) {
+    if (n.opType !== 'Sum' || n.input!.length < 2) { out.push(n); continue; }
+    let acc = n.input![0];
+    n.input!.slice(1).forEach((x, i, rest) => {
+      const last = i === rest.length - 1;
+      const name = last ? n.output![0] : g.name(`${n.output![0]}/partial${i}`);
+      if (!last) g.shapes.set(name, g.info(n.output![0]));
+      out.push(mkNode('Add', [acc, x], [name], name));
+      acc = name;
+    });
+  }
+  return out;
+}
+
+/** The float graph of one detector, split into network nodes (quantized) and post-processing nodes (float). */
+export interface FloatGraph {
+  g: GraphBuilder;
+  network: Node[];
+  post: Node[];
+  outputs: string[];
+  consts: Map<string, Float64Array>;
+}
+
+export async function buildFloatGraph(cfg: EfficientDetConfig, o: GenerateOptions): Promise<FloatGraph> {
+  const stats = await calibrate(cfg, o.seed);
+  const g = new GraphBuilder();
+  g.shapes.set(INPUT_NAME, { dtype: DT.FLOAT, dims: ['N', 3, cfg.inputSize, cfg.inputSize] });
+  const net = new NetBuilder(g, new Rng(modelSeed(o.seed, cfg.name)), '', new BnState('fold', stats));
+  const out = buildEfficientDet(net, INPUT_NAME, cfg, o.scoreThreshold);
+  // buildEfficientDet emits the network, then the post-processing; the box head's Concat ends the network.
+  const end = g.nodes.findIndex((n) => n.output![0] === out.boxRegression);
+  const network = sumToAdds(g, g.nodes.slice(0, end + 1));
+  return {
+    g, network, post: g.nodes.slice(end + 1),
+    outputs: [out.classLogits, out.boxRegression, out.boxes, out.scores, out.classes, out.numDetections],
+    consts: constantValues(g, network),
+  };
+}
+
+/** Float activations of the network: outputs of network nodes that are not constant-derived. */
+function activations(fg: FloatGraph): string[] {
+  return fg.network.flatMap((n) => n.output!).filter((t) => !fg.consts.has(t) && fg.g.shapes.get(t)?.dtype === DT.FLOAT);
+}
+
+/** Runs the float network on each calibration image and returns min/max per activation (5 digits). */
+export async function measureRanges(fg: FloatGraph, inputs: Float32Array[], size: number): Promise<Map<string, [number, number]>> {
+  const g = fg.g, acts = [INPUT_NAME, ...activations(fg)];
+  const extra: Node[] = [], outs: string[] = [];
+  for (const t of acts) {
+    for (const op of ['ReduceMin', 'ReduceMax']) {
+      const o = `${t}/calib_${op}`;
+      g.shapes.set(o, { dtype: DT.FLOAT, dims: [] });
+      extra.push(mkNode(op, [t], [o], o, [{ name: 'keepdims', type: INT_ATTR, i: 0 }]));
+      outs.push(o);
+    }
+  }
+  const saved = g.nodes.splice(0, g.nodes.length, ...fg.network, ...extra);
+  const model = g.toModel({ inputs: [INPUT_NAME], outputs: outs, opset: OPSET, graphName: 'int8-calibration', docString: '', metadata: {} });
+  g.nodes.splice(0, g.nodes.length, ...saved);
+  for (const o of outs) g.shapes.delete(o);
+  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, graphOptimizationLevel: 'basic', logSeverityLevel: 3 });
+  const ranges = new Map<string, [number, number]>();
+  try {
+    for (const x of inputs) {
+      const r = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', x, [1, 3, size, size]) });
+      for (const t of acts) {
+        const lo = (r[`${t}/calib_ReduceMin`].data as Float32Array)[0], hi = (r[`${t}/calib_ReduceMax`].data as Float32Array)[0];
+        const prev = ranges.get(t);
+        ranges.set(t, prev ? [Math.min(prev[0], lo), Math.max(prev[1], hi)] : [lo, hi]);
+      }
+    }
+  } finally {
+    await session.release();
+  }
+  for (const [t, [lo, hi]] of ranges) ranges.set(t, [round5(lo), round5(hi)]);
+  return ranges;
+}
+
+/** Ops turned into QDQ node units that onnxruntime fuses into int8 kernels. */
+const QUANT_OPS = new Set(['Conv', 'Sigmoid', 'Mul', 'Add', 'GlobalAveragePool']);
+/** Ops that run on the uint8 tensor itself, keeping its scale and zero point. */
+const SAME_SCALE_OPS = new Set(['MaxPool', 'Resize', 'Transpose', 'Reshape']);
+
+export interface QuantizeStats { quantizedNodes: number; floatNodes: number; int8Weights: number }
+
+/** Rewrites fg.g's node list and initializers into the QDQ graph. */
+/** Parts of the network that may stay float (onnxruntime's int8 kernel for them is slower than float on x86). */
+export type FloatPart = 'stem' | 'se' | 'segate' | 'dw' | 'swish';
+export const FLOAT_PARTS: readonly FloatPart[] = ['stem', 'se', 'segate', 'dw', 'swish'];
+/** Measured (D0, interleaved): keeping stem + SE convs float was 1.26x float, all int8 1.31x; so none by default. */
+export const DEFAULT_FLOAT_PARTS: readonly FloatPart[] = [];
+
+function attrInt(n: Node, name: string, dflt: number): number {
+  const a = n.attribute?.find((x) => x.name === name);
+  return a ? Number(a.i) : dflt;
+}
+
+/** Which float part a node belongs to, if any. Swish is Sigmoid + Mul named by NetBuilder.swish(). */
+function partOf(n: Node, swishSigmoids: Set<string>): FloatPart | undefined {
+  const name = n.name ?? '';
+  if (n.opType === 'Conv') {
+    if (/(^|\/)stem$/.test(name)) return 'stem';
+    if (name.includes('/se/')) return 'se';
+    if (attrInt(n, 'group', 1) > 1) return 'dw';
+  }
+  if (n.opType === 'Mul' && name.endsWith('/swish')) return 'swish';
+  if (n.opType === 'Mul' && name.endsWith('/se/out')) return 'segate';
+  if (n.opType === 'Sigmoid' && swishSigmoids.has(n.output![0])) return 'swish';
+  return undefined;
+}
+
+export function quantizeGraph(fg: FloatGraph, ranges: Map<string, [number, number]>, floatParts: readonly FloatPart[] = []): QuantizeStats {
+  const swishSigmoids = new Set(fg.network.filter((n) => n.opType === 'Mul' && (n.name ?? '').endsWith('/swish')).map((n) => n.input![1]));
+  const keepFloat = (n: Node) => { const p = partOf(n, swishSigmoids); return p !== undefined && floatParts.includes(p); };
+  const g = fg.g, nodes: Node[] = [];
+  const inits = new Map(g.initializers.map((t) => [t.name!, t]));
+  const qinfo = new Map<string, QInfo>();
+  const floatReady = new Set<string>([INPUT_NAME, ...inits.keys(), ...fg.consts.keys()]);
+  const stats: QuantizeStats = { quantizedNodes: 0, floatNodes: 0, int8Weights: 0 };
+
+  const scalarInit = (base: string, dtype: number, value: number): string => {
+    const name = g.name(base);
+    const raw = dtype === DT.FLOAT ? new Uint8Array(Float32Array.of(value).buffer) : Uint8Array.of(value & 0xff);
+    g.initializers.push({ name, dims: [], dataType: dtype, rawData: raw });
+    return name;
+  };
+  const rawInit = (name: string, dims: number[], dtype: number, data: Int8Array | Int32Array | Float32Array): string => {
+    g.initializers.push({ name, dims, dataType: dtype, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+    return name;
+  };
+
+  /** Quantizes a float tensor that no quantized op produced (the graph input). */
+  const quantizeFloat = (t: string): QInfo => {
+    const r = ranges.get(t);
+    if (!r) throw new Error(`int8: no calibration range for ${t}`);
+    const { scale, zp } = activationParams(r[0], r[1]);
+    const q = g.name(`${t}/q`);
+    g.shapes.set(q, { dtype: DT.UINT8, dims: g.info(t).dims });
+    nodes.push(mkNode('QuantizeLinear', [t, scalarInit(`${t}/q_scale`, DT.FLOAT, scale), scalarInit(`${t}/q_zp`, DT.UINT8, zp)], [q], q));
+    const info = { q, scale, zp };
+    qinfo.set(t, info);
+    return info;
+  };
+  const qOf = (t: string): QInfo => qinfo.get(t) ?? quantizeFloat(t);
+
+  /** A fresh DequantizeLinear of `info` for one consumer (fusion wants a DQ per node unit). */
+  const dequant = (t: string, info: QInfo): string => {
+    const d = g.name(`${t}/dq`);
+    g.shapes.set(d, { dtype: DT.FLOAT, dims: g.info(t).dims });
+    nodes.push(mkNode('DequantizeLinear', [info.q, scalarInit(`${t}/dq_scale`, DT.FLOAT, info.scale), scalarInit(`${t}/dq_zp`, DT.UINT8, info.zp)], [d], d));
+    return d;
+  };
+
+  /** The float tensor `t` for a float consumer: dequantized once, under its original name. */
+  const floatOf = (t: string) => {
+    if (floatReady.has(t)) return;
+    const info = qinfo.get(t);
+    if (!info) throw new Error(`int8: tensor ${t} has neither a float nor a quantized producer`);
+    nodes.push(mkNode('DequantizeLinear', [info.q, scalarInit(`${t}/dq_scale`, DT.FLOAT, info.scale), scalarInit(`${t}/dq_zp`, DT.UINT8, info.zp)], [t], `${t}/dq_float`));
+    floatReady.add(t);
+  };
+
+  const weightScales = new Map<string, { q: string; scales: Float32Array }>();
+  /** int8 per-output-channel weight + its DequantizeLinear (axis 0). */
+  const quantWeight = (w: string): { dq: string; scales: Float32Array } => {
+    let qw = weightScales.get(w);
+    if (!qw) {
+      const data = g.floatData.get(w)!, dims = g.info(w).dims as number[];
+      const cout = dims[0], per = data.length / cout;
+      const scales = new Float32Array(cout), q = new Int8Array(data.length);
+      for (let c = 0; c < cout; c++) {
+        let m = 0;
+        for (let i = c * per; i < (c + 1) * per; i++) m = Math.max(m, Math.abs(data[i]));
+        scales[c] = m > 0 ? m / 127 : 1;
+        for (let i = c * per; i < (c + 1) * per; i++) q[i] = Math.max(-127, Math.min(127, Math.round(data[i] / scales[c])));
+      }
+      const name = rawInit(g.name(`${w}/int8`), dims, DT.INT8, q);
+      g.shapes.set(name, { dtype: DT.INT8, dims });
+      rawInit(`${name}/scale`, [cout], DT.FLOAT, scales);
+      rawInit(`${name}/zp`, [cout], DT.INT8, new Int8Array(cout));
+      weightScales.set(w, (qw = { q: name, scales }));
+      stats.int8Weights++;
+    }
+    const dq = g.name(`${w}/dq`);
+    g.shapes.set(dq, g.info(w));
+    nodes.push(mkNode('DequantizeLinear', [qw.q, `${qw.q}/scale`, `${qw.q}/zp`], [dq], dq, [{ name: 'axis', type: INT_ATTR, i: 0 }]));
+    return { dq, scales: qw.scales };
+  };
+
+  /** int32 bias with scale = input scale x weight scale per channel. */
+  const quantBias = (b: string, conv: string, inScale: number, wScales: Float32Array): string => {
+    const data = g.floatData.get(b)!, n = data.length;
+    const scales = Float32Array.from(wScales, (s) => s * inScale);
+    const q = Int32Array.from(data, (v, c) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(v / scales[c]))));
+    const name = rawInit(g.name(`${conv}/b_int32`), [n], DT.INT32, q);
+    rawInit(`${name}/scale`, [n], DT.FLOAT, scales);
+    rawInit(`${name}/zp`, [n], DT.INT32, new Int32Array(n));
+    const dq = g.name(`${conv}/b_dq`);
+    g.shapes.set(dq, { dtype: DT.FLOAT, dims: [n] });
+    nodes.push(mkNode('DequantizeLinear', [name, `${name}/scale`, `${name}/zp`], [dq], dq, [{ name: 'axis', type: INT_ATTR, i: 0 }]));
+    return dq;
+  };
+
+  /** Emits `n` with its float output renamed and quantized: a QDQ node unit. */
+  const emitQuantized = (n: Node, inputs: string[]) => {
+    const t = n.output![0];
+    const r = ranges.get(t);
+    if (!r) throw new Error(`int8: no calibration range for ${t}`);
+    const { scale, zp } = activationParams(r[0], r[1]);
+    const f = g.name(`${t}/f`), q = g.name(`${t}/q`);
+    g.shapes.set(f, g.info(t));
+    g.shapes.set(q, { dtype: DT.UINT8, dims: g.info(t).dims });
+    nodes.push({ ...n, input: inputs, output: [f] });
+    nodes.push(mkNode('QuantizeLinear', [f, scalarInit(`${t}/q_scale`, DT.FLOAT, scale), scalarInit(`${t}/q_zp`, DT.UINT8, zp)], [q], q));
+    qinfo.set(t, { q, scale, zp });
+    stats.quantizedNodes++;
+  };
+
+  for (const n of fg.network) {
+    const ins = n.input as string[];
+    const isConst = (t: string) => inits.has(t) || fg.consts.has(t);
+    if (fg.consts.has(n.output![0])) { nodes.push(n); continue; } // fusion-weight arithmetic (pruned if unused)
+    if (n.opType === 'Mul' && isConst(ins[1]) && fg.consts.get(ins[1])?.length === 1) {
+      // w_i * x_i with a constant w_i: the same uint8 tensor, dequantized with scale x w_i.
+      const x = qOf(ins[0]);
+      qinfo.set(n.output![0], { q: x.q, scale: Math.fround(x.scale * Math.max(fg.consts.get(ins[1])![0], 1e-12)), zp: x.zp });
+      continue;
+    }
+    if (SAME_SCALE_OPS.has(n.opType!) && !isConst(ins[0])) {
+      const x = qOf(ins[0]);
+      const q = g.name(`${n.output![0]}/q`);
+      g.shapes.set(q, { dtype: DT.UINT8, dims: g.info(n.output![0]).dims });
+      nodes.push({ ...n, input: [x.q, ...ins.slice(1)], output: [q] });
+      qinfo.set(n.output![0], { ...x, q });
+      stats.quantizedNodes++;
+      continue;
+    }
+    if (keepFloat(n)) {
+      // fall through to the float path below
+    } else if (n.opType === 'Conv') {
+      const x = qOf(ins[0]);
+      const w = quantWeight(ins[1]);
+      const inputs = [dequant(ins[0], x), w.dq];
+      if (ins[2]) inputs.push(quantBias(ins[2], n.output![0], x.scale, w.scales));
+      emitQuantized(n, inputs);
+      continue;
+    } else if (QUANT_OPS.has(n.opType!) && ins.every((t) => !isConst(t))) {
+      emitQuantized(n, ins.map((t) => dequant(t, qOf(t))));
+      continue;
+    }
+    for (const t of ins) if (t) floatOf(t);
+    nodes.push(n);
+    for (const t of n.output!) floatReady.add(t);
+    stats.floatNodes++;
+  }
+  for (const t of fg.outputs.slice(0, 2)) floatOf(t);
+  for (const n of fg.post) for (const t of n.input!) if (t && !floatReady.has(t) && qinfo.has(t)) floatOf(t);
+  nodes.push(...fg.post);
+
+  // Drop what no output needs (the fusion-weight arithmetic, now folded into scales).
+  const needed = new Set(fg.outputs);
+  const live = nodes.reverse().filter((n) => {
+    if (!n.output!.some((o) => needed.has(o))) return false;
+    for (const t of n.input!) needed.add(t);
+    return true;
+  }).reverse();
+  g.nodes.splice(0, g.nodes.length, ...live);
+  const keep = g.initializers.filter((t) => needed.has(t.name!));
+  g.initializers.splice(0, g.initializers.length, ...keep);
+  const produced = new Set([INPUT_NAME, ...live.flatMap((n) => n.output!)]);
+  for (const t of [...g.shapes.keys()]) if (!produced.has(t)) g.shapes.delete(t);
+  return stats;
+}
+
+/** The first `count` images of a dataset folder (manifest order), decoded like the server does. */
+export async function loadCalibrationImages(dir: string, count: number): Promise<{ id: string; image: DecodedImage }[]> {
+  const manifest = join(dir, MANIFEST_FILE);
+  if (!existsSync(manifest)) throw new Error(`calibration images: ${manifest} not found: run 'make data' (or set CALIB_DIR to a dataset folder)`);
+  const m = JSON.parse(readFileSync(manifest, 'utf8')) as DatasetManifest;
+  if (m.images.length < count) throw new Error(`calibration images: ${dir} holds ${m.images.length} images, CALIB_IMAGES=${count} asks for more`);
+  return Promise.all(m.images.slice(0, count).map(async (e) => ({
+    id: e.id,
+    image: await decodeImage(readFileSync(join(dir, e.file)), { maxPixels: 40e6, id: e.id }),
+  })));
+}
+
+export function int8Metadata(cfg: EfficientDetConfig, o: Int8Options): Record<string, string> {
+  return {
+    ...metadataFor(cfg, o),
+    [INT8_META.quantization]: SCHEME,
+    [INT8_META.quantizationVersion]: INT8_VERSION,
+    [INT8_META.calibrationDataset]: o.calibrationDataset,
+    [INT8_META.calibrationImages]: o.calibration.map((c) => c.id).join(','),
+  };
+}
+
+/** One int8 detector as a complete ONNX file (bytes): same inputs, outputs and metadata keys as the float file. */
+export async function buildInt8ModelFile(cfg: EfficientDetConfig, o: Int8Options): Promise<{ bytes: Uint8Array; stats: QuantizeStats }> {
+  const fg = await buildFloatGraph(cfg, o);
+  const S = cfg.inputSize;
+  const norm = { pixelScale: 255, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] };
+  // letterboxBatch reads the pixels without detaching them, so the images are reusable per model.
+  const inputs = await Promise.all(o.calibration.map(async (c) => (await letterboxBatch([c.image], S, norm)).data));
+  const ranges = await measureRanges(fg, inputs, S);
+  const stats = quantizeGraph(fg, ranges, o.floatParts ?? DEFAULT_FLOAT_PARTS);
+  const bytes = fg.g.toModel({
+    inputs: [INPUT_NAME],
+    outputs: fg.outputs,
+    opset: OPSET,
+    graphName: `efficientdet-${cfg.name}-int8`,
+    docString: `EfficientDet-${cfg.name.toUpperCase()} of the float file with the same seed, quantized: ${SCHEME}. Calibrated on ${o.calibration.length} images of ${o.calibrationDataset}.`,
+    metadata: int8Metadata(cfg, o),
+  });
+  return { bytes, stats };
+}
+
+/** Expected metadata of an up-to-date int8 file. */
+export function int8UpToDate(meta: Record<string, string>, generatorVersion: string, seed: number, calibrationIds: string[]): boolean {
+  return meta[META_KEYS.generatorVersion] === generatorVersion && meta[META_KEYS.seed] === String(seed)
+    && meta[INT8_META.quantizationVersion] === INT8_VERSION && meta[INT8_META.calibrationImages] === calibrationIds.join(',');
+}
+
