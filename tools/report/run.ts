@@ -141,7 +141,12 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
       say(`measuring the running server ${target} (ep ${health.ep})`);
     } else {
       const t0 = performance.now();
-      server = await startServerWith(serverImpls, join(reportDir, 'server.log'), readyTimeout_s);
+      const logFile = join(reportDir, 'server.log');
+      server = await startServerWith(serverImpls, logFile, readyTimeout_s).catch((e: Error) => {
+        // The server checks IMPL against its registry and says which names it knows.
+        const refused = tail(logFile, 20).split('\n').find((l) => /unknown implementation/i.test(l));
+        throw refused ? new BenchError(`IMPLS=${cfg.impls.join(',')}: the server refused it (${refused.trim()})`) : e;
+      });
       target = server.url;
       health = await getJson(`${target}/health`);
       say(`server ${target} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (IMPL=${serverImpls}, ep ${health.ep}, log ${shown(server.logFile)})`);
