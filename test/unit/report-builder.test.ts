@@ -60,6 +60,8 @@ function writeRun(root: string, name: string, impl: string, round: number): stri
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary));
   writeFileSync(join(dir, 'env.json'), JSON.stringify({ ...fixture<object>(`${template}.env.json`), impls: [impl] }));
+  const memory = fixture<{ after: { peak_mb: number } }>(`${template}.memory.json`);
+  writeFileSync(join(dir, 'memory.json'), JSON.stringify({ ...memory, after: { ...memory.after, peak_mb: 1000 + round } }));
   if (round === 1) {
     const acc = fixture<AccuracyFile>(`${template}.accuracy.json`);
     const report = { ...acc.impls[template]!, impl };
@@ -198,6 +200,7 @@ test('writeReport: report.md with the tables, report.json that parses, three val
   assert.match(md, /\| concurrent \| 4 \| yes \| \*\*no\*\* \| yes \|/);
   assert.match(md, /\| invalid \| lossy \| \*\*FAILED\*\* \|/);
   assert.match(md, /\| execution provider \| cpu \|/);
+  assert.match(md, /\| 1 \| baseline \| 1 \| - \| ok \| accuracy baseline: ok \| 1001 \(host\) \| `2026-01-01T00-00-01Z-sweep-baseline` \|/);
   assert.ok(md.includes('make report IMPLS=baseline,concurrent,invalid LEVELS=1,4 DURATION=2s REPEATS=3'));
   assert.ok(md.includes('![Requests/s against concurrency (median of 3 rounds, whiskers min-max)](rps.svg)'));
 

@@ -15,6 +15,8 @@ export interface RunRecord {
   summary: Summary;
   env: Record<string, unknown> | null;
   accuracy: AccuracyFile | null;
+  /** Server memory (memory.json): device and the peak since the bench reset it before k6 started. */
+  memory: { device: string; peak_mb: number } | null;
   /** The bench's exit code when the report ran it (gathered runs: unknown). */
   exitCode?: number;
 }
@@ -49,7 +51,16 @@ export function expandRunDirs(entry: string): string[] {
 export function loadRun(dir: string): RunRecord {
   const summary = readJson<Summary>(join(dir, 'summary.json'));
   if (!summary) throw new ConfigError(`${dir} has no summary.json: not a bench run folder`);
-  return { dir, name: basename(dir), summary, env: readJson(join(dir, 'env.json')), accuracy: readJson<AccuracyFile>(join(dir, 'accuracy.json')) };
+  const memory = readJson<{ device?: string; after?: { peak_mb?: number } | null }>(join(dir, 'memory.json'));
+  const peak = memory?.after?.peak_mb;
+  return {
+    dir,
+    name: basename(dir),
+    summary,
+    env: readJson(join(dir, 'env.json')),
+    accuracy: readJson<AccuracyFile>(join(dir, 'accuracy.json')),
+    memory: typeof peak === 'number' ? { device: memory?.device ?? 'unknown', peak_mb: Math.round(peak) } : null,
+  };
 }
 
 /** Loads every run named by the REUSE entries, once each, oldest first; skips (with a note) runs that are not concurrency runs. */

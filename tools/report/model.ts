@@ -99,6 +99,10 @@ export interface RunRow {
   failed_thresholds: string[];
   postprocess: { name: string; passed: boolean }[];
   exit_code: number | null;
+  /** Peak server memory during the run (host RSS on CPU, device memory on CUDA); with a shared
+   * server it covers every implementation loaded in that process. */
+  server_peak_mb: number | null;
+  memory_device: string | null;
   make: string | null;
 }
 
@@ -279,6 +283,8 @@ function runRows(runs: RunRecord[]): RunRow[] {
       failed_thresholds: run.summary.thresholds.filter((t) => !t.ok).map((t) => `${t.metric}: ${t.expression}`),
       postprocess: run.summary.postprocess.map((p) => ({ name: p.name, passed: p.passed })),
       exit_code: run.exitCode ?? null,
+      server_peak_mb: run.memory?.peak_mb ?? null,
+      memory_device: run.memory?.device ?? null,
       make: command,
     };
   });

@@ -123,12 +123,13 @@ function runsSection(r: Report): string {
     x.exit_code === null ? '-' : String(x.exit_code),
     x.thresholds_ok ? 'ok' : `FAIL ${x.failed_thresholds.length}`,
     x.postprocess.map((p) => `${p.name}: ${p.passed ? 'ok' : 'FAIL'}`).join('; ') || '-',
+    x.server_peak_mb === null ? '-' : `${x.server_peak_mb} (${x.memory_device})`,
     `\`${x.name}\``,
   ]);
   return [
-    'Thresholds and gates are those of `make bench` (calibration or SLO defaults); a failed one does not remove a run from the figures, it is shown here. Exit 98 = a post-processing gate failed (the stub always fails accuracy), 99 = k6 thresholds failed.',
+    'Thresholds and gates are those of `make bench` (calibration or SLO defaults); a failed one does not remove a run from the figures, it is shown here. Server peak memory is since the bench reset it before k6 started; with a shared server it is the whole process, every loaded implementation included. Exit 98 = a post-processing gate failed (the stub always fails accuracy), 99 = k6 thresholds failed.',
     '',
-    table(['#', 'implementation', 'round', 'exit', 'k6 thresholds', 'post-processing', 'folder (runs/)'], rows, ['r', 'l', 'r', 'r', 'l', 'l', 'l']),
+    table(['#', 'implementation', 'round', 'exit', 'k6 thresholds', 'post-processing', 'server peak MB', 'folder (runs/)'], rows, ['r', 'l', 'r', 'r', 'l', 'l', 'r', 'l']),
   ].join('\n');
 }
 
