@@ -1,7 +1,9 @@
 // `make bench-models`: in-process latency of each detector with onnxruntime-node, the limit the
 // served numbers are later compared against. Warm-up runs are excluded; median and p90 over RUNS.
 // Env: MODELS_DIR, MODELS=d0,d1,d2, BATCHES=1,4, RUNS=20, WARMUP=3, THREADS (intra-op; 0 = ORT default),
-// OUTPUTS=detections|all (what session.run fetches; the server fetches detections only).
+// OUTPUTS=detections|all (what session.run fetches; the server fetches detections only),
+// VARIANTS=float,int8 (int8 = efficientdet-d*-int8.onnx from `make models-int8`; several variants are
+// timed interleaved, run by run, so a busy machine slows them alike and their ratio stays fair).
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
@@ -12,6 +14,11 @@ import { INPUT_NAME, MODEL_FILE, OUTPUT_NAMES, parseMetadata } from './contract.
 import { MODEL_NAMES, type DetName } from './efficientdet.ts';
 import { readModelStats } from './inspect.ts';
 import { testImage } from './test-image.ts';
+import { INT8_MODEL_FILE } from './quantize.ts';
+
+export const VARIANTS = ['float', 'int8'] as const;
+export type Variant = (typeof VARIANTS)[number];
+const variantFile = (v: Variant, model: string) => (v === 'int8' ? INT8_MODEL_FILE(model) : MODEL_FILE(model));
 
 export interface BenchConfig {
   modelsDir: string;
@@ -22,6 +29,7 @@ export interface BenchConfig {
   threads: number;
   outputs: 'detections' | 'all';
   resultsDir: string;
+  variants: Variant[];
 }
 
 function intList(name: string, v: string | undefined, dflt: number[], min: number): number[] {
@@ -37,6 +45,8 @@ export function benchConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BenchC
   const outputs = env.OUTPUTS ?? 'detections';
   if (outputs !== 'detections' && outputs !== 'all') throw new Error(`OUTPUTS must be 'detections' or 'all', got '${outputs}'`);
   const runs = intList('RUNS', env.RUNS, [20], 1)[0];
+  const variants = (env.VARIANTS ? env.VARIANTS.split(',') : ['float']) as Variant[];
+  for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`VARIANTS must be a comma-separated subset of ${VARIANTS.join(',')}, got '${env.VARIANTS}'`);
   return {
     modelsDir: env.MODELS_DIR || 'build/models',
     models,
@@ -46,6 +56,7 @@ export function benchConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BenchC
     threads: intList('THREADS', env.THREADS, [0], 0)[0],
     outputs,
     resultsDir: env.RESULTS_DIR || 'results/models',
+    variants,
   };
 }
 
@@ -56,6 +67,7 @@ export function percentile(sorted: number[], p: number): number {
 
 export interface BenchRow {
   model: DetName;
+  variant: Variant;
   batch: number;
   runs: number;
   median_ms: number;
@@ -71,47 +83,55 @@ export async function bench(cfg: BenchConfig, log: (l: string) => void = console
   const rows: BenchRow[] = [];
   const fetches = cfg.outputs === 'all' ? undefined : [OUTPUT_NAMES.boxes, OUTPUT_NAMES.scores, OUTPUT_NAMES.classes, OUTPUT_NAMES.numDetections];
   for (const model of cfg.models) {
-    const file = join(cfg.modelsDir, MODEL_FILE(model));
-    if (!existsSync(file)) throw new Error(`${file} not found: run 'make models' or set MODELS_DIR to a folder holding it`);
-    const stats = readModelStats(file);
-    const meta = parseMetadata(stats.metadata, file);
-    const S = meta.inputSize;
-    const t0 = performance.now();
-    const session = await ort.InferenceSession.create(file, {
-      graphOptimizationLevel: 'all',
-      ...(cfg.threads > 0 ? { intraOpNumThreads: cfg.threads } : {}),
-    });
-    log(`bench-models: ${model} loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const loaded: { variant: Variant; session: ort.InferenceSession; params: number; convMacs: number }[] = [];
+    let S = 0;
     try {
+      for (const variant of cfg.variants) {
+        const file = join(cfg.modelsDir, variantFile(variant, model));
+        if (!existsSync(file)) throw new Error(`${file} not found: run 'make models${variant === 'int8' ? '-int8' : ''}' or set MODELS_DIR to a folder holding it`);
+        const stats = readModelStats(file);
+        S = parseMetadata(stats.metadata, file).inputSize;
+        const t0 = performance.now();
+        const session = await ort.InferenceSession.create(file, {
+          graphOptimizationLevel: 'all',
+          ...(cfg.threads > 0 ? { intraOpNumThreads: cfg.threads } : {}),
+        });
+        loaded.push({ variant, session, params: stats.params, convMacs: stats.convMacs });
+        log(`bench-models: ${model} ${variant} loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      }
       for (const batch of cfg.batches) {
         const feeds = { [INPUT_NAME]: new ort.Tensor('float32', testImage(S, batch), [batch, 3, S, S]) };
-        const run = () => (fetches ? session.run(feeds, fetches) : session.run(feeds));
-        for (let i = 0; i < cfg.warmup; i++) await run();
-        const times: number[] = [];
+        const run = (s: ort.InferenceSession) => (fetches ? s.run(feeds, fetches) : s.run(feeds));
+        for (const l of loaded) for (let i = 0; i < cfg.warmup; i++) await run(l.session);
+        const times = loaded.map(() => [] as number[]);
         for (let i = 0; i < cfg.runs; i++) {
-          const t = performance.now();
-          await run();
-          times.push(performance.now() - t);
+          for (let k = 0; k < loaded.length; k++) {
+            const t = performance.now();
+            await run(loaded[k].session);
+            times[k].push(performance.now() - t);
+          }
         }
-        times.sort((a, b) => a - b);
-        const row: BenchRow = {
-          model, batch, runs: cfg.runs,
-          median_ms: percentile(times, 50), p90_ms: percentile(times, 90), min_ms: times[0], max_ms: times[times.length - 1],
-          median_per_image_ms: percentile(times, 50) / batch, params: stats.params, conv_macs: stats.convMacs,
-        };
-        rows.push(row);
-        log(`bench-models: ${model} batch ${batch}: median ${row.median_ms.toFixed(1)} ms, p90 ${row.p90_ms.toFixed(1)} ms over ${cfg.runs} runs`);
+        loaded.forEach((l, k) => {
+          const ts = times[k].sort((a, b) => a - b);
+          const row: BenchRow = {
+            model, variant: l.variant, batch, runs: cfg.runs,
+            median_ms: percentile(ts, 50), p90_ms: percentile(ts, 90), min_ms: ts[0], max_ms: ts[ts.length - 1],
+            median_per_image_ms: percentile(ts, 50) / batch, params: l.params, conv_macs: l.convMacs,
+          };
+          rows.push(row);
+          log(`bench-models: ${model} ${l.variant} batch ${batch}: median ${row.median_ms.toFixed(1)} ms, p90 ${row.p90_ms.toFixed(1)} ms over ${cfg.runs} runs`);
+        });
       }
     } finally {
-      await session.release();
+      for (const l of loaded) await l.session.release();
     }
   }
   return rows;
 }
 
 export function table(rows: BenchRow[]): string {
-  const head = ['model', 'batch', 'runs', 'median ms', 'p90 ms', 'ms/image', 'params (M)', 'conv MACs (G)'];
-  const body = rows.map((r) => [r.model, r.batch, r.runs, r.median_ms.toFixed(1), r.p90_ms.toFixed(1), r.median_per_image_ms.toFixed(1), (r.params / 1e6).toFixed(3), (r.conv_macs / 1e9).toFixed(2)].map(String));
+  const head = ['model', 'variant', 'batch', 'runs', 'median ms', 'p90 ms', 'ms/image', 'params (M)', 'conv MACs (G)'];
+  const body = rows.map((r) => [r.model, r.variant, r.batch, r.runs, r.median_ms.toFixed(1), r.p90_ms.toFixed(1), r.median_per_image_ms.toFixed(1), (r.params / 1e6).toFixed(3), (r.conv_macs / 1e9).toFixed(2)].map(String));
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padStart(w[i])).join(' | ')} |`;
   return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...body.map(line)].join('\n');
