@@ -4,13 +4,13 @@
 // A third implementation, `concurrent`, is the baseline's files renamed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Summary } from '../../lib/summary.ts';
 import type { AccuracyFile } from '../../tools/accuracy/postprocess.ts';
-import { gatherRuns } from '../../tools/report/gather.ts';
+import { gatherRuns, ROLE_FILE } from '../../tools/report/gather.ts';
 import { buildReport, type Report, type ReportMeta } from '../../tools/report/model.ts';
 import { schedule } from '../../tools/report/plan.ts';
 import { writeReport } from '../../tools/report/render.ts';
@@ -56,6 +56,7 @@ function writeRun(root: string, name: string, impl: string, round: number): stri
     return { ...row0, impl, level: String(level), duration_s: DURATION_S, requests: f.rps * DURATION_S, rps: f.rps, images_per_s: f.rps, latency_ms: { ...row0.latency_ms!, p50: f.p50, p99: f.p99, min: f.p50 / 2, max: f.p99 + 10 } };
   });
   summary.postprocess = summary.postprocess.map((p) => ({ ...p, name: p.name.replace(template, impl) }));
+  summary.thresholds = summary.thresholds.map((t) => ({ ...t, metric: t.metric.replace(`impl:${template}`, `impl:${impl}`) }));
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary));
@@ -157,6 +158,9 @@ test('accuracy and environment come from the runs', () => {
   assert.equal(base.boxes_mse, 0);
   assert.ok(base.matched > 0 && base.matched === base.reference_detections);
   assert.ok(report.accuracy[2]!.failed_gates.includes('d0 boxes_mse'));
+  // k6's in-run output checks of those runs: the stub's empty answers fail output_match.
+  assert.deepEqual(report.accuracy.map((a) => a.in_run?.ok), [true, true, false]);
+  assert.ok(report.accuracy[2]!.in_run!.failed.some((f) => f.startsWith('output_match{impl:invalid}')));
   assert.equal((report.environment.env as { node?: string }).node, fixture<{ node: string }>('baseline.env.json').node);
   assert.deepEqual(report.environment.differences, []);
 });
@@ -198,7 +202,8 @@ test('writeReport: report.md with the tables, report.json that parses, three val
   assert.ok(md.includes('| baseline | 1 | 3 | 13 | 2.00 (2.00-2.50) | 510.0 (500.0-520.0) | 900.0 (800.0-1000.0) | 250.0 | 1010.0 | 1.00x |'), md);
   assert.ok(md.includes('| concurrent | 1 | 1.20x (1.20-1.50, IQR 1.20-1.35, n=3) | 0.80x (0.67-0.88, IQR 0.73-0.84, n=3) | 1, 2, 3 |'), md);
   assert.match(md, /\| concurrent \| 4 \| yes \| \*\*no\*\* \| yes \|/);
-  assert.match(md, /\| invalid \| lossy \| \*\*FAILED\*\* \|/);
+  assert.match(md, /\| invalid \| lossy \| \*\*FAILED\*\* \| \*\*FAILED\*\* \| 2 \| 600 \| 0 \| 600 \|/);
+  assert.match(md, /\| baseline \| lossless \| passed \| passed \| 2 \| 600 \| 600 \| 0 \| 0 \| 0 \| 1 \| 1 \|/);
   assert.match(md, /\| execution provider \| cpu \|/);
   assert.match(md, /\| 1 \| baseline \| 1 \| - \| ok \| accuracy baseline: ok \| 1001 \(host\) \| `2026-01-01T00-00-01Z-sweep-baseline` \|/);
   assert.ok(md.includes('make report IMPLS=baseline,concurrent,invalid LEVELS=1,4 DURATION=2s REPEATS=3'));
@@ -225,14 +230,31 @@ test('writeReport: report.md with the tables, report.json that parses, three val
   assert.ok(speedup.includes('mark-rule role-mark reference'));
 });
 
-test('reproduce commands: the report, then one make bench per run in order, accuracy in round 1 only', () => {
-  const cfg = reportConfig({ IMPLS: 'baseline,invalid', LEVELS: '1', DURATION: '2s', REPEATS: '2' });
+test('reproduce commands: the report, the accuracy pass, then one timed make bench per run in order', () => {
+  const cfg = reportConfig({ IMPLS: 'baseline,invalid', LEVELS: '1,4', DURATION: '2s', REPEATS: '2' });
   const c = reproduceCommands(cfg, ['baseline', 'invalid'], schedule(['baseline', 'invalid'], 2), { WARMUP: '2', THREADS: '1' }, join(process.cwd(), 'results/report/x'));
-  assert.equal(c.report, 'make report IMPLS=baseline,invalid LEVELS=1 DURATION=2s REPEATS=2 WARMUP=2 THREADS=1');
-  assert.equal(c.reuse, 'make report REUSE=results/report/x/runs');
+  assert.equal(c.report, 'make report IMPLS=baseline,invalid LEVELS=1,4 DURATION=2s REPEATS=2 WARMUP=2 THREADS=1');
+  assert.equal(c.reuse, 'make report REUSE=results/report/x');
   assert.match(c.runs[0]!, /^make server IMPL=baseline,invalid PORT=8000 THREADS=1 /);
-  assert.deepEqual(c.runs.slice(1).map((l) => /IMPL=(\w+)/.exec(l)![1]), ['baseline', 'invalid', 'invalid', 'baseline']);
-  assert.deepEqual(c.runs.slice(1).map((l) => /ACCURACY=(\d)/.exec(l)![1]), ['1', '1', '0', '0']);
-  assert.ok(c.runs.slice(1).every((l) => l.includes('TARGET=http://127.0.0.1:8000') && l.includes('WARMUP=2') && !l.includes('THREADS')));
-  assert.ok(existsSync(FIXTURES));
+  const accuracy = c.runs.slice(1, 3);
+  assert.deepEqual(accuracy.map((l) => /IMPL=(\w+)/.exec(l)![1]), ['baseline', 'invalid']);
+  assert.ok(accuracy.every((l) => l.includes('LEVELS=4 DURATION=5s') && l.includes('ACCURACY=1') && l.endsWith('# accuracy pass')), accuracy.join('\n'));
+  const timed = c.runs.slice(3);
+  assert.deepEqual(timed.map((l) => /IMPL=(\w+)/.exec(l)![1]), ['baseline', 'invalid', 'invalid', 'baseline']);
+  assert.ok(timed.every((l) => l.includes('LEVELS=1,4 DURATION=2s') && l.includes('ACCURACY=0') && l.includes('TARGET=http://127.0.0.1:8000') && l.includes('WARMUP=2') && !l.includes('THREADS')), timed.join('\n'));
+  assert.deepEqual(reproduceCommands(reportConfig({ ACCURACY: '0' }), ['baseline'], schedule(['baseline'], 1), {}, 'r').runs.length, 2);
+});
+
+test('an accuracy-pass run gives accuracy and in-run verdicts but never timings', () => {
+  const root = fixtureRuns();
+  // A later accuracy pass of concurrent whose figures would wreck the medians if they were used.
+  const dir = writeRun(root, '2026-01-01T00-01-00Z-sweep-concurrent', 'concurrent', 1);
+  const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
+  s.levels = s.levels.map((l) => ({ ...l, rps: 1000, requests: 2000 }));
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify(s));
+  writeFileSync(join(dir, ROLE_FILE), JSON.stringify({ role: 'accuracy' }));
+  const report = buildReport(gatherRuns([root]), meta());
+  assert.equal(report.runs.length, 9);
+  assert.equal(report.results.find((r) => r.impl === 'concurrent' && r.level === 1)!.rps.median, 3);
+  assert.equal(report.accuracy.find((a) => a.impl === 'concurrent')!.run, '2026-01-01T00-01-00Z-sweep-concurrent');
 });

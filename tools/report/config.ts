@@ -23,9 +23,13 @@ export interface ReportConfig {
   server: ServerMode;
   /** A running server to measure (SERVER=shared only); empty: the report starts one. */
   target: string;
-  /** Accuracy post-processing once per implementation, in its first round (replay is sequential and
-   * deterministic, so repeating it adds time, not information). ACCURACY=0 skips it. */
+  /** An accuracy pass per implementation before the timed rounds: a short sweep at the highest level
+   * with k6's in-run output checks and the sequential replay (make bench's ACCURACY=1); its
+   * timings are not used. The timed rounds run with ACCURACY=0, so the k6-side checks (whose cost
+   * differs per implementation and shares the CPU) never weigh on a timed figure. ACCURACY=0 skips the pass. */
   accuracy: boolean;
+  /** Measured load of the accuracy pass (ACCURACY_DURATION). */
+  accuracyDuration: string;
   resultsRoot: string;
   /** Seconds between levels in a sweep (the bench's LEVEL_GAP), used for the ETA only. */
   gap_s: number;
@@ -44,6 +48,7 @@ export function reportConfig(env: Env): ReportConfig {
   const duration = stringEnv(env, 'DURATION', '30s');
   const duration_s = durationEnv(env, 'DURATION', '30s');
   if (duration_s <= 0) throw new ConfigError(`DURATION=${duration} is not valid: expected a positive duration such as 30s`);
+  if (durationEnv(env, 'ACCURACY_DURATION', '5s') <= 0) throw new ConfigError(`ACCURACY_DURATION=${env['ACCURACY_DURATION']} is not valid: expected a positive duration such as 5s`);
   const server = enumEnv(env, 'SERVER', SERVER_MODES, 'shared');
   const target = stringEnv(env, 'TARGET', '').replace(/\/+$/, '');
   if (target && server === 'fresh') throw new ConfigError(`TARGET=${target} with SERVER=fresh: a fresh server per run cannot use a running one; drop TARGET or use SERVER=shared`);
@@ -58,6 +63,7 @@ export function reportConfig(env: Env): ReportConfig {
     server,
     target,
     accuracy: boolEnv(env, 'ACCURACY', true),
+    accuracyDuration: stringEnv(env, 'ACCURACY_DURATION', '5s'),
     resultsRoot: stringEnv(env, 'RESULTS_ROOT', 'results'),
     gap_s: durationEnv(env, 'LEVEL_GAP', '5s'),
   };

@@ -1,6 +1,8 @@
-// Reads results folders written by `make bench` (summary.json, env.json, accuracy.json) into the
-// records the report is built from. A run folder is found directly, inside a folder of runs
-// (results/, a report's runs/) or inside a report folder; the `latest` links are not counted twice.
+// Reads results folders written by `make bench` (summary.json, env.json, accuracy.json, memory.json)
+// into the records the report is built from. A run folder is found directly, inside a folder of runs
+// (results/, a report's runs/ or accuracy/) or inside a report folder; `latest` links are not
+// counted twice. A run the report made for accuracy only carries report-role.json: its timings,
+// taken with k6's in-run output checks on, are never mixed with the timed rounds.
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '../../lib/env.ts';
@@ -17,12 +19,24 @@ export interface RunRecord {
   accuracy: AccuracyFile | null;
   /** Server memory (memory.json): device and the peak since the bench reset it before k6 started. */
   memory: { device: string; peak_mb: number } | null;
-  /** The bench's exit code when the report ran it (gathered runs: unknown). */
+  /** timing: a timed sweep; accuracy: the report's accuracy pass (figures not used for timing). */
+  role: RunRole;
+  /** The bench's exit code and wall time when the report ran it (gathered runs: unknown). */
   exitCode?: number;
+  wall_s?: number;
 }
+
+export type RunRole = 'timing' | 'accuracy';
+export const ROLE_FILE = 'report-role.json';
+/** Sub-folders of a report folder that hold run folders. */
+export const RUN_FOLDERS = ['runs', 'accuracy'] as const;
 
 /** Closed-loop scenarios whose level is a concurrency (VUs): the only ones a concurrency sweep report compares. */
 const CONCURRENCY_KINDS = new Set(['sweep', 'concurrency']);
+
+export function isTimingRun(run: RunRecord): boolean {
+  return run.role === 'timing' && CONCURRENCY_KINDS.has(run.summary.kind) && run.summary.unit === 'vus';
+}
 
 function readJson<T>(path: string): T | null {
   if (!existsSync(path)) return null;
@@ -42,10 +56,12 @@ export function expandRunDirs(entry: string): string[] {
   const dir = resolve(entry);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`REUSE entry ${entry} is not a folder: name run folders (results/<run>), a folder of them, or a report folder`);
   if (isRunDir(dir)) return [dir];
-  const parent = existsSync(join(dir, 'runs')) ? join(dir, 'runs') : dir;
-  return readdirSync(parent)
-    .map((n) => join(parent, n))
-    .filter((p) => statSync(p).isDirectory() && isRunDir(p));
+  const sub = RUN_FOLDERS.map((f) => join(dir, f)).filter((p) => existsSync(p));
+  return (sub.length > 0 ? sub : [dir]).flatMap((parent) =>
+    readdirSync(parent)
+      .map((n) => join(parent, n))
+      .filter((p) => statSync(p).isDirectory() && isRunDir(p)),
+  );
 }
 
 export function loadRun(dir: string): RunRecord {
@@ -60,10 +76,12 @@ export function loadRun(dir: string): RunRecord {
     env: readJson(join(dir, 'env.json')),
     accuracy: readJson<AccuracyFile>(join(dir, 'accuracy.json')),
     memory: typeof peak === 'number' ? { device: memory?.device ?? 'unknown', peak_mb: Math.round(peak) } : null,
+    role: readJson<{ role?: RunRole }>(join(dir, ROLE_FILE))?.role === 'accuracy' ? 'accuracy' : 'timing',
   };
 }
 
-/** Loads every run named by the REUSE entries, once each, oldest first; skips (with a note) runs that are not concurrency runs. */
+/** Loads every run named by the REUSE entries, once each, oldest first; skips (with a note) runs
+ * that are neither concurrency runs nor carry an accuracy.json. */
 export function gatherRuns(entries: string[], note: (line: string) => void = () => {}): RunRecord[] {
   const seen = new Set<string>();
   const runs: RunRecord[] = [];
@@ -75,8 +93,8 @@ export function gatherRuns(entries: string[], note: (line: string) => void = () 
       if (seen.has(real)) continue;
       seen.add(real);
       const run = loadRun(real);
-      if (!CONCURRENCY_KINDS.has(run.summary.kind) || run.summary.unit !== 'vus') {
-        note(`skipping ${run.name}: scenario ${run.summary.scenario} (${run.summary.kind}) is not a concurrency sweep`);
+      if (!isTimingRun(run) && !run.accuracy) {
+        note(`skipping ${run.name}: scenario ${run.summary.scenario} (${run.summary.kind}) is not a concurrency sweep and has no accuracy.json`);
         continue;
       }
       runs.push(run);

@@ -3,7 +3,7 @@
 // (baseline = upper, invalid = lower), accuracy, environment and the commands to reproduce.
 import type { Calibration, LevelStats } from '../../lib/bounds.ts';
 import type { ImplementationInfo } from '../../lib/types.ts';
-import type { RunRecord } from './gather.ts';
+import { isTimingRun, type RunRecord } from './gather.ts';
 import { pairedRatios, spread, type Spread } from './stats.ts';
 
 export const BASELINE = 'baseline';
@@ -84,6 +84,9 @@ export interface AccuracyRow {
   mean_iou: number | null;
   bounds_source: string;
   failed_gates: string[];
+  /** k6's in-run checks in that run (each response against the reference of the image it sent,
+   * under concurrency): null when the run had none (no REFERENCE). */
+  in_run: { ok: boolean; failed: string[] } | null;
 }
 
 export interface RunRow {
@@ -236,11 +239,15 @@ export function boundsOf(results: LevelResult[], levels: number[], calibration: 
   };
 }
 
-/** One accuracy row per implementation: its latest accuracy.json entry. */
+/** k6 metrics of the in-run output checks (lib/k6/output-check.ts). */
+const IN_RUN_METRIC = /^output_/;
+
+/** One accuracy row per implementation: the latest accuracy.json entry, from the report's accuracy pass when there is one. */
 export function accuracyRows(runs: RunRecord[], impls: string[]): AccuracyRow[] {
   const out: AccuracyRow[] = [];
+  const newestFirst = [...runs].sort((a, b) => b.name.localeCompare(a.name));
   for (const impl of impls) {
-    const run = [...runs].reverse().find((r) => r.accuracy?.impls[impl]);
+    const run = newestFirst.find((r) => r.role === 'accuracy' && r.accuracy?.impls[impl]) ?? newestFirst.find((r) => r.accuracy?.impls[impl]);
     const a = run?.accuracy?.impls[impl];
     if (!run || !a) continue;
     out.push({
@@ -259,9 +266,16 @@ export function accuracyRows(runs: RunRecord[], impls: string[]): AccuracyRow[] 
       mean_iou: a.overall.mean_iou,
       bounds_source: a.bounds_source,
       failed_gates: a.gates.filter((g) => !g.passed).map((g) => `${g.scope} ${g.metric}`),
+      in_run: inRunChecks(run, impl),
     });
   }
   return out;
+}
+
+function inRunChecks(run: RunRecord, impl: string): AccuracyRow['in_run'] {
+  const t = run.summary.thresholds.filter((x) => IN_RUN_METRIC.test(x.metric) && (x.metric.includes(`impl:${impl}`) || !x.metric.includes('impl:')));
+  if (t.length === 0) return null;
+  return { ok: t.every((x) => x.ok), failed: t.filter((x) => !x.ok).map((x) => `${x.metric}: ${x.expression}`) };
 }
 
 function runRows(runs: RunRecord[]): RunRow[] {
@@ -310,8 +324,10 @@ export function environmentOf(runs: RunRecord[]): Report['environment'] {
   return { first_run: first?.name ?? null, env: first?.env ?? null, differences };
 }
 
-/** Everything in report.json; charts are filled in by the caller once drawn. */
-export function buildReport(runs: RunRecord[], meta: ReportMeta): Report {
+/** Everything in report.json; charts are filled in by the caller once drawn. Timing comes from
+ * timed sweeps only; accuracy from any run with accuracy.json (the accuracy pass first). */
+export function buildReport(allRuns: RunRecord[], meta: ReportMeta): Report {
+  const runs = allRuns.filter(isTimingRun);
   const samples = samplesOf(runs);
   const levels = meta.config.levels.length > 0 ? meta.config.levels.filter((l) => samples.some((s) => s.level === l)) : [...new Set(samples.map((s) => s.level))].sort((a, b) => a - b);
   const measured = samples.filter((s) => levels.includes(s.level));
@@ -327,8 +343,8 @@ export function buildReport(runs: RunRecord[], meta: ReportMeta): Report {
     results,
     speedups: speedups(samples, impls, levels),
     bounds: boundsOf(results, levels, meta.calibration),
-    accuracy: accuracyRows(runs, impls),
-    environment: environmentOf(runs),
+    accuracy: accuracyRows(allRuns, impls),
+    environment: environmentOf(runs.length > 0 ? runs : allRuns),
     charts: [],
   };
 }

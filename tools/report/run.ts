@@ -10,7 +10,7 @@
 // implementation. Each run is `make bench SCENARIO=sweep` in a child process, so its results folder,
 // env.json and exit code are exactly the bench's own.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import type { Calibration } from '../../lib/bounds.ts';
 import { ConfigError } from '../../lib/env.ts';
@@ -20,7 +20,7 @@ import { BenchError } from '../bench/progress.ts';
 import { k6Binary } from '../bench/run.ts';
 import { getJson, startServer, stopServer, waitReady, type StartedServer } from '../bench/server.ts';
 import { reportConfig, type ReportConfig } from './config.ts';
-import { gatherRuns, isRunDir, loadRun, type RunRecord } from './gather.ts';
+import { gatherRuns, isRunDir, isTimingRun, loadRun, ROLE_FILE, type RunRecord } from './gather.ts';
 import { buildReport, type ReportMeta } from './model.ts';
 import { resultsTableText } from './text.ts';
 import { writeReport } from './render.ts';
@@ -51,14 +51,15 @@ export function reproduceCommands(cfg: ReportConfig, impls: string[], runs: Sche
   const serverKnobs = knobArgs(env, SERVER_KNOBS);
   const benchKnobs = knobArgs(env, BENCH_KNOBS);
   const knobs = [...benchKnobs, ...serverKnobs];
-  const report = ['make', 'report', `IMPLS=${impls.join(',')}`, `LEVELS=${cfg.levels.join(',')}`, `DURATION=${cfg.duration}`, `REPEATS=${cfg.repeats}`, ...(cfg.server !== 'shared' ? [`SERVER=${cfg.server}`] : []), ...(cfg.target ? [`TARGET=${cfg.target}`] : []), ...(cfg.accuracy ? [] : ['ACCURACY=0']), ...knobs].join(' ');
-  const reuse = `make report REUSE=${shown(join(reportDir, 'runs'))}`;
+  const report = ['make', 'report', `IMPLS=${impls.join(',')}`, `LEVELS=${cfg.levels.join(',')}`, `DURATION=${cfg.duration}`, `REPEATS=${cfg.repeats}`, ...(cfg.server !== 'shared' ? [`SERVER=${cfg.server}`] : []), ...(cfg.target ? [`TARGET=${cfg.target}`] : []), ...(cfg.accuracy ? (cfg.accuracyDuration !== '5s' ? [`ACCURACY_DURATION=${cfg.accuracyDuration}`] : []) : ['ACCURACY=0']), ...knobs].join(' ');
+  const reuse = `make report REUSE=${shown(reportDir)}`;
   const target = cfg.target || 'http://127.0.0.1:8000';
   const serverLine = cfg.server === 'shared' && !cfg.target ? [['make', 'server', `IMPL=${impls.join(',')}`, 'PORT=8000', ...serverKnobs].join(' ') + '  # in another shell: one server for every run'] : [];
-  const runLines = runs.map((r) =>
-    ['make', 'bench', 'SCENARIO=sweep', `IMPL=${r.impl}`, `LEVELS=${cfg.levels.join(',')}`, `DURATION=${cfg.duration}`, ...(cfg.server === 'shared' ? [`TARGET=${target}`] : []), `ACCURACY=${cfg.accuracy && r.round === 1 ? 1 : 0}`, ...benchKnobs, ...(cfg.server === 'fresh' ? serverKnobs : [])].join(' '),
-  );
-  return { report, reuse, runs: [...serverLine, ...runLines] };
+  const bench = (impl: string, levels: string, duration: string, accuracy: 0 | 1) =>
+    ['make', 'bench', 'SCENARIO=sweep', `IMPL=${impl}`, `LEVELS=${levels}`, `DURATION=${duration}`, ...(cfg.server === 'shared' ? [`TARGET=${target}`] : []), `ACCURACY=${accuracy}`, ...benchKnobs, ...(cfg.server === 'fresh' ? serverKnobs : [])].join(' ');
+  const accuracyLines = cfg.accuracy ? impls.map((i) => `${bench(i, String(Math.max(...cfg.levels)), cfg.accuracyDuration, 1)}  # accuracy pass`) : [];
+  const runLines = runs.map((r) => bench(r.impl, cfg.levels.join(','), cfg.duration, 0));
+  return { report, reuse, runs: [...serverLine, ...accuracyLines, ...runLines] };
 }
 
 /** Runs one `make bench` sweep as a child process; its output goes to `logFile`, its progress lines to the console. */
@@ -124,9 +125,7 @@ interface Measured {
 
 async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> {
   k6Binary(); // fail before any server starts when there is no k6
-  const runsDir = join(reportDir, 'runs');
   const logsDir = join(reportDir, 'logs');
-  mkdirSync(runsDir, { recursive: true });
   mkdirSync(logsDir, { recursive: true });
   const readyTimeout_s = benchConfig({ ...process.env, SCENARIO: 'sweep' }).readyTimeout_s;
 
@@ -135,7 +134,9 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
     // The server to list implementations from (and, when shared, to measure).
     let target = cfg.target;
     let health: HealthResponse & { settings?: unknown };
-    const serverImpls = cfg.impls.length > 0 && cfg.server === 'shared' ? cfg.impls.join(',') : 'all';
+    // Only the implementations measured are loaded (the server reads IMPL like the bench); with
+    // SERVER=fresh this server only lists them and each run then starts its own.
+    const serverImpls = cfg.impls.length > 0 ? cfg.impls.join(',') : 'all';
     if (target) {
       health = await waitReady(target, 30);
       say(`measuring the running server ${target} (ep ${health.ep})`);
@@ -149,7 +150,7 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
       });
       target = server.url;
       health = await getJson(`${target}/health`);
-      say(`server ${target} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (IMPL=${serverImpls}, ep ${health.ep}, log ${shown(server.logFile)})`);
+      say(`${cfg.server === 'fresh' ? 'listing server (SERVER=fresh: every run starts its own)' : 'server'} ${target} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (IMPL=${serverImpls}, ep ${health.ep}, log ${shown(server.logFile)})`);
     }
     const listed = await listImplementations(target);
     const names = listed.map((i) => i.name);
@@ -183,39 +184,52 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
     const plan = schedule(impls, cfg.repeats);
     const commands = reproduceCommands(cfg, impls, plan, process.env, reportDir);
     const planned_s = plannedRunSeconds(cfg);
-    say(`${plan.length} runs: ${cfg.repeats} round(s) x ${impls.length} implementation(s) (${impls.join(', ')}), levels ${cfg.levels.join(',')} at ${cfg.duration} each, server ${serverInfo.mode}; planned about ${formatSeconds(plan.length * planned_s)}`);
+    const accuracyLevel = Math.max(...cfg.levels);
+    say(`${plan.length} timed runs: ${cfg.repeats} round(s) x ${impls.length} implementation(s) (${impls.join(', ')}), levels ${cfg.levels.join(',')} at ${cfg.duration} each, server ${serverInfo.mode}; planned about ${formatSeconds(plan.length * planned_s)}${cfg.accuracy ? `, after an accuracy pass per implementation (level ${accuracyLevel}, ${cfg.accuracyDuration})` : ' (ACCURACY=0: no accuracy pass)'}`);
 
     const runs: RunRecord[] = [];
-    const wall: number[] = [];
     let missing = 0;
-    const started = performance.now();
-    for (const item of plan) {
-      const elapsed = (performance.now() - started) / 1000;
-      say(`run ${item.index}/${plan.length} (round ${item.round}/${cfg.repeats}): ${item.impl} - sweep LEVELS=${cfg.levels.join(',')} DURATION=${cfg.duration}; elapsed ${formatSeconds(elapsed)}, ETA ${formatSeconds(eta(wall, plan.length - item.index + 1, planned_s))}`);
-      const before = new Set(readdirSync(runsDir));
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        SCENARIO: 'sweep',
-        IMPL: item.impl,
-        LEVELS: cfg.levels.join(','),
-        DURATION: cfg.duration,
-        RESULTS_ROOT: runsDir,
-        ACCURACY: cfg.accuracy && item.round === 1 ? '1' : '0',
-        DASHBOARD: '0',
-        ...(cfg.server === 'shared' ? { TARGET: target } : { TARGET: '' }),
-      };
-      const logFile = join(logsDir, `${String(item.index).padStart(3, '0')}-${item.impl}.log`);
+    /** One make bench sweep in a child process; returns its run record, or null (reported) when it wrote none. */
+    const benchOnce = async (label: string, impl: string, root: string, knobs: Record<string, string>, logName: string): Promise<RunRecord | null> => {
+      mkdirSync(root, { recursive: true });
+      const before = new Set(readdirSync(root));
+      const env: NodeJS.ProcessEnv = { ...process.env, SCENARIO: 'sweep', IMPL: impl, RESULTS_ROOT: root, DASHBOARD: '0', TARGET: cfg.server === 'shared' ? target : '', ...knobs };
+      const logFile = join(logsDir, `${logName}.log`);
       const t0 = performance.now();
       const code = await runBenchChild(env, logFile);
-      wall.push((performance.now() - t0) / 1000);
-      const created = readdirSync(runsDir).filter((n) => !before.has(n) && n !== 'latest' && isRunDir(join(runsDir, n)));
+      const wall_s = (performance.now() - t0) / 1000;
+      const created = readdirSync(root).filter((n) => !before.has(n) && n !== 'latest' && isRunDir(join(root, n)));
       if (created.length === 1) {
-        runs.push({ ...loadRun(join(runsDir, created[0]!)), exitCode: code });
-        say(`run ${item.index}/${plan.length} done in ${formatSeconds(wall[wall.length - 1]!)}: exit ${code}${code === 99 ? ' (k6 thresholds failed; figures kept)' : code === 98 ? ' (a post-processing gate failed; figures kept)' : ''}`);
-      } else {
-        missing++;
-        say(`run ${item.index}/${plan.length} (${item.impl}) wrote no summary (exit ${code}); last lines of ${shown(logFile)}:\n${tail(logFile, 8)}`);
-        if (server && server.child.exitCode !== null) throw new BenchError(`the shared server exited (code ${server.child.exitCode}) during run ${item.index}: see ${shown(server.logFile)}`);
+        say(`${label} done in ${formatSeconds(wall_s)}: exit ${code}${code === 99 ? ' (k6 thresholds failed; figures kept)' : code === 98 ? ' (a post-processing gate failed; figures kept)' : ''}`);
+        return { ...loadRun(join(root, created[0]!)), exitCode: code, wall_s };
+      }
+      missing++;
+      say(`${label} (${impl}) wrote no summary (exit ${code}); last lines of ${shown(logFile)}:\n${tail(logFile, 8)}`);
+      if (server && server.child.exitCode !== null) throw new BenchError(`the shared server exited (code ${server.child.exitCode}) during ${label}: see ${shown(server.logFile)}`);
+      return null;
+    };
+
+    if (cfg.accuracy) {
+      const accuracyDir = join(reportDir, 'accuracy');
+      for (const [i, impl] of impls.entries()) {
+        const label = `accuracy ${i + 1}/${impls.length}`;
+        say(`${label}: ${impl} - level ${accuracyLevel} for ${cfg.accuracyDuration} with k6's in-run output checks, then the sequential replay (timings not used)`);
+        const run = await benchOnce(label, impl, accuracyDir, { LEVELS: String(accuracyLevel), DURATION: cfg.accuracyDuration, ACCURACY: '1' }, `accuracy-${impl}`);
+        if (!run) continue;
+        writeFileSync(join(run.dir, ROLE_FILE), JSON.stringify({ role: 'accuracy', note: 'make report accuracy pass: timings taken with in-run output checks, not used for timing' }) + '\n');
+        runs.push({ ...run, role: 'accuracy' });
+      }
+    }
+
+    const wall: number[] = [];
+    const started = performance.now();
+    for (const item of plan) {
+      const label = `run ${item.index}/${plan.length}`;
+      say(`${label} (round ${item.round}/${cfg.repeats}): ${item.impl} - sweep LEVELS=${cfg.levels.join(',')} DURATION=${cfg.duration}; elapsed ${formatSeconds((performance.now() - started) / 1000)}, ETA ${formatSeconds(eta(wall, plan.length - item.index + 1, planned_s))}`);
+      const run = await benchOnce(label, item.impl, join(reportDir, 'runs'), { LEVELS: cfg.levels.join(','), DURATION: cfg.duration, ACCURACY: '0' }, `${String(item.index).padStart(3, '0')}-${item.impl}`);
+      if (run) {
+        runs.push(run);
+        wall.push(run.wall_s ?? 0);
       }
     }
     return { runs, impls, implementations, server: serverInfo, commands, missing };
@@ -238,15 +252,16 @@ export async function makeReport(env: NodeJS.ProcessEnv = process.env): Promise<
   let missing = 0;
   if (cfg.reuse.length > 0) {
     runs = gatherRuns(cfg.reuse, say);
-    if (runs.length === 0) throw new BenchError(`REUSE=${cfg.reuse.join(',')} holds no sweep or concurrency run folders: point it at results/<run> folders or a report's runs/`);
-    say(`gathered ${runs.length} run folder(s)`);
-    const started = runs.filter((r) => r.env?.['server_started_by_bench'] === true).length;
-    const targets = [...new Set(runs.filter((r) => r.env?.['server_started_by_bench'] === false).map((r) => String(r.env?.['target'])))];
+    const timed = runs.filter(isTimingRun);
+    if (timed.length === 0) throw new BenchError(`REUSE=${cfg.reuse.join(',')} holds no timed sweep or concurrency run folders: point it at results/<run> folders, a report's runs/ or a report folder`);
+    say(`gathered ${timed.length} timed run folder(s)${runs.length > timed.length ? ` and ${runs.length - timed.length} accuracy-only one(s)` : ''}`);
+    const started = timed.filter((r) => r.env?.['server_started_by_bench'] === true).length;
+    const targets = [...new Set(timed.filter((r) => r.env?.['server_started_by_bench'] === false).map((r) => String(r.env?.['target'])))];
     meta = {
       created: created.toISOString(),
       mode: 'reuse',
-      config: { impls: cfg.impls, levels: cfg.levelsGiven ? cfg.levels : [], duration: [...new Set(runs.flatMap((r) => r.summary.levels.map((l) => `${l.duration_s}s`)))].join('/'), repeats: 0, server: 'gathered', accuracy: runs.some((r) => r.accuracy), reuse: cfg.reuse },
-      server: { mode: 'gathered', statement: `gathered runs: ${started} started their own server (make bench without TARGET)${targets.length > 0 ? `, ${runs.length - started} measured a running server (${targets.join(', ')})` : ''}.` },
+      config: { impls: cfg.impls, levels: cfg.levelsGiven ? cfg.levels : [], duration: [...new Set(timed.flatMap((r) => r.summary.levels.map((l) => `${l.duration_s}s`)))].join('/'), repeats: 0, server: 'gathered', accuracy: runs.some((r) => r.accuracy), reuse: cfg.reuse },
+      server: { mode: 'gathered', statement: `gathered runs: ${started} started their own server (make bench without TARGET)${targets.length > 0 ? `, ${timed.length - started} measured a running server (${targets.join(', ')})` : ''}.` },
       implementations: [],
       commands: { report: `make report REUSE=${cfg.reuse.join(',')}${cfg.impls.length > 0 ? ` IMPLS=${cfg.impls.join(',')}` : ''}${cfg.levelsGiven ? ` LEVELS=${cfg.levels.join(',')}` : ''}`, reuse: `make report REUSE=${cfg.reuse.join(',')}`, runs: [...new Set(runs.map((r) => (r.env?.['command'] as { make?: string } | undefined)?.make).filter((c): c is string => Boolean(c)))] },
       calibration,
