@@ -46,14 +46,19 @@ export function modelStats(m: Model): ModelStats {
   for (const vi of [...(graph.valueInfo ?? []), ...(graph.output ?? []), ...(graph.input ?? [])]) shapes.set(vi.name!, dimsOf(vi));
   const inits = new Map((graph.initializer ?? []).map((t) => [t.name!, t]));
   let params = 0;
+  const DT = onnx.TensorProto.DataType;
+  // int8 files (quantize.ts): int8 weights and int32 biases are parameters, their scales and zero points are not.
+  const paramTypes = new Set<number>([DT.FLOAT, DT.INT8, DT.INT32]);
   for (const t of inits.values()) {
-    if (t.dataType !== onnx.TensorProto.DataType.FLOAT || isConstant(t.name!)) continue;
+    if (!paramTypes.has(t.dataType!) || isConstant(t.name!) || /(scale|zp)$/.test(t.name!)) continue;
     params += (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
   }
   let convMacs = 0, convCount = 0;
+  // A QDQ conv's weight is a DequantizeLinear of an int8 initializer.
+  const dequantized = new Map((graph.node ?? []).filter((n) => n.opType === 'DequantizeLinear').map((n) => [n.output![0], n.input![0]]));
   for (const n of graph.node ?? []) {
     if (n.opType !== 'Conv') continue;
-    const w = inits.get(n.input![1]);
+    const w = inits.get(n.input![1]) ?? inits.get(dequantized.get(n.input![1]) ?? '');
     const out = shapes.get(n.output![0]);
     if (!w || !out) throw new Error(`conv ${n.name}: weight or output shape missing`);
     const [cout, cinPerGroup, kh, kw] = (w.dims ?? []).map(Number);

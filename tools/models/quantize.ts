@@ -33,6 +33,7 @@ export const INT8_MODEL_FILE = (name: string) => `efficientdet-${name}-int8.onnx
 /** Calibration images: the first CALIB_IMAGES files of the synthetic dataset. */
 export const DEFAULT_CALIB_IMAGES = 4;
 export const DEFAULT_CALIB_DIR = join('build', 'data', 'synthetic');
+export const DEFAULT_CLIP_SIGMAS = 0;
 
 /** Extra metadata keys of the int8 files (the float keys are all there too). */
 export const INT8_META = {
@@ -47,6 +48,8 @@ export interface Int8Options extends GenerateOptions {
   /** Calibration images (already decoded), with their ids for the metadata. */
   calibration: { id: string; image: DecodedImage }[];
   calibrationDataset: string;
+  /** Activation ranges clipped to mean +- clipSigmas standard deviations (0 = plain min/max). */
+  clipSigmas?: number;
   /** Parts kept float (default DEFAULT_FLOAT_PARTS). */
   floatParts?: readonly FloatPart[];
 }
@@ -156,11 +159,12 @@ function activations(fg: FloatGraph): string[] {
 }
 
 /** Runs the float network on each calibration image and returns min/max per activation (5 digits). */
-export async function measureRanges(fg: FloatGraph, inputs: Float32Array[], size: number): Promise<Map<string, [number, number]>> {
+export async function measureRanges(fg: FloatGraph, inputs: Float32Array[], size: number, clipSigmas = 0): Promise<Map<string, [number, number]>> {
   const g = fg.g, acts = [INPUT_NAME, ...activations(fg)];
   const extra: Node[] = [], outs: string[] = [];
+  const numel = (t: string) => (g.info(t).dims as (number | string)[]).reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), 1);
   for (const t of acts) {
-    for (const op of ['ReduceMin', 'ReduceMax']) {
+    for (const op of ['ReduceMin', 'ReduceMax', 'ReduceMean', 'ReduceSumSquare']) {
       const o = `${t}/calib_${op}`;
       g.shapes.set(o, { dtype: DT.FLOAT, dims: [] });
       extra.push(mkNode(op, [t], [o], o, [{ name: 'keepdims', type: INT_ATTR, i: 0 }]));
@@ -177,7 +181,14 @@ export async function measureRanges(fg: FloatGraph, inputs: Float32Array[], size
     for (const x of inputs) {
       const r = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', x, [1, 3, size, size]) });
       for (const t of acts) {
-        const lo = (r[`${t}/calib_ReduceMin`].data as Float32Array)[0], hi = (r[`${t}/calib_ReduceMax`].data as Float32Array)[0];
+        const at = (op: string) => (r[`${t}/calib_${op}`].data as Float32Array)[0];
+        let lo = at('ReduceMin'), hi = at('ReduceMax');
+        if (clipSigmas > 0) {
+          // Clip long tails: a few outliers would otherwise stretch the 256 steps over mostly empty range.
+          const mean = at('ReduceMean'), sd = Math.sqrt(Math.max(0, at('ReduceSumSquare') / numel(t) - mean * mean));
+          lo = Math.max(lo, mean - clipSigmas * sd);
+          hi = Math.min(hi, mean + clipSigmas * sd);
+        }
         const prev = ranges.get(t);
         ranges.set(t, prev ? [Math.min(prev[0], lo), Math.max(prev[1], hi)] : [lo, hi]);
       }
@@ -414,7 +425,7 @@ export async function buildInt8ModelFile(cfg: EfficientDetConfig, o: Int8Options
   const norm = { pixelScale: 255, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] };
   // letterboxBatch reads the pixels without detaching them, so the images are reusable per model.
   const inputs = await Promise.all(o.calibration.map(async (c) => (await letterboxBatch([c.image], S, norm)).data));
-  const ranges = await measureRanges(fg, inputs, S);
+  const ranges = await measureRanges(fg, inputs, S, o.clipSigmas ?? DEFAULT_CLIP_SIGMAS);
   const stats = quantizeGraph(fg, ranges, o.floatParts ?? DEFAULT_FLOAT_PARTS);
   const bytes = fg.g.toModel({
     inputs: [INPUT_NAME],
