@@ -30,6 +30,7 @@ export interface ReportConfig {
   accuracy: boolean;
   /** Measured load of the accuracy pass (ACCURACY_DURATION). */
   accuracyDuration: string;
+  accuracyDuration_s: number;
   resultsRoot: string;
   /** Seconds between levels in a sweep (the bench's LEVEL_GAP), used for the ETA only. */
   gap_s: number;
@@ -48,7 +49,8 @@ export function reportConfig(env: Env): ReportConfig {
   const duration = stringEnv(env, 'DURATION', '30s');
   const duration_s = durationEnv(env, 'DURATION', '30s');
   if (duration_s <= 0) throw new ConfigError(`DURATION=${duration} is not valid: expected a positive duration such as 30s`);
-  if (durationEnv(env, 'ACCURACY_DURATION', '5s') <= 0) throw new ConfigError(`ACCURACY_DURATION=${env['ACCURACY_DURATION']} is not valid: expected a positive duration such as 5s`);
+  const accuracyDuration_s = durationEnv(env, 'ACCURACY_DURATION', '5s');
+  if (accuracyDuration_s <= 0) throw new ConfigError(`ACCURACY_DURATION=${env['ACCURACY_DURATION']} is not valid: expected a positive duration such as 5s`);
   const server = enumEnv(env, 'SERVER', SERVER_MODES, 'shared');
   const target = stringEnv(env, 'TARGET', '').replace(/\/+$/, '');
   if (target && server === 'fresh') throw new ConfigError(`TARGET=${target} with SERVER=fresh: a fresh server per run cannot use a running one; drop TARGET or use SERVER=shared`);
@@ -64,6 +66,7 @@ export function reportConfig(env: Env): ReportConfig {
     target,
     accuracy: boolEnv(env, 'ACCURACY', true),
     accuracyDuration: stringEnv(env, 'ACCURACY_DURATION', '5s'),
+    accuracyDuration_s,
     resultsRoot: stringEnv(env, 'RESULTS_ROOT', 'results'),
     gap_s: durationEnv(env, 'LEVEL_GAP', '5s'),
   };

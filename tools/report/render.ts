@@ -87,7 +87,11 @@ function accuracySection(r: Report): string {
   if (r.accuracy.length === 0) return '_No accuracy.json in these runs (ACCURACY=0, or the accuracy post-processing did not run)._';
   const inRun = (a: (typeof r.accuracy)[number]) => (a.in_run === null ? 'not run' : a.in_run.ok ? 'passed' : '**FAILED**');
   const rows = r.accuracy.map((a) => [a.impl, a.lossless ? 'lossless' : 'lossy', a.passed ? 'passed' : '**FAILED**', inRun(a), String(a.images), String(a.reference_detections), String(a.matched), String(a.unmatched), g(a.boxes_mse), g(a.scores_mse), g(a.labels_accuracy), g(a.mean_iou), a.mode, a.run]);
-  const failed = r.accuracy.filter((a) => !a.passed).map((a) => `- ${a.impl}: broken gates ${a.failed_gates.join(', ') || '(none listed)'}${a.impl === STUB ? ' (expected: the stub returns no detections)' : ''}; bounds: ${a.bounds_source}`);
+  const expected = (a: (typeof r.accuracy)[number]) => (a.impl === STUB ? ' (expected: the stub returns no detections)' : '');
+  const failed = [
+    ...r.accuracy.filter((a) => !a.passed).map((a) => `- ${a.impl}: broken replay gates ${a.failed_gates.join(', ') || '(none listed)'}${expected(a)}; bounds: ${a.bounds_source}`),
+    ...r.accuracy.filter((a) => a.in_run && !a.in_run.ok).map((a) => `- ${a.impl}: failed in-run checks ${a.in_run!.failed.join(', ')}${expected(a)}`),
+  ];
   return [
     'Replay gates: every reference image sent once, sequentially, and compared with the baseline reference (class-aware matching, greedy by score, IoU >= 0.5). In-run checks: k6 compared each response of the load run with the reference of the image it sent (output_match), which catches answers mixed up between concurrent requests. Figures over D0, D1 and D2 on every replayed image of each implementation\'s accuracy run (detections counted over all three models).',
     '',

@@ -211,11 +211,16 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
 
     if (cfg.accuracy) {
       const accuracyDir = join(reportDir, 'accuracy');
+      const accuracyWall: number[] = [];
       for (const [i, impl] of impls.entries()) {
         const label = `accuracy ${i + 1}/${impls.length}`;
-        say(`${label}: ${impl} - level ${accuracyLevel} for ${cfg.accuracyDuration} with k6's in-run output checks, then the sequential replay (timings not used)`);
+        // ETA: the accuracy passes left (mean so far, else the plan of one level), then the timed rounds.
+        const accuracyPlanned_s = plannedRunSeconds({ levels: [accuracyLevel], duration_s: cfg.accuracyDuration_s, gap_s: 0 });
+        const left = eta(accuracyWall, impls.length - i, accuracyPlanned_s) + plan.length * planned_s;
+        say(`${label}: ${impl} - level ${accuracyLevel} for ${cfg.accuracyDuration} with k6's in-run output checks, then the sequential replay (timings not used); ETA ${formatSeconds(left)}`);
         const run = await benchOnce(label, impl, accuracyDir, { LEVELS: String(accuracyLevel), DURATION: cfg.accuracyDuration, ACCURACY: '1' }, `accuracy-${impl}`);
         if (!run) continue;
+        accuracyWall.push(run.wall_s ?? 0);
         writeFileSync(join(run.dir, ROLE_FILE), JSON.stringify({ role: 'accuracy', note: 'make report accuracy pass: timings taken with in-run output checks, not used for timing' }) + '\n');
         runs.push({ ...run, role: 'accuracy' });
       }
