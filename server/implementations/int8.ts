@@ -31,14 +31,26 @@ async function int8Infos(models: readonly ModelInfo[]): Promise<ModelInfo[]> {
 export const createInt8: ImplementationFactory = (context) => {
   const serial = new SerialQueue();
   let pool: WorkerPool | undefined;
+  /** Why int8 is not running, when the server serves all implementations and its files are missing. */
+  let unavailable: string | undefined;
   return {
     name: 'int8',
     description: 'Lossy: like baseline (one request at a time, D0 then D1 then D2) on int8 QDQ models (per-channel int8 weights, uint8 activations calibrated on the synthetic dataset); bounded by accuracy.impls.int8.',
     lossless: false,
     async load() {
+      let models: ModelInfo[];
+      try {
+        models = await int8Infos(context.models);
+      } catch (err) {
+        // Asked for by name: refuse to start. Served as one of 'all': the others keep working.
+        if (context.config.impls !== 'all') throw err;
+        unavailable = err instanceof Error ? err.message : String(err);
+        context.log(`${unavailable} (serving the other implementations)`);
+        return;
+      }
       pool = await WorkerPool.start({
         size: 1,
-        models: await int8Infos(context.models),
+        models,
         session: sessionSettings(context.config),
         warmup: true,
         log: context.log,
@@ -46,7 +58,7 @@ export const createInt8: ImplementationFactory = (context) => {
     },
     infer(images, options) {
       const p = pool;
-      if (!p) return Promise.reject(new Error('int8: infer() before load()'));
+      if (!p) return Promise.reject(new Error(unavailable ?? 'int8: infer() before load()'));
       return serial.run(async (waited) => {
         const { runs, queue_ms } = await p.run(images, options.models, options.rawHeads ?? false);
         return outcomeFromRuns(images.length, runs, waited + queue_ms);

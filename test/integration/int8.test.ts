@@ -4,7 +4,9 @@
 // float baseline while failing the lossless gates (lossy, but bounded).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
@@ -123,5 +125,21 @@ describe('int8 implementation', () => {
       assert.ok(m.matched > 0 && m.labels_accuracy > 0, `${model}: nothing matched`);
     }
     assert.ok(losslessFailures.length > 0, 'int8 passes the lossless gates: it would not be lossy');
+  });
+
+  it('without its files: IMPL=int8 refuses to start naming the fix; IMPL=all keeps the others serving', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'int8-missing-'));
+    try {
+      for (const name of MODEL_NAMES) symlinkSync(resolve(cfg.modelsDir, MODEL_FILE(name)), join(dir, MODEL_FILE(name)));
+      await assert.rejects(createImplementation('int8', { modelsDir: dir, impls: ['int8'] }), /efficientdet-d\d-int8\.onnx not found: run `make models-int8`/);
+      const degraded = await createImplementation('int8', { modelsDir: dir, impls: 'all' });
+      try {
+        await assert.rejects(degraded.infer([], { models: ['d0'] }), /make models-int8/);
+      } finally {
+        await degraded.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
