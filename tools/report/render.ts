@@ -53,7 +53,10 @@ function resultsTable(r: Report): string {
     const sp = r.speedups.find((s) => s.impl === x.impl && s.level === x.level);
     return [x.impl, String(x.level), String(x.rounds), String(x.requests), range(x.rps, 2), range(x.p50_ms), range(x.p99_ms), f(x.min_ms), f(x.max_ms), x.impl === BASELINE ? '1.00x' : formatRatio(sp?.rps ?? null)];
   });
-  return table(['implementation', 'concurrency', 'rounds', 'requests', 'req/s median (min-max)', 'p50 ms', 'p99 ms', 'min ms', 'max ms', 'speedup (req/s)'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']);
+  // A p99 needs about 100 requests per round to be more than the slowest one.
+  const thin = r.results.filter((x) => x.requests / x.rounds < 100);
+  const note = thin.length > 0 ? `\n\n_${thin.length} of ${r.results.length} rows rest on fewer than 100 requests per round: their p99 is close to their max; raise DURATION for a p99 worth comparing._` : '';
+  return table(['implementation', 'concurrency', 'rounds', 'requests', 'req/s median (min-max)', 'p50 ms', 'p99 ms', 'min ms', 'max ms', 'speedup (req/s)'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']) + note;
 }
 
 function speedupTable(r: Report): string {
