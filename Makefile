@@ -62,6 +62,9 @@ reference: models data ## baseline reference outputs -> results/reference/<datas
 accuracy: models data ## replay the reference images through IMPL -> accuracy.json
 	@$(TSX) tools/accuracy/postprocess.ts
 
+report: k6 build models data ## compare implementations: interleaved sweeps, REPEATS rounds -> results/report/<timestamp>/ (IMPLS LEVELS DURATION REPEATS SERVER REUSE)
+	@$(TSX) tools/report/run.ts
+
 test: k6 typecheck build models data ## install what is missing, typecheck, build, run all tests
 	node --import tsx --test --test-concurrency=1 $$(find test -name '*.test.ts' | sort)
 

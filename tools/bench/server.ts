@@ -39,9 +39,10 @@ export async function getText(url: string, timeoutMs = 5000): Promise<string> {
 }
 
 /** Starts `node --import tsx server/main.ts` on a free loopback port, logging to `logFile`. */
-export async function startServer(opts: { host: string; port: number; ep: string; modelsDir: string; logFile: string; readyTimeout_s: number }): Promise<StartedServer> {
+/** `env` overrides this process's environment for the server (e.g. IMPL: which implementations it loads). */
+export async function startServer(opts: { host: string; port: number; ep: string; modelsDir: string; logFile: string; readyTimeout_s: number; env?: Record<string, string> }): Promise<StartedServer> {
   const port = opts.port || (await freePort());
-  const env: NodeJS.ProcessEnv = { ...process.env, HOST: opts.host, PORT: String(port), EP: opts.ep };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, HOST: opts.host, PORT: String(port), EP: opts.ep };
   if (opts.modelsDir) env['MODELS_DIR'] = opts.modelsDir;
   const log = createWriteStream(opts.logFile);
   const started = performance.now();

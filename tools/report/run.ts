@@ -94,14 +94,8 @@ async function listImplementations(target: string): Promise<ImplementationInfo[]
 /** Starts a server loading `impls` ('all' or a comma list): the server reads the same IMPL as the bench. */
 async function startServerWith(impls: string, logFile: string, readyTimeout_s: number): Promise<StartedServer> {
   const base = benchConfig({ ...process.env, SCENARIO: 'sweep' });
-  const saved = process.env['IMPL'];
-  process.env['IMPL'] = impls; // startServer passes process.env on; make exports IMPL=baseline by default
-  try {
-    return await startServer({ ...base.server, logFile, readyTimeout_s });
-  } finally {
-    if (saved === undefined) delete process.env['IMPL'];
-    else process.env['IMPL'] = saved;
-  }
+  // make exports IMPL=baseline by default; the shared server must load every measured implementation.
+  return startServer({ ...base.server, logFile, readyTimeout_s, env: { IMPL: impls } });
 }
 
 function loadCalibrationFile(env: NodeJS.ProcessEnv): Calibration | null {
