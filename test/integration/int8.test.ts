@@ -125,6 +125,11 @@ describe('int8 implementation', () => {
       assert.ok(m.matched > 0 && m.labels_accuracy > 0, `${model}: nothing matched`);
     }
     assert.ok(losslessFailures.length > 0, 'int8 passes the lossless gates: it would not be lossy');
+    // Bounded: another image's answer (a mix-up under load) breaks int8's own per-response gates.
+    for (const model of WIRE_MODELS as readonly ModelName[]) {
+      const swapped = finalizeMetrics(compareDetections(actual[0]!.models[model]!, reference[1]!.models[model]!));
+      assert.ok(evaluateGates(swapped, lossy).some((g) => !g.passed), `${model}: a swapped answer passes int8's bounds: ${JSON.stringify(swapped)}`);
+    }
   });
 
   it('without its files: IMPL=int8 refuses to start naming the fix; IMPL=all keeps the others serving', async () => {
