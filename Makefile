@@ -16,10 +16,10 @@ export ONNXRUNTIME_NODE_INSTALL
 TSX := node --import tsx
 STAMP := node_modules/.installed
 
-.PHONY: help deps k6 build typecheck models data server bench bench-models calibrate reference accuracy report test clean k6-run
+.PHONY: help deps k6 build typecheck models models-int8 data server bench bench-models calibrate reference accuracy report test clean k6-run
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
 $(STAMP): package.json package-lock.json
 	@echo "deps: npm ci (ONNXRUNTIME_NODE_INSTALL=$(or $(ONNXRUNTIME_NODE_INSTALL),default))"
@@ -41,6 +41,13 @@ typecheck: $(STAMP) ## type-check Node-side and k6-side code separately
 models: $(STAMP) ## generate EfficientDet D0-D2 ONNX files into build/models (idempotent)
 	@$(TSX) tools/models/generate.ts
 
+models-int8: models data ## int8 QDQ variants of D0-D2 calibrated on the synthetic data -> build/models/*-int8.onnx (idempotent)
+	@INT8=1 STACKED=0 $(TSX) tools/models/generate.ts
+
+# The int8 files are made only for the runs that serve int8 (about 25 s the first time).
+comma := ,
+INT8_IF_NEEDED = $(if $(filter int8 all,$(subst $(comma), ,$(IMPL) $(IMPLS))),models-int8)
+
 bench-models: models ## time each model in-process (batch 1 and 4) -> results/models/
 	@$(TSX) tools/models/bench.ts
 
@@ -50,7 +57,7 @@ data: $(STAMP) ## make the synthetic dataset in build/data/synthetic (idempotent
 server: models ## run the inference server (HOST, PORT, MODELS_DIR, EP, ...)
 	@$(TSX) server/main.ts
 
-bench: k6 build models data ## run SCENARIO against IMPL and write results/<run>/
+bench: k6 build models data $(INT8_IF_NEEDED) ## run SCENARIO against IMPL and write results/<run>/
 	@$(TSX) tools/bench/run.ts
 
 calibrate: k6 build models data ## measure baseline and invalid bounds -> results/calibration.json
@@ -59,10 +66,10 @@ calibrate: k6 build models data ## measure baseline and invalid bounds -> result
 reference: models data ## baseline reference outputs -> results/reference/<dataset>/
 	@$(TSX) tools/accuracy/reference.ts
 
-accuracy: models data ## replay the reference images through IMPL -> accuracy.json
+accuracy: models data $(INT8_IF_NEEDED) ## replay the reference images through IMPL -> accuracy.json
 	@$(TSX) tools/accuracy/postprocess.ts
 
-report: k6 build models data ## compare implementations: interleaved sweeps, REPEATS rounds -> results/report/<timestamp>/ (IMPLS LEVELS DURATION REPEATS SERVER REUSE)
+report: k6 build models models-int8 data ## compare implementations: interleaved sweeps, REPEATS rounds -> results/report/<timestamp>/ (IMPLS LEVELS DURATION REPEATS SERVER REUSE)
 	@$(TSX) tools/report/run.ts
 
 test: k6 typecheck build models data ## install what is missing, typecheck, build, run all tests
