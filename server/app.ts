@@ -372,12 +372,17 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
       if (unknown.length > 0) {
         throw new StartupError(`IMPL=${String(config.impls)}: unknown implementation(s) ${unknown.join(', ')}; allowed values are all or a list of ${implementationNames().join(', ')}`);
       }
-      runtime = await Runtime.create(config, (line) => log.info(line));
-      for (const name of served()) {
-        const impl = buildImplementation(name, runtime);
-        await impl.load();
-        implementations.set(name, impl);
-      }
+      const rt = await Runtime.create(config, (line) => log.info(line));
+      runtime = rt;
+      // Implementations load side by side: much of session creation is single-threaded graph work.
+      const built = served().map((name) => [name, buildImplementation(name, rt)] as const);
+      const loaded = await Promise.allSettled(built.map(([, impl]) => impl.load()));
+      built.forEach(([name, impl], i) => {
+        if (loaded[i]!.status === 'fulfilled') implementations.set(name, impl);
+        else void impl.close().catch(() => {});
+      });
+      const failed = loaded.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       metrics.memory.setDevice(runtime.ep === 'cuda' ? 'cuda' : 'host');
       ready = true;
     },
