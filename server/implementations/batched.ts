@@ -3,9 +3,9 @@
 // for more while a worker idles) run as ONE session.run with N > 1, and each request gets its own
 // rows back. Same pool as `concurrent` (PARALLEL_WORKERS x PARALLEL_THREADS). On this CPU a batch of 4
 // costs 5-15% more per image than batch 1: batching is the GPU strategy, kept correct and measured here.
-import { sessionSettings } from '../runtime/context.ts';
+import { sessionSettings, startWorkerPool } from '../runtime/context.ts';
 import { ModelScheduler } from '../runtime/model-scheduler.ts';
-import { WorkerPool } from '../runtime/pool.ts';
+import type { WorkerPool } from '../runtime/pool.ts';
 import type { ImplementationFactory } from './types.ts';
 
 export const createBatched: ImplementationFactory = (context) => {
@@ -19,11 +19,10 @@ export const createBatched: ImplementationFactory = (context) => {
       `max queue delay ${config.batchMaxDelayUs} us, on ${config.parallelWorkers} worker(s); each request gets its own results.`,
     lossless: true,
     async load() {
-      pool = await WorkerPool.start({
+      pool = await startWorkerPool(config, {
         size: config.parallelWorkers,
         models: [...context.models],
         session: { ...sessionSettings(config), intraOpThreads: config.parallelThreads },
-        warmup: true,
         log: context.log,
       });
       scheduler = new ModelScheduler(pool, { maxBatch: config.batchMaxSize, maxDelayUs: config.batchMaxDelayUs });

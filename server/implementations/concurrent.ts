@@ -2,9 +2,9 @@
 // (PARALLEL_WORKERS, each with its own sessions, PARALLEL_THREADS intra-op threads per session).
 // Jobs start oldest first, the largest model of a request first, so at low load one request's
 // models run side by side on different workers and at high load every worker stays busy.
-import { sessionSettings } from '../runtime/context.ts';
+import { sessionSettings, startWorkerPool } from '../runtime/context.ts';
 import { ModelScheduler } from '../runtime/model-scheduler.ts';
-import { WorkerPool } from '../runtime/pool.ts';
+import type { WorkerPool } from '../runtime/pool.ts';
 import type { ImplementationFactory } from './types.ts';
 
 export const createConcurrent: ImplementationFactory = (context) => {
@@ -18,11 +18,10 @@ export const createConcurrent: ImplementationFactory = (context) => {
       `with their own sessions (${config.parallelThreads || 'default'} intra-op thread(s) each), oldest job first.`,
     lossless: true,
     async load() {
-      pool = await WorkerPool.start({
+      pool = await startWorkerPool(config, {
         size: config.parallelWorkers,
         models: [...context.models],
         session: { ...sessionSettings(config), intraOpThreads: config.parallelThreads },
-        warmup: true,
         log: context.log,
       });
       // No batching: one request's images per run, as soon as a worker is free.

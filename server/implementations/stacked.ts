@@ -8,10 +8,10 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MODEL_NAMES } from '../../lib/types.ts';
 import { STACKED_FILE, INPUT_NAME, parseMetadata, stackedName } from '../../tools/models/contract.ts';
-import { sessionSettings, StartupError } from '../runtime/context.ts';
+import { sessionSettings, startWorkerPool, StartupError } from '../runtime/context.ts';
 import { readMetadataProps } from '../runtime/model-info.ts';
 import { outcomeFromRuns } from '../runtime/outcome.ts';
-import { WorkerPool } from '../runtime/pool.ts';
+import type { WorkerPool } from '../runtime/pool.ts';
 import type { ModelInfo } from '../runtime/protocol.ts';
 import type { ImplementationFactory } from './types.ts';
 
@@ -48,11 +48,10 @@ export const createStacked: ImplementationFactory = (context) => {
     description: 'D0, D1 and D2 stacked in one ONNX graph: one session, one session.run per request (workers and threads as baseline).',
     lossless: true,
     async load() {
-      pool = await WorkerPool.start({
+      pool = await startWorkerPool(config, {
         size: config.workers,
         models: await readStackedInfos(config.modelsDir),
         session: sessionSettings(config),
-        warmup: true,
         log: context.log,
       });
     },

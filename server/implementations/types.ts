@@ -71,7 +71,7 @@ export interface ImplementationContext {
   /**
    * The shared inference worker pool (WORKERS workers, each with its own sessions of every model),
    * started on first call. Implementations that need other sessions (e.g. another ONNX file) start
-   * their own pool with WorkerPool.start.
+   * their own pool with startWorkerPool (../runtime/context.ts), which words start-up failures like this one.
    */
   pool(): Promise<import('../runtime/pool.ts').WorkerPool>;
   log(line: string): void;

@@ -28,6 +28,30 @@ export class StartupError extends Error {
   override name = 'StartupError';
 }
 
+/**
+ * Starts a warmed-up worker pool (the shared one, or an implementation's own with other sessions or
+ * settings); a failure becomes a StartupError whose one line names the cause and the fix.
+ */
+export async function startWorkerPool(
+  config: ServerConfig,
+  options: { size: number; models: ModelInfo[]; session: SessionSettings; log: (line: string) => void },
+): Promise<WorkerPool> {
+  try {
+    const pool = await WorkerPool.start({ ...options, warmup: true });
+    for (const note of pool.notes) options.log(`EP=${config.ep}: ${note}`);
+    return pool;
+  } catch (err) {
+    const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    if (config.ep === 'cuda') {
+      throw new StartupError(
+        `EP=cuda: onnxruntime's CUDA execution provider could not load (${msg}); fix: on an NVIDIA host install it ` +
+          `(ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci), or use EP=cuda,cpu to fall back or EP=cpu`,
+      );
+    }
+    throw new StartupError(`loading the models from ${config.modelsDir} failed: ${msg}`);
+  }
+}
+
 export class Runtime implements ImplementationContext {
   private poolPromise?: Promise<WorkerPool>;
   private started?: WorkerPool;
@@ -53,28 +77,9 @@ export class Runtime implements ImplementationContext {
   }
 
   private async startPool(): Promise<WorkerPool> {
-    const { config } = this;
-    try {
-      const pool = await WorkerPool.start({
-        size: config.workers,
-        models: [...this.models],
-        session: sessionSettings(config),
-        warmup: true,
-        log: this.log,
-      });
-      for (const note of pool.notes) this.log(`EP=${config.ep}: ${note}`);
-      this.started = pool;
-      return pool;
-    } catch (err) {
-      const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-      if (config.ep === 'cuda') {
-        throw new StartupError(
-          `EP=cuda: onnxruntime's CUDA execution provider could not load (${msg}); fix: on an NVIDIA host install it ` +
-            `(ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci), or use EP=cuda,cpu to fall back or EP=cpu`,
-        );
-      }
-      throw new StartupError(`loading the models from ${config.modelsDir} failed: ${msg}`);
-    }
+    const pool = await startWorkerPool(this.config, { size: this.config.workers, models: [...this.models], session: sessionSettings(this.config), log: this.log });
+    this.started = pool;
+    return pool;
   }
 
   /** The execution provider in use once the pool is up; before that, what was asked for. */
