@@ -4,9 +4,8 @@ SHELL := bash
 .SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := help
 
-SCENARIO ?= concurrency8
-IMPL ?= baseline
-export SCENARIO IMPL
+# SCENARIO, IMPL and the other knobs reach the tools through the environment; each tool has its own
+# defaults (bench: concurrency8 on baseline; server: every implementation), so none is set here.
 
 # onnxruntime-node's install script downloads the CUDA EP; hosts without an NVIDIA GPU skip it.
 # A CUDA host gets it by default, or with `ONNXRUNTIME_NODE_INSTALL=cuda12 make deps`.

@@ -106,7 +106,19 @@ export interface HealthExtras {
   /** Start-up notes, e.g. the cuda -> cpu fallback. */
   ep_notes?: string[];
   /** Session and pool settings in effect. */
-  settings?: { workers: number; threads: number; graph_opt: string; max_body_mb: number; max_pixels: number };
+  settings?: {
+    workers: number;
+    threads: number;
+    graph_opt: string;
+    max_body_mb: number;
+    max_pixels: number;
+    max_batch: number;
+    parallel_workers: number;
+    parallel_threads: number;
+    batch_max_size: number;
+    batch_max_delay_us: number;
+    spinning: string;
+  };
 }
 
 /** Body of GET /implementations. */

@@ -220,6 +220,12 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
         graph_opt: config.graphOpt,
         max_body_mb: config.maxBodyMb,
         max_pixels: config.maxPixels,
+        max_batch: config.maxBatch,
+        parallel_workers: config.parallelWorkers,
+        parallel_threads: config.parallelThreads,
+        batch_max_size: config.batchMaxSize,
+        batch_max_delay_us: config.batchMaxDelayUs,
+        spinning: config.spinning,
       },
     };
     // 503 while loading so plain HTTP probes wait too; the body says why.

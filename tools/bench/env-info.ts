@@ -24,7 +24,9 @@ function packageVersion(name: string): string {
 }
 
 /** Knobs worth recording: every variable the suite reads, when set. */
-export const KNOBS = ['SCENARIO', 'IMPL', 'DURATION', 'WARMUP', 'TARGET', 'DATASET_DIR', 'MAX_IMAGES', 'EP', 'HOST', 'PORT', 'MODELS_DIR', 'LEVELS', 'RATE', 'RATES', 'STEP', 'BATCHES', 'VUS', 'MAX_VUS', 'LEVEL_GAP', 'REQUESTS', 'SMOKE_REQUESTS', 'MODELS', 'BOUNDS_FILE', 'CALIBRATION', 'CALIBRATION_FILE', 'DASHBOARD', 'DASHBOARD_PORT', 'CI', 'MEMORY_INTERVAL', 'ACCURACY', 'READY_TIMEOUT'];
+export const KNOBS = ['SCENARIO', 'IMPL', 'DURATION', 'WARMUP', 'TARGET', 'DATASET_DIR', 'MAX_IMAGES', 'EP', 'HOST', 'PORT', 'MODELS_DIR', 'LEVELS', 'RATE', 'RATES', 'STEP', 'BATCHES', 'VUS', 'MAX_VUS', 'LEVEL_GAP', 'REQUESTS', 'SMOKE_REQUESTS', 'MODELS', 'BOUNDS_FILE', 'CALIBRATION', 'CALIBRATION_FILE', 'DASHBOARD', 'DASHBOARD_PORT', 'CI', 'MEMORY_INTERVAL', 'ACCURACY', 'READY_TIMEOUT',
+  // server knobs: they reach the server the bench starts through the same environment
+  'WORKERS', 'THREADS', 'GRAPH_OPT', 'PARALLEL_WORKERS', 'PARALLEL_THREADS', 'BATCH_MAX_SIZE', 'BATCH_MAX_DELAY_US', 'SPINNING', 'MAX_BODY_MB', 'MAX_PIXELS', 'MAX_BATCH'];
 
 export function envInfo(args: { k6: string; ep: string; serverVersion: string; k6Command: string[]; target: string; serverStarted: boolean }): Record<string, unknown> {
   const cpus = os.cpus();

@@ -11,7 +11,7 @@ import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { ConfigError } from '../../lib/env.ts';
 import { planFor, type Plan } from '../../lib/scenarios.ts';
 import { junitXml, summaryText, type Summary } from '../../lib/summary.ts';
-import type { HealthResponse, MemoryResponse } from '../../lib/types.ts';
+import type { HealthExtras, HealthResponse, MemoryResponse } from '../../lib/types.ts';
 import { bundleScenarios } from '../build.ts';
 import { benchConfig, type BenchConfig } from './config.ts';
 import { envInfo } from './env-info.ts';
@@ -120,17 +120,18 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
 
   let server: StartedServer | undefined;
   let target = cfg.target;
-  let health: HealthResponse;
+  let health: HealthResponse & HealthExtras;
   let readyMs: number | null = null;
   try {
     if (target) {
       if (plan.kind === 'coldstart') note('coldstart with TARGET: the server is already running, so its first request here is not a cold one');
       health = await step(`target ${target} ready`, () => waitReady(target, 30));
     } else {
-      server = await step('start server and wait until ready', () => startServer({ ...cfg.server, logFile: join(runDir, 'server.log'), readyTimeout_s: cfg.readyTimeout_s }));
+      // The server loads only the implementations under test, so its start-up and memory are theirs.
+      server = await step('start server and wait until ready', () => startServer({ ...cfg.server, logFile: join(runDir, 'server.log'), readyTimeout_s: cfg.readyTimeout_s, env: { IMPL: cfg.impl } }));
       target = server.url;
       readyMs = server.ready_ms;
-      health = await getJson<HealthResponse>(`${target}/health`);
+      health = await getJson<HealthResponse & HealthExtras>(`${target}/health`);
       note(`server ${target} ready in ${server.ready_ms} ms (ep ${health.ep}, log ${server.logFile})`);
     }
     const impls = cfg.impl === 'all' ? health.implementations : cfg.impl.split(',').map((s) => s.trim()).filter(Boolean);
@@ -211,7 +212,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
         writeFileSync(join(runDir, 'dashboard.html'), fallbackDashboard(summary));
         note('dashboard.html: k6 skipped its report (run too short), wrote the summary page instead');
       }
-      writeFileSync(join(runDir, 'env.json'), JSON.stringify({ ...envInfo({ k6, ep: health.ep, serverVersion: health.version, k6Command: [k6, ...k6Args], target, serverStarted: !cfg.target }), scenario: plan.name, impls, server_ready_ms: readyMs }, null, 2));
+      writeFileSync(join(runDir, 'env.json'), JSON.stringify({ ...envInfo({ k6, ep: health.ep, serverVersion: health.version, k6Command: [k6, ...k6Args], target, serverStarted: !cfg.target }), scenario: plan.name, impls, server_ready_ms: readyMs, server_settings: health.settings ?? null }, null, 2));
       const latest = resolve(cfg.resultsRoot, 'latest');
       rmSync(latest, { force: true });
       symlinkSync(basename(runDir), latest);
