@@ -1,6 +1,6 @@
 // The reference design: one request at a time for the whole server, D0 then D1 then D2, each on
 // its own session in one worker. Every other implementation is measured (and checked) against it.
-import { outcomeFromRuns, SerialQueue } from '../runtime/outcome.ts';
+import { inferSerially, SerialQueue } from '../runtime/outcome.ts';
 import type { WorkerPool } from '../runtime/pool.ts';
 import type { ImplementationFactory } from './types.ts';
 
@@ -17,10 +17,7 @@ export const createBaseline: ImplementationFactory = (context) => {
     infer(images, options) {
       const p = pool;
       if (!p) return Promise.reject(new Error('baseline: infer() before load()'));
-      return serial.run(async (waited) => {
-        const { runs, queue_ms } = await p.run(images, options.models, options.rawHeads ?? false);
-        return outcomeFromRuns(images.length, runs, waited + queue_ms);
-      });
+      return inferSerially(serial, p, images, options);
     },
     pendingRequests() {
       return serial.waiting + (pool?.queued ?? 0);

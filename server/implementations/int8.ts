@@ -6,9 +6,9 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { INT8_META, INT8_MODEL_FILE } from '../../tools/models/quantize.ts';
 import { readMetadataProps } from '../runtime/model-info.ts';
-import { outcomeFromRuns, SerialQueue } from '../runtime/outcome.ts';
-import { sessionSettings } from '../runtime/context.ts';
-import { WorkerPool } from '../runtime/pool.ts';
+import { inferSerially, SerialQueue } from '../runtime/outcome.ts';
+import { sessionSettings, startWorkerPool } from '../runtime/context.ts';
+import type { WorkerPool } from '../runtime/pool.ts';
 import type { ModelInfo } from '../runtime/protocol.ts';
 import type { ImplementationFactory } from './types.ts';
 
@@ -48,21 +48,12 @@ export const createInt8: ImplementationFactory = (context) => {
         context.log(`${unavailable} (serving the other implementations)`);
         return;
       }
-      pool = await WorkerPool.start({
-        size: 1,
-        models,
-        session: sessionSettings(context.config),
-        warmup: true,
-        log: context.log,
-      });
+      pool = await startWorkerPool(context.config, { size: 1, models, session: sessionSettings(context.config), log: context.log });
     },
     infer(images, options) {
       const p = pool;
       if (!p) return Promise.reject(new Error(unavailable ?? 'int8: infer() before load()'));
-      return serial.run(async (waited) => {
-        const { runs, queue_ms } = await p.run(images, options.models, options.rawHeads ?? false);
-        return outcomeFromRuns(images.length, runs, waited + queue_ms);
-      });
+      return inferSerially(serial, p, images, options);
     },
     pendingRequests() {
       return serial.waiting + (pool?.queued ?? 0);

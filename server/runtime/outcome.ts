@@ -1,6 +1,7 @@
 // Turns per-model worker runs into the InferOutcome every implementation returns.
 import type { ModelName } from '../../lib/types.ts';
-import type { ImageDetections, InferOutcome } from '../implementations/types.ts';
+import type { DecodedImage, ImageDetections, InferOptions, InferOutcome } from '../implementations/types.ts';
+import type { WorkerPool } from './pool.ts';
 import type { ModelRun } from './protocol.ts';
 
 /** Regroups runs (per model, per image) into per image, per model; sums preprocess and infer times. */
@@ -42,4 +43,12 @@ export class SerialQueue {
     this.tail = result.catch(() => undefined);
     return result;
   }
+}
+
+/** Baseline's discipline: one request at a time through `serial`, all its models on one pool worker. */
+export function inferSerially(serial: SerialQueue, pool: WorkerPool, images: DecodedImage[], options: InferOptions): Promise<InferOutcome> {
+  return serial.run(async (waited) => {
+    const { runs, queue_ms } = await pool.run(images, options.models, options.rawHeads ?? false);
+    return outcomeFromRuns(images.length, runs, waited + queue_ms);
+  });
 }
