@@ -2,6 +2,8 @@
 // served numbers are later compared against. Warm-up runs are excluded; median and p90 over RUNS.
 // Env: MODELS_DIR, MODELS=d0,d1,d2, BATCHES=1,4, RUNS=20, WARMUP=3, THREADS (intra-op; 0 = ORT default),
 // OUTPUTS=detections|all (what session.run fetches; the server fetches detections only),
+// IMAGES=<dataset dir> (time the dataset's first images, letterboxed as the server does; default: a
+// generated test image),
 // VARIANTS=float,int8 (int8 = efficientdet-d*-int8.onnx from `make models-int8`; several variants are
 // timed interleaved, run by run, so a busy machine slows them alike and their ratio stays fair).
 
@@ -14,6 +16,8 @@ import { INPUT_NAME, MODEL_FILE, OUTPUT_NAMES, parseMetadata } from './contract.
 import { MODEL_NAMES, type DetName } from './efficientdet.ts';
 import { readModelStats } from './inspect.ts';
 import { testImage } from './test-image.ts';
+import { loadCalibrationImages } from './quantize.ts';
+import { letterboxBatch, type Normalisation } from '../../server/runtime/preprocess.ts';
 import { INT8_MODEL_FILE } from './quantize.ts';
 
 export const VARIANTS = ['float', 'int8'] as const;
@@ -30,6 +34,8 @@ export interface BenchConfig {
   outputs: 'detections' | 'all';
   resultsDir: string;
   variants: Variant[];
+  /** A dataset folder (manifest.json): time its images, letterboxed as the server does, instead of testImage. */
+  imagesDir?: string;
 }
 
 function intList(name: string, v: string | undefined, dflt: number[], min: number): number[] {
@@ -57,7 +63,14 @@ export function benchConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BenchC
     outputs,
     resultsDir: env.RESULTS_DIR || 'results/models',
     variants,
+    ...(env.IMAGES ? { imagesDir: env.IMAGES } : {}),
   };
+}
+
+/** The first `batch` images of a dataset, decoded and letterboxed by the server's own code. */
+async function datasetTensor(dir: string, size: number, batch: number, norm: Normalisation): Promise<Float32Array> {
+  const images = await loadCalibrationImages(dir, batch);
+  return (await letterboxBatch(images.map((i) => i.image), size, norm)).data;
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -85,12 +98,15 @@ export async function bench(cfg: BenchConfig, log: (l: string) => void = console
   for (const model of cfg.models) {
     const loaded: { variant: Variant; session: ort.InferenceSession; params: number; convMacs: number }[] = [];
     let S = 0;
+    let norm: Normalisation = { pixelScale: 255, mean: [0, 0, 0], std: [1, 1, 1] };
     try {
       for (const variant of cfg.variants) {
         const file = join(cfg.modelsDir, variantFile(variant, model));
         if (!existsSync(file)) throw new Error(`${file} not found: run 'make models${variant === 'int8' ? '-int8' : ''}' or set MODELS_DIR to a folder holding it`);
         const stats = readModelStats(file);
-        S = parseMetadata(stats.metadata, file).inputSize;
+        const meta = parseMetadata(stats.metadata, file);
+        S = meta.inputSize;
+        norm = { pixelScale: meta.pixelScale, mean: meta.mean, std: meta.std };
         const t0 = performance.now();
         const session = await ort.InferenceSession.create(file, {
           graphOptimizationLevel: 'all',
@@ -100,7 +116,8 @@ export async function bench(cfg: BenchConfig, log: (l: string) => void = console
         log(`bench-models: ${model} ${variant} loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       }
       for (const batch of cfg.batches) {
-        const feeds = { [INPUT_NAME]: new ort.Tensor('float32', testImage(S, batch), [batch, 3, S, S]) };
+        const pixels = cfg.imagesDir ? await datasetTensor(cfg.imagesDir, S, batch, norm) : testImage(S, batch);
+        const feeds = { [INPUT_NAME]: new ort.Tensor('float32', pixels, [batch, 3, S, S]) };
         const run = (s: ort.InferenceSession) => (fetches ? s.run(feeds, fetches) : s.run(feeds));
         for (const l of loaded) for (let i = 0; i < cfg.warmup; i++) await run(l.session);
         const times = loaded.map(() => [] as number[]);
