@@ -163,18 +163,17 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
     const label = () => locals.impl ?? 'unknown';
     let started = false;
     // impl is known only after routing; count the request as in flight from the first tick.
-    setImmediate(() => {
+    const pendingStart = setImmediate(() => {
       started = true;
       metrics.requestStarted(label());
     });
     res.once('close', () => {
       const total_s = (performance.now() - locals.t0) / 1000;
       const o = locals.outcome;
-      if (!started) metrics.requestStarted(label());
-      const perModel: Partial<Record<ModelName, number>> = {};
-      for (const name of MODEL_NAMES) {
-        const d = o?.images[0]?.models[name];
-        if (d) perModel[name] = d.inference_ms / 1000;
+      // A fast error answer can close before the first tick: start it here, once, and cancel the tick.
+      if (!started) {
+        clearImmediate(pendingStart);
+        metrics.requestStarted(label());
       }
       const status = res.writableFinished ? res.statusCode : 499;
       metrics.requestFinished({
@@ -184,8 +183,8 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
         total_s,
         images: locals.images ?? 0,
         ...(locals.decode_ms !== undefined ? { decode_s: locals.decode_ms / 1000 } : {}),
-        ...(o ? { preprocess_s: o.preprocess_ms / 1000, queue_s: o.queue_ms / 1000, perModel } : {}),
-        ...(o?.executions ? { executions: o.executions.map((e) => ({ model: e.model, batch_size: e.batch_size, infer_s: e.infer_ms / 1000 })) } : {}),
+        ...(o ? { preprocess_s: o.preprocess_ms / 1000, queue_s: o.queue_ms / 1000, models: MODEL_NAMES.filter((m) => o.images[0]?.models[m]) } : {}),
+        ...(o ? { executions: o.executions.map((e) => ({ model: e.model, batch_size: e.batch_size, infer_s: e.infer_ms / 1000 })) } : {}),
       });
       log.info(
         `${req.method} ${req.originalUrl} ${status} ${(total_s * 1000).toFixed(1)}ms images=${locals.images ?? 0} id=${printable((locals.imageIds ?? []).join(',')) || '-'}${locals.code ? ` error=${locals.code}` : ''}`,

@@ -25,7 +25,7 @@ export interface ServerConfig {
   graphOpt: GraphOptLevel;
   /** Worker threads, each holding its own sessions of every model. */
   workers: number;
-  /** Largest accepted request body (one upload or all multipart files together), in MB. */
+  /** Body limit in MB: a request whose Content-Length is over it, and any single multipart file over it, get 413. */
   maxBodyMb: number;
   /** Largest accepted decoded image (width * height); refuses decompression bombs before decoding. */
   maxPixels: number;

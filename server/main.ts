@@ -1,11 +1,11 @@
 // Entry point: config, listen, load, one 'ready' line, graceful shutdown. `make server` runs this.
 // It listens before loading so /health can say "loading" (503) while the models warm up.
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
 import type { Server } from 'node:http';
 import { ConfigError, describeConfig, LOG_LEVELS, loadConfig, type LogLevel, type ServerConfig } from './config.ts';
 import { createServerApp, type Logger, type ServerApp } from './app.ts';
 import { StartupError } from './runtime/context.ts';
+import { isMain } from '../tools/is-main.ts';
 
 export function createLogger(level: LogLevel): Logger {
   const min = LOG_LEVELS.indexOf(level);
@@ -113,4 +113,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void main();
+if (isMain(import.meta.url)) void main();

@@ -21,10 +21,10 @@ export interface RequestRecord {
   decode_s?: number;
   preprocess_s?: number;
   queue_s?: number;
-  /** Per model session.run time of this request's batch. */
-  perModel?: Partial<Record<ModelName, number>>;
-  /** Session runs this request accounts for when a batcher shares runs between requests (seconds). */
-  executions?: { model: ModelName; batch_size: number; infer_s: number }[];
+  /** Models that answered this request (each counts the request's images in nv_inference_count). */
+  models?: ModelName[];
+  /** Session runs this request accounts for (seconds); booked whatever the request's status. */
+  executions?: { model: string; batch_size: number; infer_s: number }[];
 }
 
 const MB = 1024 * 1024;
@@ -178,7 +178,7 @@ export class ServerMetrics {
     });
     new client.Gauge({
       name: 'nv_inference_pending_request_count',
-      help: 'Requests accepted and waiting to execute (serialisation lock or a free worker), per implementation',
+      help: 'Work accepted and waiting to execute (serialisation lock or a free worker), per implementation: requests for baseline-like implementations, request x model jobs for concurrent and batched',
       labelNames: ['impl'],
       registers: [this.registry],
       collect() {
@@ -214,6 +214,13 @@ export class ServerMetrics {
     const { impl } = r;
     this.inflight.dec({ impl });
     this.requestHist.observe({ impl, status: String(r.status) }, r.total_s);
+    // Runs that happened count even when the request failed afterwards (e.g. the client went away).
+    for (const e of r.executions ?? []) {
+      this.execCount.inc({ impl, model: e.model });
+      this.execBatchHist.observe({ impl, model: e.model }, e.batch_size);
+      this.inferHist.observe({ impl, model: e.model }, e.infer_s);
+      this.inferUs.inc({ impl, model: e.model }, e.infer_s * 1e6);
+    }
     if (r.status >= 400) {
       this.failure.inc({ impl, status: String(r.status), reason: r.reason });
       return;
@@ -230,20 +237,7 @@ export class ServerMetrics {
       this.inputHist.observe({ impl }, r.preprocess_s);
       this.inputUs.inc({ impl }, r.preprocess_s * 1e6);
     }
-    for (const [model, seconds] of Object.entries(r.perModel ?? {})) {
-      this.count.inc({ impl, model }, r.images);
-      if (r.executions) continue;
-      this.execCount.inc({ impl, model });
-      this.execBatchHist.observe({ impl, model }, r.images);
-      this.inferHist.observe({ impl, model }, seconds);
-      this.inferUs.inc({ impl, model }, seconds * 1e6);
-    }
-    for (const e of r.executions ?? []) {
-      this.execCount.inc({ impl, model: e.model });
-      this.execBatchHist.observe({ impl, model: e.model }, e.batch_size);
-      this.inferHist.observe({ impl, model: e.model }, e.infer_s);
-      this.inferUs.inc({ impl, model: e.model }, e.infer_s * 1e6);
-    }
+    for (const model of r.models ?? []) this.count.inc({ impl, model }, r.images);
   }
 
   async text(): Promise<string> {

@@ -4,6 +4,7 @@
 import { build, type BuildOptions } from 'esbuild';
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { isMain } from './is-main.ts';
 
 export const SCENARIO_DIR = 'scenarios';
 export const OUT_DIR = join('build', 'k6');
@@ -33,7 +34,7 @@ export function listScenarios(dir = SCENARIO_DIR): string[] {
     .map((f) => join(dir, f));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   const started = performance.now();
   const outputs = await bundleScenarios();
   console.log(`build: ${outputs.length} scenario(s) -> ${OUT_DIR}/ in ${Math.round(performance.now() - started)} ms`);

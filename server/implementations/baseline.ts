@@ -1,5 +1,6 @@
 // The reference design: one request at a time for the whole server, D0 then D1 then D2, each on
-// its own session in one worker. Every other implementation is measured (and checked) against it.
+// its own session, on the shared pool (WORKERS, default 1). Every other implementation is measured
+// (and checked) against it.
 import { inferSerially, SerialQueue } from '../runtime/outcome.ts';
 import type { WorkerPool } from '../runtime/pool.ts';
 import type { ImplementationFactory } from './types.ts';
@@ -9,7 +10,7 @@ export const createBaseline: ImplementationFactory = (context) => {
   let pool: WorkerPool | undefined;
   return {
     name: 'baseline',
-    description: 'Reference: one request at a time server-wide, D0 then D1 then D2 on separate sessions in one worker thread.',
+    description: 'Reference: one request at a time server-wide, D0 then D1 then D2 on separate sessions of the shared worker pool.',
     lossless: true,
     async load() {
       pool = await context.pool();

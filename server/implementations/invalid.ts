@@ -16,6 +16,7 @@ export const createInvalid: ImplementationFactory = () => ({
       preprocess_ms: 0,
       queue_ms: 0,
       infer_ms: 0,
+      executions: [], // no session ran
     };
   },
   async close() {},

@@ -35,16 +35,16 @@ export interface InferOutcome {
   queue_ms: number;
   infer_ms: number;
   /**
-   * The session runs this request accounts for, when they are not simply one per requested model
-   * with this request's images: a batcher books each run it shares between requests on exactly one
-   * of them, so /metrics counts executions (nv_inference_exec_count) and their batch sizes right.
+   * The session runs this request accounts for: one per run it made alone; a run shared between
+   * requests (batcher) is booked on exactly one of them; a stacked graph's one run is one execution.
+   * /metrics counts these (nv_inference_exec_count) with their batch sizes; the stub books none.
    */
-  executions?: Execution[];
+  executions: Execution[];
 }
 
-/** One session.run of one model: how many images it carried and how long it took. */
+/** One session.run: of which model (or 'stacked' graph), how many images it carried, how long it took. */
 export interface Execution {
-  model: ModelName;
+  model: ModelName | 'stacked';
   batch_size: number;
   infer_ms: number;
 }

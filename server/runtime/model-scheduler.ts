@@ -165,7 +165,8 @@ export class ModelScheduler {
           const rows = (xs: readonly unknown[]) => xs.slice(offset, offset + e.images.length);
           const result: EntryResult = {
             detections: rows(run.detections) as ModelDetections[],
-            preprocess_ms: run.preprocess_ms,
+            // The batch's letterbox time, shared in proportion to this request's images.
+            preprocess_ms: (run.preprocess_ms * e.images.length) / images.length,
             infer_ms: run.infer_ms,
             queue_ms: startedAt - e.enqueuedAt + queue_ms,
           };

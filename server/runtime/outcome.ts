@@ -1,26 +1,33 @@
 // Turns per-model worker runs into the InferOutcome every implementation returns.
 import type { ModelName } from '../../lib/types.ts';
-import type { DecodedImage, ImageDetections, InferOptions, InferOutcome } from '../implementations/types.ts';
+import type { DecodedImage, Execution, ImageDetections, InferOptions, InferOutcome } from '../implementations/types.ts';
 import type { WorkerPool } from './pool.ts';
 import type { ModelRun } from './protocol.ts';
 
 /** Regroups runs (per model, per image) into per image, per model; sums preprocess and infer times. */
 export function outcomeFromRuns(imageCount: number, runs: ModelRun[], queue_ms: number): InferOutcome {
   const images: ImageDetections[] = Array.from({ length: imageCount }, () => ({ models: {} }));
+  const executions: Execution[] = [];
   let preprocess_ms = 0;
   let infer_ms = 0;
   const counted = new Set<number>();
   for (const run of runs) {
     preprocess_ms += run.preprocess_ms;
-    // Models that ran in one session.run (stacked graph) share its time: count it once.
-    if (run.sharedRun === undefined || !counted.has(run.sharedRun)) infer_ms += run.infer_ms;
-    if (run.sharedRun !== undefined) counted.add(run.sharedRun);
+    // Models that ran in one session.run (stacked graph) share it: its time and execution count once.
+    if (run.sharedRun === undefined) {
+      infer_ms += run.infer_ms;
+      executions.push({ model: run.name, batch_size: imageCount, infer_ms: run.infer_ms });
+    } else if (!counted.has(run.sharedRun)) {
+      counted.add(run.sharedRun);
+      infer_ms += run.infer_ms;
+      executions.push({ model: 'stacked', batch_size: imageCount, infer_ms: run.infer_ms });
+    }
     run.detections.forEach((det, i) => {
       const raw = run.raw?.[i];
       images[i]!.models[run.name as ModelName] = raw ? { ...det, raw } : det;
     });
   }
-  return { images, preprocess_ms, queue_ms, infer_ms };
+  return { images, preprocess_ms, queue_ms, infer_ms, executions };
 }
 
 /** Runs one task at a time, in arrival order; reports how long each waited for its turn. */

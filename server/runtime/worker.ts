@@ -79,17 +79,21 @@ function groupBySession(names: readonly ModelName[]): Loaded[][] {
   return [...groups.values()];
 }
 
-/** Zero input for a model of a shared session that was not asked for (every graph input must be fed). */
-const zeroInputs = new Map<string, ort.Tensor>();
+/**
+ * Zero input for a model of a shared session that was not asked for (every graph input must be fed).
+ * One zeroed buffer per model, grown to the largest batch seen; tensors are views of its start, so
+ * the cache stays at one buffer per model whatever batch sizes arrive.
+ */
+const zeroBuffers = new Map<string, Float32Array>();
 function zeroInput(info: ModelInfo, n: number): ort.Tensor {
   const s = info.inputSize;
-  const key = `${info.name}:${n}`;
-  let t = zeroInputs.get(key);
-  if (!t) {
-    t = new ort.Tensor('float32', new Float32Array(n * 3 * s * s), [n, 3, s, s]);
-    zeroInputs.set(key, t);
+  const length = n * 3 * s * s;
+  let buf = zeroBuffers.get(info.name);
+  if (!buf || buf.length < length) {
+    buf = new Float32Array(length);
+    zeroBuffers.set(info.name, buf);
   }
-  return t;
+  return new ort.Tensor('float32', buf.subarray(0, length), [n, 3, s, s]);
 }
 
 async function warmup(): Promise<void> {

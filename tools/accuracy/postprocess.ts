@@ -21,6 +21,7 @@ import { loadDetections, loadRaw } from './store.ts';
 import { gatherRaw, type RawSubset } from './raw.ts';
 import { startInProcess, type InProcessRunner } from './inprocess.ts';
 import type { RawHeads } from '../../server/implementations/types.ts';
+import { isMain } from '../is-main.ts';
 
 export const ACCURACY_FILE = 'accuracy.json';
 export const ACCURACY_VERSION = 1;
@@ -324,7 +325,7 @@ async function main(): Promise<void> {
   if (!passed) process.exit(1);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   main().catch((err: Error) => {
     console.error(`accuracy: ${err.message}`);
     process.exit(2);

@@ -15,6 +15,7 @@ import {
   checkFreshness, fingerprintModels, MANIFEST_FILE, MANIFEST_VERSION, referenceDir,
   type ReferenceManifest, type RawHeadsInfo,
 } from './store.ts';
+import { isMain } from '../is-main.ts';
 
 export const REFERENCE_IMPL = 'baseline';
 
@@ -131,7 +132,7 @@ async function main(): Promise<void> {
   await ensureReference(cfg, wanted, { force: boolEnv(process.env, 'FORCE', false) });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   main().catch((err: Error) => {
     console.error(`reference: ${err.message}`);
     process.exit(1);

@@ -12,6 +12,7 @@ import { benchConfig } from './config.ts';
 import { BenchError, note } from './progress.ts';
 import { runBench } from './run.ts';
 import { getJson } from './server.ts';
+import { isMain } from '../is-main.ts';
 
 export const CALIBRATION_IMPLS = ['baseline', 'invalid'] as const;
 
@@ -54,7 +55,7 @@ export function calibrationTable(c: Calibration): string {
   return lines.join('\n');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   try {
     await calibrate();
   } catch (e) {

@@ -28,9 +28,11 @@ export const KNOBS = ['SCENARIO', 'IMPL', 'DURATION', 'WARMUP', 'TARGET', 'DATAS
   // server knobs: they reach the server the bench starts through the same environment
   'WORKERS', 'THREADS', 'GRAPH_OPT', 'PARALLEL_WORKERS', 'PARALLEL_THREADS', 'BATCH_MAX_SIZE', 'BATCH_MAX_DELAY_US', 'SPINNING', 'MAX_BODY_MB', 'MAX_PIXELS', 'MAX_BATCH'];
 
-export function envInfo(args: { k6: string; ep: string; serverVersion: string; k6Command: string[]; target: string; serverStarted: boolean }): Record<string, unknown> {
+/** `env`: the environment the run really used (calibrate sets IMPL/SCENARIO/LEVELS itself), so the recorded command reproduces it. */
+export function envInfo(args: { k6: string; ep: string; serverVersion: string; k6Command: string[]; target: string; serverStarted: boolean; env?: NodeJS.ProcessEnv }): Record<string, unknown> {
   const cpus = os.cpus();
-  const knobs = Object.fromEntries(KNOBS.filter((k) => process.env[k] !== undefined && process.env[k] !== '').map((k) => [k, process.env[k]]));
+  const env = args.env ?? process.env;
+  const knobs = Object.fromEntries(KNOBS.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
   const makeVars = Object.entries(knobs).filter(([k]) => !['CI'].includes(k)).map(([k, v]) => `${k}=${v}`);
   return {
     cpu: { model: cpus[0]?.model ?? 'unknown', cores: cpus.length },

@@ -19,6 +19,7 @@ import { POSTPROCESSORS, type PostprocessContext } from './postprocess.ts';
 import { prepareReference } from '../accuracy/postprocess.ts';
 import { BenchError, note, step } from './progress.ts';
 import { getJson, getText, sampleMemory, startServer, stopServer, waitReady, type MemorySample, type StartedServer } from './server.ts';
+import { isMain } from '../is-main.ts';
 
 export const EXIT_POSTPROCESS_FAILED = 98;
 export const SYNTHETIC_DIR = join('build', 'data', 'synthetic');
@@ -36,7 +37,8 @@ export function k6Binary(): string {
   return path;
 }
 
-function timestamp(d = new Date()): string {
+/** Run-folder timestamp: ISO 8601 without ':' or fractions, so names sort by start time. */
+export function timestamp(d = new Date()): string {
   return d.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
 }
 
@@ -212,7 +214,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
         writeFileSync(join(runDir, 'dashboard.html'), fallbackDashboard(summary));
         note('dashboard.html: k6 skipped its report (run too short), wrote the summary page instead');
       }
-      writeFileSync(join(runDir, 'env.json'), JSON.stringify({ ...envInfo({ k6, ep: health.ep, serverVersion: health.version, k6Command: [k6, ...k6Args], target, serverStarted: !cfg.target }), scenario: plan.name, impls, server_ready_ms: readyMs, server_settings: health.settings ?? null }, null, 2));
+      writeFileSync(join(runDir, 'env.json'), JSON.stringify({ ...envInfo({ k6, ep: health.ep, serverVersion: health.version, k6Command: [k6, ...k6Args], target, serverStarted: !cfg.target, env: { ...env, IMPL: cfg.impl, ...(cfg.accuracy ? {} : { ACCURACY: '0' }) } }), scenario: plan.name, impls, server_ready_ms: readyMs, server_settings: health.settings ?? null }, null, 2));
       const latest = resolve(cfg.resultsRoot, 'latest');
       rmSync(latest, { force: true });
       symlinkSync(basename(runDir), latest);
@@ -228,7 +230,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   try {
     const result = await runBench(benchConfig(process.env));
     process.exit(result.exitCode);

@@ -38,8 +38,10 @@ export async function getText(url: string, timeoutMs = 5000): Promise<string> {
   return res.text();
 }
 
-/** Starts `node --import tsx server/main.ts` on a free loopback port, logging to `logFile`. */
-/** `env` overrides this process's environment for the server (e.g. IMPL: which implementations it loads). */
+/**
+ * Starts `node --import tsx server/main.ts` on a free loopback port, logging to `logFile`, and waits
+ * until it is ready (stopping it if it never is). `env` overrides this process's environment for the server (e.g. IMPL: which implementations it loads).
+ */
 export async function startServer(opts: { host: string; port: number; ep: string; modelsDir: string; logFile: string; readyTimeout_s: number; env?: Record<string, string> }): Promise<StartedServer> {
   const port = opts.port || (await freePort());
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, HOST: opts.host, PORT: String(port), EP: opts.ep };
@@ -52,12 +54,20 @@ export async function startServer(opts: { host: string; port: number; ep: string
   const url = `http://${opts.host}:${port}`;
   let exited: number | null | undefined;
   child.on('exit', (code) => (exited = code));
-  await waitReady(url, opts.readyTimeout_s, () => {
-    if (exited === undefined) return;
-    const tail = safeRead(opts.logFile).trim().split('\n').slice(-5).join(' | ');
-    throw new BenchError(`server exited with code ${exited} before it was ready (log ${opts.logFile}: ${tail}); run 'make server' to see why`);
-  });
-  return { url, child, logFile: opts.logFile, ready_ms: Math.round(performance.now() - started) };
+  const server: StartedServer = { url, child, logFile: opts.logFile, ready_ms: 0 };
+  try {
+    await waitReady(url, opts.readyTimeout_s, () => {
+      if (exited === undefined) return;
+      const tail = safeRead(opts.logFile).trim().split('\n').slice(-5).join(' | ');
+      throw new BenchError(`server exited with code ${exited} before it was ready (log ${opts.logFile}: ${tail}); run 'make server' to see why`);
+    });
+  } catch (err) {
+    // Never leave a half-started server behind: it would hold its sessions, its port and the CPU.
+    await stopServer(server);
+    throw err;
+  }
+  server.ready_ms = Math.round(performance.now() - started);
+  return server;
 }
 
 function safeRead(path: string): string {

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { numberEnv } from '../../lib/env.ts';
+import { isMain } from '../is-main.ts';
 
 export const GENERATOR_VERSION = 1;
 export const DEFAULT_DIR = join('build', 'data', 'synthetic');
@@ -83,7 +84,7 @@ export async function generate(dir = DEFAULT_DIR, count = 50, seed = 20240601, s
   return { created: count, manifest: manifestPath };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   try {
     const count = numberEnv(process.env, 'DATA_COUNT', 50, { min: 1, integer: true });
     const { created, manifest } = await generate(DEFAULT_DIR, count);

@@ -10,7 +10,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { INPUT_NAME, MODEL_FILE, OUTPUT_NAMES, parseMetadata } from './contract.ts';
 import { MODEL_NAMES, type DetName } from './efficientdet.ts';
@@ -19,6 +18,7 @@ import { testImage } from './test-image.ts';
 import { loadCalibrationImages } from './quantize.ts';
 import { letterboxBatch, type Normalisation } from '../../server/runtime/preprocess.ts';
 import { INT8_MODEL_FILE } from './quantize.ts';
+import { isMain } from '../is-main.ts';
 
 export const VARIANTS = ['float', 'int8'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -154,7 +154,7 @@ export function table(rows: BenchRow[]): string {
   return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...body.map(line)].join('\n');
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (isMain(import.meta.url)) {
   try {
     const cfg = benchConfigFromEnv();
     const rows = await bench(cfg);

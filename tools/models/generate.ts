@@ -5,11 +5,11 @@
 
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { DEFAULT_SEED, GENERATOR_VERSION, META_KEYS, MODEL_FILE, STACKED_FILE } from './contract.ts';
 import { buildModelFile, buildStackedFile, MODEL_CONFIGS, MODEL_NAMES, type DetName } from './efficientdet.ts';
 import { readMetadata } from './inspect.ts';
 import { buildInt8ModelFile, DEFAULT_CALIB_DIR, DEFAULT_CALIB_IMAGES, INT8_MODEL_FILE, int8UpToDate, loadCalibrationImages } from './quantize.ts';
+import { isMain } from '../is-main.ts';
 
 export interface GenerateConfig {
   modelsDir: string;
@@ -97,7 +97,7 @@ export async function generate(cfg: GenerateConfig, log: (line: string) => void 
   return jobs.map((j) => j.file);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (isMain(import.meta.url)) {
   try {
     const t0 = performance.now();
     await generate(configFromEnv());

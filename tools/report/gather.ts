@@ -21,6 +21,8 @@ export interface RunRecord {
   memory: { device: string; peak_mb: number } | null;
   /** timing: a timed sweep; accuracy: the report's accuracy pass (figures not used for timing). */
   role: RunRole;
+  /** The report round this timed run belongs to (from report-role.json); absent for runs made by hand. */
+  round?: number;
   /** The bench's exit code and wall time when the report ran it (gathered runs: unknown). */
   exitCode?: number;
   wall_s?: number;
@@ -69,6 +71,7 @@ export function loadRun(dir: string): RunRecord {
   if (!summary) throw new ConfigError(`${dir} has no summary.json: not a bench run folder`);
   const memory = readJson<{ device?: string; after?: { peak_mb?: number } | null }>(join(dir, 'memory.json'));
   const peak = memory?.after?.peak_mb;
+  const role = readJson<{ role?: RunRole; round?: number }>(join(dir, ROLE_FILE));
   return {
     dir,
     name: basename(dir),
@@ -76,7 +79,8 @@ export function loadRun(dir: string): RunRecord {
     env: readJson(join(dir, 'env.json')),
     accuracy: readJson<AccuracyFile>(join(dir, 'accuracy.json')),
     memory: typeof peak === 'number' ? { device: memory?.device ?? 'unknown', peak_mb: Math.round(peak) } : null,
-    role: readJson<{ role?: RunRole }>(join(dir, ROLE_FILE))?.role === 'accuracy' ? 'accuracy' : 'timing',
+    role: role?.role === 'accuracy' ? 'accuracy' : 'timing',
+    ...(typeof role?.round === 'number' ? { round: role.round } : {}),
   };
 }
 

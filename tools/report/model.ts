@@ -150,7 +150,10 @@ interface Sample {
   max: number;
 }
 
-/** One sample per (run, impl, level) with measured requests; round = k-th such sample of (impl, level), oldest first. */
+/**
+ * One sample per (run, impl, level) with measured requests. round = the run's report round when it
+ * carries one, else the k-th such sample of (impl, level), oldest first (runs gathered by hand).
+ */
 export function samplesOf(runs: RunRecord[]): Sample[] {
   const count = new Map<string, number>();
   const out: Sample[] = [];
@@ -159,8 +162,9 @@ export function samplesOf(runs: RunRecord[]): Sample[] {
       const level = Number(row.level);
       if (!Number.isFinite(level) || row.requests <= 0 || !row.latency_ms) continue;
       const key = `${row.impl}\u0000${level}`;
-      const round = (count.get(key) ?? 0) + 1;
-      count.set(key, round);
+      const ordinal = (count.get(key) ?? 0) + 1;
+      count.set(key, ordinal);
+      const round = run.round ?? ordinal;
       out.push({ impl: row.impl, level, round, run: run.name, requests: row.requests, rps: row.rps, p50: row.latency_ms.p50, p99: row.latency_ms.p99, min: row.latency_ms.min, max: row.latency_ms.max });
     }
   }

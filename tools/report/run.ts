@@ -17,7 +17,7 @@ import { ConfigError } from '../../lib/env.ts';
 import type { HealthResponse, ImplementationInfo, ImplementationsResponse } from '../../lib/types.ts';
 import { benchConfig } from '../bench/config.ts';
 import { BenchError } from '../bench/progress.ts';
-import { k6Binary } from '../bench/run.ts';
+import { k6Binary, timestamp } from '../bench/run.ts';
 import { getJson, startServer, stopServer, waitReady, type StartedServer } from '../bench/server.ts';
 import { reportConfig, type ReportConfig } from './config.ts';
 import { gatherRuns, isRunDir, isTimingRun, loadRun, ROLE_FILE, type RunRecord } from './gather.ts';
@@ -25,6 +25,7 @@ import { buildReport, type ReportMeta } from './model.ts';
 import { resultsTableText } from './text.ts';
 import { writeReport } from './render.ts';
 import { eta, formatSeconds, plannedRunSeconds, schedule, type ScheduledRun } from './plan.ts';
+import { isMain } from '../is-main.ts';
 
 const say = (line: string) => console.log(`report: ${line}`);
 
@@ -32,10 +33,6 @@ const say = (line: string) => console.log(`report: ${line}`);
 function shown(p: string): string {
   const rel = relative(process.cwd(), p);
   return rel === '' ? '.' : rel.startsWith('..') ? resolve(p) : rel;
-}
-
-function timestamp(d: Date): string {
-  return d.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
 }
 
 /** Knobs worth repeating in the reproduce commands when set (they change what is measured):
@@ -227,7 +224,9 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
       say(`${label} (round ${item.round}/${cfg.repeats}): ${item.impl} - sweep LEVELS=${cfg.levels.join(',')} DURATION=${cfg.duration}; elapsed ${formatSeconds((performance.now() - started) / 1000)}, ETA ${formatSeconds(eta(wall, plan.length - item.index + 1, planned_s))}`);
       const run = await benchOnce(label, item.impl, join(reportDir, 'runs'), { LEVELS: cfg.levels.join(','), DURATION: cfg.duration, ACCURACY: '0' }, `${String(item.index).padStart(3, '0')}-${item.impl}`);
       if (run) {
-        runs.push(run);
+        // The round travels with the run, so speedups pair runs of the same round even when one is missing.
+        writeFileSync(join(run.dir, ROLE_FILE), JSON.stringify({ role: 'timing', round: item.round }) + '\n');
+        runs.push({ ...run, round: item.round });
         wall.push(run.wall_s ?? 0);
       }
     }
@@ -290,7 +289,7 @@ export async function makeReport(env: NodeJS.ProcessEnv = process.env): Promise<
   return { dir, missing };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   try {
     const { missing } = await makeReport();
     if (missing > 0) {
