@@ -225,6 +225,11 @@ test('/metrics: Prometheus text with the nv_inference_* family', async () => {
   ]) {
     assert.ok(text.includes(name), name);
   }
+  // Nothing is in flight now: every request above, fast 4xx answers included, was booked out again.
+  for (const m of text.matchAll(/^nv_inference_inflight_requests\{impl="([^"]+)"\} (\S+)/gm)) assert.equal(Number(m[2]), 0, `in flight for ${m[1]}`);
+  // invalid runs no session: it books images but no execution.
+  assert.ok(value(/^nv_inference_count\{impl="invalid",model="d0"\} (\d+)/m) >= 1);
+  assert.equal(text.match(/^nv_inference_exec_count\{impl="invalid"/m), null);
 });
 
 test('SIGTERM: in-flight request finishes, then the process exits 0', async () => {
