@@ -1,23 +1,14 @@
 // Helpers for the server integration tests: spawn the real server (node --import tsx server/main.ts)
 // on a free port, wait for its 'ready' line, make test images.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../tools/bench/server.ts';
 import path from 'node:path';
 import sharp from 'sharp';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 export const MODELS_DIR = process.env.MODELS_DIR ?? path.join(REPO, 'build/models');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface Spawned {
   child: ChildProcess;

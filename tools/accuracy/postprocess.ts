@@ -8,13 +8,14 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join, resolve } from 'node:path';
 import { MODEL_NAMES, type ImplementationInfo, type InferResponse, type ModelName } from '../../lib/types.ts';
 import { contentTypeOf } from '../../lib/dataset.ts';
-import { accuracyBoundsFor, DEFAULT_BOUNDS, mergeBounds, validateBoundsFile, type AccuracyBounds, type BoundsFile } from '../../lib/bounds.ts';
+import { accuracyBoundsFor, type AccuracyBounds } from '../../lib/bounds.ts';
 import {
   addRawHeadErrors, addSums, compareDetections, DEFAULT_IOU_THRESHOLD, describeBrokenGate, emptySums, evaluateGates,
   finalizeMetrics, type AccuracyMetrics, type AccuracySums, type Detections, type GateResult,
 } from '../../lib/accuracy/index.ts';
 import type { ReferenceImage } from '../../lib/accuracy/reference.ts';
 import { accuracyConfig, type AccuracyConfig } from './config.ts';
+import { readBoundsFile } from '../bench/bounds-file.ts';
 import { describeDataset } from './dataset.ts';
 import { ensureReference } from './reference.ts';
 import { loadDetections, loadRaw } from './store.ts';
@@ -248,17 +249,10 @@ export async function runAccuracy(args: AccuracyArgs, log: (line: string) => voi
   return { passed: report.passed, lines };
 }
 
-/** The checked-in bounds, with BOUNDS_FILE laid over them when set (as make bench does). */
-function boundsFile(): BoundsFile {
-  const path = process.env.BOUNDS_FILE;
-  if (!path) return DEFAULT_BOUNDS;
-  return validateBoundsFile(mergeBounds(DEFAULT_BOUNDS, JSON.parse(readFileSync(path, 'utf8'))), path);
-}
-
 /** Lossless: the exact bounds. Lossy: its declared bounds; none declared (e.g. the invalid stub):
  * held to the exact bounds, because an undeclared deviation is not an accepted one. */
 function gateBounds(impl: string, lossless: boolean): { bounds: AccuracyBounds; source: string } {
-  const file = boundsFile();
+  const file = readBoundsFile(process.env.BOUNDS_FILE);
   if (lossless) return { bounds: accuracyBoundsFor(impl, true, file), source: 'lossless: exact bounds (accuracy.lossless)' };
   if (!(impl in file.accuracy.impls)) {
     return { bounds: accuracyBoundsFor(impl, true, file), source: `${impl} is not lossless and declares no bounds (accuracy.impls.${impl}): held to the exact bounds` };

@@ -4,9 +4,9 @@
 // write results/<timestamp>-<scenario>-<impl>/ -> results/latest. Exit: k6's status (99 =
 // thresholds failed), else 98 when a post-processing gate failed, else 0.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
-import { DEFAULT_BOUNDS, mergeBounds, resolveBounds, validateBoundsFile, type BoundsFile, type Calibration, type ResolvedBounds } from '../../lib/bounds.ts';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { resolveBounds, type BoundsFile, type Calibration, type ResolvedBounds } from '../../lib/bounds.ts';
 import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { ConfigError } from '../../lib/env.ts';
 import { planFor, type Plan } from '../../lib/scenarios.ts';
@@ -17,6 +17,8 @@ import { benchConfig, type BenchConfig } from './config.ts';
 import { envInfo } from './env-info.ts';
 import { POSTPROCESSORS, type PostprocessContext } from './postprocess.ts';
 import { prepareReference } from '../accuracy/postprocess.ts';
+import { imageId, listImages } from '../accuracy/dataset.ts';
+import { readBoundsFile } from './bounds-file.ts';
 import { BenchError, note, step } from './progress.ts';
 import { getJson, getText, sampleMemory, startServer, stopServer, waitReady, type MemorySample, type StartedServer } from './server.ts';
 import { isMain } from '../is-main.ts';
@@ -52,12 +54,15 @@ export function datasetManifest(cfg: BenchConfig, runDir: string): { manifest: s
   }
   const dir = resolve(cfg.datasetDir);
   if (!existsSync(dir)) throw new BenchError(`DATASET_DIR=${cfg.datasetDir} does not exist: point it at a folder of JPEG/PNG images`);
-  const files = readdirSync(dir).filter((f) => ['.jpg', '.jpeg', '.png', '.webp'].includes(extname(f).toLowerCase())).sort();
-  const chosen = cfg.maxImages > 0 ? files.slice(0, cfg.maxImages) : files;
-  if (chosen.length === 0) throw new BenchError(`DATASET_DIR=${cfg.datasetDir} holds no .jpg/.jpeg/.png/.webp files`);
+  let chosen: string[];
+  try {
+    chosen = listImages(dir, cfg.maxImages);
+  } catch (e) {
+    throw new BenchError(`DATASET_DIR=${cfg.datasetDir}: ${(e as Error).message}`);
+  }
   const manifest: DatasetManifest = {
     name: basename(dir),
-    images: chosen.map((f) => ({ id: basename(f, extname(f)), file: join(dir, f), bytes: readFileSync(join(dir, f)).length })),
+    images: chosen.map((f) => ({ id: imageId(f), file: join(dir, f), bytes: readFileSync(join(dir, f)).length })),
   };
   const path = resolve(runDir, 'dataset-manifest.json');
   writeFileSync(path, JSON.stringify(manifest, null, 2));
@@ -65,15 +70,7 @@ export function datasetManifest(cfg: BenchConfig, runDir: string): { manifest: s
 }
 
 export function loadBoundsFile(cfg: BenchConfig): BoundsFile {
-  if (!cfg.boundsFile) return DEFAULT_BOUNDS;
-  if (!existsSync(cfg.boundsFile)) throw new BenchError(`BOUNDS_FILE=${cfg.boundsFile} does not exist: point it at a JSON file shaped like lib/bounds.defaults.json`);
-  let over: unknown;
-  try {
-    over = JSON.parse(readFileSync(cfg.boundsFile, 'utf8'));
-  } catch (e) {
-    throw new BenchError(`BOUNDS_FILE=${cfg.boundsFile} is not valid JSON (${(e as Error).message})`);
-  }
-  return validateBoundsFile(mergeBounds(DEFAULT_BOUNDS, over), `BOUNDS_FILE=${cfg.boundsFile}`);
+  return readBoundsFile(cfg.boundsFile);
 }
 
 export function loadCalibration(cfg: BenchConfig): Calibration | undefined {

@@ -1,0 +1,17 @@
+// The one reader of BOUNDS_FILE: the checked-in bounds with the file laid over them, validated.
+// Used by the bench (k6 thresholds) and the accuracy gates, so both see the same bounds and errors.
+import { existsSync, readFileSync } from 'node:fs';
+import { DEFAULT_BOUNDS, mergeBounds, validateBoundsFile, type BoundsFile } from '../../lib/bounds.ts';
+import { ConfigError } from '../../lib/env.ts';
+
+export function readBoundsFile(path: string | undefined): BoundsFile {
+  if (!path) return DEFAULT_BOUNDS;
+  if (!existsSync(path)) throw new ConfigError(`BOUNDS_FILE=${path} does not exist: point it at a JSON file shaped like lib/bounds.defaults.json`);
+  let over: unknown;
+  try {
+    over = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`BOUNDS_FILE=${path} is not valid JSON (${(e as Error).message})`);
+  }
+  return validateBoundsFile(mergeBounds(DEFAULT_BOUNDS, over), `BOUNDS_FILE=${path}`);
+}
