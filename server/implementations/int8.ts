@@ -1,15 +1,14 @@
-// Lossy: baseline's sequential design (one request at a time server-wide, D0 then D1 then D2) on the
-// int8 QDQ variants efficientdet-d*-int8.onnx (tools/models/quantize.ts, `make models-int8`), in its
-// own worker. Its answers differ from the float reference by the amount it declares in
+// Lossy: concurrent's design (every model of every request a job on PARALLEL_WORKERS single-threaded
+// workers, no global lock) on the int8 QDQ variants efficientdet-d*-int8.onnx (tools/models/quantize.ts,
+// `make models-int8`). So int8 vs concurrent is the effect of quantization alone, and int8 vs
+// baseline the two together. Its answers differ from the float reference by the amount it declares in
 // lib/bounds.defaults.json (accuracy.impls.int8).
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { INT8_META, INT8_MODEL_FILE } from '../../tools/models/quantize.ts';
 import { readMetadataProps } from '../runtime/model-info.ts';
-import { inferSerially, SerialQueue } from '../runtime/outcome.ts';
-import { sessionSettings, startWorkerPool } from '../runtime/context.ts';
-import type { WorkerPool } from '../runtime/pool.ts';
 import type { ModelInfo } from '../runtime/protocol.ts';
+import { scheduledImplementation } from './scheduled.ts';
 import type { ImplementationFactory } from './types.ts';
 
 /** The int8 file next to each float model; same input size and normalisation (checked). */
@@ -28,40 +27,24 @@ async function int8Infos(models: readonly ModelInfo[]): Promise<ModelInfo[]> {
   }));
 }
 
-export const createInt8: ImplementationFactory = (context) => {
-  const serial = new SerialQueue();
-  let pool: WorkerPool | undefined;
-  /** Why int8 is not running, when the server serves all implementations and its files are missing. */
-  let unavailable: string | undefined;
-  return {
+export const createInt8: ImplementationFactory = (context) =>
+  scheduledImplementation(context, {
     name: 'int8',
-    description: 'Lossy: like baseline (one request at a time, D0 then D1 then D2) on int8 QDQ models (per-channel int8 weights, uint8 activations calibrated on the synthetic dataset); bounded by accuracy.impls.int8.',
+    description:
+      `Lossy: like concurrent (each model of each request a job on ${context.config.parallelWorkers} worker(s), no global lock) ` +
+      'on int8 QDQ models (per-channel int8 weights, uint8 activations calibrated on the synthetic dataset); bounded by accuracy.impls.int8.',
     lossless: false,
-    async load() {
-      let models: ModelInfo[];
+    maxBatch: 1,
+    maxDelayUs: 0,
+    async models() {
       try {
-        models = await int8Infos(context.models);
+        return await int8Infos(context.models);
       } catch (err) {
         // Asked for by name: refuse to start. Served as one of 'all': the others keep working.
         if (context.config.impls !== 'all') throw err;
-        unavailable = err instanceof Error ? err.message : String(err);
+        const unavailable = err instanceof Error ? err.message : String(err);
         context.log(`${unavailable} (serving the other implementations)`);
-        return;
+        return { unavailable };
       }
-      pool = await startWorkerPool(context.config, { size: 1, models, session: sessionSettings(context.config), log: context.log });
     },
-    infer(images, options) {
-      const p = pool;
-      if (!p) return Promise.reject(new Error(unavailable ?? 'int8: infer() before load()'));
-      return inferSerially(serial, p, images, options);
-    },
-    pendingRequests() {
-      return serial.waiting + (pool?.queued ?? 0);
-    },
-    async close() {
-      const p = pool;
-      pool = undefined;
-      await p?.close();
-    },
-  };
-};
+  });

@@ -1,9 +1,11 @@
-// The shared body of the implementations that run on the per-model scheduler (concurrent, batched):
-// their own pool of PARALLEL_WORKERS workers with PARALLEL_THREADS intra-op threads per session.
-// They differ only in how the scheduler forms batches. Not registered itself.
+// The shared body of the implementations that run on the per-model scheduler (concurrent, batched,
+// int8): their own pool of PARALLEL_WORKERS workers with PARALLEL_THREADS intra-op threads per session.
+// They differ only in how the scheduler forms batches and in which model files they load. Not
+// registered itself.
 import { sessionSettings, startWorkerPool } from '../runtime/context.ts';
 import { ModelScheduler } from '../runtime/model-scheduler.ts';
 import type { WorkerPool } from '../runtime/pool.ts';
+import type { ModelInfo } from '../runtime/protocol.ts';
 import type { Implementation, ImplementationContext } from './types.ts';
 
 export interface ScheduledSpec {
@@ -13,27 +15,40 @@ export interface ScheduledSpec {
   maxBatch: number;
   /** How long a free worker waits for a batch to fill. */
   maxDelayUs: number;
+  /** Default true: answers equal baseline's. A lossy one declares bounds in lib/bounds.defaults.json. */
+  lossless?: boolean;
+  /**
+   * The model files to load (default: the float models of the server). Resolving to `{ unavailable }` means
+   * "not available here" (the implementation then refuses requests with `unavailable`'s message).
+   */
+  models?: () => Promise<ModelInfo[] | { unavailable: string }>;
 }
 
 export function scheduledImplementation(context: ImplementationContext, spec: ScheduledSpec): Implementation {
   const { config } = context;
   let pool: WorkerPool | undefined;
   let scheduler: ModelScheduler | undefined;
+  let unavailable: string | undefined;
   return {
     name: spec.name,
     description: spec.description,
-    lossless: true,
+    lossless: spec.lossless ?? true,
     async load() {
+      const models = spec.models ? await spec.models() : [...context.models];
+      if (!Array.isArray(models)) {
+        unavailable = models.unavailable;
+        return;
+      }
       pool = await startWorkerPool(config, {
         size: config.parallelWorkers,
-        models: [...context.models],
+        models,
         session: { ...sessionSettings(config), intraOpThreads: config.parallelThreads },
         log: context.log,
       });
       scheduler = new ModelScheduler(pool, { maxBatch: spec.maxBatch, maxDelayUs: spec.maxDelayUs });
     },
     infer(images, options) {
-      if (!scheduler) return Promise.reject(new Error(`${spec.name}: infer() before load()`));
+      if (!scheduler) return Promise.reject(new Error(unavailable ?? `${spec.name}: infer() before load()`));
       return scheduler.infer(images, options.models, options.rawHeads ?? false);
     },
     pendingRequests() {
