@@ -27,6 +27,12 @@ export interface SloBound {
   capacity_min_rps?: number;
 }
 
+/**
+ * Accuracy bounds of one implementation. The four gate bounds apply to the aggregate over the whole
+ * dataset (the replay after the load); `per_response` overrides them for ONE response image in the
+ * in-run k6 check, where one image's figures scatter far more than the dataset's mean.
+ * output_match_min is the share of response images that must pass the per-response bounds.
+ */
 export interface AccuracyBounds {
   boxes_mse_max: number;
   scores_mse_max: number;
@@ -34,6 +40,7 @@ export interface AccuracyBounds {
   /** Unmatched detections allowed: 0 for lossless; for a lossy implementation, a fraction of the reference detections. */
   unmatched_max: number;
   output_match_min: number;
+  per_response?: Partial<Pick<AccuracyBounds, 'boxes_mse_max' | 'scores_mse_max' | 'labels_accuracy_min' | 'unmatched_max'>>;
 }
 
 export interface BoundsFile {
@@ -71,6 +78,8 @@ export interface ResolvedBounds {
   scenario: string;
   impl: string;
   slo: SloBound;
+  /** The accuracy bounds the run holds this implementation to (same for k6's in-run check and the replay). */
+  accuracy?: ResolvedAccuracy;
   /** Per level tag; empty when no calibration covers this plan. */
   levels: Record<string, LevelBound>;
   calibration?: { created: string; tolerance: number };
@@ -102,6 +111,20 @@ export function validateBoundsFile(file: unknown, where: string): BoundsFile {
       }
     }
   }
+  if (!isObject(file.accuracy.impls ?? {})) throw new Error(`${where}: accuracy.impls must be an object of implementation -> bounds`);
+  const gate = new Set(['boxes_mse_max', 'scores_mse_max', 'labels_accuracy_min', 'unmatched_max']);
+  const checkAccuracy = (b: unknown, at: string, nested: boolean) => {
+    if (!isObject(b)) throw new Error(`${where}: ${at} must be an object`);
+    for (const [k, v] of Object.entries(b)) {
+      if (k === '$comment') continue;
+      if (nested && k === 'per_response') checkAccuracy(v, `${at}.per_response`, false);
+      else if (!gate.has(k) && !(nested && k === 'output_match_min')) {
+        throw new Error(`${where}: ${at}.${k} is not a known accuracy bound (expected one of ${[...gate, ...(nested ? ['output_match_min', 'per_response'] : [])].join(', ')})`);
+      } else if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: ${at}.${k} must be a number`);
+    }
+  };
+  checkAccuracy(file.accuracy.lossless, 'accuracy.lossless', true);
+  for (const [impl, b] of Object.entries((file.accuracy.impls ?? {}) as Record<string, unknown>)) checkAccuracy(b, `accuracy.impls.${impl}`, true);
   return file as unknown as BoundsFile;
 }
 
@@ -205,9 +228,35 @@ export function thresholdsFor(plan: Plan, bounds: ResolvedBounds[]): Thresholds 
 export function accuracyBoundsFor(impl: string, lossless: boolean, file: BoundsFile = DEFAULT_BOUNDS): AccuracyBounds {
   const exact = file.accuracy.lossless;
   if (lossless) return { ...exact };
-  const declared = file.accuracy.impls[impl];
+  const declared = file.accuracy.impls[impl] as (Partial<AccuracyBounds> & { $comment?: string }) | undefined;
   if (!declared) throw new Error(`no accuracy bounds for lossy implementation ${impl}: add accuracy.impls.${impl} to lib/bounds.defaults.json (or the BOUNDS_FILE)`);
-  return { ...exact, ...declared };
+  const { $comment: _comment, ...bounds } = declared;
+  return { ...exact, ...bounds };
+}
+
+export interface ResolvedAccuracy {
+  bounds: AccuracyBounds;
+  /** Why these bounds, for the results: "lossless: exact bounds", "declared by int8 ...". */
+  source: string;
+}
+
+/**
+ * The bounds a run holds an implementation to. Lossless: the exact bounds. Lossy: its declared bounds;
+ * none declared (e.g. the invalid stub): the exact bounds, because an undeclared deviation is not an
+ * accepted one. `lossless` comes from the server (GET /implementations), not from the name.
+ */
+export function resolveAccuracy(impl: string, lossless: boolean, file: BoundsFile = DEFAULT_BOUNDS): ResolvedAccuracy {
+  if (lossless) return { bounds: accuracyBoundsFor(impl, true, file), source: 'lossless: exact bounds (accuracy.lossless)' };
+  if (!(impl in file.accuracy.impls)) {
+    return { bounds: accuracyBoundsFor(impl, true, file), source: `${impl} is not lossless and declares no bounds (accuracy.impls.${impl}): held to the exact bounds` };
+  }
+  return { bounds: accuracyBoundsFor(impl, false, file), source: `declared by ${impl} (accuracy.impls.${impl})` };
+}
+
+/** The bounds of one response image (in-run check): the aggregate bounds with `per_response` laid over. */
+export function perResponseBounds(b: AccuracyBounds): AccuracyBounds {
+  const { per_response, ...aggregate } = b;
+  return { ...aggregate, ...per_response };
 }
 
 /** Human line for a level bound, used in summaries. */

@@ -99,9 +99,9 @@ before(async () => {
 });
 after(() => server.close());
 
-const k6 = (impl: string) =>
+const k6 = (impl: string, extraEnv: Record<string, string> = {}) =>
   run('make', ['-s', 'k6-run', `SCRIPT=${script}`, 'K6_ARGS=--quiet --no-color'], {
-    env: { TARGET: target, IMPL: impl, REFERENCE: referencePath, VUS: '4', ITERATIONS: '40' },
+    env: { TARGET: target, IMPL: impl, REFERENCE: referencePath, VUS: '4', ITERATIONS: '40', ...extraEnv },
   });
 
 test('answers that belong to their request: output_match 100%, thresholds hold, k6 exits 0', async () => {
@@ -126,6 +126,19 @@ test('answers swapped between concurrent requests: output_match below 100%, k6 e
   const r = await assertSwapsCaught(() => k6('swapped'));
   const rate = /output_match[^\n]*?(\d+\.\d+)%/.exec(r.stdout);
   assert.ok(rate && Number(rate[1]) < 100, `output_match rate ${rate?.[1]}`);
+});
+
+test('the accuracy bounds make bench resolves (BOUNDS_RESOLVED) are the ones k6 applies', async () => {
+  // As if a BOUNDS_FILE declared `swapped` lossy with bounds loose enough to accept any answer: the
+  // replay would pass it, so the in-run check must too (before, k6 read only the checked-in file).
+  const loose = { boxes_mse_max: 1e12, scores_mse_max: 1e12, labels_accuracy_min: 0, unmatched_max: 1e6, output_match_min: 0 };
+  const resolved = [{ scenario: 'test', impl: 'swapped', slo: { http_req_failed_max: 0.01, checks_min: 0.99 }, levels: {}, accuracy: { bounds: loose, source: 'test' } }];
+  const path = join(mkdtempSync(join(tmpdir(), 'bounds-resolved-')), 'bounds.json');
+  writeFileSync(path, JSON.stringify(resolved));
+  swaps = 0;
+  const r = await k6('swapped', { BOUNDS_RESOLVED: path });
+  assert.ok(swaps > 0, 'the fake server swapped at least one pair');
+  assert.equal(r.code, 0, `k6 held swapped to other bounds than BOUNDS_RESOLVED's:\n${r.stdout}${r.stderr}`);
 });
 
 /** The real suite (scenarios/concurrency.ts, the request hook in lib/k6/request.ts) with REFERENCE set. */

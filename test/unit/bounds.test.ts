@@ -1,7 +1,7 @@
 // lib/bounds.ts: SLO resolution order, calibration bounds, thresholds, bounds-file merge/validation, accuracy bounds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accuracyBoundsFor, DEFAULT_BOUNDS, mergeBounds, resolveBounds, selector, sloFor, thresholdsFor, validateBoundsFile, type BoundsFile, type Calibration } from '../../lib/bounds.ts';
+import { accuracyBoundsFor, DEFAULT_BOUNDS, mergeBounds, perResponseBounds, resolveAccuracy, resolveBounds, selector, sloFor, thresholdsFor, validateBoundsFile, type BoundsFile, type Calibration } from '../../lib/bounds.ts';
 import { planFor } from '../../lib/scenarios.ts';
 
 const file: BoundsFile = mergeBounds(DEFAULT_BOUNDS, {
@@ -88,6 +88,36 @@ test('accuracy bounds: lossless exact, lossy from the file, undeclared lossy ref
   const int8 = accuracyBoundsFor('int8', false);
   assert.ok(int8.boxes_mse_max > 1e-6);
   assert.throws(() => accuracyBoundsFor('mystery', false), /accuracy\.impls\.mystery/);
+});
+
+test('accuracy bounds: the run resolves them from the server\'s lossless flag; undeclared lossy gets the exact ones', () => {
+  const exact = accuracyBoundsFor('x', true);
+  assert.deepEqual(resolveAccuracy('concurrent', true).bounds, exact);
+  assert.match(resolveAccuracy('invalid', false).source, /declares no bounds/);
+  assert.deepEqual(resolveAccuracy('invalid', false).bounds, exact);
+  assert.deepEqual(resolveAccuracy('int8', false).bounds, accuracyBoundsFor('int8', false));
+  assert.equal('$comment' in accuracyBoundsFor('int8', false), false, 'the comment is not a bound');
+});
+
+test('accuracy bounds: one response image is held to per_response, the dataset to the aggregate', () => {
+  const int8 = accuracyBoundsFor('int8', false);
+  const one = perResponseBounds(int8);
+  assert.ok(int8.per_response, 'int8 declares per-response bounds');
+  assert.equal(one.boxes_mse_max, int8.per_response.boxes_mse_max);
+  assert.ok(one.boxes_mse_max > int8.boxes_mse_max, 'one image may scatter more than the mean over the dataset');
+  assert.equal(one.output_match_min, int8.output_match_min);
+  assert.equal('per_response' in one, false);
+  // Lossless: no per_response part, the same exact bounds per response.
+  assert.deepEqual(perResponseBounds(accuracyBoundsFor('baseline', true)), accuracyBoundsFor('baseline', true));
+});
+
+test('bounds file: accuracy bound names are checked too', () => {
+  validateBoundsFile(DEFAULT_BOUNDS, 'defaults');
+  const loose = validateBoundsFile(mergeBounds(DEFAULT_BOUNDS, { accuracy: { impls: { int8: { per_response: { boxes_mse_max: 1e4 } } } } }), 'f.json');
+  assert.equal(perResponseBounds(accuracyBoundsFor('int8', false, loose)).boxes_mse_max, 1e4);
+  assert.throws(() => validateBoundsFile(mergeBounds(DEFAULT_BOUNDS, { accuracy: { impls: { int8: { boxes_mse: 1 } } } }), 'f.json'), /accuracy\.impls\.int8\.boxes_mse is not a known accuracy bound/);
+  assert.throws(() => validateBoundsFile(mergeBounds(DEFAULT_BOUNDS, { accuracy: { impls: { int8: { per_response: { output_match_min: 1 } } } } }), 'f.json'), /per_response\.output_match_min is not a known/);
+  assert.throws(() => validateBoundsFile(mergeBounds(DEFAULT_BOUNDS, { accuracy: { lossless: { boxes_mse_max: 'x' } } }), 'f.json'), /accuracy\.lossless\.boxes_mse_max must be a number/);
 });
 
 test('batch: the p99 bound of a level is the per-image SLO times the images per request', () => {

@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join, resolve } from 'node:path';
 import { MODEL_NAMES, type ImplementationInfo, type InferResponse, type ModelName } from '../../lib/types.ts';
 import { contentTypeOf } from '../../lib/dataset.ts';
-import { accuracyBoundsFor, type AccuracyBounds } from '../../lib/bounds.ts';
+import { resolveAccuracy, type AccuracyBounds } from '../../lib/bounds.ts';
 import {
   addRawHeadErrors, addSums, compareDetections, DEFAULT_IOU_THRESHOLD, describeBrokenGate, emptySums, evaluateGates,
   finalizeMetrics, type AccuracyMetrics, type AccuracySums, type Detections, type GateResult,
@@ -77,6 +77,19 @@ interface Answer {
   models: Partial<Record<ModelName, Detections & { raw?: RawHeads }>>;
 }
 
+/** Whether `impl` on the server at `target` says it is lossless (GET /implementations). */
+export async function implementationIsLossless(target: string, impl: string): Promise<boolean> {
+  const res = await fetch(`${target}/implementations`).catch((err: Error) => {
+    throw new Error(`cannot reach ${target} (${(err.cause as Error | undefined)?.message ?? err.message}): start it with 'make server' or fix TARGET`);
+  });
+  if (!res.ok) throw new Error(`GET ${target}/implementations answered ${res.status}: is TARGET a running inference server?`);
+  const body = (await res.json()) as ImplementationInfo[] | { implementations: ImplementationInfo[] };
+  const list = Array.isArray(body) ? body : body.implementations;
+  const info = list.find((i) => i.name === impl);
+  if (!info) throw new Error(`${target} has no implementation '${impl}' (it has ${list.map((i) => i.name).join(', ')}): fix IMPL`);
+  return info.lossless;
+}
+
 /** One way to ask the implementation under test for one image. */
 interface Replayer {
   mode: AccuracyReport['mode'];
@@ -88,17 +101,7 @@ interface Replayer {
 function httpReplayer(target: string, impl: string, datasetDir: string): Replayer {
   return {
     mode: 'http',
-    async lossless() {
-      const res = await fetch(`${target}/implementations`).catch((err: Error) => {
-        throw new Error(`cannot reach ${target} (${(err.cause as Error | undefined)?.message ?? err.message}): start it with 'make server' or fix TARGET`);
-      });
-      if (!res.ok) throw new Error(`GET ${target}/implementations answered ${res.status}: is TARGET a running inference server?`);
-      const body = (await res.json()) as ImplementationInfo[] | { implementations: ImplementationInfo[] };
-      const list = Array.isArray(body) ? body : body.implementations;
-      const info = list.find((i) => i.name === impl);
-      if (!info) throw new Error(`${target} has no implementation '${impl}' (it has ${list.map((i) => i.name).join(', ')}): fix IMPL`);
-      return info.lossless;
-    },
+    lossless: () => implementationIsLossless(target, impl),
     async answer(file, id) {
       const res = await fetch(`${target}/infer/${encodeURIComponent(impl)}`, {
         method: 'POST',
@@ -192,7 +195,7 @@ export async function runAccuracy(args: AccuracyArgs, log: (line: string) => voi
     await replayer.close();
   }
 
-  const { bounds, source: boundsSource } = gateBounds(args.impl, lossless);
+  const { bounds, source: boundsSource } = resolveAccuracy(args.impl, lossless, readBoundsFile(process.env.BOUNDS_FILE));
   const models: AccuracyReport['models'] = {};
   const overallSums = emptySums();
   const gates: GateRecord[] = [];
@@ -247,17 +250,6 @@ export async function runAccuracy(args: AccuracyArgs, log: (line: string) => voi
   const lines = gates.filter((g) => !g.passed).map((g) => describeBrokenGate(g.scope, g, models[g.scope]!));
   if (errors.length > 0) lines.unshift(`accuracy request_errors = ${errors.length}, bound <= 0 (first: ${errors[0]!.image}: ${errors[0]!.error})`);
   return { passed: report.passed, lines };
-}
-
-/** Lossless: the exact bounds. Lossy: its declared bounds; none declared (e.g. the invalid stub):
- * held to the exact bounds, because an undeclared deviation is not an accepted one. */
-function gateBounds(impl: string, lossless: boolean): { bounds: AccuracyBounds; source: string } {
-  const file = readBoundsFile(process.env.BOUNDS_FILE);
-  if (lossless) return { bounds: accuracyBoundsFor(impl, true, file), source: 'lossless: exact bounds (accuracy.lossless)' };
-  if (!(impl in file.accuracy.impls)) {
-    return { bounds: accuracyBoundsFor(impl, true, file), source: `${impl} is not lossless and declares no bounds (accuracy.impls.${impl}): held to the exact bounds` };
-  }
-  return { bounds: accuracyBoundsFor(impl, false, file), source: `declared by ${impl} (accuracy.impls.${impl})` };
 }
 
 function addRawErrors(sums: AccuracySums, actual: RawHeads, ref: RawSubset, classes: number): void {

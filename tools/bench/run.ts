@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { resolveBounds, type BoundsFile, type Calibration, type ResolvedBounds } from '../../lib/bounds.ts';
+import { resolveAccuracy, resolveBounds, type BoundsFile, type Calibration, type ResolvedBounds } from '../../lib/bounds.ts';
 import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { ConfigError } from '../../lib/env.ts';
 import { planFor, type Plan } from '../../lib/scenarios.ts';
@@ -16,7 +16,7 @@ import { bundleScenarios } from '../build.ts';
 import { benchConfig, type BenchConfig } from './config.ts';
 import { envInfo } from './env-info.ts';
 import { POSTPROCESSORS, type PostprocessContext } from './postprocess.ts';
-import { prepareReference } from '../accuracy/postprocess.ts';
+import { implementationIsLossless, prepareReference } from '../accuracy/postprocess.ts';
 import { imageId, listImages } from '../accuracy/dataset.ts';
 import { readBoundsFile } from './bounds-file.ts';
 import { BenchError, note, step } from './progress.ts';
@@ -138,10 +138,15 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     const unknown = impls.filter((i) => !health.implementations.includes(i));
     if (unknown.length > 0) throw new BenchError(`IMPL=${unknown.join(',')} is not served by ${target}: expected one of ${health.implementations.join(', ')} (or all)`);
 
-    const bounds: ResolvedBounds[] = await step('resolve bounds', () => {
+    const bounds: ResolvedBounds[] = await step('resolve bounds', async () => {
       const file = loadBoundsFile(cfg);
       const calibration = loadCalibration(cfg);
       const resolved = impls.map((impl) => resolveBounds(file, plan, impl, calibration));
+      // The accuracy bounds k6's in-run check applies: the replay's, from the same file and the
+      // server's own lossless flag, so the two checks cannot disagree on what is accepted.
+      if (reference) {
+        for (const b of resolved) b.accuracy = resolveAccuracy(b.impl, await implementationIsLossless(target!, b.impl), file);
+      }
       writeFileSync(join(runDir, 'bounds.json'), JSON.stringify(resolved, null, 2));
       return resolved;
     });
