@@ -65,10 +65,16 @@ export interface HealthResponse {
 }
 
 /** GET /vram: device memory on CUDA, host RSS on CPU; same shape either way. */
+/** The /vram window k6's setup opens once the warm-up is done (POST /vram/reset?window=measure). */
+export const MEASURE_WINDOW = 'measure';
+
 export interface MemoryResponse {
   device: 'cuda' | 'host';
   used_mb: number;
   peak_mb: number;
+  /** Name of the current peak window: the `window` of the last POST /vram/reset?window=NAME (k6's
+   * setup opens `measure` once the warm-up is done); absent before any named reset. */
+  window?: string;
 }
 
 // ---- Added with the server (issue 4); all optional, so older readers keep working. ----

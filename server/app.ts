@@ -245,8 +245,12 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
   app.get('/vram', (_req, res) => {
     res.json(metrics.memory.read());
   });
-  app.post('/vram/reset', (_req, res) => {
-    res.json(metrics.memory.reset());
+  app.post('/vram/reset', (req, res) => {
+    const window = typeof req.query['window'] === 'string' ? req.query['window'] : undefined;
+    if (window !== undefined && !/^[\w.-]{1,64}$/.test(window)) {
+      throw new HttpError(400, 'invalid_window', `window=${JSON.stringify(window).slice(0, 80)} must be 1-64 letters, digits, '.', '_' or '-'`);
+    }
+    res.json(metrics.memory.reset(window));
   });
 
   app.get('/metrics', async (_req, res) => {

@@ -33,6 +33,7 @@ const MB = 1024 * 1024;
 export class MemoryTracker {
   private peakBytes = 0;
   private lastGpuBytes = 0;
+  private window?: string;
   private timer?: NodeJS.Timeout;
 
   constructor(private device: 'host' | 'cuda' = 'host') {}
@@ -76,15 +77,23 @@ export class MemoryTracker {
 
   read(): MemoryResponse {
     if (this.device === 'cuda') {
-      return { device: 'cuda', used_mb: this.lastGpuBytes / MB, peak_mb: this.peakBytes / MB };
+      return { device: 'cuda', used_mb: this.lastGpuBytes / MB, peak_mb: this.peakBytes / MB, ...this.named() };
     }
     const rss = process.memoryUsage.rss();
     this.peakBytes = Math.max(this.peakBytes, rss, MemoryTracker.hostPeak() ?? 0);
-    return { device: 'host', used_mb: rss / MB, peak_mb: this.peakBytes / MB };
+    return { device: 'host', used_mb: rss / MB, peak_mb: this.peakBytes / MB, ...this.named() };
   }
 
-  /** Starts a new peak window; on Linux also resets the kernel's VmHWM (clear_refs 5). */
-  reset(): MemoryResponse {
+  private named(): Pick<MemoryResponse, 'window'> {
+    return this.window === undefined ? {} : { window: this.window };
+  }
+
+  /**
+   * Starts a new peak window, named `window` when given (a bench marks the end of its warm-up so
+   * memory growth counts from there); on Linux also resets the kernel's VmHWM (clear_refs 5).
+   */
+  reset(window?: string): MemoryResponse {
+    this.window = window;
     try {
       writeFileSync('/proc/self/clear_refs', '5');
     } catch {

@@ -7,7 +7,7 @@ import { DEFAULT_BOUNDS, resolveBounds, thresholdsFor, type ResolvedBounds } fro
 import { planFor, type Level, type ScenarioKind } from '../scenarios.ts';
 import { stepAt } from '../load-shapes.ts';
 import { buildSummary, junitXml, summaryText, type K6SummaryData } from '../summary.ts';
-import type { HealthResponse } from '../types.ts';
+import { MEASURE_WINDOW, type HealthResponse } from '../types.ts';
 import { k6Config } from './config.ts';
 import { loadDataset, type LoadedImage } from './dataset.ts';
 import { checkResponse, inferRequest, send, type RequestTags } from './request.ts';
@@ -94,6 +94,10 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
         responses.forEach((res, i) => checkResponse(res, groups[i]!, tags));
       }
     }
+    // Marks the end of the warm-up on the server: /vram then names the window `measure`, so memory
+    // growth (soak) counts from here and the peak covers the measured phase only. A target without
+    // the marker (404) is fine: the bench then counts from its first sample and says so.
+    http.post(`${cfg.target}/vram/reset?window=${MEASURE_WINDOW}`, null, { tags: { name: 'POST /vram/reset', phase: 'setup' } as Record<string, string>, timeout: '5s' });
     return { health, warmupRequests: n * cfg.impls.length };
   }
 

@@ -8,12 +8,17 @@ export interface FakeTarget {
   url: string;
   /** Requests received by /infer, in arrival order, with their X-Image-Id. */
   received: { impl: string; ids: string[] }[];
+  /** POST /vram/reset calls: the window named, and how many inference requests had arrived. */
+  resets: { window: string | undefined; afterRequests: number }[];
   close(): Promise<void>;
 }
 
-/** The first `slowFirst` inference requests take `slowMs`, every later one `fastMs`. */
-export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fastMs?: number } = {}): Promise<FakeTarget> {
+/** The first `slowFirst` inference requests take `slowMs`, every later one `fastMs`; `memoryMb(n)` is
+ * what /vram reports after n inference requests (default a flat 100 MB). */
+export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fastMs?: number; memoryMb?: (requests: number) => number } = {}): Promise<FakeTarget> {
   const received: FakeTarget['received'] = [];
+  const resets: FakeTarget['resets'] = [];
+  let window: string | undefined;
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'Content-Type': 'application/json' });
@@ -22,8 +27,15 @@ export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fa
     const url = new URL(req.url ?? '/', 'http://x');
     for await (const _ of req); // drain the upload
     if (url.pathname === '/health') return json(200, { status: 'ok', ready: true, ep: 'cpu', models: [], implementations: ['baseline', 'invalid'], uptime_s: 1, version: 'fake' });
-    if (url.pathname === '/vram') return json(200, { device: 'host', used_mb: 100, peak_mb: 120 });
-    if (url.pathname === '/vram/reset') return json(200, { device: 'host', used_mb: 100, peak_mb: 100 });
+    // Like the server, /vram names the window of the last reset.
+    const used = opts.memoryMb?.(received.length) ?? 100;
+    const memory = () => ({ device: 'host', used_mb: used, peak_mb: used, ...(window ? { window } : {}) });
+    if (url.pathname === '/vram') return json(200, memory());
+    if (url.pathname === '/vram/reset') {
+      window = url.searchParams.get('window') ?? undefined;
+      resets.push({ window, afterRequests: received.length });
+      return json(200, memory());
+    }
     if (url.pathname === '/metrics') {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       return res.end(`# TYPE nv_inference_request_success counter\nnv_inference_request_success ${received.length}\n`);
@@ -39,7 +51,7 @@ export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fa
     json(200, body);
   };
   const { url, server } = await listen((req, res) => void handler(req, res));
-  return { url: url.replace(/\/$/, ''), received, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: url.replace(/\/$/, ''), received, resets, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 /** Runs `node --import tsx tools/bench/run.ts` with the given env (CI=true: no live dashboard). */

@@ -199,6 +199,13 @@ test('/vram and /vram/reset: host memory on CPU, same shape', async () => {
   const r = await json<MemoryResponse>(await post('/vram/reset', undefined));
   assert.deepEqual(Object.keys(r).sort(), ['device', 'peak_mb', 'used_mb']);
   assert.ok(r.peak_mb <= m.peak_mb + 1);
+  // A named window (k6's setup opens `measure` after the warm-up) shows in every later /vram.
+  assert.equal((await json<MemoryResponse>(await post('/vram/reset?window=measure', undefined))).window, 'measure');
+  assert.equal((await json<MemoryResponse>(await fetch(`${server.url}/vram`))).window, 'measure');
+  const bad = await post('/vram/reset?window=a%20b', undefined);
+  assert.equal(bad.status, 400);
+  assert.equal(((await bad.json()) as { error: string }).error, 'invalid_window');
+  assert.equal((await json<MemoryResponse>(await post('/vram/reset', undefined))).window, undefined);
 });
 
 test('/metrics: Prometheus text with the nv_inference_* family', async () => {
