@@ -64,10 +64,10 @@ export interface HealthResponse {
   version: string;
 }
 
-/** GET /vram: device memory on CUDA, host RSS on CPU; same shape either way. */
 /** The /vram window k6's setup opens once the warm-up is done (POST /vram/reset?window=measure). */
 export const MEASURE_WINDOW = 'measure';
 
+/** GET /vram: device memory on CUDA, host RSS on CPU; same shape either way. */
 export interface MemoryResponse {
   device: 'cuda' | 'host';
   used_mb: number;
