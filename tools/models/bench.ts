@@ -5,7 +5,8 @@
 // IMAGES=<dataset dir> (time the dataset's first images, letterboxed as the server does; default: a
 // generated test image),
 // VARIANTS=float,int8 (int8 = efficientdet-d*-int8.onnx from `make models-int8`; several variants are
-// timed interleaved, run by run, so a busy machine slows them alike and their ratio stays fair).
+// timed interleaved, run by run, so a busy machine slows them alike and their ratio stays fair). A
+// variant may add session-option presets: float+no-arena, float+static-batch+daz (SESSION_PRESETS).
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
@@ -24,6 +25,28 @@ export const VARIANTS = ['float', 'int8'] as const;
 export type Variant = (typeof VARIANTS)[number];
 const variantFile = (v: Variant, model: string) => (v === 'int8' ? INT8_MODEL_FILE(model) : MODEL_FILE(model));
 
+/** Session-option presets a variant may add (`float+no-arena`): the knobs tried for the server. */
+export const SESSION_PRESETS: Record<string, { about: string; options: (batch: number) => ort.InferenceSession.SessionOptions }> = {
+  'no-arena': { about: "plain malloc instead of onnxruntime's CPU memory arena", options: () => ({ enableCpuMemArena: false }) },
+  'no-mempattern': { about: 'no pre-planned memory pattern', options: () => ({ enableMemPattern: false }) },
+  'static-batch': { about: 'freeDimensionOverrides N = the batch size (a static shape for the planner)', options: (batch) => ({ freeDimensionOverrides: { N: batch } }) },
+  daz: { about: 'denormals as zero', options: () => ({ extra: { session: { set_denormal_as_zero: '1' } } }) },
+};
+
+/** One timed variant: a model file (float or int8) plus session-option presets. */
+export interface VariantSpec {
+  label: string;
+  file: Variant;
+  presets: string[];
+}
+
+export function parseVariant(label: string): VariantSpec {
+  const [file, ...presets] = label.split('+');
+  if (!VARIANTS.includes(file as Variant)) throw new Error(`VARIANTS: '${label}' must start with one of ${VARIANTS.join(', ')}`);
+  for (const p of presets) if (!Object.hasOwn(SESSION_PRESETS, p)) throw new Error(`VARIANTS: '${p}' in '${label}' is not a session preset; expected one of ${Object.keys(SESSION_PRESETS).join(', ')}`);
+  return { label, file: file as Variant, presets };
+}
+
 export interface BenchConfig {
   modelsDir: string;
   models: DetName[];
@@ -33,7 +56,7 @@ export interface BenchConfig {
   threads: number;
   outputs: 'detections' | 'all';
   resultsDir: string;
-  variants: Variant[];
+  variants: VariantSpec[];
   /** A dataset folder (manifest.json): time its images, letterboxed as the server does, instead of testImage. */
   imagesDir?: string;
 }
@@ -51,8 +74,7 @@ export function benchConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BenchC
   const outputs = env.OUTPUTS ?? 'detections';
   if (outputs !== 'detections' && outputs !== 'all') throw new Error(`OUTPUTS must be 'detections' or 'all', got '${outputs}'`);
   const runs = intList('RUNS', env.RUNS, [20], 1)[0];
-  const variants = (env.VARIANTS ? env.VARIANTS.split(',') : ['float']) as Variant[];
-  for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`VARIANTS must be a comma-separated subset of ${VARIANTS.join(',')}, got '${env.VARIANTS}'`);
+  const variants = (env.VARIANTS ? env.VARIANTS.split(',').map((v) => v.trim()).filter(Boolean) : ['float']).map(parseVariant);
   return {
     modelsDir: env.MODELS_DIR || 'build/models',
     models,
@@ -80,7 +102,8 @@ export function percentile(sorted: number[], p: number): number {
 
 export interface BenchRow {
   model: DetName;
-  variant: Variant;
+  /** The VARIANTS entry: float, int8, or either with session presets (float+no-arena). */
+  variant: string;
   batch: number;
   runs: number;
   median_ms: number;
@@ -96,26 +119,28 @@ export async function bench(cfg: BenchConfig, log: (l: string) => void = console
   const rows: BenchRow[] = [];
   const fetches = cfg.outputs === 'all' ? undefined : [OUTPUT_NAMES.boxes, OUTPUT_NAMES.scores, OUTPUT_NAMES.classes, OUTPUT_NAMES.numDetections];
   for (const model of cfg.models) {
-    const loaded: { variant: Variant; session: ort.InferenceSession; params: number; convMacs: number }[] = [];
-    let S = 0;
-    let norm: Normalisation = { pixelScale: 255, mean: [0, 0, 0], std: [1, 1, 1] };
-    try {
-      for (const variant of cfg.variants) {
-        const file = join(cfg.modelsDir, variantFile(variant, model));
-        if (!existsSync(file)) throw new Error(`${file} not found: run 'make models${variant === 'int8' ? '-int8' : ''}' or set MODELS_DIR to a folder holding it`);
-        const stats = readModelStats(file);
-        const meta = parseMetadata(stats.metadata, file);
-        S = meta.inputSize;
-        norm = { pixelScale: meta.pixelScale, mean: meta.mean, std: meta.std };
-        const t0 = performance.now();
-        const session = await ort.InferenceSession.create(file, {
-          graphOptimizationLevel: 'all',
-          ...(cfg.threads > 0 ? { intraOpNumThreads: cfg.threads } : {}),
-        });
-        loaded.push({ variant, session, params: stats.params, convMacs: stats.convMacs });
-        log(`bench-models: ${model} ${variant} loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      }
-      for (const batch of cfg.batches) {
+    for (const batch of cfg.batches) {
+      // Sessions per batch size: a preset such as static-batch fixes the batch in the session.
+      const loaded: { variant: string; session: ort.InferenceSession; params: number; convMacs: number }[] = [];
+      let S = 0;
+      let norm: Normalisation = { pixelScale: 255, mean: [0, 0, 0], std: [1, 1, 1] };
+      try {
+        for (const variant of cfg.variants) {
+          const file = join(cfg.modelsDir, variantFile(variant.file, model));
+          if (!existsSync(file)) throw new Error(`${file} not found: run 'make models${variant.file === 'int8' ? '-int8' : ''}' or set MODELS_DIR to a folder holding it`);
+          const stats = readModelStats(file);
+          const meta = parseMetadata(stats.metadata, file);
+          S = meta.inputSize;
+          norm = { pixelScale: meta.pixelScale, mean: meta.mean, std: meta.std };
+          const t0 = performance.now();
+          const session = await ort.InferenceSession.create(file, {
+            graphOptimizationLevel: 'all',
+            ...(cfg.threads > 0 ? { intraOpNumThreads: cfg.threads } : {}),
+            ...Object.assign({}, ...variant.presets.map((p) => SESSION_PRESETS[p]!.options(batch))),
+          });
+          loaded.push({ variant: variant.label, session, params: stats.params, convMacs: stats.convMacs });
+          log(`bench-models: ${model} ${variant.label} loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        }
         const pixels = cfg.imagesDir ? await datasetTensor(cfg.imagesDir, S, batch, norm) : testImage(S, batch);
         const feeds = { [INPUT_NAME]: new ort.Tensor('float32', pixels, [batch, 3, S, S]) };
         const run = (s: ort.InferenceSession) => (fetches ? s.run(feeds, fetches) : s.run(feeds));
@@ -138,9 +163,9 @@ export async function bench(cfg: BenchConfig, log: (l: string) => void = console
           rows.push(row);
           log(`bench-models: ${model} ${l.variant} batch ${batch}: median ${row.median_ms.toFixed(1)} ms, p90 ${row.p90_ms.toFixed(1)} ms over ${cfg.runs} runs`);
         });
+      } finally {
+        for (const l of loaded) await l.session.release();
       }
-    } finally {
-      for (const l of loaded) await l.session.release();
     }
   }
   return rows;
