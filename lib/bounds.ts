@@ -3,7 +3,7 @@
 // Pure TypeScript (both runtimes): callers pass file contents in; the checked-in defaults are
 // bundled as JSON so a k6 script run by hand still has them.
 import defaultsJson from './bounds.defaults.json' with { type: 'json' };
-import type { Plan, Level } from './scenarios.ts';
+import type { Plan } from './scenarios.ts';
 
 /** SLO fields; every one optional in the file, resolved per scenario and implementation. */
 export interface SloBound {
@@ -257,11 +257,4 @@ export function resolveAccuracy(impl: string, lossless: boolean, file: BoundsFil
 export function perResponseBounds(b: AccuracyBounds): AccuracyBounds {
   const { per_response, ...aggregate } = b;
   return { ...aggregate, ...per_response };
-}
-
-/** Human line for a level bound, used in summaries. */
-export function describeLevel(level: Level, b: LevelBound | undefined): string {
-  if (!b) return `level ${level.tag}: no bound`;
-  const parts = [b.p99_max_ms !== undefined && `p99 < ${b.p99_max_ms} ms`, b.p50_min_ms !== undefined && `p50 >= ${b.p50_min_ms} ms`, b.rps_min !== undefined && `req/s >= ${b.rps_min}`].filter(Boolean);
-  return `level ${level.tag}: ${parts.join(', ') || 'no bound'}`;
 }

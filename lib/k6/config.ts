@@ -1,6 +1,7 @@
 // The k6 side's one typed config, from __ENV (k6 -e or the process environment).
 // Precedence: env, then defaults. Same names as the Node side (lib/env.ts parsers).
 import { ConfigError, numberEnv, stringEnv, durationEnv, type Env } from '../env.ts';
+import type { ResolvedBounds } from '../bounds.ts';
 
 export interface K6Config {
   target: string;
@@ -31,4 +32,18 @@ export function k6Config(env: Env): K6Config {
     healthWait_s: durationEnv(env, 'HEALTH_WAIT', '30s'),
     setupTimeout_s: durationEnv(env, 'SETUP_TIMEOUT', '300s'),
   };
+}
+
+let resolved: { path: string; bounds: ResolvedBounds[] } | undefined;
+
+/**
+ * The bounds make bench resolved for this run (BOUNDS_RESOLVED, absolute path), parsed once per VU and
+ * shared by the suite's thresholds and the in-run output check. Init context only (k6's open()).
+ * undefined without a path.
+ */
+export function resolvedBounds(raw: string): ResolvedBounds[] | undefined {
+  const path = raw.trim();
+  if (!path) return undefined;
+  if (resolved?.path !== path) resolved = { path, bounds: JSON.parse(open(path)) as ResolvedBounds[] };
+  return resolved.bounds;
 }

@@ -13,7 +13,8 @@ import { SharedArray } from 'k6/data';
 import { Rate, Trend } from 'k6/metrics';
 import { checkOutput, type OutputCheck } from '../accuracy/check.ts';
 import { parseReferenceDetections, type ReferenceImage } from '../accuracy/reference.ts';
-import { perResponseBounds, resolveAccuracy, selector, type AccuracyBounds, type ResolvedBounds, type Thresholds } from '../bounds.ts';
+import { perResponseBounds, resolveAccuracy, selector, type AccuracyBounds, type Thresholds } from '../bounds.ts';
+import { resolvedBounds } from './config.ts';
 import type { ImageResult, InferResponse, ModelName } from '../types.ts';
 
 /** 1 per (response image, model) whose detections match the reference within the bounds. */
@@ -38,9 +39,11 @@ export interface OutputReference {
 export function loadOutputReference(path: string): OutputReference {
   // Two shared arrays parsed once each: the small id list builds a per-VU index without
   // deserialising every image entry.
-  const images = new SharedArray(`output-reference:${path}`, () => parseReferenceDetections(JSON.parse(open(path)), path).images);
-  const ids = new SharedArray(`output-reference-ids:${path}`, () =>
-    parseReferenceDetections(JSON.parse(open(path)), path).images.map((i) => i.id));
+  // Each callback runs once per test; the file is read and parsed once for both.
+  let parsed: ReferenceImage[] | undefined;
+  const load = (): ReferenceImage[] => (parsed ??= parseReferenceDetections(JSON.parse(open(path)), path).images);
+  const images = new SharedArray(`output-reference:${path}`, load);
+  const ids = new SharedArray(`output-reference-ids:${path}`, () => load().map((i) => i.id));
   let index: Map<string, number> | undefined;
   return {
     path,
@@ -57,9 +60,7 @@ export function loadOutputReference(path: string): OutputReference {
 /** Accuracy bounds per implementation from BOUNDS_RESOLVED (make bench writes them: BOUNDS_FILE laid
  * over the defaults, lossless as the server says), read once in the init context. */
 const envResolved: Map<string, AccuracyBounds> = new Map(
-  typeof __ENV !== 'undefined' && __ENV['BOUNDS_RESOLVED']
-    ? (JSON.parse(open(__ENV['BOUNDS_RESOLVED'])) as ResolvedBounds[]).flatMap((b) => (b.accuracy ? [[b.impl, b.accuracy.bounds] as const] : []))
-    : [],
+  (resolvedBounds(typeof __ENV !== 'undefined' ? (__ENV['BOUNDS_RESOLVED'] ?? '') : '') ?? []).flatMap((b) => (b.accuracy ? [[b.impl, b.accuracy.bounds] as const] : [])),
 );
 
 /**
@@ -67,8 +68,8 @@ const envResolved: Map<string, AccuracyBounds> = new Map(
  * with their `per_response` part laid over. Without BOUNDS_RESOLVED (k6 run by hand): the checked-in
  * file, lossy by declaration (an undeclared implementation such as `invalid` gets the exact bounds).
  */
-export function inRunBounds(impl: string, lossless?: boolean): AccuracyBounds {
-  return perResponseBounds(envResolved.get(impl) ?? resolveAccuracy(impl, lossless ?? false).bounds);
+export function inRunBounds(impl: string): AccuracyBounds {
+  return perResponseBounds(envResolved.get(impl) ?? resolveAccuracy(impl, false).bounds);
 }
 
 /**

@@ -8,7 +8,7 @@ import { planFor, type Level, type ScenarioKind } from '../scenarios.ts';
 import { stepAt } from '../load-shapes.ts';
 import { buildSummary, junitXml, summaryText, type K6SummaryData } from '../summary.ts';
 import { MEASURE_WINDOW, type HealthResponse } from '../types.ts';
-import { k6Config } from './config.ts';
+import { k6Config, resolvedBounds } from './config.ts';
 import { loadDataset, type LoadedImage } from './dataset.ts';
 import { checkResponse, inferRequest, send, type RequestTags } from './request.ts';
 import { inRunThresholds } from './output-check.ts';
@@ -27,7 +27,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   const plan = planFor(name, __ENV);
   if (plan.kind !== kind) throw new Error(`SCENARIO=${name} is a ${plan.kind} scenario but this script runs ${kind}: use build/k6/${plan.kind}.js (make bench picks it)`);
   if (kind !== 'smoke' && cfg.impls.length !== 1) throw new Error(`IMPL=${cfg.impls.join(',')}: only the smoke scenario takes several implementations; name one`);
-  const bounds: ResolvedBounds[] = cfg.boundsResolved ? (JSON.parse(open(cfg.boundsResolved)) as ResolvedBounds[]) : cfg.impls.map((impl) => resolveBounds(DEFAULT_BOUNDS, plan, impl));
+  const bounds: ResolvedBounds[] = resolvedBounds(cfg.boundsResolved) ?? cfg.impls.map((impl) => resolveBounds(DEFAULT_BOUNDS, plan, impl));
   const dataset = await loadDataset(cfg.manifest, cfg.maxImages);
 
   const options = {
