@@ -6,9 +6,9 @@
 //                 (raw heads are 85 MB per image as float32, so they are not sent over HTTP).
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MODEL_NAMES, type ImplementationInfo, type InferResponse, type ModelName } from '../../lib/types.ts';
+import { MODEL_NAMES, type InferResponse, type ModelName } from '../../lib/types.ts';
 import { contentTypeOf } from '../../lib/dataset.ts';
-import { resolveAccuracy, type AccuracyBounds } from '../../lib/bounds.ts';
+import { resolveAccuracy, type AccuracyBounds, type ResolvedAccuracy } from '../../lib/bounds.ts';
 import {
   addRawHeadErrors, addSums, compareDetections, DEFAULT_IOU_THRESHOLD, describeBrokenGate, emptySums, evaluateGates,
   finalizeMetrics, type AccuracyMetrics, type AccuracySums, type Detections, type GateResult,
@@ -16,6 +16,7 @@ import {
 import type { ReferenceImage } from '../../lib/accuracy/reference.ts';
 import { accuracyConfig, type AccuracyConfig } from './config.ts';
 import { readBoundsFile } from '../bench/bounds-file.ts';
+import { listImplementations } from '../bench/server.ts';
 import { describeDataset } from './dataset.ts';
 import { ensureReference } from './reference.ts';
 import { loadDetections, loadRaw } from './store.ts';
@@ -35,6 +36,9 @@ export interface AccuracyArgs {
   datasetDir: string;
   /** 0 = every image of the dataset. */
   maxImages: number;
+  /** The bounds the run already resolved for k6's in-run check (make bench's bounds.json), so both
+   * checks use one object; without it (make accuracy) they are resolved here the same way. */
+  bounds?: ResolvedAccuracy;
 }
 
 export interface GateRecord extends GateResult {
@@ -79,12 +83,9 @@ interface Answer {
 
 /** Whether `impl` on the server at `target` says it is lossless (GET /implementations). */
 export async function implementationIsLossless(target: string, impl: string): Promise<boolean> {
-  const res = await fetch(`${target}/implementations`).catch((err: Error) => {
-    throw new Error(`cannot reach ${target} (${(err.cause as Error | undefined)?.message ?? err.message}): start it with 'make server' or fix TARGET`);
+  const list = await listImplementations(target).catch((err: Error) => {
+    throw new Error(`cannot read ${target}/implementations (${(err.cause as Error | undefined)?.message ?? err.message}): is TARGET a running inference server? Start one with 'make server' or fix TARGET`);
   });
-  if (!res.ok) throw new Error(`GET ${target}/implementations answered ${res.status}: is TARGET a running inference server?`);
-  const body = (await res.json()) as ImplementationInfo[] | { implementations: ImplementationInfo[] };
-  const list = Array.isArray(body) ? body : body.implementations;
   const info = list.find((i) => i.name === impl);
   if (!info) throw new Error(`${target} has no implementation '${impl}' (it has ${list.map((i) => i.name).join(', ')}): fix IMPL`);
   return info.lossless;
@@ -195,7 +196,7 @@ export async function runAccuracy(args: AccuracyArgs, log: (line: string) => voi
     await replayer.close();
   }
 
-  const { bounds, source: boundsSource } = resolveAccuracy(args.impl, lossless, readBoundsFile(process.env.BOUNDS_FILE));
+  const { bounds, source: boundsSource } = args.bounds ?? resolveAccuracy(args.impl, lossless, readBoundsFile(process.env.BOUNDS_FILE));
   const models: AccuracyReport['models'] = {};
   const overallSums = emptySums();
   const gates: GateRecord[] = [];

@@ -85,7 +85,8 @@ const accuracy: Postprocessor = {
   async run(ctx) {
     const out: PostprocessResult[] = [];
     for (const impl of ctx.impls) {
-      const r = await runAccuracy({ target: ctx.target, impl, runDir: ctx.runDir, datasetDir: ctx.datasetDir, maxImages: ctx.maxImages });
+      const bounds = ctx.bounds.find((b) => b.impl === impl)?.accuracy;
+      const r = await runAccuracy({ target: ctx.target, impl, runDir: ctx.runDir, datasetDir: ctx.datasetDir, maxImages: ctx.maxImages, ...(bounds ? { bounds } : {}) });
       out.push({ name: `accuracy ${impl}`, passed: r.passed, lines: r.lines });
     }
     // The accuracy tables go into summary.txt, which the bench rewrites after post-processing.

@@ -14,11 +14,11 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { basename, join, relative, resolve } from 'node:path';
 import type { Calibration } from '../../lib/bounds.ts';
 import { ConfigError } from '../../lib/env.ts';
-import type { HealthResponse, ImplementationInfo, ImplementationsResponse } from '../../lib/types.ts';
+import type { HealthResponse, ImplementationInfo } from '../../lib/types.ts';
 import { benchConfig } from '../bench/config.ts';
 import { BenchError } from '../bench/progress.ts';
 import { k6Binary, timestamp } from '../bench/run.ts';
-import { getJson, startServer, stopServer, waitReady, type StartedServer } from '../bench/server.ts';
+import { getJson, listImplementations, startServer, stopServer, waitReady, type StartedServer } from '../bench/server.ts';
 import { reportConfig, type ReportConfig } from './config.ts';
 import { gatherRuns, isRunDir, isTimingRun, loadRun, ROLE_FILE, type RunRecord } from './gather.ts';
 import { buildReport, type ReportMeta } from './model.ts';
@@ -83,15 +83,10 @@ function tail(file: string, n: number): string {
   }
 }
 
-async function listImplementations(target: string): Promise<ImplementationInfo[]> {
-  const body = await getJson<ImplementationsResponse>(`${target}/implementations`);
-  return body.implementations;
-}
-
 /** Starts a server loading `impls` ('all' or a comma list): the server reads the same IMPL as the bench. */
 async function startServerWith(impls: string, logFile: string, readyTimeout_s: number): Promise<StartedServer> {
   const base = benchConfig({ ...process.env, SCENARIO: 'sweep' });
-  // make exports IMPL=baseline by default; the shared server must load every measured implementation.
+  // The shared server must load every measured implementation.
   return startServer({ ...base.server, logFile, readyTimeout_s, env: { IMPL: impls } });
 }
 
