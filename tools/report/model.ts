@@ -286,8 +286,11 @@ function runRows(runs: RunRecord[]): RunRow[] {
   const count = new Map<string, number>();
   return runs.map((run) => {
     const key = run.summary.impls.join(',');
-    const round = (count.get(key) ?? 0) + 1;
-    count.set(key, round);
+    // The round the run was measured in (report-role.json); by position only for runs that lack it,
+    // as samplesOf() pairs them, so the Runs table and the speedups name the same rounds.
+    const ordinal = (count.get(key) ?? 0) + 1;
+    count.set(key, ordinal);
+    const round = run.round ?? ordinal;
     const command = (run.env?.['command'] as { make?: string } | undefined)?.make ?? null;
     return {
       name: run.name,
