@@ -141,7 +141,7 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
   let closing = false;
   const startedAt = performance.now();
   // IMPL picks what this server loads and serves (default all); unknown names fail at load.
-  const served = (): string[] => (config.impls === 'all' ? implementationNames() : config.impls.filter((n) => implementationNames().includes(n)));
+  const served: string[] = config.impls === 'all' ? implementationNames() : config.impls.filter((n) => implementationNames().includes(n));
 
   const metrics = new ServerMetrics(() => ({
     ep: runtime?.ep ?? config.ep,
@@ -208,7 +208,7 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
       ready,
       ep: currentEp(),
       models: (runtime?.models ?? []).map((m) => ({ name: m.name, input_size: m.inputSize, file: m.file })),
-      implementations: served(),
+      implementations: served,
       uptime_s: (performance.now() - startedAt) / 1000,
       version: SERVER_VERSION,
       ep_requested: config.ep,
@@ -234,7 +234,7 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
 
   app.get('/implementations', (_req, res) => {
     const body: ImplementationsResponse = {
-      implementations: served().map((name) => {
+      implementations: served.map((name) => {
         const impl = implementations.get(name);
         return { name, description: impl?.description ?? '', lossless: impl?.lossless ?? false };
       }),
@@ -298,8 +298,8 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
     if (!known) {
       throw new HttpError(404, 'unknown_implementation', `unknown implementation '${implName}'; known implementations are ${implementationNames().join(', ')}`);
     }
-    if (!served().includes(implName)) {
-      throw new HttpError(404, 'implementation_not_served', `implementation '${implName}' is not loaded by this server (IMPL=${String(config.impls)}); it serves ${served().join(', ')}`);
+    if (!served.includes(implName)) {
+      throw new HttpError(404, 'implementation_not_served', `implementation '${implName}' is not loaded by this server (IMPL=${String(config.impls)}); it serves ${served.join(', ')}`);
     }
     if (!ready || !impl || closing) {
       throw new HttpError(503, closing ? 'shutting_down' : 'not_ready', closing ? 'the server is shutting down' : 'models are still loading; retry shortly', {
@@ -311,14 +311,12 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
     const uploads = await readUploads(req, res);
     locals.images = uploads.length;
     locals.imageIds = uploads.map((u) => u.id ?? '-');
-    if (uploads.every((u) => u.bytes.byteLength === 0)) throw new HttpError(400, 'empty_body', 'the request carried no image bytes');
 
     const tDecode = performance.now();
     const images: DecodedImage[] = await Promise.all(
       uploads.map((u) => decodeImage(u.bytes, { maxPixels: config.maxPixels, ...(u.id !== undefined ? { id: u.id } : {}) })),
     );
     locals.decode_ms = performance.now() - tDecode;
-    const sizes = images.map(({ width, height, id }) => ({ width, height, id }));
 
     const outcome = await impl.infer(images, { models, rawHeads });
     locals.outcome = outcome;
@@ -329,9 +327,10 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
         const perModel: ImageResult['models'] = {};
         for (const name of models) {
           const d = det.models[name];
-          if (d) perModel[name] = rawHeads ? withWireRaw(d, d.raw) : { boxes: d.boxes, scores: d.scores, labels: d.labels, num_detections: d.num_detections, inference_ms: d.inference_ms };
+          if (d) perModel[name] = withWireRaw(d, rawHeads ? d.raw : undefined);
         }
-        const s = sizes[i]!;
+        // The image objects stay intact: only their pixel buffers may have gone to a worker.
+        const s = images[i]!;
         return { ...(s.id !== undefined ? { image_id: s.id } : {}), width: s.width, height: s.height, models: perModel };
       }),
       timing: {
@@ -384,7 +383,7 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
       const rt = await Runtime.create(config, (line) => log.info(line));
       runtime = rt;
       // Implementations load side by side: much of session creation is single-threaded graph work.
-      const built = served().map((name) => [name, buildImplementation(name, rt)] as const);
+      const built = served.map((name) => [name, buildImplementation(name, rt)] as const);
       const loaded = await Promise.allSettled(built.map(([, impl]) => impl.load()));
       built.forEach(([name, impl], i) => {
         if (loaded[i]!.status === 'fulfilled') implementations.set(name, impl);
