@@ -2,23 +2,11 @@
 // It listens before loading so /health can say "loading" (503) while the models warm up.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { ConfigError, describeConfig, LOG_LEVELS, loadConfig, type LogLevel, type ServerConfig } from './config.ts';
-import { createServerApp, type Logger, type ServerApp } from './app.ts';
+import { ConfigError, describeConfig, loadConfig, type ServerConfig } from './config.ts';
+import { createServerApp, type ServerApp } from './app.ts';
+import { createLogger, type Logger } from './log.ts';
 import { StartupError } from './runtime/context.ts';
 import { isMain } from '../tools/is-main.ts';
-
-export function createLogger(level: LogLevel): Logger {
-  const min = LOG_LEVELS.indexOf(level);
-  const at = (l: LogLevel, write: (s: string) => void) => (line: string) => {
-    if (LOG_LEVELS.indexOf(l) >= min) write(`${new Date().toISOString()} ${l} ${line}`);
-  };
-  return {
-    debug: at('debug', console.log),
-    info: at('info', console.log),
-    warn: at('warn', console.error),
-    error: at('error', console.error),
-  };
-}
 
 export interface RunningServer {
   server: Server;

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { decodeImage, ImageError, letterboxBatch, letterboxGeometry, normaliseInto, unletterboxBox } from '../../server/runtime/preprocess.ts';
-import { mapError, parseModelsParam } from '../../server/app.ts';
+import { mapError } from '../../server/http/errors.ts';
+import { parseModelsParam } from '../../server/http/query.ts';
 
 const NORM = { pixelScale: 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 

@@ -1,0 +1,66 @@
+// The native inference protocol: POST /infer/:impl with one raw image body or multipart `file`
+// fields; JSON detections per image per model (raw heads with ?raw=1), plus the server's timings.
+import { performance } from 'node:perf_hooks';
+import { Router } from 'express';
+import type { ImageResult, InferResponse, InferResponseExtras } from '../../lib/types.ts';
+import type { ServerConfig } from '../config.ts';
+import { bookInference, inferLocals } from '../http/booking.ts';
+import { parseFlagParam, parseModelsParam } from '../http/query.ts';
+import { uploadReader } from '../http/upload.ts';
+import { withWireRaw } from '../http/wire.ts';
+import type { DecodedImage } from '../implementations/types.ts';
+import type { ImplementationHost } from '../lifecycle.ts';
+import type { Logger } from '../log.ts';
+import type { ServerMetrics } from '../metrics.ts';
+import { implementationNames } from '../implementations/registry.ts';
+import { decodeImage } from '../runtime/preprocess.ts';
+
+export function nativeRoutes(config: ServerConfig, host: ImplementationHost, metrics: ServerMetrics, log: Logger): Router {
+  const router = Router();
+  const readUploads = uploadReader(config);
+
+  router.post('/infer/:impl', bookInference(metrics, log), async (req, res) => {
+    const locals = inferLocals(res);
+    const implName = String(req.params.impl);
+    locals.impl = implementationNames().includes(implName) ? implName : 'unknown';
+    locals.images = 0;
+    const impl = host.require(implName);
+    const models = parseModelsParam(req.query.models);
+    const rawHeads = parseFlagParam(req.query.raw);
+    const uploads = await readUploads(req, res);
+    locals.images = uploads.length;
+    locals.imageIds = uploads.map((u) => u.id ?? '-');
+
+    const tDecode = performance.now();
+    const images: DecodedImage[] = await Promise.all(
+      uploads.map((u) => decodeImage(u.bytes, { maxPixels: config.maxPixels, ...(u.id !== undefined ? { id: u.id } : {}) })),
+    );
+    locals.decode_ms = performance.now() - tDecode;
+
+    const outcome = await impl.infer(images, { models, rawHeads });
+    locals.outcome = outcome;
+    const body: InferResponse & InferResponseExtras = {
+      implementation: implName,
+      ep: host.ep,
+      images: outcome.images.map((det, i): ImageResult => {
+        const perModel: ImageResult['models'] = {};
+        for (const name of models) {
+          const d = det.models[name];
+          if (d) perModel[name] = withWireRaw(d, rawHeads ? d.raw : undefined);
+        }
+        // The image objects stay intact: only their pixel buffers may have gone to a worker.
+        const s = images[i]!;
+        return { ...(s.id !== undefined ? { image_id: s.id } : {}), width: s.width, height: s.height, models: perModel };
+      }),
+      timing: {
+        decode_ms: locals.decode_ms,
+        preprocess_ms: outcome.preprocess_ms,
+        queue_ms: outcome.queue_ms,
+        infer_ms: outcome.infer_ms,
+        total_ms: performance.now() - locals.t0,
+      },
+    };
+    res.json(body);
+  });
+  return router;
+}
