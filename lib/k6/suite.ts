@@ -12,6 +12,8 @@ import { k6Config, resolvedBounds } from './config.ts';
 import { loadDataset, type LoadedImage } from './dataset.ts';
 import { checkResponse, inferRequest, send, type RequestTags } from './request.ts';
 import { inRunThresholds } from './output-check.ts';
+import { thisRunner, withRunnerHeader } from './runner.ts';
+import { shareOf, shareStart } from '../segment.ts';
 
 /** Tags k6 adds by itself, minus `scenario`: ours names the bench scenario, not k6's per-level one. */
 const SYSTEM_TAGS = ['proto', 'subproto', 'status', 'method', 'url', 'name', 'group', 'check', 'error', 'error_code', 'tls_version', 'service', 'expected_response'];
@@ -81,15 +83,20 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     const health = healthGate();
     // Warm-up: WARMUP requests per implementation, `concurrency` at a time, tagged phase=warmup;
     // thresholds and the measured figures select phase=measure, so these never count.
-    const n = plan.warmup.requests;
+    // setup() runs in every runner of a segmented run: each sends its segment's share of the
+    // requests and of the concurrency, so N runners together warm up exactly as one does.
+    const runner = thisRunner().segment;
+    const n = shareOf(runner, plan.warmup.requests);
+    const first = shareStart(runner, plan.warmup.requests);
+    const concurrency = Math.max(1, shareOf(runner, plan.warmup.concurrency));
     const level = plan.levels[0]!;
     for (const impl of cfg.impls) {
-      for (let sent = 0; sent < n; sent += plan.warmup.concurrency) {
-        const batch = Math.min(plan.warmup.concurrency, n - sent);
+      for (let sent = 0; sent < n; sent += concurrency) {
+        const batch = Math.min(concurrency, n - sent);
         const groups: LoadedImage[][] = [];
-        for (let i = 0; i < batch; i++) groups.push(await imagesFor((sent + i) * plan.imagesPerRequest(level), plan.imagesPerRequest(level)));
+        for (let i = 0; i < batch; i++) groups.push(await imagesFor((first + sent + i) * plan.imagesPerRequest(level), plan.imagesPerRequest(level)));
         const tags = tagsFor(impl, String(plan.warmup.concurrency), 'warmup');
-        const reqs = groups.map((g) => inferRequest(cfg.target, g, tags, cfg.models));
+        const reqs = groups.map((g) => withRunnerHeader(inferRequest(cfg.target, g, tags, cfg.models)));
         const responses = http.batch(reqs.map((r) => ({ method: r.method, url: r.url, body: r.body, params: r.params })));
         responses.forEach((res, i) => checkResponse(res, groups[i]!, tags));
       }
@@ -114,7 +121,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     const images = await imagesFor(exec.scenario.iterationInTest * per, per);
     for (const impl of cfg.impls) {
       const tags = tagsFor(impl, level, 'measure');
-      checkResponse(send(inferRequest(cfg.target, images, tags, cfg.models)), images, tags);
+      checkResponse(send(withRunnerHeader(inferRequest(cfg.target, images, tags, cfg.models))), images, tags);
     }
   }
 

@@ -22,6 +22,8 @@ export interface BenchConfig {
   readyTimeout_s: number;
   memoryInterval_s: number;
   accuracy: boolean;
+  /** k6 processes, each with its own execution segment; 1 = one plain k6 run. Their samples are merged. */
+  runners: number;
   /** Passed to a server the bench starts. */
   server: { host: string; port: number; ep: string; modelsDir: string };
 }
@@ -46,6 +48,7 @@ export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): Ben
     readyTimeout_s: durationEnv(env, 'READY_TIMEOUT', '300s'),
     memoryInterval_s: durationEnv(env, 'MEMORY_INTERVAL', kind === 'soak' ? '10s' : '1s'),
     accuracy: boolEnv(env, 'ACCURACY', true),
+    runners: numberEnv(env, 'RUNNERS', 1, { min: 1, max: 64, integer: true }),
     server: { host: '127.0.0.1', port: numberEnv(env, 'PORT', 0, { min: 0, max: 65535, integer: true }), ep: stringEnv(env, 'EP', 'cpu'), modelsDir: stringEnv(env, 'MODELS_DIR', '') },
     ...overrides,
   };

@@ -22,6 +22,7 @@ import { readBoundsFile } from './bounds-file.ts';
 import { BenchError, note, step } from './progress.ts';
 import { getJson, getText, sampleMemory, startServer, stopServer, waitReady, type MemorySample, type StartedServer } from './server.ts';
 import { isMain } from '../is-main.ts';
+import { runRunners } from './runners.ts';
 
 export const EXIT_POSTPROCESS_FAILED = 98;
 export const SYNTHETIC_DIR = join('build', 'data', 'synthetic');
@@ -180,7 +181,11 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     };
     if (cfg.dashboard) note(`live dashboard: http://127.0.0.1:${cfg.dashboardPort} (DASHBOARD=0 turns it off)`);
     const sampler = sampleMemory(target, cfg.memoryInterval_s);
-    const k6Code = await step(`k6 ${plan.name} (exit code reported below)`, () => runK6(k6, k6Args, k6Env));
+    // RUNNERS=N: N segmented k6 processes whose merged samples give the summary and the verdict.
+    const k6Code =
+      cfg.runners > 1
+        ? await step(`k6 ${plan.name} on ${cfg.runners} runners, merged (exit code reported below)`, () => runRunners({ k6, script: script!, env: k6Env, runDir, count: cfg.runners, plan, impls, capacitySloMs: bounds[0]?.slo.capacity_slo_p99_ms, livePort: cfg.dashboard ? cfg.dashboardPort : -1 }))
+        : await step(`k6 ${plan.name} (exit code reported below)`, () => runK6(k6, k6Args, k6Env));
     const samples: MemorySample[] = await sampler.stop();
     note(`k6 exited ${k6Code}${k6Code === 99 ? ' (thresholds failed)' : ''}`);
 
