@@ -15,7 +15,7 @@ export ONNXRUNTIME_NODE_INSTALL
 TSX := node --import tsx
 STAMP := node_modules/.installed
 
-.PHONY: help deps k6 build typecheck models models-int8 data server bench bench-merge bench-models calibrate reference accuracy report test clean k6-run
+.PHONY: help deps k6 build typecheck models models-int8 data server bench bench-merge k6-operator bench-models calibrate reference accuracy report test clean k6-run
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -61,6 +61,9 @@ bench: k6 build models data $(INT8_IF_NEEDED) ## run SCENARIO against IMPL and w
 
 bench-merge: $(STAMP) ## merge k6 runners' samples under DIR (+ DIR/merge.json or SPEC) into one summary; exit 99 on a broken threshold
 	@$(TSX) tools/bench/merge.ts
+
+k6-operator: k6 data ## k6-operator manifests (k6 archive in a ConfigMap, TestRun with RUNNERS pods) -> build/k6-operator/<name>/ (TARGET RUNNERS SCENARIO IMPL SAMPLES_PVC ...)
+	@$(TSX) tools/k6/operator.ts
 
 calibrate: k6 build models data ## measure baseline and invalid bounds -> results/calibration.json
 	@$(TSX) tools/bench/calibrate.ts
