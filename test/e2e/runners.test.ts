@@ -71,7 +71,18 @@ test('closed loop: RUNNERS=1 and RUNNERS=4 agree (counts add up, same warm-up, p
   assert.ok(four.summary.thresholds_ok);
   assert.match(readFileSync(join(four.dir, 'summary.txt'), 'utf8'), /thresholds: \d+\/\d+ passed/);
   assert.match(readFileSync(join(four.dir, 'junit.xml'), 'utf8'), /<testsuites name="bench"/);
-  assert.match(readFileSync(join(four.dir, 'dashboard.html'), 'utf8'), /runners\/3\/dashboard\.html/, 'the run dashboard links every runner dashboard');
+  assert.match(readFileSync(join(four.dir, 'dashboard.html'), 'utf8'), /runner 3/, 'the run dashboard names every runner dashboard');
+  const rec = readRunners(four.dir);
+  assert.ok(rec.runners.every((r) => typeof r.cpu_s === 'number' && r.cpu_s > 0), `k6 CPU per runner: ${rec.runners.map((r) => r.cpu_s).join(', ')}`);
+  assert.ok(rec.merge!.input_bytes > 0 && rec.merge!.ms >= 0);
+
+  // make bench-merge on the run folder merges the same files into the same figures.
+  const again = await runMake(['bench-merge'], { DIR: four.dir });
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  const remerged = readSummary(four.dir);
+  assert.deepEqual(remerged.levels, four.summary.levels);
+  assert.deepEqual(remerged.thresholds, four.summary.thresholds);
+  assert.deepEqual(remerged.warmup, four.summary.warmup);
 });
 
 test('arrival rate: RUNNERS=4 sends the configured rate in total, as RUNNERS=1 does', async () => {

@@ -10,7 +10,7 @@
 //
 // `make bench-merge DIR=<folder> [SPEC=<merge.json>]` runs it on collected files (k6-operator pods).
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { constants, createGunzip } from 'node:zlib';
 import { buildSummary, junitXml, parseSelector, summaryText, type K6SummaryData, type Summary } from '../../lib/summary.ts';
@@ -310,6 +310,8 @@ export function writeSummaryFiles(dir: string, summary: Summary): void {
 }
 
 export const EXIT_THRESHOLDS_FAILED = 99;
+/** Same as tools/bench/run.ts's (not imported: run.ts imports this module). */
+const EXIT_POSTPROCESS_FAILED = 98;
 
 /** `make bench-merge DIR=... [SPEC=DIR/merge.json] [DURATION_S=...]`: merge, gate, exit 99 on a broken threshold. */
 async function main(): Promise<number> {
@@ -329,15 +331,33 @@ async function main(): Promise<number> {
     console.error(`bench-merge: no runner samples (*.json.gz) under ${dir}: copy the runners' files there`);
     return 2;
   }
-  const durationEnv = process.env['DURATION_S'];
-  const r = await mergeRunners(files, spec, durationEnv ? Number(durationEnv) : undefined);
+  const r = await mergeRunners(files, spec, testDuration(files, process.env['DURATION_S']));
+  // Re-merging a bench run folder keeps the post-processing results (accuracy, ...) it holds.
+  const previous = join(dir, 'summary.json');
+  if (existsSync(previous)) r.summary.postprocess = (JSON.parse(readFileSync(previous, 'utf8')) as Summary).postprocess ?? [];
   writeSummaryFiles(dir, r.summary);
   for (const x of r.runners) console.log(`bench-merge: ${relative(dir, x.file)}: ${x.points} samples, ${x.requests} measured requests${x.bad_lines > 0 ? `, ${x.bad_lines} unreadable line(s) (cut off)` : ''}`);
   console.log(`bench-merge: ${files.length} file(s), ${r.input_bytes} bytes merged in ${r.merge_ms} ms -> ${join(dir, 'summary.json')}`);
   process.stdout.write(summaryText(r.summary));
   const failed = r.summary.thresholds.filter((t) => !t.ok);
   for (const t of failed) console.log(`bench-merge: threshold FAILED on the aggregate: ${t.metric}: ${t.expression}`);
-  return failed.length > 0 ? EXIT_THRESHOLDS_FAILED : 0;
+  const failedPost = r.summary.postprocess.filter((p) => !p.passed);
+  for (const p of failedPost) console.log(`bench-merge: post-processing ${p.name} FAILED (kept from ${previous})`);
+  return failed.length > 0 ? EXIT_THRESHOLDS_FAILED : failedPost.length > 0 ? EXIT_POSTPROCESS_FAILED : 0;
+}
+
+/**
+ * The test's run time: DURATION_S if given, else the longest a runner's own summary.json beside its
+ * samples states (a local bench run); undefined (the samples' time span) for pods, which keep none.
+ */
+function testDuration(files: string[], given: string | undefined): number | undefined {
+  if (given) {
+    const v = Number(given);
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`DURATION_S=${given} is not valid: expected seconds > 0`);
+    return v;
+  }
+  const own = files.map((f) => join(dirname(f), 'summary.json')).filter((f) => existsSync(f));
+  return own.length > 0 ? Math.max(...own.map((f) => (JSON.parse(readFileSync(f, 'utf8')) as Summary).test_duration_s)) : undefined;
 }
 
 if (isMain(import.meta.url)) process.exit(await main());

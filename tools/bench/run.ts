@@ -23,6 +23,7 @@ import { BenchError, note, step } from './progress.ts';
 import { getJson, getText, sampleMemory, startServer, stopServer, waitReady, type MemorySample, type StartedServer } from './server.ts';
 import { isMain } from '../is-main.ts';
 import { runRunners } from './runners.ts';
+import { sampleCpu } from './cpu.ts';
 
 export const EXIT_POSTPROCESS_FAILED = 98;
 export const SYNTHETIC_DIR = join('build', 'data', 'synthetic');
@@ -95,8 +96,12 @@ export function fallbackDashboard(summary: Summary | null): string {
 function runK6(k6: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(k6, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const cpu = sampleCpu(child.pid);
     child.on('error', reject);
-    child.on('exit', (code, signal) => resolvePromise(code ?? (signal ? 128 : 1)));
+    child.on('exit', (code, signal) => {
+      note(`k6 CPU: ${cpu.stop() ?? '?'} s`);
+      resolvePromise(code ?? (signal ? 128 : 1));
+    });
   });
 }
 

@@ -16,6 +16,7 @@ import type { Plan } from '../../lib/scenarios.ts';
 import { segmentArgs } from '../../lib/segment.ts';
 import type { Summary } from '../../lib/summary.ts';
 import { BenchError, note } from './progress.ts';
+import { sampleCpu } from './cpu.ts';
 import { EXIT_THRESHOLDS_FAILED, mergeRunners, planEnvOf, writeSummaryFiles, type DeclaredThresholds, type MergeSpec } from './merge.ts';
 
 export const RUNNERS_DIR = 'runners';
@@ -51,6 +52,8 @@ export interface RunnerRecord {
   own_thresholds?: { ok: boolean; failed: string[] };
   /** Measured requests in this runner's samples. */
   requests?: number;
+  /** CPU seconds this k6 process used (sampled from /proc). */
+  cpu_s?: number | null;
 }
 
 export interface RunnersOptions {
@@ -99,9 +102,11 @@ export async function runRunners(o: RunnersOptions): Promise<number> {
     child.stderr.on('data', (d) => (log.write(d), i === 0 && process.stderr.write(d)));
     const rec: RunnerRecord = { index: i, segment: seg[1]!, pid: child.pid ?? null, command: [o.k6, ...args], log: relative(o.runDir, join(dir, 'k6.log')), samples: relative(o.runDir, join(dir, SAMPLES_FILE)), status: 'running', exit_code: null, signal: null };
     records.push(rec);
+    const cpu = sampleCpu(child.pid);
     exits.push(
       new Promise((resolve) => {
         const done = (code: number | null, signal: NodeJS.Signals | null) => {
+          rec.cpu_s = cpu.stop();
           rec.exit_code = exitCodeOf(code, signal);
           rec.signal = signal;
           rec.status = rec.exit_code === 0 ? 'passed' : rec.exit_code === EXIT_THRESHOLDS_FAILED ? 'thresholds failed' : 'died';
@@ -116,6 +121,8 @@ export async function runRunners(o: RunnersOptions): Promise<number> {
   writeRecords();
   note(`${o.count} k6 runners started (pids ${records.map((r) => r.pid).join(', ')}); runner 0's output below, each runner's in ${RUNNERS_DIR}/<i>/k6.log`);
   await Promise.all(exits);
+  const cpuTotal = records.reduce((a, r) => a + (r.cpu_s ?? 0), 0);
+  note(`k6 CPU: ${Math.round(cpuTotal * 100) / 100} s over ${o.count} runners (${records.map((r) => r.cpu_s ?? '?').join(' + ')})`);
 
   // The runners' own summaries: their run time and their own (non-deciding) verdicts.
   let duration_s: number | undefined;
@@ -134,7 +141,7 @@ export async function runRunners(o: RunnersOptions): Promise<number> {
     note(`merged ${files.length} runner file(s), ${merged.input_bytes} bytes, in ${merged.merge_ms} ms: ${merged.summary.thresholds.filter((t) => !t.ok).length} threshold(s) failed on the aggregate`);
   }
   writeRecords(merged ? { merge: { ms: merged.merge_ms, input_bytes: merged.input_bytes, files: files.length } } : { merge: null });
-  writeFileSync(join(o.runDir, 'dashboard.html'), dashboardIndex(records));
+  writeFileSync(join(o.runDir, 'dashboard.html'), dashboardIndex(o.runDir, records));
 
   for (const rec of records) {
     if (rec.own_thresholds && !rec.own_thresholds.ok) note(`runner ${rec.index} (${rec.segment}) failed its own thresholds (recorded, not deciding): ${rec.own_thresholds.failed.join('; ')}`);
@@ -147,10 +154,11 @@ export async function runRunners(o: RunnersOptions): Promise<number> {
 }
 
 /** The run folder's dashboard.html: k6 exports one dashboard per runner; this page links them. */
-function dashboardIndex(records: RunnerRecord[]): string {
+function dashboardIndex(runDir: string, records: RunnerRecord[]): string {
   const items = records.map((r) => {
     const path = `${RUNNERS_DIR}/${r.index}/dashboard.html`;
-    return `<li><a href="${path}">runner ${r.index}</a> (segment ${r.segment}, ${r.status})</li>`;
+    const link = existsSync(join(runDir, path)) ? `<a href="${path}">runner ${r.index}</a>` : `runner ${r.index} (no report: k6 writes none for a run shorter than two snapshots)`;
+    return `<li>${link} (segment ${r.segment}, ${r.status})</li>`;
   });
   return `<!doctype html>\n<html lang="en"><head><meta charset="UTF-8"><title>k6 runners</title></head><body>\n<h1>k6 web dashboards, one per runner</h1>\n<p>Each runner's dashboard shows its own slice of the load; the merged figures are in summary.txt.</p>\n<ul>\n${items.join('\n')}\n</ul>\n</body></html>\n`;
 }
