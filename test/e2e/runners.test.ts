@@ -121,6 +121,22 @@ test('a target slow only for one runner: that runner alone fails, the other runn
   }
 });
 
+test('a runner failing its own p99 does not fail an aggregate that holds: the bench exits 0', async () => {
+  // Runner 3's requests take 1 s (3 of them in 3 s), the others' 2 ms (hundreds): runner 3's p99
+  // breaks 200 ms, the aggregate p99 (3 slow of several hundred, under 1%) does not.
+  const target = await fakeTarget({ fastMs: 2, runnerMs: { '3': 1000 } });
+  try {
+    const root = tmp();
+    const r = await runBenchCli({ TARGET: target.url, SCENARIO: 'concurrency4', IMPL: 'baseline', DURATION: '3s', WARMUP: '0', RUNNERS: '4', RESULTS_ROOT: root, BOUNDS_FILE: boundsFile(root, { slo: { '*': { '*': { p99_ms: 200 } } } }) });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /runner 3 \(3\/4:1\) failed its own thresholds \(recorded, not deciding\): http_req_duration\{impl:baseline,level:4,phase:measure\}: p\(99\)<200/);
+    const s = readSummary(latest(root));
+    assert.ok(s.thresholds_ok && s.levels[0]!.latency_ms!.p99 < 200, JSON.stringify(s.levels[0]));
+  } finally {
+    await target.close();
+  }
+});
+
 test('every runner passes its own dropped-iterations bound while the aggregate breaks it: the bench exits 99', async () => {
   // An absolute bound (dropped_iterations count<=18 for the whole test) is what per-runner k6
   // verdicts get wrong: each runner compares only its own drops with it. 300 ms answers, 20/s
