@@ -261,14 +261,14 @@ export function planEnvOf(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(PLAN_KNOBS.flatMap((k) => (env[k] !== undefined && env[k] !== '' ? [[k, env[k]!]] : [])));
 }
 
-/** Every k6 json output under a folder: *.json.gz, or *.json holding k6's `"type":"Metric"` lines. */
+/** Every k6 json output under a folder: the *.json.gz files (the bench and the TestRun write gzipped). */
 export function findSampleFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith('.json.gz') || (name.startsWith('samples') && name.endsWith('.json'))) out.push(p);
+      else if (name.endsWith('.json.gz')) out.push(p);
     }
   };
   walk(dir);
@@ -315,6 +315,15 @@ const EXIT_POSTPROCESS_FAILED = 98;
 
 /** `make bench-merge DIR=... [SPEC=DIR/merge.json] [DURATION_S=...]`: merge, gate, exit 99 on a broken threshold. */
 async function main(): Promise<number> {
+  try {
+    return await mergeCommand();
+  } catch (e) {
+    console.error(`bench-merge: ${(e as Error).message}`);
+    return 2;
+  }
+}
+
+async function mergeCommand(): Promise<number> {
   const dir = process.env['DIR'] ?? '';
   if (!dir || !existsSync(dir)) {
     console.error(`bench-merge: DIR=${dir} is not a folder: set DIR to the folder holding the runners' samples (*.json.gz)`);
