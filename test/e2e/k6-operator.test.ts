@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { segmentArgs } from '../../lib/segment.ts';
 import type { Summary } from '../../lib/summary.ts';
 import { k6Binary } from '../../tools/bench/run.ts';
-import { validateTestRun } from '../../tools/k6/operator.ts';
+import { buildManifests, operatorConfig, validateTestRun } from '../../tools/k6/operator.ts';
 import { run } from '../helpers/run.ts';
 import { fakeTarget, runMake } from './bench-helpers.ts';
 
@@ -104,4 +104,16 @@ test('make k6-operator without a TARGET the pods can reach stops with one line n
   const r = await runMake(['k6-operator'], { TARGET: '', OUT_DIR: join(mkdtempSync(join(tmpdir(), 'k6-operator-e2e-')), 'm') });
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /k6-operator: TARGET=\(unset\) is not valid: expected the URL the runner pods reach the server at/);
+});
+
+test('with SCRIPT_PVC the TestRun takes the archive from that claim and no ConfigMap is made; still valid', () => {
+  const cfg = operatorConfig({ TARGET: 'http://multidet:8000', RUNNERS: '3', SCRIPT_PVC: 'scripts', NAMESPACE: 'bench' }, '2.2.0');
+  const m = buildManifests(cfg, Buffer.from('tar'), { SCENARIO: 'concurrency8' });
+  assert.equal(m.configMap, null);
+  assert.deepEqual(validateTestRun(m.testRun), []);
+  const spec = (m.testRun as { spec: { parallelism: number; script: unknown; runner: { image: string } } }).spec;
+  assert.deepEqual(spec.script, { volumeClaim: { name: 'scripts', file: 'archive.tar', readOnly: true } });
+  assert.equal(spec.parallelism, 3);
+  assert.equal(spec.runner.image, 'grafana/k6:2.2.0');
+  assert.throws(() => operatorConfig({ TARGET: 'http://x', NAME: 'Bad_Name' }, '2.2.0'), /NAME=Bad_Name is not valid/);
 });
