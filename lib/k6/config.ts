@@ -17,6 +17,8 @@ export interface K6Config {
   setupTimeout_s: number;
   /** Reference images each VU keeps parsed for the in-run output checks (0: parse on every access). */
   referenceCache: number;
+  /** MB of image bytes each VU keeps after reading them once (0: read the file on every request). */
+  datasetCacheMb: number;
 }
 
 export function k6Config(env: Env): K6Config {
@@ -34,6 +36,7 @@ export function k6Config(env: Env): K6Config {
     healthWait_s: durationEnv(env, 'HEALTH_WAIT', '30s'),
     setupTimeout_s: durationEnv(env, 'SETUP_TIMEOUT', '300s'),
     referenceCache: numberEnv(env, 'REFERENCE_CACHE', 64, { min: 0, integer: true }),
+    datasetCacheMb: numberEnv(env, 'DATASET_CACHE_MB', 4, { min: 0 }),
   };
 }
 
