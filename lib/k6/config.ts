@@ -15,6 +15,10 @@ export interface K6Config {
   models: string;
   healthWait_s: number;
   setupTimeout_s: number;
+  /** Reference images each VU keeps parsed for the in-run output checks (0: parse on every access). */
+  referenceCache: number;
+  /** MB of image bytes each VU keeps after reading them once (0: read the file on every request). */
+  datasetCacheMb: number;
 }
 
 export function k6Config(env: Env): K6Config {
@@ -31,6 +35,8 @@ export function k6Config(env: Env): K6Config {
     models: stringEnv(env, 'MODELS', ''),
     healthWait_s: durationEnv(env, 'HEALTH_WAIT', '30s'),
     setupTimeout_s: durationEnv(env, 'SETUP_TIMEOUT', '300s'),
+    referenceCache: numberEnv(env, 'REFERENCE_CACHE', 64, { min: 0, integer: true }),
+    datasetCacheMb: numberEnv(env, 'DATASET_CACHE_MB', 4, { min: 0 }),
   };
 }
 

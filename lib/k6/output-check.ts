@@ -14,8 +14,11 @@ import { Rate, Trend } from 'k6/metrics';
 import { checkOutput, type OutputCheck } from '../accuracy/check.ts';
 import { parseReferenceDetections, type ReferenceImage } from '../accuracy/reference.ts';
 import { perResponseBounds, resolveAccuracy, selector, type AccuracyBounds, type Thresholds } from '../bounds.ts';
-import { resolvedBounds } from './config.ts';
+import { k6Config, resolvedBounds } from './config.ts';
 import type { ImageResult, InferResponse, ModelName } from '../types.ts';
+
+/** Reference images each VU keeps parsed (REFERENCE_CACHE): the whole synthetic dataset (50) fits. */
+export const DEFAULT_REFERENCE_CACHE = 64;
 
 /** 1 per (response image, model) whose detections match the reference within the bounds. */
 export const outputMatch = new Rate('output_match');
@@ -36,7 +39,7 @@ export interface OutputReference {
  * Init context only (k6's open() exists only there). path: the reference's detections.json,
  * absolute (open() resolves relative paths against the bundled script, not the working directory).
  */
-export function loadOutputReference(path: string): OutputReference {
+export function loadOutputReference(path: string, cacheImages = DEFAULT_REFERENCE_CACHE): OutputReference {
   // Two shared arrays parsed once each: the small id list builds a per-VU index without
   // deserialising every image entry.
   // Each callback runs once per test; the file is read and parsed once for both.
@@ -45,6 +48,10 @@ export function loadOutputReference(path: string): OutputReference {
   const images = new SharedArray(`output-reference:${path}`, load);
   const ids = new SharedArray(`output-reference-ids:${path}`, () => load().map((i) => i.id));
   let index: Map<string, number> | undefined;
+  // SharedArray parses an element's JSON again on every access (a reference image of 3 models x 100
+  // detections is ~28 KB): that was the costliest step of the in-run check. Each VU keeps the entries
+  // it has parsed, up to `cacheImages` of them; past that it parses on every access, as before.
+  const perVu = new Map<number, ReferenceImage>();
   return {
     path,
     size: ids.length,
@@ -52,7 +59,12 @@ export function loadOutputReference(path: string): OutputReference {
     get(imageId) {
       index ??= new Map(Array.from({ length: ids.length }, (_, i) => [ids[i] as string, i]));
       const i = index.get(imageId);
-      return i === undefined ? undefined : (images[i] as ReferenceImage);
+      if (i === undefined) return undefined;
+      const hit = perVu.get(i);
+      if (hit) return hit;
+      const entry = images[i] as ReferenceImage;
+      if (perVu.size < cacheImages) perVu.set(i, entry);
+      return entry;
     },
   };
 }
@@ -129,7 +141,7 @@ export function outputThresholds(impl: string, bounds: AccuracyBounds, models: r
 
 /** The reference named by REFERENCE, loaded while this module is imported (init context); undefined without it. */
 const envReference: OutputReference | undefined =
-  typeof __ENV !== 'undefined' && __ENV['REFERENCE'] ? loadOutputReference(__ENV['REFERENCE']) : undefined;
+  typeof __ENV !== 'undefined' && __ENV['REFERENCE'] ? loadOutputReference(__ENV['REFERENCE'], k6Config(__ENV).referenceCache) : undefined;
 
 /** MODELS=d0,d2 makes requests ask for those models only; the others are then not expected. */
 const envModels: ModelName[] | undefined =

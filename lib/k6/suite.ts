@@ -30,7 +30,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   if (plan.kind !== kind) throw new Error(`SCENARIO=${name} is a ${plan.kind} scenario but this script runs ${kind}: use build/k6/${plan.kind}.js (make bench picks it)`);
   if (kind !== 'smoke' && cfg.impls.length !== 1) throw new Error(`IMPL=${cfg.impls.join(',')}: only the smoke scenario takes several implementations; name one`);
   const bounds: ResolvedBounds[] = resolvedBounds(cfg.boundsResolved) ?? cfg.impls.map((impl) => resolveBounds(DEFAULT_BOUNDS, plan, impl));
-  const dataset = await loadDataset(cfg.manifest, cfg.maxImages);
+  const dataset = await loadDataset(cfg.manifest, cfg.maxImages, cfg.datasetCacheMb);
 
   const options = {
     scenarios: plan.k6Scenarios,
