@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 /** Clock ticks per second of /proc's utime/stime (USER_HZ, 100 on Linux). */
 const USER_HZ = 100;
 
-function cpuSeconds(pid: number): number | null {
+/** CPU seconds (user + system) a live process has used so far; null once it is gone. */
+export function cpuSeconds(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at the last ')'.

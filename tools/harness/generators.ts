@@ -7,6 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import type { Summary } from '../../lib/summary.ts';
+import { cpuSeconds } from '../bench/cpu.ts';
 import type { Generator } from './config.ts';
 
 export interface RunSpec {
@@ -40,18 +41,8 @@ export interface GeneratorResult {
   steady_cpu_ms_per_request: number | null;
 }
 
-/** CPU seconds (user + system) a live process has used so far, from /proc/<pid>/stat; null once gone. */
-export function processCpuSeconds(pid: number): number | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // Fields after the command name (which may hold spaces) start at ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100 on Linux)
-}
+/** CPU seconds of a live process, from /proc/<pid>/stat (shared with the bench's k6 CPU line). */
+export const processCpuSeconds = cpuSeconds;
 
 /**
  * Runs a generator, sampling its CPU every 250 ms. cpu_s: the last sample (start-up included).
