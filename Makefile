@@ -15,7 +15,7 @@ export ONNXRUNTIME_NODE_INSTALL
 TSX := node --import tsx
 STAMP := node_modules/.installed
 
-.PHONY: help deps k6 build typecheck models models-int8 data server bench bench-models calibrate reference accuracy report test clean k6-run
+.PHONY: help deps k6 build typecheck models models-int8 data server bench bench-models calibrate reference accuracy report test clean k6-run triton triton-env
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -70,6 +70,18 @@ accuracy: models data $(INT8_IF_NEEDED) ## replay the reference images through I
 
 report: k6 build models models-int8 data ## compare implementations: interleaved sweeps, REPEATS rounds -> results/report/<timestamp>/ (IMPLS LEVELS DURATION REPEATS SERVER REUSE)
 	@$(TSX) tools/report/run.ts
+
+# The Triton peer (peers/triton): a Python venv from PyPI in build/triton/venv, made once and again
+# when the pinned requirements change. TRITON_PYTHON picks the interpreter (default python3).
+TRITON_VENV := build/triton/venv
+$(TRITON_VENV)/.installed: peers/triton/requirements.txt peers/triton/install.sh peers/triton/prepare.py
+	@peers/triton/install.sh
+
+triton-env: $(TRITON_VENV)/.installed ## install the Triton peer's venv (tritonserver 2.51.0 via nvidia-pytriton, onnxruntime) into build/triton
+
+# `models` only when the files are missing: its npm stamp must not reinstall node packages here.
+triton: triton-env $(if $(wildcard build/models/efficientdet-d2.onnx),,models) ## run Triton Inference Server on the same models (TRITON_MODEL_SET=instances|dynamic, see README)
+	@$(TRITON_VENV)/bin/python peers/triton/serve.py
 
 test: k6 typecheck build models data ## install what is missing, typecheck, build, run all tests
 	node --import tsx --test --test-concurrency=1 $$(find test -name '*.test.ts' | sort)

@@ -1,0 +1,127 @@
+// The Triton peer end to end: `make triton` (installing its venv from PyPI on first use) comes up
+// ready, answers a v2 inference of a tensor with the detection tensors (equal to our own
+// onnxruntime run of the same tensor), the dynamic batcher merges requests, the idle server takes
+// no CPU, and SIGTERM stops it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { DETECTION_OUTPUTS, INPUT_NAME } from '../../server/runtime/model-info.ts';
+import { startTriton, stopTriton, type StartedTriton, type TritonModelSet } from '../../tools/peers/triton.ts';
+import { treeCpuSeconds } from '../../tools/peers/proc-cpu.ts';
+
+const MODEL_FILE = 'build/models/efficientdet-d0.onnx';
+const SIZE = 512;
+const tmp = () => mkdtempSync(join(tmpdir(), 'triton-e2e-'));
+
+/** A deterministic input tensor in the normalised range; `phase` makes distinct ones. */
+function tensor(phase: number): Float32Array {
+  const t = new Float32Array(3 * SIZE * SIZE);
+  for (let i = 0; i < t.length; i++) t[i] = 2 * Math.sin(i * 0.0007 + phase);
+  return t;
+}
+
+interface V2Output {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** POST /v2/models/{model}/infer with the binary tensor data extension both ways. */
+async function inferBinary(url: string, model: string, input: Float32Array): Promise<Record<string, V2Output>> {
+  const header = Buffer.from(JSON.stringify({
+    inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [1, 3, SIZE, SIZE], parameters: { binary_data_size: input.byteLength } }],
+    outputs: DETECTION_OUTPUTS.map((name) => ({ name, parameters: { binary_data: true } })),
+  }));
+  const res = await fetch(`${url}/v2/models/${model}/infer`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/octet-stream', 'Inference-Header-Content-Length': String(header.length) },
+    body: Buffer.concat([header, Buffer.from(input.buffer, input.byteOffset, input.byteLength)]),
+  });
+  const body = Buffer.from(await res.arrayBuffer());
+  assert.equal(res.status, 200, body.toString().slice(0, 300));
+  const jsonLength = Number(res.headers.get('inference-header-content-length'));
+  const reply = JSON.parse(body.subarray(0, jsonLength).toString()) as { outputs: (Omit<V2Output, 'data'> & { parameters: { binary_data_size: number } })[] };
+  const out: Record<string, V2Output> = {};
+  let at = jsonLength;
+  for (const o of reply.outputs) {
+    const bytes = body.subarray(at, at + o.parameters.binary_data_size);
+    at += bytes.length;
+    out[o.name] = { name: o.name, datatype: o.datatype, shape: o.shape, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)) };
+  }
+  return out;
+}
+
+async function withTriton(modelSet: TritonModelSet, fn: (t: StartedTriton) => Promise<void>): Promise<void> {
+  const triton = await startTriton({ modelSet, logFile: join(tmp(), 'triton.log'), readyTimeout_s: 240, env: { MODELS: 'd0' } });
+  let stopped;
+  try {
+    await fn(triton);
+  } finally {
+    stopped = await stopTriton(triton);
+  }
+  assert.ok(stopped.clean, `serve.py stopped tritonserver with exit code 0 on SIGTERM (log ${triton.logFile}): ${JSON.stringify(stopped)}`);
+  assert.ok(!existsSync(`/proc/${triton.pid}`), 'tritonserver is gone after SIGTERM');
+}
+
+test('make triton serves efficientdet-d0 over v2: metadata of the ONNX contract, detections equal to onnxruntime, idle server takes no CPU, SIGTERM stops it', { timeout: 900_000 }, async () => {
+  await withTriton('instances', async (triton) => {
+    assert.match(triton.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal((await fetch(`${triton.url}/v2/health/ready`)).status, 200);
+    const meta = (await (await fetch(`${triton.url}/v2/models/efficientdet-d0`)).json()) as { inputs: { name: string; datatype: string; shape: number[] }[]; outputs: { name: string; shape: number[] }[] };
+    assert.deepEqual(meta.inputs, [{ name: 'images', datatype: 'FP32', shape: [-1, 3, SIZE, SIZE] }]);
+    assert.deepEqual(meta.outputs.map((o) => [o.name, o.shape]), [['detection_boxes', [-1, 100, 4]], ['detection_scores', [-1, 100]], ['detection_classes', [-1, 100]], ['num_detections', [-1]]]);
+
+    const input = tensor(0);
+    const got = await inferBinary(triton.url, 'efficientdet-d0', input);
+    // Our side: the same file and tensor in onnxruntime-node, one intra-op thread as Triton's instance.
+    const session = await ort.InferenceSession.create(MODEL_FILE, { graphOptimizationLevel: 'all', executionMode: 'sequential', interOpNumThreads: 1, intraOpNumThreads: 1 });
+    const want = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', input, [1, 3, SIZE, SIZE]) }, [...DETECTION_OUTPUTS]);
+    await session.release();
+    for (const name of DETECTION_OUTPUTS) {
+      const g = got[name]!;
+      const w = want[name]!;
+      assert.deepEqual(g.shape, [...w.dims], `${name}: shape`);
+      assert.equal(g.datatype, 'FP32', `${name}: datatype`);
+      const wd = w.data as Float32Array;
+      wd.forEach((v, i) => assert.ok(Math.abs(g.data[i]! - v) <= 1e-4 + 1e-5 * Math.abs(v), `${name}[${i}]: got ${g.data[i]}, want ${v}`));
+    }
+    assert.ok(got['num_detections']!.data[0]! > 0, 'the tensor yields detections');
+
+    // Idle: after a settle, the whole process tree (tritonserver + stubs) burns almost nothing.
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = treeCpuSeconds(triton.pid);
+    await new Promise((r) => setTimeout(r, 5000));
+    const idle = treeCpuSeconds(triton.pid) - before;
+    assert.ok(idle < 0.25, `idle tritonserver tree used ${idle.toFixed(2)} CPU-s in 5 s (spinning or polling?)`);
+  });
+});
+
+test('the dynamic model set batches concurrent requests in Triton and gives each request its own rows', { timeout: 900_000 }, async () => {
+  await withTriton('dynamic', async (triton) => {
+    const meta = (await (await fetch(`${triton.url}/v2/models/efficientdet-d0/config`)).json()) as { max_batch_size: number; dynamic_batching?: { max_queue_delay_microseconds: string; preferred_batch_size: number[] } };
+    assert.equal(meta.max_batch_size, 4);
+    assert.deepEqual(meta.dynamic_batching?.preferred_batch_size, [4]);
+    const counters = async () => {
+      const metrics = await (await fetch(triton.metricsUrl)).text();
+      const value = (name: string) => Number(new RegExp(`^${name}\\{model="efficientdet-d0",version="1"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+      return { images: value('nv_inference_count'), executions: value('nv_inference_exec_count') };
+    };
+    // The warm-up runs (one per instance) are counted too: count from here.
+    const before = await counters();
+    const [a, b] = [tensor(0), tensor(1)];
+    const replies = await Promise.all([a, b, a, b, a, b, a, b].map((t) => inferBinary(triton.url, 'efficientdet-d0', t)));
+    const scores = replies.map((r) => Array.from(r['detection_scores']!.data));
+    for (let i = 2; i < scores.length; i++) assert.deepEqual(scores[i], scores[i % 2], `reply ${i} holds the rows of its own tensor`);
+    assert.notDeepEqual(scores[0], scores[1]);
+    // Batching models declare the per-row scalar as dims [1]: clients see [N, 1].
+    assert.deepEqual(replies[0]!['num_detections']!.shape, [1, 1]);
+    const after = await counters();
+    // 8 requests in fewer executions means the batcher merged them.
+    assert.equal(after.images - before.images, 8);
+    assert.ok(after.executions - before.executions < 8, `executions ${after.executions - before.executions} for 8 requests`);
+  });
+});
