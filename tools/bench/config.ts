@@ -10,6 +10,9 @@ export interface BenchConfig {
   impl: string;
   /** Empty: start a server; else the running server to measure. */
   target: string;
+  /** Prometheus endpoint scraped before and after the run; empty: `${target}/metrics`. A server
+   * whose metrics live on another port (Triton: 8002) names it here. */
+  targetMetrics: string;
   datasetDir: string;
   maxImages: number;
   boundsFile: string;
@@ -35,6 +38,7 @@ export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): Ben
     scenario,
     impl: stringEnv(env, 'IMPL', 'baseline'),
     target: stringEnv(env, 'TARGET', '').replace(/\/+$/, ''),
+    targetMetrics: stringEnv(env, 'TARGET_METRICS', ''),
     datasetDir: stringEnv(env, 'DATASET_DIR', ''),
     maxImages: numberEnv(env, 'MAX_IMAGES', 0, { min: 0, integer: true }),
     boundsFile: stringEnv(env, 'BOUNDS_FILE', ''),

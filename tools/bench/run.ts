@@ -153,7 +153,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     note(`bounds: ${bounds[0]?.calibration ? `calibration of ${bounds[0].calibration.created} (tolerance ${bounds[0].calibration.tolerance})` : 'SLO defaults, no calibration'}${cfg.boundsFile ? ` + ${cfg.boundsFile}` : ''}`);
 
     const before = await step('scrape /metrics and /vram before', async () => {
-      const metrics = await getText(`${target}/metrics`).catch((e: Error) => `# scrape failed: ${e.message}\n`);
+      const metrics = await getText(cfg.targetMetrics || `${target}/metrics`).catch((e: Error) => `# scrape failed: ${e.message}\n`);
       writeFileSync(join(runDir, 'server-metrics.before.prom'), metrics);
       const vram = await getJson<MemoryResponse>(`${target}/vram`).catch(() => null);
       await fetch(`${target}/vram/reset`, { method: 'POST' }).catch(() => {});
@@ -185,7 +185,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     note(`k6 exited ${k6Code}${k6Code === 99 ? ' (thresholds failed)' : ''}`);
 
     const after = await step('scrape /metrics and /vram after', async () => {
-      const metrics = await getText(`${target}/metrics`).catch((e: Error) => `# scrape failed: ${e.message}\n`);
+      const metrics = await getText(cfg.targetMetrics || `${target}/metrics`).catch((e: Error) => `# scrape failed: ${e.message}\n`);
       writeFileSync(join(runDir, 'server-metrics.prom'), metrics);
       return getJson<MemoryResponse>(`${target}/vram`).catch(() => null);
     });

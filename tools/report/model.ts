@@ -22,6 +22,8 @@ export interface ReportMeta {
   implementations: ImplementationInfo[];
   commands: { report: string; reuse: string; runs: string[] };
   calibration: Calibration | null;
+  /** Each server measured (ours and every peer row, PEERS) with its stack and versions in words. */
+  stacks?: { server: string; rows: string[]; stack: string; url?: string }[];
 }
 
 export interface LevelResult {
@@ -120,6 +122,31 @@ export interface Report extends ReportMeta {
   accuracy: AccuracyRow[];
   environment: { first_run: string | null; env: Record<string, unknown> | null; differences: string[] };
   charts: { file: string; title: string }[];
+  /** Per implementation (row): the server's own split per request over its timed runs (medians). */
+  server_side: ServerSideRow[];
+  /** Per measured row: CPU seconds each long-lived server tree used during its runs (medians). */
+  servers_cpu: ServersCpuRow[];
+}
+
+export interface ServerSideRow {
+  impl: string;
+  /** Timed runs it rests on (each a whole sweep: all levels together). */
+  runs: number;
+  requests: number;
+  request_ms: number;
+  queue_ms: number;
+  compute_ms: number;
+  overhead_ms: number;
+  mean_batch: number | null;
+}
+
+export interface ServersCpuRow {
+  /** The row measured in those runs. */
+  measured: string;
+  runs: number;
+  wall_s: number;
+  /** Server -> median CPU seconds over those runs. */
+  cpu_s: Record<string, number>;
 }
 
 /** The fields of a run's env.json (tools/bench/env-info.ts) the report shows; all optional, older runs may lack some. */
@@ -331,6 +358,30 @@ export function environmentOf(runs: RunRecord[]): Report['environment'] {
   return { first_run: first?.name ?? null, env: first?.env ?? null, differences };
 }
 
+export function serverSideRows(runs: RunRecord[], impls: string[]): ServerSideRow[] {
+  const out: ServerSideRow[] = [];
+  for (const impl of impls) {
+    const bs = runs.filter((r) => r.summary.impls.length === 1 && r.summary.impls[0] === impl && r.breakdown).map((r) => r.breakdown!);
+    if (bs.length === 0) continue;
+    const med = (pick: (b: (typeof bs)[number]) => number) => spread(bs.map(pick))!.median;
+    const batches = bs.map((b) => b.mean_batch).filter((x): x is number => x !== null);
+    out.push({ impl, runs: bs.length, requests: bs.reduce((n, b) => n + b.requests, 0), request_ms: med((b) => b.request_ms), queue_ms: med((b) => b.queue_ms), compute_ms: med((b) => b.compute_ms), overhead_ms: med((b) => b.overhead_ms), mean_batch: batches.length > 0 ? spread(batches)!.median : null });
+  }
+  return out;
+}
+
+export function serversCpuRows(runs: RunRecord[], impls: string[]): ServersCpuRow[] {
+  const out: ServersCpuRow[] = [];
+  for (const impl of impls) {
+    const cs = runs.filter((r) => r.summary.impls.length === 1 && r.summary.impls[0] === impl && r.serversCpu).map((r) => r.serversCpu!);
+    if (cs.length === 0) continue;
+    const servers = [...new Set(cs.flatMap((c) => Object.keys(c.cpu_s)))];
+    const cpu_s = Object.fromEntries(servers.map((k) => [k, spread(cs.map((c) => c.cpu_s[k]).filter((x): x is number => x !== undefined))!.median]));
+    out.push({ measured: impl, runs: cs.length, wall_s: spread(cs.map((c) => c.wall_s))!.median, cpu_s });
+  }
+  return out;
+}
+
 /** Everything in report.json; charts are filled in by the caller once drawn. Timing comes from
  * timed sweeps only; accuracy from any run with accuracy.json (the accuracy pass first). */
 export function buildReport(allRuns: RunRecord[], meta: ReportMeta): Report {
@@ -353,5 +404,7 @@ export function buildReport(allRuns: RunRecord[], meta: ReportMeta): Report {
     accuracy: accuracyRows(allRuns, impls),
     environment: environmentOf(runs.length > 0 ? runs : allRuns),
     charts: [],
+    server_side: serverSideRows(runs, impls),
+    servers_cpu: serversCpuRows(runs, impls),
   };
 }

@@ -103,6 +103,32 @@ function accuracySection(r: Report): string {
   ].join('\n');
 }
 
+function stacksSection(r: Report): string {
+  if (!r.stacks || r.stacks.length === 0) return '';
+  return table(['server', 'rows', 'stack and versions'], r.stacks.map((x) => [x.server, x.rows.join(', '), x.stack]), ['l', 'l', 'l']);
+}
+
+function serverSideSection(r: Report): string {
+  if (r.server_side.length === 0) return '_No server metrics in these runs (server-metrics.before.prom / server-metrics.prom)._';
+  const rows = r.server_side.map((x) => [x.impl, String(x.runs), String(x.requests), f(x.request_ms), f(x.queue_ms), f(x.compute_ms), f(x.overhead_ms), x.mean_batch === null ? 'n/a' : f(x.mean_batch, 2)]);
+  return [
+    'From each server\'s own /metrics, scraped before and after every timed run (Triton\'s and ours carry the same names: nv_inference_request_duration_us, nv_inference_queue_duration_us, nv_inference_compute_{input,infer,output}_duration_us, nv_inference_exec_count, nv_inference_count): per request the time queued, computing (input + infer + output) and the rest (overhead: HTTP, (de)serialisation, copies to and from the backend). Over a whole sweep (every level together), median over rounds. A request is what the server counts: one per image over the native API, one per model over v2 with per-model tensors.',
+    '',
+    table(['implementation', 'runs', 'requests', 'request ms', 'queue ms', 'compute ms', 'overhead ms', 'mean batch (images / execution)'], rows),
+  ].join('\n');
+}
+
+function serversCpuSection(r: Report): string {
+  if (r.servers_cpu.length === 0) return '';
+  const servers = [...new Set(r.servers_cpu.flatMap((x) => Object.keys(x.cpu_s)))];
+  const rows = r.servers_cpu.map((x) => [x.measured, String(x.runs), f(x.wall_s), ...servers.map((k) => f(x.cpu_s[k], 2))]);
+  return [
+    'CPU seconds each server process tree used during a run (utime + stime of the process and its descendants, from /proc/<pid>/stat, median over rounds), by the row being measured: the server measured works, the others idle and must stay near zero (no onnxruntime spinning, no polling backend), or they would take CPU from the one measured.',
+    '',
+    table(['measured', 'runs', 'run wall s', ...servers.map((k) => `${k} CPU s`)], rows),
+  ].join('\n');
+}
+
 function environmentSection(r: Report): string {
   const e = r.environment.env as EnvJson | null;
   if (!e) return '_No env.json in these runs._';
@@ -167,6 +193,11 @@ export function reportMarkdown(r: Report): string {
     '',
     speedupTable(r),
     '',
+    '## Server-side time per request',
+    '',
+    serverSideSection(r),
+    '',
+    ...(r.servers_cpu.length > 0 ? ['## Servers\' CPU time during each run', '', serversCpuSection(r), ''] : []),
     '## Bounds',
     '',
     boundsSection(r),
@@ -177,6 +208,7 @@ export function reportMarkdown(r: Report): string {
     '',
     '## Environment',
     '',
+    ...(r.stacks && r.stacks.length > 0 ? [stacksSection(r), ''] : []),
     environmentSection(r),
     '',
     '## Runs',
