@@ -71,10 +71,11 @@ export async function stopPeers(rows: PeerRow[]): Promise<void> {
 
 /**
  * What a bench run of a peer row needs: the peer as TARGET over v2 (per-model tensors, the same
- * bytes our v2 models take), its metrics endpoint, and the row's label as IMPL.
+ * bytes our v2 models take), its metrics endpoint, the row's label as IMPL and the version to ask.
  */
 export function peerBenchEnv(row: PeerRow, env: NodeJS.ProcessEnv): Record<string, string> {
-  return { TARGET: row.url, TARGET_METRICS: row.metricsUrl, PROTOCOL: 'v2', V2_MODELS: env['V2_MODELS'] || 'd0,d1,d2', IMPL: row.row };
+  // Triton's version numbers are integers: version 1 of each model; IMPL stays the row's label.
+  return { TARGET: row.url, TARGET_METRICS: row.metricsUrl, PROTOCOL: 'v2', V2_MODELS: env['V2_MODELS'] || 'd0,d1,d2', IMPL: row.row, V2_VERSION: '1' };
 }
 
 export const SERVERS_CPU_FILE = 'servers-cpu.json';
@@ -114,5 +115,5 @@ export function ourStack(serverVersion: string): string {
 /** The reproduce lines of a peer row: start it, then the bench run against it. */
 export function peerCommands(row: PeerRow, benchArgs: string[]): string[] {
   const set = row.row.replace(/^triton-/, '');
-  return [`make triton TRITON_MODEL_SET=${set} TRITON_HTTP_PORT=8100 TRITON_METRICS_PORT=8102  # in another shell`, ['make', 'bench', 'SCENARIO=sweep', `IMPL=${row.row}`, 'TARGET=http://127.0.0.1:8100', 'TARGET_METRICS=http://127.0.0.1:8102/metrics', 'PROTOCOL=v2', ...benchArgs].join(' ')];
+  return [`make triton TRITON_MODEL_SET=${set} TRITON_HTTP_PORT=8100 TRITON_METRICS_PORT=8102  # in another shell`, ['make', 'bench', 'SCENARIO=sweep', `IMPL=${row.row}`, 'TARGET=http://127.0.0.1:8100', 'TARGET_METRICS=http://127.0.0.1:8102/metrics', 'PROTOCOL=v2', 'V2_VERSION=1', ...benchArgs].join(' ')];
 }
