@@ -80,7 +80,7 @@ $(TRITON_VENV)/.installed: peers/triton/requirements.txt peers/triton/install.sh
 triton-env: $(TRITON_VENV)/.installed ## install the Triton peer's venv (tritonserver 2.51.0 via nvidia-pytriton, onnxruntime) into build/triton
 
 # `models` only when the files are missing: its npm stamp must not reinstall node packages here.
-triton: triton-env $(if $(wildcard build/models/efficientdet-d2.onnx),,models) ## run Triton Inference Server on the same models (TRITON_MODEL_SET=instances|dynamic, see README)
+triton: triton-env $(if $(wildcard $(or $(MODELS_DIR),build/models)/efficientdet-d2.onnx),,models) ## run Triton Inference Server on the same models (TRITON_MODEL_SET=instances|dynamic, see README)
 	@$(TRITON_VENV)/bin/python peers/triton/serve.py
 
 test: k6 typecheck build models data ## install what is missing, typecheck, build, run all tests
