@@ -2,8 +2,8 @@
 // v2 model of our server (started here unless TARGET is set) with binary tensors, one run per
 // concurrency level, input = the prepared letterboxed tensor of the first dataset image (the same
 // bytes k6 sends with PROTOCOL=v2 V2_MODELS=d0,d1,d2). Writes results/<timestamp>-perf-analyzer-<model>-<impl>/:
-// perf_analyzer.csv (its own -f CSV, one row per level), perf_analyzer.json (req/s and latency
-// percentiles per level, ms), perf_analyzer.log, command.txt, server.log (when started here).
+// perf_analyzer.csv (its own -f CSV, one row per level), perf_analyzer.json (req/s, latency
+// percentiles and the server's queue / compute split per level, ms), perf_analyzer.log, command.txt, server.log (when started here).
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
@@ -69,7 +69,9 @@ export interface LevelResult {
   p90_ms: number;
   p95_ms: number;
   p99_ms: number;
-  avg_ms: number;
+  /** Server-side split as perf_analyzer reads it from the statistics extension (per request, ms). */
+  server_queue_ms: number;
+  server_compute_infer_ms: number;
 }
 
 /** Reads perf_analyzer's -f CSV (latencies in microseconds). */
@@ -84,7 +86,7 @@ export function parsePerfAnalyzerCsv(text: string): LevelResult[] {
   return rows.map((line) => {
     const v = line.split(',').map(Number);
     const ms = (name: string) => v[at(name)]! / 1000;
-    return { concurrency: v[at('Concurrency')]!, rps: v[at('Inferences/Second')]!, p50_ms: ms('p50 latency'), p90_ms: ms('p90 latency'), p95_ms: ms('p95 latency'), p99_ms: ms('p99 latency'), avg_ms: ms('Avg latency') };
+    return { concurrency: v[at('Concurrency')]!, rps: v[at('Inferences/Second')]!, p50_ms: ms('p50 latency'), p90_ms: ms('p90 latency'), p95_ms: ms('p95 latency'), p99_ms: ms('p99 latency'), server_queue_ms: ms('Server Queue'), server_compute_infer_ms: ms('Server Compute Infer') };
   });
 }
 
