@@ -15,7 +15,7 @@ export ONNXRUNTIME_NODE_INSTALL
 TSX := node --import tsx
 STAMP := node_modules/.installed
 
-.PHONY: help deps k6 build typecheck models models-int8 data server bench bench-models calibrate reference accuracy report test clean k6-run triton triton-env
+.PHONY: help deps k6 build typecheck models models-int8 data server bench bench-models perf-analyzer perf-analyzer-install calibrate reference accuracy report test clean k6-run triton triton-env
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -50,14 +50,21 @@ INT8_IF_NEEDED = $(if $(filter int8 all,$(subst $(comma), ,$(IMPL) $(IMPLS))),mo
 bench-models: models ## time each model in-process (batch 1 and 4) -> results/models/
 	@$(TSX) tools/models/bench.ts
 
-data: $(STAMP) ## make the synthetic dataset in build/data/synthetic (idempotent)
+data: $(STAMP) models ## make the synthetic dataset in build/data/synthetic and the v2 per-model tensors of its first TENSOR_IMAGES images (idempotent)
 	@$(TSX) tools/data/synthetic.ts
+	@$(TSX) tools/data/tensors.ts
 
 server: models ## run the inference server (HOST, PORT, MODELS_DIR, EP, ...)
 	@$(TSX) server/main.ts
 
 bench: k6 build models data $(INT8_IF_NEEDED) ## run SCENARIO against IMPL and write results/<run>/
 	@$(TSX) tools/bench/run.ts
+
+perf-analyzer-install: ## install Triton's perf_analyzer (tritonclient 2.51.0 wheel, venv) into build/perf-analyzer (idempotent)
+	@peers/perf-analyzer/install.sh
+
+perf-analyzer: perf-analyzer-install models data ## Triton's perf_analyzer against MODEL (efficientdet-d0) at CONCURRENCY (1,8) over v2 binary tensors -> results/<run>/perf_analyzer.csv
+	@$(TSX) tools/perf-analyzer/run.ts
 
 calibrate: k6 build models data ## measure baseline and invalid bounds -> results/calibration.json
 	@$(TSX) tools/bench/calibrate.ts

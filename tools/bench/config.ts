@@ -3,6 +3,7 @@
 // LEVELS, RATE, RATES, STEP, BATCHES, VUS, ...) reach it through the inherited environment.
 import { boolEnv, durationEnv, numberEnv, stringEnv, type Env } from '../../lib/env.ts';
 import { DEFAULT_SCENARIO, scenarioSpec } from '../../lib/scenarios.ts';
+import { protocolEnv, v2ModelsEnv, type Protocol, type V2Models } from '../../lib/v2/config.ts';
 
 export interface BenchConfig {
   scenario: string;
@@ -25,6 +26,9 @@ export interface BenchConfig {
   readyTimeout_s: number;
   memoryInterval_s: number;
   accuracy: boolean;
+  /** native or v2 (the Open Inference Protocol); with v2, what V2_MODELS sends (k6 reads both itself). */
+  protocol: Protocol;
+  v2Models: V2Models;
   /** Passed to a server the bench starts. */
   server: { host: string; port: number; ep: string; modelsDir: string };
 }
@@ -50,6 +54,8 @@ export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): Ben
     readyTimeout_s: durationEnv(env, 'READY_TIMEOUT', '300s'),
     memoryInterval_s: durationEnv(env, 'MEMORY_INTERVAL', kind === 'soak' ? '10s' : '1s'),
     accuracy: boolEnv(env, 'ACCURACY', true),
+    protocol: protocolEnv(env),
+    v2Models: v2ModelsEnv(env),
     server: { host: '127.0.0.1', port: numberEnv(env, 'PORT', 0, { min: 0, max: 65535, integer: true }), ep: stringEnv(env, 'EP', 'cpu'), modelsDir: stringEnv(env, 'MODELS_DIR', '') },
     ...overrides,
   };
