@@ -2,7 +2,7 @@
 // Precedence: env, then defaults. Same names as the Node side (lib/env.ts parsers).
 import { ConfigError, numberEnv, stringEnv, durationEnv, type Env } from '../env.ts';
 import type { ResolvedBounds } from '../bounds.ts';
-import { protocolEnv, v2ModelsEnv, type Protocol, type V2Models } from '../v2/config.ts';
+import { protocolEnv, v2ModelsEnv, v2VersionEnv, type Protocol, type V2Models } from '../v2/config.ts';
 
 export interface K6Config {
   target: string;
@@ -19,6 +19,8 @@ export interface K6Config {
   /** native: POST /infer/:impl; v2: the Open Inference Protocol (lib/k6/v2.ts), IMPL naming the model version. */
   protocol: Protocol;
   v2Models: V2Models;
+  /** V2_VERSION: the version asked for instead of IMPL (empty: IMPL). */
+  v2Version: string;
 }
 
 export function k6Config(env: Env): K6Config {
@@ -31,6 +33,7 @@ export function k6Config(env: Env): K6Config {
   return {
     protocol,
     v2Models,
+    v2Version: v2VersionEnv(env),
     target: stringEnv(env, 'TARGET', 'http://127.0.0.1:8000').replace(/\/+$/, ''),
     impls,
     // Relative to the bundle in build/k6/: the synthetic dataset `make data` writes.

@@ -68,8 +68,8 @@ export async function v2Client(cfg: K6Config) {
     }
   }
 
-  /** The version path of an implementation under test. */
-  const modelPath = (model: ModelName | 'pipeline', impl: string) => `${cfg.target}/v2/models/${v2ModelName(model)}/versions/${impl}`;
+  /** The version path of an implementation under test (V2_VERSION when the label is not a version). */
+  const modelPath = (model: ModelName | 'pipeline', impl: string) => `${cfg.target}/v2/models/${v2ModelName(model)}/versions/${cfg.v2Version || impl}`;
 
   function abort(msg: string): never {
     exec.test.abort(msg);

@@ -22,5 +22,15 @@ export function v2ModelsEnv(env: Env): V2Models {
   return { kind: 'models', models: MODEL_NAMES.filter((m) => asked.includes(m)) };
 }
 
+/**
+ * V2_VERSION: the model version every request asks for, when it is not the IMPL label (Triton's
+ * versions are integers: `1`, while IMPL names the row, e.g. triton-instances). Empty: IMPL.
+ */
+export function v2VersionEnv(env: Env): string {
+  const raw = stringEnv(env, 'V2_VERSION', '').trim();
+  if (raw !== '' && !/^[\w.-]+$/.test(raw)) throw new ConfigError(`V2_VERSION=${raw} is not valid: expected a model version such as 1 (letters, digits, '.', '-', '_')`);
+  return raw;
+}
+
 /** v2 model names on the target: efficientdet-d0/-d1/-d2 and pipeline (Triton-style model repository names). */
 export const v2ModelName = (model: ModelName | 'pipeline') => (model === 'pipeline' ? 'pipeline' : `efficientdet-${model}`);

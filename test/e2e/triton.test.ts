@@ -4,10 +4,12 @@
 // no CPU, and SIGTERM stops it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { Summary } from '../../lib/summary.ts';
+import { runMake } from './bench-helpers.ts';
 import { DETECTION_OUTPUTS, INPUT_NAME } from '../../server/runtime/model-info.ts';
 import { startTriton, stopTriton, type StartedTriton, type TritonModelSet } from '../../tools/peers/triton.ts';
 import { treeCpuSeconds } from '../../tools/peers/proc-cpu.ts';
@@ -124,4 +126,46 @@ test('the dynamic model set batches concurrent requests in Triton and gives each
     assert.equal(after.images - before.images, 8);
     assert.ok(after.executions - before.executions < 8, `executions ${after.executions - before.executions} for 8 requests`);
   });
+});
+
+/** make bench against a running Triton over v2 with per-model tensors; returns its exit and run folder. */
+async function benchTriton(triton: StartedTriton, env: Record<string, string>) {
+  const root = tmp();
+  const r = await runMake(['bench'], {
+    SCENARIO: 'smoke', TARGET: triton.url, TARGET_METRICS: triton.metricsUrl, PROTOCOL: 'v2', V2_VERSION: '1',
+    IMPL: 'triton-instances', SMOKE_REQUESTS: '2', WARMUP: '1', CALIBRATION: '0', RESULTS_ROOT: root, ...env,
+  }, 600_000);
+  return { r, dir: join(root, readlinkSync(join(root, 'latest'))) };
+}
+
+test('make bench SCENARIO=smoke over v2 against Triton passes with the in-run output checks on, and Triton\'s metrics land in the results folder', { timeout: 900_000 }, async () => {
+  await withTriton('instances', async (triton) => {
+    const { r, dir } = await benchTriton(triton, { V2_MODELS: 'd0' });
+    assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr.slice(-2000));
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
+    const outputChecks = summary.thresholds.filter((t) => t.metric.startsWith('output_match'));
+    assert.ok(outputChecks.length > 0 && outputChecks.every((t) => t.ok), `in-run output checks present and passed: ${JSON.stringify(summary.thresholds.map((t) => [t.metric, t.ok]))}`);
+    assert.ok(summary.levels.some((l) => l.impl === 'triton-instances' && l.requests > 0), JSON.stringify(summary.levels));
+    // Triton's own counters, scraped from TARGET_METRICS before and after k6: the measured requests are in the delta.
+    const count = (file: string) => Number(/^nv_inference_request_success\{model="efficientdet-d0",version="1"\} (\d+)$/m.exec(readFileSync(join(dir, file), 'utf8'))?.[1]);
+    assert.ok(count('server-metrics.prom') - count('server-metrics.before.prom') >= 2, 'the run\'s requests booked in Triton\'s metrics');
+    assert.match(readFileSync(join(dir, 'server-metrics.prom'), 'utf8'), /^nv_inference_queue_duration_us\{model="efficientdet-d0",version="1"\} \d+/m);
+  });
+});
+
+test('the in-run checks catch a Triton whose outputs differ from the reference (int8 weights behind the same model name)', { timeout: 900_000 }, async () => {
+  // The same model name and tensors, another model file: Triton answers, but not with the baseline's detections.
+  const modelsDir = tmp();
+  symlinkSync(resolve('build/models/efficientdet-d0-int8.onnx'), join(modelsDir, 'efficientdet-d0.onnx'));
+  const triton = await startTriton({ modelSet: 'instances', logFile: join(tmp(), 'triton.log'), readyTimeout_s: 240, env: { MODELS: 'd0', MODELS_DIR: modelsDir } });
+  try {
+    const { r, dir } = await benchTriton(triton, { V2_MODELS: 'd0', ACCURACY: '1' });
+    // make exits 2 when its recipe fails; the bench's own exit is 99 (k6 thresholds).
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout, /exit 99 = k6 thresholds failed/, r.stdout.slice(-2000));
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
+    assert.ok(summary.thresholds.some((t) => t.metric.startsWith('output_match') && !t.ok), JSON.stringify(summary.thresholds.map((t) => [t.metric, t.ok])));
+  } finally {
+    await stopTriton(triton);
+  }
 });

@@ -3,7 +3,7 @@
 // LEVELS, RATE, RATES, STEP, BATCHES, VUS, ...) reach it through the inherited environment.
 import { boolEnv, durationEnv, numberEnv, stringEnv, type Env } from '../../lib/env.ts';
 import { DEFAULT_SCENARIO, scenarioSpec } from '../../lib/scenarios.ts';
-import { protocolEnv, v2ModelsEnv, type Protocol, type V2Models } from '../../lib/v2/config.ts';
+import { protocolEnv, v2ModelsEnv, v2VersionEnv, type Protocol, type V2Models } from '../../lib/v2/config.ts';
 
 export interface BenchConfig {
   scenario: string;
@@ -29,6 +29,8 @@ export interface BenchConfig {
   /** native or v2 (the Open Inference Protocol); with v2, what V2_MODELS sends (k6 reads both itself). */
   protocol: Protocol;
   v2Models: V2Models;
+  /** V2_VERSION: the model version asked for when IMPL is a label (Triton: 1). */
+  v2Version: string;
   /** Passed to a server the bench starts. */
   server: { host: string; port: number; ep: string; modelsDir: string };
 }
@@ -56,6 +58,7 @@ export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): Ben
     accuracy: boolEnv(env, 'ACCURACY', true),
     protocol: protocolEnv(env),
     v2Models: v2ModelsEnv(env),
+    v2Version: v2VersionEnv(env),
     server: { host: '127.0.0.1', port: numberEnv(env, 'PORT', 0, { min: 0, max: 65535, integer: true }), ep: stringEnv(env, 'EP', 'cpu'), modelsDir: stringEnv(env, 'MODELS_DIR', '') },
     ...overrides,
   };

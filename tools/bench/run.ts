@@ -146,7 +146,8 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     }
     const impls = cfg.impl === 'all' ? health.implementations : cfg.impl.split(',').map((s) => s.trim()).filter(Boolean);
     if (plan.kind !== 'smoke' && impls.length !== 1) throw new BenchError(`IMPL=${cfg.impl}: only SCENARIO=smoke takes several implementations (or all); name one`);
-    const unknown = impls.filter((i) => !health.implementations.includes(i));
+    // V2_VERSION: IMPL is a label and the version asked for is that one.
+    const unknown = impls.filter((i) => !health.implementations.includes(cfg.v2Version || i));
     if (unknown.length > 0) throw new BenchError(`IMPL=${unknown.join(',')} is not served by ${target}: expected one of ${health.implementations.join(', ')} (or all)`);
 
     const bounds: ResolvedBounds[] = await step('resolve bounds', async () => {
