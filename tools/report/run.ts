@@ -39,7 +39,7 @@ function shown(p: string): string {
 /** Knobs worth repeating in the reproduce commands when set (they change what is measured):
  * the server's (a server the report or a fresh run starts reads them) and the bench's. */
 const SERVER_KNOBS = ['EP', 'MODELS_DIR', 'THREADS', 'GRAPH_OPT', 'WORKERS', 'PARALLEL_WORKERS', 'PARALLEL_THREADS', 'BATCH_MAX_SIZE', 'BATCH_MAX_DELAY_US', 'SPINNING'];
-const BENCH_KNOBS = ['WARMUP', 'LEVEL_GAP', 'MAX_IMAGES', 'DATASET_DIR', 'MAX_VUS', 'BOUNDS_FILE', 'CALIBRATION', 'CALIBRATION_FILE'];
+const BENCH_KNOBS = ['WARMUP', 'LEVEL_GAP', 'MAX_IMAGES', 'DATASET_DIR', 'MAX_VUS', 'BOUNDS_FILE', 'CALIBRATION', 'CALIBRATION_FILE', 'PROTOCOL', 'V2_MODELS', 'MODELS'];
 
 function knobArgs(env: NodeJS.ProcessEnv, names: string[]): string[] {
   return names.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => `${k}=${env[k]}`);
@@ -51,14 +51,14 @@ export function reproduceCommands(cfg: ReportConfig, impls: string[], runs: Sche
   const knobs = [...benchKnobs, ...serverKnobs];
   const peerRows = new Set(peers.map((p) => p.row));
   const ours = impls.filter((i) => !peerRows.has(i));
-  const peerKnobs = peers.length > 0 ? [`PEERS=${[...new Set(peers.map((p) => p.peer))].join(',')}`, ...knobArgs(env, ['TRITON_MODEL_SETS', 'V2_MODELS'])] : [];
+  const peerKnobs = peers.length > 0 ? [`PEERS=${[...new Set(peers.map((p) => p.peer))].join(',')}`, ...knobArgs(env, ['TRITON_MODEL_SETS'])] : [];
   const report = ['make', 'report', `IMPLS=${ours.join(',')}`, ...peerKnobs, `LEVELS=${cfg.levels.join(',')}`, `DURATION=${cfg.duration}`, `REPEATS=${cfg.repeats}`, ...(cfg.server !== 'shared' ? [`SERVER=${cfg.server}`] : []), ...(cfg.target ? [`TARGET=${cfg.target}`] : []), ...(cfg.accuracy ? (cfg.accuracyDuration !== '5s' ? [`ACCURACY_DURATION=${cfg.accuracyDuration}`] : []) : ['ACCURACY=0']), ...knobs].join(' ');
   const reuse = `make report REUSE=${shown(reportDir)}`;
   const target = cfg.target || 'http://127.0.0.1:8000';
   const serverLine = cfg.server === 'shared' && !cfg.target ? [['make', 'server', `IMPL=${ours.join(',')}`, 'PORT=8000', ...serverKnobs].join(' ') + '  # in another shell: one server for every run'] : [];
   const bench = (impl: string, levels: string, duration: string, accuracy: 0 | 1): string => {
     const peer = peers.find((p) => p.row === impl);
-    if (peer) return peerCommands(peer, [`LEVELS=${levels}`, `DURATION=${duration}`, `ACCURACY=${accuracy}`, `V2_MODELS=${env['V2_MODELS'] || 'd0,d1,d2'}`, ...benchKnobs]).join('\n');
+    if (peer) return peerCommands(peer, [`LEVELS=${levels}`, `DURATION=${duration}`, `ACCURACY=${accuracy}`, ...(env['V2_MODELS'] ? [] : ['V2_MODELS=d0,d1,d2']), ...benchKnobs.filter((k) => !k.startsWith('PROTOCOL='))]).join('\n');
     return ['make', 'bench', 'SCENARIO=sweep', `IMPL=${impl}`, `LEVELS=${levels}`, `DURATION=${duration}`, ...(cfg.server === 'shared' ? [`TARGET=${target}`] : []), `ACCURACY=${accuracy}`, ...benchKnobs, ...(cfg.server === 'fresh' ? serverKnobs : [])].join(' ');
   };
   const accuracyLines = cfg.accuracy ? impls.map((i) => `${bench(i, String(Math.max(...cfg.levels)), cfg.accuracyDuration, 1)}  # accuracy pass`) : [];
