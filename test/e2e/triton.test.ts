@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Summary } from '../../lib/summary.ts';
+import type { Report } from '../../tools/report/model.ts';
 import { runMake } from './bench-helpers.ts';
 import { DETECTION_OUTPUTS, INPUT_NAME } from '../../server/runtime/model-info.ts';
 import { startTriton, stopTriton, type StartedTriton, type TritonModelSet } from '../../tools/peers/triton.ts';
@@ -168,4 +169,26 @@ test('the in-run checks catch a Triton whose outputs differ from the reference (
   } finally {
     await stopTriton(triton);
   }
+});
+
+test('make report PEERS=triton: the Triton row beside ours in the same round, both servers\' split per request, the idle server\'s CPU time, every stack named', { timeout: 900_000 }, async () => {
+  const root = tmp();
+  const r = await runMake(['report'], {
+    IMPLS: 'baseline', PEERS: 'triton', TRITON_MODEL_SETS: 'instances', PROTOCOL: 'v2', V2_MODELS: 'd0', MODELS: 'd0',
+    LEVELS: '1', DURATION: '3s', REPEATS: '1', ACCURACY: '0', CALIBRATION: '0', RESULTS_ROOT: root,
+  }, 800_000);
+  assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr.slice(-2000));
+  const report = JSON.parse(readFileSync(join(root, 'report', 'latest', 'report.json'), 'utf8')) as Report;
+  assert.deepEqual(report.impls, ['baseline', 'triton-instances']);
+  assert.ok(report.speedups.some((s) => s.impl === 'triton-instances' && s.rounds.includes(1)), 'paired with the baseline of round 1');
+  for (const impl of report.impls) {
+    const side = report.server_side.find((x) => x.impl === impl);
+    assert.ok(side && side.requests > 0 && side.compute_ms > 0 && side.compute_ms <= side.request_ms, `${impl}: ${JSON.stringify(side)}`);
+  }
+  // While one server is measured the other idles: it must take (almost) no CPU.
+  const cpu = (measured: string) => report.servers_cpu.find((x) => x.measured === measured)!.cpu_s;
+  assert.ok(cpu('baseline')['ours']! > 1 && cpu('baseline')['triton-instances']! < 0.5, JSON.stringify(report.servers_cpu));
+  assert.ok(cpu('triton-instances')['triton-instances']! > 1 && cpu('triton-instances')['ours']! < 0.5, JSON.stringify(report.servers_cpu));
+  assert.match(report.stacks!.find((s) => s.server === 'triton-instances')!.stack, /Triton Inference Server 2\.51\.0 .*onnxruntime 1\.30\.0/);
+  assert.match(report.stacks!.find((s) => s.server === 'ours')!.stack, /onnxruntime-node 1\.30\.0/);
 });
