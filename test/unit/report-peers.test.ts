@@ -45,10 +45,18 @@ function writeRun(root: string, name: string, impl: string, round: number, prom:
 test('peer rows: server-side queue/compute/overhead per row from both servers\' metrics, idle servers\' CPU time, stacks named', () => {
   const root = mkdtempSync(join(tmpdir(), 'report-peers-'));
   // Round 1 and 2 of each; the measured server burns ~75 CPU-s, the idle one ~0.
-  writeRun(root, '2026-01-01T00-00-01Z-sweep-baseline', 'baseline', 1, [ours(0, 0, 0, 0), ours(10, 5_000_000, 1_000_000, 3_000_000)], { ours: 75, 'triton-instances': 0.02 });
-  writeRun(root, '2026-01-01T00-00-02Z-sweep-triton-instances', 'triton-instances', 1, [triton(2, 0, 0, 0), triton(22, 8_000_000, 2_000_000, 5_000_000)], { ours: 0.05, 'triton-instances': 70 });
-  writeRun(root, '2026-01-01T00-00-03Z-sweep-triton-instances', 'triton-instances', 2, [triton(22, 8_000_000, 2_000_000, 5_000_000), triton(42, 16_000_000, 6_000_000, 10_000_000)], { ours: 0.07, 'triton-instances': 72 });
-  writeRun(root, '2026-01-01T00-00-04Z-sweep-baseline', 'baseline', 2, [ours(10, 5_000_000, 1_000_000, 3_000_000), ours(20, 10_000_000, 2_000_000, 6_000_000)], { ours: 77, 'triton-instances': 0.04 });
+  writeRun(join(root, 'runs'), '2026-01-01T00-00-01Z-sweep-baseline', 'baseline', 1, [ours(0, 0, 0, 0), ours(10, 5_000_000, 1_000_000, 3_000_000)], { ours: 75, 'triton-instances': 0.02 });
+  writeRun(join(root, 'runs'), '2026-01-01T00-00-02Z-sweep-triton-instances', 'triton-instances', 1, [triton(2, 0, 0, 0), triton(22, 8_000_000, 2_000_000, 5_000_000)], { ours: 0.05, 'triton-instances': 70 });
+  writeRun(join(root, 'runs'), '2026-01-01T00-00-03Z-sweep-triton-instances', 'triton-instances', 2, [triton(22, 8_000_000, 2_000_000, 5_000_000), triton(42, 16_000_000, 6_000_000, 10_000_000)], { ours: 0.07, 'triton-instances': 72 });
+  writeRun(join(root, 'runs'), '2026-01-01T00-00-04Z-sweep-baseline', 'baseline', 2, [ours(10, 5_000_000, 1_000_000, 3_000_000), ours(20, 10_000_000, 2_000_000, 6_000_000)], { ours: 77, 'triton-instances': 0.04 });
+  // The accuracy pass of the peer: no accuracy.json (no replay over v2), only k6's in-run checks.
+  const acc = join(root, 'accuracy', '2026-01-01T00-00-00Z-sweep-triton-instances');
+  mkdirSync(acc, { recursive: true });
+  const s = summaryFixture();
+  s.impls = ['triton-instances'];
+  s.thresholds = [{ metric: 'output_match{impl:triton-instances}', expression: 'rate>=1', ok: true }, { metric: 'output_boxes_mse{impl:triton-instances,model:d0}', expression: 'max<=0.000001', ok: true }] as Summary['thresholds'];
+  writeFileSync(join(acc, 'summary.json'), JSON.stringify(s));
+  writeFileSync(join(acc, ROLE_FILE), JSON.stringify({ role: 'accuracy' }));
   const meta: ReportMeta = {
     created: '2026-01-01T00:01:00.000Z', mode: 'run',
     config: { impls: ['baseline', 'triton-instances'], levels: [1], duration: '2s', repeats: 2, server: 'shared', accuracy: false, reuse: [] },
@@ -71,6 +79,8 @@ test('peer rows: server-side queue/compute/overhead per row from both servers\' 
   assert.match(md, /\| measured \| runs \| run wall s \| ours CPU s \| triton-instances CPU s \|/);
   assert.match(md, /\| triton-instances \| 2 \| 40\.0 \| 0\.06 \| 71\.00 \|/);
   assert.match(md, /\| triton-instances \| triton-instances \| Triton Inference Server 2\.51\.0 \(fixture\) \|/);
+  assert.deepEqual(report.in_run_only, [{ impl: 'triton-instances', run: '2026-01-01T00-00-00Z-sweep-triton-instances', ok: true, failed: [] }]);
+  assert.match(md, /- triton-instances: no replay .* in-run output checks of its accuracy pass passed/);
   // Speedups pair the peer row with the baseline of the same round, like any row.
   assert.equal(report.speedups.find((s) => s.impl === 'triton-instances' && s.level === 1)!.rps!.median, 1.5);
 });

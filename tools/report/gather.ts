@@ -106,7 +106,8 @@ export function gatherRuns(entries: string[], note: (line: string) => void = () 
       if (seen.has(real)) continue;
       seen.add(real);
       const run = loadRun(real);
-      if (!isTimingRun(run) && !run.accuracy) {
+      // An accuracy pass without accuracy.json (a v2-only peer: no replay) still carries its in-run checks.
+      if (!isTimingRun(run) && !run.accuracy && run.role !== 'accuracy') {
         note(`skipping ${run.name}: scenario ${run.summary.scenario} (${run.summary.kind}) is not a concurrency sweep and has no accuracy.json`);
         continue;
       }

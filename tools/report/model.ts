@@ -122,6 +122,8 @@ export interface Report extends ReportMeta {
   accuracy: AccuracyRow[];
   environment: { first_run: string | null; env: Record<string, unknown> | null; differences: string[] };
   charts: { file: string; title: string }[];
+  /** Rows with no replay (a v2-only target such as a peer): their accuracy pass's in-run checks alone. */
+  in_run_only: { impl: string; run: string; ok: boolean; failed: string[] }[];
   /** Per implementation (row): the server's own split per request over its timed runs (medians). */
   server_side: ServerSideRow[];
   /** Per measured row: CPU seconds each long-lived server tree used during its runs (medians). */
@@ -358,6 +360,18 @@ export function environmentOf(runs: RunRecord[]): Report['environment'] {
   return { first_run: first?.name ?? null, env: first?.env ?? null, differences };
 }
 
+/** The in-run checks of rows that have no accuracy.json (no native API to replay over). */
+export function inRunOnlyRows(runs: RunRecord[], impls: string[], withReplay: AccuracyRow[]): Report['in_run_only'] {
+  const out: Report['in_run_only'] = [];
+  const newestFirst = [...runs].sort((a, b) => b.name.localeCompare(a.name));
+  for (const impl of impls.filter((i) => !withReplay.some((a) => a.impl === i))) {
+    const run = newestFirst.find((r) => r.role === 'accuracy' && r.summary.impls.includes(impl));
+    const checks = run ? inRunChecks(run, impl) : null;
+    if (run && checks) out.push({ impl, run: run.name, ...checks });
+  }
+  return out;
+}
+
 export function serverSideRows(runs: RunRecord[], impls: string[]): ServerSideRow[] {
   const out: ServerSideRow[] = [];
   for (const impl of impls) {
@@ -392,6 +406,7 @@ export function buildReport(allRuns: RunRecord[], meta: ReportMeta): Report {
   // IMPLS given: only those; otherwise every implementation found, in the server's order.
   const impls = meta.config.impls.length > 0 ? implOrder(meta.config.impls, measured).filter((i) => meta.config.impls.includes(i)) : implOrder(meta.implementations.map((i) => i.name), measured);
   const results = levelResults(samples, impls, levels);
+  const accuracy = accuracyRows(allRuns, impls);
   return {
     version: REPORT_VERSION,
     ...meta,
@@ -401,7 +416,8 @@ export function buildReport(allRuns: RunRecord[], meta: ReportMeta): Report {
     results,
     speedups: speedups(samples, impls, levels),
     bounds: boundsOf(results, levels, meta.calibration),
-    accuracy: accuracyRows(allRuns, impls),
+    accuracy,
+    in_run_only: inRunOnlyRows(allRuns, impls, accuracy),
     environment: environmentOf(runs.length > 0 ? runs : allRuns),
     charts: [],
     server_side: serverSideRows(runs, impls),

@@ -87,6 +87,12 @@ function boundsSection(r: Report): string {
 }
 
 function accuracySection(r: Report): string {
+  const inRunOnly = r.in_run_only.map((x) => `- ${x.impl}: no replay (a v2-only server has no native API to replay over); in-run output checks of its accuracy pass ${x.ok ? 'passed' : `**FAILED**: ${x.failed.join(', ')}`} (${x.run})`);
+  const tail = inRunOnly.length > 0 ? `\n\n${inRunOnly.join('\n')}` : '';
+  return accuracyTables(r) + tail;
+}
+
+function accuracyTables(r: Report): string {
   if (r.accuracy.length === 0) return '_No accuracy.json in these runs (ACCURACY=0, or the accuracy post-processing did not run)._';
   const inRun = (a: (typeof r.accuracy)[number]) => (a.in_run === null ? 'not run' : a.in_run.ok ? 'passed' : '**FAILED**');
   const rows = r.accuracy.map((a) => [a.impl, a.lossless ? 'lossless' : 'lossy', a.passed ? 'passed' : '**FAILED**', inRun(a), String(a.images), String(a.reference_detections), String(a.matched), String(a.unmatched), g(a.boxes_mse), g(a.scores_mse), g(a.labels_accuracy), g(a.mean_iou), a.mode, a.run]);
