@@ -15,7 +15,7 @@ export ONNXRUNTIME_NODE_INSTALL
 TSX := node --import tsx
 STAMP := node_modules/.installed
 
-.PHONY: help deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models calibrate reference accuracy report test clean k6-run
+.PHONY: help deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models perf-analyzer perf-analyzer-install calibrate reference accuracy report test clean k6-run triton triton-env
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -53,8 +53,9 @@ INT8_IF_NEEDED = $(if $(filter int8 all,$(subst $(comma), ,$(IMPL) $(IMPLS))),mo
 bench-models: models ## time each model in-process (batch 1 and 4) -> results/models/
 	@$(TSX) tools/models/bench.ts
 
-data: $(STAMP) ## make the synthetic dataset in build/data/synthetic (idempotent)
+data: $(STAMP) models ## make the synthetic dataset in build/data/synthetic and the v2 per-model tensors of its first TENSOR_IMAGES images (idempotent)
 	@$(TSX) tools/data/synthetic.ts
+	@$(TSX) tools/data/tensors.ts
 
 server: models ## run the inference server (HOST, PORT, MODELS_DIR, EP, ...)
 	@$(TSX) server/main.ts
@@ -67,6 +68,12 @@ bench-merge: $(STAMP) ## merge k6 runners' samples under DIR (+ DIR/merge.json o
 
 k6-operator: k6 data ## k6-operator manifests (k6 archive in a ConfigMap, TestRun with RUNNERS pods) -> build/k6-operator/<name>/ (TARGET RUNNERS SCENARIO IMPL SAMPLES_PVC ...)
 	@$(TSX) tools/k6/operator.ts
+
+perf-analyzer-install: ## install Triton's perf_analyzer (tritonclient 2.51.0 wheel, venv) into build/perf-analyzer (idempotent)
+	@peers/perf-analyzer/install.sh
+
+perf-analyzer: perf-analyzer-install models data ## Triton's perf_analyzer against MODEL (efficientdet-d0) at CONCURRENCY (1,8) over v2 binary tensors -> results/<run>/perf_analyzer.csv
+	@$(TSX) tools/perf-analyzer/run.ts
 
 calibrate: k6 build models data ## measure baseline and invalid bounds -> results/calibration.json
 	@$(TSX) tools/bench/calibrate.ts
@@ -82,6 +89,18 @@ harness: k6 loadgen build models data ## measure the measurer: k6 vs vegeta, k6 
 
 report: k6 build models models-int8 data ## compare implementations: interleaved sweeps, REPEATS rounds -> results/report/<timestamp>/ (IMPLS LEVELS DURATION REPEATS SERVER REUSE)
 	@$(TSX) tools/report/run.ts
+
+# The Triton peer (peers/triton): a Python venv from PyPI in build/triton/venv, made once and again
+# when the pinned requirements change. TRITON_PYTHON picks the interpreter (default python3).
+TRITON_VENV := build/triton/venv
+$(TRITON_VENV)/.installed: peers/triton/requirements.txt peers/triton/install.sh peers/triton/prepare.py
+	@peers/triton/install.sh
+
+triton-env: $(TRITON_VENV)/.installed ## install the Triton peer's venv (tritonserver 2.51.0 via nvidia-pytriton, onnxruntime) into build/triton
+
+# `models` only when the files are missing: its npm stamp must not reinstall node packages here.
+triton: triton-env $(if $(wildcard $(or $(MODELS_DIR),build/models)/efficientdet-d2.onnx),,models) ## run Triton Inference Server on the same models (TRITON_MODEL_SET=instances|dynamic, see README)
+	@$(TRITON_VENV)/bin/python peers/triton/serve.py
 
 test: k6 typecheck build models data ## install what is missing, typecheck, build, run all tests
 	node --import tsx --test --test-concurrency=1 $$(find test -name '*.test.ts' | sort)

@@ -1,4 +1,4 @@
-// HTTP wiring: one router per resource (ops, native inference), the 404 and the one error handler,
+// HTTP wiring: one router per resource (ops, native inference, Open Inference Protocol v2), the 404 and the one error handler,
 // and the implementations' lifecycle. Listening, timeouts and signals are in main.ts; the models run
 // in worker threads (runtime/), never on this thread.
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -11,6 +11,7 @@ import { ServerMetrics } from './metrics.ts';
 import type { ModelInfo } from './runtime/protocol.ts';
 import { nativeRoutes } from './routes/native.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { v2Routes } from './routes/v2.ts';
 import { SERVER_VERSION } from './version.ts';
 
 export interface ServerApp {
@@ -38,9 +39,10 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
   app.use(stampArrival);
   app.use(opsRoutes(config, host, metrics));
   app.use(nativeRoutes(config, host, metrics, log));
+  app.use(v2Routes(config, host, metrics, log));
 
   app.use((req, _res, next) => {
-    next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}; see GET /health, /implementations, /metrics, /vram, POST /infer/:impl, /vram/reset`));
+    next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}; see GET /health, /implementations, /metrics, /vram, POST /infer/:impl, /vram/reset, and the Open Inference Protocol under /v2`));
   });
 
   // One error handler: known errors become {error, detail} with their status; anything else is a

@@ -147,9 +147,10 @@ const envReference: OutputReference | undefined =
 const envModels: ModelName[] | undefined =
   typeof __ENV !== 'undefined' && __ENV['MODELS'] ? (__ENV['MODELS'].split(',').map((m) => m.trim()).filter(Boolean) as ModelName[]) : undefined;
 
-/** The hook call: checks one response against REFERENCE (no-op returning true without it). */
-export function checkOutputs(sentIds: readonly string[], body: InferResponse | string | null, tags: { impl: string } & Record<string, string>): boolean {
-  return envReference ? checkOutputResponse(envReference, sentIds, body, tags, inRunBounds(tags.impl), envModels) : true;
+/** The hook call: checks one response against REFERENCE (no-op returning true without it). `models`:
+ * the ones this response answers (default MODELS; a v2 per-model request answers one). */
+export function checkOutputs(sentIds: readonly string[], body: InferResponse | string | null, tags: { impl: string } & Record<string, string>, models: readonly ModelName[] | undefined = envModels): boolean {
+  return envReference ? checkOutputResponse(envReference, sentIds, body, tags, inRunBounds(tags.impl), models) : true;
 }
 
 /** Thresholds of the in-run checks for every implementation under test; {} without REFERENCE. */

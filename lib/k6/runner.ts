@@ -15,8 +15,11 @@ export function thisRunner(): RunnerIdentity {
 }
 
 /** Adds the runner header when the run has several runners; a single run's requests are unchanged. */
-export function withRunnerHeader<T extends { params: { headers: Record<string, string> } }>(req: T): T {
+export function withRunnerHeader<T extends { params: object }>(req: T): T {
   const r = thisRunner();
-  if (r.count > 1) req.params.headers[RUNNER_HEADER] = String(r.index);
+  if (r.count > 1) {
+    const params = req.params as { headers?: Record<string, string> };
+    params.headers = { ...params.headers, [RUNNER_HEADER]: String(r.index) };
+  }
   return req;
 }

@@ -1,6 +1,6 @@
 // Builds a runnable k6 suite (options, setup, measure, handleSummary) for a named scenario.
 // Scenario files in scenarios/ are a few lines that call this with their kind.
-import http from 'k6/http';
+import http, { type RefinedResponse, type ResponseType } from 'k6/http';
 import exec from 'k6/execution';
 import { sleep } from 'k6';
 import { DEFAULT_BOUNDS, resolveBounds, thresholdsFor, type ResolvedBounds } from '../bounds.ts';
@@ -10,10 +10,11 @@ import { buildSummary, junitXml, summaryText, type K6SummaryData } from '../summ
 import { MEASURE_WINDOW, type HealthResponse } from '../types.ts';
 import { k6Config, resolvedBounds } from './config.ts';
 import { loadDataset, type LoadedImage } from './dataset.ts';
-import { checkResponse, inferRequest, send, type RequestTags } from './request.ts';
+import { checkResponse, inferRequest, type RequestTags } from './request.ts';
 import { inRunThresholds } from './output-check.ts';
 import { thisRunner, withRunnerHeader } from './runner.ts';
 import { shareOf, shareStart } from '../segment.ts';
+import { v2Client, type V2Exchange } from './v2.ts';
 
 /** Tags k6 adds by itself, minus `scenario`: ours names the bench scenario, not k6's per-level one. */
 const SYSTEM_TAGS = ['proto', 'subproto', 'status', 'method', 'url', 'name', 'group', 'check', 'error', 'error_code', 'tls_version', 'service', 'expected_response'];
@@ -31,6 +32,14 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   if (kind !== 'smoke' && cfg.impls.length !== 1) throw new Error(`IMPL=${cfg.impls.join(',')}: only the smoke scenario takes several implementations; name one`);
   const bounds: ResolvedBounds[] = resolvedBounds(cfg.boundsResolved) ?? cfg.impls.map((impl) => resolveBounds(DEFAULT_BOUNDS, plan, impl));
   const dataset = await loadDataset(cfg.manifest, cfg.maxImages, cfg.datasetCacheMb);
+  // PROTOCOL=v2: the Open Inference Protocol client (lib/k6/v2.ts) builds and checks the requests.
+  const v2 = cfg.protocol === 'v2' ? await v2Client(cfg) : undefined;
+  /** The requests of one iteration and the check of each answer, whatever the protocol. */
+  const exchanges = async (images: LoadedImage[], tags: RequestTags): Promise<V2Exchange[]> => {
+    if (v2) return v2.exchanges(images, tags);
+    const req = inferRequest(cfg.target, images, tags, cfg.models);
+    return [{ req, check: (res: RefinedResponse<ResponseType>) => checkResponse(res, images, tags) }];
+  };
 
   const options = {
     scenarios: plan.k6Scenarios,
@@ -80,7 +89,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   }
 
   async function setup(): Promise<SetupData> {
-    const health = healthGate();
+    const health = v2 ? v2.gate() : healthGate();
     // Warm-up: WARMUP requests per implementation, `concurrency` at a time, tagged phase=warmup;
     // thresholds and the measured figures select phase=measure, so these never count.
     // setup() runs in every runner of a segmented run: each sends its segment's share of the
@@ -96,9 +105,10 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
         const groups: LoadedImage[][] = [];
         for (let i = 0; i < batch; i++) groups.push(await imagesFor((first + sent + i) * plan.imagesPerRequest(level), plan.imagesPerRequest(level)));
         const tags = tagsFor(impl, String(plan.warmup.concurrency), 'warmup');
-        const reqs = groups.map((g) => withRunnerHeader(inferRequest(cfg.target, g, tags, cfg.models)));
-        const responses = http.batch(reqs.map((r) => ({ method: r.method, url: r.url, body: r.body, params: r.params })));
-        responses.forEach((res, i) => checkResponse(res, groups[i]!, tags));
+        const xs: V2Exchange[] = [];
+        for (const g of groups) xs.push(...(await exchanges(g, tags)));
+        const responses = http.batch(xs.map(({ req }) => withRunnerHeader(req)).map((r) => ({ method: r.method, url: r.url, body: r.body, params: r.params })));
+        responses.forEach((res, i) => xs[i]!.check(res));
       }
     }
     // Marks the end of the warm-up on the server: /vram then names the window `measure`, so memory
@@ -121,7 +131,10 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     const images = await imagesFor(exec.scenario.iterationInTest * per, per);
     for (const impl of cfg.impls) {
       const tags = tagsFor(impl, level, 'measure');
-      checkResponse(send(withRunnerHeader(inferRequest(cfg.target, images, tags, cfg.models))), images, tags);
+      for (const x of await exchanges(images, tags)) {
+        const r = withRunnerHeader(x.req);
+        x.check(http.post(r.url, r.body, r.params));
+      }
     }
   }
 

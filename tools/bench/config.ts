@@ -3,6 +3,7 @@
 // LEVELS, RATE, RATES, STEP, BATCHES, VUS, ...) reach it through the inherited environment.
 import { boolEnv, durationEnv, numberEnv, stringEnv, type Env } from '../../lib/env.ts';
 import { DEFAULT_SCENARIO, scenarioSpec } from '../../lib/scenarios.ts';
+import { protocolEnv, v2ModelsEnv, v2VersionEnv, type Protocol, type V2Models } from '../../lib/v2/config.ts';
 
 export interface BenchConfig {
   scenario: string;
@@ -10,6 +11,9 @@ export interface BenchConfig {
   impl: string;
   /** Empty: start a server; else the running server to measure. */
   target: string;
+  /** Prometheus endpoint scraped before and after the run; empty: `${target}/metrics`. A server
+   * whose metrics live on another port (Triton: 8002) names it here. */
+  targetMetrics: string;
   datasetDir: string;
   maxImages: number;
   boundsFile: string;
@@ -24,6 +28,11 @@ export interface BenchConfig {
   accuracy: boolean;
   /** k6 processes, each with its own execution segment; 1 = one plain k6 run. Their samples are merged. */
   runners: number;
+  /** native or v2 (the Open Inference Protocol); with v2, what V2_MODELS sends (k6 reads both itself). */
+  protocol: Protocol;
+  v2Models: V2Models;
+  /** V2_VERSION: the model version asked for when IMPL is a label (Triton: 1). */
+  v2Version: string;
   /** Passed to a server the bench starts. */
   server: { host: string; port: number; ep: string; modelsDir: string };
 }
@@ -37,6 +46,7 @@ export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): Ben
     scenario,
     impl: stringEnv(env, 'IMPL', 'baseline'),
     target: stringEnv(env, 'TARGET', '').replace(/\/+$/, ''),
+    targetMetrics: stringEnv(env, 'TARGET_METRICS', ''),
     datasetDir: stringEnv(env, 'DATASET_DIR', ''),
     maxImages: numberEnv(env, 'MAX_IMAGES', 0, { min: 0, integer: true }),
     boundsFile: stringEnv(env, 'BOUNDS_FILE', ''),
@@ -49,6 +59,9 @@ export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): Ben
     memoryInterval_s: durationEnv(env, 'MEMORY_INTERVAL', kind === 'soak' ? '10s' : '1s'),
     accuracy: boolEnv(env, 'ACCURACY', true),
     runners: numberEnv(env, 'RUNNERS', 1, { min: 1, max: 64, integer: true }),
+    protocol: protocolEnv(env),
+    v2Models: v2ModelsEnv(env),
+    v2Version: v2VersionEnv(env),
     server: { host: '127.0.0.1', port: numberEnv(env, 'PORT', 0, { min: 0, max: 65535, integer: true }), ep: stringEnv(env, 'EP', 'cpu'), modelsDir: stringEnv(env, 'MODELS_DIR', '') },
     ...overrides,
   };

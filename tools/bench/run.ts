@@ -24,6 +24,8 @@ import { getJson, getText, sampleMemory, startServer, stopServer, waitReady, typ
 import { isMain } from '../is-main.ts';
 import { runRunners } from './runners.ts';
 import { sampleCpu } from './cpu.ts';
+import { v2InputsEnv, waitReadyV2 } from './v2-target.ts';
+import { v2ModelName } from '../../lib/v2/config.ts';
 
 export const EXIT_POSTPROCESS_FAILED = 98;
 export const SYNTHETIC_DIR = join('build', 'data', 'synthetic');
@@ -127,10 +129,19 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
   let target = cfg.target;
   let health: HealthResponse & HealthExtras;
   let readyMs: number | null = null;
+  // PROTOCOL=v2 hook: a target may speak only v2 (then no native accuracy replay), and per-model
+  // requests need the prepared tensors.
+  let nativeApi = true;
+  const v2Env = cfg.protocol === 'v2' ? await step('v2 inputs', () => v2InputsEnv(cfg.v2Models, dataset.dir)) : {};
   try {
     if (target) {
       if (plan.kind === 'coldstart') note('coldstart with TARGET: the server is already running, so its first request here is not a cold one');
-      health = await step(`target ${target} ready`, () => waitReady(target, 30));
+      if (cfg.protocol === 'v2') {
+        const probe = await step(`target ${target} ready over v2`, () => waitReadyV2(target, 30, v2ModelName(cfg.v2Models.kind === 'pipeline' ? 'pipeline' : cfg.v2Models.models[0]!)));
+        health = probe.health;
+        nativeApi = probe.native;
+        if (!nativeApi) note(`${target} speaks only v2: the accuracy replay (native API) is skipped; the in-run output checks still run`);
+      } else health = await step(`target ${target} ready`, () => waitReady(target, 30));
     } else {
       // The server loads only the implementations under test, so its start-up and memory are theirs.
       server = await step('start server and wait until ready', () => startServer({ ...cfg.server, logFile: join(runDir, 'server.log'), readyTimeout_s: cfg.readyTimeout_s, env: { IMPL: cfg.impl } }));
@@ -141,7 +152,8 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     }
     const impls = cfg.impl === 'all' ? health.implementations : cfg.impl.split(',').map((s) => s.trim()).filter(Boolean);
     if (plan.kind !== 'smoke' && impls.length !== 1) throw new BenchError(`IMPL=${cfg.impl}: only SCENARIO=smoke takes several implementations (or all); name one`);
-    const unknown = impls.filter((i) => !health.implementations.includes(i));
+    // V2_VERSION: IMPL is a label and the version asked for is that one.
+    const unknown = impls.filter((i) => !health.implementations.includes(cfg.v2Version || i));
     if (unknown.length > 0) throw new BenchError(`IMPL=${unknown.join(',')} is not served by ${target}: expected one of ${health.implementations.join(', ')} (or all)`);
 
     const bounds: ResolvedBounds[] = await step('resolve bounds', async () => {
@@ -151,7 +163,9 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
       // The accuracy bounds k6's in-run check applies: the replay's, from the same file and the
       // server's own lossless flag, so the two checks cannot disagree on what is accepted.
       if (reference) {
-        for (const b of resolved) b.accuracy = resolveAccuracy(b.impl, await implementationIsLossless(target!, b.impl), file);
+        // A v2-only target (Triton) has no /implementations: not lossless by its word, so it is held
+        // to the bounds it declares in accuracy.impls, else to the exact ones: never more lenient.
+        for (const b of resolved) b.accuracy = resolveAccuracy(b.impl, nativeApi && (await implementationIsLossless(target!, b.impl)), file);
       }
       writeFileSync(join(runDir, 'bounds.json'), JSON.stringify(resolved, null, 2));
       return resolved;
@@ -159,7 +173,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     note(`bounds: ${bounds[0]?.calibration ? `calibration of ${bounds[0].calibration.created} (tolerance ${bounds[0].calibration.tolerance})` : 'SLO defaults, no calibration'}${cfg.boundsFile ? ` + ${cfg.boundsFile}` : ''}`);
 
     const before = await step('scrape /metrics and /vram before', async () => {
-      const metrics = await getText(`${target}/metrics`).catch((e: Error) => `# scrape failed: ${e.message}\n`);
+      const metrics = await getText(cfg.targetMetrics || `${target}/metrics`).catch((e: Error) => `# scrape failed: ${e.message}\n`);
       writeFileSync(join(runDir, 'server-metrics.before.prom'), metrics);
       const vram = await getJson<MemoryResponse>(`${target}/vram`).catch(() => null);
       await fetch(`${target}/vram/reset`, { method: 'POST' }).catch(() => {});
@@ -176,6 +190,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
       BOUNDS_RESOLVED: join(runDir, 'bounds.json'),
       RESULTS_DIR: runDir,
       ...(reference ? { REFERENCE: reference } : {}),
+      ...v2Env,
       K6_WEB_DASHBOARD: 'true',
       K6_WEB_DASHBOARD_EXPORT: join(runDir, 'dashboard.html'),
       // -1: no live server (CI, DASHBOARD=0), the HTML export is still written at the end.
@@ -195,7 +210,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     note(`k6 exited ${k6Code}${k6Code === 99 ? ' (thresholds failed)' : ''}`);
 
     const after = await step('scrape /metrics and /vram after', async () => {
-      const metrics = await getText(`${target}/metrics`).catch((e: Error) => `# scrape failed: ${e.message}\n`);
+      const metrics = await getText(cfg.targetMetrics || `${target}/metrics`).catch((e: Error) => `# scrape failed: ${e.message}\n`);
       writeFileSync(join(runDir, 'server-metrics.prom'), metrics);
       return getJson<MemoryResponse>(`${target}/vram`).catch(() => null);
     });
@@ -204,7 +219,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     const summaryPath = join(runDir, 'summary.json');
     const summary: Summary | null = existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary) : null;
     if (summary) {
-      const ctx: PostprocessContext = { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, summary, memory: samples, bounds, accuracy: cfg.accuracy, serverReadyMs: readyMs };
+      const ctx: PostprocessContext = { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, summary, memory: samples, bounds, accuracy: cfg.accuracy && nativeApi, serverReadyMs: readyMs };
       for (const p of POSTPROCESSORS.filter((p) => p.applies(ctx))) {
         const results = await step(`post-processing: ${p.name}`, () => p.run(ctx)).catch((e: Error) => [{ name: p.name, passed: false, lines: [`${p.name} crashed: ${e.message}`] }]);
         summary.postprocess.push(...results);

@@ -8,6 +8,8 @@ import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '../../lib/env.ts';
 import type { Summary } from '../../lib/summary.ts';
 import type { AccuracyFile } from '../accuracy/postprocess.ts';
+import { runBreakdown, type ServerBreakdown } from './breakdown.ts';
+import { SERVERS_CPU_FILE, type ServersCpu } from './peers.ts';
 
 export interface RunRecord {
   /** Absolute path of the run folder. */
@@ -26,6 +28,10 @@ export interface RunRecord {
   /** The bench's exit code and wall time when the report ran it (gathered runs: unknown). */
   exitCode?: number;
   wall_s?: number;
+  /** CPU time of every long-lived server tree during the run (servers-cpu.json; report runs only). */
+  serversCpu?: ServersCpu;
+  /** The server's own time split per request, from its /metrics scraped before and after. */
+  breakdown?: ServerBreakdown | null;
 }
 
 export type RunRole = 'timing' | 'accuracy';
@@ -72,6 +78,7 @@ export function loadRun(dir: string): RunRecord {
   const memory = readJson<{ device?: string; after?: { peak_mb?: number } | null }>(join(dir, 'memory.json'));
   const peak = memory?.after?.peak_mb;
   const role = readJson<{ role?: RunRole; round?: number }>(join(dir, ROLE_FILE));
+  const serversCpu = readJson<ServersCpu>(join(dir, SERVERS_CPU_FILE));
   return {
     dir,
     name: basename(dir),
@@ -81,6 +88,8 @@ export function loadRun(dir: string): RunRecord {
     memory: typeof peak === 'number' ? { device: memory?.device ?? 'unknown', peak_mb: Math.round(peak) } : null,
     role: role?.role === 'accuracy' ? 'accuracy' : 'timing',
     ...(typeof role?.round === 'number' ? { round: role.round } : {}),
+    ...(serversCpu ? { serversCpu } : {}),
+    breakdown: summary.impls.length === 1 ? runBreakdown(dir, summary.impls[0]!) : null,
   };
 }
 
@@ -97,7 +106,8 @@ export function gatherRuns(entries: string[], note: (line: string) => void = () 
       if (seen.has(real)) continue;
       seen.add(real);
       const run = loadRun(real);
-      if (!isTimingRun(run) && !run.accuracy) {
+      // An accuracy pass without accuracy.json (a v2-only peer: no replay) still carries its in-run checks.
+      if (!isTimingRun(run) && !run.accuracy && run.role !== 'accuracy') {
         note(`skipping ${run.name}: scenario ${run.summary.scenario} (${run.summary.kind}) is not a concurrency sweep and has no accuracy.json`);
         continue;
       }

@@ -24,6 +24,8 @@ export interface ReportMeta {
   calibration: Calibration | null;
   /** The latest `make harness` table (results/harness/latest/harness.txt), quoted as it was measured. */
   harness?: { file: string; text: string } | null;
+  /** Each server measured (ours and every peer row, PEERS) with its stack and versions in words. */
+  stacks?: { server: string; rows: string[]; stack: string; url?: string }[];
 }
 
 export interface LevelResult {
@@ -122,6 +124,33 @@ export interface Report extends ReportMeta {
   accuracy: AccuracyRow[];
   environment: { first_run: string | null; env: Record<string, unknown> | null; differences: string[] };
   charts: { file: string; title: string }[];
+  /** Rows with no replay (a v2-only target such as a peer): their accuracy pass's in-run checks alone. */
+  in_run_only: { impl: string; run: string; ok: boolean; failed: string[] }[];
+  /** Per implementation (row): the server's own split per request over its timed runs (medians). */
+  server_side: ServerSideRow[];
+  /** Per measured row: CPU seconds each long-lived server tree used during its runs (medians). */
+  servers_cpu: ServersCpuRow[];
+}
+
+export interface ServerSideRow {
+  impl: string;
+  /** Timed runs it rests on (each a whole sweep: all levels together). */
+  runs: number;
+  requests: number;
+  request_ms: number;
+  queue_ms: number;
+  compute_ms: number;
+  overhead_ms: number;
+  mean_batch: number | null;
+}
+
+export interface ServersCpuRow {
+  /** The row measured in those runs. */
+  measured: string;
+  runs: number;
+  wall_s: number;
+  /** Server -> median CPU seconds over those runs. */
+  cpu_s: Record<string, number>;
 }
 
 /** The fields of a run's env.json (tools/bench/env-info.ts) the report shows; all optional, older runs may lack some. */
@@ -333,6 +362,42 @@ export function environmentOf(runs: RunRecord[]): Report['environment'] {
   return { first_run: first?.name ?? null, env: first?.env ?? null, differences };
 }
 
+/** The in-run checks of rows that have no accuracy.json (no native API to replay over). */
+export function inRunOnlyRows(runs: RunRecord[], impls: string[], withReplay: AccuracyRow[]): Report['in_run_only'] {
+  const out: Report['in_run_only'] = [];
+  const newestFirst = [...runs].sort((a, b) => b.name.localeCompare(a.name));
+  for (const impl of impls.filter((i) => !withReplay.some((a) => a.impl === i))) {
+    const run = newestFirst.find((r) => r.role === 'accuracy' && r.summary.impls.includes(impl));
+    const checks = run ? inRunChecks(run, impl) : null;
+    if (run && checks) out.push({ impl, run: run.name, ...checks });
+  }
+  return out;
+}
+
+export function serverSideRows(runs: RunRecord[], impls: string[]): ServerSideRow[] {
+  const out: ServerSideRow[] = [];
+  for (const impl of impls) {
+    const bs = runs.filter((r) => r.summary.impls.length === 1 && r.summary.impls[0] === impl && r.breakdown).map((r) => r.breakdown!);
+    if (bs.length === 0) continue;
+    const med = (pick: (b: (typeof bs)[number]) => number) => spread(bs.map(pick))!.median;
+    const batches = bs.map((b) => b.mean_batch).filter((x): x is number => x !== null);
+    out.push({ impl, runs: bs.length, requests: bs.reduce((n, b) => n + b.requests, 0), request_ms: med((b) => b.request_ms), queue_ms: med((b) => b.queue_ms), compute_ms: med((b) => b.compute_ms), overhead_ms: med((b) => b.overhead_ms), mean_batch: batches.length > 0 ? spread(batches)!.median : null });
+  }
+  return out;
+}
+
+export function serversCpuRows(runs: RunRecord[], impls: string[]): ServersCpuRow[] {
+  const out: ServersCpuRow[] = [];
+  for (const impl of impls) {
+    const cs = runs.filter((r) => r.summary.impls.length === 1 && r.summary.impls[0] === impl && r.serversCpu).map((r) => r.serversCpu!);
+    if (cs.length === 0) continue;
+    const servers = [...new Set(cs.flatMap((c) => Object.keys(c.cpu_s)))];
+    const cpu_s = Object.fromEntries(servers.map((k) => [k, spread(cs.map((c) => c.cpu_s[k]).filter((x): x is number => x !== undefined))!.median]));
+    out.push({ measured: impl, runs: cs.length, wall_s: spread(cs.map((c) => c.wall_s))!.median, cpu_s });
+  }
+  return out;
+}
+
 /** Everything in report.json; charts are filled in by the caller once drawn. Timing comes from
  * timed sweeps only; accuracy from any run with accuracy.json (the accuracy pass first). */
 export function buildReport(allRuns: RunRecord[], meta: ReportMeta): Report {
@@ -343,6 +408,7 @@ export function buildReport(allRuns: RunRecord[], meta: ReportMeta): Report {
   // IMPLS given: only those; otherwise every implementation found, in the server's order.
   const impls = meta.config.impls.length > 0 ? implOrder(meta.config.impls, measured).filter((i) => meta.config.impls.includes(i)) : implOrder(meta.implementations.map((i) => i.name), measured);
   const results = levelResults(samples, impls, levels);
+  const accuracy = accuracyRows(allRuns, impls);
   return {
     version: REPORT_VERSION,
     ...meta,
@@ -352,8 +418,11 @@ export function buildReport(allRuns: RunRecord[], meta: ReportMeta): Report {
     results,
     speedups: speedups(samples, impls, levels),
     bounds: boundsOf(results, levels, meta.calibration),
-    accuracy: accuracyRows(allRuns, impls),
+    accuracy,
+    in_run_only: inRunOnlyRows(allRuns, impls, accuracy),
     environment: environmentOf(runs.length > 0 ? runs : allRuns),
     charts: [],
+    server_side: serverSideRows(runs, impls),
+    servers_cpu: serversCpuRows(runs, impls),
   };
 }

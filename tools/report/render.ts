@@ -87,6 +87,12 @@ function boundsSection(r: Report): string {
 }
 
 function accuracySection(r: Report): string {
+  const inRunOnly = r.in_run_only.map((x) => `- ${x.impl}: no replay (a v2-only server has no native API to replay over); in-run output checks of its accuracy pass ${x.ok ? 'passed' : `**FAILED**: ${x.failed.join(', ')}`} (${x.run})`);
+  const tail = inRunOnly.length > 0 ? `\n\n${inRunOnly.join('\n')}` : '';
+  return accuracyTables(r) + tail;
+}
+
+function accuracyTables(r: Report): string {
   if (r.accuracy.length === 0) return '_No accuracy.json in these runs (ACCURACY=0, or the accuracy post-processing did not run)._';
   const inRun = (a: (typeof r.accuracy)[number]) => (a.in_run === null ? 'not run' : a.in_run.ok ? 'passed' : '**FAILED**');
   const rows = r.accuracy.map((a) => [a.impl, a.lossless ? 'lossless' : 'lossy', a.passed ? 'passed' : '**FAILED**', inRun(a), String(a.images), String(a.reference_detections), String(a.matched), String(a.unmatched), g(a.boxes_mse), g(a.scores_mse), g(a.labels_accuracy), g(a.mean_iou), a.mode, a.run]);
@@ -100,6 +106,32 @@ function accuracySection(r: Report): string {
     '',
     table(['implementation', 'kind', 'replay gates', 'in-run checks', 'images', 'reference detections', 'matched', 'unmatched', 'boxes MSE px^2', 'scores MSE', 'labels accuracy', 'mean IoU', 'mode', 'run'], rows, ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l']),
     ...(failed.length > 0 ? ['', ...failed] : []),
+  ].join('\n');
+}
+
+function stacksSection(r: Report): string {
+  if (!r.stacks || r.stacks.length === 0) return '';
+  return table(['server', 'rows', 'stack and versions'], r.stacks.map((x) => [x.server, x.rows.join(', '), x.stack]), ['l', 'l', 'l']);
+}
+
+function serverSideSection(r: Report): string {
+  if (r.server_side.length === 0) return '_No server metrics in these runs (server-metrics.before.prom / server-metrics.prom)._';
+  const rows = r.server_side.map((x) => [x.impl, String(x.runs), String(x.requests), f(x.request_ms), f(x.queue_ms), f(x.compute_ms), f(x.overhead_ms), x.mean_batch === null ? 'n/a' : f(x.mean_batch, 2)]);
+  return [
+    'From each server\'s own /metrics, scraped before and after every timed run (Triton\'s and ours carry the same names: nv_inference_request_duration_us, nv_inference_queue_duration_us, nv_inference_compute_{input,infer,output}_duration_us, nv_inference_exec_count, nv_inference_count): per request the time queued, computing (input + infer + output) and the rest (overhead: HTTP, (de)serialisation, copies to and from the backend). Over a whole sweep (every level together), median over rounds. A request is what the server counts: one per image over the native API, one per model over v2 with per-model tensors. Triton starts a request\'s clock after its HTTP frontend has parsed it, so its overhead leaves out the HTTP parse; ours starts at the route, so ours includes it (and the v2 tensor decoding).',
+    '',
+    table(['implementation', 'runs', 'requests', 'request ms', 'queue ms', 'compute ms', 'overhead ms', 'mean batch (images / execution)'], rows),
+  ].join('\n');
+}
+
+function serversCpuSection(r: Report): string {
+  if (r.servers_cpu.length === 0) return '';
+  const servers = [...new Set(r.servers_cpu.flatMap((x) => Object.keys(x.cpu_s)))];
+  const rows = r.servers_cpu.map((x) => [x.measured, String(x.runs), f(x.wall_s), ...servers.map((k) => f(x.cpu_s[k], 2))]);
+  return [
+    'CPU seconds each server process tree used during a run (utime + stime of the process and its descendants, from /proc/<pid>/stat, median over rounds), by the row being measured: the server measured works, the others idle and must stay near zero (no onnxruntime spinning, no polling backend), or they would take CPU from the one measured.',
+    '',
+    table(['measured', 'runs', 'run wall s', ...servers.map((k) => `${k} CPU s`)], rows),
   ].join('\n');
 }
 
@@ -170,6 +202,11 @@ export function reportMarkdown(r: Report): string {
     ...(r.harness
       ? ['## The harness itself', '', `What the load generator costs on this host, from the latest \`make harness\` (${r.harness.file}); it was measured apart from this report's rounds.`, '', r.harness.text.trimEnd(), '']
       : ['## The harness itself', '', 'No `make harness` run found under results/harness/: run it to see what k6 costs against an independent load generator here.', '']),
+    '## Server-side time per request',
+    '',
+    serverSideSection(r),
+    '',
+    ...(r.servers_cpu.length > 0 ? ['## Servers\' CPU time during each run', '', serversCpuSection(r), ''] : []),
     '## Bounds',
     '',
     boundsSection(r),
@@ -180,6 +217,7 @@ export function reportMarkdown(r: Report): string {
     '',
     '## Environment',
     '',
+    ...(r.stacks && r.stacks.length > 0 ? [stacksSection(r), ''] : []),
     environmentSection(r),
     '',
     '## Runs',

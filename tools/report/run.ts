@@ -25,6 +25,7 @@ import { buildReport, type ReportMeta } from './model.ts';
 import { resultsTableText } from './text.ts';
 import { writeReport } from './render.ts';
 import { eta, formatSeconds, plannedRunSeconds, schedule, type ScheduledRun } from './plan.ts';
+import { ourStack, peerBenchEnv, peerCommands, peersConfig, startPeers, stopPeers, withServersCpu, type PeerRow } from './peers.ts';
 import { isMain } from '../is-main.ts';
 
 const say = (line: string) => console.log(`report: ${line}`);
@@ -38,22 +39,28 @@ function shown(p: string): string {
 /** Knobs worth repeating in the reproduce commands when set (they change what is measured):
  * the server's (a server the report or a fresh run starts reads them) and the bench's. */
 const SERVER_KNOBS = ['EP', 'MODELS_DIR', 'THREADS', 'GRAPH_OPT', 'WORKERS', 'PARALLEL_WORKERS', 'PARALLEL_THREADS', 'BATCH_MAX_SIZE', 'BATCH_MAX_DELAY_US', 'SPINNING'];
-const BENCH_KNOBS = ['WARMUP', 'LEVEL_GAP', 'MAX_IMAGES', 'DATASET_DIR', 'MAX_VUS', 'BOUNDS_FILE', 'CALIBRATION', 'CALIBRATION_FILE'];
+const BENCH_KNOBS = ['WARMUP', 'LEVEL_GAP', 'MAX_IMAGES', 'DATASET_DIR', 'MAX_VUS', 'BOUNDS_FILE', 'CALIBRATION', 'CALIBRATION_FILE', 'PROTOCOL', 'V2_MODELS', 'MODELS'];
 
 function knobArgs(env: NodeJS.ProcessEnv, names: string[]): string[] {
   return names.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => `${k}=${env[k]}`);
 }
 
-export function reproduceCommands(cfg: ReportConfig, impls: string[], runs: ScheduledRun[], env: NodeJS.ProcessEnv, reportDir: string): ReportMeta['commands'] {
+export function reproduceCommands(cfg: ReportConfig, impls: string[], runs: ScheduledRun[], env: NodeJS.ProcessEnv, reportDir: string, peers: PeerRow[] = []): ReportMeta['commands'] {
   const serverKnobs = knobArgs(env, SERVER_KNOBS);
   const benchKnobs = knobArgs(env, BENCH_KNOBS);
   const knobs = [...benchKnobs, ...serverKnobs];
-  const report = ['make', 'report', `IMPLS=${impls.join(',')}`, `LEVELS=${cfg.levels.join(',')}`, `DURATION=${cfg.duration}`, `REPEATS=${cfg.repeats}`, ...(cfg.server !== 'shared' ? [`SERVER=${cfg.server}`] : []), ...(cfg.target ? [`TARGET=${cfg.target}`] : []), ...(cfg.accuracy ? (cfg.accuracyDuration !== '5s' ? [`ACCURACY_DURATION=${cfg.accuracyDuration}`] : []) : ['ACCURACY=0']), ...knobs].join(' ');
+  const peerRows = new Set(peers.map((p) => p.row));
+  const ours = impls.filter((i) => !peerRows.has(i));
+  const peerKnobs = peers.length > 0 ? [`PEERS=${[...new Set(peers.map((p) => p.peer))].join(',')}`, ...knobArgs(env, ['TRITON_MODEL_SETS'])] : [];
+  const report = ['make', 'report', `IMPLS=${ours.join(',')}`, ...peerKnobs, `LEVELS=${cfg.levels.join(',')}`, `DURATION=${cfg.duration}`, `REPEATS=${cfg.repeats}`, ...(cfg.server !== 'shared' ? [`SERVER=${cfg.server}`] : []), ...(cfg.target ? [`TARGET=${cfg.target}`] : []), ...(cfg.accuracy ? (cfg.accuracyDuration !== '5s' ? [`ACCURACY_DURATION=${cfg.accuracyDuration}`] : []) : ['ACCURACY=0']), ...knobs].join(' ');
   const reuse = `make report REUSE=${shown(reportDir)}`;
   const target = cfg.target || 'http://127.0.0.1:8000';
-  const serverLine = cfg.server === 'shared' && !cfg.target ? [['make', 'server', `IMPL=${impls.join(',')}`, 'PORT=8000', ...serverKnobs].join(' ') + '  # in another shell: one server for every run'] : [];
-  const bench = (impl: string, levels: string, duration: string, accuracy: 0 | 1) =>
-    ['make', 'bench', 'SCENARIO=sweep', `IMPL=${impl}`, `LEVELS=${levels}`, `DURATION=${duration}`, ...(cfg.server === 'shared' ? [`TARGET=${target}`] : []), `ACCURACY=${accuracy}`, ...benchKnobs, ...(cfg.server === 'fresh' ? serverKnobs : [])].join(' ');
+  const serverLine = cfg.server === 'shared' && !cfg.target ? [['make', 'server', `IMPL=${ours.join(',')}`, 'PORT=8000', ...serverKnobs].join(' ') + '  # in another shell: one server for every run'] : [];
+  const bench = (impl: string, levels: string, duration: string, accuracy: 0 | 1): string => {
+    const peer = peers.find((p) => p.row === impl);
+    if (peer) return peerCommands(peer, [`LEVELS=${levels}`, `DURATION=${duration}`, `ACCURACY=${accuracy}`, ...(env['V2_MODELS'] ? [] : ['V2_MODELS=d0,d1,d2']), ...benchKnobs.filter((k) => !k.startsWith('PROTOCOL='))]).join('\n');
+    return ['make', 'bench', 'SCENARIO=sweep', `IMPL=${impl}`, `LEVELS=${levels}`, `DURATION=${duration}`, ...(cfg.server === 'shared' ? [`TARGET=${target}`] : []), `ACCURACY=${accuracy}`, ...benchKnobs, ...(cfg.server === 'fresh' ? serverKnobs : [])].join(' ');
+  };
   const accuracyLines = cfg.accuracy ? impls.map((i) => `${bench(i, String(Math.max(...cfg.levels)), cfg.accuracyDuration, 1)}  # accuracy pass`) : [];
   const runLines = runs.map((r) => bench(r.impl, cfg.levels.join(','), cfg.duration, 0));
   return { report, reuse, runs: [...serverLine, ...accuracyLines, ...runLines] };
@@ -107,6 +114,7 @@ interface Measured {
   server: ReportMeta['server'];
   commands: ReportMeta['commands'];
   missing: number;
+  stacks: NonNullable<ReportMeta['stacks']>;
 }
 
 async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> {
@@ -116,6 +124,7 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
   const readyTimeout_s = benchConfig({ ...process.env, SCENARIO: 'sweep' }).readyTimeout_s;
 
   let server: StartedServer | undefined;
+  let peers: PeerRow[] = [];
   try {
     // The server to list implementations from (and, when shared, to measure).
     let target = cfg.target;
@@ -144,7 +153,12 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
     const unknown = impls.filter((i) => !names.includes(i));
     if (unknown.length > 0) throw new BenchError(`IMPLS=${unknown.join(',')} is not served by ${target}: expected a comma list of ${names.join(', ')}`);
     if (!impls.includes('baseline')) say('IMPLS has no baseline: the report will have no speedups');
-    const implementations = impls.map((n) => listed.find((i) => i.name === n)!);
+    // PEERS: their rows join ours in every round (started now, idle while another row is measured).
+    peers = await startPeers(peersConfig(process.env), logsDir, readyTimeout_s, say);
+    const ours = [...impls];
+    impls.push(...peers.map((p) => p.row));
+    const implementations = [...ours.map((n) => listed.find((i) => i.name === n)!), ...peers.map((p) => ({ name: p.row, description: p.stack, lossless: true }))];
+    const stacks: NonNullable<ReportMeta['stacks']> = [{ server: 'ours', rows: ours, stack: ourStack(health.version), url: cfg.server === 'shared' ? target : undefined }, ...peers.map((p) => ({ server: p.row, rows: [p.row], stack: p.stack, url: p.url }))];
 
     const serverInfo: ReportMeta['server'] =
       cfg.server === 'shared'
@@ -168,7 +182,7 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
     }
 
     const plan = schedule(impls, cfg.repeats);
-    const commands = reproduceCommands(cfg, impls, plan, process.env, reportDir);
+    const commands = reproduceCommands(cfg, impls, plan, process.env, reportDir, peers);
     const planned_s = plannedRunSeconds(cfg);
     const accuracyLevel = Math.max(...cfg.levels);
     say(`${plan.length} timed runs: ${cfg.repeats} round(s) x ${impls.length} implementation(s) (${impls.join(', ')}), levels ${cfg.levels.join(',')} at ${cfg.duration} each, server ${serverInfo.mode}; planned about ${formatSeconds(plan.length * planned_s)}${cfg.accuracy ? `, after an accuracy pass per implementation (level ${accuracyLevel}, ${cfg.accuracyDuration})` : ' (ACCURACY=0: no accuracy pass)'}`);
@@ -176,10 +190,14 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
     const runs: RunRecord[] = [];
     let missing = 0;
     /** One make bench sweep in a child process; returns its run record, or null (reported) when it wrote none. */
-    const benchOnce = async (label: string, impl: string, root: string, knobs: Record<string, string>, logName: string): Promise<RunRecord | null> => {
+    // Every server tree that stays up across runs, for its CPU time during each run (servers-cpu.json).
+    const serverPids: Record<string, number> = { ...(server && cfg.server === 'shared' ? { ours: server.child.pid! } : {}), ...Object.fromEntries(peers.map((p) => [p.row, p.pid])) };
+    const benchOnce = (label: string, impl: string, root: string, knobs: Record<string, string>, logName: string) => withServersCpu(serverPids, () => benchChild(label, impl, root, knobs, logName));
+    const benchChild = async (label: string, impl: string, root: string, knobs: Record<string, string>, logName: string): Promise<RunRecord | null> => {
       mkdirSync(root, { recursive: true });
       const before = new Set(readdirSync(root));
-      const env: NodeJS.ProcessEnv = { ...process.env, SCENARIO: 'sweep', IMPL: impl, RESULTS_ROOT: root, DASHBOARD: '0', TARGET: cfg.server === 'shared' ? target : '', ...knobs };
+      const peer = peers.find((p) => p.row === impl);
+      const env: NodeJS.ProcessEnv = { ...process.env, SCENARIO: 'sweep', IMPL: impl, RESULTS_ROOT: root, DASHBOARD: '0', TARGET: cfg.server === 'shared' ? target : '', ...knobs, ...(peer ? peerBenchEnv(peer, process.env) : {}) };
       const logFile = join(logsDir, `${logName}.log`);
       const t0 = performance.now();
       const code = await runBenchChild(env, logFile);
@@ -225,8 +243,9 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
         wall.push(run.wall_s ?? 0);
       }
     }
-    return { runs, impls, implementations, server: serverInfo, commands, missing };
+    return { runs, impls, implementations, server: serverInfo, commands, missing, stacks };
   } finally {
+    await stopPeers(peers);
     if (server) await stopServer(server);
   }
 }
@@ -271,6 +290,7 @@ export async function makeReport(env: NodeJS.ProcessEnv = process.env): Promise<
       implementations: m.implementations,
       commands: m.commands,
       calibration,
+      stacks: m.stacks,
     };
   }
 

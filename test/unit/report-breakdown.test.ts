@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { breakdownOf, parsePrometheus } from '../../tools/report/breakdown.ts';
+
+// Triton's shape: one series per model and version, no impl label; compute in three parts.
+const triton = (n: number, requestUs: number, queueUs: number, inUs: number, inferUs: number, outUs: number, execs: number) =>
+  ['efficientdet-d0', 'efficientdet-d1'].map((m) => `nv_inference_request_success{model="${m}",version="1"} ${n}
+nv_inference_count{model="${m}",version="1"} ${n}
+nv_inference_exec_count{model="${m}",version="1"} ${execs}
+nv_inference_request_duration_us{model="${m}",version="1"} ${requestUs}
+nv_inference_queue_duration_us{model="${m}",version="1"} ${queueUs}
+nv_inference_compute_input_duration_us{model="${m}",version="1"} ${inUs}
+nv_inference_compute_infer_duration_us{model="${m}",version="1"} ${inferUs}
+nv_inference_compute_output_duration_us{model="${m}",version="1"} ${outUs}`).join('\n');
+
+test('Triton metrics: per-request queue, compute (input+infer+output) and overhead from the counter deltas over all models', () => {
+  // Before: 2 warm-up requests per model. After: 10 more per model.
+  const b = breakdownOf(triton(2, 2000, 0, 0, 2000, 0, 2), triton(12, 2000 + 10 * 100_000, 10 * 20_000, 10 * 1000, 2000 + 10 * 70_000, 10 * 2000, 7), 'triton-instances')!;
+  assert.equal(b.requests, 20);
+  assert.equal(b.request_ms, 100);
+  assert.equal(b.queue_ms, 20);
+  assert.ok(Math.abs(b.compute_ms - 73) < 1e-9, String(b.compute_ms));
+  assert.ok(Math.abs(b.overhead_ms - 7) < 1e-9);
+  assert.equal(b.mean_batch, 2); // 20 images in 10 executions
+});
+
+test('our metrics: only the series of the run\'s impl count; no request booked gives null', () => {
+  const ours = (baseline: number, concurrent: number) => `# HELP nv_inference_request_success x
+nv_inference_request_success{impl="baseline"} ${baseline}
+nv_inference_request_success{impl="concurrent"} ${concurrent}
+nv_inference_request_duration_us{impl="baseline"} ${baseline * 500_000}
+nv_inference_request_duration_us{impl="concurrent"} ${concurrent * 900_000}
+nv_inference_queue_duration_us{impl="concurrent"} ${concurrent * 400_000}
+nv_inference_compute_infer_duration_us{impl="concurrent",model="d0"} ${concurrent * 100_000}
+nv_inference_compute_infer_duration_us{impl="concurrent",model="d1"} ${concurrent * 300_000}
+nv_inference_request_duration_seconds_bucket{impl="concurrent",le="+Inf"} ${concurrent}`;
+  const b = breakdownOf(ours(5, 0), ours(5, 4), 'concurrent')!;
+  assert.deepEqual({ ...b, overhead_ms: Math.round(b.overhead_ms) }, { requests: 4, request_ms: 900, queue_ms: 400, compute_ms: 400, overhead_ms: 100, mean_batch: null });
+  assert.equal(breakdownOf(ours(5, 4), ours(9, 4), 'concurrent'), null);
+  assert.equal(parsePrometheus('# scrape failed: x\n').length, 0);
+});

@@ -1,0 +1,94 @@
+// `make data` (second step): the per-model input tensors the k6 v2 client sends with
+// V2_MODELS=d0,d1,d2, made by the server's own decode + letterbox code so that a v2 answer can equal
+// the native one. About 15 MB per image for the three models (3 x S x S float32: 3.1 + 4.9 + 7.1 MB),
+// so only the first TENSOR_IMAGES (8) images get them. Writes TENSORS_DIR (build/tensors/<dataset>/):
+// <id>.<model>.f32 and manifest.json (lib/v2/tensors.ts). Idempotent: a manifest made from the same
+// images and model files, whose tensor files all exist, means there is nothing to do.
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
+import { ConfigError, numberEnv, stringEnv, type Env } from '../../lib/env.ts';
+import { DEFAULT_TENSOR_IMAGES, TENSORS_VERSION, type TensorImage, type TensorManifest } from '../../lib/v2/tensors.ts';
+import { readModelInfos } from '../../server/runtime/model-info.ts';
+import { decodeImage, letterboxBatch } from '../../server/runtime/preprocess.ts';
+import { imageId, listImages } from '../accuracy/dataset.ts';
+import { isMain } from '../is-main.ts';
+import { DEFAULT_DIR as SYNTHETIC_DIR } from './synthetic.ts';
+
+export interface TensorsConfig {
+  datasetDir: string;
+  outDir: string;
+  count: number;
+  modelsDir: string;
+}
+
+export function tensorsConfig(env: Env): TensorsConfig {
+  const datasetDir = stringEnv(env, 'DATASET_DIR', '') || SYNTHETIC_DIR;
+  return {
+    datasetDir,
+    outDir: stringEnv(env, 'TENSORS_DIR', '') || join('build', 'tensors', basename(resolve(datasetDir))),
+    count: numberEnv(env, 'TENSOR_IMAGES', DEFAULT_TENSOR_IMAGES, { min: 1, integer: true }),
+    modelsDir: stringEnv(env, 'MODELS_DIR', '') || join('build', 'models'),
+  };
+}
+
+/** The images of a dataset folder, in the order the bench sends them (its manifest, else the listing). */
+function datasetImages(dir: string, count: number): { name: string; images: { id: string; file: string }[] } {
+  const manifestPath = join(dir, MANIFEST_FILE);
+  if (existsSync(manifestPath)) {
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as DatasetManifest;
+    return { name: m.name, images: m.images.slice(0, count).map((i) => ({ id: i.id, file: isAbsolute(i.file) ? i.file : resolve(dir, i.file) })) };
+  }
+  return { name: basename(resolve(dir)), images: listImages(dir, count).map((f) => ({ id: imageId(f), file: resolve(dir, f) })) };
+}
+
+export async function prepareTensors(cfg: TensorsConfig, log: (line: string) => void = () => {}): Promise<string> {
+  if (!existsSync(cfg.datasetDir)) throw new ConfigError(`DATASET_DIR=${cfg.datasetDir} does not exist: run 'make data' or point it at a folder of JPEG/PNG images`);
+  const infos = await readModelInfos(cfg.modelsDir);
+  const { name, images } = datasetImages(cfg.datasetDir, cfg.count);
+  const source: TensorManifest['source'] = {
+    dataset: resolve(cfg.datasetDir),
+    models: Object.fromEntries(infos.map((m) => [m.name, { input_size: m.inputSize, file_bytes: statSync(m.file).size }])),
+    version: TENSORS_VERSION,
+  };
+  const manifestPath = resolve(cfg.outDir, MANIFEST_FILE);
+  if (existsSync(manifestPath)) {
+    const old = JSON.parse(readFileSync(manifestPath, 'utf8')) as TensorManifest;
+    const fresh =
+      JSON.stringify(old.source) === JSON.stringify(source) &&
+      old.images.map((i) => i.id).join() === images.map((i) => i.id).join() &&
+      old.images.every((i) => Object.values(i.tensors).every((t) => existsSync(join(cfg.outDir, t!.file)) && statSync(join(cfg.outDir, t!.file)).size === t!.bytes));
+    if (fresh) return manifestPath;
+  }
+  mkdirSync(cfg.outDir, { recursive: true });
+  const out: TensorImage[] = [];
+  for (const img of images) {
+    const bytes = readFileSync(img.file);
+    const decoded = await decodeImage(bytes, { maxPixels: 1e9 });
+    const entry: TensorImage = { id: img.id, file: img.file, bytes: bytes.length, width: decoded.width, height: decoded.height, tensors: {} };
+    for (const info of infos) {
+      const { data, boxes } = await letterboxBatch([decoded], info.inputSize, info.norm);
+      const file = `${img.id}.${info.name}.f32`;
+      writeFileSync(join(cfg.outDir, file), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      entry.tensors[info.name] = { file, shape: [3, info.inputSize, info.inputSize], bytes: data.byteLength, scale_x: boxes[0]!.scaleX, scale_y: boxes[0]!.scaleY };
+    }
+    out.push(entry);
+  }
+  const manifest: TensorManifest = { name, images: out, source };
+  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
+  const total = out.reduce((s, i) => s + Object.values(i.tensors).reduce((a, t) => a + t!.bytes, 0), 0);
+  log(`tensors: ${out.length} image(s) x ${infos.length} models -> ${cfg.outDir} (${(total / 1e6).toFixed(0)} MB)`);
+  return manifestPath;
+}
+
+if (isMain(import.meta.url)) {
+  try {
+    await prepareTensors(tensorsConfig(process.env), (l) => console.log(l));
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`tensors: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
