@@ -1,9 +1,9 @@
 // Wire types shared by the server (Node), the k6 scenarios and the accuracy tools.
 // Pure TypeScript: no Node or k6 imports, so both runtimes can use it.
 
-/** Names of the detectors the server hosts, in the order the baseline runs them. */
-export const MODEL_NAMES = ['d0', 'd1', 'd2'] as const;
-export type ModelName = (typeof MODEL_NAMES)[number];
+// The detector names belong to the model contract; re-exported here for the wire types' readers.
+export { MODEL_NAMES, type ModelName } from './model-contract.ts';
+import type { ModelName } from './model-contract.ts';
 
 /** Detections of one model for one image, boxes in ORIGINAL image pixels [x1, y1, x2, y2]. */
 export interface ModelDetections {

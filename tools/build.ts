@@ -4,7 +4,7 @@
 import { build, type BuildOptions } from 'esbuild';
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { isMain } from './is-main.ts';
+import { isMain } from '../lib/node/is-main.ts';
 
 export const SCENARIO_DIR = 'scenarios';
 export const OUT_DIR = join('build', 'k6');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { roundFilters, roundRepeats, MODEL_CONFIGS, metadataFor } from '../../tools/models/efficientdet.ts';
 import { configFromEnv } from '../../tools/models/generate.ts';
-import { parseMetadata, META_KEYS, DEFAULT_SEED, GENERATOR_VERSION, SCORE_THRESHOLD } from '../../tools/models/contract.ts';
+import { parseMetadata, META_KEYS, DEFAULT_SEED, GENERATOR_VERSION, SCORE_THRESHOLD } from '../../lib/model-contract.ts';
 import { Rng, modelSeed } from '../../tools/models/rng.ts';
 
 describe('EfficientNet scaling (automl round_filters / round_repeats)', () => {

@@ -23,7 +23,7 @@ import { loadDetections, loadRaw } from './store.ts';
 import { gatherRaw, type RawSubset } from './raw.ts';
 import { startInProcess, type InProcessRunner } from './inprocess.ts';
 import type { RawHeads } from '../../server/implementations/types.ts';
-import { isMain } from '../is-main.ts';
+import { isMain } from '../../lib/node/is-main.ts';
 
 export const ACCURACY_FILE = 'accuracy.json';
 export const ACCURACY_VERSION = 1;

@@ -15,7 +15,7 @@ import {
   checkFreshness, fingerprintModels, MANIFEST_FILE, MANIFEST_VERSION, referenceDir,
   type ReferenceManifest, type RawHeadsInfo,
 } from './store.ts';
-import { isMain } from '../is-main.ts';
+import { isMain } from '../../lib/node/is-main.ts';
 
 export const REFERENCE_IMPL = 'baseline';
 

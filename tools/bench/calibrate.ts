@@ -12,7 +12,7 @@ import { benchConfig } from './config.ts';
 import { BenchError, note } from './progress.ts';
 import { runBench } from './run.ts';
 import { getJson } from './server.ts';
-import { isMain } from '../is-main.ts';
+import { isMain } from '../../lib/node/is-main.ts';
 
 export const CALIBRATION_IMPLS = ['baseline', 'invalid'] as const;
 

@@ -21,7 +21,7 @@ import { imageId, listImages } from '../accuracy/dataset.ts';
 import { readBoundsFile } from './bounds-file.ts';
 import { BenchError, note, step } from './progress.ts';
 import { getJson, getText, sampleMemory, startServer, stopServer, waitReady, type MemorySample, type StartedServer } from './server.ts';
-import { isMain } from '../is-main.ts';
+import { isMain } from '../../lib/node/is-main.ts';
 
 export const EXIT_POSTPROCESS_FAILED = 98;
 export const SYNTHETIC_DIR = join('build', 'data', 'synthetic');

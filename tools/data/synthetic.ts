@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { numberEnv } from '../../lib/env.ts';
-import { isMain } from '../is-main.ts';
+import { isMain } from '../../lib/node/is-main.ts';
 
 export const GENERATOR_VERSION = 1;
 export const DEFAULT_DIR = join('build', 'data', 'synthetic');

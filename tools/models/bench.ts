@@ -12,14 +12,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { INPUT_NAME, MODEL_FILE, OUTPUT_NAMES, parseMetadata } from './contract.ts';
-import { MODEL_NAMES, type DetName } from './efficientdet.ts';
+import { INPUT_NAME, INT8_MODEL_FILE, MODEL_FILE, MODEL_NAMES, OUTPUT_NAMES, parseMetadata, type ModelName } from '../../lib/model-contract.ts';
 import { readModelStats } from './inspect.ts';
 import { testImage } from './test-image.ts';
 import { loadCalibrationImages } from './quantize.ts';
 import { letterboxBatch, type Normalisation } from '../../server/runtime/preprocess.ts';
-import { INT8_MODEL_FILE } from './quantize.ts';
-import { isMain } from '../is-main.ts';
+import { isMain } from '../../lib/node/is-main.ts';
 
 export const VARIANTS = ['float', 'int8'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -49,7 +47,7 @@ export function parseVariant(label: string): VariantSpec {
 
 export interface BenchConfig {
   modelsDir: string;
-  models: DetName[];
+  models: ModelName[];
   batches: number[];
   runs: number;
   warmup: number;
@@ -69,7 +67,7 @@ function intList(name: string, v: string | undefined, dflt: number[], min: numbe
 }
 
 export function benchConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig {
-  const models = (env.MODELS ? env.MODELS.split(',') : [...MODEL_NAMES]) as DetName[];
+  const models = (env.MODELS ? env.MODELS.split(',') : [...MODEL_NAMES]) as ModelName[];
   for (const m of models) if (!MODEL_NAMES.includes(m)) throw new Error(`MODELS must be a comma-separated subset of ${MODEL_NAMES.join(',')}, got '${env.MODELS}'`);
   const outputs = env.OUTPUTS ?? 'detections';
   if (outputs !== 'detections' && outputs !== 'all') throw new Error(`OUTPUTS must be 'detections' or 'all', got '${outputs}'`);
@@ -101,7 +99,7 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export interface BenchRow {
-  model: DetName;
+  model: ModelName;
   /** The VARIANTS entry: float, int8, or either with session presets (float+no-arena). */
   variant: string;
   batch: number;

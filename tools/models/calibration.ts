@@ -8,8 +8,7 @@
 
 import * as ort from 'onnxruntime-node';
 import type { BnStats } from './efficientdet.ts';
-
-const MEAN = [0.485, 0.456, 0.406], STD = [0.229, 0.224, 0.225];
+import { IMAGENET_MEAN as MEAN, IMAGENET_STD as STD } from '../../lib/model-contract.ts';
 
 /** Deterministic integer hash noise in [0, 1). */
 const noise = (x: number, y: number, c: number) => (((Math.imul(x * 73856093 ^ y * 19349663 ^ c * 83492791, 0x27d4eb2d) >>> 0) % 1000) / 1000);

@@ -6,18 +6,16 @@
 
 import { generateAnchors, levelSizes, anchorCount, anchorsPerLocation } from '../../lib/detection/anchors.ts';
 import {
-  DEFAULT_ANCHORS, IMAGENET_MEAN, IMAGENET_STD, INPUT_NAME, IOU_THRESHOLD, MAX_DETECTIONS, META_KEYS,
+  DEFAULT_ANCHORS, IMAGENET_MEAN, type ModelName, IMAGENET_STD, INPUT_NAME, IOU_THRESHOLD, MAX_DETECTIONS, META_KEYS,
   NUM_CLASSES, OUTPUT_NAMES, PRE_NMS_TOPK, SCORE_THRESHOLD,
-} from './contract.ts';
+} from '../../lib/model-contract.ts';
 import { DT, GraphBuilder, type Dim, type TensorInfo } from './onnx-graph.ts';
 import { Rng, modelSeed } from './rng.ts';
 import { measureBatchNorm } from './calibration.ts';
 
-export const MODEL_NAMES = ['d0', 'd1', 'd2'] as const;
-export type DetName = (typeof MODEL_NAMES)[number];
 
 export interface EfficientDetConfig {
-  name: DetName;
+  name: ModelName;
   inputSize: number;
   /** EfficientNet-Bx width and depth multipliers. */
   widthMult: number;
@@ -28,7 +26,7 @@ export interface EfficientDetConfig {
 }
 
 /** automl hparams_config.efficientdet_model_param_dict. */
-export const MODEL_CONFIGS: Record<DetName, EfficientDetConfig> = {
+export const MODEL_CONFIGS: Record<ModelName, EfficientDetConfig> = {
   d0: { name: 'd0', inputSize: 512, widthMult: 1.0, depthMult: 1.0, fpnWidth: 64, fpnLayers: 3, headDepth: 3 },
   d1: { name: 'd1', inputSize: 640, widthMult: 1.0, depthMult: 1.1, fpnWidth: 88, fpnLayers: 4, headDepth: 3 },
   d2: { name: 'd2', inputSize: 768, widthMult: 1.1, depthMult: 1.2, fpnWidth: 112, fpnLayers: 5, headDepth: 3 },
@@ -539,7 +537,7 @@ export async function buildModelFile(cfg: EfficientDetConfig, o: GenerateOptions
 }
 
 /** Input of one network inside the stacked graph. */
-export const stackedInput = (name: DetName) => `${name}/${INPUT_NAME}`;
+export const stackedInput = (name: ModelName) => `${name}/${INPUT_NAME}`;
 
 /**
  * The STACKED graph: D0, D1 and D2 in one ONNX file, one session run for all three. Each network
@@ -549,7 +547,7 @@ export const stackedInput = (name: DetName) => `${name}/${INPUT_NAME}`;
  * the model as prefix (`d0/detection_boxes`, ...); metadata keys likewise (`d0/input_size`, ...),
  * plus model_name = stacked and stacked_models = d0,d1,d2. Weights are those of the separate files.
  */
-export async function buildStackedFile(names: readonly DetName[], o: GenerateOptions): Promise<Uint8Array> {
+export async function buildStackedFile(names: readonly ModelName[], o: GenerateOptions): Promise<Uint8Array> {
   const g = new GraphBuilder();
   const inputs: string[] = [], outputs: string[] = [];
   const metadata: Record<string, string> = { [META_KEYS.modelName]: 'stacked', stacked_models: names.join(','), [META_KEYS.seed]: String(o.seed), [META_KEYS.generatorVersion]: o.generatorVersion };

@@ -5,16 +5,16 @@
 
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { DEFAULT_SEED, GENERATOR_VERSION, META_KEYS, MODEL_FILE, STACKED_FILE } from './contract.ts';
-import { buildModelFile, buildStackedFile, MODEL_CONFIGS, MODEL_NAMES, type DetName } from './efficientdet.ts';
+import { DEFAULT_SEED, GENERATOR_VERSION, INT8_MODEL_FILE, META_KEYS, MODEL_FILE, MODEL_NAMES, STACKED_FILE, type ModelName } from '../../lib/model-contract.ts';
+import { buildModelFile, buildStackedFile, MODEL_CONFIGS } from './efficientdet.ts';
 import { readMetadata } from './inspect.ts';
-import { buildInt8ModelFile, DEFAULT_CALIB_DIR, DEFAULT_CALIB_IMAGES, INT8_MODEL_FILE, int8UpToDate, loadCalibrationImages } from './quantize.ts';
-import { isMain } from '../is-main.ts';
+import { buildInt8ModelFile, DEFAULT_CALIB_DIR, DEFAULT_CALIB_IMAGES, int8UpToDate, loadCalibrationImages } from './quantize.ts';
+import { isMain } from '../../lib/node/is-main.ts';
 
 export interface GenerateConfig {
   modelsDir: string;
   seed: number;
-  models: readonly DetName[];
+  models: readonly ModelName[];
   /** Also write efficientdet-stacked.onnx (all of `models` in one graph). */
   stacked: boolean;
   force: boolean;
@@ -26,7 +26,7 @@ export interface GenerateConfig {
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GenerateConfig {
   const seed = env.SEED === undefined || env.SEED === '' ? DEFAULT_SEED : Number(env.SEED);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`SEED must be an integer in [0, 4294967295], got '${env.SEED}'`);
-  const models = (env.MODELS ? env.MODELS.split(',') : [...MODEL_NAMES]) as DetName[];
+  const models = (env.MODELS ? env.MODELS.split(',') : [...MODEL_NAMES]) as ModelName[];
   for (const m of models) if (!MODEL_NAMES.includes(m)) throw new Error(`MODELS must be a comma-separated subset of ${MODEL_NAMES.join(',')}, got '${env.MODELS}'`);
   const stacked = env.STACKED ?? '1';
   if (stacked !== '0' && stacked !== '1') throw new Error(`STACKED must be 0 or 1, got '${env.STACKED}'`);

@@ -22,26 +22,18 @@ import type * as OnnxProto from 'onnx-proto';
 import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { decodeImage, letterboxBatch } from '../../server/runtime/preprocess.ts';
 import type { DecodedImage } from '../../server/implementations/types.ts';
-import { IMAGENET_MEAN, IMAGENET_STD, INPUT_NAME, META_KEYS } from './contract.ts';
+import { IMAGENET_MEAN, IMAGENET_STD, INPUT_NAME, INT8_META, META_KEYS } from '../../lib/model-contract.ts';
 import { BnState, buildEfficientDet, calibrate, metadataFor, NetBuilder, OPSET, type EfficientDetConfig, type GenerateOptions } from './efficientdet.ts';
 import { DT, GraphBuilder, onnx } from './onnx-graph.ts';
 import { modelSeed, Rng } from './rng.ts';
 
 /** Bump when the quantization pass or its calibration changes: `make models-int8` regenerates. */
 export const INT8_VERSION = '1.0.0';
-export const INT8_MODEL_FILE = (name: string) => `efficientdet-${name}-int8.onnx`;
 /** Calibration images: the first CALIB_IMAGES files of the synthetic dataset. */
 export const DEFAULT_CALIB_IMAGES = 4;
 export const DEFAULT_CALIB_DIR = join('build', 'data', 'synthetic');
 export const DEFAULT_CLIP_SIGMAS = 0;
 
-/** Extra metadata keys of the int8 files (the float keys are all there too). */
-export const INT8_META = {
-  quantization: 'quantization',
-  quantizationVersion: 'quantization_version',
-  calibrationDataset: 'calibration_dataset',
-  calibrationImages: 'calibration_images',
-} as const;
 export const SCHEME = 'qdq int8: weights int8 symmetric per output channel, biases int32, activations uint8 asymmetric per tensor (min/max calibration); post-processing float';
 
 export interface Int8Options extends GenerateOptions {

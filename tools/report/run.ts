@@ -25,7 +25,7 @@ import { buildReport, type ReportMeta } from './model.ts';
 import { resultsTableText } from './text.ts';
 import { writeReport } from './render.ts';
 import { eta, formatSeconds, plannedRunSeconds, schedule, type ScheduledRun } from './plan.ts';
-import { isMain } from '../is-main.ts';
+import { isMain } from '../../lib/node/is-main.ts';
 
 const say = (line: string) => console.log(`report: ${line}`);
 
