@@ -15,14 +15,14 @@ import {
 } from '../../lib/accuracy/index.ts';
 import type { ReferenceImage } from '../../lib/accuracy/reference.ts';
 import { accuracyConfig, type AccuracyConfig } from './config.ts';
-import { readBoundsFile } from '../bench/bounds-file.ts';
-import { listImplementations } from '../bench/server.ts';
+import { readBoundsFile } from '../../lib/node/bounds-file.ts';
+import { listImplementations } from '../../lib/node/server-api.ts';
 import { describeDataset } from './dataset.ts';
 import { ensureReference } from './reference.ts';
 import { loadDetections, loadRaw } from './store.ts';
 import { gatherRaw, type RawSubset } from './raw.ts';
 import { startInProcess, type InProcessRunner } from './inprocess.ts';
-import type { RawHeads } from '../../server/implementations/types.ts';
+import type { RawHeads } from '../../server/index.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 
 export const ACCURACY_FILE = 'accuracy.json';

@@ -11,7 +11,7 @@ import { CONCURRENCY_LEVELS } from '../../lib/scenarios.ts';
 import { benchConfig } from './config.ts';
 import { BenchError, note } from './progress.ts';
 import { runBench } from './run.ts';
-import { getJson } from './server.ts';
+import { getJson } from '../../lib/node/server-api.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 
 export const CALIBRATION_IMPLS = ['baseline', 'invalid'] as const;

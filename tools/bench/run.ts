@@ -18,9 +18,10 @@ import { envInfo } from './env-info.ts';
 import { POSTPROCESSORS, type PostprocessContext } from './postprocess.ts';
 import { implementationIsLossless, prepareReference } from '../accuracy/postprocess.ts';
 import { imageId, listImages } from '../accuracy/dataset.ts';
-import { readBoundsFile } from './bounds-file.ts';
+import { readBoundsFile } from '../../lib/node/bounds-file.ts';
 import { BenchError, note, step } from './progress.ts';
-import { getJson, getText, sampleMemory, startServer, stopServer, waitReady, type MemorySample, type StartedServer } from './server.ts';
+import { getJson, getText } from '../../lib/node/server-api.ts';
+import { sampleMemory, startServer, stopServer, waitReady, type MemorySample, type StartedServer } from './server.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 
 export const EXIT_POSTPROCESS_FAILED = 98;

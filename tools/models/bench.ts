@@ -16,7 +16,7 @@ import { INPUT_NAME, INT8_MODEL_FILE, MODEL_FILE, MODEL_NAMES, OUTPUT_NAMES, par
 import { readModelStats } from './inspect.ts';
 import { testImage } from './test-image.ts';
 import { loadCalibrationImages } from './quantize.ts';
-import { letterboxBatch, type Normalisation } from '../../server/runtime/preprocess.ts';
+import { letterboxBatch, type Normalisation } from '../../server/index.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 
 export const VARIANTS = ['float', 'int8'] as const;
