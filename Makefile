@@ -66,7 +66,7 @@ reference: models data ## baseline reference outputs -> results/reference/<datas
 	@$(TSX) tools/accuracy/reference.ts
 
 accuracy: models data $(INT8_IF_NEEDED) ## replay the reference images through IMPL -> accuracy.json
-	@$(TSX) tools/accuracy/postprocess.ts
+	@$(TSX) tools/accuracy/replay.ts
 
 report: k6 build models models-int8 data ## compare implementations: interleaved sweeps, REPEATS rounds -> results/report/<timestamp>/ (IMPLS LEVELS DURATION REPEATS SERVER REUSE)
 	@$(TSX) tools/report/run.ts

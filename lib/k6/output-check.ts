@@ -4,7 +4,7 @@
 //
 // Two ways to use it:
 // - the suite's way: set REFERENCE=<absolute path of results/reference/<dataset>/detections.json>
-//   (the orchestrator gets it from prepareReference() in tools/accuracy/postprocess.ts); importing
+//   (the orchestrator gets it from prepareReference() in tools/accuracy/replay.ts); importing
 //   this module then loads it in the init context, checkOutputs() checks each response and
 //   inRunThresholds() gives the thresholds. Without REFERENCE both are no-ops.
 // - explicitly: loadOutputReference() in the init context (read once, shared by all VUs through a
@@ -37,9 +37,9 @@ export interface OutputReference {
  * absolute (open() resolves relative paths against the bundled script, not the working directory).
  */
 export function loadOutputReference(path: string): OutputReference {
-  // Two shared arrays parsed once each: the small id list builds a per-VU index without
-  // deserialising every image entry.
-  // Each callback runs once per test; the file is read and parsed once for both.
+  // Two shared arrays: the small id list builds a per-VU index without deserialising every image
+  // entry. k6 runs a SharedArray's callback once (in the first VU that reaches it); `load` makes
+  // the two callbacks share one read and parse of the file.
   let parsed: ReferenceImage[] | undefined;
   const load = (): ReferenceImage[] => (parsed ??= parseReferenceDetections(JSON.parse(open(path)), path).images);
   const images = new SharedArray(`output-reference:${path}`, load);

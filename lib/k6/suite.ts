@@ -34,7 +34,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     scenarios: plan.k6Scenarios,
     thresholds: {
       ...thresholdsFor(plan, bounds),
-      // In-run output checks (issue 6): output_match / output_*_mse per impl; {} without REFERENCE.
+      // In-run output checks: output_match / output_*_mse per impl; {} without REFERENCE.
       ...inRunThresholds(cfg.impls),
       // Informational, so the warm-up sub-metrics appear in the summary (proof they are kept apart).
       'http_reqs{phase:warmup}': ['count>=0'],

@@ -16,6 +16,7 @@ import {
   type ReferenceManifest, type RawHeadsInfo,
 } from './store.ts';
 import { isMain } from '../../lib/node/is-main.ts';
+import { runMain } from '../../lib/node/cli.ts';
 
 export const REFERENCE_IMPL = 'baseline';
 
@@ -132,9 +133,4 @@ async function main(): Promise<void> {
   await ensureReference(cfg, wanted, { force: boolEnv(process.env, 'FORCE', false) });
 }
 
-if (isMain(import.meta.url)) {
-  main().catch((err: Error) => {
-    console.error(`reference: ${err.message}`);
-    process.exit(1);
-  });
-}
+if (isMain(import.meta.url)) runMain('reference', main);

@@ -18,6 +18,7 @@ import { testImage } from './test-image.ts';
 import { loadCalibrationImages } from './quantize.ts';
 import { letterboxBatch, type Normalisation } from '../../server/index.ts';
 import { isMain } from '../../lib/node/is-main.ts';
+import { runMain } from '../../lib/node/cli.ts';
 
 export const VARIANTS = ['float', 'int8'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -45,7 +46,7 @@ export function parseVariant(label: string): VariantSpec {
   return { label, file: file as Variant, presets };
 }
 
-export interface BenchConfig {
+export interface ModelBenchConfig {
   modelsDir: string;
   models: ModelName[];
   batches: number[];
@@ -66,7 +67,7 @@ function intList(name: string, v: string | undefined, dflt: number[], min: numbe
   return xs;
 }
 
-export function benchConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig {
+export function benchConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ModelBenchConfig {
   const models = (env.MODELS ? env.MODELS.split(',') : [...MODEL_NAMES]) as ModelName[];
   for (const m of models) if (!MODEL_NAMES.includes(m)) throw new Error(`MODELS must be a comma-separated subset of ${MODEL_NAMES.join(',')}, got '${env.MODELS}'`);
   const outputs = env.OUTPUTS ?? 'detections';
@@ -113,7 +114,7 @@ export interface BenchRow {
   conv_macs: number;
 }
 
-export async function bench(cfg: BenchConfig, log: (l: string) => void = console.log): Promise<BenchRow[]> {
+export async function bench(cfg: ModelBenchConfig, log: (l: string) => void = console.log): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const fetches = cfg.outputs === 'all' ? undefined : [OUTPUT_NAMES.boxes, OUTPUT_NAMES.scores, OUTPUT_NAMES.classes, OUTPUT_NAMES.numDetections];
   for (const model of cfg.models) {
@@ -178,7 +179,7 @@ export function table(rows: BenchRow[]): string {
 }
 
 if (isMain(import.meta.url)) {
-  try {
+  runMain('bench-models', async () => {
     const cfg = benchConfigFromEnv();
     const rows = await bench(cfg);
     mkdirSync(cfg.resultsDir, { recursive: true });
@@ -192,8 +193,5 @@ if (isMain(import.meta.url)) {
     writeFileSync(file, JSON.stringify({ created: new Date().toISOString(), env, config: cfg, rows }, null, 2));
     console.log(table(rows));
     console.log(`bench-models: wrote ${file}`);
-  } catch (e) {
-    console.error(`bench-models: ${(e as Error).message}`);
-    process.exit(1);
-  }
+  });
 }

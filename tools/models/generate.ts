@@ -10,6 +10,7 @@ import { buildModelFile, buildStackedFile, MODEL_CONFIGS } from './efficientdet.
 import { readMetadata } from './inspect.ts';
 import { buildInt8ModelFile, DEFAULT_CALIB_DIR, DEFAULT_CALIB_IMAGES, int8UpToDate, loadCalibrationImages } from './quantize.ts';
 import { isMain } from '../../lib/node/is-main.ts';
+import { runMain } from '../../lib/node/cli.ts';
 
 export interface GenerateConfig {
   modelsDir: string;
@@ -98,12 +99,9 @@ export async function generate(cfg: GenerateConfig, log: (line: string) => void 
 }
 
 if (isMain(import.meta.url)) {
-  try {
+  runMain('models', async () => {
     const t0 = performance.now();
     await generate(configFromEnv());
     console.log(`models: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  } catch (e) {
-    console.error(`models: ${(e as Error).message}`);
-    process.exit(1);
-  }
+  });
 }

@@ -8,6 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join, resolve } from 'node:path';
 import { MODEL_NAMES, type InferResponse, type ModelName } from '../../lib/types.ts';
 import { contentTypeOf } from '../../lib/dataset.ts';
+import { textTable } from '../../lib/text-table.ts';
 import { resolveAccuracy, type AccuracyBounds, type ResolvedAccuracy } from '../../lib/bounds.ts';
 import {
   addRawHeadErrors, addSums, compareDetections, DEFAULT_IOU_THRESHOLD, describeBrokenGate, emptySums, evaluateGates,
@@ -24,6 +25,7 @@ import { gatherRaw, type RawSubset } from './raw.ts';
 import { startInProcess, type InProcessRunner } from './inprocess.ts';
 import type { RawHeads } from '../../server/index.ts';
 import { isMain } from '../../lib/node/is-main.ts';
+import { runMain } from '../../lib/node/cli.ts';
 
 export const ACCURACY_FILE = 'accuracy.json';
 export const ACCURACY_VERSION = 1;
@@ -275,16 +277,13 @@ export function accuracyTable(r: AccuracyReport): string {
     ];
   };
   const rows = [header, ...MODEL_NAMES.filter((m) => r.models[m]).map((m) => row(m, r.models[m]!, m)), row('all', r.overall, 'all')];
-  const widths = header.map((_, c) => Math.max(...rows.map((x) => x[c]!.length)));
-  const render = (x: string[]) => x.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   const b = r.bounds;
   return [
     `Accuracy of ${r.impl} against the ${r.reference.implementation} reference (${r.mode}, ${r.dataset.images} images of ${r.dataset.name}; ` +
       `matching ${r.matching.method}, IoU >= ${r.matching.iou_threshold}): ${r.passed ? 'PASSED' : 'FAILED'}`,
     `bounds (${r.bounds_source}): boxes MSE <= ${b.boxes_mse_max} px^2, scores MSE <= ${b.scores_mse_max}, ` +
       `labels accuracy >= ${b.labels_accuracy_min}, unmatched/reference <= ${b.unmatched_max}; raw heads: ${r.raw_heads.note}`,
-    render(rows[0]!),
-    ...rows.slice(1).map(render),
+    ...textTable(rows, 'l'),
     ...(r.request_errors.length ? [`request errors: ${r.request_errors.length} (first: ${r.request_errors[0]!.image}: ${r.request_errors[0]!.error})`] : []),
   ].join('\n');
 }
@@ -312,9 +311,5 @@ async function main(): Promise<void> {
   if (!passed) process.exit(1);
 }
 
-if (isMain(import.meta.url)) {
-  main().catch((err: Error) => {
-    console.error(`accuracy: ${err.message}`);
-    process.exit(2);
-  });
-}
+// Exit 1: a gate broke; 2: the replay could not run (bad config, no server, no reference).
+if (isMain(import.meta.url)) runMain('accuracy', main, { failureCode: 2 });
