@@ -15,7 +15,7 @@ export ONNXRUNTIME_NODE_INSTALL
 TSX := node --import tsx
 STAMP := node_modules/.installed
 
-.PHONY: help deps k6 build typecheck models models-int8 data server bench bench-models calibrate reference accuracy report test clean k6-run
+.PHONY: help docs deps k6 build typecheck models models-int8 data server bench bench-models calibrate reference accuracy report test clean k6-run
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -24,6 +24,9 @@ $(STAMP): package.json package-lock.json
 	@echo "deps: npm ci (ONNXRUNTIME_NODE_INSTALL=$(or $(ONNXRUNTIME_NODE_INSTALL),default))"
 	npm ci --no-audit --no-fund
 	@touch $@
+
+docs: $(STAMP) ## write the README's knob tables from the knob registries
+	@$(TSX) tools/docs.ts
 
 deps: $(STAMP) ## install node packages (npm ci) when the lockfile changed
 

@@ -13,4 +13,4 @@ export type { Implementation, DecodedImage, ImageDetections, InferOptions, Infer
 export { decodeImage, letterboxBatch, type Normalisation } from './runtime/preprocess.ts';
 /** The HTTP server itself (what `make server` runs), for embedding. */
 export { startServer, type RunningServer } from './main.ts';
-export { loadConfig, type ServerConfig } from './config.ts';
+export { loadConfig, SERVER_KNOBS, type ServerConfig } from './config.ts';

@@ -14,7 +14,8 @@ import { Rate, Trend } from 'k6/metrics';
 import { checkOutput, type OutputCheck } from '../accuracy/check.ts';
 import { parseReferenceDetections, type ReferenceImage } from '../accuracy/reference.ts';
 import { perResponseBounds, resolveAccuracy, selector, type AccuracyBounds, type Thresholds } from '../bounds.ts';
-import { resolvedBounds } from './config.ts';
+import { k6Config } from '../k6-config.ts';
+import { resolvedBounds } from './resolved-bounds.ts';
 import type { ImageResult, InferResponse, ModelName } from '../types.ts';
 
 /** 1 per (response image, model) whose detections match the reference within the bounds. */
@@ -59,8 +60,11 @@ export function loadOutputReference(path: string): OutputReference {
 
 /** Accuracy bounds per implementation from BOUNDS_RESOLVED (make bench writes them: BOUNDS_FILE laid
  * over the defaults, lossless as the server says), read once in the init context. */
+/** The k6 knobs, read once while this module is imported (init context); defaults outside k6. */
+const envConfig = k6Config(typeof __ENV !== 'undefined' ? __ENV : {});
+
 const envResolved: Map<string, AccuracyBounds> = new Map(
-  (resolvedBounds(typeof __ENV !== 'undefined' ? (__ENV['BOUNDS_RESOLVED'] ?? '') : '') ?? []).flatMap((b) => (b.accuracy ? [[b.impl, b.accuracy.bounds] as const] : [])),
+  (resolvedBounds(envConfig.boundsResolved) ?? []).flatMap((b) => (b.accuracy ? [[b.impl, b.accuracy.bounds] as const] : [])),
 );
 
 /**
@@ -128,12 +132,10 @@ export function outputThresholds(impl: string, bounds: AccuracyBounds, models: r
 }
 
 /** The reference named by REFERENCE, loaded while this module is imported (init context); undefined without it. */
-const envReference: OutputReference | undefined =
-  typeof __ENV !== 'undefined' && __ENV['REFERENCE'] ? loadOutputReference(__ENV['REFERENCE']) : undefined;
+const envReference: OutputReference | undefined = envConfig.reference ? loadOutputReference(envConfig.reference) : undefined;
 
 /** MODELS=d0,d2 makes requests ask for those models only; the others are then not expected. */
-const envModels: ModelName[] | undefined =
-  typeof __ENV !== 'undefined' && __ENV['MODELS'] ? (__ENV['MODELS'].split(',').map((m) => m.trim()).filter(Boolean) as ModelName[]) : undefined;
+const envModels: ModelName[] | undefined = envConfig.models.length > 0 ? envConfig.models : undefined;
 
 /** The hook call: checks one response against REFERENCE (no-op returning true without it). */
 export function checkOutputs(sentIds: readonly string[], body: InferResponse | string | null, tags: { impl: string } & Record<string, string>): boolean {

@@ -8,7 +8,9 @@ import { planFor, type Level, type ScenarioKind } from '../scenarios.ts';
 import { stepAt } from '../load-shapes.ts';
 import { buildSummary, junitXml, summaryText, type K6SummaryData } from '../summary.ts';
 import { MEASURE_WINDOW, type HealthResponse } from '../types.ts';
-import { k6Config, resolvedBounds } from './config.ts';
+import { k6Config, LEVEL_KNOB } from '../k6-config.ts';
+import { readKnob } from '../knobs.ts';
+import { resolvedBounds } from './resolved-bounds.ts';
 import { loadDataset, type LoadedImage } from './dataset.ts';
 import { checkResponse, inferRequest, send, type RequestTags } from './request.ts';
 import { inRunThresholds } from './output-check.ts';
@@ -22,8 +24,8 @@ export interface SetupData {
 }
 
 export async function buildSuite(kind: ScenarioKind, defaultName: string = kind) {
-  const cfg = k6Config(__ENV);
-  const name = __ENV['SCENARIO'] && __ENV['SCENARIO'] !== '' ? __ENV['SCENARIO'] : defaultName;
+  const cfg = k6Config(__ENV, defaultName);
+  const name = cfg.scenario;
   const plan = planFor(name, __ENV);
   if (plan.kind !== kind) throw new Error(`SCENARIO=${name} is a ${plan.kind} scenario but this script runs ${kind}: use build/k6/${plan.kind}.js (make bench picks it)`);
   if (kind !== 'smoke' && cfg.impls.length !== 1) throw new Error(`IMPL=${cfg.impls.join(',')}: only the smoke scenario takes several implementations; name one`);
@@ -89,7 +91,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
         const groups: LoadedImage[][] = [];
         for (let i = 0; i < batch; i++) groups.push(await imagesFor((sent + i) * plan.imagesPerRequest(level), plan.imagesPerRequest(level)));
         const tags = tagsFor(impl, String(plan.warmup.concurrency), 'warmup');
-        const reqs = groups.map((g) => inferRequest(cfg.target, g, tags, cfg.models));
+        const reqs = groups.map((g) => inferRequest(cfg.target, g, tags, cfg.models.join(',')));
         const responses = http.batch(reqs.map((r) => ({ method: r.method, url: r.url, body: r.body, params: r.params })));
         responses.forEach((res, i) => checkResponse(res, groups[i]!, tags));
       }
@@ -104,7 +106,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   function currentLevel(): Level {
     if (plan.kind === 'capacity') return stepAt(plan.levels, (Date.now() - exec.scenario.startTime) / 1000);
     if (plan.kind === 'coldstart') return plan.levels[Math.min(exec.scenario.iterationInTest, plan.levels.length - 1)]!;
-    const tag = __ENV['LEVEL'];
+    const tag = readKnob(LEVEL_KNOB, __ENV);
     return plan.levels.find((l) => l.tag === tag) ?? plan.levels[0]!;
   }
 
@@ -114,7 +116,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     const images = await imagesFor(exec.scenario.iterationInTest * per, per);
     for (const impl of cfg.impls) {
       const tags = tagsFor(impl, level, 'measure');
-      checkResponse(send(inferRequest(cfg.target, images, tags, cfg.models)), images, tags);
+      checkResponse(send(inferRequest(cfg.target, images, tags, cfg.models.join(','))), images, tags);
     }
   }
 

@@ -5,7 +5,6 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
-import { boolEnv } from '../../lib/env.ts';
 import { DETECTIONS_FILE, REFERENCE_FORMAT_VERSION, type ReferenceDetectionsFile, type ReferenceImage } from '../../lib/accuracy/reference.ts';
 import { accuracyConfig, DEFAULT_REFERENCE_MAX_IMAGES, type AccuracyConfig } from './config.ts';
 import { describeDataset, type DatasetFile } from './dataset.ts';
@@ -130,7 +129,7 @@ async function buildReference(
 async function main(): Promise<void> {
   const cfg = accuracyConfig(process.env, { maxImages: DEFAULT_REFERENCE_MAX_IMAGES });
   const wanted = describeDataset(cfg.datasetDir, cfg.maxImages);
-  await ensureReference(cfg, wanted, { force: boolEnv(process.env, 'FORCE', false) });
+  await ensureReference(cfg, wanted, { force: cfg.force });
 }
 
 if (isMain(import.meta.url)) runMain('reference', main);

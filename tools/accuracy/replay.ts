@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { MODEL_NAMES, type InferResponse, type ModelName } from '../../lib/types.ts';
 import { contentTypeOf } from '../../lib/dataset.ts';
 import { textTable } from '../../lib/text-table.ts';
+import { readKnob } from '../../lib/knobs.ts';
 import { resolveAccuracy, type AccuracyBounds, type ResolvedAccuracy } from '../../lib/bounds.ts';
 import {
   addRawHeadErrors, addSums, compareDetections, DEFAULT_IOU_THRESHOLD, describeBrokenGate, emptySums, evaluateGates,
@@ -16,7 +17,7 @@ import {
 } from '../../lib/accuracy/index.ts';
 import type { ReferenceImage } from '../../lib/accuracy/reference.ts';
 import { accuracyConfig, type AccuracyConfig } from './config.ts';
-import { readBoundsFile } from '../../lib/node/bounds-file.ts';
+import { BOUNDS_FILE_KNOB, readBoundsFile } from '../../lib/node/bounds-file.ts';
 import { listImplementations } from '../../lib/node/server-api.ts';
 import { describeDataset } from './dataset.ts';
 import { ensureReference } from './reference.ts';
@@ -198,7 +199,7 @@ export async function runAccuracy(args: AccuracyArgs, log: (line: string) => voi
     await replayer.close();
   }
 
-  const { bounds, source: boundsSource } = args.bounds ?? resolveAccuracy(args.impl, lossless, readBoundsFile(process.env.BOUNDS_FILE));
+  const { bounds, source: boundsSource } = args.bounds ?? resolveAccuracy(args.impl, lossless, readBoundsFile(readKnob(BOUNDS_FILE_KNOB, process.env)));
   const models: AccuracyReport['models'] = {};
   const overallSums = emptySums();
   const gates: GateRecord[] = [];
@@ -304,7 +305,7 @@ export function accuracyTablesOf(runDir: string): string | undefined {
 
 async function main(): Promise<void> {
   const cfg = accuracyConfig();
-  const runDir = process.env.RUN_DIR || join('results', `${new Date().toISOString().replace(/[:.]/g, '-')}-accuracy-${cfg.impl}`);
+  const runDir = cfg.runDir || join('results', `${new Date().toISOString().replace(/[:.]/g, '-')}-accuracy-${cfg.impl}`);
   const { passed, lines } = await runAccuracy({ target: cfg.target, impl: cfg.impl, runDir, datasetDir: cfg.datasetDir, maxImages: cfg.maxImages });
   console.log(`accuracy: wrote ${join(runDir, ACCURACY_FILE)}`);
   for (const line of lines) console.error(line);

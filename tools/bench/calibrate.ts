@@ -6,8 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import os from 'node:os';
 import type { Calibration, LevelStats } from '../../lib/bounds.ts';
-import { stringEnv } from '../../lib/env.ts';
-import { CONCURRENCY_LEVELS } from '../../lib/scenarios.ts';
+import { readKnob } from '../../lib/knobs.ts';
+import { CONCURRENCY_LEVELS, SCENARIO_KNOBS } from '../../lib/scenarios.ts';
 import { textTable } from '../../lib/text-table.ts';
 import { benchConfig } from './config.ts';
 import { BenchError, note } from './progress.ts';
@@ -19,7 +19,8 @@ import { runMain } from '../../lib/node/cli.ts';
 export const CALIBRATION_IMPLS = ['baseline', 'invalid'] as const;
 
 export async function calibrate(env: NodeJS.ProcessEnv = process.env): Promise<Calibration> {
-  const levels = stringEnv(env, 'LEVELS', CONCURRENCY_LEVELS.join(','));
+  // The sweep's LEVELS knob, with every closed-loop level as the default here.
+  const levels = readKnob(SCENARIO_KNOBS.levels, env, {}, [...CONCURRENCY_LEVELS]).join(',');
   const base = benchConfig({ ...env, SCENARIO: 'sweep' });
   const out: Calibration = {
     version: 1,

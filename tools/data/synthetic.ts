@@ -5,13 +5,17 @@ import sharp from 'sharp';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
-import { numberEnv } from '../../lib/env.ts';
+import { int, knob, readKnob } from '../../lib/knobs.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
 import { mulberry32 } from '../models/rng.ts';
 
 export const GENERATOR_VERSION = 1;
 export const DEFAULT_DIR = join('build', 'data', 'synthetic');
+
+export const DATA_KNOBS = {
+  count: knob({ env: 'DATA_COUNT', default: 50, ...int(1), doc: 'how many synthetic images `make data` writes' }),
+};
 
 interface SyntheticManifest extends DatasetManifest {
   generator: { version: number; seed: number; count: number; size: number };
@@ -79,7 +83,7 @@ export async function generate(dir = DEFAULT_DIR, count = 50, seed = 20240601, s
 
 if (isMain(import.meta.url)) {
   runMain('data', async () => {
-    const count = numberEnv(process.env, 'DATA_COUNT', 50, { min: 1, integer: true });
+    const count = readKnob(DATA_KNOBS.count, process.env);
     const { created, manifest } = await generate(DEFAULT_DIR, count);
     console.log(created === 0 ? `data: ${manifest} is up to date` : `data: wrote ${created} images and ${manifest}`);
   });

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { INPUT_NAME, INT8_MODEL_FILE, MODEL_FILE, MODEL_NAMES, OUTPUT_NAMES, parseMetadata, type ModelName } from '../../lib/model-contract.ts';
 import { readModelStats } from './inspect.ts';
+import { int, INVALID, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
 import { testImage } from './test-image.ts';
 import { loadCalibrationImages } from './quantize.ts';
 import { letterboxBatch, type Normalisation } from '../../server/index.ts';
@@ -60,32 +61,30 @@ export interface ModelBenchConfig {
   imagesDir?: string;
 }
 
-function intList(name: string, v: string | undefined, dflt: number[], min: number): number[] {
-  if (v === undefined || v === '') return dflt;
-  const xs = v.split(',').map(Number);
-  if (xs.some((x) => !Number.isInteger(x) || x < min)) throw new Error(`${name} must be comma-separated integers >= ${min}, got '${v}'`);
-  return xs;
-}
+/** `make bench-models` knobs (env over defaults). WARMUP, BATCHES and RESULTS_DIR are this tool's own here. */
+export const MODEL_BENCH_KNOBS = {
+  modelsDir: knob({ env: 'MODELS_DIR', default: 'build/models', ...text('folder'), doc: 'the ONNX files to time' }),
+  models: knob<ModelName[]>({ env: 'MODELS', default: [...MODEL_NAMES], ...list(oneOf(MODEL_NAMES), `a comma list of ${MODEL_NAMES.join(', ')}`), doc: 'which detectors' }),
+  batches: knob({ env: 'BATCHES', default: [1, 4], ...list(int(1), 'a comma list of batch sizes such as 1,4'), doc: 'batch sizes timed' }),
+  runs: knob({ env: 'RUNS', default: 20, ...int(1), doc: 'timed runs per model, batch and variant' }),
+  warmup: knob({ env: 'WARMUP', default: 3, ...int(0), doc: 'untimed runs first' }),
+  threads: knob({ env: 'THREADS', default: 0, ...int(0, 256), doc: 'intra-op threads (0 = onnxruntime default)' }),
+  outputs: knob<'detections' | 'all'>({ env: 'OUTPUTS', default: 'detections', ...oneOf(['detections', 'all'] as const), doc: 'outputs fetched: detections, or the raw heads too' }),
+  resultsDir: knob({ env: 'RESULTS_DIR', default: 'results/models', ...text('folder'), doc: 'where the JSON goes' }),
+  variants: knob({
+    env: 'VARIANTS', default: ['float'], allowed: `a comma list of ${VARIANTS.join(', ')}, each with optional +presets (${Object.keys(SESSION_PRESETS).join(', ')})`,
+    parse: (raw: string) => {
+      const labels = raw.split(',').map((v) => v.trim());
+      return labels.every((l) => { const [file, ...presets] = l.split('+'); return VARIANTS.includes(file as Variant) && presets.every((p) => Object.hasOwn(SESSION_PRESETS, p)); }) ? labels : INVALID;
+    },
+    doc: 'model files and session presets, timed interleaved',
+  }),
+  imagesDir: knob({ env: 'IMAGES', default: '', ...text('a dataset folder'), doc: "time the dataset's images, letterboxed by the server's code, instead of the test image" }),
+};
 
 export function benchConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ModelBenchConfig {
-  const models = (env.MODELS ? env.MODELS.split(',') : [...MODEL_NAMES]) as ModelName[];
-  for (const m of models) if (!MODEL_NAMES.includes(m)) throw new Error(`MODELS must be a comma-separated subset of ${MODEL_NAMES.join(',')}, got '${env.MODELS}'`);
-  const outputs = env.OUTPUTS ?? 'detections';
-  if (outputs !== 'detections' && outputs !== 'all') throw new Error(`OUTPUTS must be 'detections' or 'all', got '${outputs}'`);
-  const runs = intList('RUNS', env.RUNS, [20], 1)[0];
-  const variants = (env.VARIANTS ? env.VARIANTS.split(',').map((v) => v.trim()).filter(Boolean) : ['float']).map(parseVariant);
-  return {
-    modelsDir: env.MODELS_DIR || 'build/models',
-    models,
-    batches: intList('BATCHES', env.BATCHES, [1, 4], 1),
-    runs,
-    warmup: intList('WARMUP', env.WARMUP, [3], 0)[0],
-    threads: intList('THREADS', env.THREADS, [0], 0)[0],
-    outputs,
-    resultsDir: env.RESULTS_DIR || 'results/models',
-    variants,
-    ...(env.IMAGES ? { imagesDir: env.IMAGES } : {}),
-  };
+  const { imagesDir, variants, ...k } = readKnobs(MODEL_BENCH_KNOBS, env);
+  return { ...k, variants: variants.map(parseVariant), ...(imagesDir ? { imagesDir } : {}) };
 }
 
 /** The first `batch` images of a dataset, decoded and letterboxed by the server's own code. */
