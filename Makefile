@@ -15,7 +15,7 @@ export ONNXRUNTIME_NODE_INSTALL
 TSX := node --import tsx
 STAMP := node_modules/.installed
 
-.PHONY: help docs deps k6 build typecheck models models-int8 data server bench bench-models calibrate reference accuracy report test clean k6-run
+.PHONY: help docs deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models calibrate reference accuracy report test clean k6-run
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -32,6 +32,9 @@ deps: $(STAMP) ## install node packages (npm ci) when the lockfile changed
 
 k6: ## resolve k6 (K6=path, a pinned k6 on PATH, or build it from source into build/bin)
 	@tools/k6/resolve.sh
+
+loadgen: ## build vegeta, the independent load generator, from the pinned source in tools/loadgen (once)
+	@tools/loadgen/resolve.sh
 
 build: $(STAMP) ## bundle scenarios/*.ts into build/k6/*.js with esbuild
 	@$(TSX) tools/build.ts
@@ -62,6 +65,12 @@ server: models ## run the inference server (HOST, PORT, MODELS_DIR, EP, ...)
 bench: k6 build models data $(INT8_IF_NEEDED) ## run SCENARIO against IMPL and write results/<run>/
 	@$(TSX) tools/bench/run.ts
 
+bench-merge: $(STAMP) ## merge k6 runners' samples under DIR (+ DIR/merge.json or SPEC) into one summary; exit 99 on a broken threshold
+	@$(TSX) tools/bench/merge.ts
+
+k6-operator: k6 data ## k6-operator manifests (k6 archive in a ConfigMap, TestRun with RUNNERS pods) -> build/k6-operator/<name>/ (TARGET RUNNERS SCENARIO IMPL SAMPLES_PVC ...)
+	@$(TSX) tools/k6/operator.ts
+
 calibrate: k6 build models data ## measure baseline and invalid bounds -> results/calibration.json
 	@$(TSX) tools/bench/calibrate.ts
 
@@ -70,6 +79,9 @@ reference: models data ## baseline reference outputs -> results/reference/<datas
 
 accuracy: models data $(INT8_IF_NEEDED) ## replay the reference images through IMPL -> accuracy.json
 	@$(TSX) tools/accuracy/replay.ts
+
+harness: k6 loadgen build models data ## measure the measurer: k6 vs vegeta, k6 CPU per request, served vs in-process -> results/harness/ (IMPLS LEVELS DURATION ROUNDS GENERATORS)
+	@$(TSX) tools/harness/run.ts
 
 report: k6 build models models-int8 data ## compare implementations: interleaved sweeps, REPEATS rounds -> results/report/<timestamp>/ (IMPLS LEVELS DURATION REPEATS SERVER REUSE)
 	@$(TSX) tools/report/run.ts

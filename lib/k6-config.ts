@@ -3,7 +3,7 @@
 // the Node side. Pure TypeScript (no k6 module, no k6 global), so it lives in lib/: the bench's env.json
 // record, `make docs` and the tests read it too.
 import { ConfigError, type Env } from './env.ts';
-import { duration, int, knob, list, oneOf, readKnob, readKnobs, text } from './knobs.ts';
+import { duration, int, knob, list, num, oneOf, readKnob, readKnobs, text } from './knobs.ts';
 import { MODEL_NAMES, type ModelName } from './model-contract.ts';
 import { SCENARIOS } from './scenarios.ts';
 
@@ -21,6 +21,8 @@ export const K6_KNOBS = {
   resultsDir: knob({ env: 'RESULTS_DIR', default: '', ...text('folder'), doc: 'where handleSummary writes summary.json, summary.txt, junit.xml; unset: stdout only' }),
   models: knob<ModelName[]>({ env: 'MODELS', default: [], defaultText: 'all', ...list(oneOf(MODEL_NAMES), `a comma list of ${MODEL_NAMES.join(', ')}`), doc: '`?models=` subset, e.g. d0,d2' }),
   healthWait_s: knob({ env: 'HEALTH_WAIT', default: 30, defaultText: '30s', ...duration, doc: 'how long setup() waits for /health ready' }),
+  referenceCache: knob({ env: 'REFERENCE_CACHE', default: 64, ...int(0), doc: 'reference images each VU keeps parsed for the in-run output checks (0: parse on every access)' }),
+  datasetCacheMb: knob({ env: 'DATASET_CACHE_MB', default: 4, ...num(0), doc: 'MB of image bytes each VU keeps after reading them once (0: read the file on every request)' }),
   setupTimeout_s: knob({ env: 'SETUP_TIMEOUT', default: 300, defaultText: '300s', ...duration, doc: "k6's setup timeout (warm-up included)" }),
 };
 
@@ -43,6 +45,10 @@ export interface K6Config {
   models: ModelName[];
   healthWait_s: number;
   setupTimeout_s: number;
+  /** Reference images each VU keeps parsed for the in-run output checks (0: parse on every access). */
+  referenceCache: number;
+  /** MB of image bytes each VU keeps after reading them once (0: read the file on every request). */
+  datasetCacheMb: number;
 }
 
 export function k6Config(env: Env, defaultScenario = ''): K6Config {

@@ -18,6 +18,9 @@ import { k6Config } from '../k6-config.ts';
 import { resolvedBounds } from './resolved-bounds.ts';
 import type { ImageResult, InferResponse, ModelName } from '../types.ts';
 
+/** Reference images each VU keeps parsed (REFERENCE_CACHE): the whole synthetic dataset (50) fits. */
+export const DEFAULT_REFERENCE_CACHE = 64;
+
 /** 1 per (response image, model) whose detections match the reference within the bounds. */
 export const outputMatch = new Rate('output_match');
 /** Boxes MSE (px^2) over matched pairs, per response image and model. */
@@ -37,7 +40,7 @@ export interface OutputReference {
  * Init context only (k6's open() exists only there). path: the reference's detections.json,
  * absolute (open() resolves relative paths against the bundled script, not the working directory).
  */
-export function loadOutputReference(path: string): OutputReference {
+export function loadOutputReference(path: string, cacheImages = DEFAULT_REFERENCE_CACHE): OutputReference {
   // Two shared arrays: the small id list builds a per-VU index without deserialising every image
   // entry. k6 runs a SharedArray's callback once (in the first VU that reaches it); `load` makes
   // the two callbacks share one read and parse of the file.
@@ -46,6 +49,10 @@ export function loadOutputReference(path: string): OutputReference {
   const images = new SharedArray(`output-reference:${path}`, load);
   const ids = new SharedArray(`output-reference-ids:${path}`, () => load().map((i) => i.id));
   let index: Map<string, number> | undefined;
+  // SharedArray parses an element's JSON again on every access (a reference image of 3 models x 100
+  // detections is ~28 KB): that was the costliest step of the in-run check. Each VU keeps the entries
+  // it has parsed, up to `cacheImages` of them; past that it parses on every access, as before.
+  const perVu = new Map<number, ReferenceImage>();
   return {
     path,
     size: ids.length,
@@ -53,7 +60,12 @@ export function loadOutputReference(path: string): OutputReference {
     get(imageId) {
       index ??= new Map(Array.from({ length: ids.length }, (_, i) => [ids[i] as string, i]));
       const i = index.get(imageId);
-      return i === undefined ? undefined : (images[i] as ReferenceImage);
+      if (i === undefined) return undefined;
+      const hit = perVu.get(i);
+      if (hit) return hit;
+      const entry = images[i] as ReferenceImage;
+      if (perVu.size < cacheImages) perVu.set(i, entry);
+      return entry;
     },
   };
 }
@@ -132,7 +144,7 @@ export function outputThresholds(impl: string, bounds: AccuracyBounds, models: r
 }
 
 /** The reference named by REFERENCE, loaded while this module is imported (init context); undefined without it. */
-const envReference: OutputReference | undefined = envConfig.reference ? loadOutputReference(envConfig.reference) : undefined;
+const envReference: OutputReference | undefined = envConfig.reference ? loadOutputReference(envConfig.reference, envConfig.referenceCache) : undefined;
 
 /** MODELS=d0,d2 makes requests ask for those models only; the others are then not expected. */
 const envModels: ModelName[] | undefined = envConfig.models.length > 0 ? envConfig.models : undefined;

@@ -14,6 +14,8 @@ import { resolvedBounds } from './resolved-bounds.ts';
 import { loadDataset, type LoadedImage } from './dataset.ts';
 import { checkResponse, inferRequest, send, type RequestTags } from './request.ts';
 import { inRunThresholds } from './output-check.ts';
+import { thisRunner, withRunnerHeader } from './runner.ts';
+import { shareOf, shareStart } from '../segment.ts';
 
 /** Tags k6 adds by itself, minus `scenario`: ours names the bench scenario, not k6's per-level one. */
 const SYSTEM_TAGS = ['proto', 'subproto', 'status', 'method', 'url', 'name', 'group', 'check', 'error', 'error_code', 'tls_version', 'service', 'expected_response'];
@@ -30,7 +32,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   if (plan.kind !== kind) throw new Error(`SCENARIO=${name} is a ${plan.kind} scenario but this script runs ${kind}: use build/k6/${plan.kind}.js (make bench picks it)`);
   if (kind !== 'smoke' && cfg.impls.length !== 1) throw new Error(`IMPL=${cfg.impls.join(',')}: only the smoke scenario takes several implementations; name one`);
   const bounds: ResolvedBounds[] = resolvedBounds(cfg.boundsResolved) ?? cfg.impls.map((impl) => resolveBounds(DEFAULT_BOUNDS, plan, impl));
-  const dataset = await loadDataset(cfg.manifest, cfg.maxImages);
+  const dataset = await loadDataset(cfg.manifest, cfg.maxImages, cfg.datasetCacheMb);
 
   const options = {
     scenarios: plan.k6Scenarios,
@@ -83,15 +85,20 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     const health = healthGate();
     // Warm-up: WARMUP requests per implementation, `concurrency` at a time, tagged phase=warmup;
     // thresholds and the measured figures select phase=measure, so these never count.
-    const n = plan.warmup.requests;
+    // setup() runs in every runner of a segmented run: each sends its segment's share of the
+    // requests and of the concurrency, so N runners together warm up exactly as one does.
+    const runner = thisRunner().segment;
+    const n = shareOf(runner, plan.warmup.requests);
+    const first = shareStart(runner, plan.warmup.requests);
+    const concurrency = Math.max(1, shareOf(runner, plan.warmup.concurrency));
     const level = plan.levels[0]!;
     for (const impl of cfg.impls) {
-      for (let sent = 0; sent < n; sent += plan.warmup.concurrency) {
-        const batch = Math.min(plan.warmup.concurrency, n - sent);
+      for (let sent = 0; sent < n; sent += concurrency) {
+        const batch = Math.min(concurrency, n - sent);
         const groups: LoadedImage[][] = [];
-        for (let i = 0; i < batch; i++) groups.push(await imagesFor((sent + i) * plan.imagesPerRequest(level), plan.imagesPerRequest(level)));
+        for (let i = 0; i < batch; i++) groups.push(await imagesFor((first + sent + i) * plan.imagesPerRequest(level), plan.imagesPerRequest(level)));
         const tags = tagsFor(impl, String(plan.warmup.concurrency), 'warmup');
-        const reqs = groups.map((g) => inferRequest(cfg.target, g, tags, cfg.models.join(',')));
+        const reqs = groups.map((g) => withRunnerHeader(inferRequest(cfg.target, g, tags, cfg.models.join(','))));
         const responses = http.batch(reqs.map((r) => ({ method: r.method, url: r.url, body: r.body, params: r.params })));
         responses.forEach((res, i) => checkResponse(res, groups[i]!, tags));
       }
@@ -116,7 +123,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     const images = await imagesFor(exec.scenario.iterationInTest * per, per);
     for (const impl of cfg.impls) {
       const tags = tagsFor(impl, level, 'measure');
-      checkResponse(send(inferRequest(cfg.target, images, tags, cfg.models.join(','))), images, tags);
+      checkResponse(send(withRunnerHeader(inferRequest(cfg.target, images, tags, cfg.models.join(',')))), images, tags);
     }
   }
 

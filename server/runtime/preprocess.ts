@@ -1,6 +1,6 @@
 // Image decoding (main thread) and letterbox + normalisation (worker threads). Every implementation
 // uses these same functions, so lossless strategies see byte-identical input tensors.
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import type { DecodedImage } from '../implementations/types.ts';
 
 /** Per-channel normalisation, RGB order: (pixel / pixelScale - mean[c]) / std[c]. */
@@ -39,33 +39,43 @@ export interface DecodeOptions {
 
 const SUPPORTED_FORMATS = new Set(['jpeg', 'png', 'webp']);
 
+/** JPEG, PNG or WebP by their magic bytes; undefined for anything else (sharp then says what it is). */
+export function sniffFormat(b: Uint8Array): 'jpeg' | 'png' | 'webp' | undefined {
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 && b[4] === 0x0d && b[5] === 0x0a && b[6] === 0x1a && b[7] === 0x0a) return 'png';
+  if (b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50) return 'webp';
+  return undefined;
+}
+
+/** The slow path's answer for input that is not plainly JPEG/PNG/WebP, or over the pixel limit. */
+async function refusal(buffer: Uint8Array, options: DecodeOptions): Promise<ImageError | undefined> {
+  let meta: Metadata;
+  try {
+    meta = await sharp(buffer, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    return new ImageError(400, 'invalid_image', `not a decodable image: ${shortMessage(err)}`);
+  }
+  if (!meta.format || !SUPPORTED_FORMATS.has(meta.format)) {
+    return new ImageError(415, 'unsupported_image_format', `image format ${meta.format ?? 'unknown'} is not supported; send JPEG, PNG or WebP`);
+  }
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  if (width * height > options.maxPixels) {
+    return new ImageError(413, 'image_too_large', `image is ${width}x${height} = ${width * height} pixels, over the limit of ${options.maxPixels} (MAX_PIXELS)`);
+  }
+  return undefined;
+}
+
 /**
  * Decodes JPEG, PNG or WebP once: EXIF orientation applied, alpha dropped, sRGB, 8-bit, HWC RGB.
  * sharp runs on libuv's pool, so the event loop stays free. Throws ImageError on bad input.
+ * One sharp pipeline per image: the format comes from the magic bytes and the pixel limit is sharp's
+ * own (checked from the header before decoding); only a refusal pays for a metadata() call, which
+ * words it (unsupported format, WxH over MAX_PIXELS, not an image).
  */
 export async function decodeImage(buffer: Uint8Array, options: DecodeOptions): Promise<DecodedImage> {
   if (buffer.byteLength === 0) throw new ImageError(400, 'empty_body', 'the request carried no image bytes');
-  let format: string | undefined;
-  let width = 0;
-  let height = 0;
-  try {
-    const meta = await sharp(buffer, { limitInputPixels: false }).metadata();
-    format = meta.format;
-    width = meta.width ?? 0;
-    height = meta.height ?? 0;
-  } catch (err) {
-    throw new ImageError(400, 'invalid_image', `not a decodable image: ${shortMessage(err)}`);
-  }
-  if (!format || !SUPPORTED_FORMATS.has(format)) {
-    throw new ImageError(415, 'unsupported_image_format', `image format ${format ?? 'unknown'} is not supported; send JPEG, PNG or WebP`);
-  }
-  if (width * height > options.maxPixels) {
-    throw new ImageError(
-      413,
-      'image_too_large',
-      `image is ${width}x${height} = ${width * height} pixels, over the limit of ${options.maxPixels} (MAX_PIXELS)`,
-    );
-  }
+  if (!sniffFormat(buffer)) throw (await refusal(buffer, options)) ?? new ImageError(400, 'invalid_image', 'not a JPEG, PNG or WebP image');
   try {
     const { data, info } = await sharp(buffer, { limitInputPixels: options.maxPixels, failOn: 'truncated' })
       .rotate()
@@ -81,7 +91,7 @@ export async function decodeImage(buffer: Uint8Array, options: DecodeOptions): P
       pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
     };
   } catch (err) {
-    throw new ImageError(400, 'invalid_image', `image could not be decoded (truncated or corrupt?): ${shortMessage(err)}`);
+    throw (await refusal(buffer, options)) ?? new ImageError(400, 'invalid_image', `image could not be decoded (truncated or corrupt?): ${shortMessage(err)}`);
   }
 }
 

@@ -6,8 +6,8 @@ import type { InferResponse } from '../../lib/types.ts';
 
 export interface FakeTarget {
   url: string;
-  /** Requests received by /infer, in arrival order, with their X-Image-Id. */
-  received: { impl: string; ids: string[] }[];
+  /** Requests received by /infer, in arrival order, with their X-Image-Id (and X-Runner of a RUNNERS=N run). */
+  received: { impl: string; ids: string[]; runner?: string }[];
   /** POST /vram/reset calls: the window named, and how many inference requests had arrived. */
   resets: { window: string | undefined; afterRequests: number }[];
   close(): Promise<void>;
@@ -15,7 +15,7 @@ export interface FakeTarget {
 
 /** The first `slowFirst` inference requests take `slowMs`, every later one `fastMs`; `memoryMb(n)` is
  * what /vram reports after n inference requests (default a flat 100 MB). */
-export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fastMs?: number; memoryMb?: (requests: number) => number } = {}): Promise<FakeTarget> {
+export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fastMs?: number; memoryMb?: (requests: number) => number; runnerMs?: Record<string, number> } = {}): Promise<FakeTarget> {
   const received: FakeTarget['received'] = [];
   const resets: FakeTarget['resets'] = [];
   let window: string | undefined;
@@ -43,8 +43,10 @@ export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fa
     const m = /^\/infer\/([^/]+)$/.exec(url.pathname);
     if (!m || req.method !== 'POST') return json(404, { error: 'not_found', detail: url.pathname });
     const ids = String(req.headers['x-image-id'] ?? '').split(',');
-    received.push({ impl: m[1]!, ids });
-    const delay = received.length <= (opts.slowFirst ?? 0) ? (opts.slowMs ?? 0) : (opts.fastMs ?? 0);
+    const runner = req.headers['x-runner'] === undefined ? undefined : String(req.headers['x-runner']);
+    received.push({ impl: m[1]!, ids, ...(runner !== undefined ? { runner } : {}) });
+    // runnerMs: the delay of every request one runner sends (keyed on the X-Runner header).
+    const delay = runner !== undefined && opts.runnerMs?.[runner] !== undefined ? opts.runnerMs[runner]! : received.length <= (opts.slowFirst ?? 0) ? (opts.slowMs ?? 0) : (opts.fastMs ?? 0);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const det = { boxes: [], scores: [], labels: [], num_detections: 0, inference_ms: 0 };
     const body: InferResponse = { implementation: m[1]!, images: ids.map((id) => ({ image_id: id, width: 512, height: 512, models: { d0: det, d1: det, d2: det } })), timing: { decode_ms: 0, preprocess_ms: 0, queue_ms: 0, infer_ms: 0, total_ms: delay } };

@@ -13,7 +13,7 @@ import type { AccuracyFile } from '../../tools/accuracy/replay.ts';
 import { gatherRuns, ROLE_FILE } from '../../tools/report/gather.ts';
 import { buildReport, type Report, type ReportMeta } from '../../tools/report/model.ts';
 import { schedule } from '../../tools/report/plan.ts';
-import { writeReport } from '../../tools/report/render.ts';
+import { reportMarkdown, writeReport } from '../../tools/report/render.ts';
 import { reproduceCommands } from '../../tools/report/run.ts';
 import { reportConfig } from '../../tools/report/config.ts';
 
@@ -258,4 +258,12 @@ test('an accuracy-pass run gives accuracy and in-run verdicts but never timings'
   assert.equal(report.runs.length, 9);
   assert.equal(report.results.find((r) => r.impl === 'concurrent' && r.level === 1)!.rps.median, 3);
   assert.equal(report.accuracy.find((a) => a.impl === 'concurrent')!.run, '2026-01-01T00-01-00Z-sweep-concurrent');
+});
+
+test('report.md quotes the latest make harness table, or says how to get one', () => {
+  const runs = gatherRuns([fixtureRuns()], () => {});
+  const quoted = reportMarkdown(buildReport(runs, { ...meta(), harness: { file: '/r/harness/2026/harness.txt', text: '| invalid | 1 | 160.0 | 4.50 |\n' } }));
+  assert.match(quoted, /## The harness itself\n\nWhat the load generator costs on this host, from the latest `make harness` \(\/r\/harness\/2026\/harness\.txt\)/);
+  assert.match(quoted, /\| invalid \| 1 \| 160\.0 \| 4\.50 \|/);
+  assert.match(reportMarkdown(buildReport(runs, meta())), /No `make harness` run found/);
 });

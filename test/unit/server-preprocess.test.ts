@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { decodeImage, ImageError, letterboxBatch, letterboxGeometry, normaliseInto, unletterboxBox } from '../../server/runtime/preprocess.ts';
+import { decodeImage, ImageError, sniffFormat, letterboxBatch, letterboxGeometry, normaliseInto, unletterboxBox } from '../../server/runtime/preprocess.ts';
 import { mapError } from '../../server/http/errors.ts';
 import { parseModelsParam } from '../../server/http/query.ts';
 
@@ -58,6 +58,23 @@ test('decode refuses empty, non-image, truncated, unsupported and over-limit inp
       return true;
     });
   }
+});
+
+test('decode sniffs JPEG, PNG and WebP by their magic bytes and decodes each in one pipeline; a lying header is refused', async () => {
+  const base = sharp({ create: { width: 24, height: 16, channels: 3, background: '#336699' } });
+  for (const [format, bytes] of [
+    ['jpeg', await base.clone().jpeg().toBuffer()],
+    ['png', await base.clone().png().toBuffer()],
+    ['webp', await base.clone().webp().toBuffer()],
+  ] as const) {
+    assert.equal(sniffFormat(bytes), format);
+    const img = await decodeImage(bytes, { maxPixels: 1e6 });
+    assert.deepEqual([img.width, img.height, img.pixels.length], [24, 16, 24 * 16 * 3], format);
+  }
+  assert.equal(sniffFormat(Buffer.from('GIF89a')), undefined);
+  // JPEG magic followed by noise: the fast path fails, the slow path words it as not decodable.
+  const liar = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, 7)]);
+  await assert.rejects(decodeImage(liar, { maxPixels: 1e6 }), (e: unknown) => e instanceof ImageError && e.status === 400 && e.code === 'invalid_image');
 });
 
 test('?models parsing keeps D0-D1-D2 order and rejects unknown names', () => {

@@ -22,6 +22,7 @@ export const BENCH_KNOBS = {
   readyTimeout_s: knob({ env: 'READY_TIMEOUT', default: 300, defaultText: '300s', ...duration, doc: 'how long to wait for /health ready' }),
   memoryInterval_s: knob({ env: 'MEMORY_INTERVAL', default: 1, defaultText: '1s (soak 10s)', ...duration, doc: '/vram sampling period' }),
   accuracy: knob({ env: 'ACCURACY', default: true, ...bool, doc: 'run the accuracy replay after the load' }),
+  runners: knob({ env: 'RUNNERS', default: 1, ...int(1, 64), doc: 'k6 processes, each with its own execution segment; their samples are merged' }),
   port: knob({ env: 'PORT', default: 0, defaultText: 'free port', ...int(0, 65535), doc: 'port of the server the bench starts' }),
   ep: knob({ env: 'EP', default: 'cpu', ...text('cpu, cuda or cuda,cpu'), doc: 'execution provider of the server the bench starts' }),
   modelsDir: knob({ env: 'MODELS_DIR', default: '', defaultText: 'build/models', ...text('folder'), doc: 'models of the server the bench starts' }),
@@ -45,6 +46,8 @@ export interface BenchConfig {
   readyTimeout_s: number;
   memoryInterval_s: number;
   accuracy: boolean;
+  /** k6 processes, each with its own execution segment; 1 = one plain k6 run. Their samples are merged. */
+  runners: number;
   /** Passed to a server the bench starts. */
   server: { host: string; port: number; ep: string; modelsDir: string };
 }
@@ -67,6 +70,7 @@ export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): Ben
     readyTimeout_s: k.readyTimeout_s,
     memoryInterval_s: readKnob(BENCH_KNOBS.memoryInterval_s, env, {}, kind === 'soak' ? 10 : 1),
     accuracy: k.accuracy,
+    runners: k.runners,
     server: { host: '127.0.0.1', port: k.port, ep: k.ep, modelsDir: k.modelsDir },
     ...overrides,
   };

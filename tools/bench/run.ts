@@ -24,6 +24,8 @@ import { getJson, getText } from '../../lib/node/server-api.ts';
 import { sampleMemory, startServer, stopServer, waitReady, type MemorySample, type StartedServer } from './server.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
+import { runRunners } from './runners.ts';
+import { sampleCpu } from './cpu.ts';
 
 export const EXIT_POSTPROCESS_FAILED = 98;
 export const SYNTHETIC_DIR = join('build', 'data', 'synthetic');
@@ -101,8 +103,12 @@ export function fallbackDashboard(summary: Summary | null): string {
 function runK6(k6: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(k6, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const cpu = sampleCpu(child.pid);
     child.on('error', reject);
-    child.on('exit', (code, signal) => resolvePromise(code ?? (signal ? 128 : 1)));
+    child.on('exit', (code, signal) => {
+      note(`k6 CPU: ${cpu.stop() ?? '?'} s`);
+      resolvePromise(code ?? (signal ? 128 : 1));
+    });
   });
 }
 
@@ -187,7 +193,11 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     };
     if (cfg.dashboard) note(`live dashboard: http://127.0.0.1:${cfg.dashboardPort} (DASHBOARD=0 turns it off)`);
     const sampler = sampleMemory(target, cfg.memoryInterval_s);
-    const k6Code = await step(`k6 ${plan.name} (exit code reported below)`, () => runK6(k6, k6Args, k6Env));
+    // RUNNERS=N: N segmented k6 processes whose merged samples give the summary and the verdict.
+    const k6Code =
+      cfg.runners > 1
+        ? await step(`k6 ${plan.name} on ${cfg.runners} runners, merged (exit code reported below)`, () => runRunners({ k6, script: script!, env: k6Env, runDir, count: cfg.runners, plan, impls, capacitySloMs: bounds[0]?.slo.capacity_slo_p99_ms, livePort: cfg.dashboard ? cfg.dashboardPort : -1 }))
+        : await step(`k6 ${plan.name} (exit code reported below)`, () => runK6(k6, k6Args, k6Env));
     const samples: MemorySample[] = await sampler.stop();
     note(`k6 exited ${k6Code}${k6Code === 99 ? ' (thresholds failed)' : ''}`);
 

@@ -18,15 +18,6 @@ fi
 if onpath=$(command -v k6 2>/dev/null) && [[ "$(version_of "$onpath")" == "$pin" ]]; then use "$onpath"; fi
 if [[ -x build/bin/k6 && "$(version_of build/bin/k6)" == "$pin" ]]; then use "$PWD/build/bin/k6"; fi
 
-need=$(sed -n 's/^go \([0-9.]*\)$/\1/p' tools/k6/go.mod)
-command -v go >/dev/null || { echo "k6: Go >= $need is needed to build k6 $pin (no k6 $pin on PATH and K6 unset): install Go from https://go.dev/dl or set K6=/path/to/k6" >&2; exit 1; }
-have=$(go env GOVERSION | sed 's/^go//')
-if [[ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]]; then
-  echo "k6: Go $have is too old to build k6 $pin: install Go >= $need or set K6=/path/to/k6" >&2; exit 1
-fi
-echo "k6: building k6 $pin from source with Go $have into build/bin (first time only; a few minutes on a cold Go cache)..." >&2
-start=$(date +%s)
-# GOFLAGS=-mod=mod lets go fetch the pinned modules; go.sum still verifies each one.
-(cd tools/k6 && GOFLAGS=-mod=mod go build -trimpath -o ../../build/bin/k6 go.k6.io/k6/v2)
-echo "k6: built $(version_of build/bin/k6) in $(( $(date +%s) - start ))s" >&2
+command -v go >/dev/null || { echo "k6: no k6 $pin on PATH and K6 unset, and no Go to build it: install Go from https://go.dev/dl or set K6=/path/to/k6" >&2; exit 1; }
+tools/go-build.sh tools/k6 go.k6.io/k6/v2 build/bin/k6 k6
 use "$PWD/build/bin/k6"

@@ -22,6 +22,8 @@ export interface ReportMeta {
   implementations: ImplementationInfo[];
   commands: { report: string; reuse: string; runs: string[] };
   calibration: Calibration | null;
+  /** The latest `make harness` table (results/harness/latest/harness.txt), quoted as it was measured. */
+  harness?: { file: string; text: string } | null;
 }
 
 export interface LevelResult {

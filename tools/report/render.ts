@@ -167,6 +167,9 @@ export function reportMarkdown(r: Report): string {
     '',
     speedupTable(r),
     '',
+    ...(r.harness
+      ? ['## The harness itself', '', `What the load generator costs on this host, from the latest \`make harness\` (${r.harness.file}); it was measured apart from this report's rounds.`, '', r.harness.text.trimEnd(), '']
+      : ['## The harness itself', '', 'No `make harness` run found under results/harness/: run it to see what k6 costs against an independent load generator here.', '']),
     '## Bounds',
     '',
     boundsSection(r),

@@ -10,7 +10,7 @@
 // implementation. Each run is `make bench SCENARIO=sweep` in a child process, so its results folder,
 // env.json and exit code are exactly the bench's own.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import type { HealthResponse, ImplementationInfo } from '../../lib/types.ts';
 import { benchConfig } from '../bench/config.ts';
@@ -265,6 +265,8 @@ export async function makeReport(env: NodeJS.ProcessEnv = process.env): Promise<
     };
   }
 
+  const harnessFile = resolve(cfg.resultsRoot, 'harness', 'latest', 'harness.txt');
+  meta.harness = existsSync(harnessFile) ? { file: realpathSync(harnessFile), text: readFileSync(harnessFile, 'utf8') } : null;
   const report = buildReport(runs, meta);
   const written = await writeReport(dir, report);
   const latest = join(reportRoot, 'latest');

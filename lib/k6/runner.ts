@@ -1,0 +1,22 @@
+// Which runner of a distributed run this k6 process is (k6 only): derived from the execution segment
+// k6 itself reports, so a local `make bench RUNNERS=N` runner and a k6-operator pod (which gets only
+// the segment flags) identify alike. Not available in the init context (exec.test.options).
+import exec from 'k6/execution';
+import { runnerIdentity, type RunnerIdentity } from '../segment.ts';
+
+/** Header naming the runner on every inference request of a multi-runner run (test targets key on it). */
+export const RUNNER_HEADER = 'X-Runner';
+
+let identity: RunnerIdentity | undefined;
+
+export function thisRunner(): RunnerIdentity {
+  const o = exec.test.options;
+  return (identity ??= runnerIdentity(o.executionSegment ?? null, o.executionSegmentSequence ?? null));
+}
+
+/** Adds the runner header when the run has several runners; a single run's requests are unchanged. */
+export function withRunnerHeader<T extends { params: { headers: Record<string, string> } }>(req: T): T {
+  const r = thisRunner();
+  if (r.count > 1) req.params.headers[RUNNER_HEADER] = String(r.index);
+  return req;
+}

@@ -1,0 +1,43 @@
+// The harness's arithmetic on fixed runs: medians over rounds, k6/vegeta ratios, the cost of output
+// checks, and the served baseline against the in-process sum of the models.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { harnessConfig } from '../../tools/harness/config.ts';
+import { harnessTable, summarise, type HarnessRun } from '../../tools/harness/report.ts';
+
+const cfg = harnessConfig({ IMPLS: 'invalid,baseline', LEVELS: '1', GENERATORS: 'k6,k6+checks,vegeta', ROUNDS: '2' });
+
+function run(round: number, impl: string, generator: HarnessRun['generator'], rps: number, p50: number, cpuMs: number): HarnessRun {
+  return { round, impl, level: 1, generator, requests: rps * 10, rps, p50_ms: p50, p99_ms: p50 * 2, failed_ratio: 0, cpu_s: 1, cpu_requests: rps * 10, steady_cpu_ms_per_request: cpuMs, server_cpu_s: 2 };
+}
+
+test('summarise: medians over rounds, k6/vegeta ratios, output-check cost and HTTP overhead', () => {
+  const runs = [
+    run(1, 'invalid', 'k6', 150, 5, 1.0), run(2, 'invalid', 'k6', 170, 4, 1.2),
+    run(1, 'invalid', 'k6+checks', 100, 7, 3.0), run(2, 'invalid', 'k6+checks', 120, 6, 3.4),
+    run(1, 'invalid', 'vegeta', 200, 4, 0.2), run(2, 'invalid', 'vegeta', 200, 4, 0.2),
+    run(1, 'baseline', 'k6', 1.2, 820, 2), run(2, 'baseline', 'vegeta', 1.25, 800, 1),
+  ];
+  const r = summarise({ created: 'now', host: { cpu: 'x', cores: 2, node: 'v20' }, config: cfg, image: 'img', runs, models: [{ model: 'd0', median_ms: 100 }, { model: 'd1', median_ms: 200 }, { model: 'd2', median_ms: 400 }] });
+  const inv = r.comparisons.find((c) => c.impl === 'invalid')!;
+  assert.equal(inv.by.k6!.rps, 160);
+  assert.equal(inv.by.k6!.p50_ms, 4.5);
+  assert.equal(inv.rps_ratio, 0.8);
+  assert.equal(inv.p50_ratio, 1.125);
+  assert.equal(inv.output_checks_cpu_ms, 2.1);
+  assert.equal(inv.by.vegeta!.rounds, 2);
+  const h = r.http_overhead!;
+  assert.equal(h.inprocess_ms, 700);
+  assert.equal(h.overhead_ms.vegeta, 100);
+  assert.equal(h.overhead_pct.k6, 17.143);
+  const text = harnessTable(r);
+  assert.match(text, /\| invalid \| 1 \| 160\.0 \| 4\.50 \|/);
+  assert.match(text, /in-process limit .* = 700\.0 ms/);
+  assert.match(text, /HTTP overhead 100\.0 ms \(14\.3%\)/);
+});
+
+test('harness knobs: bad values stop with the variable and what is allowed', () => {
+  assert.throws(() => harnessConfig({ GENERATORS: 'k6,wrk' }), /GENERATORS=k6,wrk is not valid: expected a comma list of k6, k6\+checks, vegeta/);
+  assert.throws(() => harnessConfig({ LEVELS: '1,0' }), /LEVELS=1,0 is not valid/);
+  assert.throws(() => harnessConfig({ ROUNDS: '0' }), /ROUNDS=0 is not valid/);
+});

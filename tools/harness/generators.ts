@@ -1,0 +1,173 @@
+// One measured closed-loop run of one load generator against one implementation at one concurrency,
+// and what it cost: k6 (our bundled sweep scenario, with or without the in-run output checks) or
+// vegeta (an independent generator, pinned in tools/loadgen). CPU seconds of the generator come from
+// bash's `times` (children's user + system), so nothing is sampled while it runs.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
+import type { Summary } from '../../lib/summary.ts';
+import { cpuSeconds } from '../bench/cpu.ts';
+import type { Generator } from './config.ts';
+
+export interface RunSpec {
+  generator: Generator;
+  target: string;
+  impl: string;
+  level: number;
+  duration_s: number;
+  warmup: number;
+  /** One-image dataset: manifest for k6, the image file for vegeta. */
+  manifest: string;
+  image: { id: string; file: string; contentType: string };
+  /** The reference detections.json (k6+checks only). */
+  reference?: string;
+  dir: string;
+}
+
+export interface GeneratorResult {
+  /** Answered requests in the measured window (k6: phase=measure; vegeta: all but the warm-up attack). */
+  requests: number;
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  /** Share of measured requests that failed (non-2xx or transport error). */
+  failed_ratio: number;
+  /** The generator process's CPU seconds (user + system), warm-up and start-up included. */
+  cpu_s: number;
+  /** Requests the CPU figure covers (measured + warm-up). */
+  cpu_requests: number;
+  /** Generator CPU ms per request in the steady middle of the measured window (null: window too short). */
+  steady_cpu_ms_per_request: number | null;
+}
+
+/** CPU seconds of a live process, from /proc/<pid>/stat (shared with the bench's k6 CPU line). */
+export const processCpuSeconds = cpuSeconds;
+
+/**
+ * Runs a generator, sampling its CPU every 250 ms. cpu_s: the last sample (start-up included).
+ * steady_cpu_per_s: CPU seconds per wall second in the middle of its last `measured_s` seconds
+ * (from 80% to 20% before it exited), where a closed loop runs at its steady rate: divided by the
+ * measured requests/s it is the CPU per request without start-up, warm-up and summary.
+ */
+function runSampled(argv: string[], logFile: string, env: NodeJS.ProcessEnv, measured_s: number): Promise<{ code: number; cpu_s: number; steady_cpu_per_s: number | null }> {
+  return new Promise((resolve, reject) => {
+    const log = openSync(logFile, 'w');
+    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', log, log] });
+    const samples: { t: number; cpu: number }[] = [];
+    const sample = () => {
+      const cpu = child.pid ? processCpuSeconds(child.pid) : null;
+      if (cpu !== null) samples.push({ t: performance.now() / 1000, cpu });
+    };
+    const timer = setInterval(sample, 250);
+    child.on('error', (e) => {
+      clearInterval(timer);
+      reject(e);
+    });
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      closeSync(log);
+      const end = performance.now() / 1000;
+      const inWindow = samples.filter((s) => s.t >= end - 0.8 * measured_s && s.t <= end - 0.2 * measured_s);
+      const first = inWindow[0];
+      const last = inWindow[inWindow.length - 1];
+      const steady = first && last && last.t - first.t >= 0.5 ? (last.cpu - first.cpu) / (last.t - first.t) : null;
+      resolve({ code: code ?? 1, cpu_s: samples[samples.length - 1]?.cpu ?? 0, steady_cpu_per_s: steady });
+    });
+  });
+}
+
+const perRequestMs = (cpuPerS: number | null, rps: number): number | null => (cpuPerS === null || rps <= 0 ? null : (cpuPerS / rps) * 1000);
+
+function k6Binary(): string {
+  const path = existsSync('build/k6.path') ? readFileSync('build/k6.path', 'utf8').trim() : '';
+  if (!path || !existsSync(path)) throw new Error(`no k6 binary (build/k6.path): run 'make k6'`);
+  return path;
+}
+
+async function runK6(spec: RunSpec): Promise<GeneratorResult> {
+  const resultsDir = join(spec.dir, 'k6');
+  mkdirSync(resultsDir, { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SCENARIO: 'sweep',
+    LEVELS: String(spec.level),
+    DURATION: `${spec.duration_s}s`,
+    WARMUP: String(spec.warmup),
+    LEVEL_GAP: '0s',
+    TARGET: spec.target,
+    IMPL: spec.impl,
+    DATASET_MANIFEST: spec.manifest,
+    MAX_IMAGES: '0',
+    RESULTS_DIR: resultsDir,
+    K6_WEB_DASHBOARD: 'false',
+  };
+  delete env['REFERENCE'];
+  delete env['BOUNDS_RESOLVED'];
+  if (spec.reference) env['REFERENCE'] = spec.reference;
+  const { code, cpu_s, steady_cpu_per_s } = await runSampled([k6Binary(), 'run', '--no-usage-report', '--quiet', 'build/k6/sweep.js'], join(spec.dir, 'k6.log'), env, spec.duration_s);
+  const summaryFile = join(resultsDir, 'summary.json');
+  // 99: a threshold broke (expected for the stub with output checks); the figures still stand.
+  if ((code !== 0 && code !== 99) || !existsSync(summaryFile)) throw new Error(`k6 exited ${code} without a summary: see ${join(spec.dir, 'k6.log')}`);
+  const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as Summary;
+  const row = summary.levels.find((l) => l.impl === spec.impl);
+  if (!row?.latency_ms) throw new Error(`k6 summary ${summaryFile} has no measured row for ${spec.impl}`);
+  const failed = summary.metrics['http_req_failed{phase:measure}'] ?? summary.metrics['http_req_failed'];
+  return {
+    requests: row.requests,
+    rps: row.rps,
+    p50_ms: row.latency_ms.p50,
+    p99_ms: row.latency_ms.p99,
+    failed_ratio: failed?.['rate'] ?? 0,
+    cpu_s,
+    cpu_requests: row.requests + summary.warmup.requests,
+    steady_cpu_ms_per_request: perRequestMs(steady_cpu_per_s, row.rps),
+  };
+}
+
+function vegetaBinary(): string {
+  if (!existsSync('build/bin/vegeta')) throw new Error(`no vegeta binary: run 'make loadgen'`);
+  return 'build/bin/vegeta';
+}
+
+interface VegetaReport {
+  latencies: Record<string, number>;
+  requests: number;
+  duration: number;
+  success: number;
+  status_codes: Record<string, number>;
+}
+
+async function runVegeta(spec: RunSpec): Promise<GeneratorResult> {
+  const vegeta = vegetaBinary();
+  const targets = join(spec.dir, 'targets.txt');
+  writeFileSync(targets, `POST ${spec.target}/infer/${spec.impl}\nContent-Type: ${spec.image.contentType}\nX-Image-Id: ${spec.image.id}\n@${spec.image.file}\n`);
+  // rate=0 with a fixed worker pool is vegeta's closed loop: `level` requests in flight at all times.
+  const attack = (duration: number, out: string) => [vegeta, 'attack', `-targets=${targets}`, '-rate=0', `-workers=${spec.level}`, `-max-workers=${spec.level}`, `-duration=${duration}s`, '-timeout=120s', `-output=${out}`];
+  // Warm-up by time (vegeta has no request count): about `warmup` requests' worth, at least 2 s.
+  if (spec.warmup > 0) await runSampled(attack(2, join(spec.dir, 'warmup.bin')), join(spec.dir, 'vegeta-warmup.log'), process.env, 2);
+  const bin = join(spec.dir, 'results.bin');
+  const { code, cpu_s, steady_cpu_per_s } = await runSampled(attack(spec.duration_s, bin), join(spec.dir, 'vegeta.log'), process.env, spec.duration_s);
+  if (code !== 0) throw new Error(`vegeta attack exited ${code}: see ${join(spec.dir, 'vegeta.log')}`);
+  const reportFile = join(spec.dir, 'report.json');
+  const rep = await runSampled([vegeta, 'report', '-type=json', `-output=${reportFile}`, bin], join(spec.dir, 'vegeta-report.log'), process.env, 0);
+  if (rep.code !== 0) throw new Error(`vegeta report exited ${rep.code}`);
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as VegetaReport;
+  const ok = Math.round(report.requests * report.success);
+  return {
+    requests: ok,
+    // Like k6's figure: answered requests over the planned measuring time.
+    rps: ok / spec.duration_s,
+    p50_ms: (report.latencies['50th'] ?? 0) / 1e6,
+    p99_ms: (report.latencies['99th'] ?? 0) / 1e6,
+    failed_ratio: 1 - report.success,
+    cpu_s,
+    cpu_requests: report.requests,
+    steady_cpu_ms_per_request: perRequestMs(steady_cpu_per_s, ok / spec.duration_s),
+  };
+}
+
+export function runGenerator(spec: RunSpec): Promise<GeneratorResult> {
+  mkdirSync(spec.dir, { recursive: true });
+  return spec.generator === 'vegeta' ? runVegeta(spec) : runK6(spec);
+}

@@ -1,0 +1,150 @@
+// The harness's figures: medians over rounds per implementation x level x generator, k6 against the
+// independent generator (ratios), CPU per request, and the served baseline against the in-process
+// limit. Pure functions of the measured runs, so the tests check them on fixed inputs.
+import { median } from '../report/stats.ts';
+import type { HarnessConfig, Generator } from './config.ts';
+import type { GeneratorResult } from './generators.ts';
+
+export interface HarnessRun extends GeneratorResult {
+  round: number;
+  impl: string;
+  level: number;
+  generator: Generator;
+  /** The server's CPU seconds over this run (from /proc), for its CPU per request. */
+  server_cpu_s: number;
+}
+
+export interface GeneratorFigures {
+  rounds: number;
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  failed_ratio: number;
+  /** Generator CPU ms per request in the steady middle of the measured window (null: too short to tell). */
+  cpu_ms_per_request: number | null;
+  /** Generator CPU ms per request with start-up, warm-up and summary included. */
+  cpu_ms_per_request_total: number;
+  server_cpu_ms_per_request: number;
+}
+
+export interface Comparison {
+  impl: string;
+  level: number;
+  by: Partial<Record<Generator, GeneratorFigures>>;
+  /** k6 (no output checks) / vegeta: 1 = agree. */
+  rps_ratio: number | null;
+  p50_ratio: number | null;
+  /** What the in-run output checks cost k6 per request, in CPU ms. */
+  output_checks_cpu_ms: number | null;
+}
+
+export interface HttpOverhead {
+  models_ms: Record<string, number>;
+  /** Sum of the three models' in-process medians on the same image: the limit. */
+  inprocess_ms: number;
+  /** Served baseline p50 at concurrency 1, per generator. */
+  served_p50_ms: Partial<Record<Generator, number>>;
+  overhead_ms: Partial<Record<Generator, number>>;
+  overhead_pct: Partial<Record<Generator, number>>;
+}
+
+export interface HarnessReport {
+  created: string;
+  host: { cpu: string; cores: number; node: string };
+  config: HarnessConfig;
+  image: string;
+  runs: HarnessRun[];
+  comparisons: Comparison[];
+  http_overhead: HttpOverhead | null;
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+function figures(runs: HarnessRun[]): GeneratorFigures {
+  const steady = runs.flatMap((r) => (r.steady_cpu_ms_per_request === null ? [] : [r.steady_cpu_ms_per_request]));
+  return {
+    rounds: runs.length,
+    rps: round3(median(runs.map((r) => r.rps))),
+    p50_ms: round3(median(runs.map((r) => r.p50_ms))),
+    p99_ms: round3(median(runs.map((r) => r.p99_ms))),
+    failed_ratio: round3(Math.max(...runs.map((r) => r.failed_ratio))),
+    cpu_ms_per_request: steady.length > 0 ? round3(median(steady)) : null,
+    cpu_ms_per_request_total: round3(median(runs.map((r) => (r.cpu_s / Math.max(1, r.cpu_requests)) * 1000))),
+    server_cpu_ms_per_request: round3(median(runs.map((r) => (r.server_cpu_s / Math.max(1, r.cpu_requests)) * 1000))),
+  };
+}
+
+export function summarise(input: Omit<HarnessReport, 'comparisons' | 'http_overhead'> & { models: { model: string; median_ms: number }[] }): HarnessReport {
+  const { models, ...rest } = input;
+  const comparisons: Comparison[] = [];
+  for (const impl of input.config.impls) {
+    for (const level of input.config.levels) {
+      const by: Comparison['by'] = {};
+      for (const g of input.config.generators) {
+        const rs = input.runs.filter((r) => r.impl === impl && r.level === level && r.generator === g);
+        if (rs.length > 0) by[g] = figures(rs);
+      }
+      const k6 = by['k6'];
+      const vegeta = by['vegeta'];
+      const checks = by['k6+checks'];
+      comparisons.push({
+        impl,
+        level,
+        by,
+        rps_ratio: k6 && vegeta && vegeta.rps > 0 ? round3(k6.rps / vegeta.rps) : null,
+        p50_ratio: k6 && vegeta && vegeta.p50_ms > 0 ? round3(k6.p50_ms / vegeta.p50_ms) : null,
+        output_checks_cpu_ms: k6?.cpu_ms_per_request != null && checks?.cpu_ms_per_request != null ? round3(checks.cpu_ms_per_request - k6.cpu_ms_per_request) : null,
+      });
+    }
+  }
+  let http_overhead: HttpOverhead | null = null;
+  const base = comparisons.find((c) => c.impl === 'baseline' && c.level === 1);
+  if (models.length > 0 && base) {
+    const models_ms = Object.fromEntries(models.map((m) => [m.model, round3(m.median_ms)]));
+    const inprocess_ms = round3(models.reduce((s, m) => s + m.median_ms, 0));
+    const served_p50_ms: HttpOverhead['served_p50_ms'] = {};
+    const overhead_ms: HttpOverhead['overhead_ms'] = {};
+    const overhead_pct: HttpOverhead['overhead_pct'] = {};
+    for (const [g, f] of Object.entries(base.by) as [Generator, GeneratorFigures][]) {
+      served_p50_ms[g] = f.p50_ms;
+      overhead_ms[g] = round3(f.p50_ms - inprocess_ms);
+      overhead_pct[g] = round3(((f.p50_ms - inprocess_ms) / inprocess_ms) * 100);
+    }
+    http_overhead = { models_ms, inprocess_ms, served_p50_ms, overhead_ms, overhead_pct };
+  }
+  return { ...rest, comparisons, http_overhead };
+}
+
+const fmt = (x: number | null | undefined, digits = 2) => (x === null || x === undefined ? 'n/a' : x.toFixed(digits));
+
+/** Markdown tables: k6 against vegeta per implementation and level, then the HTTP overhead. */
+export function harnessTable(r: HarnessReport): string {
+  const gens = r.config.generators;
+  const head = ['impl', 'concurrency', ...gens.flatMap((g) => [`${g} req/s`, `${g} p50 ms`]), 'k6/vegeta req/s', 'k6/vegeta p50', ...gens.map((g) => `${g} CPU ms/req`), 'server CPU ms/req', 'output checks CPU ms/req'];
+  const rows = r.comparisons.map((c) => [
+    c.impl,
+    String(c.level),
+    ...gens.flatMap((g) => [fmt(c.by[g]?.rps, 1), fmt(c.by[g]?.p50_ms)]),
+    fmt(c.rps_ratio, 3),
+    fmt(c.p50_ratio, 3),
+    ...gens.map((g) => fmt(c.by[g]?.cpu_ms_per_request, 3)),
+    fmt(c.by['vegeta']?.server_cpu_ms_per_request ?? c.by['k6']?.server_cpu_ms_per_request, 3),
+    fmt(c.output_checks_cpu_ms, 3),
+  ]);
+  const md = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  const out = [
+    `harness ${r.created} on ${r.host.cpu} (${r.host.cores} cores), image ${r.image}, ${r.config.rounds} round(s) of ${r.config.duration_s}s, medians over rounds`,
+    '',
+    md(head),
+    md(head.map(() => '---')),
+    ...rows.map(md),
+  ];
+  const h = r.http_overhead;
+  if (h) {
+    out.push('', `in-process limit (make bench-models, batch 1, same image): ${Object.entries(h.models_ms).map(([m, v]) => `${m} ${v.toFixed(1)} ms`).join(' + ')} = ${h.inprocess_ms.toFixed(1)} ms`);
+    for (const g of Object.keys(h.served_p50_ms) as Generator[]) {
+      out.push(`served baseline p50 at concurrency 1 (${g}): ${fmt(h.served_p50_ms[g], 1)} ms; HTTP overhead ${fmt(h.overhead_ms[g], 1)} ms (${fmt(h.overhead_pct[g], 1)}%)`);
+    }
+  }
+  return `${out.join('\n')}\n`;
+}

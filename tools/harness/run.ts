@@ -1,0 +1,124 @@
+// `make harness`: measures the measurer (MLPerf's "with and without loadgen overhead"). On one server
+// the bench starts, in interleaved rounds:
+//   - k6 (our scenario, with and without in-run output checks) against vegeta, an independent load
+//     generator, at each concurrency level, on the stub and on baseline: requests/s and p50 side by side,
+//     and each generator's CPU per request (and the server's);
+//   - served baseline against the in-process limit (make bench-models on the same image): HTTP
+//     overhead per request in ms and %.
+// Writes results/harness/<timestamp>/harness.json and harness.txt (results/harness/latest); make
+// report quotes the latest one.
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { contentTypeOf, MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
+import { ConfigError } from '../../lib/env.ts';
+import { bundleScenarios } from '../build.ts';
+import { prepareReference } from '../accuracy/replay.ts';
+import { BenchError, note, step } from '../bench/progress.ts';
+import { startServer, stopServer } from '../bench/server.ts';
+import { isMain } from '../../lib/node/is-main.ts';
+import { harnessConfig, type Generator, type HarnessConfig } from './config.ts';
+import { processCpuSeconds, runGenerator, type GeneratorResult } from './generators.ts';
+import { harnessTable, summarise, type HarnessReport, type HarnessRun } from './report.ts';
+
+/** A dataset of the one image every request sends: for k6's manifest, bench-models and the reference. */
+function oneImageDataset(image: string, dir: string): { manifest: string; dir: string; id: string; file: string; contentType: string } {
+  if (!existsSync(image)) throw new BenchError(`IMAGE=${image} does not exist: run 'make data' or point IMAGE at a JPEG/PNG/WebP file`);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, basename(image));
+  copyFileSync(image, file);
+  const id = basename(image).replace(/\.[^.]+$/, '');
+  const m: DatasetManifest = { name: `harness-${id}`, images: [{ id, file: basename(image), bytes: readFileSync(file).length }] };
+  writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(m, null, 2));
+  return { manifest: resolve(dir, MANIFEST_FILE), dir: resolve(dir), id, file: resolve(file), contentType: contentTypeOf(file) };
+}
+
+interface ModelRow { model: string; median_ms: number }
+
+/** make bench-models on the same image (batch 1, the server's session settings): the in-process limit. */
+function inProcessModels(cfg: HarnessConfig, datasetDir: string, outDir: string): Promise<ModelRow[]> {
+  mkdirSync(outDir, { recursive: true });
+  return new Promise((resolvePromise, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, IMAGES: datasetDir, BATCHES: '1', RUNS: String(cfg.modelRuns), RESULTS_DIR: outDir, VARIANTS: 'float' };
+    delete env['THREADS'];
+    delete env['MODELS'];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tools/models/bench.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new BenchError(`bench-models exited ${code}`));
+      const file = readdirSync(outDir).filter((f) => f.endsWith('.json')).sort().pop();
+      if (!file) return reject(new BenchError(`bench-models wrote no JSON into ${outDir}`));
+      resolvePromise((JSON.parse(readFileSync(join(outDir, file), 'utf8')) as { rows: ModelRow[] }).rows);
+    });
+  });
+}
+
+export async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
+  const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  const root = resolve(cfg.resultsRoot, 'harness');
+  const runDir = join(root, stamp);
+  mkdirSync(runDir, { recursive: true });
+  note(`harness: ${cfg.impls.join(',')} x concurrency ${cfg.levels.join(',')} x ${cfg.generators.join(',')}, ${cfg.rounds} round(s) of ${cfg.duration_s}s -> ${runDir}`);
+  await step('bundle scenarios/sweep.ts', () => bundleScenarios([join('scenarios', 'sweep.ts')]));
+  const data = oneImageDataset(cfg.image, join(runDir, 'dataset'));
+  const reference = cfg.generators.includes('k6+checks') ? await step('accuracy reference', () => prepareReference({ datasetDir: data.dir, maxImages: 1 })) : undefined;
+
+  const runs: HarnessRun[] = [];
+  const server = await step('start server and wait until ready', () =>
+    startServer({ host: '127.0.0.1', port: 0, ep: 'cpu', modelsDir: resolve('build/models'), logFile: join(runDir, 'server.log'), readyTimeout_s: 300, env: { IMPL: cfg.impls.join(','), LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' } }),
+  );
+  try {
+    for (let round = 1; round <= cfg.rounds; round++) {
+      for (const impl of cfg.impls) {
+        for (const level of cfg.levels) {
+          // The generators take turns within a round, so drift of the machine hits them alike.
+          const order: Generator[] = round % 2 === 1 ? cfg.generators : [...cfg.generators].reverse();
+          for (const generator of order) {
+            const dir = join(runDir, 'runs', `r${round}-${impl}-c${level}-${generator}`);
+            const serverCpu0 = processCpuSeconds(server.child.pid!) ?? 0;
+            const r: GeneratorResult = await step(`round ${round}: ${generator} on ${impl} at concurrency ${level}`, () =>
+              runGenerator({ generator, target: server.url, impl, level, duration_s: cfg.duration_s, warmup: Math.max(cfg.warmup, level), manifest: data.manifest, image: data, ...(generator === 'k6+checks' && reference ? { reference } : {}), dir }),
+            );
+            const server_cpu_s = (processCpuSeconds(server.child.pid!) ?? serverCpu0) - serverCpu0;
+            runs.push({ round, impl, level, generator, ...r, server_cpu_s });
+            note(`${generator} ${impl} c${level}: ${r.rps.toFixed(1)} req/s, p50 ${r.p50_ms.toFixed(2)} ms, p99 ${r.p99_ms.toFixed(2)} ms, failed ${(r.failed_ratio * 100).toFixed(1)}%, generator CPU ${r.steady_cpu_ms_per_request?.toFixed(3) ?? 'n/a'} ms/request (steady), ${((r.cpu_s / Math.max(1, r.cpu_requests)) * 1000).toFixed(3)} with start-up`);
+          }
+        }
+      }
+    }
+  } finally {
+    await step('stop server', () => stopServer(server));
+  }
+  const models = cfg.impls.includes('baseline') ? await step('in-process limit: make bench-models on the same image', () => inProcessModels(cfg, data.dir, join(runDir, 'models'))) : [];
+
+  const report: HarnessReport = summarise({
+    created: new Date().toISOString(),
+    host: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
+    config: cfg,
+    image: data.id,
+    runs,
+    models,
+  });
+  writeFileSync(join(runDir, 'harness.json'), JSON.stringify(report, null, 2));
+  const text = harnessTable(report);
+  writeFileSync(join(runDir, 'harness.txt'), text);
+  const latest = join(root, 'latest');
+  rmSync(latest, { force: true });
+  symlinkSync(basename(runDir), latest);
+  console.log(`\n${text}`);
+  note(`results in ${runDir} (results/harness/latest)`);
+  return report;
+}
+
+if (isMain(import.meta.url)) {
+  try {
+    await runHarness(harnessConfig(process.env));
+  } catch (e) {
+    if (e instanceof BenchError || e instanceof ConfigError) {
+      console.error(`harness: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
