@@ -14,6 +14,7 @@ import { DATA_KNOBS } from './data/synthetic.ts';
 import { MODEL_BENCH_KNOBS } from './models/bench.ts';
 import { MODELS_KNOBS } from './models/generate.ts';
 import { REPORT_KNOBS } from './report/config.ts';
+import { HARNESS_KNOBS } from './harness/config.ts';
 
 export const KNOB_TABLES: Readonly<Record<string, Registry>> = {
   bench: BENCH_KNOBS,
@@ -25,6 +26,7 @@ export const KNOB_TABLES: Readonly<Record<string, Registry>> = {
   models: MODELS_KNOBS,
   'bench-models': MODEL_BENCH_KNOBS,
   data: DATA_KNOBS,
+  harness: HARNESS_KNOBS,
 };
 
 /** README text with every marked table regenerated; a missing marker pair is an error naming it. */

@@ -16,6 +16,7 @@ import { KNOB_TABLES, renderKnobTables } from '../../tools/docs.ts';
 import { benchConfigFromEnv } from '../../tools/models/bench.ts';
 import { configFromEnv } from '../../tools/models/generate.ts';
 import { reportConfig } from '../../tools/report/config.ts';
+import { harnessConfig } from '../../tools/harness/config.ts';
 
 /** The scenario whose plan reads a load knob (planFor reads only its kind's). */
 const KIND_OF: Record<string, string> = { LEVELS: 'sweep', RATE: 'rate', RATES: 'capacity', STEP: 'capacity', BATCHES: 'batch', VUS: 'soak', REQUESTS: 'coldstart', SMOKE_REQUESTS: 'smoke' };
@@ -31,6 +32,7 @@ const READERS: Record<string, (env: Env) => unknown> = {
   models: (env) => configFromEnv(env),
   'bench-models': (env) => benchConfigFromEnv(env),
   data: (env) => readKnob(KNOB_TABLES['data']!['count']!, env),
+  harness: (env) => harnessConfig(env),
 };
 
 const CANDIDATES = ['soon', '-1', '1.5', '0', '20,30', 'x,,y', '1e99'];
