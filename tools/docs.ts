@@ -15,6 +15,7 @@ import { MODEL_BENCH_KNOBS } from './models/bench.ts';
 import { MODELS_KNOBS } from './models/generate.ts';
 import { REPORT_KNOBS } from './report/config.ts';
 import { HARNESS_KNOBS } from './harness/config.ts';
+import { OPERATOR_KNOBS } from './k6/operator.ts';
 
 export const KNOB_TABLES: Readonly<Record<string, Registry>> = {
   bench: BENCH_KNOBS,
@@ -27,6 +28,7 @@ export const KNOB_TABLES: Readonly<Record<string, Registry>> = {
   'bench-models': MODEL_BENCH_KNOBS,
   data: DATA_KNOBS,
   harness: HARNESS_KNOBS,
+  'k6-operator': OPERATOR_KNOBS,
 };
 
 /** README text with every marked table regenerated; a missing marker pair is an error naming it. */

@@ -17,6 +17,7 @@ import { benchConfigFromEnv } from '../../tools/models/bench.ts';
 import { configFromEnv } from '../../tools/models/generate.ts';
 import { reportConfig } from '../../tools/report/config.ts';
 import { harnessConfig } from '../../tools/harness/config.ts';
+import { operatorConfig } from '../../tools/k6/operator.ts';
 
 /** The scenario whose plan reads a load knob (planFor reads only its kind's). */
 const KIND_OF: Record<string, string> = { LEVELS: 'sweep', RATE: 'rate', RATES: 'capacity', STEP: 'capacity', BATCHES: 'batch', VUS: 'soak', REQUESTS: 'coldstart', SMOKE_REQUESTS: 'smoke' };
@@ -33,6 +34,7 @@ const READERS: Record<string, (env: Env) => unknown> = {
   'bench-models': (env) => benchConfigFromEnv(env),
   data: (env) => readKnob(KNOB_TABLES['data']!['count']!, env),
   harness: (env) => harnessConfig(env),
+  'k6-operator': (env) => operatorConfig({ TARGET: 'http://multidet:8000', ...env }, '2.2.0'),
 };
 
 const CANDIDATES = ['soon', '-1', '1.5', '0', '20,30', 'x,,y', '1e99'];
