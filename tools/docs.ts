@@ -16,6 +16,7 @@ import { MODELS_KNOBS } from './models/generate.ts';
 import { REPORT_KNOBS } from './report/config.ts';
 import { HARNESS_KNOBS } from './harness/config.ts';
 import { OPERATOR_KNOBS } from './k6/operator.ts';
+import { MERGE_KNOBS } from './bench/merge.ts';
 
 export const KNOB_TABLES: Readonly<Record<string, Registry>> = {
   bench: BENCH_KNOBS,
@@ -29,6 +30,7 @@ export const KNOB_TABLES: Readonly<Record<string, Registry>> = {
   data: DATA_KNOBS,
   harness: HARNESS_KNOBS,
   'k6-operator': OPERATOR_KNOBS,
+  'bench-merge': MERGE_KNOBS,
 };
 
 /** README text with every marked table regenerated; a missing marker pair is an error naming it. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ConfigError, type Env } from '../../lib/env.ts';
-import { bool, INVALID, readKnob, type Knob, type Registry } from '../../lib/knobs.ts';
+import { bool, INVALID, readKnob, readKnobs, type Knob, type Registry } from '../../lib/knobs.ts';
 import { k6Config } from '../../lib/k6-config.ts';
 import { planFor } from '../../lib/scenarios.ts';
 import { loadConfig } from '../../server/config.ts';
@@ -34,6 +34,7 @@ const READERS: Record<string, (env: Env) => unknown> = {
   'bench-models': (env) => benchConfigFromEnv(env),
   data: (env) => readKnob(KNOB_TABLES['data']!['count']!, env),
   harness: (env) => harnessConfig(env),
+  'bench-merge': (env) => readKnobs(KNOB_TABLES['bench-merge']!, env),
   'k6-operator': (env) => operatorConfig({ TARGET: 'http://multidet:8000', ...env }, '2.2.0'),
 };
 

@@ -17,6 +17,7 @@ import { buildSummary, junitXml, parseSelector, summaryText, type K6SummaryData,
 import { planFor, type Plan } from '../../lib/scenarios.ts';
 import type { Thresholds } from '../../lib/bounds.ts';
 import { isMain } from '../../lib/node/is-main.ts';
+import { INVALID, knob, readKnobs, text } from '../../lib/knobs.ts';
 
 export type MetricType = 'counter' | 'gauge' | 'rate' | 'trend';
 
@@ -323,13 +324,25 @@ async function main(): Promise<number> {
   }
 }
 
+/** `make bench-merge` knobs (env over defaults). */
+export const MERGE_KNOBS = {
+  dir: knob({ env: 'DIR', default: '', ...text("the folder holding the runners' samples (*.json.gz)"), doc: "the runners' samples (and the merged summary's folder)" }),
+  spec: knob({ env: 'SPEC', default: '', defaultText: 'DIR/merge.json', ...text('a merge.json'), doc: "the merge spec 'make k6-operator' (or make bench) wrote" }),
+  duration_s: knob({
+    env: 'DURATION_S', default: 0, defaultText: "the runners' own summaries, else the samples' span", allowed: 'seconds > 0',
+    parse: (raw: string) => { const n = Number(raw); return raw.trim() !== '' && Number.isFinite(n) && n > 0 ? n : INVALID; },
+    doc: 'the test run time in seconds (the denominator of requests/s)',
+  }),
+};
+
 async function mergeCommand(): Promise<number> {
-  const dir = process.env['DIR'] ?? '';
+  const k = readKnobs(MERGE_KNOBS, process.env);
+  const dir = k.dir;
   if (!dir || !existsSync(dir)) {
     console.error(`bench-merge: DIR=${dir} is not a folder: set DIR to the folder holding the runners' samples (*.json.gz)`);
     return 2;
   }
-  const specPath = process.env['SPEC'] || join(dir, 'merge.json');
+  const specPath = k.spec || join(dir, 'merge.json');
   if (!existsSync(specPath)) {
     console.error(`bench-merge: no merge spec at ${specPath}: set SPEC to the merge.json 'make k6-operator' (or make bench) wrote`);
     return 2;
@@ -340,7 +353,7 @@ async function mergeCommand(): Promise<number> {
     console.error(`bench-merge: no runner samples (*.json.gz) under ${dir}: copy the runners' files there`);
     return 2;
   }
-  const r = await mergeRunners(files, spec, testDuration(files, process.env['DURATION_S']));
+  const r = await mergeRunners(files, spec, testDuration(files, k.duration_s || undefined));
   // Re-merging a bench run folder keeps the post-processing results (accuracy, ...) it holds.
   const previous = join(dir, 'summary.json');
   if (existsSync(previous)) r.summary.postprocess = (JSON.parse(readFileSync(previous, 'utf8')) as Summary).postprocess ?? [];
@@ -359,12 +372,8 @@ async function mergeCommand(): Promise<number> {
  * The test's run time: DURATION_S if given, else the longest a runner's own summary.json beside its
  * samples states (a local bench run); undefined (the samples' time span) for pods, which keep none.
  */
-function testDuration(files: string[], given: string | undefined): number | undefined {
-  if (given) {
-    const v = Number(given);
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`DURATION_S=${given} is not valid: expected seconds > 0`);
-    return v;
-  }
+function testDuration(files: string[], given: number | undefined): number | undefined {
+  if (given) return given;
   const own = files.map((f) => join(dirname(f), 'summary.json')).filter((f) => existsSync(f));
   return own.length > 0 ? Math.max(...own.map((f) => (JSON.parse(readFileSync(f, 'utf8')) as Summary).test_duration_s)) : undefined;
 }
