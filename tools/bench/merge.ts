@@ -14,10 +14,11 @@ import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { constants, createGunzip } from 'node:zlib';
 import { buildSummary, junitXml, parseSelector, summaryText, type K6SummaryData, type Summary } from '../../lib/summary.ts';
-import { planFor, type Plan } from '../../lib/scenarios.ts';
+import { planFor, SCENARIO_KNOBS, type Plan } from '../../lib/scenarios.ts';
 import type { Thresholds } from '../../lib/bounds.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { INVALID, knob, readKnobs, text } from '../../lib/knobs.ts';
+import { runMain } from '../../lib/node/cli.ts';
 
 export type MetricType = 'counter' | 'gauge' | 'rate' | 'trend';
 
@@ -255,8 +256,8 @@ export interface MergeSpec {
   capacitySloMs?: number;
 }
 
-/** The env knobs lib/scenarios.ts planFor reads (kept here so a merge rebuilds the runners' plan). */
-export const PLAN_KNOBS = ['SCENARIO', 'DURATION', 'WARMUP', 'LEVEL_GAP', 'MAX_VUS', 'SMOKE_REQUESTS', 'VUS', 'LEVELS', 'RATE', 'RATES', 'STEP', 'BATCHES', 'REQUESTS'] as const;
+/** The env knobs lib/scenarios.ts planFor reads (from its registry), so a merge rebuilds the runners' plan. */
+export const PLAN_KNOBS: readonly string[] = ['SCENARIO', ...Object.values(SCENARIO_KNOBS).map((k) => k.env)];
 
 export function planEnvOf(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(PLAN_KNOBS.flatMap((k) => (env[k] !== undefined && env[k] !== '' ? [[k, env[k]!]] : [])));
@@ -314,16 +315,6 @@ export const EXIT_THRESHOLDS_FAILED = 99;
 /** Same as tools/bench/run.ts's (not imported: run.ts imports this module). */
 const EXIT_POSTPROCESS_FAILED = 98;
 
-/** `make bench-merge DIR=... [SPEC=DIR/merge.json] [DURATION_S=...]`: merge, gate, exit 99 on a broken threshold. */
-async function main(): Promise<number> {
-  try {
-    return await mergeCommand();
-  } catch (e) {
-    console.error(`bench-merge: ${(e as Error).message}`);
-    return 2;
-  }
-}
-
 /** `make bench-merge` knobs (env over defaults). */
 export const MERGE_KNOBS = {
   dir: knob({ env: 'DIR', default: '', ...text("the folder holding the runners' samples (*.json.gz)"), doc: "the runners' samples (and the merged summary's folder)" }),
@@ -335,6 +326,7 @@ export const MERGE_KNOBS = {
   }),
 };
 
+/** `make bench-merge DIR=... [SPEC=DIR/merge.json] [DURATION_S=...]`: merge, gate, exit 99 on a broken threshold. */
 async function mergeCommand(): Promise<number> {
   const k = readKnobs(MERGE_KNOBS, process.env);
   const dir = k.dir;
@@ -378,4 +370,5 @@ function testDuration(files: string[], given: number | undefined): number | unde
   return own.length > 0 ? Math.max(...own.map((f) => (JSON.parse(readFileSync(f, 'utf8')) as Summary).test_duration_s)) : undefined;
 }
 
-if (isMain(import.meta.url)) process.exit(await main());
+// Any error that stops the merge is the input's (files, spec, knobs): exit 2, one line.
+if (isMain(import.meta.url)) runMain('bench-merge', mergeCommand, { failureCode: 2 });
