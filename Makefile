@@ -15,7 +15,7 @@ export ONNXRUNTIME_NODE_INSTALL
 TSX := node --import tsx
 STAMP := node_modules/.installed
 
-.PHONY: help deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models perf-analyzer perf-analyzer-install calibrate reference accuracy report test clean k6-run triton triton-env
+.PHONY: help docs deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models perf-analyzer perf-analyzer-install calibrate reference accuracy report test clean k6-run triton triton-env
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -24,6 +24,9 @@ $(STAMP): package.json package-lock.json
 	@echo "deps: npm ci (ONNXRUNTIME_NODE_INSTALL=$(or $(ONNXRUNTIME_NODE_INSTALL),default))"
 	npm ci --no-audit --no-fund
 	@touch $@
+
+docs: $(STAMP) ## write the README's knob tables from the knob registries
+	@$(TSX) tools/docs.ts
 
 deps: $(STAMP) ## install node packages (npm ci) when the lockfile changed
 
@@ -82,7 +85,7 @@ reference: models data ## baseline reference outputs -> results/reference/<datas
 	@$(TSX) tools/accuracy/reference.ts
 
 accuracy: models data $(INT8_IF_NEEDED) ## replay the reference images through IMPL -> accuracy.json
-	@$(TSX) tools/accuracy/postprocess.ts
+	@$(TSX) tools/accuracy/replay.ts
 
 harness: k6 loadgen build models data ## measure the measurer: k6 vs vegeta, k6 CPU per request, served vs in-process -> results/harness/ (IMPLS LEVELS DURATION ROUNDS GENERATORS)
 	@$(TSX) tools/harness/run.ts

@@ -1,4 +1,5 @@
-// Environment parsers shared by both runtimes (k6 passes __ENV, Node passes process.env).
+// The one ConfigError, and small env readers for one-off k6 scripts of a user's own (the test
+// fixtures use them). The product's knobs are declared in registries and read through lib/knobs.ts.
 // Every error names the variable, what it got and what it accepts, so a run stops with one useful line.
 
 export type Env = Record<string, string | undefined>;
@@ -46,7 +47,7 @@ export function boolEnv(env: Env, name: string, fallback: boolean): boolean {
   if (v === undefined) return fallback;
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  throw new ConfigError(`${name}=${v} is not valid: expected one of 1, 0, true, false`);
+  throw new ConfigError(`${name}=${v} is not valid: expected one of 1, true, yes, on, 0, false, no, off`);
 }
 
 /** k6-style durations: "30s", "2m", "1m30s", "500ms". Returns seconds. */

@@ -2,7 +2,8 @@
 // options and thresholds from a plan, and the Node orchestrator uses the same plan to pick the
 // bundle, compute requests/s per level and post-process. A name maps to a parameterised kind, so
 // concurrency1..concurrency32 are one entry in a loop, not six files.
-import { ConfigError, durationEnv, numberEnv, stringEnv, type Env } from './env.ts';
+import { ConfigError, type Env } from './env.ts';
+import { duration, int, knob, list, readKnob, type Knob } from './knobs.ts';
 import { levelScenarios, type K6Scenario } from './load-shapes.ts';
 
 export type ScenarioKind = 'concurrency' | 'sweep' | 'rate' | 'capacity' | 'coldstart' | 'batch' | 'soak' | 'smoke';
@@ -69,53 +70,66 @@ export interface Plan {
   gap_s: number;
 }
 
-function listEnv(env: Env, name: string, fallback: number[]): number[] {
-  const v = stringEnv(env, name, '');
-  if (v === '') return fallback;
-  const items = v.split(',').map((s) => Number(s.trim()));
-  if (items.some((n) => !Number.isInteger(n) || n <= 0)) throw new ConfigError(`${name}=${v} is not valid: expected a comma list of positive integers such as 1,2,4,8`);
-  return items;
-}
+const positives = (example: string) => list(int(1), `a comma list of positive integers such as ${example}`);
+
+/** The k6 script's load knobs (same names in k6 and in Node, which builds the same plan). */
+export const SCENARIO_KNOBS = {
+  duration: knob({ env: 'DURATION', default: 30, defaultText: '30s (soak 10m; smoke, coldstart 0s)', ...duration, doc: 'measured time per level' }),
+  warmup: knob({ env: 'WARMUP', default: 20, defaultText: '20 (smoke 2, coldstart 0)', ...int(0), doc: 'warm-up requests, excluded from figures and thresholds' }),
+  levels: knob({ env: 'LEVELS', default: [1, 2, 4, 8], ...positives('1,2,4,8'), doc: 'sweep: VUs of each level, one after another' }),
+  levelGap: knob({ env: 'LEVEL_GAP', default: 5, defaultText: '5s', ...duration, doc: 'pause between levels' }),
+  rate: knob({ env: 'RATE', default: 5, ...int(1), doc: 'rate: arrivals per second' }),
+  rates: knob({ env: 'RATES', default: [1, 2, 4, 8, 16], ...positives('1,2,4,8,16'), doc: 'capacity: the staircase of rates' }),
+  step: knob({ env: 'STEP', default: 0, defaultText: 'DURATION / number of RATES', ...duration, doc: 'capacity: time per step' }),
+  batches: knob({ env: 'BATCHES', default: [1, 4, 8, 16, 32], ...positives('1,4,8,16,32'), doc: 'batch: images per request of each level' }),
+  vus: knob({ env: 'VUS', default: 1, defaultText: '1 (soak 4)', ...int(1), doc: 'batch, soak: VUs' }),
+  maxVus: knob({ env: 'MAX_VUS', default: 64, ...int(1), doc: 'rate, capacity: most VUs k6 may start' }),
+  requests: knob({ env: 'REQUESTS', default: 5, ...int(1), doc: 'coldstart: requests after start-up' }),
+  smokeRequests: knob({ env: 'SMOKE_REQUESTS', default: 3, ...int(1), doc: 'smoke: requests per implementation' }),
+};
+
+const read = <T>(k: Knob<T>, env: Env, fallback?: T): T => readKnob(k, env, {}, fallback ?? k.default);
 
 /** Builds the plan of a named scenario from env knobs (same names in k6 and in Node). */
 export function planFor(name: string, env: Env): Plan {
   const spec = scenarioSpec(name);
   const kind = spec.kind;
-  const duration = durationEnv(env, 'DURATION', kind === 'soak' ? '10m' : kind === 'smoke' || kind === 'coldstart' ? '0s' : '30s');
-  const warmup = numberEnv(env, 'WARMUP', kind === 'coldstart' ? 0 : kind === 'smoke' ? 2 : 20, { min: 0, integer: true });
-  const gap = durationEnv(env, 'LEVEL_GAP', '5s');
-  const maxVus = numberEnv(env, 'MAX_VUS', 64, { min: 1, integer: true });
-  const base = { name, kind, smokeRequests: numberEnv(env, 'SMOKE_REQUESTS', 3, { min: 1, integer: true }), gap_s: gap, imagesPerRequest: () => 1 };
+  const K = SCENARIO_KNOBS;
+  const duration = read(K.duration, env, kind === 'soak' ? 600 : kind === 'smoke' || kind === 'coldstart' ? 0 : 30);
+  const warmup = read(K.warmup, env, kind === 'coldstart' ? 0 : kind === 'smoke' ? 2 : 20);
+  const gap = read(K.levelGap, env);
+  const maxVus = read(K.maxVus, env);
+  const base = { name, kind, smokeRequests: read(K.smokeRequests, env), gap_s: gap, imagesPerRequest: () => 1 };
 
   switch (kind) {
     case 'concurrency':
     case 'soak':
     case 'sweep': {
-      const values = kind === 'concurrency' ? [spec.vus!] : kind === 'soak' ? [numberEnv(env, 'VUS', 4, { min: 1, integer: true })] : listEnv(env, 'LEVELS', [1, 2, 4, 8]);
+      const values = kind === 'concurrency' ? [spec.vus!] : kind === 'soak' ? [read(K.vus, env, 4)] : read(K.levels, env);
       const levels = sequence(values, duration, gap);
       return { ...base, unit: 'vus', levels, warmup: { requests: warmup, concurrency: Math.max(...values) }, k6Scenarios: levelScenarios('closed', levels, { gap_s: gap, maxVus }) };
     }
     case 'rate': {
-      const levels = sequence([numberEnv(env, 'RATE', 5, { min: 1, integer: true })], duration, gap);
+      const levels = sequence([read(K.rate, env)], duration, gap);
       return { ...base, unit: 'rps', levels, warmup: { requests: warmup, concurrency: 2 }, k6Scenarios: levelScenarios('arrival', levels, { gap_s: gap, maxVus }) };
     }
     case 'capacity': {
       // Steps of STEP (default DURATION/number of rates) back to back: one ramping-arrival-rate run.
-      const rates = listEnv(env, 'RATES', [1, 2, 4, 8, 16]);
-      const step = durationEnv(env, 'STEP', `${Math.max(1, Math.round(duration / rates.length))}s`);
+      const rates = read(K.rates, env);
+      const step = read(K.step, env, Math.max(1, Math.round(duration / rates.length)));
       const levels = rates.map((r, i) => ({ tag: String(r), value: r, duration_s: step, start_s: i * step }));
       return { ...base, unit: 'rps', levels, warmup: { requests: warmup, concurrency: 2 }, k6Scenarios: levelScenarios('staircase', levels, { gap_s: gap, maxVus }) };
     }
     case 'batch': {
-      const levels = sequence(listEnv(env, 'BATCHES', [1, 4, 8, 16, 32]), duration, gap);
-      const vus = numberEnv(env, 'VUS', 1, { min: 1, integer: true });
+      const levels = sequence(read(K.batches, env), duration, gap);
+      const vus = read(K.vus, env);
       return { ...base, unit: 'batch', levels, imagesPerRequest: (l: Level) => l.value, warmup: { requests: warmup, concurrency: vus }, k6Scenarios: levelScenarios('closed', levels, { gap_s: gap, maxVus, vus }) };
     }
     case 'coldstart':
     case 'smoke': {
       // Counted iterations, one VU. coldstart tags its first request level=first, the rest
       // level=warm, so the first request after start-up gets its own row and thresholds.
-      const iterations = kind === 'coldstart' ? numberEnv(env, 'REQUESTS', 5, { min: 1, integer: true }) : base.smokeRequests;
+      const iterations = kind === 'coldstart' ? read(K.requests, env) : base.smokeRequests;
       const one = (tag: string) => ({ tag, value: 1, duration_s: duration, start_s: 0 });
       const levels = kind === 'smoke' ? [one('1')] : iterations > 1 ? [one('first'), one('warm')] : [one('first')];
       return { ...base, unit: 'vus', levels, warmup: { requests: warmup, concurrency: 1 }, k6Scenarios: levelScenarios('iterations', levels, { gap_s: gap, maxVus, iterations }) };

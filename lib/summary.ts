@@ -2,6 +2,7 @@
 // percentiles, requests/s, threshold verdicts) and renders it as text and JUnit XML.
 // Pure TypeScript: k6's handleSummary calls it, and the Node orchestrator re-renders after post-processing.
 import { levelRps, type Plan } from './scenarios.ts';
+import { textTable } from './text-table.ts';
 
 /** The part of k6's handleSummary `data` this module reads. */
 export interface K6SummaryData {
@@ -38,7 +39,8 @@ export interface ThresholdVerdict {
   ok: boolean;
 }
 
-export interface PostprocessResult {
+/** One post-run step's verdict (tools/bench/post-run.ts: accuracy replay, capacity, batch, memory, coldstart). */
+export interface PostRunResult {
   name: string;
   passed: boolean;
   lines: string[];
@@ -58,7 +60,8 @@ export interface Summary {
   thresholds: ThresholdVerdict[];
   thresholds_ok: boolean;
   capacity?: { slo_p99_ms: number; max_rps_under_slo: number | null };
-  postprocess: PostprocessResult[];
+  /** The post-run steps' verdicts; the field keeps its name so summary.json keeps its shape. */
+  postprocess: PostRunResult[];
   /** Every metric and sub-metric k6 reported, values as k6 gave them. */
   metrics: Record<string, Record<string, number>>;
 }
@@ -133,18 +136,13 @@ export function capacityUnderSlo(rows: LevelRow[], sloMs: number): number | null
   return best;
 }
 
-const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
-const lpad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
-
 export function summaryText(s: Summary): string {
   const lines: string[] = [];
   lines.push(`scenario ${s.scenario} (${s.kind}, level = ${s.unit}) on ${s.impls.join(', ')}: ${s.test_duration_s} s`);
   lines.push(`warm-up: ${s.warmup.requests} request(s) excluded from the figures below`);
   const head = ['impl', 'level', 'requests', 'req/s', 'img/s', 'p50 ms', 'p90 ms', 'p95 ms', 'p99 ms', 'min ms', 'max ms'];
   const rows = s.levels.map((r) => [r.impl, r.level, String(r.requests), String(r.rps), String(r.images_per_s), ...(['p50', 'p90', 'p95', 'p99', 'min', 'max'] as const).map((k) => (r.latency_ms ? String(r.latency_ms[k]) : '-'))]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  lines.push(head.map((h, i) => (i < 2 ? pad(h, widths[i]!) : lpad(h, widths[i]!))).join('  '));
-  for (const r of rows) lines.push(r.map((c, i) => (i < 2 ? pad(c, widths[i]!) : lpad(c, widths[i]!))).join('  '));
+  lines.push(...textTable([head, ...rows], 'll'));
   if (s.dropped_iterations > 0 || s.kind === 'rate' || s.kind === 'capacity') lines.push(`dropped iterations: ${s.dropped_iterations}`);
   if (s.capacity) lines.push(`capacity: highest rate with p99 < ${s.capacity.slo_p99_ms} ms: ${s.capacity.max_rps_under_slo ?? 'none'} req/s`);
   lines.push(`thresholds: ${s.thresholds.filter((t) => t.ok).length}/${s.thresholds.length} passed`);

@@ -1,9 +1,9 @@
 // Wire types shared by the server (Node), the k6 scenarios and the accuracy tools.
 // Pure TypeScript: no Node or k6 imports, so both runtimes can use it.
 
-/** Names of the detectors the server hosts, in the order the baseline runs them. */
-export const MODEL_NAMES = ['d0', 'd1', 'd2'] as const;
-export type ModelName = (typeof MODEL_NAMES)[number];
+// The detector names belong to the model contract; re-exported here for the wire types' readers.
+export { MODEL_NAMES, type ModelName } from './model-contract.ts';
+import type { ModelName } from './model-contract.ts';
 
 /** Detections of one model for one image, boxes in ORIGINAL image pixels [x1, y1, x2, y2]. */
 export interface ModelDetections {
@@ -37,6 +37,8 @@ export interface ImageResult {
 /** Response body of POST /infer/:impl. One entry in `images` per uploaded image. */
 export interface InferResponse {
   implementation: string;
+  /** Execution provider the server's sessions use (cpu | cuda); optional: a foreign TARGET may not send it. */
+  ep?: string;
   images: ImageResult[];
   timing: Timing;
 }
@@ -62,6 +64,25 @@ export interface HealthResponse {
   implementations: string[];
   uptime_s: number;
   version: string;
+  // This server's own fields; optional, since a foreign TARGET need not send them.
+  /** What EP asked for (cpu | cuda | cuda,cpu); `ep` is what is in use. */
+  ep_requested?: string;
+  /** Start-up notes, e.g. the cuda -> cpu fallback. */
+  ep_notes?: string[];
+  /** Session and pool settings in effect. */
+  settings?: {
+    workers: number;
+    threads: number;
+    graph_opt: string;
+    max_body_mb: number;
+    max_pixels: number;
+    max_batch: number;
+    parallel_workers: number;
+    parallel_threads: number;
+    batch_max_size: number;
+    batch_max_delay_us: number;
+    spinning: string;
+  };
 }
 
 /** The /vram window k6's setup opens once the warm-up is done (POST /vram/reset?window=measure). */
@@ -76,8 +97,6 @@ export interface MemoryResponse {
    * setup opens `measure` once the warm-up is done); absent before any named reset. */
   window?: string;
 }
-
-// ---- Added with the server (issue 4); all optional, so older readers keep working. ----
 
 /** A float32 tensor on the wire: little-endian bytes, base64. Only sent when asked (?raw=1). */
 export interface WireTensor {
@@ -97,34 +116,6 @@ export interface WireRawHeads {
 /** ModelDetections as sent by POST /infer/:impl?raw=1. */
 export interface ModelDetectionsWithRaw extends ModelDetections {
   raw?: WireRawHeads;
-}
-
-/** Extra fields of InferResponse (server >= issue 4). */
-export interface InferResponseExtras {
-  /** Execution provider the server's sessions use (cpu | cuda). */
-  ep?: string;
-}
-
-/** Extra fields of HealthResponse (server >= issue 4). */
-export interface HealthExtras {
-  /** What EP asked for (cpu | cuda | cuda,cpu); `ep` is what is in use. */
-  ep_requested?: string;
-  /** Start-up notes, e.g. the cuda -> cpu fallback. */
-  ep_notes?: string[];
-  /** Session and pool settings in effect. */
-  settings?: {
-    workers: number;
-    threads: number;
-    graph_opt: string;
-    max_body_mb: number;
-    max_pixels: number;
-    max_batch: number;
-    parallel_workers: number;
-    parallel_threads: number;
-    batch_max_size: number;
-    batch_max_delay_us: number;
-    spinning: string;
-  };
 }
 
 /** Body of GET /implementations. */

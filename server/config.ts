@@ -1,7 +1,12 @@
-// The server's one typed configuration. Precedence: command-line flags (--port 8001 or --port=8001),
-// then environment variables (PORT=8001), then the defaults below. Every parse error names the
-// variable and the values it accepts, so a bad setting fails at start with one readable line.
+// The server's knob registry: every setting declared once (env variable, flag, default, parser, doc).
+// Precedence: command-line flags (--port 8001 or --port=8001), then environment variables
+// (PORT=8001), then the defaults below; typed overrides from code (tests, in-process tools) last.
+// A bad value stops start-up with one line: `PORT=80a is not valid: expected an integer from 0 to 65535`.
 import path from 'node:path';
+import { INVALID, int, knob, num, oneOf, readKnobs, text, type Values } from '../lib/knobs.ts';
+import { parseFlags } from '../lib/node/flags.ts';
+
+export { ConfigError } from '../lib/env.ts';
 
 export const EP_MODES = ['cpu', 'cuda', 'cuda,cpu'] as const;
 export type EpMode = (typeof EP_MODES)[number];
@@ -12,173 +17,58 @@ export type GraphOptLevel = (typeof GRAPH_OPT_LEVELS)[number];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export interface ServerConfig {
-  /** Interface to listen on; loopback unless told otherwise. */
-  host: string;
-  port: number;
-  /** Folder holding efficientdet-d0.onnx, -d1, -d2. */
-  modelsDir: string;
-  /** Execution provider request: cpu, cuda (fail if it cannot load) or cuda,cpu (fall back to cpu). */
-  ep: EpMode;
-  /** onnxruntime intra-op threads per session; 0 = onnxruntime's default (one per core). */
-  threads: number;
-  graphOpt: GraphOptLevel;
-  /** Worker threads, each holding its own sessions of every model. */
-  workers: number;
-  /** Body limit in MB: a request whose Content-Length is over it, and any single multipart file over it, get 413. */
-  maxBodyMb: number;
-  /** Largest accepted decoded image (width * height); refuses decompression bombs before decoding. */
-  maxPixels: number;
-  /** Most images (multipart `file` fields) in one request. */
-  maxBatch: number;
-  /** Request lines are logged at info; warn keeps only problems. */
-  logLevel: LogLevel;
-  /**
-   * Implementations this server loads and serves: 'all' or a list. Same variable as the bench's IMPL,
-   * so `make bench IMPL=batched` starts a server that loads only batched's sessions (start-up time and
-   * memory are then that implementation's own). Names are checked against the registry at load.
-   */
-  impls: 'all' | string[];
-  /** Worker threads of the implementations without global serialisation (concurrent, batched). */
-  parallelWorkers: number;
-  /** onnxruntime intra-op threads per session in those workers; 0 = onnxruntime's default. */
-  parallelThreads: number;
-  /** batched: most images in one session.run (Triton's max_batch_size). */
-  batchMaxSize: number;
-  /** batched: how long a free worker waits for more requests before running a smaller batch (Triton's max_queue_delay_microseconds). */
-  batchMaxDelayUs: number;
-  /** Intra-op thread spinning: default = onnxruntime's (spin), off = threads sleep when idle. */
-  spinning: SpinMode;
-}
-
 export const SPIN_MODES = ['default', 'on', 'off'] as const;
 export type SpinMode = (typeof SPIN_MODES)[number];
 
-export const DEFAULTS: ServerConfig = {
-  host: '127.0.0.1',
-  port: 8000,
-  modelsDir: 'build/models',
-  ep: 'cpu',
-  threads: 0,
-  graphOpt: 'all',
-  workers: 1,
-  maxBodyMb: 20,
-  maxPixels: 40_000_000,
-  maxBatch: 32,
-  logLevel: 'info',
-  impls: 'all',
-  parallelWorkers: 2,
-  parallelThreads: 1,
-  batchMaxSize: 4,
-  batchMaxDelayUs: 2000,
-  spinning: 'default',
+const IMPL_NAME = /^[a-z0-9][a-z0-9_-]*$/i;
+
+export const SERVER_KNOBS = {
+  host: knob({ env: 'HOST', flag: 'host', default: '127.0.0.1', ...text('host/IP'), doc: 'listen address (loopback unless told)' }),
+  port: knob({ env: 'PORT', flag: 'port', default: 8000, ...int(0, 65535), doc: 'port (0 = any free)' }),
+  modelsDir: knob({ env: 'MODELS_DIR', flag: 'models-dir', default: 'build/models', ...text('folder'), doc: 'holds `efficientdet-d{0,1,2}.onnx`' }),
+  ep: knob<EpMode>({
+    env: 'EP', flag: 'ep', default: 'cpu', ...oneOf(EP_MODES),
+    doc: '`cuda` stops at start-up with one line if the CUDA EP cannot load; `cuda,cpu` falls back to CPU and says so',
+  }),
+  threads: knob({ env: 'THREADS', flag: 'threads', default: 0, ...int(0, 256), doc: 'intra-op threads per session (0 = onnxruntime default)' }),
+  graphOpt: knob<GraphOptLevel>({ env: 'GRAPH_OPT', flag: 'graph-opt', default: 'all', ...oneOf(GRAPH_OPT_LEVELS), doc: 'graph optimisation level' }),
+  workers: knob({ env: 'WORKERS', flag: 'workers', default: 1, ...int(1, 64), doc: 'inference worker threads, each with its own sessions' }),
+  maxBodyMb: knob({
+    env: 'MAX_BODY_MB', flag: 'max-body-mb', default: 20, ...num(0.001, 1024),
+    doc: 'a body whose Content-Length is over it, and any single multipart file over it -> 413',
+  }),
+  maxPixels: knob({
+    env: 'MAX_PIXELS', flag: 'max-pixels', default: 40_000_000, ...int(1, 1_000_000_000),
+    doc: 'decoded width x height limit, read from the header before decoding (decompression bombs) -> 413',
+  }),
+  maxBatch: knob({ env: 'MAX_BATCH', flag: 'max-batch', default: 32, ...int(1, 1024), doc: 'most `file` fields per request -> 413' }),
+  logLevel: knob<LogLevel>({ env: 'LOG_LEVEL', flag: 'log-level', default: 'info', ...oneOf(LOG_LEVELS), doc: '`info` logs one line per request with its image id' }),
+  /**
+   * Same variable as the bench's IMPL, so `make bench IMPL=batched` starts a server that loads only
+   * batched's sessions (start-up time and memory are then its own). Names are checked at load.
+   */
+  impls: knob<'all' | string[]>({
+    env: 'IMPL', flag: 'impl', default: 'all', allowed: "'all' or a comma list of implementation names",
+    parse: (raw) => {
+      const names = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      if (names.length === 0 || names.includes('all')) return 'all';
+      return names.every((s) => IMPL_NAME.test(s)) ? names : INVALID;
+    },
+    doc: 'implementations this server loads and serves',
+  }),
+  parallelWorkers: knob({ env: 'PARALLEL_WORKERS', flag: 'parallel-workers', default: 2, ...int(1, 64), doc: 'concurrent, batched, int8: worker threads (own sessions each)' }),
+  parallelThreads: knob({ env: 'PARALLEL_THREADS', flag: 'parallel-threads', default: 1, ...int(0, 256), doc: 'intra-op threads per session in those workers (0 = onnxruntime default)' }),
+  batchMaxSize: knob({ env: 'BATCH_MAX_SIZE', flag: 'batch-max-size', default: 4, ...int(1, 1024), doc: "batched: most images in one session.run (Triton's max_batch_size)" }),
+  batchMaxDelayUs: knob({
+    env: 'BATCH_MAX_DELAY_US', flag: 'batch-max-delay-us', default: 2000, ...int(0, 60_000_000),
+    doc: "batched: how long a free worker waits for more requests (Triton's max_queue_delay_microseconds)",
+  }),
+  spinning: knob<SpinMode>({ env: 'SPINNING', flag: 'spinning', default: 'default', ...oneOf(SPIN_MODES), doc: "onnxruntime intra-op spinning (default = onnxruntime's: spin)" }),
 };
 
-/** Env var name for each key; the flag is the same name lower-cased with '-' for '_'. */
-const ENV_NAMES: Record<keyof ServerConfig, string> = {
-  host: 'HOST',
-  port: 'PORT',
-  modelsDir: 'MODELS_DIR',
-  ep: 'EP',
-  threads: 'THREADS',
-  graphOpt: 'GRAPH_OPT',
-  workers: 'WORKERS',
-  maxBodyMb: 'MAX_BODY_MB',
-  maxPixels: 'MAX_PIXELS',
-  maxBatch: 'MAX_BATCH',
-  logLevel: 'LOG_LEVEL',
-  impls: 'IMPL',
-  parallelWorkers: 'PARALLEL_WORKERS',
-  parallelThreads: 'PARALLEL_THREADS',
-  batchMaxSize: 'BATCH_MAX_SIZE',
-  batchMaxDelayUs: 'BATCH_MAX_DELAY_US',
-  spinning: 'SPINNING',
-};
+export type ServerConfig = Values<typeof SERVER_KNOBS>;
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-function parseIntIn(name: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max}`);
-  }
-  return n;
-}
-
-function parseNumberIn(name: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected a number from ${min} to ${max}`);
-  }
-  return n;
-}
-
-function parseOneOf<T extends string>(name: string, raw: string, allowed: readonly T[]): T {
-  const v = raw.trim().toLowerCase().replace(/\s+/g, '');
-  if (!(allowed as readonly string[]).includes(v)) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: allowed values are ${allowed.join(' | ')}`);
-  }
-  return v as T;
-}
-
-const PARSERS: { [K in keyof ServerConfig]: (name: string, raw: string) => ServerConfig[K] } = {
-  host: (name, raw) => {
-    if (raw.trim() === '') throw new ConfigError(`${name} is empty: expected a host name or IP address, e.g. 127.0.0.1`);
-    return raw.trim();
-  },
-  port: (name, raw) => parseIntIn(name, raw, 0, 65535),
-  modelsDir: (name, raw) => {
-    if (raw.trim() === '') throw new ConfigError(`${name} is empty: expected a folder holding efficientdet-d{0,1,2}.onnx`);
-    return raw;
-  },
-  ep: (name, raw) => parseOneOf(name, raw, EP_MODES),
-  threads: (name, raw) => parseIntIn(name, raw, 0, 256),
-  graphOpt: (name, raw) => parseOneOf(name, raw, GRAPH_OPT_LEVELS),
-  workers: (name, raw) => parseIntIn(name, raw, 1, 64),
-  maxBodyMb: (name, raw) => parseNumberIn(name, raw, 0.001, 1024),
-  maxPixels: (name, raw) => parseIntIn(name, raw, 1, 1_000_000_000),
-  maxBatch: (name, raw) => parseIntIn(name, raw, 1, 1024),
-  logLevel: (name, raw) => parseOneOf(name, raw, LOG_LEVELS),
-  impls: (name, raw) => {
-    const list = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    if (list.length === 0 || list.includes('all')) return 'all';
-    const bad = list.find((s) => !/^[a-z0-9][a-z0-9_-]*$/i.test(s));
-    if (bad !== undefined) throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected 'all' or a comma-separated list of implementation names`);
-    return list;
-  },
-  parallelWorkers: (name, raw) => parseIntIn(name, raw, 1, 64),
-  parallelThreads: (name, raw) => parseIntIn(name, raw, 0, 256),
-  batchMaxSize: (name, raw) => parseIntIn(name, raw, 1, 1024),
-  batchMaxDelayUs: (name, raw) => parseIntIn(name, raw, 0, 60_000_000),
-  spinning: (name, raw) => parseOneOf(name, raw, SPIN_MODES),
-};
-
-/** Reads `--name value` / `--name=value` flags; unknown flags are an error naming the known ones. */
-function parseFlags(argv: readonly string[]): Map<keyof ServerConfig, string> {
-  const byFlag = new Map<string, keyof ServerConfig>();
-  for (const key of Object.keys(ENV_NAMES) as (keyof ServerConfig)[]) {
-    byFlag.set(ENV_NAMES[key].toLowerCase().replace(/_/g, '-'), key);
-  }
-  const out = new Map<keyof ServerConfig, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    const key = m ? byFlag.get(m[1]!) : undefined;
-    if (!m || !key) {
-      throw new ConfigError(`unknown argument ${JSON.stringify(arg)}: known flags are ${[...byFlag.keys()].map((f) => `--${f}`).join(' ')}`);
-    }
-    let value = m[2];
-    if (value === undefined) {
-      value = argv[i + 1];
-      if (value === undefined) throw new ConfigError(`--${m[1]} needs a value`);
-      i++;
-    }
-    out.set(key, value);
-  }
-  return out;
-}
+export const DEFAULTS: ServerConfig = Object.fromEntries(Object.entries(SERVER_KNOBS).map(([k, v]) => [k, v.default])) as ServerConfig;
 
 /**
  * Builds the config from defaults, env and flags (flags win). `overrides` are typed values applied
@@ -189,23 +79,12 @@ export function loadConfig(
   argv: readonly string[] = process.argv.slice(2),
   overrides: Partial<ServerConfig> = {},
 ): ServerConfig {
-  const flags = parseFlags(argv);
-  const config: Record<string, unknown> = { ...DEFAULTS };
-  for (const key of Object.keys(ENV_NAMES) as (keyof ServerConfig)[]) {
-    const name = ENV_NAMES[key];
-    const fromFlag = flags.get(key);
-    const raw = fromFlag ?? env[name];
-    if (raw === undefined || (fromFlag === undefined && raw === '')) continue;
-    const label = fromFlag !== undefined ? `--${name.toLowerCase().replace(/_/g, '-')}` : name;
-    config[key] = PARSERS[key](label, raw);
-  }
-  Object.assign(config, overrides);
-  const result = config as unknown as ServerConfig;
-  result.modelsDir = path.resolve(result.modelsDir);
-  return result;
+  const config = { ...readKnobs(SERVER_KNOBS, env, parseFlags(SERVER_KNOBS, argv)), ...overrides };
+  config.modelsDir = path.resolve(config.modelsDir);
+  return config;
 }
 
-/** One line per knob, for the start-up log and env.json. */
+/** One line per knob, for the start-up log. */
 export function describeConfig(config: ServerConfig): string {
-  return (Object.keys(ENV_NAMES) as (keyof ServerConfig)[]).map((k) => `${ENV_NAMES[k]}=${String(config[k])}`).join(' ');
+  return (Object.keys(SERVER_KNOBS) as (keyof ServerConfig)[]).map((k) => `${SERVER_KNOBS[k].env}=${String(config[k])}`).join(' ');
 }

@@ -6,7 +6,7 @@ import { ConfigError, describeConfig, loadConfig, type ServerConfig } from './co
 import { createServerApp, type ServerApp } from './app.ts';
 import { createLogger, type Logger } from './log.ts';
 import { StartupError } from './runtime/context.ts';
-import { isMain } from '../tools/is-main.ts';
+import { isMain } from '../lib/node/is-main.ts';
 
 export interface RunningServer {
   server: Server;

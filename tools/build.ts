@@ -1,13 +1,15 @@
-// Bundles every scenarios/*.ts into build/k6/<name>.js for k6.
+// Bundles every scenarios/*.ts into build/k6/<name>.js for k6, and every examples/*.ts (scenarios
+// written only against the public entry lib/k6/index.ts) into build/k6/examples/<name>.js.
 // k6 runs ES modules in its own JS runtime (no Node APIs), so each scenario is bundled with its
 // lib/ imports and npm dependencies into one file; k6's own modules stay external.
 import { build, type BuildOptions } from 'esbuild';
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { isMain } from './is-main.ts';
+import { isMain } from '../lib/node/is-main.ts';
 
 export const SCENARIO_DIR = 'scenarios';
 export const OUT_DIR = join('build', 'k6');
+export const EXAMPLE_DIR = 'examples';
 
 /** The one esbuild configuration for k6 scripts. */
 export const k6BuildOptions: BuildOptions = {
@@ -37,5 +39,6 @@ export function listScenarios(dir = SCENARIO_DIR): string[] {
 if (isMain(import.meta.url)) {
   const started = performance.now();
   const outputs = await bundleScenarios();
-  console.log(`build: ${outputs.length} scenario(s) -> ${OUT_DIR}/ in ${Math.round(performance.now() - started)} ms`);
+  const examples = await bundleScenarios(listScenarios(EXAMPLE_DIR), join(OUT_DIR, EXAMPLE_DIR));
+  console.log(`build: ${outputs.length} scenario(s) -> ${OUT_DIR}/, ${examples.length} example(s) -> ${join(OUT_DIR, EXAMPLE_DIR)}/ in ${Math.round(performance.now() - started)} ms`);
 }

@@ -1,5 +1,5 @@
 // Output-accuracy maths shared by the Node tools and the k6 scripts (pure TypeScript).
-export { iou, iouBox, overlap, widen, MIN_EXTENT_PX, type Box } from './iou.ts';
+export { matchIou, iouBox, overlap, widen, MIN_EXTENT_PX, type Box } from './iou.ts';
 export { matchDetections, DEFAULT_IOU_THRESHOLD, type Detections, type MatchResult, type MatchedPair, type MatchOptions } from './match.ts';
 export {
   compareDetections, addRawHeadErrors, unmatchedRatio, addSums, emptySums, finalizeMetrics,

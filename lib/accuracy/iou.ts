@@ -1,7 +1,8 @@
-// Intersection over union of axis-aligned boxes [x1, y1, x2, y2] (pixels).
-// Pure TypeScript: used by the Node accuracy tools and inside k6 scripts.
-
-export type Box = readonly [number, number, number, number] | readonly number[];
+// The accuracy matcher's IoU: boxes [x1, y1, x2, y2] (pixels) widened to a least extent first, so
+// clipped (zero-width) boxes can match. Pure TypeScript: used by the Node accuracy tools and inside
+// k6 scripts. The plain IoU (onnxruntime's, for NMS) is lib/box.ts's.
+import type { Box } from '../box.ts';
+export type { Box };
 
 /**
  * Smallest extent per axis, in pixels, that IoU sees. Boxes clipped to the image border often have
@@ -26,8 +27,8 @@ export function iouBox(b: Box): [number, number, number, number, number] {
   return [x1, y1, x2, y2, (x2 - x1) * (y2 - y1)];
 }
 
-/** IoU in [0, 1] of the widened boxes (see MIN_EXTENT_PX); NaN coordinates give NaN. */
-export function iou(a: Box, b: Box): number {
+/** IoU in [0, 1] of the widened boxes (see MIN_EXTENT_PX); NaN coordinates give 0 (no overlap). */
+export function matchIou(a: Box, b: Box): number {
   const [ax1, ay1, ax2, ay2, aArea] = iouBox(a);
   const [bx1, by1, bx2, by2, bArea] = iouBox(b);
   return overlap(ax1, ay1, ax2, ay2, aArea, bx1, by1, bx2, by2, bArea);

@@ -1,5 +1,6 @@
-// Anchor boxes of EfficientDet (google/automl efficientdet/anchors.py), pure TS so the server,
-// the tests and k6 scripts can all rebuild them from a model's metadata.
+// Anchor boxes of EfficientDet (google/automl efficientdet/anchors.py). The generator writes them
+// into each graph (its decode step) and the model contract's metadata defaults come from here; the
+// tests rebuild them to check the in-graph decode against the TypeScript one (lib/detection/nms.ts).
 
 export interface AnchorConfig {
   minLevel: number;

@@ -1,28 +1,17 @@
 // Greedy NMS and the full EfficientDet post-processing in plain TypeScript: the reference the
 // in-graph post-processing is tested against.
 
+import { iou, type Box } from '../box.ts';
 import { decodeBox } from './decode.ts';
 
-export type Box = [number, number, number, number];
-
-/** IoU of two [x1, y1, x2, y2] boxes; 0 when either has no area (as onnxruntime does). */
-export function iou(a: Box, b: Box): number {
-  const areaA = (a[2] - a[0]) * (a[3] - a[1]);
-  const areaB = (b[2] - b[0]) * (b[3] - b[1]);
-  if (areaA <= 0 || areaB <= 0) return 0;
-  const iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
-  const ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
-  return inter / (areaA + areaB - inter);
-}
+export { iou, type Box };
 
 /**
  * Greedy NMS over candidates already sorted by descending score (ties: earlier first).
  * A candidate is dropped when its score <= scoreThreshold or its IoU with a kept box > iouThreshold.
  * Returns the kept candidate indices in order, at most maxOut.
  */
-export function nms(boxes: Box[], scores: ArrayLike<number>, iouThreshold: number, scoreThreshold: number, maxOut: number): number[] {
+export function nms(boxes: readonly Box[], scores: ArrayLike<number>, iouThreshold: number, scoreThreshold: number, maxOut: number): number[] {
   const kept: number[] = [];
   for (let i = 0; i < boxes.length && kept.length < maxOut; i++) {
     if (!(scores[i] > scoreThreshold)) continue;
@@ -31,7 +20,10 @@ export function nms(boxes: Box[], scores: ArrayLike<number>, iouThreshold: numbe
   return kept;
 }
 
-/** Indices of the k largest values, sorted descending; ties go to the lower index (as ORT's TopK). */
+/**
+ * Indices of the k largest values, sorted descending; ties go to the lower index (as ORT's TopK).
+ * The one top-k: the TypeScript NMS reference and the accuracy reference's raw-head subset use it.
+ */
 export function topK(values: ArrayLike<number>, k: number, offset = 0, length = values.length): number[] {
   // Min-heap of the best k seen so far; root = worst (lowest value, then highest index).
   const heap: number[] = [];
@@ -67,7 +59,7 @@ export function topK(values: ArrayLike<number>, k: number, offset = 0, length = 
   return heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
 }
 
-export interface PostprocessOptions {
+export interface NmsPostprocessOptions {
   numClasses: number;
   imageSize: number;
   preNmsTopK: number;
@@ -92,7 +84,7 @@ const sigmoid = (x: number) => Math.fround(1 / (1 + Math.exp(-x)));
  * classLogits: [A * numClasses] of one image; boxRegression: [A * 4]; anchors: [A * 4] (cy, cx, h, w).
  */
 export function postprocess(
-  classLogits: ArrayLike<number>, boxRegression: ArrayLike<number>, anchors: ArrayLike<number>, o: PostprocessOptions,
+  classLogits: ArrayLike<number>, boxRegression: ArrayLike<number>, anchors: ArrayLike<number>, o: NmsPostprocessOptions,
 ): Detections {
   const cand = topK(classLogits, o.preNmsTopK);
   const byClass = new Map<number, number[]>();

@@ -4,7 +4,7 @@
 //
 // Two ways to use it:
 // - the suite's way: set REFERENCE=<absolute path of results/reference/<dataset>/detections.json>
-//   (the orchestrator gets it from prepareReference() in tools/accuracy/postprocess.ts); importing
+//   (the orchestrator gets it from prepareReference() in tools/accuracy/replay.ts); importing
 //   this module then loads it in the init context, checkOutputs() checks each response and
 //   inRunThresholds() gives the thresholds. Without REFERENCE both are no-ops.
 // - explicitly: loadOutputReference() in the init context (read once, shared by all VUs through a
@@ -14,7 +14,8 @@ import { Rate, Trend } from 'k6/metrics';
 import { checkOutput, type OutputCheck } from '../accuracy/check.ts';
 import { parseReferenceDetections, type ReferenceImage } from '../accuracy/reference.ts';
 import { perResponseBounds, resolveAccuracy, selector, type AccuracyBounds, type Thresholds } from '../bounds.ts';
-import { k6Config, resolvedBounds } from './config.ts';
+import { k6Config } from '../k6-config.ts';
+import { resolvedBounds } from './resolved-bounds.ts';
 import type { ImageResult, InferResponse, ModelName } from '../types.ts';
 
 /** Reference images each VU keeps parsed (REFERENCE_CACHE): the whole synthetic dataset (50) fits. */
@@ -40,9 +41,9 @@ export interface OutputReference {
  * absolute (open() resolves relative paths against the bundled script, not the working directory).
  */
 export function loadOutputReference(path: string, cacheImages = DEFAULT_REFERENCE_CACHE): OutputReference {
-  // Two shared arrays parsed once each: the small id list builds a per-VU index without
-  // deserialising every image entry.
-  // Each callback runs once per test; the file is read and parsed once for both.
+  // Two shared arrays: the small id list builds a per-VU index without deserialising every image
+  // entry. k6 runs a SharedArray's callback once (in the first VU that reaches it); `load` makes
+  // the two callbacks share one read and parse of the file.
   let parsed: ReferenceImage[] | undefined;
   const load = (): ReferenceImage[] => (parsed ??= parseReferenceDetections(JSON.parse(open(path)), path).images);
   const images = new SharedArray(`output-reference:${path}`, load);
@@ -71,8 +72,11 @@ export function loadOutputReference(path: string, cacheImages = DEFAULT_REFERENC
 
 /** Accuracy bounds per implementation from BOUNDS_RESOLVED (make bench writes them: BOUNDS_FILE laid
  * over the defaults, lossless as the server says), read once in the init context. */
+/** The k6 knobs, read once while this module is imported (init context); defaults outside k6. */
+const envConfig = k6Config(typeof __ENV !== 'undefined' ? __ENV : {});
+
 const envResolved: Map<string, AccuracyBounds> = new Map(
-  (resolvedBounds(typeof __ENV !== 'undefined' ? (__ENV['BOUNDS_RESOLVED'] ?? '') : '') ?? []).flatMap((b) => (b.accuracy ? [[b.impl, b.accuracy.bounds] as const] : [])),
+  (resolvedBounds(envConfig.boundsResolved) ?? []).flatMap((b) => (b.accuracy ? [[b.impl, b.accuracy.bounds] as const] : [])),
 );
 
 /**
@@ -140,12 +144,10 @@ export function outputThresholds(impl: string, bounds: AccuracyBounds, models: r
 }
 
 /** The reference named by REFERENCE, loaded while this module is imported (init context); undefined without it. */
-const envReference: OutputReference | undefined =
-  typeof __ENV !== 'undefined' && __ENV['REFERENCE'] ? loadOutputReference(__ENV['REFERENCE'], k6Config(__ENV).referenceCache) : undefined;
+const envReference: OutputReference | undefined = envConfig.reference ? loadOutputReference(envConfig.reference, envConfig.referenceCache) : undefined;
 
 /** MODELS=d0,d2 makes requests ask for those models only; the others are then not expected. */
-const envModels: ModelName[] | undefined =
-  typeof __ENV !== 'undefined' && __ENV['MODELS'] ? (__ENV['MODELS'].split(',').map((m) => m.trim()).filter(Boolean) as ModelName[]) : undefined;
+const envModels: ModelName[] | undefined = envConfig.models.length > 0 ? envConfig.models : undefined;
 
 /** The hook call: checks one response against REFERENCE (no-op returning true without it). `models`:
  * the ones this response answers (default MODELS; a v2 per-model request answers one). */

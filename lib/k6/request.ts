@@ -68,7 +68,7 @@ export function checkResponse(res: RefinedResponse<ResponseType>, images: Loaded
   );
   if (!ok && warned++ < 5) console.warn(`request ${tags.impl} image(s) ${images.map((i) => i.id).join(',')}: status ${res.status}, ${String(res.body ?? res.error).slice(0, 200)}`);
 
-  // ==== OUTPUT-CHECK HOOK (issue 6, accuracy) =================================================
+  // ==== OUTPUT-CHECK HOOK =====================================================================
   // The one place a response is compared with the reference for the image(s) it was sent:
   // `body.images[i]` answers `images[i].id`. The in-run output checks (lib/k6/output-check.ts)
   // plug in here. Without REFERENCE (absolute path of the reference's detections.json) it is a no-op.

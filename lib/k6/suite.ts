@@ -8,7 +8,9 @@ import { planFor, type Level, type ScenarioKind } from '../scenarios.ts';
 import { stepAt } from '../load-shapes.ts';
 import { buildSummary, junitXml, summaryText, type K6SummaryData } from '../summary.ts';
 import { MEASURE_WINDOW, type HealthResponse } from '../types.ts';
-import { k6Config, resolvedBounds } from './config.ts';
+import { k6Config, LEVEL_KNOB } from '../k6-config.ts';
+import { readKnob } from '../knobs.ts';
+import { resolvedBounds } from './resolved-bounds.ts';
 import { loadDataset, type LoadedImage } from './dataset.ts';
 import { checkResponse, inferRequest, type RequestTags } from './request.ts';
 import { inRunThresholds } from './output-check.ts';
@@ -25,8 +27,8 @@ export interface SetupData {
 }
 
 export async function buildSuite(kind: ScenarioKind, defaultName: string = kind) {
-  const cfg = k6Config(__ENV);
-  const name = __ENV['SCENARIO'] && __ENV['SCENARIO'] !== '' ? __ENV['SCENARIO'] : defaultName;
+  const cfg = k6Config(__ENV, defaultName);
+  const name = cfg.scenario;
   const plan = planFor(name, __ENV);
   if (plan.kind !== kind) throw new Error(`SCENARIO=${name} is a ${plan.kind} scenario but this script runs ${kind}: use build/k6/${plan.kind}.js (make bench picks it)`);
   if (kind !== 'smoke' && cfg.impls.length !== 1) throw new Error(`IMPL=${cfg.impls.join(',')}: only the smoke scenario takes several implementations; name one`);
@@ -37,7 +39,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   /** The requests of one iteration and the check of each answer, whatever the protocol. */
   const exchanges = async (images: LoadedImage[], tags: RequestTags): Promise<V2Exchange[]> => {
     if (v2) return v2.exchanges(images, tags);
-    const req = inferRequest(cfg.target, images, tags, cfg.models);
+    const req = inferRequest(cfg.target, images, tags, cfg.models.join(','));
     return [{ req, check: (res: RefinedResponse<ResponseType>) => checkResponse(res, images, tags) }];
   };
 
@@ -45,7 +47,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     scenarios: plan.k6Scenarios,
     thresholds: {
       ...thresholdsFor(plan, bounds),
-      // In-run output checks (issue 6): output_match / output_*_mse per impl; {} without REFERENCE.
+      // In-run output checks: output_match / output_*_mse per impl; {} without REFERENCE.
       ...inRunThresholds(cfg.impls),
       // Informational, so the warm-up sub-metrics appear in the summary (proof they are kept apart).
       'http_reqs{phase:warmup}': ['count>=0'],
@@ -121,7 +123,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   function currentLevel(): Level {
     if (plan.kind === 'capacity') return stepAt(plan.levels, (Date.now() - exec.scenario.startTime) / 1000);
     if (plan.kind === 'coldstart') return plan.levels[Math.min(exec.scenario.iterationInTest, plan.levels.length - 1)]!;
-    const tag = __ENV['LEVEL'];
+    const tag = readKnob(LEVEL_KNOB, __ENV);
     return plan.levels.find((l) => l.tag === tag) ?? plan.levels[0]!;
   }
 

@@ -20,7 +20,7 @@ import { MODEL_NAMES, type HealthResponse, type ImageResult, type InferResponse,
 import { v2ModelName } from '../v2/config.ts';
 import { toOriginalBox, type TensorImage, type TensorManifest } from '../v2/tensors.ts';
 import { HEADER_LENGTH_HEADER, binaryRequestHeader, parseInferResponse, type V2Tensor } from '../v2/wire.ts';
-import type { K6Config } from './config.ts';
+import type { K6Config } from '../k6-config.ts';
 import type { LoadedImage } from './dataset.ts';
 import { checkOutputs } from './output-check.ts';
 import type { RequestTags } from './request.ts';
@@ -47,7 +47,7 @@ let warned = 0;
 /** Init context only: opens the prepared tensors (per-model mode). */
 export async function v2Client(cfg: K6Config) {
   const mode = cfg.v2Models;
-  const models: ModelName[] = mode.kind === 'models' ? mode.models : cfg.models ? MODEL_NAMES.filter((m) => cfg.models.split(',').includes(m)) : [...MODEL_NAMES];
+  const models: ModelName[] = mode.kind === 'models' ? mode.models : cfg.models.length > 0 ? MODEL_NAMES.filter((m) => cfg.models.includes(m)) : [...MODEL_NAMES];
   let tensorImages = new Map<string, TensorImage>();
   const files = new Map<string, File>();
   if (mode.kind === 'models') {

@@ -1,7 +1,9 @@
 // The Open Inference Protocol knobs, pure TS for both runtimes (k6 client and bench orchestrator):
 // PROTOCOL=native|v2 and, with v2, V2_MODELS = pipeline (image bytes to the pipeline model) or a
-// list of d0,d1,d2 (each image's prepared tensors to efficientdet-dN, one request per model).
-import { ConfigError, enumEnv, stringEnv, type Env } from '../env.ts';
+// list of d0,d1,d2 (each image's prepared tensors to efficientdet-dN, one request per model), and
+// V2_VERSION. Declared once here (lib/knobs.ts) and spread into the k6 and bench registries.
+import type { Env } from '../env.ts';
+import { INVALID, knob, oneOf, readKnob, text, type Parser } from '../knobs.ts';
 import { MODEL_NAMES, type ModelName } from '../types.ts';
 
 export const PROTOCOLS = ['native', 'v2'] as const;
@@ -9,17 +11,35 @@ export type Protocol = (typeof PROTOCOLS)[number];
 
 export type V2Models = { kind: 'pipeline' } | { kind: 'models'; models: ModelName[] };
 
+const v2ModelsParser: Parser<V2Models> = {
+  allowed: `pipeline or a comma list of ${MODEL_NAMES.join(', ')}`,
+  parse: (raw) => {
+    const v = raw.trim();
+    if (v === 'pipeline') return { kind: 'pipeline' };
+    const asked = v.split(',').map((s) => s.trim());
+    if (asked.some((m) => !(MODEL_NAMES as readonly string[]).includes(m))) return INVALID;
+    return { kind: 'models', models: MODEL_NAMES.filter((m) => asked.includes(m)) };
+  },
+};
+
+const versionParser: Parser<string> = {
+  allowed: "a model version such as 1 (letters, digits, '.', '-', '_')",
+  parse: (raw) => (/^[\w.-]+$/.test(raw.trim()) ? raw.trim() : INVALID),
+};
+
+export const V2_KNOBS = {
+  protocol: knob<Protocol>({ env: 'PROTOCOL', default: 'native', ...oneOf(PROTOCOLS), doc: 'native: POST /infer/:impl; v2: the Open Inference Protocol (any v2 server)' }),
+  v2Models: knob<V2Models>({ env: 'V2_MODELS', default: { kind: 'pipeline' }, defaultText: 'pipeline', ...v2ModelsParser, doc: 'with v2: image bytes to the pipeline model, or prepared tensors to each efficientdet-dN' }),
+  v2Version: knob({ env: 'V2_VERSION', default: '', defaultText: '(IMPL)', ...versionParser, doc: 'the model version v2 requests ask for when IMPL is a label (Triton: 1)' }),
+  tensorsManifest: knob({ env: 'TENSORS_MANIFEST', default: '../tensors/synthetic/manifest.json', ...text('a manifest.json path'), doc: "with V2_MODELS=d0,...: the prepared tensors' manifest, relative to the bundle (make bench sets it)" }),
+};
+
 export function protocolEnv(env: Env): Protocol {
-  return enumEnv(env, 'PROTOCOL', PROTOCOLS, 'native');
+  return readKnob(V2_KNOBS.protocol, env);
 }
 
 export function v2ModelsEnv(env: Env): V2Models {
-  const raw = stringEnv(env, 'V2_MODELS', 'pipeline').trim();
-  if (raw === 'pipeline') return { kind: 'pipeline' };
-  const asked = raw.split(',').map((s) => s.trim()).filter(Boolean);
-  const bad = asked.filter((m) => !(MODEL_NAMES as readonly string[]).includes(m));
-  if (asked.length === 0 || bad.length > 0) throw new ConfigError(`V2_MODELS=${raw} is not valid: expected pipeline or a comma list of ${MODEL_NAMES.join(', ')}`);
-  return { kind: 'models', models: MODEL_NAMES.filter((m) => asked.includes(m)) };
+  return readKnob(V2_KNOBS.v2Models, env);
 }
 
 /**
@@ -27,9 +47,7 @@ export function v2ModelsEnv(env: Env): V2Models {
  * versions are integers: `1`, while IMPL names the row, e.g. triton-instances). Empty: IMPL.
  */
 export function v2VersionEnv(env: Env): string {
-  const raw = stringEnv(env, 'V2_VERSION', '').trim();
-  if (raw !== '' && !/^[\w.-]+$/.test(raw)) throw new ConfigError(`V2_VERSION=${raw} is not valid: expected a model version such as 1 (letters, digits, '.', '-', '_')`);
-  return raw;
+  return readKnob(V2_KNOBS.v2Version, env);
 }
 
 /** v2 model names on the target: efficientdet-d0/-d1/-d2 and pipeline (Triton-style model repository names). */

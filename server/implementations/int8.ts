@@ -5,7 +5,7 @@
 // lib/bounds.defaults.json (accuracy.impls.int8).
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { INT8_META, INT8_MODEL_FILE } from '../../tools/models/quantize.ts';
+import { INT8_META, INT8_MODEL_FILE } from '../../lib/model-contract.ts';
 import { readMetadataProps } from '../runtime/model-info.ts';
 import type { ModelInfo } from '../runtime/protocol.ts';
 import { scheduledImplementation } from './scheduled.ts';

@@ -7,7 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MODEL_NAMES } from '../../lib/types.ts';
-import { STACKED_FILE, INPUT_NAME, parseMetadata, stackedName } from '../../tools/models/contract.ts';
+import { STACKED_FILE, INPUT_NAME, parseMetadata, stackedName } from '../../lib/model-contract.ts';
 import { sessionSettings, startWorkerPool, StartupError } from '../runtime/context.ts';
 import { readMetadataProps } from '../runtime/model-info.ts';
 import { outcomeFromRuns } from '../runtime/outcome.ts';

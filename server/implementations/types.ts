@@ -68,7 +68,7 @@ export interface Implementation {
   pendingRequests?(): number;
 }
 
-// ---- Added with the server (issue 4): how implementations are built. ----
+// ---- How implementations are built. ----
 
 /** What the registry hands each implementation factory. */
 export interface ImplementationContext {

@@ -2,7 +2,7 @@
 // fields; JSON detections per image per model (raw heads with ?raw=1), plus the server's timings.
 import { performance } from 'node:perf_hooks';
 import { Router } from 'express';
-import type { ImageResult, InferResponse, InferResponseExtras } from '../../lib/types.ts';
+import type { ImageResult, InferResponse } from '../../lib/types.ts';
 import type { ServerConfig } from '../config.ts';
 import { bookInference, inferLocals } from '../http/booking.ts';
 import { parseFlagParam, parseModelsParam } from '../http/query.ts';
@@ -39,7 +39,7 @@ export function nativeRoutes(config: ServerConfig, host: ImplementationHost, met
 
     const outcome = await impl.infer(images, { models, rawHeads });
     locals.outcome = outcome;
-    const body: InferResponse & InferResponseExtras = {
+    const body: InferResponse = {
       implementation: implName,
       ep: host.ep,
       images: outcome.images.map((det, i): ImageResult => {

@@ -1,7 +1,7 @@
 // Operational routes: GET /health, /implementations, /metrics, /vram and POST /vram/reset.
 import { performance } from 'node:perf_hooks';
 import { Router } from 'express';
-import type { HealthExtras, HealthResponse, ImplementationsResponse } from '../../lib/types.ts';
+import type { HealthResponse, ImplementationsResponse } from '../../lib/types.ts';
 import type { ServerConfig } from '../config.ts';
 import { HttpError } from '../http/errors.ts';
 import type { ImplementationHost } from '../lifecycle.ts';
@@ -13,7 +13,7 @@ export function opsRoutes(config: ServerConfig, host: ImplementationHost, metric
   const startedAt = performance.now();
 
   router.get('/health', (_req, res) => {
-    const body: HealthResponse & HealthExtras = {
+    const body: HealthResponse = {
       status: host.ready ? 'ok' : 'loading',
       ready: host.ready,
       ep: host.ep,

@@ -9,7 +9,7 @@ import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
 import type { ModelInfo } from './protocol.ts';
 import type { Normalisation } from './preprocess.ts';
 import { anchorCount } from '../../lib/detection/anchors.ts';
-import { INPUT_NAME as CONTRACT_INPUT, MODEL_FILE, OUTPUT_NAMES, parseMetadata } from '../../tools/models/contract.ts';
+import { INPUT_NAME as CONTRACT_INPUT, MODEL_FILE, OUTPUT_NAMES, parseMetadata } from '../../lib/model-contract.ts';
 
 export const INPUT_NAME = CONTRACT_INPUT;
 export const OUTPUT = {

@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ModelDetections, ModelName } from '../../lib/types.ts';
 import type { DecodedImage, Execution, ImageDetections, InferOutcome, RawHeads } from '../implementations/types.ts';
+import { addModelRows } from './outcome.ts';
 import type { WorkerPool } from './pool.ts';
 
 export interface SchedulerOptions {
@@ -92,10 +93,7 @@ export class ModelScheduler {
     let queue_ms = 0;
     results.forEach((r, k) => {
       const model = models[k]!;
-      r.detections.forEach((det, i) => {
-        const raw = r.raw?.[i];
-        out[i]!.models[model] = raw ? { ...det, raw } : det;
-      });
+      addModelRows(out, model, r.detections, r.raw);
       preprocess_ms += r.preprocess_ms;
       infer_ms += r.infer_ms;
       queue_ms = Math.max(queue_ms, r.queue_ms);

@@ -1,6 +1,6 @@
 // Turns per-model worker runs into the InferOutcome every implementation returns.
-import type { ModelName } from '../../lib/types.ts';
-import type { DecodedImage, Execution, ImageDetections, InferOptions, InferOutcome } from '../implementations/types.ts';
+import type { ModelDetections, ModelName } from '../../lib/types.ts';
+import type { DecodedImage, Execution, ImageDetections, InferOptions, InferOutcome, RawHeads } from '../implementations/types.ts';
 import type { WorkerPool } from './pool.ts';
 import type { ModelRun } from './protocol.ts';
 
@@ -22,12 +22,17 @@ export function outcomeFromRuns(imageCount: number, runs: ModelRun[], queue_ms: 
       infer_ms += run.infer_ms;
       executions.push({ model: 'stacked', batch_size: imageCount, infer_ms: run.infer_ms });
     }
-    run.detections.forEach((det, i) => {
-      const raw = run.raw?.[i];
-      images[i]!.models[run.name as ModelName] = raw ? { ...det, raw } : det;
-    });
+    addModelRows(images, run.name, run.detections, run.raw);
   }
   return { images, preprocess_ms, queue_ms, infer_ms, executions };
+}
+
+/** The one regrouping: one model's rows (per image, raw heads when present) into the per-image outcome. */
+export function addModelRows(images: ImageDetections[], model: ModelName, detections: readonly ModelDetections[], raw?: readonly RawHeads[]): void {
+  detections.forEach((det, i) => {
+    const heads = raw?.[i];
+    images[i]!.models[model] = heads ? { ...det, raw: heads } : det;
+  });
 }
 
 /** Runs one task at a time, in arrival order; reports how long each waited for its turn. */

@@ -1,6 +1,7 @@
 // Messages between the main thread (pool.ts) and the inference workers (worker.ts).
 import type { ModelDetections, ModelName } from '../../lib/types.ts';
 import type { GraphOptLevel } from '../config.ts';
+import type { DecodedImage, RawHeads } from '../implementations/types.ts';
 import type { Normalisation } from './preprocess.ts';
 
 /** What a worker needs to open one model: read from the ONNX file's metadata on the main thread. */
@@ -39,23 +40,10 @@ export interface SessionSettings {
   ortLogLevel: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
 }
 
-export interface ImagePayload {
-  width: number;
-  height: number;
-  pixels: Uint8Array;
-  /** Already letterboxed and normalised inputs per model (see DecodedImage.inputs). */
-  inputs?: Partial<Record<ModelName, Float32Array>>;
-}
-
 export type ToWorker =
   | { type: 'load'; models: ModelInfo[]; session: SessionSettings; warmup: boolean }
-  | { type: 'infer'; id: number; images: ImagePayload[]; models: ModelName[]; rawHeads: boolean }
+  | { type: 'infer'; id: number; images: DecodedImage[]; models: ModelName[]; rawHeads: boolean }
   | { type: 'close' };
-
-export interface RawHeadsPayload {
-  class_logits: Float32Array;
-  box_regression: Float32Array;
-}
 
 export interface ModelRun {
   name: ModelName;
@@ -65,7 +53,7 @@ export interface ModelRun {
   infer_ms: number;
   /** One entry per image, boxes already in original-image pixels. */
   detections: ModelDetections[];
-  raw?: RawHeadsPayload[];
+  raw?: RawHeads[];
   /**
    * Set when several models ran in ONE session.run (stacked graph): the runs with the same value
    * share that run, and its infer_ms (reported on each of them) counts once.

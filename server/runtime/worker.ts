@@ -5,7 +5,8 @@ import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import type { ModelDetections, ModelName } from '../../lib/types.ts';
 import { inputBatch, unletterboxBox, type Letterbox } from './preprocess.ts';
-import type { EpInUse, FromWorker, ImagePayload, ModelInfo, ModelRun, SessionSettings, ToWorker } from './protocol.ts';
+import type { DecodedImage } from '../implementations/types.ts';
+import type { EpInUse, FromWorker, ModelInfo, ModelRun, SessionSettings, ToWorker } from './protocol.ts';
 import { DETECTION_OUTPUTS, INPUT_NAME, OUTPUT } from './model-info.ts';
 
 interface Loaded {
@@ -117,7 +118,7 @@ let nextSharedRun = 1;
  * onnxruntime needs every graph input and does not prune by fetches (measured: d0-only fetches of
  * the stacked graph cost 388 ms vs 402 ms for all).
  */
-async function runGroup(group: Loaded[], images: ImagePayload[], rawHeads: boolean): Promise<ModelRun[]> {
+async function runGroup(group: Loaded[], images: DecodedImage[], rawHeads: boolean): Promise<ModelRun[]> {
   const session = group[0]!.session;
   const n = images.length;
   const t0 = performance.now();

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../helpers/run.ts';
-import type { AccuracyFile } from '../../tools/accuracy/postprocess.ts';
+import type { AccuracyFile } from '../../tools/accuracy/replay.ts';
 
 test('make bench IMPL=baseline,invalid: baseline passes, invalid fails the bench naming the accuracy metric', async () => {
   const root = mkdtempSync(join(tmpdir(), 'accuracy-bench-'));

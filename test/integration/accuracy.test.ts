@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../helpers/run.ts';
-import { readAccuracyFile, runAccuracy, type AccuracyReport } from '../../tools/accuracy/postprocess.ts';
+import { readAccuracyFile, runAccuracy, type AccuracyReport } from '../../tools/accuracy/replay.ts';
 import { MANIFEST_FILE, type ReferenceManifest } from '../../tools/accuracy/store.ts';
 import { loadConfig } from '../../server/config.ts';
 import { startServer, type RunningServer } from '../../server/main.ts';

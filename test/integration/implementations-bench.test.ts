@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../helpers/run.ts';
 import type { Summary } from '../../lib/summary.ts';
-import type { AccuracyFile } from '../../tools/accuracy/postprocess.ts';
+import type { AccuracyFile } from '../../tools/accuracy/replay.ts';
 
 /** Sum of a Prometheus counter's samples for impl="batched", per model. */
 function perModel(prom: string, metric: string): Record<string, number> {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readAccuracyFile, runAccuracy } from '../../tools/accuracy/postprocess.ts';
+import { readAccuracyFile, runAccuracy } from '../../tools/accuracy/replay.ts';
 import { createImplementation, decodeImage } from '../../server/implementations/registry.ts';
 import { checkOutput } from '../../lib/accuracy/check.ts';
 import { firstMismatch } from '../../lib/accuracy/tolerance.ts';

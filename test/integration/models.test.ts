@@ -5,27 +5,28 @@ import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { generateAnchors, postprocess } from '../../lib/detection/index.ts';
-import { INPUT_NAME, MODEL_FILE, OUTPUT_NAMES, parseMetadata, GENERATOR_VERSION, STACKED_FILE, stackedName } from '../../tools/models/contract.ts';
-import { buildModelFile, clearCalibrationCache, MODEL_CONFIGS, MODEL_NAMES, type DetName } from '../../tools/models/efficientdet.ts';
+import { INPUT_NAME, MODEL_FILE, OUTPUT_NAMES, parseMetadata, GENERATOR_VERSION, STACKED_FILE, stackedName } from '../../lib/model-contract.ts';
+import { buildModelFile, clearCalibrationCache, MODEL_CONFIGS } from '../../tools/models/efficientdet.ts';
+import { MODEL_NAMES, type ModelName } from '../../lib/model-contract.ts';
 import { configFromEnv, generate } from '../../tools/models/generate.ts';
 import { decodeModel, modelStats, type ModelStats } from '../../tools/models/inspect.ts';
 import { onnx } from '../../tools/models/onnx-graph.ts';
 import { testImage } from '../../tools/models/test-image.ts';
 
 /** Paper figures (Tan, Pang, Le 2020, table 2): params and FLOPs (multiply-adds). */
-const PAPER: Record<DetName, { params: number; macs: number; anchors: number }> = {
+const PAPER: Record<ModelName, { params: number; macs: number; anchors: number }> = {
   d0: { params: 3.9e6, macs: 2.5e9, anchors: 49104 },
   d1: { params: 6.6e6, macs: 6.1e9, anchors: 76725 },
   d2: { params: 8.1e6, macs: 11e9, anchors: 110484 },
 };
 
 const cfg = configFromEnv();
-const files = {} as Record<DetName, string>;
-const stats = {} as Record<DetName, ModelStats>;
-const protos = {} as Record<DetName, ReturnType<typeof decodeModel>>;
+const files = {} as Record<ModelName, string>;
+const stats = {} as Record<ModelName, ModelStats>;
+const protos = {} as Record<ModelName, ReturnType<typeof decodeModel>>;
 const log: string[] = [];
 /** Outputs of the separate models on testImage, for the stacked comparison. */
-const separate = {} as Record<DetName, ort.InferenceSession.OnnxValueMapType>;
+const separate = {} as Record<ModelName, ort.InferenceSession.OnnxValueMapType>;
 
 before(async () => {
   await generate({ ...cfg, models: MODEL_NAMES, stacked: true, force: false }, (l) => log.push(l));

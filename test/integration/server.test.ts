@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import type { ErrorResponse, HealthExtras, HealthResponse, ImplementationsResponse, InferResponse, MemoryResponse } from '../../lib/types.ts';
+import type { ErrorResponse, HealthResponse, ImplementationsResponse, InferResponse, MemoryResponse } from '../../lib/types.ts';
 import { DETECTION_OUTPUTS, INPUT_NAME, OUTPUT, readModelInfos } from '../../server/runtime/model-info.ts';
 import { decodeImage, letterboxBatch, unletterboxBox } from '../../server/runtime/preprocess.ts';
 import { MODELS_DIR, spawnServer, testJpeg, waitFor, type Spawned } from './server-helpers.ts';
@@ -59,7 +59,7 @@ test("one 'ready' line with URL, EP and models; /health ready with the fallback 
   assert.match(server.stdout() + server.stderr(), /cuda execution provider failed to load.*falling back to cpu/);
   const res = await fetch(`${server.url}/health`);
   assert.equal(res.status, 200);
-  const h = await json<HealthResponse & HealthExtras>(res);
+  const h = await json<HealthResponse>(res);
   assert.equal(h.status, 'ok');
   assert.equal(h.ready, true);
   assert.equal(h.ep, 'cpu');

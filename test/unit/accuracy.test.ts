@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  iou, matchDetections, compareDetections, finalizeMetrics, addSums, emptySums, evaluateGates,
+  matchIou as iou, matchDetections, compareDetections, finalizeMetrics, addSums, emptySums, evaluateGates,
   describeBrokenGate, checkOutput, isClose, firstMismatch, assertAllClose, type Detections,
 } from '../../lib/accuracy/index.ts';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { roundFilters, roundRepeats, MODEL_CONFIGS, metadataFor } from '../../tools/models/efficientdet.ts';
 import { configFromEnv } from '../../tools/models/generate.ts';
-import { parseMetadata, META_KEYS, DEFAULT_SEED, GENERATOR_VERSION, SCORE_THRESHOLD } from '../../tools/models/contract.ts';
+import { parseMetadata, META_KEYS, DEFAULT_SEED, GENERATOR_VERSION, SCORE_THRESHOLD } from '../../lib/model-contract.ts';
 import { Rng, modelSeed } from '../../tools/models/rng.ts';
 
 describe('EfficientNet scaling (automl round_filters / round_repeats)', () => {
@@ -39,9 +39,12 @@ describe('generate config from env', () => {
   });
   it('SEED, MODELS_DIR, MODELS, STACKED override; bad values name the variable', () => {
     assert.deepEqual(configFromEnv({ SEED: '5', MODELS_DIR: '/x', MODELS: 'd2', STACKED: '0' }), { modelsDir: '/x', seed: 5, models: ['d2'], stacked: false, force: false });
-    assert.throws(() => configFromEnv({ STACKED: 'yes' }), /STACKED must be 0 or 1/);
-    assert.throws(() => configFromEnv({ SEED: 'abc' }), /SEED must be an integer/);
-    assert.throws(() => configFromEnv({ MODELS: 'd3' }), /MODELS must be a comma-separated subset of d0,d1,d2/);
+    // Booleans take the same words as every other knob (FORCE=true works like FORCE=1).
+    assert.equal(configFromEnv({ STACKED: 'yes' }).stacked, true);
+    assert.equal(configFromEnv({ FORCE: 'true' }).force, true);
+    assert.throws(() => configFromEnv({ STACKED: 'maybe' }), /^ConfigError: STACKED=maybe is not valid: expected one of 1, true, yes, on, 0, false, no, off$/);
+    assert.throws(() => configFromEnv({ SEED: 'abc' }), /^ConfigError: SEED=abc is not valid: expected an integer from 0 to 4294967295$/);
+    assert.throws(() => configFromEnv({ MODELS: 'd3' }), /^ConfigError: MODELS=d3 is not valid: expected a comma list of d0, d1, d2$/);
   });
 });
 

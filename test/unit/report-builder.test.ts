@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Summary } from '../../lib/summary.ts';
-import type { AccuracyFile } from '../../tools/accuracy/postprocess.ts';
+import type { AccuracyFile } from '../../tools/accuracy/replay.ts';
 import { gatherRuns, ROLE_FILE } from '../../tools/report/gather.ts';
 import { buildReport, type Report, type ReportMeta } from '../../tools/report/model.ts';
 import { schedule } from '../../tools/report/plan.ts';

@@ -1,7 +1,8 @@
 // Configuration of the accuracy tools (make reference, make accuracy). Precedence: env, then defaults.
 // Same variable names as everywhere else in the project.
 import { basename, resolve } from 'node:path';
-import { numberEnv, stringEnv, type Env } from '../../lib/env.ts';
+import type { Env } from '../../lib/env.ts';
+import { bool, int, knob, readKnob, readKnobs, text } from '../../lib/knobs.ts';
 
 export interface AccuracyConfig {
   /** Folder of JPEG/PNG/WebP images; the reference is stored under its base name. */
@@ -18,22 +19,39 @@ export interface AccuracyConfig {
   target: string | undefined;
   /** Raw-head entries kept per image and model in the reference (top-k class logits). */
   rawTopK: number;
+  /** make reference: rebuild even when the stored one matches. */
+  force: boolean;
+  /** make accuracy: the run folder; empty: a new timestamped one. */
+  runDir: string;
 }
 
 export const DEFAULT_DATASET_DIR = 'build/data/synthetic';
 export const DEFAULT_REFERENCE_MAX_IMAGES = 100;
 
+export const ACCURACY_KNOBS = {
+  datasetDir: knob({ env: 'DATASET_DIR', default: DEFAULT_DATASET_DIR, ...text('folder'), doc: 'folder of JPEG/PNG/WebP images' }),
+  maxImages: knob({ env: 'MAX_IMAGES', default: 0, defaultText: `all (reference: ${DEFAULT_REFERENCE_MAX_IMAGES})`, ...int(0), doc: 'first N images by file name' }),
+  modelsDir: knob({ env: 'MODELS_DIR', default: 'build/models', ...text('folder'), doc: 'the models (in-process runs and fingerprints)' }),
+  referenceRoot: knob({ env: 'REFERENCE_DIR', default: 'results/reference', ...text('folder'), doc: 'one reference sub-folder per dataset' }),
+  impl: knob({ env: 'IMPL', default: 'baseline', ...text('an implementation name'), doc: 'make accuracy: the implementation under test' }),
+  target: knob({ env: 'TARGET', default: '', defaultText: '(in-process)', ...text('http://host:port'), doc: 'make accuracy: replay over HTTP against a running server' }),
+  rawTopK: knob({ env: 'RAW_TOPK', default: 1000, ...int(0, 100_000), doc: 'raw-head entries kept per image and model in the reference' }),
+  force: knob({ env: 'FORCE', default: false, ...bool, doc: 'make reference: rebuild even when it matches' }),
+  runDir: knob({ env: 'RUN_DIR', default: '', defaultText: 'results/<timestamp>-accuracy-<impl>', ...text('folder'), doc: 'make accuracy: where accuracy.json goes' }),
+};
+
 export function accuracyConfig(env: Env = process.env, defaults: { maxImages?: number } = {}): AccuracyConfig {
-  const datasetDir = stringEnv(env, 'DATASET_DIR', DEFAULT_DATASET_DIR);
-  const target = stringEnv(env, 'TARGET', '');
+  const k = readKnobs(ACCURACY_KNOBS, env);
   return {
-    datasetDir,
-    datasetName: basename(resolve(datasetDir)),
-    maxImages: numberEnv(env, 'MAX_IMAGES', defaults.maxImages ?? 0, { min: 0, integer: true }),
-    modelsDir: stringEnv(env, 'MODELS_DIR', 'build/models'),
-    referenceRoot: stringEnv(env, 'REFERENCE_DIR', 'results/reference'),
-    impl: stringEnv(env, 'IMPL', 'baseline'),
-    target: target === '' ? undefined : target.replace(/\/+$/, ''),
-    rawTopK: numberEnv(env, 'RAW_TOPK', 1000, { min: 0, max: 100_000, integer: true }),
+    datasetDir: k.datasetDir,
+    datasetName: basename(resolve(k.datasetDir)),
+    maxImages: readKnob(ACCURACY_KNOBS.maxImages, env, {}, defaults.maxImages ?? 0),
+    modelsDir: k.modelsDir,
+    referenceRoot: k.referenceRoot,
+    impl: k.impl,
+    target: k.target === '' ? undefined : k.target.replace(/\/+$/, ''),
+    rawTopK: k.rawTopK,
+    force: k.force,
+    runDir: k.runDir,
   };
 }

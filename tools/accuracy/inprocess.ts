@@ -2,8 +2,7 @@
 // made from the baseline, and how `make accuracy` replays without a TARGET.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createImplementation, decodeImage } from '../../server/implementations/registry.ts';
-import type { ImageDetections } from '../../server/implementations/types.ts';
+import { createImplementation, decodeImage, type ImageDetections } from '../../server/index.ts';
 import { MODEL_NAMES } from '../../lib/types.ts';
 
 export interface InProcessRunner {

@@ -5,6 +5,8 @@
 //   uint32 flat index (anchor * classes + class), float32 logit, float32 box_regression[4].
 // An implementation's heads are compared at exactly those entries.
 
+import { topK } from '../../lib/detection/nms.ts';
+
 export const RECORD_BYTES = 24;
 
 export interface RawSubset {
@@ -15,45 +17,8 @@ export interface RawSubset {
   boxes: Float32Array;
 }
 
-/** Top-k flat indices of values, descending by value (lower index first on ties). */
-export function topK(values: Float32Array, k: number): Uint32Array {
-  k = Math.min(k, values.length);
-  // Min-heap of the k best so far, keyed by (value, -index).
-  const heap = new Uint32Array(k);
-  let size = 0;
-  const worse = (a: number, b: number): boolean => values[a] < values[b] || (values[a] === values[b] && a > b);
-  const siftDown = (i: number): void => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < size && worse(heap[l], heap[m])) m = l;
-      if (r < size && worse(heap[r], heap[m])) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m], heap[i]];
-      i = m;
-    }
-  };
-  for (let idx = 0; idx < values.length; idx++) {
-    if (size < k) {
-      let i = size++;
-      heap[i] = idx;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (!worse(heap[i], heap[p])) break;
-        [heap[i], heap[p]] = [heap[p], heap[i]];
-        i = p;
-      }
-    } else if (k > 0 && worse(heap[0], idx)) {
-      heap[0] = idx;
-      siftDown(0);
-    }
-  }
-  return Uint32Array.from(heap.slice(0, size)).sort((a, b) => values[b] - values[a] || a - b);
-}
-
 export function selectRawSubset(classLogits: Float32Array, boxRegression: Float32Array, classes: number, k: number): RawSubset {
-  const indices = topK(classLogits, k);
+  const indices = Uint32Array.from(topK(classLogits, Math.min(k, classLogits.length)));
   return gatherRaw(classLogits, boxRegression, classes, indices);
 }
 

@@ -5,7 +5,6 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
-import { boolEnv } from '../../lib/env.ts';
 import { DETECTIONS_FILE, REFERENCE_FORMAT_VERSION, type ReferenceDetectionsFile, type ReferenceImage } from '../../lib/accuracy/reference.ts';
 import { accuracyConfig, DEFAULT_REFERENCE_MAX_IMAGES, type AccuracyConfig } from './config.ts';
 import { describeDataset, type DatasetFile } from './dataset.ts';
@@ -15,7 +14,8 @@ import {
   checkFreshness, fingerprintModels, MANIFEST_FILE, MANIFEST_VERSION, referenceDir,
   type ReferenceManifest, type RawHeadsInfo,
 } from './store.ts';
-import { isMain } from '../is-main.ts';
+import { isMain } from '../../lib/node/is-main.ts';
+import { runMain } from '../../lib/node/cli.ts';
 
 export const REFERENCE_IMPL = 'baseline';
 
@@ -129,12 +129,7 @@ async function buildReference(
 async function main(): Promise<void> {
   const cfg = accuracyConfig(process.env, { maxImages: DEFAULT_REFERENCE_MAX_IMAGES });
   const wanted = describeDataset(cfg.datasetDir, cfg.maxImages);
-  await ensureReference(cfg, wanted, { force: boolEnv(process.env, 'FORCE', false) });
+  await ensureReference(cfg, wanted, { force: cfg.force });
 }
 
-if (isMain(import.meta.url)) {
-  main().catch((err: Error) => {
-    console.error(`reference: ${err.message}`);
-    process.exit(1);
-  });
-}
+if (isMain(import.meta.url)) runMain('reference', main);

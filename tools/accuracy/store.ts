@@ -6,7 +6,7 @@
 // the same contents; anything else is reported as stale (with the reason) and rebuilt.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
+import { MODEL_FILE, MODEL_NAMES, type ModelName } from '../../lib/model-contract.ts';
 import { DETECTIONS_FILE, parseReferenceDetections, type ReferenceDetectionsFile } from '../../lib/accuracy/reference.ts';
 import { sha256, type DatasetFile } from './dataset.ts';
 import { decodeRaw, RECORD_BYTES, type RawSubset } from './raw.ts';
@@ -45,7 +45,7 @@ export interface ReferenceManifest {
 }
 
 export function modelFile(modelsDir: string, model: ModelName): string {
-  return join(modelsDir, `efficientdet-${model}.onnx`);
+  return join(modelsDir, MODEL_FILE(model));
 }
 
 export function fingerprintModels(modelsDir: string): Record<ModelName, ModelFingerprint> {

@@ -6,18 +6,21 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import os from 'node:os';
 import type { Calibration, LevelStats } from '../../lib/bounds.ts';
-import { ConfigError, stringEnv } from '../../lib/env.ts';
-import { CONCURRENCY_LEVELS } from '../../lib/scenarios.ts';
+import { readKnob } from '../../lib/knobs.ts';
+import { CONCURRENCY_LEVELS, SCENARIO_KNOBS } from '../../lib/scenarios.ts';
+import { textTable } from '../../lib/text-table.ts';
 import { benchConfig } from './config.ts';
 import { BenchError, note } from './progress.ts';
 import { runBench } from './run.ts';
-import { getJson } from './server.ts';
-import { isMain } from '../is-main.ts';
+import { getJson } from '../../lib/node/server-api.ts';
+import { isMain } from '../../lib/node/is-main.ts';
+import { runMain } from '../../lib/node/cli.ts';
 
 export const CALIBRATION_IMPLS = ['baseline', 'invalid'] as const;
 
 export async function calibrate(env: NodeJS.ProcessEnv = process.env): Promise<Calibration> {
-  const levels = stringEnv(env, 'LEVELS', CONCURRENCY_LEVELS.join(','));
+  // The sweep's LEVELS knob, with every closed-loop level as the default here.
+  const levels = readKnob(SCENARIO_KNOBS.levels, env, {}, [...CONCURRENCY_LEVELS]).join(',');
   const base = benchConfig({ ...env, SCENARIO: 'sweep' });
   const out: Calibration = {
     version: 1,
@@ -48,21 +51,11 @@ export async function calibrate(env: NodeJS.ProcessEnv = process.env): Promise<C
 }
 
 export function calibrationTable(c: Calibration): string {
-  const lines = ['level  impl      req/s     p50 ms     p99 ms  requests'];
+  const rows = [['level', 'impl', 'req/s', 'p50 ms', 'p99 ms', 'requests']];
   for (const [level, byImpl] of Object.entries(c.levels).sort((a, b) => Number(a[0]) - Number(b[0]))) {
-    for (const [impl, s] of Object.entries(byImpl)) lines.push(`${level.padStart(5)}  ${impl.padEnd(8)} ${String(s.rps).padStart(6)} ${String(s.p50_ms).padStart(10)} ${String(s.p99_ms).padStart(10)} ${String(s.requests).padStart(9)}`);
+    for (const [impl, s] of Object.entries(byImpl)) rows.push([level, impl, String(s.rps), String(s.p50_ms), String(s.p99_ms), String(s.requests)]);
   }
-  return lines.join('\n');
+  return textTable(rows, 'rl').join('\n');
 }
 
-if (isMain(import.meta.url)) {
-  try {
-    await calibrate();
-  } catch (e) {
-    if (e instanceof BenchError || e instanceof ConfigError) {
-      console.error(`calibrate: ${e.message}`);
-      process.exit(2);
-    }
-    throw e;
-  }
-}
+if (isMain(import.meta.url)) runMain('calibrate', async () => void (await calibrate()), { expected: [BenchError] });

@@ -1,9 +1,37 @@
-// The bench orchestrator's one typed config (Node side). Precedence: explicit options (calibrate
-// passes some), then env, then defaults. Knobs the k6 script reads itself (DURATION, WARMUP,
-// LEVELS, RATE, RATES, STEP, BATCHES, VUS, ...) reach it through the inherited environment.
-import { boolEnv, durationEnv, numberEnv, stringEnv, type Env } from '../../lib/env.ts';
-import { DEFAULT_SCENARIO, scenarioSpec } from '../../lib/scenarios.ts';
-import { protocolEnv, v2ModelsEnv, v2VersionEnv, type Protocol, type V2Models } from '../../lib/v2/config.ts';
+// The bench orchestrator's knob registry (Node side) and its one typed config. Precedence: env, then
+// defaults (explicit options from calibrate/report last). The k6 script's own knobs (DURATION,
+// WARMUP, LEVELS, RATE, ...: lib/scenarios.ts; TARGET, MODELS, ...: lib/k6/knobs.ts) reach it
+// through the inherited environment; the server's (server/config.ts) reach the server it starts.
+import { bool, duration, int, knob, oneOf, readKnob, readKnobs, text, type Env } from '../../lib/knobs.ts';
+import { DEFAULT_SCENARIO, SCENARIOS, scenarioSpec } from '../../lib/scenarios.ts';
+import { BOUNDS_FILE_KNOB } from '../../lib/node/bounds-file.ts';
+import { V2_KNOBS, type Protocol, type V2Models } from '../../lib/v2/config.ts';
+
+export const BENCH_KNOBS = {
+  scenario: knob({ env: 'SCENARIO', default: DEFAULT_SCENARIO, ...oneOf(Object.keys(SCENARIOS)), doc: 'what to run (see Scenarios)' }),
+  impl: knob({ env: 'IMPL', default: 'baseline', ...text('a name, a comma list (smoke) or all'), doc: 'against which implementation' }),
+  target: knob({ env: 'TARGET', default: '', defaultText: '(start a server)', ...text('http://host:port'), doc: 'measure a running server instead' }),
+  targetMetrics: knob({ env: 'TARGET_METRICS', default: '', defaultText: '${TARGET}/metrics', ...text('a URL'), doc: "the target's Prometheus endpoint when it lives elsewhere (Triton: its metrics port)" }),
+  datasetDir: knob({ env: 'DATASET_DIR', default: '', defaultText: 'build/data/synthetic', ...text('folder'), doc: 'any folder of JPEG/PNG/WebP (e.g. COCO val2017)' }),
+  maxImages: knob({ env: 'MAX_IMAGES', default: 0, defaultText: 'all', ...int(0), doc: 'how many images of the dataset (0 = all)' }),
+  boundsFile: BOUNDS_FILE_KNOB,
+  calibrationFile: knob({ env: 'CALIBRATION_FILE', default: 'results/calibration.json', ...text('a JSON file'), doc: 'the host calibration (`make calibrate` writes it)' }),
+  useCalibration: knob({ env: 'CALIBRATION', default: true, ...bool, doc: 'gate against the host calibration when the file exists' }),
+  dashboard: knob({ env: 'DASHBOARD', default: false, defaultText: 'on when interactive and not CI', ...bool, doc: "k6's live dashboard while it runs (the HTML export is always written)" }),
+  dashboardPort: knob({ env: 'DASHBOARD_PORT', default: 5665, ...int(1, 65535), doc: 'port of the live dashboard' }),
+  ci: knob({ env: 'CI', default: false, ...bool, doc: 'CI run: no live dashboard' }),
+  resultsRoot: knob({ env: 'RESULTS_ROOT', default: 'results', ...text('folder'), doc: 'where run folders go' }),
+  readyTimeout_s: knob({ env: 'READY_TIMEOUT', default: 300, defaultText: '300s', ...duration, doc: 'how long to wait for /health ready' }),
+  memoryInterval_s: knob({ env: 'MEMORY_INTERVAL', default: 1, defaultText: '1s (soak 10s)', ...duration, doc: '/vram sampling period' }),
+  accuracy: knob({ env: 'ACCURACY', default: true, ...bool, doc: 'run the accuracy replay after the load' }),
+  runners: knob({ env: 'RUNNERS', default: 1, ...int(1, 64), doc: 'k6 processes, each with its own execution segment; their samples are merged' }),
+  port: knob({ env: 'PORT', default: 0, defaultText: 'free port', ...int(0, 65535), doc: 'port of the server the bench starts' }),
+  ep: knob({ env: 'EP', default: 'cpu', ...text('cpu, cuda or cuda,cpu'), doc: 'execution provider of the server the bench starts' }),
+  modelsDir: knob({ env: 'MODELS_DIR', default: '', defaultText: 'build/models', ...text('folder'), doc: 'models of the server the bench starts' }),
+  protocol: V2_KNOBS.protocol,
+  v2Models: V2_KNOBS.v2Models,
+  v2Version: V2_KNOBS.v2Version,
+};
 
 export interface BenchConfig {
   scenario: string;
@@ -38,31 +66,29 @@ export interface BenchConfig {
 }
 
 export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): BenchConfig {
-  const scenario = stringEnv(env, 'SCENARIO', DEFAULT_SCENARIO);
-  scenarioSpec(scenario); // fails with the list of names
-  const ci = boolEnv(env, 'CI', false);
-  const kind = scenarioSpec(scenario).kind;
+  const k = readKnobs(BENCH_KNOBS, env);
+  const kind = scenarioSpec(k.scenario).kind;
   return {
-    scenario,
-    impl: stringEnv(env, 'IMPL', 'baseline'),
-    target: stringEnv(env, 'TARGET', '').replace(/\/+$/, ''),
-    targetMetrics: stringEnv(env, 'TARGET_METRICS', ''),
-    datasetDir: stringEnv(env, 'DATASET_DIR', ''),
-    maxImages: numberEnv(env, 'MAX_IMAGES', 0, { min: 0, integer: true }),
-    boundsFile: stringEnv(env, 'BOUNDS_FILE', ''),
-    calibrationFile: stringEnv(env, 'CALIBRATION_FILE', 'results/calibration.json'),
-    useCalibration: boolEnv(env, 'CALIBRATION', true),
-    dashboard: boolEnv(env, 'DASHBOARD', !ci && Boolean(process.stdout.isTTY)),
-    dashboardPort: numberEnv(env, 'DASHBOARD_PORT', 5665, { min: 1, max: 65535, integer: true }),
-    resultsRoot: stringEnv(env, 'RESULTS_ROOT', 'results'),
-    readyTimeout_s: durationEnv(env, 'READY_TIMEOUT', '300s'),
-    memoryInterval_s: durationEnv(env, 'MEMORY_INTERVAL', kind === 'soak' ? '10s' : '1s'),
-    accuracy: boolEnv(env, 'ACCURACY', true),
-    runners: numberEnv(env, 'RUNNERS', 1, { min: 1, max: 64, integer: true }),
-    protocol: protocolEnv(env),
-    v2Models: v2ModelsEnv(env),
-    v2Version: v2VersionEnv(env),
-    server: { host: '127.0.0.1', port: numberEnv(env, 'PORT', 0, { min: 0, max: 65535, integer: true }), ep: stringEnv(env, 'EP', 'cpu'), modelsDir: stringEnv(env, 'MODELS_DIR', '') },
+    scenario: k.scenario,
+    impl: k.impl,
+    target: k.target.replace(/\/+$/, ''),
+    targetMetrics: k.targetMetrics,
+    datasetDir: k.datasetDir,
+    maxImages: k.maxImages,
+    boundsFile: k.boundsFile,
+    calibrationFile: k.calibrationFile,
+    useCalibration: k.useCalibration,
+    dashboard: readKnob(BENCH_KNOBS.dashboard, env, {}, !k.ci && Boolean(process.stdout.isTTY)),
+    dashboardPort: k.dashboardPort,
+    resultsRoot: k.resultsRoot,
+    readyTimeout_s: k.readyTimeout_s,
+    memoryInterval_s: readKnob(BENCH_KNOBS.memoryInterval_s, env, {}, kind === 'soak' ? 10 : 1),
+    accuracy: k.accuracy,
+    runners: k.runners,
+    protocol: k.protocol,
+    v2Models: k.v2Models,
+    v2Version: k.v2Version,
+    server: { host: '127.0.0.1', port: k.port, ep: k.ep, modelsDir: k.modelsDir },
     ...overrides,
   };
 }

@@ -2,6 +2,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { setKnobs } from '../../lib/knobs.ts';
+import { K6_KNOBS } from '../../lib/k6-config.ts';
+import { SCENARIO_KNOBS } from '../../lib/scenarios.ts';
+import { SERVER_KNOBS } from '../../server/index.ts';
+import { BENCH_KNOBS } from './config.ts';
 
 function quiet(cmd: string, args: string[]): string {
   try {
@@ -23,16 +28,19 @@ function packageVersion(name: string): string {
   }
 }
 
-/** Knobs worth recording: every variable the suite reads, when set. */
-export const KNOBS = ['SCENARIO', 'IMPL', 'DURATION', 'WARMUP', 'TARGET', 'TARGET_METRICS', 'PROTOCOL', 'V2_MODELS', 'V2_VERSION', 'DATASET_DIR', 'MAX_IMAGES', 'EP', 'HOST', 'PORT', 'MODELS_DIR', 'LEVELS', 'RATE', 'RATES', 'STEP', 'BATCHES', 'VUS', 'MAX_VUS', 'LEVEL_GAP', 'REQUESTS', 'SMOKE_REQUESTS', 'MODELS', 'BOUNDS_FILE', 'CALIBRATION', 'CALIBRATION_FILE', 'DASHBOARD', 'DASHBOARD_PORT', 'CI', 'MEMORY_INTERVAL', 'ACCURACY', 'READY_TIMEOUT',
-  // server knobs: they reach the server the bench starts through the same environment
-  'WORKERS', 'THREADS', 'GRAPH_OPT', 'PARALLEL_WORKERS', 'PARALLEL_THREADS', 'BATCH_MAX_SIZE', 'BATCH_MAX_DELAY_US', 'SPINNING', 'MAX_BODY_MB', 'MAX_PIXELS', 'MAX_BATCH'];
+/**
+ * Knobs worth recording: every variable the suite reads, from the registries that declare them (the
+ * bench's, the k6 script's load and client knobs, and the server's, which reach the server the bench
+ * starts through the same environment), so the record cannot miss one.
+ */
+export const KNOB_REGISTRIES = [BENCH_KNOBS, SCENARIO_KNOBS, K6_KNOBS, SERVER_KNOBS] as const;
+export const KNOBS: readonly string[] = [...new Set(KNOB_REGISTRIES.flatMap((r) => Object.values(r).map((k) => k.env)))];
 
 /** `env`: the environment the run really used (calibrate sets IMPL/SCENARIO/LEVELS itself), so the recorded command reproduces it. */
 export function envInfo(args: { k6: string; ep: string; serverVersion: string; k6Command: string[]; target: string; serverStarted: boolean; env?: NodeJS.ProcessEnv }): Record<string, unknown> {
   const cpus = os.cpus();
   const env = args.env ?? process.env;
-  const knobs = Object.fromEntries(KNOBS.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
+  const knobs = setKnobs(env, ...KNOB_REGISTRIES);
   const makeVars = Object.entries(knobs).filter(([k]) => !['CI'].includes(k)).map(([k, v]) => `${k}=${v}`);
   return {
     cpu: { model: cpus[0]?.model ?? 'unknown', cores: cpus.length },

@@ -14,9 +14,11 @@ import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { constants, createGunzip } from 'node:zlib';
 import { buildSummary, junitXml, parseSelector, summaryText, type K6SummaryData, type Summary } from '../../lib/summary.ts';
-import { planFor, type Plan } from '../../lib/scenarios.ts';
+import { planFor, SCENARIO_KNOBS, type Plan } from '../../lib/scenarios.ts';
 import type { Thresholds } from '../../lib/bounds.ts';
-import { isMain } from '../is-main.ts';
+import { isMain } from '../../lib/node/is-main.ts';
+import { INVALID, knob, readKnobs, text } from '../../lib/knobs.ts';
+import { runMain } from '../../lib/node/cli.ts';
 
 export type MetricType = 'counter' | 'gauge' | 'rate' | 'trend';
 
@@ -254,8 +256,8 @@ export interface MergeSpec {
   capacitySloMs?: number;
 }
 
-/** The env knobs lib/scenarios.ts planFor reads (kept here so a merge rebuilds the runners' plan). */
-export const PLAN_KNOBS = ['SCENARIO', 'DURATION', 'WARMUP', 'LEVEL_GAP', 'MAX_VUS', 'SMOKE_REQUESTS', 'VUS', 'LEVELS', 'RATE', 'RATES', 'STEP', 'BATCHES', 'REQUESTS'] as const;
+/** The env knobs lib/scenarios.ts planFor reads (from its registry), so a merge rebuilds the runners' plan. */
+export const PLAN_KNOBS: readonly string[] = ['SCENARIO', ...Object.values(SCENARIO_KNOBS).map((k) => k.env)];
 
 export function planEnvOf(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(PLAN_KNOBS.flatMap((k) => (env[k] !== undefined && env[k] !== '' ? [[k, env[k]!]] : [])));
@@ -313,23 +315,26 @@ export const EXIT_THRESHOLDS_FAILED = 99;
 /** Same as tools/bench/run.ts's (not imported: run.ts imports this module). */
 const EXIT_POSTPROCESS_FAILED = 98;
 
-/** `make bench-merge DIR=... [SPEC=DIR/merge.json] [DURATION_S=...]`: merge, gate, exit 99 on a broken threshold. */
-async function main(): Promise<number> {
-  try {
-    return await mergeCommand();
-  } catch (e) {
-    console.error(`bench-merge: ${(e as Error).message}`);
-    return 2;
-  }
-}
+/** `make bench-merge` knobs (env over defaults). */
+export const MERGE_KNOBS = {
+  dir: knob({ env: 'DIR', default: '', ...text("the folder holding the runners' samples (*.json.gz)"), doc: "the runners' samples (and the merged summary's folder)" }),
+  spec: knob({ env: 'SPEC', default: '', defaultText: 'DIR/merge.json', ...text('a merge.json'), doc: "the merge spec 'make k6-operator' (or make bench) wrote" }),
+  duration_s: knob({
+    env: 'DURATION_S', default: 0, defaultText: "the runners' own summaries, else the samples' span", allowed: 'seconds > 0',
+    parse: (raw: string) => { const n = Number(raw); return raw.trim() !== '' && Number.isFinite(n) && n > 0 ? n : INVALID; },
+    doc: 'the test run time in seconds (the denominator of requests/s)',
+  }),
+};
 
+/** `make bench-merge DIR=... [SPEC=DIR/merge.json] [DURATION_S=...]`: merge, gate, exit 99 on a broken threshold. */
 async function mergeCommand(): Promise<number> {
-  const dir = process.env['DIR'] ?? '';
+  const k = readKnobs(MERGE_KNOBS, process.env);
+  const dir = k.dir;
   if (!dir || !existsSync(dir)) {
     console.error(`bench-merge: DIR=${dir} is not a folder: set DIR to the folder holding the runners' samples (*.json.gz)`);
     return 2;
   }
-  const specPath = process.env['SPEC'] || join(dir, 'merge.json');
+  const specPath = k.spec || join(dir, 'merge.json');
   if (!existsSync(specPath)) {
     console.error(`bench-merge: no merge spec at ${specPath}: set SPEC to the merge.json 'make k6-operator' (or make bench) wrote`);
     return 2;
@@ -340,7 +345,7 @@ async function mergeCommand(): Promise<number> {
     console.error(`bench-merge: no runner samples (*.json.gz) under ${dir}: copy the runners' files there`);
     return 2;
   }
-  const r = await mergeRunners(files, spec, testDuration(files, process.env['DURATION_S']));
+  const r = await mergeRunners(files, spec, testDuration(files, k.duration_s || undefined));
   // Re-merging a bench run folder keeps the post-processing results (accuracy, ...) it holds.
   const previous = join(dir, 'summary.json');
   if (existsSync(previous)) r.summary.postprocess = (JSON.parse(readFileSync(previous, 'utf8')) as Summary).postprocess ?? [];
@@ -359,14 +364,11 @@ async function mergeCommand(): Promise<number> {
  * The test's run time: DURATION_S if given, else the longest a runner's own summary.json beside its
  * samples states (a local bench run); undefined (the samples' time span) for pods, which keep none.
  */
-function testDuration(files: string[], given: string | undefined): number | undefined {
-  if (given) {
-    const v = Number(given);
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`DURATION_S=${given} is not valid: expected seconds > 0`);
-    return v;
-  }
+function testDuration(files: string[], given: number | undefined): number | undefined {
+  if (given) return given;
   const own = files.map((f) => join(dirname(f), 'summary.json')).filter((f) => existsSync(f));
   return own.length > 0 ? Math.max(...own.map((f) => (JSON.parse(readFileSync(f, 'utf8')) as Summary).test_duration_s)) : undefined;
 }
 
-if (isMain(import.meta.url)) process.exit(await main());
+// Any error that stops the merge is the input's (files, spec, knobs): exit 2, one line.
+if (isMain(import.meta.url)) runMain('bench-merge', mergeCommand, { failureCode: 2 });

@@ -11,17 +11,19 @@ import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { ConfigError } from '../../lib/env.ts';
 import { planFor, type Plan } from '../../lib/scenarios.ts';
 import { junitXml, summaryText, type Summary } from '../../lib/summary.ts';
-import type { HealthExtras, HealthResponse, MemoryResponse } from '../../lib/types.ts';
+import type { HealthResponse, MemoryResponse } from '../../lib/types.ts';
 import { bundleScenarios } from '../build.ts';
 import { benchConfig, type BenchConfig } from './config.ts';
 import { envInfo } from './env-info.ts';
-import { POSTPROCESSORS, type PostprocessContext } from './postprocess.ts';
-import { implementationIsLossless, prepareReference } from '../accuracy/postprocess.ts';
+import { POST_RUN_STEPS, type PostRunContext } from './post-run.ts';
+import { implementationIsLossless, prepareReference } from '../accuracy/replay.ts';
 import { imageId, listImages } from '../accuracy/dataset.ts';
-import { readBoundsFile } from './bounds-file.ts';
+import { readBoundsFile } from '../../lib/node/bounds-file.ts';
 import { BenchError, note, step } from './progress.ts';
-import { getJson, getText, sampleMemory, startServer, stopServer, waitReady, type MemorySample, type StartedServer } from './server.ts';
-import { isMain } from '../is-main.ts';
+import { getJson, getText } from '../../lib/node/server-api.ts';
+import { sampleMemory, startServer, stopServer, waitReady, type MemorySample, type StartedServer } from './server.ts';
+import { isMain } from '../../lib/node/is-main.ts';
+import { runMain } from '../../lib/node/cli.ts';
 import { runRunners } from './runners.ts';
 import { sampleCpu } from './cpu.ts';
 import { v2InputsEnv, waitReadyV2 } from './v2-target.ts';
@@ -77,9 +79,14 @@ export function loadBoundsFile(cfg: BenchConfig): BoundsFile {
   return readBoundsFile(cfg.boundsFile);
 }
 
-export function loadCalibration(cfg: BenchConfig): Calibration | undefined {
+/** The one reader of the host calibration (bench and report): none with CALIBRATION=0 or without the file. */
+export function loadCalibration(cfg: Pick<BenchConfig, 'useCalibration' | 'calibrationFile'>): Calibration | undefined {
   if (!cfg.useCalibration || !existsSync(cfg.calibrationFile)) return undefined;
-  return JSON.parse(readFileSync(cfg.calibrationFile, 'utf8')) as Calibration;
+  try {
+    return JSON.parse(readFileSync(cfg.calibrationFile, 'utf8')) as Calibration;
+  } catch (e) {
+    throw new ConfigError(`CALIBRATION_FILE=${cfg.calibrationFile} is not valid JSON (${(e as Error).message}): run 'make calibrate' again, or CALIBRATION=0`);
+  }
 }
 
 /** Snapshot period of the web dashboard: about 10 snapshots per timed run (1 s to 10 s); counted
@@ -127,7 +134,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
 
   let server: StartedServer | undefined;
   let target = cfg.target;
-  let health: HealthResponse & HealthExtras;
+  let health: HealthResponse;
   let readyMs: number | null = null;
   // PROTOCOL=v2 hook: a target may speak only v2 (then no native accuracy replay), and per-model
   // requests need the prepared tensors.
@@ -147,7 +154,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
       server = await step('start server and wait until ready', () => startServer({ ...cfg.server, logFile: join(runDir, 'server.log'), readyTimeout_s: cfg.readyTimeout_s, env: { IMPL: cfg.impl } }));
       target = server.url;
       readyMs = server.ready_ms;
-      health = await getJson<HealthResponse & HealthExtras>(`${target}/health`);
+      health = await getJson<HealthResponse>(`${target}/health`);
       note(`server ${target} ready in ${server.ready_ms} ms (ep ${health.ep}, log ${server.logFile})`);
     }
     const impls = cfg.impl === 'all' ? health.implementations : cfg.impl.split(',').map((s) => s.trim()).filter(Boolean);
@@ -219,8 +226,8 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     const summaryPath = join(runDir, 'summary.json');
     const summary: Summary | null = existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary) : null;
     if (summary) {
-      const ctx: PostprocessContext = { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, summary, memory: samples, bounds, accuracy: cfg.accuracy && nativeApi, serverReadyMs: readyMs };
-      for (const p of POSTPROCESSORS.filter((p) => p.applies(ctx))) {
+      const ctx: PostRunContext = { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, summary, memory: samples, bounds, accuracy: cfg.accuracy && nativeApi, serverReadyMs: readyMs };
+      for (const p of POST_RUN_STEPS.filter((p) => p.applies(ctx))) {
         const results = await step(`post-processing: ${p.name}`, () => p.run(ctx)).catch((e: Error) => [{ name: p.name, passed: false, lines: [`${p.name} crashed: ${e.message}`] }]);
         summary.postprocess.push(...results);
       }
@@ -257,15 +264,4 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
   }
 }
 
-if (isMain(import.meta.url)) {
-  try {
-    const result = await runBench(benchConfig(process.env));
-    process.exit(result.exitCode);
-  } catch (e) {
-    if (e instanceof BenchError || e instanceof ConfigError) {
-      console.error(`bench: ${e.message}`);
-      process.exit(2);
-    }
-    throw e;
-  }
-}
+if (isMain(import.meta.url)) runMain('bench', async () => (await runBench(benchConfig(process.env))).exitCode, { expected: [BenchError] });

@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { HealthResponse, ImplementationInfo, ImplementationsResponse, MemoryResponse } from '../../lib/types.ts';
+import type { HealthResponse, MemoryResponse } from '../../lib/types.ts';
+import { getJson } from '../../lib/node/server-api.ts';
 import { BenchError } from './progress.ts';
 
 export interface StartedServer {
@@ -24,23 +25,6 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-export async function getJson<T>(url: string, timeoutMs = 5000): Promise<T> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
-  return (await res.json()) as T;
-}
-
-/** GET /implementations: name, description and lossless flag of each implementation the server serves. */
-export async function listImplementations(target: string): Promise<ImplementationInfo[]> {
-  return (await getJson<ImplementationsResponse>(`${target}/implementations`)).implementations;
-}
-
-export async function getText(url: string, timeoutMs = 5000): Promise<string> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
-  return res.text();
 }
 
 /**

@@ -2,14 +2,15 @@
 // tensors k6 sends with V2_MODELS=d0,d1,d2, and readiness of a target that may speak only v2
 // (Triton, KServe, MLServer: no /health, no native API, so no accuracy replay there).
 import { resolve } from 'node:path';
-import type { HealthExtras, HealthResponse } from '../../lib/types.ts';
+import type { HealthResponse } from '../../lib/types.ts';
 import type { V2Models } from '../../lib/v2/config.ts';
 import { prepareTensors, tensorsConfig } from '../data/tensors.ts';
 import { BenchError } from './progress.ts';
-import { getJson, waitReady } from './server.ts';
+import { getJson } from '../../lib/node/server-api.ts';
+import { waitReady } from './server.ts';
 
 export interface TargetProbe {
-  health: HealthResponse & HealthExtras;
+  health: HealthResponse;
   /** The target also speaks the native API (/health, /implementations, /infer/:impl). */
   native: boolean;
 }

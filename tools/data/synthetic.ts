@@ -5,27 +5,24 @@ import sharp from 'sharp';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
-import { numberEnv } from '../../lib/env.ts';
-import { isMain } from '../is-main.ts';
+import { int, knob, readKnob } from '../../lib/knobs.ts';
+import { isMain } from '../../lib/node/is-main.ts';
+import { runMain } from '../../lib/node/cli.ts';
+import { mulberry32 } from '../models/rng.ts';
 
 export const GENERATOR_VERSION = 1;
 export const DEFAULT_DIR = join('build', 'data', 'synthetic');
+
+export const DATA_KNOBS = {
+  count: knob({ env: 'DATA_COUNT', default: 50, ...int(1), doc: 'how many synthetic images `make data` writes' }),
+};
 
 interface SyntheticManifest extends DatasetManifest {
   generator: { version: number; seed: number; count: number; size: number };
 }
 
-/** mulberry32: tiny seeded PRNG, so the same seed always draws the same scenes. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so the same seed always draws the same scenes. */
+const rng = mulberry32;
 
 /** A scene of a gradient background with a few boxes and ellipses (object-like blobs), RGB HWC. */
 function scene(size: number, seed: number): Buffer {
@@ -85,12 +82,9 @@ export async function generate(dir = DEFAULT_DIR, count = 50, seed = 20240601, s
 }
 
 if (isMain(import.meta.url)) {
-  try {
-    const count = numberEnv(process.env, 'DATA_COUNT', 50, { min: 1, integer: true });
+  runMain('data', async () => {
+    const count = readKnob(DATA_KNOBS.count, process.env);
     const { created, manifest } = await generate(DEFAULT_DIR, count);
     console.log(created === 0 ? `data: ${manifest} is up to date` : `data: wrote ${created} images and ${manifest}`);
-  } catch (e) {
-    console.error(`data: ${(e as Error).message}`);
-    process.exit(1);
-  }
+  });
 }

@@ -9,10 +9,9 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { ConfigError, numberEnv, stringEnv, type Env } from '../../lib/env.ts';
 import { DEFAULT_TENSOR_IMAGES, TENSORS_VERSION, type TensorImage, type TensorManifest } from '../../lib/v2/tensors.ts';
-import { readModelInfos } from '../../server/runtime/model-info.ts';
-import { decodeImage, letterboxBatch } from '../../server/runtime/preprocess.ts';
+import { decodeImage, letterboxBatch, readModelInfos } from '../../server/index.ts';
 import { imageId, listImages } from '../accuracy/dataset.ts';
-import { isMain } from '../is-main.ts';
+import { isMain } from '../../lib/node/is-main.ts';
 import { DEFAULT_DIR as SYNTHETIC_DIR } from './synthetic.ts';
 
 export interface TensorsConfig {

@@ -1,7 +1,7 @@
 // `make harness` knobs: what is measured (implementations x concurrency levels x load generators),
-// for how long, and how many interleaved rounds. Same parsers and error form as every other tool.
-import { durationEnv, numberEnv, stringEnv, type Env } from '../../lib/env.ts';
-import { ConfigError } from '../../lib/env.ts';
+// for how long, and how many interleaved rounds: its knob registry (lib/knobs.ts, as every other tool).
+import type { Env } from '../../lib/env.ts';
+import { duration, int, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
 
 export const GENERATORS = ['k6', 'k6+checks', 'vegeta'] as const;
 export type Generator = (typeof GENERATORS)[number];
@@ -24,30 +24,21 @@ export interface HarnessConfig {
   resultsRoot: string;
 }
 
-function list<T extends string>(env: Env, name: string, fallback: readonly T[], allowed?: readonly T[]): T[] {
-  const v = stringEnv(env, name, '');
-  if (v === '') return [...fallback];
-  const items = v.split(',').map((s) => s.trim()).filter(Boolean) as T[];
-  const bad = allowed ? items.filter((i) => !allowed.includes(i)) : [];
-  if (items.length === 0 || bad.length > 0) throw new ConfigError(`${name}=${v} is not valid: expected a comma list of ${allowed ? allowed.join(', ') : 'names'}`);
-  return items;
-}
+export const HARNESS_KNOBS = {
+  impls: knob({ env: 'IMPLS', default: ['invalid', 'baseline'], ...list(text('a name'), 'a comma list of implementation names'), doc: 'implementations measured (baseline adds the in-process comparison)' }),
+  levels: knob({ env: 'LEVELS', default: [1, 8], ...list(int(1, 64), 'a comma list of integers from 1 to 64'), doc: 'closed-loop concurrency levels' }),
+  generators: knob<Generator[]>({
+    env: 'GENERATORS', default: [...GENERATORS], ...list(oneOf(GENERATORS), `a comma list of ${GENERATORS.join(', ')}`),
+    doc: 'load generators compared',
+  }),
+  duration_s: knob({ env: 'DURATION', default: 15, defaultText: '15s', ...duration, doc: 'measured time per run' }),
+  warmup: knob({ env: 'WARMUP', default: 20, ...int(0), doc: 'unmeasured requests per run first (vegeta: a 2 s attack)' }),
+  rounds: knob({ env: 'ROUNDS', default: 2, ...int(1, 20), doc: 'interleaved rounds' }),
+  image: knob({ env: 'IMAGE', default: 'build/data/synthetic/synthetic-0000.jpg', ...text('an image file'), doc: 'the one image every request sends' }),
+  modelRuns: knob({ env: 'MODEL_RUNS', default: 20, ...int(1), doc: 'in-process runs per model for the HTTP-overhead comparison' }),
+  resultsRoot: knob({ env: 'RESULTS_ROOT', default: 'results', ...text('folder'), doc: 'results go to RESULTS_ROOT/harness/' }),
+};
 
 export function harnessConfig(env: Env): HarnessConfig {
-  const levels = list(env, 'LEVELS', ['1', '8']).map((s) => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < 1 || n > 64) throw new ConfigError(`LEVELS=${env['LEVELS']} is not valid: expected a comma list of integers from 1 to 64`);
-    return n;
-  });
-  return {
-    impls: list(env, 'IMPLS', ['invalid', 'baseline']),
-    levels,
-    generators: list(env, 'GENERATORS', GENERATORS, GENERATORS),
-    duration_s: durationEnv(env, 'DURATION', '15s'),
-    warmup: numberEnv(env, 'WARMUP', 20, { min: 0, integer: true }),
-    rounds: numberEnv(env, 'ROUNDS', 2, { min: 1, max: 20, integer: true }),
-    image: stringEnv(env, 'IMAGE', 'build/data/synthetic/synthetic-0000.jpg'),
-    modelRuns: numberEnv(env, 'MODEL_RUNS', 20, { min: 1, integer: true }),
-    resultsRoot: stringEnv(env, 'RESULTS_ROOT', 'results'),
-  };
+  return readKnobs(HARNESS_KNOBS, env);
 }

@@ -12,12 +12,12 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import { cpus } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { contentTypeOf, MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
-import { ConfigError } from '../../lib/env.ts';
 import { bundleScenarios } from '../build.ts';
-import { prepareReference } from '../accuracy/postprocess.ts';
+import { prepareReference } from '../accuracy/replay.ts';
 import { BenchError, note, step } from '../bench/progress.ts';
 import { startServer, stopServer } from '../bench/server.ts';
-import { isMain } from '../is-main.ts';
+import { isMain } from '../../lib/node/is-main.ts';
+import { runMain } from '../../lib/node/cli.ts';
 import { harnessConfig, type Generator, type HarnessConfig } from './config.ts';
 import { processCpuSeconds, runGenerator, type GeneratorResult } from './generators.ts';
 import { harnessTable, summarise, type HarnessReport, type HarnessRun } from './report.ts';
@@ -111,14 +111,4 @@ export async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
   return report;
 }
 
-if (isMain(import.meta.url)) {
-  try {
-    await runHarness(harnessConfig(process.env));
-  } catch (e) {
-    if (e instanceof BenchError || e instanceof ConfigError) {
-      console.error(`harness: ${e.message}`);
-      process.exit(2);
-    }
-    throw e;
-  }
-}
+if (isMain(import.meta.url)) runMain('harness', () => runHarness(harnessConfig(process.env)).then(() => undefined), { expected: [BenchError] });

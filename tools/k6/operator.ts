@@ -16,16 +16,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveBounds } from '../../lib/bounds.ts';
-import { ConfigError, numberEnv, stringEnv, type Env } from '../../lib/env.ts';
-import { planFor } from '../../lib/scenarios.ts';
+import { ConfigError, type Env } from '../../lib/env.ts';
+import { INVALID, int, knob, oneOf, readKnob, readKnobs, text } from '../../lib/knobs.ts';
+import { planFor, SCENARIOS } from '../../lib/scenarios.ts';
 import { bundleScenarios } from '../build.ts';
 import { benchConfig } from '../bench/config.ts';
-import { readBoundsFile } from '../bench/bounds-file.ts';
+import { BOUNDS_FILE_KNOB, readBoundsFile } from '../../lib/node/bounds-file.ts';
 import { planEnvOf, type MergeSpec } from '../bench/merge.ts';
 import { BenchError } from '../bench/progress.ts';
 import { datasetManifest, k6Binary } from '../bench/run.ts';
 import { inspectOptions } from '../bench/runners.ts';
-import { isMain } from '../is-main.ts';
+import { isMain } from '../../lib/node/is-main.ts';
+import { runMain } from '../../lib/node/cli.ts';
 import { validate, type Schema } from './schema.ts';
 
 export const SCHEMA_FILE = join('tools', 'k6', 'testrun.schema.json');
@@ -50,28 +52,41 @@ export interface OperatorConfig {
   reference: string;
 }
 
+const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** `make k6-operator` knobs (env over defaults; NAME, SAMPLES_PVC, K6_IMAGE and OUT_DIR default from the others). */
+export const OPERATOR_KNOBS = {
+  scenario: knob({ env: 'SCENARIO', default: 'concurrency8', ...oneOf(Object.keys(SCENARIOS)), doc: 'the scenario the runner pods run' }),
+  name: knob({
+    env: 'NAME', default: '', defaultText: 'multidet-<scenario>', allowed: "a Kubernetes name (lower-case letters, digits, '-', at most 52 characters)",
+    parse: (raw: string) => (K8S_NAME.test(raw) && raw.length <= 52 ? raw : INVALID), doc: 'the TestRun and its objects',
+  }),
+  target: knob({
+    env: 'TARGET', default: '', allowed: 'the URL the runner pods reach the server at, e.g. http://multidet.default.svc:8000',
+    parse: (raw: string) => (/^https?:\/\/[^/]+/.test(raw) ? raw.replace(/\/+$/, '') : INVALID), doc: 'the server as the pods reach it (required)',
+  }),
+  impl: knob({ env: 'IMPL', default: 'baseline', ...text('a name, or a comma list (smoke)'), doc: 'implementation(s) under test' }),
+  namespace: knob({ env: 'NAMESPACE', default: '', ...text('a namespace'), doc: 'namespace of the objects (unset: the current one)' }),
+  runners: knob({ env: 'RUNNERS', default: 2, ...int(1, 1000), doc: 'runner pods (TestRun parallelism)' }),
+  image: knob({ env: 'K6_IMAGE', default: '', defaultText: 'grafana/k6:<the k6 version>', ...text('an image'), doc: 'runner image' }),
+  samplesPvc: knob({ env: 'SAMPLES_PVC', default: '', defaultText: '<name>-samples', ...text('a claim name'), doc: 'ReadWriteMany claim the runners write samples to' }),
+  scriptPvc: knob({ env: 'SCRIPT_PVC', default: '', ...text('a claim name'), doc: 'the archive on a claim instead of a ConfigMap' }),
+  outDir: knob({ env: 'OUT_DIR', default: '', defaultText: 'build/k6-operator/<name>', ...text('folder'), doc: 'where the manifests go' }),
+  maxImages: knob({ env: 'MAX_IMAGES', default: 8, ...int(0), doc: 'images in the archive (a ConfigMap holds about 750 KB: 8 synthetic images fit)' }),
+  reference: knob({ env: 'REFERENCE', default: '', ...text('a detections.json'), doc: 'reference for the in-run output checks' }),
+};
+
 export function operatorConfig(env: Env, k6Version: string): OperatorConfig {
-  const scenario = stringEnv(env, 'SCENARIO', 'concurrency8');
-  const name = stringEnv(env, 'NAME', `multidet-${scenario}`);
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 52) throw new ConfigError(`NAME=${name} is not valid: expected a Kubernetes name (lower-case letters, digits, '-', at most 52 characters)`);
-  const target = stringEnv(env, 'TARGET', '');
-  if (!/^https?:\/\/[^/]+/.test(target)) throw new ConfigError(`TARGET=${target || '(unset)'} is not valid: expected the URL the runner pods reach the server at, e.g. http://multidet.default.svc:8000`);
-  const impl = stringEnv(env, 'IMPL', 'baseline');
-  if (impl === 'all') throw new ConfigError(`IMPL=all needs a server to list the implementations: name them (IMPL=baseline or, for smoke, IMPL=baseline,invalid)`);
+  const k = readKnobs(OPERATOR_KNOBS, env);
+  if (k.target === '') throw new ConfigError(`TARGET=(unset) is not valid: expected ${OPERATOR_KNOBS.target.allowed}`);
+  if (k.impl === 'all') throw new ConfigError(`IMPL=all needs a server to list the implementations: name them (IMPL=baseline or, for smoke, IMPL=baseline,invalid)`);
+  const name = readKnob(OPERATOR_KNOBS.name, env, {}, `multidet-${k.scenario}`);
   return {
+    ...k,
     name,
-    namespace: stringEnv(env, 'NAMESPACE', ''),
-    runners: numberEnv(env, 'RUNNERS', 2, { min: 1, max: 1000, integer: true }),
-    scenario,
-    impl,
-    target: target.replace(/\/+$/, ''),
-    image: stringEnv(env, 'K6_IMAGE', `grafana/k6:${k6Version}`),
-    samplesPvc: stringEnv(env, 'SAMPLES_PVC', `${name}-samples`),
-    scriptPvc: stringEnv(env, 'SCRIPT_PVC', ''),
-    outDir: resolve(stringEnv(env, 'OUT_DIR', join('build', 'k6-operator', name))),
-    // A ConfigMap holds about 750 KB of archive: 8 synthetic images fit with the script.
-    maxImages: numberEnv(env, 'MAX_IMAGES', 8, { min: 0, integer: true }),
-    reference: stringEnv(env, 'REFERENCE', ''),
+    image: k.image || `grafana/k6:${k6Version}`,
+    samplesPvc: k.samplesPvc || `${name}-samples`,
+    outDir: resolve(k.outDir || join('build', 'k6-operator', name)),
   };
 }
 
@@ -160,7 +175,7 @@ export async function writeOperatorManifests(env: NodeJS.ProcessEnv): Promise<{ 
   const plan = planFor(cfg.scenario, { ...env, SCENARIO: cfg.scenario });
   const [script] = await bundleScenarios([join('scenarios', `${plan.kind}.ts`)]);
   const dataset = datasetManifest(benchConfig(env, { maxImages: cfg.maxImages }), cfg.outDir);
-  const bounds = cfg.impl.split(',').map((impl) => resolveBounds(readBoundsFile(env['BOUNDS_FILE']), plan, impl.trim()));
+  const bounds = cfg.impl.split(',').map((impl) => resolveBounds(readBoundsFile(readKnob(BOUNDS_FILE_KNOB, env)), plan, impl.trim()));
   writeFileSync(join(cfg.outDir, 'bounds.json'), JSON.stringify(bounds, null, 2));
 
   // Knobs every runner needs; the file paths are baked into the archive (k6 stores the files it
@@ -189,16 +204,10 @@ export async function writeOperatorManifests(env: NodeJS.ProcessEnv): Promise<{ 
 }
 
 if (isMain(import.meta.url)) {
-  try {
+  runMain('k6-operator', async () => {
     const { cfg, files } = await writeOperatorManifests(process.env);
     console.log(`k6-operator: ${cfg.runners} runner(s) of ${cfg.scenario} on ${cfg.impl} -> ${cfg.outDir}`);
     for (const f of files) console.log(`  ${f}`);
     console.log(`\n${runbook(cfg)}`);
-  } catch (e) {
-    if (e instanceof BenchError || e instanceof ConfigError) {
-      console.error(`k6-operator: ${e.message}`);
-      process.exit(2);
-    }
-    throw e;
-  }
+  }, { expected: [BenchError] });
 }

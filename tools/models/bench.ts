@@ -12,14 +12,14 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { INPUT_NAME, MODEL_FILE, OUTPUT_NAMES, parseMetadata } from './contract.ts';
-import { MODEL_NAMES, type DetName } from './efficientdet.ts';
+import { INPUT_NAME, INT8_MODEL_FILE, MODEL_FILE, MODEL_NAMES, OUTPUT_NAMES, parseMetadata, type ModelName } from '../../lib/model-contract.ts';
 import { readModelStats } from './inspect.ts';
+import { int, INVALID, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
 import { testImage } from './test-image.ts';
 import { loadCalibrationImages } from './quantize.ts';
-import { letterboxBatch, type Normalisation } from '../../server/runtime/preprocess.ts';
-import { INT8_MODEL_FILE } from './quantize.ts';
-import { isMain } from '../is-main.ts';
+import { letterboxBatch, type Normalisation } from '../../server/index.ts';
+import { isMain } from '../../lib/node/is-main.ts';
+import { runMain } from '../../lib/node/cli.ts';
 
 export const VARIANTS = ['float', 'int8'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -47,9 +47,9 @@ export function parseVariant(label: string): VariantSpec {
   return { label, file: file as Variant, presets };
 }
 
-export interface BenchConfig {
+export interface ModelBenchConfig {
   modelsDir: string;
-  models: DetName[];
+  models: ModelName[];
   batches: number[];
   runs: number;
   warmup: number;
@@ -61,32 +61,30 @@ export interface BenchConfig {
   imagesDir?: string;
 }
 
-function intList(name: string, v: string | undefined, dflt: number[], min: number): number[] {
-  if (v === undefined || v === '') return dflt;
-  const xs = v.split(',').map(Number);
-  if (xs.some((x) => !Number.isInteger(x) || x < min)) throw new Error(`${name} must be comma-separated integers >= ${min}, got '${v}'`);
-  return xs;
-}
+/** `make bench-models` knobs (env over defaults). WARMUP, BATCHES and RESULTS_DIR are this tool's own here. */
+export const MODEL_BENCH_KNOBS = {
+  modelsDir: knob({ env: 'MODELS_DIR', default: 'build/models', ...text('folder'), doc: 'the ONNX files to time' }),
+  models: knob<ModelName[]>({ env: 'MODELS', default: [...MODEL_NAMES], ...list(oneOf(MODEL_NAMES), `a comma list of ${MODEL_NAMES.join(', ')}`), doc: 'which detectors' }),
+  batches: knob({ env: 'BATCHES', default: [1, 4], ...list(int(1), 'a comma list of batch sizes such as 1,4'), doc: 'batch sizes timed' }),
+  runs: knob({ env: 'RUNS', default: 20, ...int(1), doc: 'timed runs per model, batch and variant' }),
+  warmup: knob({ env: 'WARMUP', default: 3, ...int(0), doc: 'untimed runs first' }),
+  threads: knob({ env: 'THREADS', default: 0, ...int(0, 256), doc: 'intra-op threads (0 = onnxruntime default)' }),
+  outputs: knob<'detections' | 'all'>({ env: 'OUTPUTS', default: 'detections', ...oneOf(['detections', 'all'] as const), doc: 'outputs fetched: detections, or the raw heads too' }),
+  resultsDir: knob({ env: 'RESULTS_DIR', default: 'results/models', ...text('folder'), doc: 'where the JSON goes' }),
+  variants: knob({
+    env: 'VARIANTS', default: ['float'], allowed: `a comma list of ${VARIANTS.join(', ')}, each with optional +presets (${Object.keys(SESSION_PRESETS).join(', ')})`,
+    parse: (raw: string) => {
+      const labels = raw.split(',').map((v) => v.trim());
+      return labels.every((l) => { const [file, ...presets] = l.split('+'); return VARIANTS.includes(file as Variant) && presets.every((p) => Object.hasOwn(SESSION_PRESETS, p)); }) ? labels : INVALID;
+    },
+    doc: 'model files and session presets, timed interleaved',
+  }),
+  imagesDir: knob({ env: 'IMAGES', default: '', ...text('a dataset folder'), doc: "time the dataset's images, letterboxed by the server's code, instead of the test image" }),
+};
 
-export function benchConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig {
-  const models = (env.MODELS ? env.MODELS.split(',') : [...MODEL_NAMES]) as DetName[];
-  for (const m of models) if (!MODEL_NAMES.includes(m)) throw new Error(`MODELS must be a comma-separated subset of ${MODEL_NAMES.join(',')}, got '${env.MODELS}'`);
-  const outputs = env.OUTPUTS ?? 'detections';
-  if (outputs !== 'detections' && outputs !== 'all') throw new Error(`OUTPUTS must be 'detections' or 'all', got '${outputs}'`);
-  const runs = intList('RUNS', env.RUNS, [20], 1)[0];
-  const variants = (env.VARIANTS ? env.VARIANTS.split(',').map((v) => v.trim()).filter(Boolean) : ['float']).map(parseVariant);
-  return {
-    modelsDir: env.MODELS_DIR || 'build/models',
-    models,
-    batches: intList('BATCHES', env.BATCHES, [1, 4], 1),
-    runs,
-    warmup: intList('WARMUP', env.WARMUP, [3], 0)[0],
-    threads: intList('THREADS', env.THREADS, [0], 0)[0],
-    outputs,
-    resultsDir: env.RESULTS_DIR || 'results/models',
-    variants,
-    ...(env.IMAGES ? { imagesDir: env.IMAGES } : {}),
-  };
+export function benchConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ModelBenchConfig {
+  const { imagesDir, variants, ...k } = readKnobs(MODEL_BENCH_KNOBS, env);
+  return { ...k, variants: variants.map(parseVariant), ...(imagesDir ? { imagesDir } : {}) };
 }
 
 /** The first `batch` images of a dataset, decoded and letterboxed by the server's own code. */
@@ -101,7 +99,7 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export interface BenchRow {
-  model: DetName;
+  model: ModelName;
   /** The VARIANTS entry: float, int8, or either with session presets (float+no-arena). */
   variant: string;
   batch: number;
@@ -115,7 +113,7 @@ export interface BenchRow {
   conv_macs: number;
 }
 
-export async function bench(cfg: BenchConfig, log: (l: string) => void = console.log): Promise<BenchRow[]> {
+export async function bench(cfg: ModelBenchConfig, log: (l: string) => void = console.log): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const fetches = cfg.outputs === 'all' ? undefined : [OUTPUT_NAMES.boxes, OUTPUT_NAMES.scores, OUTPUT_NAMES.classes, OUTPUT_NAMES.numDetections];
   for (const model of cfg.models) {
@@ -180,7 +178,7 @@ export function table(rows: BenchRow[]): string {
 }
 
 if (isMain(import.meta.url)) {
-  try {
+  runMain('bench-models', async () => {
     const cfg = benchConfigFromEnv();
     const rows = await bench(cfg);
     mkdirSync(cfg.resultsDir, { recursive: true });
@@ -194,8 +192,5 @@ if (isMain(import.meta.url)) {
     writeFileSync(file, JSON.stringify({ created: new Date().toISOString(), env, config: cfg, rows }, null, 2));
     console.log(table(rows));
     console.log(`bench-models: wrote ${file}`);
-  } catch (e) {
-    console.error(`bench-models: ${(e as Error).message}`);
-    process.exit(1);
-  }
+  });
 }

@@ -6,18 +6,16 @@
 
 import { generateAnchors, levelSizes, anchorCount, anchorsPerLocation } from '../../lib/detection/anchors.ts';
 import {
-  DEFAULT_ANCHORS, IMAGENET_MEAN, IMAGENET_STD, INPUT_NAME, IOU_THRESHOLD, MAX_DETECTIONS, META_KEYS,
+  DEFAULT_ANCHORS, IMAGENET_MEAN, type ModelName, IMAGENET_STD, INPUT_NAME, IOU_THRESHOLD, MAX_DETECTIONS, META_KEYS,
   NUM_CLASSES, OUTPUT_NAMES, PRE_NMS_TOPK, SCORE_THRESHOLD,
-} from './contract.ts';
+} from '../../lib/model-contract.ts';
 import { DT, GraphBuilder, type Dim, type TensorInfo } from './onnx-graph.ts';
 import { Rng, modelSeed } from './rng.ts';
-import { measureBatchNorm } from './calibration.ts';
+import { measureBatchNorm } from './bn-statistics.ts';
 
-export const MODEL_NAMES = ['d0', 'd1', 'd2'] as const;
-export type DetName = (typeof MODEL_NAMES)[number];
 
 export interface EfficientDetConfig {
-  name: DetName;
+  name: ModelName;
   inputSize: number;
   /** EfficientNet-Bx width and depth multipliers. */
   widthMult: number;
@@ -28,7 +26,7 @@ export interface EfficientDetConfig {
 }
 
 /** automl hparams_config.efficientdet_model_param_dict. */
-export const MODEL_CONFIGS: Record<DetName, EfficientDetConfig> = {
+export const MODEL_CONFIGS: Record<ModelName, EfficientDetConfig> = {
   d0: { name: 'd0', inputSize: 512, widthMult: 1.0, depthMult: 1.0, fpnWidth: 64, fpnLayers: 3, headDepth: 3 },
   d1: { name: 'd1', inputSize: 640, widthMult: 1.0, depthMult: 1.1, fpnWidth: 88, fpnLayers: 4, headDepth: 3 },
   d2: { name: 'd2', inputSize: 768, widthMult: 1.1, depthMult: 1.2, fpnWidth: 112, fpnLayers: 5, headDepth: 3 },
@@ -62,7 +60,7 @@ export function roundRepeats(repeats: number, depthMult: number): number {
 
 /**
  * Init gains (std = gain / sqrt(fan_in), uniform). Convs with a BN get rescaled by the folded
- * calibration statistics (calibrate.ts), so their gain hardly matters; it does for the
+ * BatchNorm statistics (bn-statistics.ts), so their gain hardly matters; it does for the
  * squeeze-excitation convs and for the prediction convs, which set the spread of class logits
  * and box offsets.
  */
@@ -82,7 +80,7 @@ const BN_AFFINE_STD = 0.1;
 const BN_GAMMA = 1;
 const RES_GAMMA = 1;
 /**
- * Two choices keep the untrained network's activations bounded on images unlike the calibration
+ * Two choices keep the untrained network's activations bounded on images unlike the BN-statistics
  * batch (measured on the synthetic dataset: logit std 0.5-0.8 on every image instead of 0.07 to
  * 150): BNs that feed a swish get beta ~ 1, so swish works in its near-linear range instead of
  * compounding scale changes block after block; and the squeeze-excitation expand conv gets a small
@@ -90,8 +88,6 @@ const RES_GAMMA = 1;
  */
 const BETA_ACT = 1.0;
 const SE_GAIN = 0.2;
-/** Top-k in two stages (best anchors, then their pairs): 8.9 -> 4.4 ms of TopK per D0 image here. */
-const TWO_STAGE_TOPK = true;
 const BN_EPS = 1e-3;
 
 const f32 = (dims: Dim[]): TensorInfo => ({ dtype: DT.FLOAT, dims });
@@ -99,14 +95,14 @@ const f32 = (dims: Dim[]): TensorInfo => ({ dtype: DT.FLOAT, dims });
 /** Layer-building context: one per network inside a graph (prefix keeps stacked graphs apart). */
 export interface BnStats { mean: Float32Array; sigma?: number }
 
-/** BN handling: 'calibrate' emits explicit BN ops and records their statistics tensors;
+/** BN handling: 'measure' emits explicit BN ops and records their statistics tensors;
  * 'fold' bakes given statistics into the conv weights and biases. */
 export class BnState {
   readonly gammaOf = new Map<string, Float32Array>();
   readonly sigmaOf = new Map<string, string>();
   readonly sigmaTensor = new Map<string, string>();
   readonly statOutputs: string[] = [];
-  constructor(readonly mode: 'calibrate' | 'fold', readonly stats = new Map<string, BnStats>()) {}
+  constructor(readonly mode: 'measure' | 'fold', readonly stats = new Map<string, BnStats>()) {}
 }
 
 export class NetBuilder {
@@ -139,10 +135,10 @@ export class NetBuilder {
       kernel_shape: [o.k, o.k], strides: [s, s], group,
       pads: [Math.floor(ph / 2), Math.floor(pw / 2), ph - Math.floor(ph / 2), pw - Math.floor(pw / 2)],
     });
-    return bn && this.bn.mode === 'calibrate' ? this.explicitBatchNorm(y, name, w, bn) : y;
+    return bn && this.bn.mode === 'measure' ? this.explicitBatchNorm(y, name, w, bn) : y;
   }
 
-  // ---- BatchNorm: explicit ops in the calibration graph, folded into the conv in the final one ----
+  // ---- BatchNorm: explicit ops in the statistics graph, folded into the conv in the final one ----
 
   /** Seeded BN affine parameters; gamma belongs to the weight (shared head weights share it). */
   private batchNorm(name: string, w: string, b: string, cout: number, gammaMean: number, betaMean: number): { gamma: Float32Array; beta: Float32Array; firstUse: boolean } {
@@ -374,28 +370,19 @@ function postprocess(net: NetBuilder, classLogits: string, boxRegression: string
   const I64 = (dims: Dim[]): TensorInfo => ({ dtype: DT.INT64, dims });
   const BOOL = (dims: Dim[]): TensorInfo => ({ dtype: DT.BOOL, dims });
 
-  let topLogits: string, anchorIdx: string, classIdx: string;
-  if (TWO_STAGE_TOPK) {
-    // Same set as one top-k over all A*C logits, cheaper: an anchor holding one of the K best
-    // (anchor, class) pairs has its best class logit among the K best anchors; so take the K best
-    // anchors by max logit, then the K best pairs among their K*C logits. Only the order among
-    // exactly equal logits can differ from the flat top-k (anchor rank instead of anchor index).
-    const best = g.op('ReduceMax', [classLogits], `${p}anchor_max_logit`, f32([n, A]), { axes: [2], keepdims: 0 });
-    const [, topAnchors] = g.node('TopK', [best, g.constI([K])], [[`${p}top_anchor_logit`, f32([n, K])], [`${p}top_anchor`, I64([n, K])]], { axis: -1, largest: 1, sorted: 1 });
-    const sub = g.op('GatherND', [classLogits, g.op('Unsqueeze', [topAnchors, g.constI([-1])], `${p}top_anchor3`, I64([n, K, 1]))], `${p}top_anchor_logits`, f32([n, K, C]), { batch_dims: 1 });
-    const flat = g.op('Reshape', [sub, g.constI([0, -1])], `${p}top_anchor_logits_flat`, f32([n, K * C]));
-    const [vals, pos] = g.node('TopK', [flat, g.constI([K])], [[`${p}topk_logits`, f32([n, K])], [`${p}topk_pos`, I64([n, K])]], { axis: -1, largest: 1, sorted: 1 });
-    topLogits = vals;
-    const rankOfAnchor = g.op('Div', [pos, g.constI([C], [])], `${p}cand_anchor_rank`, I64([n, K]));
-    anchorIdx = g.op('GatherElements', [topAnchors, rankOfAnchor], `${p}cand_anchor`, I64([n, K]), { axis: 1 });
-    classIdx = g.op('Mod', [pos, g.constI([C], [])], `${p}cand_class`, I64([n, K]));
-  } else {
-    const logits = g.op('Reshape', [classLogits, g.constI([0, -1])], `${p}logits_flat`, f32([n, A * C]));
-    const [vals, topIdx] = g.node('TopK', [logits, g.constI([K])], [[`${p}topk_logits`, f32([n, K])], [`${p}topk_index`, I64([n, K])]], { axis: -1, largest: 1, sorted: 1 });
-    topLogits = vals;
-    anchorIdx = g.op('Div', [topIdx, g.constI([C], [])], `${p}cand_anchor`, I64([n, K]));
-    classIdx = g.op('Mod', [topIdx, g.constI([C], [])], `${p}cand_class`, I64([n, K]));
-  }
+  // Top-k in two stages (8.9 -> 4.4 ms of TopK per D0 image here), the same set as one top-k over
+  // all A*C logits: an anchor holding one of the K best (anchor, class) pairs has its best class
+  // logit among the K best anchors; so take the K best anchors by max logit, then the K best pairs
+  // among their K*C logits. Only the order among
+  // exactly equal logits can differ from the flat top-k (anchor rank instead of anchor index).
+  const best = g.op('ReduceMax', [classLogits], `${p}anchor_max_logit`, f32([n, A]), { axes: [2], keepdims: 0 });
+  const [, topAnchors] = g.node('TopK', [best, g.constI([K])], [[`${p}top_anchor_logit`, f32([n, K])], [`${p}top_anchor`, I64([n, K])]], { axis: -1, largest: 1, sorted: 1 });
+  const sub = g.op('GatherND', [classLogits, g.op('Unsqueeze', [topAnchors, g.constI([-1])], `${p}top_anchor3`, I64([n, K, 1]))], `${p}top_anchor_logits`, f32([n, K, C]), { batch_dims: 1 });
+  const flat = g.op('Reshape', [sub, g.constI([0, -1])], `${p}top_anchor_logits_flat`, f32([n, K * C]));
+  const [topLogits, pos] = g.node('TopK', [flat, g.constI([K])], [[`${p}topk_logits`, f32([n, K])], [`${p}topk_pos`, I64([n, K])]], { axis: -1, largest: 1, sorted: 1 });
+  const rankOfAnchor = g.op('Div', [pos, g.constI([C], [])], `${p}cand_anchor_rank`, I64([n, K]));
+  const anchorIdx = g.op('GatherElements', [topAnchors, rankOfAnchor], `${p}cand_anchor`, I64([n, K]), { axis: 1 });
+  const classIdx = g.op('Mod', [pos, g.constI([C], [])], `${p}cand_class`, I64([n, K]));
   const candScores = g.op('Sigmoid', [topLogits], `${p}cand_scores`, f32([n, K]));
 
   // Decode (automl decode_box_outputs): centre = t_yx * anchor_hw + anchor_c; size = exp(t_hw) * anchor_hw.
@@ -498,24 +485,24 @@ export { levelSizes, INPUT_NAME };
 
 const statsCache = new Map<string, Map<string, BnStats>>();
 
-/** Forget cached BN statistics (tests use it to prove the calibration itself is deterministic). */
+/** Forget cached BN statistics (tests use it to prove the statistics themselves are deterministic). */
 export function clearCalibrationCache(): void {
   statsCache.clear();
 }
 
 /**
- * BN statistics of one detector on the calibration batch (see calibration.ts), keyed by conv name
+ * BN statistics of one detector on the synthetic statistics batch (see bn-statistics.ts), keyed by conv name
  * with `prefix` prepended. Cached per (model, seed) so the stacked graph reuses the separate runs.
  */
-export async function calibrate(cfg: EfficientDetConfig, seed: number, prefix = ''): Promise<Map<string, BnStats>> {
+export async function bnStatistics(cfg: EfficientDetConfig, seed: number, prefix = ''): Promise<Map<string, BnStats>> {
   const key = `${cfg.name}:${cfg.inputSize}:${seed}`;
   let stats = statsCache.get(key);
   if (!stats) {
     const g = new GraphBuilder();
     g.shapes.set(INPUT_NAME, f32(['N', 3, cfg.inputSize, cfg.inputSize]));
-    const bn = new BnState('calibrate');
+    const bn = new BnState('measure');
     buildNetwork(new NetBuilder(g, new Rng(modelSeed(seed, cfg.name)), '', bn), INPUT_NAME, cfg);
-    const model = g.toModel({ inputs: [INPUT_NAME], outputs: bn.statOutputs, opset: OPSET, graphName: 'calibration', docString: '', metadata: {} });
+    const model = g.toModel({ inputs: [INPUT_NAME], outputs: bn.statOutputs, opset: OPSET, graphName: 'bn-statistics', docString: '', metadata: {} });
     statsCache.set(key, (stats = await measureBatchNorm(model, INPUT_NAME, cfg.inputSize)));
   }
   return new Map([...stats].map(([k, v]) => [`${prefix}${k}`, v]));
@@ -523,7 +510,7 @@ export async function calibrate(cfg: EfficientDetConfig, seed: number, prefix = 
 
 /** One detector as a complete ONNX file (bytes). */
 export async function buildModelFile(cfg: EfficientDetConfig, o: GenerateOptions): Promise<Uint8Array> {
-  const stats = await calibrate(cfg, o.seed);
+  const stats = await bnStatistics(cfg, o.seed);
   const g = new GraphBuilder();
   g.shapes.set(INPUT_NAME, f32(['N', 3, cfg.inputSize, cfg.inputSize]));
   const net = new NetBuilder(g, new Rng(modelSeed(o.seed, cfg.name)), '', new BnState('fold', stats));
@@ -539,7 +526,7 @@ export async function buildModelFile(cfg: EfficientDetConfig, o: GenerateOptions
 }
 
 /** Input of one network inside the stacked graph. */
-export const stackedInput = (name: DetName) => `${name}/${INPUT_NAME}`;
+export const stackedInput = (name: ModelName) => `${name}/${INPUT_NAME}`;
 
 /**
  * The STACKED graph: D0, D1 and D2 in one ONNX file, one session run for all three. Each network
@@ -549,7 +536,7 @@ export const stackedInput = (name: DetName) => `${name}/${INPUT_NAME}`;
  * the model as prefix (`d0/detection_boxes`, ...); metadata keys likewise (`d0/input_size`, ...),
  * plus model_name = stacked and stacked_models = d0,d1,d2. Weights are those of the separate files.
  */
-export async function buildStackedFile(names: readonly DetName[], o: GenerateOptions): Promise<Uint8Array> {
+export async function buildStackedFile(names: readonly ModelName[], o: GenerateOptions): Promise<Uint8Array> {
   const g = new GraphBuilder();
   const inputs: string[] = [], outputs: string[] = [];
   const metadata: Record<string, string> = { [META_KEYS.modelName]: 'stacked', stacked_models: names.join(','), [META_KEYS.seed]: String(o.seed), [META_KEYS.generatorVersion]: o.generatorVersion };
@@ -557,7 +544,7 @@ export async function buildStackedFile(names: readonly DetName[], o: GenerateOpt
     const cfg = MODEL_CONFIGS[name], prefix = `${name}/`;
     const input = stackedInput(name);
     g.shapes.set(input, f32(['N', 3, cfg.inputSize, cfg.inputSize]));
-    const net = new NetBuilder(g, new Rng(modelSeed(o.seed, name)), prefix, new BnState('fold', await calibrate(cfg, o.seed, prefix)));
+    const net = new NetBuilder(g, new Rng(modelSeed(o.seed, name)), prefix, new BnState('fold', await bnStatistics(cfg, o.seed, prefix)));
     const out = buildEfficientDet(net, input, cfg, o.scoreThreshold);
     inputs.push(input);
     outputs.push(out.classLogits, out.boxRegression, out.boxes, out.scores, out.classes, out.numDetections);

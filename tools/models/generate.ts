@@ -5,16 +5,18 @@
 
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { DEFAULT_SEED, GENERATOR_VERSION, META_KEYS, MODEL_FILE, STACKED_FILE } from './contract.ts';
-import { buildModelFile, buildStackedFile, MODEL_CONFIGS, MODEL_NAMES, type DetName } from './efficientdet.ts';
+import { DEFAULT_SEED, GENERATOR_VERSION, INT8_MODEL_FILE, META_KEYS, MODEL_FILE, MODEL_NAMES, STACKED_FILE, type ModelName } from '../../lib/model-contract.ts';
+import { buildModelFile, buildStackedFile, MODEL_CONFIGS } from './efficientdet.ts';
 import { readMetadata } from './inspect.ts';
-import { buildInt8ModelFile, DEFAULT_CALIB_DIR, DEFAULT_CALIB_IMAGES, INT8_MODEL_FILE, int8UpToDate, loadCalibrationImages } from './quantize.ts';
-import { isMain } from '../is-main.ts';
+import { bool, int, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
+import { buildInt8ModelFile, DEFAULT_CALIB_DIR, DEFAULT_CALIB_IMAGES, int8UpToDate, loadCalibrationImages } from './quantize.ts';
+import { isMain } from '../../lib/node/is-main.ts';
+import { runMain } from '../../lib/node/cli.ts';
 
 export interface GenerateConfig {
   modelsDir: string;
   seed: number;
-  models: readonly DetName[];
+  models: readonly ModelName[];
   /** Also write efficientdet-stacked.onnx (all of `models` in one graph). */
   stacked: boolean;
   force: boolean;
@@ -22,21 +24,23 @@ export interface GenerateConfig {
   int8?: { calibDir: string; calibImages: number };
 }
 
-/** Env (MODELS_DIR, SEED, MODELS=d0,d2, STACKED=0|1, FORCE=1) over defaults; errors name the variable. */
+/** `make models` / `make models-int8` knobs (env over defaults). */
+export const MODELS_KNOBS = {
+  modelsDir: knob({ env: 'MODELS_DIR', default: 'build/models', ...text('folder'), doc: 'where the ONNX files go' }),
+  seed: knob({ env: 'SEED', default: DEFAULT_SEED, ...int(0, 0xffffffff), doc: 'weight seed (same seed and version: byte-identical files)' }),
+  models: knob<ModelName[]>({ env: 'MODELS', default: [...MODEL_NAMES], ...list(oneOf(MODEL_NAMES), `a comma list of ${MODEL_NAMES.join(', ')}`), doc: 'which detectors' }),
+  stacked: knob({ env: 'STACKED', default: true, ...bool, doc: 'also write efficientdet-stacked.onnx' }),
+  force: knob({ env: 'FORCE', default: false, ...bool, doc: 'rewrite files that are up to date' }),
+  int8: knob({ env: 'INT8', default: false, ...bool, doc: 'also write the int8 variants (`make models-int8` sets it)' }),
+  calibDir: knob({ env: 'CALIB_DIR', default: DEFAULT_CALIB_DIR, ...text('a dataset folder'), doc: 'int8: activation-range calibration images' }),
+  calibImages: knob({ env: 'CALIB_IMAGES', default: DEFAULT_CALIB_IMAGES, ...int(1), doc: 'int8: how many of them' }),
+};
+
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GenerateConfig {
-  const seed = env.SEED === undefined || env.SEED === '' ? DEFAULT_SEED : Number(env.SEED);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`SEED must be an integer in [0, 4294967295], got '${env.SEED}'`);
-  const models = (env.MODELS ? env.MODELS.split(',') : [...MODEL_NAMES]) as DetName[];
-  for (const m of models) if (!MODEL_NAMES.includes(m)) throw new Error(`MODELS must be a comma-separated subset of ${MODEL_NAMES.join(',')}, got '${env.MODELS}'`);
-  const stacked = env.STACKED ?? '1';
-  if (stacked !== '0' && stacked !== '1') throw new Error(`STACKED must be 0 or 1, got '${env.STACKED}'`);
-  const int8 = env.INT8 ?? '0';
-  if (int8 !== '0' && int8 !== '1') throw new Error(`INT8 must be 0 or 1, got '${env.INT8}'`);
-  const calibImages = env.CALIB_IMAGES === undefined || env.CALIB_IMAGES === '' ? DEFAULT_CALIB_IMAGES : Number(env.CALIB_IMAGES);
-  if (!Number.isInteger(calibImages) || calibImages < 1) throw new Error(`CALIB_IMAGES must be an integer >= 1, got '${env.CALIB_IMAGES}'`);
+  const k = readKnobs(MODELS_KNOBS, env);
   return {
-    modelsDir: env.MODELS_DIR || 'build/models', seed, models, stacked: stacked === '1', force: env.FORCE === '1',
-    ...(int8 === '1' ? { int8: { calibDir: env.CALIB_DIR || DEFAULT_CALIB_DIR, calibImages } } : {}),
+    modelsDir: k.modelsDir, seed: k.seed, models: k.models, stacked: k.stacked, force: k.force,
+    ...(k.int8 ? { int8: { calibDir: k.calibDir, calibImages: k.calibImages } } : {}),
   };
 }
 
@@ -98,12 +102,9 @@ export async function generate(cfg: GenerateConfig, log: (line: string) => void 
 }
 
 if (isMain(import.meta.url)) {
-  try {
+  runMain('models', async () => {
     const t0 = performance.now();
     await generate(configFromEnv());
     console.log(`models: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  } catch (e) {
-    console.error(`models: ${(e as Error).message}`);
-    process.exit(1);
-  }
+  });
 }

@@ -1,4 +1,4 @@
-// int8 variants of the detectors (issue 7, `int8` implementation): a pass over the finished float
+// int8 variants of the detectors (for the `int8` implementation): a pass over the finished float
 // graph turns the network part (backbone, BiFPN, heads) into QDQ form that onnxruntime's CPU EP
 // fuses into int8 kernels (QLinearConv, QLinearAdd/Mul/Sigmoid/GlobalAveragePool); the
 // post-processing (decode, top-k, NMS) stays float. A pass over the built graph instead of hooks
@@ -20,38 +20,24 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type * as OnnxProto from 'onnx-proto';
 import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
-import { decodeImage, letterboxBatch } from '../../server/runtime/preprocess.ts';
-import type { DecodedImage } from '../../server/implementations/types.ts';
-import { IMAGENET_MEAN, IMAGENET_STD, INPUT_NAME, META_KEYS } from './contract.ts';
-import { BnState, buildEfficientDet, calibrate, metadataFor, NetBuilder, OPSET, type EfficientDetConfig, type GenerateOptions } from './efficientdet.ts';
+import { decodeImage, letterboxBatch, type DecodedImage } from '../../server/index.ts';
+import { IMAGENET_MEAN, IMAGENET_STD, INPUT_NAME, INT8_META, META_KEYS } from '../../lib/model-contract.ts';
+import { BnState, buildEfficientDet, bnStatistics, metadataFor, NetBuilder, OPSET, type EfficientDetConfig, type GenerateOptions } from './efficientdet.ts';
 import { DT, GraphBuilder, onnx } from './onnx-graph.ts';
 import { modelSeed, Rng } from './rng.ts';
 
 /** Bump when the quantization pass or its calibration changes: `make models-int8` regenerates. */
 export const INT8_VERSION = '1.0.0';
-export const INT8_MODEL_FILE = (name: string) => `efficientdet-${name}-int8.onnx`;
 /** Calibration images: the first CALIB_IMAGES files of the synthetic dataset. */
 export const DEFAULT_CALIB_IMAGES = 4;
 export const DEFAULT_CALIB_DIR = join('build', 'data', 'synthetic');
-export const DEFAULT_CLIP_SIGMAS = 0;
 
-/** Extra metadata keys of the int8 files (the float keys are all there too). */
-export const INT8_META = {
-  quantization: 'quantization',
-  quantizationVersion: 'quantization_version',
-  calibrationDataset: 'calibration_dataset',
-  calibrationImages: 'calibration_images',
-} as const;
 export const SCHEME = 'qdq int8: weights int8 symmetric per output channel, biases int32, activations uint8 asymmetric per tensor (min/max calibration); post-processing float';
 
 export interface Int8Options extends GenerateOptions {
   /** Calibration images (already decoded), with their ids for the metadata. */
   calibration: { id: string; image: DecodedImage }[];
   calibrationDataset: string;
-  /** Activation ranges clipped to mean +- clipSigmas standard deviations (0 = plain min/max). */
-  clipSigmas?: number;
-  /** Parts kept float (default DEFAULT_FLOAT_PARTS). */
-  floatParts?: readonly FloatPart[];
 }
 
 type Node = OnnxProto.onnx.INodeProto;
@@ -138,7 +124,7 @@ export interface FloatGraph {
 }
 
 export async function buildFloatGraph(cfg: EfficientDetConfig, o: GenerateOptions): Promise<FloatGraph> {
-  const stats = await calibrate(cfg, o.seed);
+  const stats = await bnStatistics(cfg, o.seed);
   const g = new GraphBuilder();
   g.shapes.set(INPUT_NAME, { dtype: DT.FLOAT, dims: ['N', 3, cfg.inputSize, cfg.inputSize] });
   const net = new NetBuilder(g, new Rng(modelSeed(o.seed, cfg.name)), '', new BnState('fold', stats));
@@ -159,12 +145,11 @@ function activations(fg: FloatGraph): string[] {
 }
 
 /** Runs the float network on each calibration image and returns min/max per activation (5 digits). */
-export async function measureRanges(fg: FloatGraph, inputs: Float32Array[], size: number, clipSigmas = 0): Promise<Map<string, [number, number]>> {
+export async function measureRanges(fg: FloatGraph, inputs: Float32Array[], size: number): Promise<Map<string, [number, number]>> {
   const g = fg.g, acts = [INPUT_NAME, ...activations(fg)];
   const extra: Node[] = [], outs: string[] = [];
-  const numel = (t: string) => (g.info(t).dims as (number | string)[]).reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), 1);
   for (const t of acts) {
-    for (const op of ['ReduceMin', 'ReduceMax', 'ReduceMean', 'ReduceSumSquare']) {
+    for (const op of ['ReduceMin', 'ReduceMax']) {
       const o = `${t}/calib_${op}`;
       g.shapes.set(o, { dtype: DT.FLOAT, dims: [] });
       extra.push(mkNode(op, [t], [o], o, [{ name: 'keepdims', type: INT_ATTR, i: 0 }]));
@@ -182,13 +167,7 @@ export async function measureRanges(fg: FloatGraph, inputs: Float32Array[], size
       const r = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', x, [1, 3, size, size]) });
       for (const t of acts) {
         const at = (op: string) => (r[`${t}/calib_${op}`].data as Float32Array)[0];
-        let lo = at('ReduceMin'), hi = at('ReduceMax');
-        if (clipSigmas > 0) {
-          // Clip long tails: a few outliers would otherwise stretch the 256 steps over mostly empty range.
-          const mean = at('ReduceMean'), sd = Math.sqrt(Math.max(0, at('ReduceSumSquare') / numel(t) - mean * mean));
-          lo = Math.max(lo, mean - clipSigmas * sd);
-          hi = Math.min(hi, mean + clipSigmas * sd);
-        }
+        const lo = at('ReduceMin'), hi = at('ReduceMax');
         const prev = ranges.get(t);
         ranges.set(t, prev ? [Math.min(prev[0], lo), Math.max(prev[1], hi)] : [lo, hi]);
       }
@@ -208,34 +187,7 @@ const SAME_SCALE_OPS = new Set(['MaxPool', 'Resize', 'Transpose', 'Reshape']);
 export interface QuantizeStats { quantizedNodes: number; floatNodes: number; int8Weights: number }
 
 /** Rewrites fg.g's node list and initializers into the QDQ graph. */
-/** Parts of the network that may stay float (onnxruntime's int8 kernel for them is slower than float on x86). */
-export type FloatPart = 'stem' | 'se' | 'segate' | 'dw' | 'swish';
-export const FLOAT_PARTS: readonly FloatPart[] = ['stem', 'se', 'segate', 'dw', 'swish'];
-/** Measured (D0, interleaved): keeping stem + SE convs float was 1.26x float, all int8 1.31x; so none by default. */
-export const DEFAULT_FLOAT_PARTS: readonly FloatPart[] = [];
-
-function attrInt(n: Node, name: string, dflt: number): number {
-  const a = n.attribute?.find((x) => x.name === name);
-  return a ? Number(a.i) : dflt;
-}
-
-/** Which float part a node belongs to, if any. Swish is Sigmoid + Mul named by NetBuilder.swish(). */
-function partOf(n: Node, swishSigmoids: Set<string>): FloatPart | undefined {
-  const name = n.name ?? '';
-  if (n.opType === 'Conv') {
-    if (/(^|\/)stem$/.test(name)) return 'stem';
-    if (name.includes('/se/')) return 'se';
-    if (attrInt(n, 'group', 1) > 1) return 'dw';
-  }
-  if (n.opType === 'Mul' && name.endsWith('/swish')) return 'swish';
-  if (n.opType === 'Mul' && name.endsWith('/se/out')) return 'segate';
-  if (n.opType === 'Sigmoid' && swishSigmoids.has(n.output![0])) return 'swish';
-  return undefined;
-}
-
-export function quantizeGraph(fg: FloatGraph, ranges: Map<string, [number, number]>, floatParts: readonly FloatPart[] = []): QuantizeStats {
-  const swishSigmoids = new Set(fg.network.filter((n) => n.opType === 'Mul' && (n.name ?? '').endsWith('/swish')).map((n) => n.input![1]));
-  const keepFloat = (n: Node) => { const p = partOf(n, swishSigmoids); return p !== undefined && floatParts.includes(p); };
+export function quantizeGraph(fg: FloatGraph, ranges: Map<string, [number, number]>): QuantizeStats {
   const g = fg.g, nodes: Node[] = [];
   const inits = new Map(g.initializers.map((t) => [t.name!, t]));
   const qinfo = new Map<string, QInfo>();
@@ -359,9 +311,7 @@ export function quantizeGraph(fg: FloatGraph, ranges: Map<string, [number, numbe
       stats.quantizedNodes++;
       continue;
     }
-    if (keepFloat(n)) {
-      // fall through to the float path below
-    } else if (n.opType === 'Conv') {
+    if (n.opType === 'Conv') {
       const x = qOf(ins[0]);
       const w = quantWeight(ins[1]);
       const inputs = [dequant(ins[0], x), w.dq];
@@ -425,8 +375,8 @@ export async function buildInt8ModelFile(cfg: EfficientDetConfig, o: Int8Options
   const norm = { pixelScale: 255, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] };
   // letterboxBatch reads the pixels without detaching them, so the images are reusable per model.
   const inputs = await Promise.all(o.calibration.map(async (c) => (await letterboxBatch([c.image], S, norm)).data));
-  const ranges = await measureRanges(fg, inputs, S, o.clipSigmas ?? DEFAULT_CLIP_SIGMAS);
-  const stats = quantizeGraph(fg, ranges, o.floatParts ?? DEFAULT_FLOAT_PARTS);
+  const ranges = await measureRanges(fg, inputs, S);
+  const stats = quantizeGraph(fg, ranges);
   const bytes = fg.g.toModel({
     inputs: [INPUT_NAME],
     outputs: fg.outputs,

@@ -1,7 +1,7 @@
 // Deterministic synthetic input for tests and the bench: gradients, a disc and a rectangle,
 // ImageNet-normalised NCHW float32. Not one of the calibration images (calibration.ts).
 
-import { IMAGENET_MEAN, IMAGENET_STD } from './contract.ts';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../../lib/model-contract.ts';
 
 /** `padBottom`: fraction of rows left at 0 (the mean colour), as a letterboxed landscape photo. */
 export function testImage(size: number, batch = 1, variant = 0, padBottom = 0): Float32Array {

@@ -10,13 +10,13 @@ import { join, resolve, dirname } from 'node:path';
 import { ConfigError, numberEnv, stringEnv, enumEnv, type Env } from '../../lib/env.ts';
 import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
 import type { TensorManifest } from '../../lib/v2/tensors.ts';
-import { implementationNames } from '../../server/implementations/registry.ts';
+import { implementationNames } from '../../server/index.ts';
 import { prepareTensors, tensorsConfig } from '../data/tensors.ts';
 import { timestamp } from '../bench/run.ts';
 import { BenchError, note, step } from '../bench/progress.ts';
 import { startServer, stopServer, type StartedServer } from '../bench/server.ts';
 import { waitReadyV2 } from '../bench/v2-target.ts';
-import { isMain } from '../is-main.ts';
+import { isMain } from '../../lib/node/is-main.ts';
 
 export const PERF_ANALYZER = join('build', 'perf-analyzer', 'perf_analyzer');
 

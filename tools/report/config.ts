@@ -1,7 +1,8 @@
-// `make report`'s one typed config. Precedence: env, then defaults. The bench knobs it does not
+// `make report`'s knob registry and its one typed config. Precedence: env, then defaults. The bench knobs it does not
 // own (WARMUP, LEVEL_GAP, MAX_IMAGES, EP, MODELS_DIR, BOUNDS_FILE, CALIBRATION ...) reach every run
 // through the inherited environment, exactly as with `make bench`.
-import { boolEnv, ConfigError, durationEnv, enumEnv, numberEnv, stringEnv, type Env } from '../../lib/env.ts';
+import { ConfigError, type Env } from '../../lib/env.ts';
+import { bool, duration, int, INVALID, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
 
 /** shared: one server for the whole session, every implementation loaded in it (the default);
  * fresh: every run starts its own server (make bench without TARGET). */
@@ -38,36 +39,43 @@ export interface ReportConfig {
 
 export const DEFAULT_LEVELS = [1, 4, 8];
 
-function list(v: string): string[] {
-  return v.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
-}
+const positiveDuration = (example: string) => ({
+  allowed: `a positive duration such as ${example}`,
+  parse: (raw: string) => {
+    const s = duration.parse(raw);
+    return s === INVALID || s <= 0 ? INVALID : s;
+  },
+});
+
+export const REPORT_KNOBS = {
+  impls: knob({ env: 'IMPLS', default: [] as string[], defaultText: 'every implementation the server lists', ...list(text('a name'), 'a comma list of implementation names'), doc: 'comma list (include `baseline` for speedups)' }),
+  levels: knob({ env: 'LEVELS', default: DEFAULT_LEVELS, ...list(int(1), 'a comma list of positive integers such as 1,4,8'), doc: 'concurrency levels of each sweep' }),
+  duration_s: knob({ env: 'DURATION', default: 30, defaultText: '30s', ...positiveDuration('30s'), doc: 'measured time per level' }),
+  repeats: knob({ env: 'REPEATS', default: 3, ...int(1, 100), doc: 'rounds' }),
+  server: knob<ServerMode>({ env: 'SERVER', default: 'shared', ...oneOf(SERVER_MODES), doc: '`shared` or `fresh` (see above); `TARGET` measures a running server' }),
+  target: knob({ env: 'TARGET', default: '', ...text('http://host:port'), doc: 'a running server to measure (SERVER=shared only)' }),
+  accuracy: knob({ env: 'ACCURACY', default: true, ...bool, doc: 'the separate accuracy pass' }),
+  accuracyDuration_s: knob({ env: 'ACCURACY_DURATION', default: 5, defaultText: '5s', ...positiveDuration('5s'), doc: 'measured time per level of the accuracy pass' }),
+  reuse: knob({ env: 'REUSE', default: [] as string[], ...list(text('a folder'), 'a comma list of run or report folders'), doc: 'run or report folders to rebuild the report from, without measuring' }),
+  resultsRoot: knob({ env: 'RESULTS_ROOT', default: 'results', ...text('folder'), doc: 'reports go to RESULTS_ROOT/report/' }),
+  gap_s: knob({ env: 'LEVEL_GAP', default: 5, defaultText: '5s', ...duration, doc: "the bench's LEVEL_GAP, used for the ETA" }),
+};
+
+/** Commas or spaces between items, as the README's examples write them. */
+const commas = (env: Env, name: string): Env => (env[name] === undefined ? env : { ...env, [name]: env[name]!.trim().replace(/\s*,\s*/g, ',').replace(/\s+/g, ',') });
 
 export function reportConfig(env: Env): ReportConfig {
-  const levelsRaw = stringEnv(env, 'LEVELS', '');
-  const levels = levelsRaw === '' ? DEFAULT_LEVELS : list(levelsRaw).map(Number);
-  if (levels.some((n) => !Number.isInteger(n) || n <= 0)) throw new ConfigError(`LEVELS=${levelsRaw} is not valid: expected a comma list of positive integers such as 1,4,8`);
-  const duration = stringEnv(env, 'DURATION', '30s');
-  const duration_s = durationEnv(env, 'DURATION', '30s');
-  if (duration_s <= 0) throw new ConfigError(`DURATION=${duration} is not valid: expected a positive duration such as 30s`);
-  const accuracyDuration_s = durationEnv(env, 'ACCURACY_DURATION', '5s');
-  if (accuracyDuration_s <= 0) throw new ConfigError(`ACCURACY_DURATION=${env['ACCURACY_DURATION']} is not valid: expected a positive duration such as 5s`);
-  const server = enumEnv(env, 'SERVER', SERVER_MODES, 'shared');
-  const target = stringEnv(env, 'TARGET', '').replace(/\/+$/, '');
-  if (target && server === 'fresh') throw new ConfigError(`TARGET=${target} with SERVER=fresh: a fresh server per run cannot use a running one; drop TARGET or use SERVER=shared`);
+  const e = commas(commas(commas(env, 'LEVELS'), 'IMPLS'), 'REUSE');
+  const k = readKnobs(REPORT_KNOBS, e);
+  const target = k.target.replace(/\/+$/, '');
+  if (target && k.server === 'fresh') throw new ConfigError(`TARGET=${target} with SERVER=fresh: a fresh server per run cannot use a running one; drop TARGET or use SERVER=shared`);
+  // The k6 syntax as given travels to every run; the seconds are for the ETA and the report.
+  const text_ = (name: string, dflt: string) => (env[name]?.trim() ? env[name]!.trim() : dflt);
   return {
-    impls: list(stringEnv(env, 'IMPLS', '')),
-    levels,
-    levelsGiven: levelsRaw !== '',
-    duration,
-    duration_s,
-    repeats: numberEnv(env, 'REPEATS', 3, { min: 1, max: 100, integer: true }),
-    reuse: list(stringEnv(env, 'REUSE', '')),
-    server,
+    ...k,
     target,
-    accuracy: boolEnv(env, 'ACCURACY', true),
-    accuracyDuration: stringEnv(env, 'ACCURACY_DURATION', '5s'),
-    accuracyDuration_s,
-    resultsRoot: stringEnv(env, 'RESULTS_ROOT', 'results'),
-    gap_s: durationEnv(env, 'LEVEL_GAP', '5s'),
+    levelsGiven: (env['LEVELS'] ?? '').trim() !== '',
+    duration: text_('DURATION', '30s'),
+    accuracyDuration: text_('ACCURACY_DURATION', '5s'),
   };
 }

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '../../lib/env.ts';
 import type { Summary } from '../../lib/summary.ts';
-import type { AccuracyFile } from '../accuracy/postprocess.ts';
+import type { AccuracyFile } from '../accuracy/replay.ts';
 import { runBreakdown, type ServerBreakdown } from './breakdown.ts';
 import { SERVERS_CPU_FILE, type ServersCpu } from './peers.ts';
 

@@ -12,13 +12,12 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import type { Calibration } from '../../lib/bounds.ts';
-import { ConfigError } from '../../lib/env.ts';
 import type { HealthResponse, ImplementationInfo } from '../../lib/types.ts';
 import { benchConfig } from '../bench/config.ts';
 import { BenchError } from '../bench/progress.ts';
-import { k6Binary, timestamp } from '../bench/run.ts';
-import { getJson, listImplementations, startServer, stopServer, waitReady, type StartedServer } from '../bench/server.ts';
+import { k6Binary, loadCalibration, timestamp } from '../bench/run.ts';
+import { startServer, stopServer, waitReady, type StartedServer } from '../bench/server.ts';
+import { getJson, listImplementations } from '../../lib/node/server-api.ts';
 import { reportConfig, type ReportConfig } from './config.ts';
 import { gatherRuns, isRunDir, isTimingRun, loadRun, ROLE_FILE, type RunRecord } from './gather.ts';
 import { buildReport, type ReportMeta } from './model.ts';
@@ -26,7 +25,8 @@ import { resultsTableText } from './text.ts';
 import { writeReport } from './render.ts';
 import { eta, formatSeconds, plannedRunSeconds, schedule, type ScheduledRun } from './plan.ts';
 import { ourStack, peerBenchEnv, peerCommands, peersConfig, startPeers, stopPeers, withServersCpu, type PeerRow } from './peers.ts';
-import { isMain } from '../is-main.ts';
+import { isMain } from '../../lib/node/is-main.ts';
+import { runMain } from '../../lib/node/cli.ts';
 
 const say = (line: string) => console.log(`report: ${line}`);
 
@@ -97,16 +97,6 @@ async function startServerWith(impls: string, logFile: string, readyTimeout_s: n
   return startServer({ ...base.server, logFile, readyTimeout_s, env: { IMPL: impls } });
 }
 
-function loadCalibrationFile(env: NodeJS.ProcessEnv): Calibration | null {
-  const path = env['CALIBRATION_FILE'] || 'results/calibration.json';
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Calibration;
-  } catch {
-    return null;
-  }
-}
-
 interface Measured {
   runs: RunRecord[];
   impls: string[];
@@ -128,7 +118,7 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
   try {
     // The server to list implementations from (and, when shared, to measure).
     let target = cfg.target;
-    let health: HealthResponse & { settings?: unknown };
+    let health: HealthResponse;
     // Only the implementations measured are loaded (the server reads IMPL like the bench); with
     // SERVER=fresh this server only lists them and each run then starts its own.
     const serverImpls = cfg.impls.length > 0 ? cfg.impls.join(',') : 'all';
@@ -257,7 +247,8 @@ export async function makeReport(env: NodeJS.ProcessEnv = process.env): Promise<
   const dir = join(reportRoot, timestamp(created));
   mkdirSync(dir, { recursive: true });
   say(`report folder ${shown(dir)}`);
-  const calibration = loadCalibrationFile(env);
+  // The calibration make bench gates against (CALIBRATION=0 or no file: none), read by the bench's own reader.
+  const calibration = loadCalibration(benchConfig({ ...env, SCENARIO: 'sweep' })) ?? null;
 
   let meta: ReportMeta;
   let runs: RunRecord[];
@@ -307,17 +298,10 @@ export async function makeReport(env: NodeJS.ProcessEnv = process.env): Promise<
 }
 
 if (isMain(import.meta.url)) {
-  try {
+  runMain('report', async () => {
     const { missing } = await makeReport();
-    if (missing > 0) {
-      console.error(`report: ${missing} run(s) wrote no summary and are missing from the report: see the run logs in the report folder's logs/`);
-      process.exit(1);
-    }
-  } catch (e) {
-    if (e instanceof BenchError || e instanceof ConfigError) {
-      console.error(`report: ${e.message}`);
-      process.exit(2);
-    }
-    throw e;
-  }
+    if (missing === 0) return 0;
+    console.error(`report: ${missing} run(s) wrote no summary and are missing from the report: see the run logs in the report folder's logs/`);
+    return 1;
+  }, { expected: [BenchError] });
 }

@@ -1,9 +1,8 @@
 // The console's closing table: the figures a reader wants before opening report.md.
 import type { Report } from './model.ts';
 import { BASELINE } from './model.ts';
+import { textTable } from '../../lib/text-table.ts';
 
-const lpad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
-const rpad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
 export function resultsTableText(r: Report): string {
   const head = ['impl', 'level', 'rounds', 'req/s', 'p50 ms', 'p99 ms', 'speedup'];
@@ -11,7 +10,5 @@ export function resultsTableText(r: Report): string {
     const sp = r.speedups.find((s) => s.impl === x.impl && s.level === x.level)?.rps;
     return [x.impl, String(x.level), String(x.rounds), x.rps.median.toFixed(2), x.p50_ms.median.toFixed(1), x.p99_ms.median.toFixed(1), x.impl === BASELINE ? '1.00x' : sp ? `${sp.median.toFixed(2)}x [${sp.min.toFixed(2)}-${sp.max.toFixed(2)}]` : 'n/a'];
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? rpad(c, widths[i]!) : lpad(c, widths[i]!))).join('  ');
-  return [line(head), ...rows.map(line)].join('\n');
+  return textTable([head, ...rows], 'l').join('\n');
 }

@@ -1,15 +1,23 @@
 // The I/O contract of the detector ONNX files and the names of their metadata keys.
-// The server imports this instead of hard-coding sizes; any ONNX file with these inputs,
+// Pure TypeScript at the bottom layer: the generator, the quantizer, the server and the accuracy tools
+// read it. The server imports this instead of hard-coding sizes; any ONNX file with these inputs,
 // outputs and metadata keys can be dropped into MODELS_DIR.
 
-import { EFFICIENTDET_ANCHORS, type AnchorConfig } from '../../lib/detection/anchors.ts';
+import { EFFICIENTDET_ANCHORS, type AnchorConfig } from './detection/anchors.ts';
 
 /** Bump when the generated graph or weights change: `make models` regenerates on a change. */
 export const GENERATOR_VERSION = '1.2.0';
 /** Default weight seed (SEED env overrides it). */
 export const DEFAULT_SEED = 20200614;
 
+/** Names of the detectors, in the order the baseline runs them (also the wire's model names). */
+export const MODEL_NAMES = ['d0', 'd1', 'd2'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** The one ONNX file-name pattern: efficientdet-<name>.onnx in MODELS_DIR. */
 export const MODEL_FILE = (name: string) => `efficientdet-${name}.onnx`;
+/** The int8 QDQ variant next to each float file (`make models-int8`). */
+export const INT8_MODEL_FILE = (name: string) => MODEL_FILE(`${name}-int8`);
 /** D0, D1 and D2 in one graph: inputs `d0/images`..., outputs `d0/detection_boxes`..., metadata `d0/input_size`... */
 export const STACKED_FILE = MODEL_FILE('stacked');
 /** Name of a tensor or metadata key of one model inside the stacked file. */
@@ -50,6 +58,14 @@ export const SCORE_THRESHOLD = 0.1;
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+
+/** Extra metadata keys of the int8 files (the float keys are all there too). */
+export const INT8_META = {
+  quantization: 'quantization',
+  quantizationVersion: 'quantization_version',
+  calibrationDataset: 'calibration_dataset',
+  calibrationImages: 'calibration_images',
+} as const;
 
 /** metadata_props keys; all values are strings (lists comma-separated). */
 export const META_KEYS = {

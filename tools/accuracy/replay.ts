@@ -8,6 +8,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join, resolve } from 'node:path';
 import { MODEL_NAMES, type InferResponse, type ModelName } from '../../lib/types.ts';
 import { contentTypeOf } from '../../lib/dataset.ts';
+import { textTable } from '../../lib/text-table.ts';
+import { readKnob } from '../../lib/knobs.ts';
 import { resolveAccuracy, type AccuracyBounds, type ResolvedAccuracy } from '../../lib/bounds.ts';
 import {
   addRawHeadErrors, addSums, compareDetections, DEFAULT_IOU_THRESHOLD, describeBrokenGate, emptySums, evaluateGates,
@@ -15,15 +17,16 @@ import {
 } from '../../lib/accuracy/index.ts';
 import type { ReferenceImage } from '../../lib/accuracy/reference.ts';
 import { accuracyConfig, type AccuracyConfig } from './config.ts';
-import { readBoundsFile } from '../bench/bounds-file.ts';
-import { listImplementations } from '../bench/server.ts';
+import { BOUNDS_FILE_KNOB, readBoundsFile } from '../../lib/node/bounds-file.ts';
+import { listImplementations } from '../../lib/node/server-api.ts';
 import { describeDataset } from './dataset.ts';
 import { ensureReference } from './reference.ts';
 import { loadDetections, loadRaw } from './store.ts';
 import { gatherRaw, type RawSubset } from './raw.ts';
 import { startInProcess, type InProcessRunner } from './inprocess.ts';
-import type { RawHeads } from '../../server/implementations/types.ts';
-import { isMain } from '../is-main.ts';
+import type { RawHeads } from '../../server/index.ts';
+import { isMain } from '../../lib/node/is-main.ts';
+import { runMain } from '../../lib/node/cli.ts';
 
 export const ACCURACY_FILE = 'accuracy.json';
 export const ACCURACY_VERSION = 1;
@@ -196,7 +199,7 @@ export async function runAccuracy(args: AccuracyArgs, log: (line: string) => voi
     await replayer.close();
   }
 
-  const { bounds, source: boundsSource } = args.bounds ?? resolveAccuracy(args.impl, lossless, readBoundsFile(process.env.BOUNDS_FILE));
+  const { bounds, source: boundsSource } = args.bounds ?? resolveAccuracy(args.impl, lossless, readBoundsFile(readKnob(BOUNDS_FILE_KNOB, process.env)));
   const models: AccuracyReport['models'] = {};
   const overallSums = emptySums();
   const gates: GateRecord[] = [];
@@ -275,16 +278,13 @@ export function accuracyTable(r: AccuracyReport): string {
     ];
   };
   const rows = [header, ...MODEL_NAMES.filter((m) => r.models[m]).map((m) => row(m, r.models[m]!, m)), row('all', r.overall, 'all')];
-  const widths = header.map((_, c) => Math.max(...rows.map((x) => x[c]!.length)));
-  const render = (x: string[]) => x.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   const b = r.bounds;
   return [
     `Accuracy of ${r.impl} against the ${r.reference.implementation} reference (${r.mode}, ${r.dataset.images} images of ${r.dataset.name}; ` +
       `matching ${r.matching.method}, IoU >= ${r.matching.iou_threshold}): ${r.passed ? 'PASSED' : 'FAILED'}`,
     `bounds (${r.bounds_source}): boxes MSE <= ${b.boxes_mse_max} px^2, scores MSE <= ${b.scores_mse_max}, ` +
       `labels accuracy >= ${b.labels_accuracy_min}, unmatched/reference <= ${b.unmatched_max}; raw heads: ${r.raw_heads.note}`,
-    render(rows[0]!),
-    ...rows.slice(1).map(render),
+    ...textTable(rows, 'l'),
     ...(r.request_errors.length ? [`request errors: ${r.request_errors.length} (first: ${r.request_errors[0]!.image}: ${r.request_errors[0]!.error})`] : []),
   ].join('\n');
 }
@@ -305,16 +305,12 @@ export function accuracyTablesOf(runDir: string): string | undefined {
 
 async function main(): Promise<void> {
   const cfg = accuracyConfig();
-  const runDir = process.env.RUN_DIR || join('results', `${new Date().toISOString().replace(/[:.]/g, '-')}-accuracy-${cfg.impl}`);
+  const runDir = cfg.runDir || join('results', `${new Date().toISOString().replace(/[:.]/g, '-')}-accuracy-${cfg.impl}`);
   const { passed, lines } = await runAccuracy({ target: cfg.target, impl: cfg.impl, runDir, datasetDir: cfg.datasetDir, maxImages: cfg.maxImages });
   console.log(`accuracy: wrote ${join(runDir, ACCURACY_FILE)}`);
   for (const line of lines) console.error(line);
   if (!passed) process.exit(1);
 }
 
-if (isMain(import.meta.url)) {
-  main().catch((err: Error) => {
-    console.error(`accuracy: ${err.message}`);
-    process.exit(2);
-  });
-}
+// Exit 1: a gate broke; 2: the replay could not run (bad config, no server, no reference).
+if (isMain(import.meta.url)) runMain('accuracy', main, { failureCode: 2 });

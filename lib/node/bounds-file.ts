@@ -1,8 +1,12 @@
 // The one reader of BOUNDS_FILE: the checked-in bounds with the file laid over them, validated.
 // Used by the bench (k6 thresholds) and the accuracy gates, so both see the same bounds and errors.
 import { existsSync, readFileSync } from 'node:fs';
-import { DEFAULT_BOUNDS, mergeBounds, validateBoundsFile, type BoundsFile } from '../../lib/bounds.ts';
-import { ConfigError } from '../../lib/env.ts';
+import { DEFAULT_BOUNDS, mergeBounds, validateBoundsFile, type BoundsFile } from '../bounds.ts';
+import { ConfigError } from '../env.ts';
+import { knob, text } from '../knobs.ts';
+
+/** Declared here, with its one reader; the bench's registry and the accuracy replay share it. */
+export const BOUNDS_FILE_KNOB = knob({ env: 'BOUNDS_FILE', default: '', ...text('a JSON file'), doc: 'JSON merged over lib/bounds.defaults.json' });
 
 export function readBoundsFile(path: string | undefined): BoundsFile {
   if (!path) return DEFAULT_BOUNDS;

@@ -1,15 +1,14 @@
 // BatchNorm statistics for the seeded weights. Random weights without BN let activations die out
 // or blow up over ~80 conv layers; trained EfficientDets keep them O(1) through BN. So the network
 // is first built with explicit BN ops (per-channel mean, per-layer sigma over the batch) and run
-// once by onnxruntime on a synthetic calibration batch at the model's own input size; the final
+// once by onnxruntime on a synthetic batch at the model's own input size; the final
 // graph then folds those statistics into the conv weights and biases, as a BN fold does.
 // Statistics are rounded to 5 significant digits so last-bit float differences between runs
 // cannot change the written file.
 
 import * as ort from 'onnxruntime-node';
 import type { BnStats } from './efficientdet.ts';
-
-const MEAN = [0.485, 0.456, 0.406], STD = [0.229, 0.224, 0.225];
+import { IMAGENET_MEAN as MEAN, IMAGENET_STD as STD } from '../../lib/model-contract.ts';
 
 /** Deterministic integer hash noise in [0, 1). */
 const noise = (x: number, y: number, c: number) => (((Math.imul(x * 73856093 ^ y * 19349663 ^ c * 83492791, 0x27d4eb2d) >>> 0) % 1000) / 1000);
@@ -18,7 +17,7 @@ const noise = (x: number, y: number, c: number) => (((Math.imul(x * 73856093 ^ y
  * Two synthetic "photos", normalised like the real input: (0) smooth gradients, flat shapes and
  * fine texture; (1) a letterboxed frame: textured content on top, flat padding below.
  */
-export function calibrationBatch(size: number): Float32Array {
+export function bnStatisticsBatch(size: number): Float32Array {
   const out = new Float32Array(2 * 3 * size * size);
   for (let b = 0; b < 2; b++) {
     for (let c = 0; c < 3; c++) {
@@ -43,11 +42,11 @@ export function calibrationBatch(size: number): Float32Array {
 
 const round5 = (x: number) => Math.fround(Number(x.toPrecision(5)));
 
-/** Runs a calibration graph whose outputs are `<conv>/bn_mean` and `<conv>/bn_sigma` tensors. */
+/** Runs a statistics graph whose outputs are `<conv>/bn_mean` and `<conv>/bn_sigma` tensors. */
 export async function measureBatchNorm(model: Uint8Array, input: string, size: number): Promise<Map<string, BnStats>> {
   const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, graphOptimizationLevel: 'basic' });
   try {
-    const out = await session.run({ [input]: new ort.Tensor('float32', calibrationBatch(size), [2, 3, size, size]) });
+    const out = await session.run({ [input]: new ort.Tensor('float32', bnStatisticsBatch(size), [2, 3, size, size]) });
     const stats = new Map<string, BnStats>();
     const entry = (conv: string) => {
       let s = stats.get(conv);

@@ -3,11 +3,11 @@
 import type { ResolvedBounds } from '../../lib/bounds.ts';
 import type { Plan } from '../../lib/scenarios.ts';
 import { MEASURE_WINDOW } from '../../lib/types.ts';
-import type { PostprocessResult, Summary } from '../../lib/summary.ts';
+import type { PostRunResult, Summary } from '../../lib/summary.ts';
 import type { MemorySample } from './server.ts';
-import { accuracyTablesOf, runAccuracy } from '../accuracy/postprocess.ts';
+import { accuracyTablesOf, runAccuracy } from '../accuracy/replay.ts';
 
-export interface PostprocessContext {
+export interface PostRunContext {
   target: string;
   impls: string[];
   plan: Plan;
@@ -22,13 +22,13 @@ export interface PostprocessContext {
   serverReadyMs: number | null;
 }
 
-export interface Postprocessor {
+export interface PostRunStep {
   name: string;
-  applies(ctx: PostprocessContext): boolean;
-  run(ctx: PostprocessContext): Promise<PostprocessResult[]>;
+  applies(ctx: PostRunContext): boolean;
+  run(ctx: PostRunContext): Promise<PostRunResult[]>;
 }
 
-const capacity: Postprocessor = {
+const capacity: PostRunStep = {
   name: 'capacity',
   applies: (ctx) => ctx.plan.kind === 'capacity',
   async run(ctx) {
@@ -40,7 +40,7 @@ const capacity: Postprocessor = {
   },
 };
 
-const batch: Postprocessor = {
+const batch: PostRunStep = {
   name: 'batch',
   applies: (ctx) => ctx.plan.kind === 'batch',
   async run(ctx) {
@@ -48,7 +48,7 @@ const batch: Postprocessor = {
   },
 };
 
-const soakMemory: Postprocessor = {
+const soakMemory: PostRunStep = {
   name: 'memory growth',
   applies: (ctx) => ctx.plan.kind === 'soak',
   async run(ctx) {
@@ -66,7 +66,7 @@ const soakMemory: Postprocessor = {
   },
 };
 
-const coldstart: Postprocessor = {
+const coldstart: PostRunStep = {
   name: 'coldstart',
   applies: (ctx) => ctx.plan.kind === 'coldstart',
   async run(ctx) {
@@ -79,11 +79,11 @@ const coldstart: Postprocessor = {
   },
 };
 
-const accuracy: Postprocessor = {
+const accuracy: PostRunStep = {
   name: 'accuracy',
   applies: (ctx) => ctx.accuracy,
   async run(ctx) {
-    const out: PostprocessResult[] = [];
+    const out: PostRunResult[] = [];
     for (const impl of ctx.impls) {
       const bounds = ctx.bounds.find((b) => b.impl === impl)?.accuracy;
       const r = await runAccuracy({ target: ctx.target, impl, runDir: ctx.runDir, datasetDir: ctx.datasetDir, maxImages: ctx.maxImages, ...(bounds ? { bounds } : {}) });
@@ -96,4 +96,4 @@ const accuracy: Postprocessor = {
   },
 };
 
-export const POSTPROCESSORS: Postprocessor[] = [capacity, batch, soakMemory, coldstart, accuracy];
+export const POST_RUN_STEPS: PostRunStep[] = [capacity, batch, soakMemory, coldstart, accuracy];

@@ -1,0 +1,170 @@
+// The knob registry, after grafana/k6-jslib-testing's config: every knob of a runtime is declared once
+// (env variable, flag where there is one, default, parser, one-line doc) and read through here.
+// One precedence everywhere: flag > env > default (typed overrides from code last). One error form,
+// from lib/env.ts's ConfigError: `NAME=value is not valid: expected <what is allowed>`.
+// Pure TypeScript, both runtimes (k6 passes __ENV, Node process.env); flags come from
+// lib/node/flags.ts (util.parseArgs), which only Node entry points use.
+import { ConfigError, type Env } from './env.ts';
+
+export type { Env };
+
+/** How one knob's text becomes a value. `parse` returns INVALID for a value outside `allowed`. */
+export interface Parser<T> {
+  /** What is allowed, for the error and the README: "an integer from 0 to 65535". */
+  readonly allowed: string;
+  parse(raw: string): T | typeof INVALID;
+}
+
+export const INVALID: unique symbol = Symbol('invalid');
+
+export interface Knob<T> extends Parser<T> {
+  /** The environment variable; the same name in every runtime that reads it. */
+  readonly env: string;
+  /** The command-line flag (without --), where there is one. */
+  readonly flag?: string;
+  readonly default: T;
+  /** The default as the README shows it, when it is not plain (computed, per scenario, ...). */
+  readonly defaultText?: string;
+  /** One line: what it does. */
+  readonly doc: string;
+}
+
+export type Registry = Readonly<Record<string, Knob<unknown>>>;
+export type Values<R extends Registry> = { -readonly [K in keyof R]: R[K] extends Knob<infer T> ? T : never };
+
+/** Declares a knob; the object literal keeps each knob's own value type. */
+export function knob<T>(spec: Knob<T>): Knob<T> {
+  return spec;
+}
+
+/** Blank counts as unset: `make bench DURATION=` means the default, as in the Makefile. */
+function given(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+/** Parses `raw` for `label` (the variable, or --flag); the one error message form. */
+export function parseKnob<T>(k: Parser<T>, label: string, raw: string): T {
+  const v = k.parse(raw);
+  if (v === INVALID) throw new ConfigError(`${label}=${raw} is not valid: expected ${k.allowed}`);
+  return v;
+}
+
+/** One knob: flag > env > `fallback` (the knob's default unless the caller computes one). */
+export function readKnob<T>(k: Knob<T>, env: Env, flags: Readonly<Record<string, string>> = {}, fallback: T = k.default): T {
+  if (k.flag !== undefined && flags[k.flag] !== undefined) return parseKnob(k, `--${k.flag}`, flags[k.flag]!);
+  const raw = given(env, k.env);
+  return raw === undefined ? fallback : parseKnob(k, k.env, raw);
+}
+
+/** Every knob of a registry. */
+export function readKnobs<R extends Registry>(registry: R, env: Env, flags: Readonly<Record<string, string>> = {}): Values<R> {
+  const out: Record<string, unknown> = {};
+  for (const [key, k] of Object.entries(registry)) out[key] = readKnob(k, env, flags);
+  return out as Values<R>;
+}
+
+/** The variables of registries that are set in `env`, for env.json's knob record. */
+export function setKnobs(env: Env, ...registries: Registry[]): Record<string, string> {
+  const names = [...new Set(registries.flatMap((r) => Object.values(r).map((k) => k.env)))];
+  return Object.fromEntries(names.filter((n) => given(env, n) !== undefined).map((n) => [n, env[n]!]));
+}
+
+// ---- Parsers -------------------------------------------------------------------------------------
+
+export function int(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> {
+  return {
+    allowed: max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`,
+    parse: (raw) => {
+      const n = Number(raw);
+      return /^-?\d+$/.test(raw.trim()) && Number.isSafeInteger(n) && n >= min && n <= max ? n : INVALID;
+    },
+  };
+}
+
+export function num(min: number, max = Infinity): Parser<number> {
+  return {
+    allowed: max === Infinity ? `a number >= ${min}` : `a number from ${min} to ${max}`,
+    parse: (raw) => {
+      const n = Number(raw);
+      return raw.trim() !== '' && Number.isFinite(n) && n >= min && n <= max ? n : INVALID;
+    },
+  };
+}
+
+export function oneOf<T extends string>(values: readonly T[]): Parser<T> {
+  return {
+    allowed: `one of ${values.join(', ')}`,
+    parse: (raw) => {
+      const v = raw.trim().toLowerCase().replace(/\s+/g, '');
+      return (values as readonly string[]).includes(v) ? (v as T) : INVALID;
+    },
+  };
+}
+
+const TRUE = ['1', 'true', 'yes', 'on'];
+const FALSE = ['0', 'false', 'no', 'off'];
+/** The same words everywhere: FORCE=true, FORCE=1 and FORCE=yes mean the same. */
+export const bool: Parser<boolean> = {
+  allowed: `one of ${[...TRUE, ...FALSE].join(', ')}`,
+  parse: (raw) => {
+    const v = raw.trim().toLowerCase();
+    return TRUE.includes(v) ? true : FALSE.includes(v) ? false : INVALID;
+  },
+};
+
+/** k6-style durations: "30s", "2m", "1m30s", "500ms", "1h". Parses to seconds. */
+export const duration: Parser<number> = {
+  allowed: 'a duration such as 30s, 2m, 1m30s or 500ms',
+  parse: (raw) => {
+    const parts = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(raw.trim());
+    if (!parts || raw.trim() === '') return INVALID;
+    const [, h, m, s, ms] = parts;
+    return Number(h ?? 0) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0) + Number(ms ?? 0) / 1000;
+  },
+};
+
+/** Free text (a path, a URL, a name); blank is unset, so anything given is accepted. */
+export function text(what: string): Parser<string> {
+  return { allowed: what, parse: (raw) => raw.trim() };
+}
+
+/** A comma list whose every item the item parser accepts; empty items are refused. */
+export function list<T>(item: Parser<T>, allowed: string): Parser<T[]> {
+  return {
+    allowed,
+    parse: (raw) => {
+      const items = raw.split(',').map((s) => s.trim());
+      const out: T[] = [];
+      for (const s of items) {
+        const v = s === '' ? INVALID : item.parse(s);
+        if (v === INVALID) return INVALID;
+        out.push(v);
+      }
+      return out;
+    },
+  };
+}
+
+// ---- Documentation -------------------------------------------------------------------------------
+
+function defaultOf(k: Knob<unknown>): string {
+  if (k.defaultText !== undefined) return k.defaultText;
+  const d = k.default;
+  if (d === '' || d === undefined) return '-';
+  if (Array.isArray(d)) return d.join(',');
+  if (typeof d === 'boolean') return d ? '1' : '0';
+  return String(d);
+}
+
+/** The README's table of one registry: variable (and flag), default, allowed, meaning. */
+export function knobTable(registry: Registry): string {
+  const withFlags = Object.values(registry).some((k) => k.flag !== undefined);
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  const head = withFlags ? '| env / flag (flags win) | default | allowed | meaning |' : '| variable | default | allowed | meaning |';
+  const rows = Object.values(registry).map((k) => {
+    const name = withFlags && k.flag ? `${k.env} / --${k.flag}` : k.env;
+    return `| ${name} | ${cell(defaultOf(k))} | ${cell(k.allowed)} | ${cell(k.doc)} |`;
+  });
+  return [head, '|---|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,112 @@
+// The knob registries: every knob of every runtime refuses a bad value through its runtime's own
+// config reader with the one message form, booleans mean the same words everywhere, lists are
+// checked item by item, precedence is flag > env > default, and the README's tables are current.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { ConfigError, type Env } from '../../lib/env.ts';
+import { bool, INVALID, readKnob, readKnobs, type Knob, type Registry } from '../../lib/knobs.ts';
+import { k6Config } from '../../lib/k6-config.ts';
+import { planFor } from '../../lib/scenarios.ts';
+import { loadConfig } from '../../server/config.ts';
+import { accuracyConfig } from '../../tools/accuracy/config.ts';
+import { benchConfig } from '../../tools/bench/config.ts';
+import { KNOBS } from '../../tools/bench/env-info.ts';
+import { KNOB_TABLES, renderKnobTables } from '../../tools/docs.ts';
+import { benchConfigFromEnv } from '../../tools/models/bench.ts';
+import { configFromEnv } from '../../tools/models/generate.ts';
+import { reportConfig } from '../../tools/report/config.ts';
+import { harnessConfig } from '../../tools/harness/config.ts';
+import { operatorConfig } from '../../tools/k6/operator.ts';
+
+/** The scenario whose plan reads a load knob (planFor reads only its kind's). */
+const KIND_OF: Record<string, string> = { LEVELS: 'sweep', RATE: 'rate', RATES: 'capacity', STEP: 'capacity', BATCHES: 'batch', VUS: 'soak', REQUESTS: 'coldstart', SMOKE_REQUESTS: 'smoke' };
+
+/** Each registry read through the config function its runtime really uses. */
+const READERS: Record<string, (env: Env) => unknown> = {
+  bench: (env) => benchConfig(env),
+  scenario: (env) => planFor(KIND_OF[Object.keys(env)[0]!] ?? 'sweep', env),
+  k6: (env) => k6Config(env),
+  server: (env) => loadConfig(env, []),
+  report: (env) => reportConfig(env),
+  accuracy: (env) => accuracyConfig(env),
+  models: (env) => configFromEnv(env),
+  'bench-models': (env) => benchConfigFromEnv(env),
+  data: (env) => readKnob(KNOB_TABLES['data']!['count']!, env),
+  harness: (env) => harnessConfig(env),
+  'bench-merge': (env) => readKnobs(KNOB_TABLES['bench-merge']!, env),
+  'k6-operator': (env) => operatorConfig({ TARGET: 'http://multidet:8000', ...env }, '2.2.0'),
+};
+
+const CANDIDATES = ['soon', '-1', '1.5', '0', '20,30', 'x,,y', '1e99'];
+
+/** A value the knob's parser refuses, or undefined for free text (paths, URLs, names). */
+function badValue(k: Knob<unknown>): string | undefined {
+  return CANDIDATES.find((c) => k.parse(c) === INVALID);
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe('knob registries', () => {
+  for (const [table, registry] of Object.entries(KNOB_TABLES)) {
+    it(`${table}: a bad value of any knob stops its reader with NAME=value is not valid: expected ...`, () => {
+      let checked = 0;
+      for (const k of Object.values(registry as Registry)) {
+        const bad = badValue(k);
+        if (bad === undefined) continue;
+        const message = `${k.env}=${bad} is not valid: expected ${k.allowed}`;
+        assert.throws(() => READERS[table]!({ [k.env]: bad }), (e: Error) => e instanceof ConfigError && e.message === message, `${table}: ${k.env}=${bad} should fail with "${message}"`);
+        checked++;
+      }
+      assert.ok(checked >= 1, `${table}: no knob with a checkable parser`);
+    });
+  }
+
+  it('booleans accept 1/0, true/false, yes/no, on/off in every runtime (FORCE=true works like FORCE=1)', () => {
+    for (const word of ['1', 'true', 'yes', 'on', 'TRUE', 'Yes']) {
+      assert.equal(configFromEnv({ FORCE: word }).force, true, `make models FORCE=${word}`);
+      assert.equal(accuracyConfig({ FORCE: word }).force, true, `make reference FORCE=${word}`);
+      assert.equal(benchConfig({ CALIBRATION: word }).useCalibration, true);
+      assert.equal(reportConfig({ ACCURACY: word }).accuracy, true);
+    }
+    for (const word of ['0', 'false', 'no', 'off']) {
+      assert.equal(configFromEnv({ FORCE: word }).force, false);
+      assert.equal(configFromEnv({ STACKED: word }).stacked, false);
+      assert.equal(benchConfig({ ACCURACY: word }).accuracy, false);
+    }
+    for (const registry of Object.values(KNOB_TABLES)) {
+      for (const k of Object.values(registry)) if (k.allowed === bool.allowed) assert.equal(k.parse('maybe'), INVALID, k.env);
+    }
+  });
+
+  it('lists are validated, and a single-valued knob refuses a list', () => {
+    assert.throws(() => benchConfigFromEnv({ RUNS: '20,30' }), /^ConfigError: RUNS=20,30 is not valid: expected an integer >= 1$/);
+    assert.throws(() => configFromEnv({ MODELS: 'd0,d9' }), /MODELS=d0,d9 is not valid: expected a comma list of d0, d1, d2/);
+    assert.throws(() => planFor('sweep', { LEVELS: '1,,4' }), /LEVELS=1,,4 is not valid/);
+    assert.deepEqual(benchConfigFromEnv({ BATCHES: '1, 2,8' }).batches, [1, 2, 8]);
+    assert.deepEqual(k6Config({ MODELS: 'd0,d2' }).models, ['d0', 'd2']);
+  });
+
+  it('precedence: flag > env > default, in the one reader', () => {
+    assert.equal(loadConfig({}, []).port, 8000);
+    assert.equal(loadConfig({ PORT: '9000' }, []).port, 9000);
+    assert.equal(loadConfig({ PORT: '9000' }, ['--port=9100']).port, 9100);
+    assert.equal(loadConfig({ PORT: '' }, []).port, 8000, 'blank is unset');
+  });
+
+  it('env.json records every variable the suite reads (HEALTH_WAIT and SETUP_TIMEOUT too)', () => {
+    for (const name of ['HEALTH_WAIT', 'SETUP_TIMEOUT', 'REFERENCE', 'SCENARIO', 'DURATION', 'LEVELS', 'WORKERS', 'SPINNING', 'READY_TIMEOUT', 'MODELS']) {
+      assert.ok(KNOBS.includes(name), `KNOBS misses ${name}`);
+    }
+  });
+
+  it("the README's knob tables are what `make docs` writes from the registries", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    assert.equal(renderKnobTables(readme), readme, 'README.md knob tables are stale: run `make docs`');
+    for (const name of Object.keys(KNOB_TABLES)) assert.match(readme, new RegExp(`<!-- knobs:${escape(name)} -->\\n\\| `), name);
+    // The generator really rewrites: a table edited by hand comes back.
+    const edited = readme.replace('| HEALTH_WAIT | 30s |', '| HEALTH_WAIT | 45s |');
+    assert.notEqual(edited, readme);
+    assert.equal(renderKnobTables(edited), readme);
+  });
+});

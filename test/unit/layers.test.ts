@@ -1,0 +1,67 @@
+// The layer guard: every import of every .ts file in the tree points the right way (see
+// test/helpers/layers.ts for the layers), and the checker itself catches wrong-way imports.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { checkLayers, importsOf, readTree } from '../helpers/layers.ts';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+describe('layers', () => {
+  it('no import in the tree crosses a layer the wrong way', () => {
+    const files = readTree(ROOT, ['lib', 'scenarios', 'examples', 'server', 'tools']);
+    assert.ok(files.length > 80, `read only ${files.length} files`);
+    const imports = files.reduce((n, f) => n + importsOf(f.source).length, 0);
+    assert.ok(imports > 300, `found only ${imports} imports: the parser misses some`);
+    assert.deepEqual(checkLayers(files), []);
+  });
+
+  it('reads static, type-only, re-export, side-effect and dynamic imports, not comments', () => {
+    const src = [
+      "import { a } from './a.ts';",
+      "import type { B } from '../b.ts';",
+      "export { c } from './c.ts';",
+      "import './d.ts';",
+      "const e = await import('./e.ts');",
+      "import {\n  f,\n  g,\n} from './fg.ts';",
+      "// import { x } from '../tools/x.ts';",
+      "/* import { y } from '../tools/y.ts'; */",
+    ].join('\n');
+    assert.deepEqual(importsOf(src).sort(), ['../b.ts', './a.ts', './c.ts', './d.ts', './e.ts', './fg.ts']);
+  });
+
+  it('fails on each kind of wrong-way import', () => {
+    const cases: [string, string, RegExp][] = [
+      ['server/implementations/int8.ts', "import { INT8_META } from '../../tools/models/quantize.ts';", /server\/ imports tools code/],
+      ['server/main.ts', "import { isMain } from '../tools/is-main.ts';", /server\/ imports tools code/],
+      ['lib/k6/suite.ts', "import { readFileSync } from 'node:fs';", /k6-side code imports only k6 modules/],
+      ['scenarios/x.ts', "import { createImplementation } from '../server/index.ts';", /k6-side code imports server code/],
+      ['lib/k6/x.ts', "import { isMain } from '../node/is-main.ts';", /k6-side code imports lib-node code/],
+      ['lib/bounds.ts', "import { readFileSync } from 'node:fs';", /Node modules belong in lib\/node/],
+      ['lib/bounds.ts', "import { x } from '../tools/bench/config.ts';", /lib\/ imports tools code/],
+      ['lib/summary.ts', "import { check } from 'k6';", /only k6-side code/],
+      ['lib/types.ts', "import express from 'express';", /no packages/],
+      ['lib/node/x.ts', "import { loadConfig } from '../../server/config.ts';", /lib\/node\/ imports server code/],
+      ['tools/models/quantize.ts', "import { letterboxBatch } from '../../server/runtime/preprocess.ts';", /only through server\/index\.ts/],
+      ['tools/accuracy/replay.ts', "import { readBoundsFile } from '../bench/bounds-file.ts';", /tools\/accuracy may not import tools\/bench/],
+      ['tools/bench/run.ts', "import { x } from '../report/run.ts';", /tools\/bench may not import tools\/report/],
+    ];
+    for (const [file, source, rule] of cases) {
+      const found = checkLayers([{ file, source }]);
+      assert.equal(found.length, 1, `${file}: ${source} should be refused, got ${JSON.stringify(found)}`);
+      assert.match(found[0]!.rule, rule);
+    }
+  });
+
+  it('lets the right-way imports through', () => {
+    const ok: [string, string][] = [
+      ['tools/models/quantize.ts', "import { letterboxBatch } from '../../server/index.ts';"],
+      ['tools/bench/run.ts', "import { runAccuracy } from '../accuracy/replay.ts';"],
+      ['server/main.ts', "import { isMain } from '../lib/node/is-main.ts';"],
+      ['server/runtime/model-info.ts', "import { MODEL_FILE } from '../../lib/model-contract.ts';"],
+      ['lib/k6/request.ts', "import http from 'k6/http';\nimport { multipartBody } from '../multipart.ts';"],
+      ['lib/node/bounds-file.ts', "import { existsSync } from 'node:fs';\nimport { DEFAULT_BOUNDS } from '../bounds.ts';"],
+      ['test/unit/x.test.ts', "import { Runtime } from '../../server/runtime/context.ts';"],
+    ];
+    for (const [file, source] of ok) assert.deepEqual(checkLayers([{ file, source }]), [], `${file}: ${source}`);
+  });
+});
