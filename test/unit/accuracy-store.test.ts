@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { decodeRaw, encodeRaw, gatherRaw, RECORD_BYTES, selectRawSubset } from '../../tools/accuracy/raw.ts';
 import { topK } from '../../lib/detection/nms.ts';
 import { checkFreshness, fingerprintModels, MANIFEST_FILE, MANIFEST_VERSION, type ReferenceManifest } from '../../tools/accuracy/store.ts';
-import { describeDataset } from '../../tools/accuracy/dataset.ts';
+import { describeDataset } from '../../tools/data/dataset.ts';
 import { DETECTIONS_FILE } from '../../lib/accuracy/reference.ts';
 
 describe('raw-head subset', () => {

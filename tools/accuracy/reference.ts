@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
 import { DETECTIONS_FILE, REFERENCE_FORMAT_VERSION, type ReferenceDetectionsFile, type ReferenceImage } from '../../lib/accuracy/reference.ts';
 import { accuracyConfig, DEFAULT_REFERENCE_MAX_IMAGES, type AccuracyConfig } from './config.ts';
-import { describeDataset, type DatasetFile } from './dataset.ts';
+import { describeDataset, type DatasetFile } from '../data/dataset.ts';
 import { encodeRaw, RECORD_BYTES, selectRawSubset } from './raw.ts';
 import { startInProcess } from './inprocess.ts';
 import {

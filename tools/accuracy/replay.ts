@@ -19,7 +19,7 @@ import type { ReferenceImage } from '../../lib/accuracy/reference.ts';
 import { accuracyConfig, type AccuracyConfig } from './config.ts';
 import { BOUNDS_FILE_KNOB, readBoundsFile } from '../../lib/node/bounds-file.ts';
 import { listImplementations } from '../../lib/node/server-api.ts';
-import { describeDataset } from './dataset.ts';
+import { describeDataset } from '../data/dataset.ts';
 import { ensureReference } from './reference.ts';
 import { loadDetections, loadRaw } from './store.ts';
 import { gatherRaw, type RawSubset } from './raw.ts';

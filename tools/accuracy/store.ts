@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MODEL_FILE, MODEL_NAMES, type ModelName } from '../../lib/model-contract.ts';
 import { DETECTIONS_FILE, parseReferenceDetections, type ReferenceDetectionsFile } from '../../lib/accuracy/reference.ts';
-import { sha256, type DatasetFile } from './dataset.ts';
+import { sha256, type DatasetFile } from '../data/dataset.ts';
 import { decodeRaw, RECORD_BYTES, type RawSubset } from './raw.ts';
 
 export const MANIFEST_FILE = 'manifest.json';

@@ -17,7 +17,7 @@ import { benchConfig, type BenchConfig } from './config.ts';
 import { envInfo } from './env-info.ts';
 import { POST_RUN_STEPS, type PostRunContext } from './post-run.ts';
 import { implementationIsLossless, prepareReference } from '../accuracy/replay.ts';
-import { imageId, listImages } from '../accuracy/dataset.ts';
+import { imageId, listImages } from '../data/dataset.ts';
 import { readBoundsFile } from '../../lib/node/bounds-file.ts';
 import { BenchError, note, step } from './progress.ts';
 import { getJson, getText } from '../../lib/node/server-api.ts';

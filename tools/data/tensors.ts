@@ -10,7 +10,7 @@ import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { ConfigError, numberEnv, stringEnv, type Env } from '../../lib/env.ts';
 import { DEFAULT_TENSOR_IMAGES, TENSORS_VERSION, type TensorImage, type TensorManifest } from '../../lib/v2/tensors.ts';
 import { decodeImage, letterboxBatch, readModelInfos } from '../../server/index.ts';
-import { imageId, listImages } from '../accuracy/dataset.ts';
+import { imageId, listImages } from './dataset.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { DEFAULT_DIR as SYNTHETIC_DIR } from './synthetic.ts';
 
