@@ -16,7 +16,7 @@ import { checkResponse, inferRequest, type RequestTags } from './request.ts';
 import { inRunThresholds } from './output-check.ts';
 import { thisRunner, withRunnerHeader } from './runner.ts';
 import { shareOf, shareStart } from '../segment.ts';
-import { v2Client, type V2Exchange } from './v2.ts';
+import { v2Client, type Exchange } from './v2.ts';
 
 /** Tags k6 adds by itself, minus `scenario`: ours names the bench scenario, not k6's per-level one. */
 const SYSTEM_TAGS = ['proto', 'subproto', 'status', 'method', 'url', 'name', 'group', 'check', 'error', 'error_code', 'tls_version', 'service', 'expected_response'];
@@ -37,7 +37,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   // PROTOCOL=v2: the Open Inference Protocol client (lib/k6/v2.ts) builds and checks the requests.
   const v2 = cfg.protocol === 'v2' ? await v2Client(cfg) : undefined;
   /** The requests of one iteration and the check of each answer, whatever the protocol. */
-  const exchanges = async (images: LoadedImage[], tags: RequestTags): Promise<V2Exchange[]> => {
+  const exchanges = async (images: LoadedImage[], tags: RequestTags): Promise<Exchange[]> => {
     if (v2) return v2.exchanges(images, tags);
     const req = inferRequest(cfg.target, images, tags, cfg.models.join(','));
     return [{ req, check: (res: RefinedResponse<ResponseType>) => checkResponse(res, images, tags) }];
@@ -107,7 +107,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
         const groups: LoadedImage[][] = [];
         for (let i = 0; i < batch; i++) groups.push(await imagesFor((first + sent + i) * plan.imagesPerRequest(level), plan.imagesPerRequest(level)));
         const tags = tagsFor(impl, String(plan.warmup.concurrency), 'warmup');
-        const xs: V2Exchange[] = [];
+        const xs: Exchange[] = [];
         for (const g of groups) xs.push(...(await exchanges(g, tags)));
         const responses = http.batch(xs.map(({ req }) => withRunnerHeader(req)).map((r) => ({ method: r.method, url: r.url, body: r.body, params: r.params })));
         responses.forEach((res, i) => xs[i]!.check(res));

@@ -30,7 +30,7 @@ declare const console: { warn(...args: unknown[]): void };
 const DETECTIONS = ['detection_boxes', 'detection_scores', 'detection_classes', 'num_detections'] as const;
 
 /** One request and the check of its answer (the native client's requests fit this shape too). */
-export interface V2Exchange {
+export interface Exchange {
   req: { method: 'POST'; url: string; body: ArrayBuffer; params: Params };
   /** Protocol checks and in-run output checks of the answer; true when the protocol checks passed. */
   check(res: RefinedResponse<ResponseType>): boolean;
@@ -163,7 +163,7 @@ export async function v2Client(cfg: K6Config) {
   });
 
   /** One pipeline request: BYTES [N] of the encoded images. */
-  function pipelineExchange(images: LoadedImage[], tags: RequestTags): V2Exchange {
+  function pipelineExchange(images: LoadedImage[], tags: RequestTags): Exchange {
     const outputs = models.flatMap((m) => DETECTIONS.map((o) => `${m}/${o}`));
     const size = images.reduce((s, i) => s + 4 + i.bytes.length, 0);
     const header = binaryRequestHeader([{ name: 'image', datatype: 'BYTES', shape: [images.length], bytes: size }], outputs);
@@ -204,14 +204,14 @@ export async function v2Client(cfg: K6Config) {
   }
 
   /** One request per model: the images' prepared tensors, [N,3,S,S]. */
-  async function modelExchanges(images: LoadedImage[], tags: RequestTags): Promise<V2Exchange[]> {
+  async function modelExchanges(images: LoadedImage[], tags: RequestTags): Promise<Exchange[]> {
     const prepared = images.map((img) => {
       const t = tensorImages.get(img.id);
       if (!t) abort(`image ${img.id} has no prepared tensors in ${cfg.manifest}: rerun 'make data'`);
       return t;
     });
     const ids = images.map((i) => i.id).join(',');
-    const out: V2Exchange[] = [];
+    const out: Exchange[] = [];
     for (const model of models) {
       const shape = prepared[0]!.tensors[model]!.shape;
       const per = prepared[0]!.tensors[model]!.bytes;
@@ -238,7 +238,7 @@ export async function v2Client(cfg: K6Config) {
   }
 
   /** The exchanges of one iteration (their bodies filled). */
-  async function exchanges(images: LoadedImage[], tags: RequestTags): Promise<V2Exchange[]> {
+  async function exchanges(images: LoadedImage[], tags: RequestTags): Promise<Exchange[]> {
     return mode.kind === 'pipeline' ? [pipelineExchange(images, tags)] : modelExchanges(images, tags);
   }
 
