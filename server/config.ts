@@ -2,6 +2,7 @@
 // then environment variables (PORT=8001), then the defaults below. Every parse error names the
 // variable and the values it accepts, so a bad setting fails at start with one readable line.
 import path from 'node:path';
+import type { QueueMaxSize } from './runtime/queue-policy.ts';
 
 export const EP_MODES = ['cpu', 'cuda', 'cuda,cpu'] as const;
 export type EpMode = (typeof EP_MODES)[number];
@@ -49,6 +50,10 @@ export interface ServerConfig {
   batchMaxDelayUs: number;
   /** Intra-op thread spinning: default = onnxruntime's (spin), off = threads sleep when idle. */
   spinning: SpinMode;
+  /** Queue policy of every implementation (Triton's max_queue_size): requests waiting to execute; 'auto' = 8 per execution slot, 0 = unbounded. */
+  queueMaxSize: QueueMaxSize;
+  /** Queue policy (Triton's default_timeout_microseconds): longest wait before execution; 0 = none. */
+  queueTimeoutUs: number;
 }
 
 export const SPIN_MODES = ['default', 'on', 'off'] as const;
@@ -72,6 +77,8 @@ export const DEFAULTS: ServerConfig = {
   batchMaxSize: 4,
   batchMaxDelayUs: 2000,
   spinning: 'default',
+  queueMaxSize: 'auto',
+  queueTimeoutUs: 0,
 };
 
 /** Env var name for each key; the flag is the same name lower-cased with '-' for '_'. */
@@ -93,6 +100,8 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   batchMaxSize: 'BATCH_MAX_SIZE',
   batchMaxDelayUs: 'BATCH_MAX_DELAY_US',
   spinning: 'SPINNING',
+  queueMaxSize: 'QUEUE_MAX_SIZE',
+  queueTimeoutUs: 'QUEUE_TIMEOUT_US',
 };
 
 export class ConfigError extends Error {
@@ -105,6 +114,14 @@ function parseIntIn(name: string, raw: string, min: number, max: number): number
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max}`);
   }
   return n;
+}
+
+function parseIntInOr(name: string, raw: string, min: number, max: number, other: string): number {
+  try {
+    return parseIntIn(name, raw, min, max);
+  } catch {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected ${other} or an integer from ${min} to ${max}`);
+  }
 }
 
 function parseNumberIn(name: string, raw: string, min: number, max: number): number {
@@ -153,6 +170,8 @@ const PARSERS: { [K in keyof ServerConfig]: (name: string, raw: string) => Serve
   batchMaxSize: (name, raw) => parseIntIn(name, raw, 1, 1024),
   batchMaxDelayUs: (name, raw) => parseIntIn(name, raw, 0, 60_000_000),
   spinning: (name, raw) => parseOneOf(name, raw, SPIN_MODES),
+  queueMaxSize: (name, raw) => (raw.trim().toLowerCase() === 'auto' ? 'auto' : parseIntInOr(name, raw, 0, 1_000_000, "'auto'")),
+  queueTimeoutUs: (name, raw) => parseIntIn(name, raw, 0, 3_600_000_000),
 };
 
 /** Reads `--name value` / `--name=value` flags; unknown flags are an error naming the known ones. */

@@ -68,6 +68,7 @@ export async function createImplementation(
     name: impl.name,
     description: impl.description,
     lossless: impl.lossless,
+    ...(impl.queueSettings ? { queueSettings: impl.queueSettings } : {}),
     get ep() {
       return runtime.ep;
     },

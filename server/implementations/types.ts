@@ -59,6 +59,8 @@ export interface Implementation {
   close(): Promise<void>;
   /** Requests accepted but not yet executing (Triton's pending count); exported in /metrics. Optional. */
   pendingRequests?(): number;
+  /** The queue policy in force (bound and timeout), for /health; absent = no queue (the stub). */
+  readonly queueSettings?: import('../runtime/queue-policy.ts').QueueSettings;
 }
 
 // ---- Added with the server (issue 4): how implementations are built. ----

@@ -3,6 +3,7 @@ import type { ModelName } from '../../lib/types.ts';
 import type { DecodedImage, Execution, ImageDetections, InferOptions, InferOutcome } from '../implementations/types.ts';
 import type { WorkerPool } from './pool.ts';
 import type { ModelRun } from './protocol.ts';
+import type { QueuePolicy, QueueRefusal, QueueTicket } from './queue-policy.ts';
 
 /** Regroups runs (per model, per image) into per image, per model; sums preprocess and infer times. */
 export function outcomeFromRuns(imageCount: number, runs: ModelRun[], queue_ms: number): InferOutcome {
@@ -30,10 +31,16 @@ export function outcomeFromRuns(imageCount: number, runs: ModelRun[], queue_ms: 
   return { images, preprocess_ms, queue_ms, infer_ms, executions };
 }
 
-/** Runs one task at a time, in arrival order; reports how long each waited for its turn. */
+/**
+ * Runs one task at a time, in arrival order; reports how long each waited for its turn. With a queue
+ * policy, a task over its bound is refused at once and one that times out in the queue is failed at
+ * its deadline and skipped when its turn comes.
+ */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
   private waitingCount = 0;
+
+  constructor(private readonly policy?: QueuePolicy) {}
 
   /** Tasks queued behind the running one. */
   get waiting(): number {
@@ -42,13 +49,23 @@ export class SerialQueue {
 
   run<T>(task: (waited_ms: number) => Promise<T>): Promise<T> {
     const queuedAt = performance.now();
+    let refuse: (e: QueueRefusal) => void = () => {};
+    const refused = new Promise<never>((_resolve, reject) => (refuse = reject));
+    let ticket: QueueTicket | undefined;
+    try {
+      ticket = this.policy?.admit((r) => refuse(r));
+    } catch (err) {
+      return Promise.reject(err);
+    }
     this.waitingCount++;
     const result = this.tail.then(() => {
       this.waitingCount--;
+      // Timed out while waiting: its caller already has the refusal; run nothing.
+      if (ticket && !ticket.start()) return undefined as T;
       return task(performance.now() - queuedAt);
     });
     this.tail = result.catch(() => undefined);
-    return result;
+    return ticket ? Promise.race([result, refused]) : result;
   }
 }
 

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { ModelName } from '../../lib/types.ts';
 import type { DecodedImage } from '../implementations/types.ts';
+import type { QueuePolicy, QueueTicket } from './queue-policy.ts';
 import type { EpInUse, FromWorker, ModelInfo, ModelRun, SessionSettings, ToWorker } from './protocol.ts';
 
 const WORKER_URL = new URL('./worker.ts', import.meta.url);
@@ -30,6 +31,8 @@ interface Job {
   msg: Omit<Extract<ToWorker, { type: 'infer' }>, 'id'>;
   transfer: ArrayBuffer[];
   enqueuedAt: number;
+  /** Its place under the caller's queue policy, if any (left when a worker takes the job). */
+  ticket?: QueueTicket;
   resolve: (r: PoolResult) => void;
   reject: (e: Error) => void;
 }
@@ -172,7 +175,10 @@ export class WorkerPool {
       this.addWorker(this.settings).catch((err) => {
         this.options.log?.(`replacing the inference worker failed: ${err instanceof Error ? err.message : String(err)}`);
         if (this.slots.length === 0 && this.loading.size === 0) {
-          for (const job of this.waiting.splice(0)) job.reject(new Error('no inference worker is running'));
+          for (const job of this.waiting.splice(0)) {
+            job.ticket?.cancel();
+            job.reject(new Error('no inference worker is running'));
+          }
         }
       });
     });
@@ -189,23 +195,37 @@ export class WorkerPool {
 
   /**
    * Runs `models` on a batch of images on the next free worker. The images' pixel buffers may be
-   * transferred (detached here) to the worker: decode again to reuse an image.
+   * transferred (detached here) to the worker: decode again to reuse an image. With `policy` the job
+   * is admitted under it (refused when the queue is full, dropped when it times out waiting).
    */
-  run(images: DecodedImage[], models: ModelName[], rawHeads = false): Promise<PoolResult> {
+  run(images: DecodedImage[], models: ModelName[], rawHeads = false, policy?: QueuePolicy): Promise<PoolResult> {
     if (this.closed) return Promise.reject(new Error('the worker pool is closed'));
+    let job: Job | undefined;
+    let ticket: QueueTicket | undefined;
+    try {
+      ticket = policy?.admit((refusal) => {
+        const i = job ? this.waiting.indexOf(job) : -1;
+        if (i >= 0) this.waiting.splice(i, 1);
+        job?.reject(refusal);
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const transfer: ArrayBuffer[] = [];
     for (const img of images) {
       const buf = transferable(img.pixels);
       if (buf && !transfer.includes(buf)) transfer.push(buf);
     }
     return new Promise((resolve, reject) => {
-      this.waiting.push({
+      job = {
         msg: { type: 'infer', images: images.map(({ width, height, pixels }) => ({ width, height, pixels })), models, rawHeads },
         transfer,
         enqueuedAt: performance.now(),
+        ...(ticket ? { ticket } : {}),
         resolve,
         reject,
-      });
+      };
+      this.waiting.push(job);
       this.dispatch();
     });
   }
@@ -215,6 +235,7 @@ export class WorkerPool {
       const slot = this.slots.find((s) => !s.busy);
       if (!slot) return;
       const job = this.waiting.shift()!;
+      if (job.ticket && !job.ticket.start()) continue;
       const id = this.nextId++;
       slot.busy = true;
       slot.pending = { id, job, startedAt: performance.now() };
@@ -232,7 +253,10 @@ export class WorkerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const job of this.waiting.splice(0)) job.reject(new Error('the worker pool is closing'));
+    for (const job of this.waiting.splice(0)) {
+      job.ticket?.cancel();
+      job.reject(new Error('the worker pool is closing'));
+    }
     await Promise.all([...this.loading].map((w) => w.terminate()));
     await Promise.all(
       this.slots.map(async (slot) => {
