@@ -59,6 +59,8 @@ export interface Summary {
   thresholds_ok: boolean;
   capacity?: { slo_p99_ms: number; max_rps_under_slo: number | null };
   postprocess: PostprocessResult[];
+  /** Set when the run lost its server (make bench's watchdog): the figures cover only what ran before. */
+  incomplete?: { reason: string };
   /** Every metric and sub-metric k6 reported, values as k6 gave them. */
   metrics: Record<string, Record<string, number>>;
 }
@@ -138,6 +140,7 @@ const lpad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n
 
 export function summaryText(s: Summary): string {
   const lines: string[] = [];
+  if (s.incomplete) lines.push(`INCOMPLETE: ${s.incomplete.reason}; the figures cover only what ran before`);
   lines.push(`scenario ${s.scenario} (${s.kind}, level = ${s.unit}) on ${s.impls.join(', ')}: ${s.test_duration_s} s`);
   lines.push(`warm-up: ${s.warmup.requests} request(s) excluded from the figures below`);
   const head = ['impl', 'level', 'requests', 'req/s', 'img/s', 'p50 ms', 'p90 ms', 'p95 ms', 'p99 ms', 'min ms', 'max ms'];
