@@ -5,7 +5,7 @@
 import { ConfigError, durationEnv, numberEnv, stringEnv, type Env } from './env.ts';
 import { levelScenarios, type K6Scenario } from './load-shapes.ts';
 
-export type ScenarioKind = 'concurrency' | 'sweep' | 'rate' | 'capacity' | 'coldstart' | 'batch' | 'soak' | 'smoke';
+export type ScenarioKind = 'concurrency' | 'sweep' | 'rate' | 'capacity' | 'coldstart' | 'batch' | 'soak' | 'smoke' | 'overload';
 
 export interface ScenarioSpec {
   name: string;
@@ -26,6 +26,7 @@ export const SCENARIOS: Record<string, ScenarioSpec> = Object.fromEntries(
     { name: 'coldstart', kind: 'coldstart', description: 'latency of the first requests after the server starts (no warm-up)' },
     { name: 'batch', kind: 'batch', description: 'BATCHES images per multipart request (default 1,4,8,16,32), one after another; images/s per size' },
     { name: 'soak', kind: 'soak', description: 'long steady closed loop (VUS, DURATION default 10m) with server memory sampled over time' },
+    { name: 'overload', kind: 'overload', description: 'closed loop of VUS (default 64) clients, more than the server queues: accepted and refused requests reported apart; a refused client waits its Retry-After' },
     { name: 'smoke', kind: 'smoke', description: 'a few requests per implementation (IMPL may be a comma list), for CI' },
   ] satisfies ScenarioSpec[]).map((s) => [s.name, s]),
 );
@@ -67,6 +68,8 @@ export interface Plan {
   smokeRequests: number;
   /** Seconds between levels so a slow level's in-flight requests do not leak into the next one. */
   gap_s: number;
+  /** > 0: after a refusal a VU sleeps its Retry-After, at most this many seconds (overload); 0: it asks again at once. */
+  retryAfterCap_s: number;
 }
 
 function listEnv(env: Env, name: string, fallback: number[]): number[] {
@@ -85,7 +88,7 @@ export function planFor(name: string, env: Env): Plan {
   const warmup = numberEnv(env, 'WARMUP', kind === 'coldstart' ? 0 : kind === 'smoke' ? 2 : 20, { min: 0, integer: true });
   const gap = durationEnv(env, 'LEVEL_GAP', '5s');
   const maxVus = numberEnv(env, 'MAX_VUS', 64, { min: 1, integer: true });
-  const base = { name, kind, smokeRequests: numberEnv(env, 'SMOKE_REQUESTS', 3, { min: 1, integer: true }), gap_s: gap, imagesPerRequest: () => 1 };
+  const base = { name, kind, smokeRequests: numberEnv(env, 'SMOKE_REQUESTS', 3, { min: 1, integer: true }), gap_s: gap, imagesPerRequest: () => 1, retryAfterCap_s: 0 };
 
   switch (kind) {
     case 'concurrency':
@@ -94,6 +97,15 @@ export function planFor(name: string, env: Env): Plan {
       const values = kind === 'concurrency' ? [spec.vus!] : kind === 'soak' ? [numberEnv(env, 'VUS', 4, { min: 1, integer: true })] : listEnv(env, 'LEVELS', [1, 2, 4, 8]);
       const levels = sequence(values, duration, gap);
       return { ...base, unit: 'vus', levels, warmup: { requests: warmup, concurrency: Math.max(...values) }, k6Scenarios: levelScenarios('closed', levels, { gap_s: gap, maxVus }) };
+    }
+    case 'overload': {
+      // Clients beyond what the server queues: the excess is refused (503) at once and waits its
+      // Retry-After (RETRY_AFTER_MAX, 0 = retry at once) like a well-behaved client. Warm-up at
+      // most 8 at a time, within the default queue bound.
+      const vus = numberEnv(env, 'VUS', 64, { min: 1, integer: true });
+      const levels = sequence([vus], duration, gap);
+      const retryAfterCap_s = durationEnv(env, 'RETRY_AFTER_MAX', '5s');
+      return { ...base, retryAfterCap_s, unit: 'vus', levels, warmup: { requests: warmup, concurrency: Math.min(vus, 8) }, k6Scenarios: levelScenarios('closed', levels, { gap_s: gap, maxVus }) };
     }
     case 'rate': {
       const levels = sequence([numberEnv(env, 'RATE', 5, { min: 1, integer: true })], duration, gap);

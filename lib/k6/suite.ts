@@ -12,6 +12,8 @@ import { k6Config, resolvedBounds } from './config.ts';
 import { loadDataset, type LoadedImage } from './dataset.ts';
 import { checkResponse, inferRequest, send, type RequestTags } from './request.ts';
 import { inRunThresholds } from './output-check.ts';
+import { retryAfterS } from './outcome.ts';
+import { answerOutcome } from '../outcome.ts';
 
 /** Tags k6 adds by itself, minus `scenario`: ours names the bench scenario, not k6's per-level one. */
 const SYSTEM_TAGS = ['proto', 'subproto', 'status', 'method', 'url', 'name', 'group', 'check', 'error', 'error_code', 'tls_version', 'service', 'expected_response'];
@@ -114,7 +116,10 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     const images = await imagesFor(exec.scenario.iterationInTest * per, per);
     for (const impl of cfg.impls) {
       const tags = tagsFor(impl, level, 'measure');
-      checkResponse(send(inferRequest(cfg.target, images, tags, cfg.models)), images, tags);
+      const res = send(inferRequest(cfg.target, images, tags, cfg.models));
+      checkResponse(res, images, tags);
+      // A well-behaved client (overload) waits the Retry-After of a refusal before asking again.
+      if (plan.retryAfterCap_s > 0 && answerOutcome(res.status) === 'refused') sleep(retryAfterS(res, plan.retryAfterCap_s));
     }
   }
 

@@ -24,6 +24,7 @@ export const createBaseline: ImplementationFactory = (context) => {
       return inferSerially(serial, p, images, options);
     },
     queueSettings: policy.settings,
+    refuseIfFull: () => policy.refuseIfFull(),
     pendingRequests() {
       return policy.queued;
     },

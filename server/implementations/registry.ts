@@ -69,6 +69,7 @@ export async function createImplementation(
     description: impl.description,
     lossless: impl.lossless,
     ...(impl.queueSettings ? { queueSettings: impl.queueSettings } : {}),
+    refuseIfFull: () => impl.refuseIfFull?.(),
     get ep() {
       return runtime.ep;
     },

@@ -55,6 +55,7 @@ export function scheduledImplementation(context: ImplementationContext, spec: Sc
       return scheduler.infer(images, options.models, options.rawHeads ?? false);
     },
     queueSettings: policy.settings,
+    refuseIfFull: () => policy.refuseIfFull(),
     pendingRequests() {
       return policy.queued;
     },

@@ -64,6 +64,7 @@ export const createStacked: ImplementationFactory = (context) => {
       return outcomeFromRuns(images.length, runs, queue_ms);
     },
     queueSettings: policy.settings,
+    refuseIfFull: () => policy.refuseIfFull(),
     pendingRequests() {
       return policy.queued;
     },

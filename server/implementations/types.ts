@@ -61,6 +61,8 @@ export interface Implementation {
   pendingRequests?(): number;
   /** The queue policy in force (bound and timeout), for /health; absent = no queue (the stub). */
   readonly queueSettings?: import('../runtime/queue-policy.ts').QueueSettings;
+  /** Throws the queue_full refusal now if infer() would: routes call it before decoding, so a refusal costs no decode. */
+  refuseIfFull?(): void;
 }
 
 // ---- Added with the server (issue 4): how implementations are built. ----

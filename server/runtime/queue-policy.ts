@@ -55,16 +55,23 @@ export class QueuePolicy {
     return this.waiting;
   }
 
+  /** Throws the queue_full refusal admit() would, without admitting: lets a route refuse before decoding. */
+  refuseIfFull(): void {
+    const { maxQueueSize } = this.settings;
+    if (maxQueueSize > 0 && this.waiting >= maxQueueSize) throw this.full();
+  }
+
+  private full(): QueueRefusal {
+    return new QueueRefusal('queue_full', `${this.impl}: ${this.waiting} request(s) already queued, the limit (QUEUE_MAX_SIZE=${this.settings.maxQueueSize}); retry later`, 1);
+  }
+
   /**
    * Admits one request into the queue, or throws QueueRefusal('queue_full'). `onExpire` runs when the
    * queue timeout passes before start(): the queue must then drop the request (its work never runs)
    * and fail it with the refusal it is given.
    */
   admit(onExpire: (refusal: QueueRefusal) => void = () => {}): QueueTicket {
-    const { maxQueueSize } = this.settings;
-    if (maxQueueSize > 0 && this.waiting >= maxQueueSize) {
-      throw new QueueRefusal('queue_full', `${this.impl}: ${this.waiting} request(s) already queued, the limit (QUEUE_MAX_SIZE=${maxQueueSize}); retry later`, 1);
-    }
+    this.refuseIfFull();
     this.waiting++;
     return new QueueTicket(this, onExpire);
   }

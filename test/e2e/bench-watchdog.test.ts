@@ -53,6 +53,11 @@ test('server killed mid-run: k6 stopped, exit 97, one line with the signal and t
   assert.match(readFileSync(join(dir, 'server-metrics.prom'), 'utf8'), /watchdog's last scrape[\s\S]*nv_inference_request_success/);
   const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
   assert.match(summary.incomplete?.reason ?? '', /SIGKILL/);
+  // req/s over the seconds measured before the kill, not the planned 120 s; the refused connections
+  // after the kill are failures in their own column, never fast requests.
+  const row = summary.levels[0]!;
+  assert.ok(row.duration_s > 0 && row.duration_s < 30, `measured ${row.duration_s} s`);
+  assert.ok(Math.abs(row.rps - row.requests / row.duration_s) < 0.01);
   assert.match(readFileSync(join(dir, 'summary.txt'), 'utf8'), /^INCOMPLETE: server exited with signal SIGKILL/);
 });
 

@@ -23,7 +23,7 @@ import { readBoundsFile } from './bounds-file.ts';
 import { BenchError, note, step } from './progress.ts';
 import { getJson, getText, sampleMemory, startServer, stopServer, waitReady, type MemorySample, type StartedServer } from './server.ts';
 import { isMain } from '../is-main.ts';
-import { interruptK6, watchServer } from './watchdog.ts';
+import { cutAtFault, interruptK6, watchServer } from './watchdog.ts';
 
 export const EXIT_POSTPROCESS_FAILED = 98;
 /** The server under test exited or stopped answering /health during the run. */
@@ -213,6 +213,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     const summary: Summary | null = existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary) : null;
     if (summary && fault) {
       summary.incomplete = { reason: fault };
+      if (watchdog.measuredBeforeFault_s !== undefined) cutAtFault(summary.levels, plan.levels, watchdog.measuredBeforeFault_s);
       note('post-processing skipped: the server was lost');
     } else if (summary) {
       const ctx: PostprocessContext = { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, summary, memory: samples, bounds, accuracy: cfg.accuracy, serverReadyMs: readyMs };

@@ -6,6 +6,7 @@
 // stops k6 (SIGINT first, so k6 still writes its summary) and keeps the partial results.
 import type { ChildProcess } from 'node:child_process';
 import type { Level } from '../../lib/scenarios.ts';
+import type { LevelRow } from '../../lib/summary.ts';
 
 export interface WatchdogOptions {
   /** Base URL of the server under test. */
@@ -28,6 +29,8 @@ export interface WatchdogOptions {
 export interface Watchdog {
   /** The fault, once one happened. */
   readonly fault: string | undefined;
+  /** Seconds of measured phase before the fault (undefined: no fault, or it came in the warm-up). */
+  readonly measuredBeforeFault_s: number | undefined;
   /** The last /metrics text scraped while the server answered, with how long ago (s). */
   lastMetrics(): { text: string; age_s: number } | undefined;
   /** Registers what to do on a fault (called once; at once if one already happened). */
@@ -54,6 +57,7 @@ export function watchServer(opts: WatchdogOptions): Watchdog {
   const misses = opts.misses ?? 3;
   const started = performance.now();
   let fault: string | undefined;
+  let measuredBeforeFault_s: number | undefined;
   const handlers: ((fault: string) => void)[] = [];
   let stopped = false;
 
@@ -66,6 +70,8 @@ export function watchServer(opts: WatchdogOptions): Watchdog {
   const raise = (line: string) => {
     if (fault !== undefined || stopped) return;
     fault = line;
+    const m = opts.measureStartedAt();
+    if (m !== undefined) measuredBeforeFault_s = (performance.now() - m) / 1000;
     for (const h of handlers) h(line);
   };
 
@@ -110,6 +116,9 @@ export function watchServer(opts: WatchdogOptions): Watchdog {
     get fault() {
       return fault;
     },
+    get measuredBeforeFault_s() {
+      return measuredBeforeFault_s;
+    },
     lastMetrics() {
       return metrics ? { text: metrics.text, age_s: Math.round((performance.now() - metrics.at) / 100) / 10 } : undefined;
     },
@@ -123,6 +132,22 @@ export function watchServer(opts: WatchdogOptions): Watchdog {
       opts.child?.off('exit', onExit);
     },
   };
+}
+
+/**
+ * A run cut short measured each level only until the fault: its req/s divide by the seconds it really
+ * ran, not the planned ones (a level the fault never reached keeps its row of zeros).
+ */
+export function cutAtFault(rows: LevelRow[], levels: readonly Level[], measured_s: number): void {
+  for (const row of rows) {
+    const level = levels.find((l) => l.tag === row.level);
+    if (!level) continue;
+    const ran = Math.max(0, Math.min(level.duration_s, measured_s - level.start_s));
+    if (ran >= level.duration_s) continue;
+    row.duration_s = Math.round(ran * 1000) / 1000;
+    row.rps = ran > 0 ? Math.round((row.requests / ran) * 1000) / 1000 : 0;
+    row.images_per_s = Math.round(row.rps * row.images_per_request * 1000) / 1000;
+  }
 }
 
 /** Stops k6 so it still writes its summary: SIGINT (k6 runs teardown and handleSummary), SIGKILL after `grace_ms`. */
