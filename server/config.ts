@@ -54,6 +54,14 @@ export interface ServerConfig {
   queueMaxSize: QueueMaxSize;
   /** Queue policy (Triton's default_timeout_microseconds): longest wait before execution; 0 = none. */
   queueTimeoutUs: number;
+  /** Upload bytes all requests in flight may hold together; past it 503 upload_limit. */
+  maxInflightUploadMb: number;
+  /** After an early answer (413 ...), how much of the unread body is read and dropped so the client can read the answer. */
+  maxDrainMb: number;
+  /** Slow clients: the whole request head must arrive within this (408 and closed otherwise). */
+  headersTimeoutMs: number;
+  /** Slow clients: the whole request, body included, must arrive within this. */
+  requestTimeoutMs: number;
 }
 
 export const SPIN_MODES = ['default', 'on', 'off'] as const;
@@ -79,6 +87,10 @@ export const DEFAULTS: ServerConfig = {
   spinning: 'default',
   queueMaxSize: 'auto',
   queueTimeoutUs: 0,
+  maxInflightUploadMb: 256,
+  maxDrainMb: 64,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 300_000,
 };
 
 /** Env var name for each key; the flag is the same name lower-cased with '-' for '_'. */
@@ -102,6 +114,10 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   spinning: 'SPINNING',
   queueMaxSize: 'QUEUE_MAX_SIZE',
   queueTimeoutUs: 'QUEUE_TIMEOUT_US',
+  maxInflightUploadMb: 'MAX_INFLIGHT_UPLOAD_MB',
+  maxDrainMb: 'MAX_DRAIN_MB',
+  headersTimeoutMs: 'HEADERS_TIMEOUT_MS',
+  requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
 };
 
 export class ConfigError extends Error {
@@ -172,6 +188,10 @@ const PARSERS: { [K in keyof ServerConfig]: (name: string, raw: string) => Serve
   spinning: (name, raw) => parseOneOf(name, raw, SPIN_MODES),
   queueMaxSize: (name, raw) => (raw.trim().toLowerCase() === 'auto' ? 'auto' : parseIntInOr(name, raw, 0, 1_000_000, "'auto'")),
   queueTimeoutUs: (name, raw) => parseIntIn(name, raw, 0, 3_600_000_000),
+  maxInflightUploadMb: (name, raw) => parseNumberIn(name, raw, 0.001, 65_536),
+  maxDrainMb: (name, raw) => parseNumberIn(name, raw, 0, 65_536),
+  headersTimeoutMs: (name, raw) => parseIntIn(name, raw, 100, 3_600_000),
+  requestTimeoutMs: (name, raw) => parseIntIn(name, raw, 100, 86_400_000),
 };
 
 /** Reads `--name value` / `--name=value` flags; unknown flags are an error naming the known ones. */
