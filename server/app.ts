@@ -49,7 +49,8 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const mapped = mapError(err);
     inferLocals(res).code = mapped.code;
-    if (mapped.status >= 500) log.error(`${req.method} ${req.originalUrl} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    // 503s are deliberate answers (loading, queue full ...), already in the access log: no stack for them.
+    if (mapped.status >= 500 && mapped.status !== 503) log.error(`${req.method} ${req.originalUrl} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     if (res.headersSent) return;
     for (const [k, v] of Object.entries(mapped.headers)) res.set(k, v);
     // Answering before the body is read: read and drop the rest (up to MAX_DRAIN_MB) so the client,
