@@ -12,6 +12,7 @@ import { ServerMetrics } from './metrics.ts';
 import type { ModelInfo } from './runtime/protocol.ts';
 import { nativeRoutes } from './routes/native.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { v2Routes } from './routes/v2.ts';
 import { SERVER_VERSION } from './version.ts';
 
 export interface ServerApp {
@@ -39,6 +40,7 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
   app.use(stampArrival);
   app.use(opsRoutes(config, host, metrics));
   app.use(nativeRoutes(config, host, metrics, log));
+  app.use(v2Routes(config, host, metrics, log));
 
   app.use((req, _res, next) => {
     next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}; see GET /health, /implementations, /metrics, /vram, POST /infer/:impl, /vram/reset`));

@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import client from 'prom-client';
 import type { MemoryResponse, ModelName } from '../lib/types.ts';
+import { ModelStatsLedger } from './model-stats.ts';
 
 /** Latency buckets in seconds: 1 ms .. 30 s, dense where CPU detectors land (50 ms .. 2 s). */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30];
@@ -112,6 +113,8 @@ export class MemoryTracker {
 export class ServerMetrics {
   readonly registry = new client.Registry();
   readonly memory = new MemoryTracker();
+  /** The same bookings per implementation and model, for the v2 statistics extension. */
+  readonly modelStats = new ModelStatsLedger();
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
 
   private readonly success = this.counter('nv_inference_request_success', 'Successful inference requests', ['impl']);
@@ -222,6 +225,7 @@ export class ServerMetrics {
   requestFinished(r: RequestRecord): void {
     const { impl } = r;
     this.inflight.dec({ impl });
+    this.modelStats.book(r);
     this.requestHist.observe({ impl, status: String(r.status) }, r.total_s);
     // Runs that happened count even when the request failed afterwards (e.g. the client went away).
     for (const e of r.executions ?? []) {

@@ -9,6 +9,13 @@ export interface DecodedImage {
   height: number;
   /** width * height * 3 bytes, row-major RGB. Transferable to workers. */
   pixels: Uint8Array;
+  /**
+   * Model inputs already letterboxed and normalised by the client (Open Inference Protocol per-model
+   * tensors, 3 x S x S float32 each, best in a SharedArrayBuffer so workers share it): the worker
+   * feeds them as they are instead of letterboxing `pixels` (then empty). width and height are S,
+   * so the boxes come back in model-input pixels, as the ONNX contract has them.
+   */
+  inputs?: Partial<Record<ModelName, Float32Array>>;
 }
 
 export interface InferOptions {

@@ -8,6 +8,7 @@ import onnxProto from 'onnx-proto';
 import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
 import type { ModelInfo } from './protocol.ts';
 import type { Normalisation } from './preprocess.ts';
+import { anchorCount } from '../../lib/detection/anchors.ts';
 import { INPUT_NAME as CONTRACT_INPUT, MODEL_FILE, OUTPUT_NAMES, parseMetadata } from '../../tools/models/contract.ts';
 
 export const INPUT_NAME = CONTRACT_INPUT;
@@ -72,4 +73,10 @@ export async function readModelInfo(modelsDir: string, name: ModelName): Promise
 /** Reads all three models (or a subset), in MODEL_NAMES order. */
 export async function readModelInfos(modelsDir: string, names: readonly ModelName[] = MODEL_NAMES): Promise<ModelInfo[]> {
   return Promise.all(names.map((n) => readModelInfo(modelsDir, n)));
+}
+
+/** Output sizes of a model, from its metadata: detections kept per image, anchors and classes of the raw heads. */
+export function outputSizes(info: ModelInfo): { maxDetections: number; anchors: number; classes: number } {
+  const meta = parseMetadata(info.metadata, info.file);
+  return { maxDetections: meta.maxDetections, anchors: anchorCount(info.inputSize, meta.anchors), classes: meta.numClasses };
 }

@@ -218,7 +218,7 @@ export class WorkerPool {
     }
     return new Promise((resolve, reject) => {
       job = {
-        msg: { type: 'infer', images: images.map(({ width, height, pixels }) => ({ width, height, pixels })), models, rawHeads },
+        msg: { type: 'infer', images: images.map(({ width, height, pixels, inputs }) => ({ width, height, pixels, ...(inputs ? { inputs } : {}) })), models, rawHeads },
         transfer,
         enqueuedAt: performance.now(),
         ...(ticket ? { ticket } : {}),

@@ -1,6 +1,7 @@
 // Image decoding (main thread) and letterbox + normalisation (worker threads). Every implementation
 // uses these same functions, so lossless strategies see byte-identical input tensors.
 import sharp from 'sharp';
+import type { ModelName } from '../../lib/types.ts';
 import type { DecodedImage } from '../implementations/types.ts';
 
 /** Per-channel normalisation, RGB order: (pixel / pixelScale - mean[c]) / std[c]. */
@@ -157,6 +158,29 @@ export async function letterboxBatch(
   const data = new Float32Array(images.length * per);
   const boxes = await Promise.all(images.map((img, i) => letterboxInto(img, size, norm, data, i * per)));
   return { data, boxes };
+}
+
+/**
+ * The [N,3,S,S] input of one model for a batch: the images' own prepared inputs for this model when
+ * they carry them (copied as they are, placed 1:1), else letterboxed from their pixels. A batch is
+ * one or the other (the scheduler never mixes requests of different models into one run).
+ */
+export async function inputBatch(
+  images: readonly (Pick<DecodedImage, 'width' | 'height' | 'pixels' | 'inputs'>)[],
+  model: ModelName,
+  size: number,
+  norm: Normalisation,
+): Promise<{ data: Float32Array; boxes: Letterbox[] }> {
+  const prepared = images.filter((img) => img.inputs !== undefined).length;
+  if (prepared === 0) return letterboxBatch(images as DecodedImage[], size, norm);
+  const per = 3 * size * size;
+  const data = new Float32Array(images.length * per);
+  images.forEach((img, i) => {
+    const input = img.inputs?.[model];
+    if (!input || input.length !== per) throw new Error(`model ${model}: a prepared input of ${per} floats is missing or has ${input?.length ?? 0}`);
+    data.set(input, i * per);
+  });
+  return { data, boxes: images.map(() => letterboxGeometry(size, size, size)) };
 }
 
 /** Maps model-input boxes (x1,y1,x2,y2) back to original-image pixels, clipped to the image. */

@@ -43,6 +43,8 @@ export interface ImagePayload {
   width: number;
   height: number;
   pixels: Uint8Array;
+  /** Already letterboxed and normalised inputs per model (see DecodedImage.inputs). */
+  inputs?: Partial<Record<ModelName, Float32Array>>;
 }
 
 export type ToWorker =

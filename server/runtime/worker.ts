@@ -4,7 +4,7 @@ import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import type { ModelDetections, ModelName } from '../../lib/types.ts';
-import { letterboxBatch, unletterboxBox, type Letterbox } from './preprocess.ts';
+import { inputBatch, unletterboxBox, type Letterbox } from './preprocess.ts';
 import type { EpInUse, FromWorker, ImagePayload, ModelInfo, ModelRun, SessionSettings, ToWorker } from './protocol.ts';
 import { DETECTION_OUTPUTS, INPUT_NAME, OUTPUT } from './model-info.ts';
 
@@ -125,7 +125,7 @@ async function runGroup(group: Loaded[], images: ImagePayload[], rawHeads: boole
   const placements = new Map<ModelName, Letterbox[]>();
   for (const { info } of group) {
     const s = info.inputSize;
-    const { data, boxes } = await letterboxBatch(images, s, info.norm);
+    const { data, boxes } = await inputBatch(images, info.name, s, info.norm);
     feeds[inputOf(info)] = new ort.Tensor('float32', data, [n, 3, s, s]);
     placements.set(info.name, boxes);
   }
