@@ -62,6 +62,8 @@ export interface ServerConfig {
   headersTimeoutMs: number;
   /** Slow clients: the whole request, body included, must arrive within this. */
   requestTimeoutMs: number;
+  /** Most images in one session.run (larger batches are split): bounds the sessions' arenas. 'auto' = 4 on CPU, none on CUDA; 0 = none. */
+  sessionMaxBatch: number | 'auto';
 }
 
 export const SPIN_MODES = ['default', 'on', 'off'] as const;
@@ -91,6 +93,7 @@ export const DEFAULTS: ServerConfig = {
   maxDrainMb: 64,
   headersTimeoutMs: 20_000,
   requestTimeoutMs: 300_000,
+  sessionMaxBatch: 'auto',
 };
 
 /** Env var name for each key; the flag is the same name lower-cased with '-' for '_'. */
@@ -118,6 +121,7 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   maxDrainMb: 'MAX_DRAIN_MB',
   headersTimeoutMs: 'HEADERS_TIMEOUT_MS',
   requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
+  sessionMaxBatch: 'SESSION_MAX_BATCH',
 };
 
 export class ConfigError extends Error {
@@ -192,6 +196,7 @@ const PARSERS: { [K in keyof ServerConfig]: (name: string, raw: string) => Serve
   maxDrainMb: (name, raw) => parseNumberIn(name, raw, 0, 65_536),
   headersTimeoutMs: (name, raw) => parseIntIn(name, raw, 100, 3_600_000),
   requestTimeoutMs: (name, raw) => parseIntIn(name, raw, 100, 86_400_000),
+  sessionMaxBatch: (name, raw) => (raw.trim().toLowerCase() === 'auto' ? 'auto' : parseIntInOr(name, raw, 0, 1024, "'auto'")),
 };
 
 /** Reads `--name value` / `--name=value` flags; unknown flags are an error naming the known ones. */

@@ -37,7 +37,7 @@ export async function startWorkerPool(
   options: { size: number; models: ModelInfo[]; session: SessionSettings; log: (line: string) => void },
 ): Promise<WorkerPool> {
   try {
-    const pool = await WorkerPool.start({ ...options, warmup: true });
+    const pool = await WorkerPool.start({ ...options, warmup: true, maxRunBatch: config.sessionMaxBatch });
     for (const note of pool.notes) options.log(`EP=${config.ep}: ${note}`);
     return pool;
   } catch (err) {

@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ModelDetections, ModelName } from '../../lib/types.ts';
 import type { DecodedImage, Execution, ImageDetections, InferOutcome, RawHeads } from '../implementations/types.ts';
+import { executionsOf } from './outcome.ts';
 import type { WorkerPool } from './pool.ts';
 import type { QueuePolicy, QueueTicket } from './queue-policy.ts';
 
@@ -25,7 +26,7 @@ interface EntryResult {
   infer_ms: number;
   queue_ms: number;
   /** Set on exactly one entry of each batch: the run it accounts for in /metrics. */
-  execution?: Execution;
+  executions?: Execution[];
 }
 
 interface Entry {
@@ -116,7 +117,7 @@ export class ModelScheduler {
       preprocess_ms += r.preprocess_ms;
       infer_ms += r.infer_ms;
       queue_ms = Math.max(queue_ms, r.queue_ms);
-      if (r.execution) executions.push(r.execution);
+      if (r.executions) executions.push(...r.executions);
     });
     return { images: out, preprocess_ms, infer_ms, queue_ms, executions };
   }
@@ -189,7 +190,7 @@ export class ModelScheduler {
             queue_ms: startedAt - e.enqueuedAt + queue_ms,
           };
           if (e.rawHeads && run.raw) result.raw = rows(run.raw) as RawHeads[];
-          if (k === 0) result.execution = { model, batch_size: images.length, infer_ms: run.infer_ms };
+          if (k === 0) result.executions = executionsOf(run, model, images.length);
           offset += e.images.length;
           e.resolve(result);
         });

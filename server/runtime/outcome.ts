@@ -17,11 +17,11 @@ export function outcomeFromRuns(imageCount: number, runs: ModelRun[], queue_ms: 
     // Models that ran in one session.run (stacked graph) share it: its time and execution count once.
     if (run.sharedRun === undefined) {
       infer_ms += run.infer_ms;
-      executions.push({ model: run.name, batch_size: imageCount, infer_ms: run.infer_ms });
+      executions.push(...executionsOf(run, run.name, imageCount));
     } else if (!counted.has(run.sharedRun)) {
       counted.add(run.sharedRun);
       infer_ms += run.infer_ms;
-      executions.push({ model: 'stacked', batch_size: imageCount, infer_ms: run.infer_ms });
+      executions.push(...executionsOf(run, 'stacked', imageCount));
     }
     run.detections.forEach((det, i) => {
       const raw = run.raw?.[i];
@@ -29,6 +29,13 @@ export function outcomeFromRuns(imageCount: number, runs: ModelRun[], queue_ms: 
     });
   }
   return { images, preprocess_ms, queue_ms, infer_ms, executions };
+}
+
+/** The session runs behind one model's run: one of all the images, or one per chunk the pool split it into. */
+export function executionsOf(run: ModelRun, model: Execution['model'], imageCount: number): Execution[] {
+  const batches = run.batches ?? [imageCount];
+  // A split run's time is known as a sum: each chunk is booked its share by images.
+  return batches.map((b) => ({ model, batch_size: b, infer_ms: (run.infer_ms * b) / imageCount }));
 }
 
 /**

@@ -50,6 +50,33 @@ export interface PoolOptions {
   session: SessionSettings;
   warmup: boolean;
   log?: (line: string) => void;
+  /**
+   * Most images in one session.run; a larger batch is split into runs of at most this many, so the
+   * sessions' memory arenas (which grow to the largest shape they ran and never shrink) stay bounded.
+   * 'auto' = AUTO_CPU_RUN_BATCH on the CPU EP, no cap on CUDA; 0 = no cap.
+   */
+  maxRunBatch?: number | 'auto';
+}
+
+/** The CPU cap of 'auto': on CPU a larger batch is no faster per image, only larger in memory. */
+export const AUTO_CPU_RUN_BATCH = 4;
+
+/** Joins the per-model runs of consecutive image chunks into one run per model, in image order. */
+export function mergeChunkRuns(chunks: ModelRun[][], sizes: number[]): ModelRun[] {
+  return chunks[0]!.map((first, m) => {
+    const parts = chunks.map((runs) => runs[m]!);
+    const merged: ModelRun = {
+      name: first.name,
+      preprocess_ms: parts.reduce((s, r) => s + r.preprocess_ms, 0),
+      infer_ms: parts.reduce((s, r) => s + r.infer_ms, 0),
+      detections: parts.flatMap((r) => r.detections),
+      batches: [...sizes],
+    };
+    if (parts.every((r) => r.raw)) merged.raw = parts.flatMap((r) => r.raw!);
+    // Models that shared one session.run per chunk (stacked) still share them: one id for all.
+    if (first.sharedRun !== undefined) merged.sharedRun = 0;
+    return merged;
+  });
 }
 
 /** Transfer a pixel buffer only when the view covers all of it (never detach a shared pool slab). */
@@ -197,8 +224,20 @@ export class WorkerPool {
    * Runs `models` on a batch of images on the next free worker. The images' pixel buffers may be
    * transferred (detached here) to the worker: decode again to reuse an image. With `policy` the job
    * is admitted under it (refused when the queue is full, dropped when it times out waiting).
+   * A batch over the run cap (maxRunBatch) goes as several jobs of at most that many images.
    */
-  run(images: DecodedImage[], models: ModelName[], rawHeads = false, policy?: QueuePolicy): Promise<PoolResult> {
+  async run(images: DecodedImage[], models: ModelName[], rawHeads = false, policy?: QueuePolicy): Promise<PoolResult> {
+    const cap = this.options.maxRunBatch === 'auto' || this.options.maxRunBatch === undefined ? (this.ep === 'cpu' ? AUTO_CPU_RUN_BATCH : 0) : this.options.maxRunBatch;
+    if (cap <= 0 || images.length <= cap) return this.runJob(images, models, rawHeads, policy);
+    const chunks: DecodedImage[][] = [];
+    for (let i = 0; i < images.length; i += cap) chunks.push(images.slice(i, i + cap));
+    // The request leaves the queue policy's queue with its first chunk; the others follow it.
+    const first = this.runJob(chunks[0]!, models, rawHeads, policy);
+    const results = await Promise.all([first, ...chunks.slice(1).map((c) => this.runJob(c, models, rawHeads))]);
+    return { runs: mergeChunkRuns(results.map((r) => r.runs), chunks.map((c) => c.length)), queue_ms: results[0]!.queue_ms };
+  }
+
+  private runJob(images: DecodedImage[], models: ModelName[], rawHeads: boolean, policy?: QueuePolicy): Promise<PoolResult> {
     if (this.closed) return Promise.reject(new Error('the worker pool is closed'));
     let job: Job | undefined;
     let ticket: QueueTicket | undefined;
