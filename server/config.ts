@@ -62,7 +62,7 @@ export interface ServerConfig {
   headersTimeoutMs: number;
   /** Slow clients: the whole request, body included, must arrive within this. */
   requestTimeoutMs: number;
-  /** Most images in one session.run (larger batches are split): bounds the sessions' arenas. 'auto' = 4 on CPU, none on CUDA; 0 = none. */
+  /** Most images in one session.run (larger batches are split): bounds the sessions' arenas. 'auto' = 1 on CPU (a batcher keeps its own batch size), none on CUDA; 0 = none. */
   sessionMaxBatch: number | 'auto';
 }
 

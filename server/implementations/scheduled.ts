@@ -44,6 +44,8 @@ export function scheduledImplementation(context: ImplementationContext, spec: Sc
       }
       pool = await startWorkerPool(config, {
         size: config.parallelWorkers,
+        // SESSION_MAX_BATCH=auto never splits the batches this implementation forms itself.
+        autoFloor: spec.maxBatch,
         models,
         session: { ...sessionSettings(config), intraOpThreads: config.parallelThreads },
         log: context.log,

@@ -34,7 +34,7 @@ export class StartupError extends Error {
  */
 export async function startWorkerPool(
   config: ServerConfig,
-  options: { size: number; models: ModelInfo[]; session: SessionSettings; log: (line: string) => void },
+  options: { size: number; models: ModelInfo[]; session: SessionSettings; log: (line: string) => void; autoFloor?: number },
 ): Promise<WorkerPool> {
   try {
     const pool = await WorkerPool.start({ ...options, warmup: true, maxRunBatch: config.sessionMaxBatch });

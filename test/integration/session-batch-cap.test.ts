@@ -12,7 +12,7 @@ import type { InferOutcome } from '../../server/implementations/types.ts';
 const DATASET = process.env.DATASET_DIR || 'build/data/synthetic';
 const files = readdirSync(DATASET).filter((f) => f.endsWith('.jpg')).sort().slice(0, 9);
 
-async function run(impl: string, sessionMaxBatch: number): Promise<InferOutcome> {
+async function run(impl: string, sessionMaxBatch: number | 'auto'): Promise<InferOutcome> {
   const i = await createImplementation(impl, { sessionMaxBatch, parallelWorkers: 1, workers: 1 });
   try {
     const images = await Promise.all(files.map((f) => decodeImage(readFileSync(join(DATASET, f)), { maxPixels: 40e6, id: f })));
@@ -34,3 +34,8 @@ for (const impl of ['baseline', 'concurrent']) {
     assert.deepEqual(strip(capped), strip(whole));
   });
 }
+
+test("baseline: SESSION_MAX_BATCH=auto on the CPU EP runs the images one per session.run", async () => {
+  const auto = await run('baseline', 'auto');
+  assert.deepEqual(auto.executions.map((e) => e.batch_size), Array(9).fill(1));
+});
