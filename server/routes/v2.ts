@@ -100,6 +100,8 @@ export function v2Routes(config: ServerConfig, host: ImplementationHost, metrics
     locals.impl = implementationNames().includes(implName) ? implName : 'unknown';
     locals.images = 0;
     const impl = host.require(implName);
+    // As the native route: a full queue refuses before any body is parsed or decoded.
+    impl.refuseIfFull?.();
 
     refuseOversized(req, config);
     await asyncRun(rawBody, req, res);
