@@ -25,6 +25,13 @@ export interface SloBound {
   /** capacity: the SLO a step's p99 must stay under to count, and the least capacity accepted. */
   capacity_slo_p99_ms?: number;
   capacity_min_rps?: number;
+  /**
+   * overload: refusals (503) expected, up to this share of the measured requests per level; when set,
+   * http_req_failed_max bounds the other failures only (requests_failed) instead of http_req_failed.
+   */
+  refused_max_ratio?: number;
+  /** Time to refuse: p99 of the refused requests' duration per level, ms. */
+  refused_p99_ms?: number;
 }
 
 /**
@@ -100,7 +107,7 @@ export function mergeBounds<T>(base: T, over: unknown): T {
 /** Checks a parsed bounds file enough that a typo stops the run with a line naming it. */
 export function validateBoundsFile(file: unknown, where: string): BoundsFile {
   if (!isObject(file) || !isObject(file.slo) || !isObject(file.accuracy)) throw new Error(`${where}: not a bounds file (needs "slo" and "accuracy" objects, see lib/bounds.defaults.json)`);
-  const known = new Set(['http_req_failed_max', 'checks_min', 'p99_ms', 'p50_min_ms', 'rps_min', 'dropped_max_ratio', 'per_image_p99_ms', 'memory_growth_max_mb', 'capacity_slo_p99_ms', 'capacity_min_rps']);
+  const known = new Set(['http_req_failed_max', 'checks_min', 'p99_ms', 'p50_min_ms', 'rps_min', 'dropped_max_ratio', 'per_image_p99_ms', 'memory_growth_max_mb', 'capacity_slo_p99_ms', 'capacity_min_rps', 'refused_max_ratio', 'refused_p99_ms']);
   for (const [scenario, byImpl] of Object.entries(file.slo)) {
     if (!isObject(byImpl)) throw new Error(`${where}: slo.${scenario} must be an object of implementation -> bounds`);
     for (const [impl, b] of Object.entries(byImpl)) {
@@ -203,15 +210,23 @@ export function thresholdsFor(plan: Plan, bounds: ResolvedBounds[]): Thresholds 
   const t: Thresholds = {};
   const add = (key: string, expr: string) => (t[key] ??= []).includes(expr) || t[key]!.push(expr);
   for (const b of bounds) {
-    add(selector('http_req_failed', { impl: b.impl, phase: 'measure' }), `rate<${b.slo.http_req_failed_max}`);
+    // Where refusals are the expected outcome (overload), the failure bound is on the other failures.
+    const refusalsExpected = b.slo.refused_max_ratio !== undefined;
+    add(selector(refusalsExpected ? 'requests_failed' : 'http_req_failed', { impl: b.impl, phase: 'measure' }), `rate<${b.slo.http_req_failed_max}`);
     add(selector('checks', { impl: b.impl, phase: 'measure' }), `rate>${b.slo.checks_min}`);
     for (const level of plan.levels) {
       const tags = { impl: b.impl, level: level.tag, phase: 'measure' };
       const lb = b.levels[level.tag] ?? { sources: [] };
-      const duration = selector('http_req_duration', tags);
+      // Latency and request counts are of accepted (2xx) answers only: a refusal or an error is
+      // fast and would pass for good service. Refused and failed requests get their own sub-metrics.
+      const accepted = { ...tags, expected_response: 'true' };
+      const duration = selector('http_req_duration', accepted);
       add(duration, lb.p99_max_ms !== undefined ? `p(99)<${lb.p99_max_ms}` : 'p(99)>=0');
       if (lb.p50_min_ms !== undefined) add(duration, `p(50)>=${lb.p50_min_ms}`);
-      const reqs = selector('http_reqs', tags);
+      add(selector('requests_refused', tags), refusalsExpected ? `rate<=${b.slo.refused_max_ratio}` : 'rate>=0');
+      add(selector('requests_failed', tags), 'rate>=0');
+      add(selector('http_req_duration', { ...tags, status: '503' }), b.slo.refused_p99_ms !== undefined ? `p(99)<${b.slo.refused_p99_ms}` : 'max>=0');
+      const reqs = selector('http_reqs', accepted);
       // A measured level with no requests at all is a failure, not an empty row.
       add(reqs, 'count>0');
       if (lb.rps_min !== undefined && level.duration_s > 0) add(reqs, `count>=${Math.ceil(lb.rps_min * level.duration_s)}`);

@@ -6,7 +6,7 @@ import { ConfigError, type Env } from './env.ts';
 import { duration, int, knob, list, readKnob, type Knob } from './knobs.ts';
 import { levelScenarios, type K6Scenario } from './load-shapes.ts';
 
-export type ScenarioKind = 'concurrency' | 'sweep' | 'rate' | 'capacity' | 'coldstart' | 'batch' | 'soak' | 'smoke';
+export type ScenarioKind = 'concurrency' | 'sweep' | 'rate' | 'capacity' | 'coldstart' | 'batch' | 'soak' | 'smoke' | 'overload';
 
 export interface ScenarioSpec {
   name: string;
@@ -27,6 +27,7 @@ export const SCENARIOS: Record<string, ScenarioSpec> = Object.fromEntries(
     { name: 'coldstart', kind: 'coldstart', description: 'latency of the first requests after the server starts (no warm-up)' },
     { name: 'batch', kind: 'batch', description: 'BATCHES images per multipart request (default 1,4,8,16,32), one after another; images/s per size' },
     { name: 'soak', kind: 'soak', description: 'long steady closed loop (VUS, DURATION default 10m) with server memory sampled over time' },
+    { name: 'overload', kind: 'overload', description: 'closed loop of VUS (default 64) clients, more than the server queues: accepted and refused requests reported apart; a refused client waits its Retry-After' },
     { name: 'smoke', kind: 'smoke', description: 'a few requests per implementation (IMPL may be a comma list), for CI' },
   ] satisfies ScenarioSpec[]).map((s) => [s.name, s]),
 );
@@ -68,6 +69,8 @@ export interface Plan {
   smokeRequests: number;
   /** Seconds between levels so a slow level's in-flight requests do not leak into the next one. */
   gap_s: number;
+  /** > 0: after a refusal a VU sleeps its Retry-After, at most this many seconds (overload); 0: it asks again at once. */
+  retryAfterCap_s: number;
 }
 
 const positives = (example: string) => list(int(1), `a comma list of positive integers such as ${example}`);
@@ -82,7 +85,8 @@ export const SCENARIO_KNOBS = {
   rates: knob({ env: 'RATES', default: [1, 2, 4, 8, 16], ...positives('1,2,4,8,16'), doc: 'capacity: the staircase of rates' }),
   step: knob({ env: 'STEP', default: 0, defaultText: 'DURATION / number of RATES', ...duration, doc: 'capacity: time per step' }),
   batches: knob({ env: 'BATCHES', default: [1, 4, 8, 16, 32], ...positives('1,4,8,16,32'), doc: 'batch: images per request of each level' }),
-  vus: knob({ env: 'VUS', default: 1, defaultText: '1 (soak 4)', ...int(1), doc: 'batch, soak: VUs' }),
+  vus: knob({ env: 'VUS', default: 1, defaultText: '1 (soak 4, overload 64)', ...int(1), doc: 'batch, soak, overload: VUs' }),
+  retryAfterMax: knob({ env: 'RETRY_AFTER_MAX', default: 5, defaultText: '5s', ...duration, doc: "overload: a refused client waits the answer's Retry-After, at most this (0s: asks again at once)" }),
   maxVus: knob({ env: 'MAX_VUS', default: 64, ...int(1), doc: 'rate, capacity: most VUs k6 may start' }),
   requests: knob({ env: 'REQUESTS', default: 5, ...int(1), doc: 'coldstart: requests after start-up' }),
   smokeRequests: knob({ env: 'SMOKE_REQUESTS', default: 3, ...int(1), doc: 'smoke: requests per implementation' }),
@@ -99,7 +103,7 @@ export function planFor(name: string, env: Env): Plan {
   const warmup = read(K.warmup, env, kind === 'coldstart' ? 0 : kind === 'smoke' ? 2 : 20);
   const gap = read(K.levelGap, env);
   const maxVus = read(K.maxVus, env);
-  const base = { name, kind, smokeRequests: read(K.smokeRequests, env), gap_s: gap, imagesPerRequest: () => 1 };
+  const base = { name, kind, smokeRequests: read(K.smokeRequests, env), gap_s: gap, imagesPerRequest: () => 1, retryAfterCap_s: 0 };
 
   switch (kind) {
     case 'concurrency':
@@ -108,6 +112,15 @@ export function planFor(name: string, env: Env): Plan {
       const values = kind === 'concurrency' ? [spec.vus!] : kind === 'soak' ? [read(K.vus, env, 4)] : read(K.levels, env);
       const levels = sequence(values, duration, gap);
       return { ...base, unit: 'vus', levels, warmup: { requests: warmup, concurrency: Math.max(...values) }, k6Scenarios: levelScenarios('closed', levels, { gap_s: gap, maxVus }) };
+    }
+    case 'overload': {
+      // Clients beyond what the server queues: the excess is refused (503) at once and waits its
+      // Retry-After (RETRY_AFTER_MAX, 0 = retry at once) like a well-behaved client. Warm-up at
+      // most 8 at a time, within the default queue bound.
+      const vus = read(K.vus, env, 64);
+      const levels = sequence([vus], duration, gap);
+      const retryAfterCap_s = read(K.retryAfterMax, env);
+      return { ...base, retryAfterCap_s, unit: 'vus', levels, warmup: { requests: warmup, concurrency: Math.min(vus, 8) }, k6Scenarios: levelScenarios('closed', levels, { gap_s: gap, maxVus }) };
     }
     case 'rate': {
       const levels = sequence([read(K.rate, env)], duration, gap);

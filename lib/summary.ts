@@ -25,9 +25,16 @@ export interface LevelRow {
   level: string;
   /** Seconds of measured load behind `rps`. */
   duration_s: number;
-  /** Number of measured requests the figures rest on. */
+  /** Accepted (2xx) measured requests: the only ones behind rps and latency_ms. */
   requests: number;
   rps: number;
+  /** Measured requests refused (503, e.g. queue_full) and failed otherwise (4xx/5xx, no answer): never in rps or latency. */
+  refused: number;
+  failed: number;
+  /** refused / all measured requests of the level. */
+  refused_ratio: number;
+  /** Time to refuse: duration of the refused requests (null when none). */
+  refused_latency_ms: LatencyStats | null;
   images_per_request: number;
   images_per_s: number;
   latency_ms: LatencyStats | null;
@@ -62,6 +69,8 @@ export interface Summary {
   capacity?: { slo_p99_ms: number; max_rps_under_slo: number | null };
   /** The post-run steps' verdicts; the field keeps its name so summary.json keeps its shape. */
   postprocess: PostRunResult[];
+  /** Set when the run lost its server (make bench's watchdog): the figures cover only what ran before. */
+  incomplete?: { reason: string };
   /** Every metric and sub-metric k6 reported, values as k6 gave them. */
   metrics: Record<string, Record<string, number>>;
 }
@@ -100,10 +109,27 @@ export function buildSummary(data: K6SummaryData, plan: Plan, impls: string[], c
   for (const impl of impls) {
     for (const level of plan.levels) {
       const tags = { impl, level: level.tag, phase: 'measure' };
-      const requests = num(findMetric(data, 'http_reqs', tags)?.['count']);
+      const accepted = { ...tags, expected_response: 'true' };
+      const requests = num(findMetric(data, 'http_reqs', accepted)?.['count']);
+      const refused = num(findMetric(data, 'requests_refused', tags)?.['passes']);
+      const failed = num(findMetric(data, 'requests_failed', tags)?.['passes']);
+      const all = requests + refused + failed;
       const perRequest = plan.imagesPerRequest(level);
       const rps = num(levelRps(level, requests));
-      levels.push({ impl, level: level.tag, duration_s: level.duration_s, requests, rps, images_per_request: perRequest, images_per_s: num(rps * perRequest), latency_ms: latency(findMetric(data, 'http_req_duration', tags)) });
+      levels.push({
+        impl,
+        level: level.tag,
+        duration_s: level.duration_s,
+        requests,
+        rps,
+        refused,
+        failed,
+        refused_ratio: all > 0 ? num(refused / all) : 0,
+        refused_latency_ms: refused > 0 ? latency(findMetric(data, 'http_req_duration', { ...tags, status: '503' })) : null,
+        images_per_request: perRequest,
+        images_per_s: num(rps * perRequest),
+        latency_ms: requests > 0 ? latency(findMetric(data, 'http_req_duration', accepted)) : null,
+      });
     }
   }
   const thresholds: ThresholdVerdict[] = [];
@@ -138,10 +164,23 @@ export function capacityUnderSlo(rows: LevelRow[], sloMs: number): number | null
 
 export function summaryText(s: Summary): string {
   const lines: string[] = [];
+  if (s.incomplete) lines.push(`INCOMPLETE: ${s.incomplete.reason}; the figures cover only what ran before`);
   lines.push(`scenario ${s.scenario} (${s.kind}, level = ${s.unit}) on ${s.impls.join(', ')}: ${s.test_duration_s} s`);
   lines.push(`warm-up: ${s.warmup.requests} request(s) excluded from the figures below`);
-  const head = ['impl', 'level', 'requests', 'req/s', 'img/s', 'p50 ms', 'p90 ms', 'p95 ms', 'p99 ms', 'min ms', 'max ms'];
-  const rows = s.levels.map((r) => [r.impl, r.level, String(r.requests), String(r.rps), String(r.images_per_s), ...(['p50', 'p90', 'p95', 'p99', 'min', 'max'] as const).map((k) => (r.latency_ms ? String(r.latency_ms[k]) : '-'))]);
+  // Figures of accepted (2xx) requests; refused (503) and failed requests in their own columns.
+  const head = ['impl', 'level', 'accepted', 'req/s', 'img/s', 'p50 ms', 'p90 ms', 'p95 ms', 'p99 ms', 'min ms', 'max ms', 'refused', 'refused %', 'refuse p99 ms', 'failed'];
+  const rows = s.levels.map((r) => [
+    r.impl,
+    r.level,
+    String(r.requests),
+    String(r.rps),
+    String(r.images_per_s),
+    ...(['p50', 'p90', 'p95', 'p99', 'min', 'max'] as const).map((k) => (r.latency_ms ? String(r.latency_ms[k]) : '-')),
+    String(r.refused ?? 0),
+    String(Math.round((r.refused_ratio ?? 0) * 1000) / 10),
+    r.refused_latency_ms ? String(r.refused_latency_ms.p99) : '-',
+    String(r.failed ?? 0),
+  ]);
   lines.push(...textTable([head, ...rows], 'll'));
   if (s.dropped_iterations > 0 || s.kind === 'rate' || s.kind === 'capacity') lines.push(`dropped iterations: ${s.dropped_iterations}`);
   if (s.capacity) lines.push(`capacity: highest rate with p99 < ${s.capacity.slo_p99_ms} ms: ${s.capacity.max_rps_under_slo ?? 'none'} req/s`);

@@ -82,7 +82,12 @@ export interface HealthResponse {
     batch_max_size: number;
     batch_max_delay_us: number;
     spinning: string;
+    /** QUEUE_MAX_SIZE as configured ('auto' = 8 per execution slot; 0 = unbounded). */
+    queue_max_size?: number | 'auto';
+    queue_timeout_us?: number;
   };
+  /** Each served implementation's queue policy in force and its queued requests now. */
+  queues?: Record<string, { max_queue_size: number; timeout_us: number; pending: number }>;
 }
 
 /** The /vram window k6's setup opens once the warm-up is done (POST /vram/reset?window=measure). */

@@ -4,6 +4,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ServerConfig } from './config.ts';
 import { inferLocals, stampArrival } from './http/booking.ts';
+import { drainUnreadBody } from './http/drain.ts';
 import { errorBody, HttpError, mapError } from './http/errors.ts';
 import { ImplementationHost } from './lifecycle.ts';
 import type { Logger } from './log.ts';
@@ -50,11 +51,13 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const mapped = mapError(err);
     inferLocals(res).code = mapped.code;
-    if (mapped.status >= 500) log.error(`${req.method} ${req.originalUrl} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    // 503s are deliberate answers (loading, queue full ...), already in the access log: no stack for them.
+    if (mapped.status >= 500 && mapped.status !== 503) log.error(`${req.method} ${req.originalUrl} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     if (res.headersSent) return;
     for (const [k, v] of Object.entries(mapped.headers)) res.set(k, v);
-    // An unread upload would otherwise keep the socket busy; close it after answering early.
-    if (!req.complete) res.set('Connection', 'close');
+    // Answering before the body is read: read and drop the rest (up to MAX_DRAIN_MB) so the client,
+    // still sending, gets to read this answer instead of a connection reset.
+    drainUnreadBody(req, config.maxDrainMb * 1024 * 1024);
     res.status(mapped.status).json(errorBody(mapped.code, mapped.detail));
   });
 

@@ -7,6 +7,7 @@ import { INVALID, int, knob, num, oneOf, readKnobs, text, type Values } from '..
 import { parseFlags } from '../lib/node/flags.ts';
 
 export { ConfigError } from '../lib/env.ts';
+import type { QueueMaxSize } from './runtime/queue-policy.ts';
 
 export const EP_MODES = ['cpu', 'cuda', 'cuda,cpu'] as const;
 export type EpMode = (typeof EP_MODES)[number];
@@ -21,6 +22,12 @@ export const SPIN_MODES = ['default', 'on', 'off'] as const;
 export type SpinMode = (typeof SPIN_MODES)[number];
 
 const IMPL_NAME = /^[a-z0-9][a-z0-9_-]*$/i;
+
+/** `auto`, or an integer in [min, max]. */
+function autoOrInt(min: number, max: number): { allowed: string; parse: (raw: string) => number | 'auto' | typeof INVALID } {
+  const n = int(min, max);
+  return { allowed: `auto or ${n.allowed}`, parse: (raw) => (raw.trim().toLowerCase() === 'auto' ? 'auto' : n.parse(raw)) };
+}
 
 export const SERVER_KNOBS = {
   host: knob({ env: 'HOST', flag: 'host', default: '127.0.0.1', ...text('host/IP'), doc: 'listen address (loopback unless told)' }),
@@ -64,6 +71,22 @@ export const SERVER_KNOBS = {
     doc: "batched: how long a free worker waits for more requests (Triton's max_queue_delay_microseconds)",
   }),
   spinning: knob<SpinMode>({ env: 'SPINNING', flag: 'spinning', default: 'default', ...oneOf(SPIN_MODES), doc: "onnxruntime intra-op spinning (default = onnxruntime's: spin)" }),
+  queueMaxSize: knob<QueueMaxSize>({
+    env: 'QUEUE_MAX_SIZE', flag: 'queue-max-size', default: 'auto', ...autoOrInt(0, 1_000_000),
+    doc: "queue policy of every implementation (Triton's max_queue_size): requests waiting to execute; auto = 8 per execution slot, 0 = unbounded; past it 503 queue_full",
+  }),
+  queueTimeoutUs: knob({
+    env: 'QUEUE_TIMEOUT_US', flag: 'queue-timeout-us', default: 0, ...int(0, 3_600_000_000),
+    doc: "queue policy (Triton's default_timeout_microseconds): longest wait before execution, 0 = none; past it 503 queue_timeout",
+  }),
+  maxInflightUploadMb: knob({ env: 'MAX_INFLIGHT_UPLOAD_MB', flag: 'max-inflight-upload-mb', default: 256, ...num(0.001, 65_536), doc: 'upload bytes all requests in flight may hold together; past it 503 upload_limit' }),
+  maxDrainMb: knob({ env: 'MAX_DRAIN_MB', flag: 'max-drain-mb', default: 64, ...num(0, 65_536), doc: 'after an early answer (413 ...), how much of the unread body is read and dropped so the client can read the answer' }),
+  headersTimeoutMs: knob({ env: 'HEADERS_TIMEOUT_MS', flag: 'headers-timeout-ms', default: 20_000, ...int(100, 3_600_000), doc: 'slow clients: the request head must arrive within this (408, closed)' }),
+  requestTimeoutMs: knob({ env: 'REQUEST_TIMEOUT_MS', flag: 'request-timeout-ms', default: 300_000, ...int(100, 86_400_000), doc: 'slow clients: the whole request, body included, must arrive within this' }),
+  sessionMaxBatch: knob<number | 'auto'>({
+    env: 'SESSION_MAX_BATCH', flag: 'session-max-batch', default: 'auto', ...autoOrInt(0, 1024),
+    doc: 'most images in one session.run (larger batches are split), which bounds the sessions\' arenas; auto = 1 on CPU (a batcher keeps its own batch size), none on CUDA; 0 = none',
+  }),
 };
 
 export type ServerConfig = Values<typeof SERVER_KNOBS>;

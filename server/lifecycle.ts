@@ -56,6 +56,15 @@ export class ImplementationHost {
     return Object.fromEntries([...this.loaded].map(([name, impl]) => [name, impl.pendingRequests?.() ?? 0]));
   }
 
+  /** The queue policy of each loaded implementation that has a queue, with its queued requests. */
+  queues(): Record<string, { max_queue_size: number; timeout_us: number; pending: number }> {
+    const out: Record<string, { max_queue_size: number; timeout_us: number; pending: number }> = {};
+    for (const [name, impl] of this.loaded) {
+      if (impl.queueSettings) out[name] = { max_queue_size: impl.queueSettings.maxQueueSize, timeout_us: impl.queueSettings.timeoutUs, pending: impl.pendingRequests?.() ?? 0 };
+    }
+    return out;
+  }
+
   /** The implementation a request names, ready to infer; else the HttpError every protocol answers. */
   require(name: string): Implementation {
     if (!implementationNames().includes(name)) {

@@ -1,7 +1,7 @@
 // Entry point: config, listen, load, one 'ready' line, graceful shutdown. `make server` runs this.
 // It listens before loading so /health can say "loading" (503) while the models warm up.
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { ConfigError, describeConfig, loadConfig, type ServerConfig } from './config.ts';
 import { createServerApp, type ServerApp } from './app.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -19,14 +19,20 @@ export interface RunningServer {
 /** Starts listening, then loads; resolves once ready (the 'ready' line is printed). */
 export async function startServer(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const serverApp = createServerApp(config, log);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serverApp.app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
-    s.once('error', reject);
+  // Slow clients: a request head not complete within HEADERS_TIMEOUT_MS, or a whole request not within
+  // REQUEST_TIMEOUT_MS, gets 408 and is closed; the check runs every second (Node's default is 30 s).
+  // k6 keeps connections alive; idle ones live longer than its idle timeout.
+  const server = createServer(
+    { headersTimeout: config.headersTimeoutMs, requestTimeout: Math.max(config.requestTimeoutMs, config.headersTimeoutMs), keepAliveTimeout: 65_000, connectionsCheckingInterval: 1000 },
+    serverApp.app,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
-  // k6 keeps connections alive; keep them longer than its idle timeout, and bound slow uploads.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 300_000;
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
 

@@ -6,6 +6,7 @@ import { multipartBody } from '../multipart.ts';
 import type { InferResponse } from '../types.ts';
 import type { LoadedImage } from './dataset.ts';
 import { checkOutputs } from './output-check.ts';
+import { recordOutcome } from './outcome.ts';
 
 export type Phase = 'warmup' | 'measure';
 
@@ -50,6 +51,9 @@ let warned = 0;
 
 /** Protocol checks of one response; returns true when all passed. Failures name the image(s). */
 export function checkResponse(res: RefinedResponse<ResponseType>, images: LoadedImage[], tags: RequestTags): boolean {
+  // A refusal is counted in its own column (requests_refused, and http_req_failed); it is not an
+  // answer whose content could be checked, so `checks` judge accepted answers and real failures.
+  if (recordOutcome(res, tags) === 'refused') return false;
   let body: InferResponse | null = null;
   try {
     body = res.status === 200 ? (JSON.parse(res.body as string) as InferResponse) : null;

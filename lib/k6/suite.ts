@@ -17,6 +17,8 @@ import { inRunThresholds } from './output-check.ts';
 import { thisRunner, withRunnerHeader } from './runner.ts';
 import { shareOf, shareStart } from '../segment.ts';
 import { v2Client, type Exchange } from './v2.ts';
+import { retryAfterS } from './outcome.ts';
+import { answerOutcome } from '../outcome.ts';
 
 /** Tags k6 adds by itself, minus `scenario`: ours names the bench scenario, not k6's per-level one. */
 const SYSTEM_TAGS = ['proto', 'subproto', 'status', 'method', 'url', 'name', 'group', 'check', 'error', 'error_code', 'tls_version', 'service', 'expected_response'];
@@ -135,7 +137,10 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
       const tags = tagsFor(impl, level, 'measure');
       for (const x of await exchanges(images, tags)) {
         const r = withRunnerHeader(x.req);
-        x.check(http.post(r.url, r.body, r.params));
+        const res = http.post(r.url, r.body, r.params);
+        x.check(res);
+        // A well-behaved client (overload) waits the Retry-After of a refusal before asking again.
+        if (plan.retryAfterCap_s > 0 && answerOutcome(res.status) === 'refused') sleep(retryAfterS(res, plan.retryAfterCap_s));
       }
     }
   }

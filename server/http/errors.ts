@@ -3,6 +3,7 @@
 import multer from 'multer';
 import type { ErrorResponse } from '../../lib/types.ts';
 import { ImageError } from '../runtime/preprocess.ts';
+import { QueueRefusal } from '../runtime/queue-policy.ts';
 
 /** A 4xx/5xx answer with a stable error code. */
 export class HttpError extends Error {
@@ -31,6 +32,7 @@ export function errorBody(error: string, detail: string): ErrorResponse {
 /** Known failure -> status + code. Body-parser and multer errors carry their own markers. */
 export function mapError(err: unknown): MappedError {
   if (err instanceof HttpError) return { status: err.status, code: err.code, detail: err.message, headers: err.headers };
+  if (err instanceof QueueRefusal) return { status: 503, code: err.code, detail: err.message, headers: { 'Retry-After': String(err.retryAfterS) } };
   if (err instanceof ImageError) return { status: err.status, code: err.code, detail: err.message, headers: {} };
   if (err instanceof multer.MulterError) {
     switch (err.code) {

@@ -2,6 +2,7 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { HttpError } from './errors.ts';
+import { UploadBudget } from './upload-budget.ts';
 
 /** Raw-body media types accepted by POST /infer/:impl (multipart/form-data is handled by multer). */
 export const RAW_MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'application/octet-stream'] as const;
@@ -13,6 +14,8 @@ export interface Upload {
 
 export interface UploadLimits {
   maxBodyMb: number;
+  /** All requests' uploads in flight together (MAX_INFLIGHT_UPLOAD_MB). */
+  maxInflightUploadMb: number;
   /** Most multipart `file` fields in one request. */
   maxBatch: number;
 }
@@ -44,9 +47,11 @@ export function uploadReader(limits: UploadLimits): (req: Request, res: Response
     storage: multer.memoryStorage(),
     limits: { fileSize: maxBodyBytes, files: limits.maxBatch, fields: 32, parts: limits.maxBatch + 32 },
   }).array('file');
+  const budget = new UploadBudget(limits.maxInflightUploadMb * 1024 * 1024, maxBodyBytes);
 
   return async (req, res) => {
     refuseOversized(req, limits);
+    budget.reserve(req, res);
     const length = Number(req.headers['content-length'] ?? NaN);
     const headerId = typeof req.headers['x-image-id'] === 'string' ? req.headers['x-image-id'] : undefined;
     const hasBody = length > 0 || req.headers['transfer-encoding'] !== undefined;

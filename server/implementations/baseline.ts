@@ -3,10 +3,13 @@
 // (and checked) against it.
 import { inferSerially, SerialQueue } from '../runtime/outcome.ts';
 import type { WorkerPool } from '../runtime/pool.ts';
+import { QueuePolicy, queueSettings } from '../runtime/queue-policy.ts';
 import type { ImplementationFactory } from './types.ts';
 
 export const createBaseline: ImplementationFactory = (context) => {
-  const serial = new SerialQueue();
+  // One request executes at a time: the queue bound counts from one slot.
+  const policy = new QueuePolicy('baseline', queueSettings(context.config, 1));
+  const serial = new SerialQueue(policy);
   let pool: WorkerPool | undefined;
   return {
     name: 'baseline',
@@ -20,8 +23,10 @@ export const createBaseline: ImplementationFactory = (context) => {
       if (!p) return Promise.reject(new Error('baseline: infer() before load()'));
       return inferSerially(serial, p, images, options);
     },
+    queueSettings: policy.settings,
+    refuseIfFull: () => policy.refuseIfFull(),
     pendingRequests() {
-      return serial.waiting + (pool?.queued ?? 0);
+      return policy.queued;
     },
     async close() {
       // The shared pool belongs to the runtime, which closes it.

@@ -68,6 +68,8 @@ export async function createImplementation(
     name: impl.name,
     description: impl.description,
     lossless: impl.lossless,
+    ...(impl.queueSettings ? { queueSettings: impl.queueSettings } : {}),
+    refuseIfFull: () => impl.refuseIfFull?.(),
     get ep() {
       return runtime.ep;
     },

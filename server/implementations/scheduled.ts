@@ -5,6 +5,7 @@
 import { sessionSettings, startWorkerPool } from '../runtime/context.ts';
 import { ModelScheduler } from '../runtime/model-scheduler.ts';
 import type { WorkerPool } from '../runtime/pool.ts';
+import { QueuePolicy, queueSettings } from '../runtime/queue-policy.ts';
 import type { ModelInfo } from '../runtime/protocol.ts';
 import type { Implementation, ImplementationContext } from './types.ts';
 
@@ -29,6 +30,8 @@ export function scheduledImplementation(context: ImplementationContext, spec: Sc
   let pool: WorkerPool | undefined;
   let scheduler: ModelScheduler | undefined;
   let unavailable: string | undefined;
+  // A request executes on a worker at a time (its models one after another, batched or not).
+  const policy = new QueuePolicy(spec.name, queueSettings(config, config.parallelWorkers));
   return {
     name: spec.name,
     description: spec.description,
@@ -41,18 +44,22 @@ export function scheduledImplementation(context: ImplementationContext, spec: Sc
       }
       pool = await startWorkerPool(config, {
         size: config.parallelWorkers,
+        // SESSION_MAX_BATCH=auto never splits the batches this implementation forms itself.
+        autoFloor: spec.maxBatch,
         models,
         session: { ...sessionSettings(config), intraOpThreads: config.parallelThreads },
         log: context.log,
       });
-      scheduler = new ModelScheduler(pool, { maxBatch: spec.maxBatch, maxDelayUs: spec.maxDelayUs });
+      scheduler = new ModelScheduler(pool, { maxBatch: spec.maxBatch, maxDelayUs: spec.maxDelayUs, policy });
     },
     infer(images, options) {
       if (!scheduler) return Promise.reject(new Error(unavailable ?? `${spec.name}: infer() before load()`));
       return scheduler.infer(images, options.models, options.rawHeads ?? false);
     },
+    queueSettings: policy.settings,
+    refuseIfFull: () => policy.refuseIfFull(),
     pendingRequests() {
-      return scheduler?.pending ?? 0;
+      return policy.queued;
     },
     async close() {
       scheduler?.close();

@@ -12,6 +12,7 @@ import { sessionSettings, startWorkerPool, StartupError } from '../runtime/conte
 import { readMetadataProps } from '../runtime/model-info.ts';
 import { outcomeFromRuns } from '../runtime/outcome.ts';
 import type { WorkerPool } from '../runtime/pool.ts';
+import { QueuePolicy, queueSettings } from '../runtime/queue-policy.ts';
 import type { ModelInfo } from '../runtime/protocol.ts';
 import type { ImplementationFactory } from './types.ts';
 
@@ -43,6 +44,8 @@ async function readStackedInfos(modelsDir: string): Promise<ModelInfo[]> {
 export const createStacked: ImplementationFactory = (context) => {
   const { config } = context;
   let pool: WorkerPool | undefined;
+  // WORKERS requests execute at a time, one per worker.
+  const policy = new QueuePolicy('stacked', queueSettings(config, config.workers));
   return {
     name: 'stacked',
     description: 'D0, D1 and D2 stacked in one ONNX graph: one session, one session.run per request (workers and threads as baseline).',
@@ -57,11 +60,13 @@ export const createStacked: ImplementationFactory = (context) => {
     },
     async infer(images, options) {
       if (!pool) throw new Error('stacked: infer() before load()');
-      const { runs, queue_ms } = await pool.run(images, options.models, options.rawHeads ?? false);
+      const { runs, queue_ms } = await pool.run(images, options.models, options.rawHeads ?? false, policy);
       return outcomeFromRuns(images.length, runs, queue_ms);
     },
+    queueSettings: policy.settings,
+    refuseIfFull: () => policy.refuseIfFull(),
     pendingRequests() {
-      return pool?.queued ?? 0;
+      return policy.queued;
     },
     async close() {
       await pool?.close();

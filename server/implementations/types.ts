@@ -66,6 +66,10 @@ export interface Implementation {
   close(): Promise<void>;
   /** Requests accepted but not yet executing (Triton's pending count); exported in /metrics. Optional. */
   pendingRequests?(): number;
+  /** The queue policy in force (bound and timeout), for /health; absent = no queue (the stub). */
+  readonly queueSettings?: import('../runtime/queue-policy.ts').QueueSettings;
+  /** Throws the queue_full refusal now if infer() would: routes call it before decoding, so a refusal costs no decode. */
+  refuseIfFull?(): void;
 }
 
 // ---- How implementations are built. ----

@@ -30,6 +30,8 @@ export function nativeRoutes(config: ServerConfig, host: ImplementationHost, met
     const uploads = await readUploads(req, res);
     locals.images = uploads.length;
     locals.imageIds = uploads.map((u) => u.id ?? '-');
+    // A full queue refuses before the decode: a refusal should cost the server next to nothing.
+    impl.refuseIfFull?.();
 
     const tDecode = performance.now();
     const images: DecodedImage[] = await Promise.all(

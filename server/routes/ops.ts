@@ -35,7 +35,10 @@ export function opsRoutes(config: ServerConfig, host: ImplementationHost, metric
         batch_max_size: config.batchMaxSize,
         batch_max_delay_us: config.batchMaxDelayUs,
         spinning: config.spinning,
+        queue_max_size: config.queueMaxSize,
+        queue_timeout_us: config.queueTimeoutUs,
       },
+      queues: host.queues(),
     };
     // 503 while loading so plain HTTP probes wait too; the body says why.
     if (!host.ready) res.status(503).set('Retry-After', '2');

@@ -8,6 +8,7 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
 import type { ServerConfig } from '../config.ts';
 import { bookInference, inferLocals } from '../http/booking.ts';
+import { drainUnreadBody } from '../http/drain.ts';
 import { HttpError, mapError } from '../http/errors.ts';
 import { asyncRun, bodyLimitBytes, refuseOversized } from '../http/upload.ts';
 import {
@@ -99,6 +100,8 @@ export function v2Routes(config: ServerConfig, host: ImplementationHost, metrics
     locals.impl = implementationNames().includes(implName) ? implName : 'unknown';
     locals.images = 0;
     const impl = host.require(implName);
+    // As the native route: a full queue refuses before any body is parsed or decoded.
+    impl.refuseIfFull?.();
 
     refuseOversized(req, config);
     await asyncRun(rawBody, req, res);
@@ -211,10 +214,11 @@ export function v2Routes(config: ServerConfig, host: ImplementationHost, metrics
     if (!req.path.startsWith('/v2')) return next(err);
     const mapped = mapError(err);
     inferLocals(res).code = mapped.code;
-    if (mapped.status >= 500) log.error(`${req.method} ${req.originalUrl} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    if (mapped.status >= 500 && mapped.status !== 503) log.error(`${req.method} ${req.originalUrl} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     if (res.headersSent) return;
     for (const [k, v] of Object.entries(mapped.headers)) res.set(k, v);
-    if (!req.complete) res.set('Connection', 'close');
+    // As the native API: drain the unread body so the client reads this answer, not a reset.
+    drainUnreadBody(req, config.maxDrainMb * 1024 * 1024);
     res.status(mapped.status).json({ error: `${mapped.code}: ${mapped.detail}`, code: mapped.code });
   });
   return router;

@@ -34,10 +34,10 @@ export class StartupError extends Error {
  */
 export async function startWorkerPool(
   config: ServerConfig,
-  options: { size: number; models: ModelInfo[]; session: SessionSettings; log: (line: string) => void },
+  options: { size: number; models: ModelInfo[]; session: SessionSettings; log: (line: string) => void; autoFloor?: number },
 ): Promise<WorkerPool> {
   try {
-    const pool = await WorkerPool.start({ ...options, warmup: true });
+    const pool = await WorkerPool.start({ ...options, warmup: true, maxRunBatch: config.sessionMaxBatch });
     for (const note of pool.notes) options.log(`EP=${config.ep}: ${note}`);
     return pool;
   } catch (err) {

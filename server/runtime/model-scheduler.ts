@@ -6,14 +6,17 @@
 import { performance } from 'node:perf_hooks';
 import type { ModelDetections, ModelName } from '../../lib/types.ts';
 import type { DecodedImage, Execution, ImageDetections, InferOutcome, RawHeads } from '../implementations/types.ts';
-import { addModelRows } from './outcome.ts';
+import { addModelRows, executionsOf } from './outcome.ts';
 import type { WorkerPool } from './pool.ts';
+import type { QueuePolicy, QueueTicket } from './queue-policy.ts';
 
 export interface SchedulerOptions {
   /** Most images in one session.run (Triton's max_batch_size). */
   maxBatch: number;
   /** How long a free worker waits for a batch to fill before running what is queued (Triton's max_queue_delay_microseconds). */
   maxDelayUs: number;
+  /** Queue bound and timeout, per request (not per request x model); none = unbounded. */
+  policy?: QueuePolicy;
 }
 
 interface EntryResult {
@@ -23,7 +26,7 @@ interface EntryResult {
   infer_ms: number;
   queue_ms: number;
   /** Set on exactly one entry of each batch: the run it accounts for in /metrics. */
-  execution?: Execution;
+  executions?: Execution[];
 }
 
 interface Entry {
@@ -33,6 +36,8 @@ interface Entry {
   enqueuedAt: number;
   /** Larger models first among entries of one request: at low load the longest run starts first. */
   priority: number;
+  /** The request's place under the queue policy: it leaves the queue when its first entry starts. */
+  ticket?: QueueTicket;
   resolve: (r: EntryResult) => void;
   reject: (e: Error) => void;
 }
@@ -73,12 +78,24 @@ export class ModelScheduler {
 
   async infer(images: DecodedImage[], models: ModelName[], rawHeads: boolean): Promise<InferOutcome> {
     if (this.closed) throw new Error('the scheduler is closed');
+    // Admission before any copy: a refused request costs nothing. On a queue timeout none of the
+    // request's entries has started (the first start takes it out of the queue): drop them all.
+    const entries: Entry[] = [];
+    const ticket = this.options.policy?.admit((refusal) => {
+      for (const e of entries) {
+        const q = this.queues.get(e.model);
+        const i = q ? q.indexOf(e) : -1;
+        if (i >= 0) q!.splice(i, 1);
+        e.reject(refusal);
+      }
+    });
     const mine = shared(images);
     const enqueuedAt = performance.now();
     const pending = models.map(
       (model) =>
         new Promise<EntryResult>((resolve, reject) => {
-          const entry: Entry = { model, images: mine, rawHeads, enqueuedAt, priority: this.priority.get(model) ?? 0, resolve, reject };
+          const entry: Entry = { model, images: mine, rawHeads, enqueuedAt, priority: this.priority.get(model) ?? 0, ...(ticket ? { ticket } : {}), resolve, reject };
+          entries.push(entry);
           const queue = this.queues.get(model) ?? [];
           queue.push(entry);
           this.queues.set(model, queue);
@@ -97,7 +114,7 @@ export class ModelScheduler {
       preprocess_ms += r.preprocess_ms;
       infer_ms += r.infer_ms;
       queue_ms = Math.max(queue_ms, r.queue_ms);
-      if (r.execution) executions.push(r.execution);
+      if (r.executions) executions.push(...r.executions);
     });
     return { images: out, preprocess_ms, infer_ms, queue_ms, executions };
   }
@@ -152,6 +169,7 @@ export class ModelScheduler {
     const model = batch[0]!.model;
     const images = batch.flatMap((e) => e.images);
     const rawHeads = batch.some((e) => e.rawHeads);
+    for (const e of batch) e.ticket?.start();
     const startedAt = performance.now();
     this.running++;
     this.pool.run(images, [model], rawHeads).then(
@@ -169,7 +187,7 @@ export class ModelScheduler {
             queue_ms: startedAt - e.enqueuedAt + queue_ms,
           };
           if (e.rawHeads && run.raw) result.raw = rows(run.raw) as RawHeads[];
-          if (k === 0) result.execution = { model, batch_size: images.length, infer_ms: run.infer_ms };
+          if (k === 0) result.executions = executionsOf(run, model, images.length);
           offset += e.images.length;
           e.resolve(result);
         });
@@ -188,6 +206,11 @@ export class ModelScheduler {
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
-    for (const q of this.queues.values()) for (const e of q.splice(0)) e.reject(new Error('the scheduler is closing'));
+    for (const q of this.queues.values()) {
+      for (const e of q.splice(0)) {
+        e.ticket?.cancel();
+        e.reject(new Error('the scheduler is closing'));
+      }
+    }
   }
 }

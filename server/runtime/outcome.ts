@@ -3,6 +3,7 @@ import type { ModelDetections, ModelName } from '../../lib/types.ts';
 import type { DecodedImage, Execution, ImageDetections, InferOptions, InferOutcome, RawHeads } from '../implementations/types.ts';
 import type { WorkerPool } from './pool.ts';
 import type { ModelRun } from './protocol.ts';
+import type { QueuePolicy, QueueRefusal, QueueTicket } from './queue-policy.ts';
 
 /** Regroups runs (per model, per image) into per image, per model; sums preprocess and infer times. */
 export function outcomeFromRuns(imageCount: number, runs: ModelRun[], queue_ms: number): InferOutcome {
@@ -16,11 +17,11 @@ export function outcomeFromRuns(imageCount: number, runs: ModelRun[], queue_ms: 
     // Models that ran in one session.run (stacked graph) share it: its time and execution count once.
     if (run.sharedRun === undefined) {
       infer_ms += run.infer_ms;
-      executions.push({ model: run.name, batch_size: imageCount, infer_ms: run.infer_ms });
+      executions.push(...executionsOf(run, run.name, imageCount));
     } else if (!counted.has(run.sharedRun)) {
       counted.add(run.sharedRun);
       infer_ms += run.infer_ms;
-      executions.push({ model: 'stacked', batch_size: imageCount, infer_ms: run.infer_ms });
+      executions.push(...executionsOf(run, 'stacked', imageCount));
     }
     addModelRows(images, run.name, run.detections, run.raw);
   }
@@ -35,10 +36,23 @@ export function addModelRows(images: ImageDetections[], model: ModelName, detect
   });
 }
 
-/** Runs one task at a time, in arrival order; reports how long each waited for its turn. */
+/** The session runs behind one model's run: one of all the images, or one per chunk the pool split it into. */
+export function executionsOf(run: ModelRun, model: Execution['model'], imageCount: number): Execution[] {
+  const batches = run.batches ?? [imageCount];
+  // A split run's time is known as a sum: each chunk is booked its share by images.
+  return batches.map((b) => ({ model, batch_size: b, infer_ms: (run.infer_ms * b) / imageCount }));
+}
+
+/**
+ * Runs one task at a time, in arrival order; reports how long each waited for its turn. With a queue
+ * policy, a task over its bound is refused at once and one that times out in the queue is failed at
+ * its deadline and skipped when its turn comes.
+ */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
   private waitingCount = 0;
+
+  constructor(private readonly policy?: QueuePolicy) {}
 
   /** Tasks queued behind the running one. */
   get waiting(): number {
@@ -47,13 +61,23 @@ export class SerialQueue {
 
   run<T>(task: (waited_ms: number) => Promise<T>): Promise<T> {
     const queuedAt = performance.now();
+    let refuse: (e: QueueRefusal) => void = () => {};
+    const refused = new Promise<never>((_resolve, reject) => (refuse = reject));
+    let ticket: QueueTicket | undefined;
+    try {
+      ticket = this.policy?.admit((r) => refuse(r));
+    } catch (err) {
+      return Promise.reject(err);
+    }
     this.waitingCount++;
     const result = this.tail.then(() => {
       this.waitingCount--;
+      // Timed out while waiting: its caller already has the refusal; run nothing.
+      if (ticket && !ticket.start()) return undefined as T;
       return task(performance.now() - queuedAt);
     });
     this.tail = result.catch(() => undefined);
-    return result;
+    return ticket ? Promise.race([result, refused]) : result;
   }
 }
 

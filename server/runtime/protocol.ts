@@ -59,6 +59,11 @@ export interface ModelRun {
    * share that run, and its infer_ms (reported on each of them) counts once.
    */
   sharedRun?: number;
+  /**
+   * Images per session.run when the pool split the batch (SESSION_MAX_BATCH); absent = one run of all
+   * the images. infer_ms and preprocess_ms are then the sums over those runs.
+   */
+  batches?: number[];
 }
 
 export type FromWorker =

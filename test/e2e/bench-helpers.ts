@@ -14,8 +14,9 @@ export interface FakeTarget {
 }
 
 /** The first `slowFirst` inference requests take `slowMs`, every later one `fastMs`; `memoryMb(n)` is
- * what /vram reports after n inference requests (default a flat 100 MB). */
-export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fastMs?: number; memoryMb?: (requests: number) => number; runnerMs?: Record<string, number> } = {}): Promise<FakeTarget> {
+ * what /vram reports after n inference requests (default a flat 100 MB); after `healthHangsAfter`
+ * inference requests /health hangs; `runnerMs` delays the requests of one runner (X-Runner). */
+export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fastMs?: number; memoryMb?: (requests: number) => number; runnerMs?: Record<string, number>; healthHangsAfter?: number } = {}): Promise<FakeTarget> {
   const received: FakeTarget['received'] = [];
   const resets: FakeTarget['resets'] = [];
   let window: string | undefined;
@@ -26,6 +27,8 @@ export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fa
     };
     const url = new URL(req.url ?? '/', 'http://x');
     for await (const _ of req); // drain the upload
+    // A hung server: after `healthHangsAfter` inference requests /health never answers.
+    if (url.pathname === '/health' && opts.healthHangsAfter !== undefined && received.length >= opts.healthHangsAfter) return;
     if (url.pathname === '/health') return json(200, { status: 'ok', ready: true, ep: 'cpu', models: [], implementations: ['baseline', 'invalid'], uptime_s: 1, version: 'fake' });
     // Like the server, /vram names the window of the last reset.
     const used = opts.memoryMb?.(received.length) ?? 100;
@@ -53,7 +56,7 @@ export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fa
     json(200, body);
   };
   const { url, server } = await listen((req, res) => void handler(req, res));
-  return { url: url.replace(/\/$/, ''), received, resets, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: url.replace(/\/$/, ''), received, resets, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
 }
 
 /** Runs `node --import tsx tools/bench/run.ts` with the given env (CI=true: no live dashboard). */

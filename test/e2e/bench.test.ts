@@ -34,7 +34,7 @@ test('warm-up requests are excluded from the measured metrics and thresholds', a
     assert.ok(row.latency_ms!.max < 400, `no slow request among the measured ones: ${JSON.stringify(row)}`);
     // Every request the server saw is either warm-up or measured, never both.
     assert.equal(target.received.length, warmup + row.requests);
-    assert.ok(s.thresholds.some((t) => t.metric === 'http_req_duration{impl:baseline,level:2,phase:measure}' && t.expression === 'p(99)<300' && t.ok));
+    assert.ok(s.thresholds.some((t) => t.metric === 'http_req_duration{expected_response:true,impl:baseline,level:2,phase:measure}' && t.expression === 'p(99)<300' && t.ok));
   } finally {
     await target.close();
   }
@@ -100,7 +100,7 @@ test('an impossible bound in BOUNDS_FILE makes make bench exit non-zero with k6 
   const r = await runMake(['bench'], { SCENARIO: 'smoke', IMPL: 'invalid', SMOKE_REQUESTS: '2', ACCURACY: '0', CALIBRATION: '0', RESULTS_ROOT: root, BOUNDS_FILE: boundsFile(root, { slo: { smoke: { invalid: { p99_ms: 0.001 } } } }) });
   assert.notEqual(r.code, 0);
   assert.match(r.stdout, /k6 exited 99 \(thresholds failed\)/);
-  assert.match(r.stdout, /threshold FAILED: http_req_duration\{impl:invalid,level:1,phase:measure\}: p\(99\)<0\.001/);
+  assert.match(r.stdout, /threshold FAILED: http_req_duration\{expected_response:true,impl:invalid,level:1,phase:measure\}: p\(99\)<0\.001/);
   const s = readSummary(latest(root));
   assert.equal(s.thresholds_ok, false);
   assert.match(readFileSync(join(latest(root), 'junit.xml'), 'utf8'), /<failure message="threshold p\(99\)&lt;0.001/);

@@ -8,13 +8,13 @@ import { multipartBody } from '../../lib/multipart.ts';
 import { buildSummary, capacityUnderSlo, junitXml, parseSelector, summaryText, type K6SummaryData } from '../../lib/summary.ts';
 
 test('every named scenario has a plan; concurrencyN is one parameterised kind', () => {
-  for (const name of ['concurrency1', 'concurrency2', 'concurrency4', 'concurrency8', 'concurrency16', 'concurrency32', 'sweep', 'rate', 'capacity', 'coldstart', 'batch', 'soak', 'smoke']) {
+  for (const name of ['concurrency1', 'concurrency2', 'concurrency4', 'concurrency8', 'concurrency16', 'concurrency32', 'sweep', 'rate', 'capacity', 'coldstart', 'batch', 'soak', 'smoke', 'overload']) {
     const plan = planFor(name, { DURATION: '3s' });
     assert.ok(plan.levels.length > 0, name);
     assert.ok(Object.keys(plan.k6Scenarios).length > 0, name);
     for (const s of Object.values(plan.k6Scenarios)) assert.equal(s.exec, 'measure');
   }
-  assert.equal(Object.keys(SCENARIOS).length, 13);
+  assert.equal(Object.keys(SCENARIOS).length, 14);
   const c16 = planFor('concurrency16', {});
   assert.equal(c16.k6Scenarios['level_16']!.vus, 16);
   assert.equal(c16.k6Scenarios['level_16']!.duration, '30000ms', 'DURATION defaults to 30s');
@@ -71,10 +71,14 @@ function fakeData(): K6SummaryData {
   return {
     state: { testRunDurationMs: 12_000 },
     metrics: {
-      'http_reqs{impl:baseline,level:2,phase:measure}': { type: 'counter', values: { count: 50, rate: 4 }, thresholds: { 'count>0': { ok: true } } },
-      'http_req_duration{impl:baseline,level:2,phase:measure}': { type: 'trend', values: lat(40), thresholds: { 'p(99)<30': { ok: false } } },
-      'http_reqs{impl:baseline,level:4,phase:measure}': { type: 'counter', values: { count: 80, rate: 6 }, thresholds: { 'count>0': { ok: true } } },
-      'http_req_duration{impl:baseline,level:4,phase:measure}': { type: 'trend', values: lat(20), thresholds: {} },
+      'http_reqs{expected_response:true,impl:baseline,level:2,phase:measure}': { type: 'counter', values: { count: 50, rate: 4 }, thresholds: { 'count>0': { ok: true } } },
+      'http_req_duration{expected_response:true,impl:baseline,level:2,phase:measure}': { type: 'trend', values: lat(40), thresholds: { 'p(99)<30': { ok: false } } },
+      'http_reqs{expected_response:true,impl:baseline,level:4,phase:measure}': { type: 'counter', values: { count: 80, rate: 6 }, thresholds: { 'count>0': { ok: true } } },
+      'http_req_duration{expected_response:true,impl:baseline,level:4,phase:measure}': { type: 'trend', values: lat(20), thresholds: {} },
+      // Level 4 also had 20 refusals (2 ms each) and 5 failures: in their own columns, not in rps or latency.
+      'requests_refused{impl:baseline,level:4,phase:measure}': { type: 'rate', values: { rate: 0.2, passes: 20, fails: 85 } },
+      'requests_failed{impl:baseline,level:4,phase:measure}': { type: 'rate', values: { rate: 0.05, passes: 5, fails: 100 } },
+      'http_req_duration{impl:baseline,level:4,phase:measure,status:503}': { type: 'trend', values: lat(2) },
       'http_reqs{phase:warmup}': { type: 'counter', values: { count: 20, rate: 1 } },
       'http_req_duration{phase:warmup}': { type: 'trend', values: lat(900) },
     },
@@ -87,6 +91,11 @@ test('summary: per-level figures use the measured seconds; verdicts and junit ca
   assert.equal(s.levels.length, 2);
   assert.equal(s.levels[0]!.rps, 10, '50 requests over 5 measured seconds');
   assert.equal(s.levels[0]!.latency_ms!.p99, 40);
+  assert.equal(s.levels[0]!.refused, 0);
+  assert.equal(s.levels[0]!.refused_latency_ms, null);
+  assert.deepEqual([s.levels[1]!.requests, s.levels[1]!.rps, s.levels[1]!.latency_ms!.p99], [80, 16, 20], 'accepted only');
+  assert.deepEqual([s.levels[1]!.refused, s.levels[1]!.failed, s.levels[1]!.refused_ratio, s.levels[1]!.refused_latency_ms!.p99], [20, 5, 0.19, 2]);
+  assert.match(summaryText(s), /accepted .* refused  refused %  refuse p99 ms  failed\n.*\nbaseline  4 +80 +16 .* 20 +19 +2 +5\n/);
   assert.equal(s.warmup.requests, 20);
   assert.equal(s.thresholds.length, 3);
   assert.equal(s.thresholds_ok, false);
@@ -100,7 +109,7 @@ test('summary: per-level figures use the measured seconds; verdicts and junit ca
 });
 
 test('capacity: highest offered rate whose p99 stayed under the SLO', () => {
-  const row = (level: string, p99: number) => ({ impl: 'b', level, duration_s: 5, requests: 10, rps: 1, images_per_request: 1, images_per_s: 1, latency_ms: { min: 0, avg: 0, p50: 0, p90: 0, p95: 0, p99, max: 0 } });
+  const row = (level: string, p99: number) => ({ impl: 'b', level, duration_s: 5, requests: 10, rps: 1, refused: 0, failed: 0, refused_ratio: 0, refused_latency_ms: null, images_per_request: 1, images_per_s: 1, latency_ms: { min: 0, avg: 0, p50: 0, p90: 0, p95: 0, p99, max: 0 } });
   assert.equal(capacityUnderSlo([row('2', 100), row('4', 300), row('8', 5000)], 1000), 4);
   assert.equal(capacityUnderSlo([row('2', 5000)], 1000), null);
 });

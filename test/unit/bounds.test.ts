@@ -35,11 +35,11 @@ test('calibration: p99 <= baseline p99, req/s >= baseline, p50 >= stub p50, each
   assert.equal(b.levels['8']!.p50_min_ms, Math.round(10 * (1 - tol) * 1000) / 1000);
   assert.ok(b.calibration);
   const t = thresholdsFor(plan, [b]);
-  const dur = t[selector('http_req_duration', { impl: 'batched', level: '8', phase: 'measure' })]!;
+  const dur = t[selector('http_req_duration', { impl: 'batched', level: '8', phase: 'measure', expected_response: 'true' })]!;
   assert.ok(dur.includes(`p(99)<${b.levels['8']!.p99_max_ms}`), JSON.stringify(dur));
   assert.ok(dur.includes(`p(50)>=${b.levels['8']!.p50_min_ms}`));
   // req/s is checked as a count over the measured seconds (k6's counter rate spans the whole test).
-  const reqs = t['http_reqs{impl:batched,level:8,phase:measure}']!;
+  const reqs = t['http_reqs{expected_response:true,impl:batched,level:8,phase:measure}']!;
   assert.ok(reqs.includes(`count>=${Math.ceil(b.levels['8']!.rps_min! * 10)}`), JSON.stringify(reqs));
   assert.deepEqual(t['http_req_failed{impl:batched,phase:measure}'], ['rate<0.01']);
   assert.deepEqual(t['checks{impl:batched,phase:measure}'], ['rate>0.99']);
@@ -69,7 +69,7 @@ test('no calibration for a level: only the SLO applies; a tighter SLO beats cali
 test('sweep: thresholds per level; rate: dropped iterations bounded', () => {
   const sweep = planFor('sweep', { LEVELS: '1,2,4', DURATION: '5s' });
   const t = thresholdsFor(sweep, [resolveBounds(DEFAULT_BOUNDS, sweep, 'baseline')]);
-  for (const l of ['1', '2', '4']) assert.ok(t[`http_req_duration{impl:baseline,level:${l},phase:measure}`], `level ${l}`);
+  for (const l of ['1', '2', '4']) assert.ok(t[`http_req_duration{expected_response:true,impl:baseline,level:${l},phase:measure}`], `level ${l}`);
   const rate = planFor('rate', { RATE: '10', DURATION: '10s' });
   const r = thresholdsFor(rate, [resolveBounds(DEFAULT_BOUNDS, rate, 'baseline')]);
   assert.deepEqual(r['dropped_iterations'], ['count<=1']);
@@ -125,13 +125,30 @@ test('batch: the p99 bound of a level is the per-image SLO times the images per 
   const b = resolveBounds(mergeBounds(DEFAULT_BOUNDS, { slo: { batch: { '*': { per_image_p99_ms: 100 } } } }), plan, 'baseline');
   assert.equal(b.levels['1']!.p99_max_ms, 100);
   assert.equal(b.levels['8']!.p99_max_ms, 800);
-  assert.deepEqual(thresholdsFor(plan, [b])['http_req_duration{impl:baseline,level:8,phase:measure}'], ['p(99)<800']);
+  assert.deepEqual(thresholdsFor(plan, [b])['http_req_duration{expected_response:true,impl:baseline,level:8,phase:measure}'], ['p(99)<800']);
 });
 
 test('capacity: steps are not gated on p99 (they are meant to overload); the SLO feeds the report', () => {
   const plan = planFor('capacity', { RATES: '1,2', STEP: '2s' });
   const b = resolveBounds(DEFAULT_BOUNDS, plan, 'baseline');
   assert.equal(b.levels['2']!.p99_max_ms, undefined);
-  assert.deepEqual(thresholdsFor(plan, [b])['http_req_duration{impl:baseline,level:2,phase:measure}'], ['p(99)>=0']);
+  assert.deepEqual(thresholdsFor(plan, [b])['http_req_duration{expected_response:true,impl:baseline,level:2,phase:measure}'], ['p(99)>=0']);
   assert.equal(b.slo.capacity_slo_p99_ms, 2000);
+});
+
+test('overload: refusals expected (own ratio and time-to-refuse bounds); the failure bound moves to the other failures', () => {
+  const plan = planFor('overload', { DURATION: '5s' });
+  assert.equal(plan.levels[0]!.tag, '64');
+  assert.equal(plan.retryAfterCap_s, 5);
+  const t = thresholdsFor(plan, [resolveBounds(DEFAULT_BOUNDS, plan, 'baseline')]);
+  assert.deepEqual(t['requests_failed{impl:baseline,phase:measure}'], ['rate<0.01']);
+  assert.equal(t['http_req_failed{impl:baseline,phase:measure}'], undefined);
+  assert.deepEqual(t['requests_refused{impl:baseline,level:64,phase:measure}'], ['rate<=1']);
+  assert.deepEqual(t['http_req_duration{impl:baseline,level:64,phase:measure,status:503}'], ['p(99)<1000']);
+  assert.deepEqual(t['http_req_duration{expected_response:true,impl:baseline,level:64,phase:measure}'], ['p(99)<30000']);
+  // Elsewhere a refusal is a failure like any other, and its sub-metrics are only reported.
+  const c = thresholdsFor(planFor('concurrency8', {}), [resolveBounds(DEFAULT_BOUNDS, planFor('concurrency8', {}), 'baseline')]);
+  assert.deepEqual(c['http_req_failed{impl:baseline,phase:measure}'], ['rate<0.01']);
+  assert.deepEqual(c['requests_refused{impl:baseline,level:8,phase:measure}'], ['rate>=0']);
+  assert.deepEqual(c['http_req_duration{impl:baseline,level:8,phase:measure,status:503}'], ['max>=0']);
 });

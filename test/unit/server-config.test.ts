@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { ConfigError, DEFAULTS, loadConfig } from '../../server/config.ts';
+import { QUEUE_PER_SLOT, QueuePolicy, QueueRefusal, queueSettings } from '../../server/runtime/queue-policy.ts';
 
 test('defaults: loopback:8000, cpu, graph opt all, 20 MB body', () => {
   const c = loadConfig({}, []);
@@ -37,4 +38,32 @@ test('errors name the variable and the allowed values', () => {
   assert.throws(() => loadConfig({ THREADS: '2' }, ['--threads', 'x']), /--threads=x/, 'a bad flag is refused even when the env value is good');
   assert.throws(() => loadConfig({}, ['--bogus=1']), /Unknown option '--bogus'.*--port/);
   assert.throws(() => loadConfig({}, ['--port']), /--port <value>' argument missing/);
+});
+
+test('queue policy knobs: QUEUE_MAX_SIZE auto = 8 per execution slot, 0 = unbounded; errors name the variable', () => {
+  const c = loadConfig({}, []);
+  assert.equal(c.queueMaxSize, 'auto');
+  assert.equal(c.queueTimeoutUs, 0);
+  assert.deepEqual(queueSettings(c, 1), { maxQueueSize: QUEUE_PER_SLOT, timeoutUs: 0 });
+  assert.deepEqual(queueSettings(c, 2), { maxQueueSize: 2 * QUEUE_PER_SLOT, timeoutUs: 0 });
+  const set = loadConfig({ QUEUE_MAX_SIZE: '0', QUEUE_TIMEOUT_US: '250000' }, []);
+  assert.deepEqual(queueSettings(set, 4), { maxQueueSize: 0, timeoutUs: 250_000 });
+  assert.equal(loadConfig({}, ['--queue-max-size', '3']).queueMaxSize, 3);
+  assert.throws(() => loadConfig({ QUEUE_MAX_SIZE: 'lots' }, []), /QUEUE_MAX_SIZE="lots".*'auto' or an integer from 0/);
+  assert.throws(() => loadConfig({ QUEUE_TIMEOUT_US: '-1' }, []), /QUEUE_TIMEOUT_US="-1".*integer from 0/);
+});
+
+test('queue policy: a refused admission leaves the count alone; a timed-out ticket cannot start', async () => {
+  const policy = new QueuePolicy('x', { maxQueueSize: 1, timeoutUs: 20_000 });
+  let expired: QueueRefusal | undefined;
+  const t = policy.admit((r) => (expired = r));
+  assert.throws(() => policy.admit(), (e: Error) => e instanceof QueueRefusal && e.code === 'queue_full');
+  assert.equal(policy.queued, 1);
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(expired?.code, 'queue_timeout');
+  assert.equal(policy.queued, 0);
+  assert.equal(t.start(), false);
+  const u = policy.admit();
+  assert.equal(u.start(), true);
+  assert.equal(policy.queued, 0);
 });

@@ -1,9 +1,10 @@
 // `make bench`: one command from nothing to a self-describing results folder and an exit code.
 // Steps (one progress line each): bundle -> dataset -> server (start or TARGET) -> bounds ->
 // scrape before -> k6 (+ memory sampling) -> scrape after -> post-processing -> stop server ->
-// write results/<timestamp>-<scenario>-<impl>/ -> results/latest. Exit: k6's status (99 =
+// write results/<timestamp>-<scenario>-<impl>/ -> results/latest. Exit: 97 when the server was lost
+// mid-run (watchdog.ts: k6 stopped, folder kept and marked INCOMPLETE), else k6's status (99 =
 // thresholds failed), else 98 when a post-processing gate failed, else 0.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { resolveAccuracy, resolveBounds, type BoundsFile, type Calibration, type ResolvedBounds } from '../../lib/bounds.ts';
@@ -28,8 +29,11 @@ import { runRunners } from './runners.ts';
 import { sampleCpu } from './cpu.ts';
 import { v2InputsEnv, waitReadyV2 } from './v2-target.ts';
 import { v2ModelName } from '../../lib/v2/config.ts';
+import { cutAtFault, interruptK6, watchServer } from './watchdog.ts';
 
 export const EXIT_POSTPROCESS_FAILED = 98;
+/** The server under test exited or stopped answering /health during the run. */
+export const EXIT_SERVER_LOST = 97;
 export const SYNTHETIC_DIR = join('build', 'data', 'synthetic');
 
 export interface RunResult {
@@ -37,6 +41,8 @@ export interface RunResult {
   exitCode: number;
   k6Code: number;
   summary: Summary | null;
+  /** Why the run is incomplete (the watchdog's line), if it is. */
+  fault?: string;
 }
 
 export function k6Binary(): string {
@@ -102,10 +108,11 @@ export function fallbackDashboard(summary: Summary | null): string {
   return `<!doctype html>\n<html lang="en"><head><meta charset="UTF-8"><title>bench ${esc(summary?.scenario ?? '')}</title></head><body>\n<h1>k6 web dashboard: no report</h1>\n<p>The run was too short for the k6 web dashboard to write its report (fewer than two snapshots). The figures below are the run's summary.</p>\n<pre>${esc(summary ? summaryText(summary) : 'k6 wrote no summary')}</pre>\n</body></html>\n`;
 }
 
-function runK6(k6: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+function runK6(k6: string, args: string[], env: NodeJS.ProcessEnv, onSpawn: (child: ChildProcess) => void = () => {}): Promise<number> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(k6, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
     const cpu = sampleCpu(child.pid);
+    onSpawn(child);
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       note(`k6 CPU: ${cpu.stop() ?? '?'} s`);
@@ -155,7 +162,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
       target = server.url;
       readyMs = server.ready_ms;
       health = await getJson<HealthResponse>(`${target}/health`);
-      note(`server ${target} ready in ${server.ready_ms} ms (ep ${health.ep}, log ${server.logFile})`);
+      note(`server ${target} ready in ${server.ready_ms} ms (pid ${server.child.pid}, ep ${health.ep}, log ${server.logFile})`);
     }
     const impls = cfg.impl === 'all' ? health.implementations : cfg.impl.split(',').map((s) => s.trim()).filter(Boolean);
     if (plan.kind !== 'smoke' && impls.length !== 1) throw new BenchError(`IMPL=${cfg.impl}: only SCENARIO=smoke takes several implementations (or all); name one`);
@@ -208,16 +215,28 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     };
     if (cfg.dashboard) note(`live dashboard: http://127.0.0.1:${cfg.dashboardPort} (DASHBOARD=0 turns it off)`);
     const sampler = sampleMemory(target, cfg.memoryInterval_s);
+    // ==== WATCHDOG HOOK: a server lost mid-run stops k6 and marks the results incomplete ====
+    const watchdog = watchServer({ target, ...(server ? { child: server.child } : {}), levels: plan.levels, measureStartedAt: () => sampler.measureStartedAt() });
     // RUNNERS=N: N segmented k6 processes whose merged samples give the summary and the verdict.
+    // The watchdog stops a single k6 on a fault; with runners it still marks the run incomplete.
     const k6Code =
       cfg.runners > 1
         ? await step(`k6 ${plan.name} on ${cfg.runners} runners, merged (exit code reported below)`, () => runRunners({ k6, script: script!, env: k6Env, runDir, count: cfg.runners, plan, impls, capacitySloMs: bounds[0]?.slo.capacity_slo_p99_ms, livePort: cfg.dashboard ? cfg.dashboardPort : -1 }))
-        : await step(`k6 ${plan.name} (exit code reported below)`, () => runK6(k6, k6Args, k6Env));
+        : await step(`k6 ${plan.name} (exit code reported below)`, () =>
+            runK6(k6, k6Args, k6Env, (child) => watchdog.onFault((fault) => {
+              note(`${fault}: stopping k6`);
+              interruptK6(child);
+            })),
+          );
+    watchdog.stop();
+    const fault = watchdog.fault;
     const samples: MemorySample[] = await sampler.stop();
     note(`k6 exited ${k6Code}${k6Code === 99 ? ' (thresholds failed)' : ''}`);
 
     const after = await step('scrape /metrics and /vram after', async () => {
-      const metrics = await getText(cfg.targetMetrics || `${target}/metrics`).catch((e: Error) => `# scrape failed: ${e.message}\n`);
+      const kept = watchdog.lastMetrics();
+      const lost = (e: Error) => (kept ? `# scrape after the run failed (${e.message}): the watchdog's last scrape, ${kept.age_s} s before this one\n${kept.text}` : `# scrape failed: ${e.message}\n`);
+      const metrics = await getText(cfg.targetMetrics || `${target}/metrics`).catch(lost);
       writeFileSync(join(runDir, 'server-metrics.prom'), metrics);
       return getJson<MemoryResponse>(`${target}/vram`).catch(() => null);
     });
@@ -225,7 +244,11 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
 
     const summaryPath = join(runDir, 'summary.json');
     const summary: Summary | null = existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary) : null;
-    if (summary) {
+    if (summary && fault) {
+      summary.incomplete = { reason: fault };
+      if (watchdog.measuredBeforeFault_s !== undefined) cutAtFault(summary.levels, plan.levels, watchdog.measuredBeforeFault_s);
+      note('post-processing skipped: the server was lost');
+    } else if (summary) {
       const ctx: PostRunContext = { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, summary, memory: samples, bounds, accuracy: cfg.accuracy && nativeApi, serverReadyMs: readyMs };
       for (const p of POST_RUN_STEPS.filter((p) => p.applies(ctx))) {
         const results = await step(`post-processing: ${p.name}`, () => p.run(ctx)).catch((e: Error) => [{ name: p.name, passed: false, lines: [`${p.name} crashed: ${e.message}`] }]);
@@ -234,11 +257,13 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
       if (!cfg.accuracy) note('accuracy post-processing skipped (ACCURACY=0)');
     } else note('k6 wrote no summary.json (it failed before handleSummary): see its output above');
 
-    if (server) await step('stop server', () => stopServer(server!));
+    if (server && fault && server.child.exitCode === null && server.child.signalCode === null) note('stopping the server that stopped answering');
+    if (server) await step(fault ? 'stop server (after the fault)' : 'stop server', () => stopServer(server!));
     server = undefined;
 
     const failedPost = summary?.postprocess.filter((p) => !p.passed) ?? [];
     await step('write results', () => {
+      if (fault) writeFileSync(join(runDir, 'INCOMPLETE'), `${fault}\n`);
       if (summary) {
         writeFileSync(summaryPath, JSON.stringify(summary, null, 2));
         writeFileSync(join(runDir, 'summary.txt'), summaryText(summary));
@@ -256,12 +281,18 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     for (const p of failedPost) note(`post-processing ${p.name} FAILED: ${p.lines.join('; ')}`);
     const failedThresholds = summary?.thresholds.filter((t) => !t.ok) ?? [];
     for (const t of failedThresholds) note(`threshold FAILED: ${t.metric}: ${t.expression}`);
-    const exitCode = k6Code !== 0 ? k6Code : failedPost.length > 0 ? EXIT_POSTPROCESS_FAILED : 0;
-    note(`results in ${runDir} (results/latest); exit ${exitCode}${exitCode === 99 ? ' = k6 thresholds failed' : exitCode === EXIT_POSTPROCESS_FAILED ? ' = post-processing gate failed' : ''}`);
-    return { runDir, exitCode, k6Code, summary };
+    const exitCode = fault ? EXIT_SERVER_LOST : k6Code !== 0 ? k6Code : failedPost.length > 0 ? EXIT_POSTPROCESS_FAILED : 0;
+    note(`results in ${runDir} (results/latest); exit ${exitCode}${exitCode === 99 ? ' = k6 thresholds failed' : exitCode === EXIT_POSTPROCESS_FAILED ? ' = post-processing gate failed' : exitCode === EXIT_SERVER_LOST ? ' = server lost, results INCOMPLETE' : ''}`);
+    return { runDir, exitCode, k6Code, summary, ...(fault ? { fault } : {}) };
   } finally {
     if (server) await stopServer(server);
   }
 }
 
-if (isMain(import.meta.url)) runMain('bench', async () => (await runBench(benchConfig(process.env))).exitCode, { expected: [BenchError] });
+if (isMain(import.meta.url)) {
+  runMain('bench', async () => {
+    const result = await runBench(benchConfig(process.env));
+    if (result.fault) console.error(`bench: ${result.fault}; partial results kept in ${result.runDir} (marked INCOMPLETE)`);
+    return result.exitCode;
+  }, { expected: [BenchError] });
+}

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { HealthResponse, MemoryResponse } from '../../lib/types.ts';
+import { MEASURE_WINDOW, type HealthResponse, type MemoryResponse } from '../../lib/types.ts';
 import { getJson } from '../../lib/node/server-api.ts';
 import { BenchError } from './progress.ts';
 
@@ -104,7 +104,7 @@ export interface MemorySample extends MemoryResponse {
 }
 
 /** Samples GET /vram every interval until stopped; misses are skipped, not fatal. */
-export function sampleMemory(url: string, interval_s: number): { stop(): Promise<MemorySample[]> } {
+export function sampleMemory(url: string, interval_s: number): { stop(): Promise<MemorySample[]>; measureStartedAt(): number | undefined } {
   const samples: MemorySample[] = [];
   const t0 = performance.now();
   let busy: Promise<void> = Promise.resolve();
@@ -120,6 +120,11 @@ export function sampleMemory(url: string, interval_s: number): { stop(): Promise
       clearInterval(timer);
       await busy;
       return samples;
+    },
+    /** performance.now() of the first sample in k6's measured window (the warm-up is over by then). */
+    measureStartedAt() {
+      const first = samples.find((s) => s.window === MEASURE_WINDOW);
+      return first ? t0 + first.t_s * 1000 : undefined;
     },
   };
 }
