@@ -20,7 +20,7 @@ import { harnessConfig } from '../../tools/harness/config.ts';
 import { operatorConfig } from '../../tools/k6/operator.ts';
 
 /** The scenario whose plan reads a load knob (planFor reads only its kind's). */
-const KIND_OF: Record<string, string> = { LEVELS: 'sweep', RATE: 'rate', RATES: 'capacity', STEP: 'capacity', BATCHES: 'batch', VUS: 'soak', REQUESTS: 'coldstart', SMOKE_REQUESTS: 'smoke' };
+const KIND_OF: Record<string, string> = { LEVELS: 'sweep', RATE: 'rate', RATES: 'capacity', STEP: 'capacity', BATCHES: 'batch', VUS: 'soak', REQUESTS: 'coldstart', SMOKE_REQUESTS: 'smoke', RETRY_AFTER_MAX: 'overload' };
 
 /** Each registry read through the config function its runtime really uses. */
 const READERS: Record<string, (env: Env) => unknown> = {
