@@ -49,8 +49,8 @@ test('queue policy knobs: QUEUE_MAX_SIZE auto = 8 per execution slot, 0 = unboun
   const set = loadConfig({ QUEUE_MAX_SIZE: '0', QUEUE_TIMEOUT_US: '250000' }, []);
   assert.deepEqual(queueSettings(set, 4), { maxQueueSize: 0, timeoutUs: 250_000 });
   assert.equal(loadConfig({}, ['--queue-max-size', '3']).queueMaxSize, 3);
-  assert.throws(() => loadConfig({ QUEUE_MAX_SIZE: 'lots' }, []), /^QUEUE_MAX_SIZE=lots is not valid: expected auto or an integer from 0 to 1000000$/);
-  assert.throws(() => loadConfig({ QUEUE_TIMEOUT_US: '-1' }, []), /^QUEUE_TIMEOUT_US=-1 is not valid: expected an integer from 0 to 3600000000$/);
+  assert.throws(() => loadConfig({ QUEUE_MAX_SIZE: 'lots' }, []), /QUEUE_MAX_SIZE=lots is not valid: expected auto or an integer from 0 to 1000000$/);
+  assert.throws(() => loadConfig({ QUEUE_TIMEOUT_US: '-1' }, []), /QUEUE_TIMEOUT_US=-1 is not valid: expected an integer from 0 to 3600000000$/);
 });
 
 test('queue policy: a refused admission leaves the count alone; a timed-out ticket cannot start', async () => {
