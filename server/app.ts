@@ -1,11 +1,11 @@
 // HTTP wiring: one router per resource (ops, native inference, Open Inference Protocol v2), the 404 and the one error handler,
 // and the implementations' lifecycle. Listening, timeouts and signals are in main.ts; the models run
 // in worker threads (runtime/), never on this thread.
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import type { ServerConfig } from './config.ts';
-import { inferLocals, stampArrival } from './http/booking.ts';
-import { drainUnreadBody } from './http/drain.ts';
-import { errorBody, HttpError, mapError } from './http/errors.ts';
+import { stampArrival } from './http/booking.ts';
+import { errorHandler } from './http/error-handler.ts';
+import { errorBody, HttpError } from './http/errors.ts';
 import { ImplementationHost } from './lifecycle.ts';
 import type { Logger } from './log.ts';
 import { ServerMetrics } from './metrics.ts';
@@ -46,20 +46,9 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
     next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}; see GET /health, /implementations, /metrics, /vram, POST /infer/:impl, /vram/reset, and the Open Inference Protocol under /v2`));
   });
 
-  // One error handler: known errors become {error, detail} with their status; anything else is a
-  // 500 whose details stay in the server log, never in the response.
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const mapped = mapError(err);
-    inferLocals(res).code = mapped.code;
-    // 503s are deliberate answers (loading, queue full ...), already in the access log: no stack for them.
-    if (mapped.status >= 500 && mapped.status !== 503) log.error(`${req.method} ${req.originalUrl} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    if (res.headersSent) return;
-    for (const [k, v] of Object.entries(mapped.headers)) res.set(k, v);
-    // Answering before the body is read: read and drop the rest (up to MAX_DRAIN_MB) so the client,
-    // still sending, gets to read this answer instead of a connection reset.
-    drainUnreadBody(req, config.maxDrainMb * 1024 * 1024);
-    res.status(mapped.status).json(errorBody(mapped.code, mapped.detail));
-  });
+  // One error handler (server/http/error-handler.ts): known errors become {error, detail} with their
+  // status; anything else is a 500 whose details stay in the server log, never in the response.
+  app.use(errorHandler(log, config.maxDrainMb, (m) => errorBody(m.code, m.detail)));
 
   return {
     app,

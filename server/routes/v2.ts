@@ -4,12 +4,12 @@
 // are required through the same ImplementationHost as /infer/:impl (same 404/503) and every infer
 // request is booked in /metrics like a native one. Errors: {"error": "<code>: <detail>", "code"}.
 import { performance } from 'node:perf_hooks';
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
 import type { ServerConfig } from '../config.ts';
 import { bookInference, inferLocals } from '../http/booking.ts';
-import { drainUnreadBody } from '../http/drain.ts';
-import { HttpError, mapError } from '../http/errors.ts';
+import { errorHandler } from '../http/error-handler.ts';
+import { HttpError } from '../http/errors.ts';
 import { asyncRun, bodyLimitBytes, refuseOversized } from '../http/upload.ts';
 import {
   DETECTION_OUTPUT_NAMES, PIPELINE_INPUT, RAW_OUTPUTS, defaultImplementation, detectionOutputs, implementationOf, modelConfig,
@@ -209,17 +209,7 @@ export function v2Routes(config: ServerConfig, host: ImplementationHost, metrics
     next(new HttpError(404, 'not_found', `no route ${req.method} ${req.originalUrl}; see GET /v2, /v2/health/{live,ready}, /v2/models/{model}[/versions/{v}][/ready|/config|/stats], POST .../infer`));
   });
 
-  // The v2 error shape; same statuses and codes as the native API. 5xx details stay in the log.
-  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (!req.path.startsWith('/v2')) return next(err);
-    const mapped = mapError(err);
-    inferLocals(res).code = mapped.code;
-    if (mapped.status >= 500 && mapped.status !== 503) log.error(`${req.method} ${req.originalUrl} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    if (res.headersSent) return;
-    for (const [k, v] of Object.entries(mapped.headers)) res.set(k, v);
-    // As the native API: drain the unread body so the client reads this answer, not a reset.
-    drainUnreadBody(req, config.maxDrainMb * 1024 * 1024);
-    res.status(mapped.status).json({ error: `${mapped.code}: ${mapped.detail}`, code: mapped.code });
-  });
+  // The v2 error shape; same statuses and codes as the native API (server/http/error-handler.ts).
+  router.use(errorHandler(log, config.maxDrainMb, (m) => ({ error: `${m.code}: ${m.detail}`, code: m.code }), (req) => req.path.startsWith('/v2')));
   return router;
 }

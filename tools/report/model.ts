@@ -3,6 +3,7 @@
 // (baseline = upper, invalid = lower), accuracy, environment and the commands to reproduce.
 import type { Calibration, LevelStats } from '../../lib/bounds.ts';
 import type { ImplementationInfo } from '../../lib/types.ts';
+import type { ServerBreakdown } from './breakdown.ts';
 import { isTimingRun, type RunRecord } from './gather.ts';
 import { pairedRatios, spread, type Spread } from './stats.ts';
 
@@ -132,16 +133,10 @@ export interface Report extends ReportMeta {
   servers_cpu: ServersCpuRow[];
 }
 
-export interface ServerSideRow {
+export interface ServerSideRow extends ServerBreakdown {
   impl: string;
   /** Timed runs it rests on (each a whole sweep: all levels together). */
   runs: number;
-  requests: number;
-  request_ms: number;
-  queue_ms: number;
-  compute_ms: number;
-  overhead_ms: number;
-  mean_batch: number | null;
 }
 
 export interface ServersCpuRow {
