@@ -15,6 +15,9 @@ import { MODEL_BENCH_KNOBS } from './models/bench.ts';
 import { MODELS_KNOBS } from './models/generate.ts';
 import { REPORT_KNOBS } from './report/config.ts';
 import { HARNESS_KNOBS } from './harness/config.ts';
+import { TENSORS_KNOBS } from './data/tensors.ts';
+import { PERF_ANALYZER_KNOBS } from './perf-analyzer/run.ts';
+import { PEERS_KNOBS } from './report/peers.ts';
 import { OPERATOR_KNOBS } from './k6/operator.ts';
 import { MERGE_KNOBS } from './bench/merge.ts';
 
@@ -31,6 +34,9 @@ export const KNOB_TABLES: Readonly<Record<string, Registry>> = {
   harness: HARNESS_KNOBS,
   'k6-operator': OPERATOR_KNOBS,
   'bench-merge': MERGE_KNOBS,
+  tensors: TENSORS_KNOBS,
+  'perf-analyzer': PERF_ANALYZER_KNOBS,
+  peers: PEERS_KNOBS,
 };
 
 /** README text with every marked table regenerated; a missing marker pair is an error naming it. */

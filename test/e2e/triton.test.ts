@@ -13,7 +13,7 @@ import type { Report } from '../../tools/report/model.ts';
 import { runMake } from './bench-helpers.ts';
 import { DETECTION_OUTPUTS, INPUT_NAME } from '../../server/runtime/model-info.ts';
 import { startTriton, stopTriton, type StartedTriton, type TritonModelSet } from '../../tools/peers/triton.ts';
-import { treeCpuSeconds } from '../../tools/peers/proc-cpu.ts';
+import { treeCpuSeconds } from '../../lib/node/proc-cpu.ts';
 
 const MODEL_FILE = 'build/models/efficientdet-d0.onnx';
 const SIZE = 512;

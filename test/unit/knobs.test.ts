@@ -18,6 +18,9 @@ import { configFromEnv } from '../../tools/models/generate.ts';
 import { reportConfig } from '../../tools/report/config.ts';
 import { harnessConfig } from '../../tools/harness/config.ts';
 import { operatorConfig } from '../../tools/k6/operator.ts';
+import { tensorsConfig } from '../../tools/data/tensors.ts';
+import { perfAnalyzerConfig } from '../../tools/perf-analyzer/run.ts';
+import { peersConfig } from '../../tools/report/peers.ts';
 
 /** The scenario whose plan reads a load knob (planFor reads only its kind's). */
 const KIND_OF: Record<string, string> = { LEVELS: 'sweep', RATE: 'rate', RATES: 'capacity', STEP: 'capacity', BATCHES: 'batch', VUS: 'soak', REQUESTS: 'coldstart', SMOKE_REQUESTS: 'smoke', RETRY_AFTER_MAX: 'overload' };
@@ -35,6 +38,9 @@ const READERS: Record<string, (env: Env) => unknown> = {
   data: (env) => readKnob(KNOB_TABLES['data']!['count']!, env),
   harness: (env) => harnessConfig(env),
   'bench-merge': (env) => readKnobs(KNOB_TABLES['bench-merge']!, env),
+  tensors: (env) => tensorsConfig(env),
+  'perf-analyzer': (env) => perfAnalyzerConfig(env),
+  peers: (env) => peersConfig(env),
   'k6-operator': (env) => operatorConfig({ TARGET: 'http://multidet:8000', ...env }, '2.2.0'),
 };
 

@@ -2,22 +2,7 @@
 // Node gives no rusage of a reaped child, and k6's own cost is a figure a distributed run must
 // report (is one k6 the bottleneck?). The last sample is at most `period_ms` before the exit.
 // Linux only; elsewhere the figure is null.
-import { readFileSync } from 'node:fs';
-
-/** Clock ticks per second of /proc's utime/stime (USER_HZ, 100 on Linux). */
-const USER_HZ = 100;
-
-/** CPU seconds (user + system) a live process has used so far; null once it is gone. */
-export function cpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start at the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
-  } catch {
-    return null;
-  }
-}
+import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
 
 export interface CpuSampler {
   /** Seconds of CPU the process had used at the last sample (null: no sample could be read). */

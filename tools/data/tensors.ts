@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
-import { ConfigError, numberEnv, stringEnv, type Env } from '../../lib/env.ts';
+import { ConfigError, type Env } from '../../lib/env.ts';
+import { int, knob, readKnobs, text } from '../../lib/knobs.ts';
 import { DEFAULT_TENSOR_IMAGES, TENSORS_VERSION, type TensorImage, type TensorManifest } from '../../lib/v2/tensors.ts';
 import { decodeImage, letterboxBatch, readModelInfos } from '../../server/index.ts';
 import { imageId, listImages } from './dataset.ts';
@@ -21,13 +22,21 @@ export interface TensorsConfig {
   modelsDir: string;
 }
 
+export const TENSORS_KNOBS = {
+  datasetDir: knob({ env: 'DATASET_DIR', default: '', defaultText: 'build/data/synthetic', ...text('folder'), doc: 'the images whose per-model tensors are prepared' }),
+  outDir: knob({ env: 'TENSORS_DIR', default: '', defaultText: 'build/tensors/<dataset>', ...text('folder'), doc: 'where the prepared tensors and their manifest go' }),
+  count: knob({ env: 'TENSOR_IMAGES', default: DEFAULT_TENSOR_IMAGES, ...int(1), doc: 'how many images get tensors (about 15 MB per image for D0+D1+D2)' }),
+  modelsDir: knob({ env: 'MODELS_DIR', default: '', defaultText: 'build/models', ...text('folder'), doc: 'the models whose input sizes and normalisation the tensors follow' }),
+};
+
 export function tensorsConfig(env: Env): TensorsConfig {
-  const datasetDir = stringEnv(env, 'DATASET_DIR', '') || SYNTHETIC_DIR;
+  const k = readKnobs(TENSORS_KNOBS, env);
+  const datasetDir = k.datasetDir || SYNTHETIC_DIR;
   return {
     datasetDir,
-    outDir: stringEnv(env, 'TENSORS_DIR', '') || join('build', 'tensors', basename(resolve(datasetDir))),
-    count: numberEnv(env, 'TENSOR_IMAGES', DEFAULT_TENSOR_IMAGES, { min: 1, integer: true }),
-    modelsDir: stringEnv(env, 'MODELS_DIR', '') || join('build', 'models'),
+    outDir: k.outDir || join('build', 'tensors', basename(resolve(datasetDir))),
+    count: k.count,
+    modelsDir: k.modelsDir || join('build', 'models'),
   };
 }
 

@@ -7,7 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import type { Summary } from '../../lib/summary.ts';
-import { cpuSeconds } from '../bench/cpu.ts';
+import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
 import type { Generator } from './config.ts';
 
 export interface RunSpec {

@@ -7,7 +7,8 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
-import { ConfigError, numberEnv, stringEnv, enumEnv, type Env } from '../../lib/env.ts';
+import { ConfigError, type Env } from '../../lib/env.ts';
+import { duration, int, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
 import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
 import type { TensorManifest } from '../../lib/v2/tensors.ts';
 import { implementationNames } from '../../server/index.ts';
@@ -35,23 +36,24 @@ export interface PerfAnalyzerConfig {
   readyTimeout_s: number;
 }
 
+const PA_MODELS = MODEL_NAMES.map((m) => `efficientdet-${m}`);
+
+export const PERF_ANALYZER_KNOBS = {
+  model: knob({ env: 'MODEL', default: 'efficientdet-d0', ...oneOf(PA_MODELS), doc: 'the per-model v2 model perf_analyzer measures (its tensors are the prepared ones)' }),
+  impl: knob({ env: 'IMPL', default: 'baseline', ...text('an implementation name or a version number'), doc: 'model version: our implementation names map to their registry number' }),
+  concurrency: knob({ env: 'CONCURRENCY', default: [1, 8], ...list(int(1), 'a comma list of positive integers such as 1,8'), doc: 'perf_analyzer --concurrency-range levels' }),
+  target: knob({ env: 'TARGET', default: '', defaultText: '(start a server)', ...text('http://host:port'), doc: 'measure a running v2 server instead' }),
+  measurementIntervalMs: knob({ env: 'MEASUREMENT_INTERVAL', default: 10000, ...int(100), doc: 'perf_analyzer --measurement-interval (ms)' }),
+  measurementMode: knob<'time_windows' | 'count_windows'>({ env: 'MEASUREMENT_MODE', default: 'time_windows', ...oneOf(['time_windows', 'count_windows'] as const), doc: 'perf_analyzer --measurement-mode' }),
+  measurementRequestCount: knob({ env: 'MEASUREMENT_REQUEST_COUNT', default: 50, ...int(1), doc: 'perf_analyzer --measurement-request-count (count_windows)' }),
+  extraArgs: knob({ env: 'PA_ARGS', default: [] as string[], defaultText: '-', allowed: 'perf_analyzer arguments, space separated', parse: (raw) => raw.split(/\s+/).filter(Boolean), doc: 'extra perf_analyzer arguments' }),
+  resultsRoot: knob({ env: 'RESULTS_ROOT', default: 'results', ...text('folder'), doc: 'where the run folder goes' }),
+  readyTimeout_s: knob({ env: 'READY_TIMEOUT', default: 300, defaultText: '300s', ...duration, doc: 'how long to wait for the server to be ready' }),
+};
+
 export function perfAnalyzerConfig(env: Env): PerfAnalyzerConfig {
-  const model = stringEnv(env, 'MODEL', 'efficientdet-d0');
-  if (!MODEL_NAMES.some((m) => model === `efficientdet-${m}`)) throw new ConfigError(`MODEL=${model} is not valid: expected one of ${MODEL_NAMES.map((m) => `efficientdet-${m}`).join(', ')} (the per-model tensors perf_analyzer sends)`);
-  const levels = stringEnv(env, 'CONCURRENCY', '1,8').split(',').map((s) => Number(s.trim()));
-  if (levels.length === 0 || levels.some((n) => !Number.isInteger(n) || n < 1)) throw new ConfigError(`CONCURRENCY=${env['CONCURRENCY']} is not valid: expected a comma list of positive integers such as 1,8`);
-  return {
-    model,
-    impl: stringEnv(env, 'IMPL', 'baseline'),
-    concurrency: levels,
-    target: stringEnv(env, 'TARGET', '').replace(/\/+$/, ''),
-    measurementIntervalMs: numberEnv(env, 'MEASUREMENT_INTERVAL', 10000, { min: 100, integer: true }),
-    measurementMode: enumEnv(env, 'MEASUREMENT_MODE', ['time_windows', 'count_windows'] as const, 'time_windows'),
-    measurementRequestCount: numberEnv(env, 'MEASUREMENT_REQUEST_COUNT', 50, { min: 1, integer: true }),
-    extraArgs: stringEnv(env, 'PA_ARGS', '').split(/\s+/).filter(Boolean),
-    resultsRoot: stringEnv(env, 'RESULTS_ROOT', 'results'),
-    readyTimeout_s: numberEnv(env, 'READY_TIMEOUT', 300, { min: 1 }),
-  };
+  const k = readKnobs(PERF_ANALYZER_KNOBS, env);
+  return { ...k, target: k.target.replace(/\/+$/, '') };
 }
 
 /** perf_analyzer parses versions as integers: our implementation names map to their registry number. */

@@ -4,9 +4,9 @@
 // each run, from /proc: an idle server must take none while another one is measured.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../../lib/env.ts';
+import { knob, list, oneOf, readKnobs } from '../../lib/knobs.ts';
 import { readTritonEnv, startTriton, stopTriton, TRITON_MODEL_SETS, type StartedTriton, type TritonModelSet } from '../peers/triton.ts';
-import { treeCpuSeconds } from '../peers/proc-cpu.ts';
+import { treeCpuSeconds } from '../../lib/node/proc-cpu.ts';
 
 export const PEER_NAMES = ['triton'] as const;
 export type PeerName = (typeof PEER_NAMES)[number];
@@ -26,15 +26,13 @@ export interface PeerRow {
 }
 
 /** PEERS: empty (ours only) or a comma list of PEER_NAMES; TRITON_MODEL_SETS: which Triton rows. */
+export const PEERS_KNOBS = {
+  peers: knob<PeerName[]>({ env: 'PEERS', default: [], defaultText: '-', ...list(oneOf(PEER_NAMES), `a comma list of ${PEER_NAMES.join(', ')}`), doc: '`triton`: add the Triton peer\'s rows, interleaved in the same rounds' }),
+  tritonSets: knob<TritonModelSet[]>({ env: 'TRITON_MODEL_SETS', default: [...TRITON_MODEL_SETS], ...list(oneOf(TRITON_MODEL_SETS), `a comma list of ${TRITON_MODEL_SETS.join(', ')}`), doc: 'which Triton model sets become rows (`triton-instances`, `triton-dynamic`)' }),
+};
+
 export function peersConfig(env: NodeJS.ProcessEnv): { peers: PeerName[]; tritonSets: TritonModelSet[] } {
-  const list = (name: string, allowed: readonly string[], dflt: string) => {
-    const raw = env[name] ?? dflt;
-    const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
-    const bad = items.filter((s) => !allowed.includes(s));
-    if (bad.length > 0) throw new ConfigError(`${name}=${raw} is not allowed: a comma list of ${allowed.join(', ')}`);
-    return items;
-  };
-  return { peers: list('PEERS', PEER_NAMES, '') as PeerName[], tritonSets: list('TRITON_MODEL_SETS', TRITON_MODEL_SETS, TRITON_MODEL_SETS.join(',')) as TritonModelSet[] };
+  return readKnobs(PEERS_KNOBS, env);
 }
 
 export const tritonRow = (set: TritonModelSet): string => `triton-${set}`;
