@@ -41,9 +41,6 @@ export interface GeneratorResult {
   steady_cpu_ms_per_request: number | null;
 }
 
-/** CPU seconds of a live process, from /proc/<pid>/stat (shared with the bench's k6 CPU line). */
-export const processCpuSeconds = cpuSeconds;
-
 /**
  * Runs a generator, sampling its CPU every 250 ms. cpu_s: the last sample (start-up included).
  * steady_cpu_per_s: CPU seconds per wall second in the middle of its last `measured_s` seconds
@@ -56,7 +53,7 @@ function runSampled(argv: string[], logFile: string, env: NodeJS.ProcessEnv, mea
     const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', log, log] });
     const samples: { t: number; cpu: number }[] = [];
     const sample = () => {
-      const cpu = child.pid ? processCpuSeconds(child.pid) : null;
+      const cpu = child.pid ? cpuSeconds(child.pid) : null;
       if (cpu !== null) samples.push({ t: performance.now() / 1000, cpu });
     };
     const timer = setInterval(sample, 250);

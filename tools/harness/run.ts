@@ -19,7 +19,8 @@ import { startServer, stopServer } from '../bench/server.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
 import { harnessConfig, type Generator, type HarnessConfig } from './config.ts';
-import { processCpuSeconds, runGenerator, type GeneratorResult } from './generators.ts';
+import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
+import { runGenerator, type GeneratorResult } from './generators.ts';
 import { harnessTable, summarise, type HarnessReport, type HarnessRun } from './report.ts';
 
 /** A dataset of the one image every request sends: for k6's manifest, bench-models and the reference. */
@@ -76,11 +77,11 @@ export async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
           const order: Generator[] = round % 2 === 1 ? cfg.generators : [...cfg.generators].reverse();
           for (const generator of order) {
             const dir = join(runDir, 'runs', `r${round}-${impl}-c${level}-${generator}`);
-            const serverCpu0 = processCpuSeconds(server.child.pid!) ?? 0;
+            const serverCpu0 = cpuSeconds(server.child.pid!) ?? 0;
             const r: GeneratorResult = await step(`round ${round}: ${generator} on ${impl} at concurrency ${level}`, () =>
               runGenerator({ generator, target: server.url, impl, level, duration_s: cfg.duration_s, warmup: Math.max(cfg.warmup, level), manifest: data.manifest, image: data, ...(generator === 'k6+checks' && reference ? { reference } : {}), dir }),
             );
-            const server_cpu_s = (processCpuSeconds(server.child.pid!) ?? serverCpu0) - serverCpu0;
+            const server_cpu_s = (cpuSeconds(server.child.pid!) ?? serverCpu0) - serverCpu0;
             runs.push({ round, impl, level, generator, ...r, server_cpu_s });
             note(`${generator} ${impl} c${level}: ${r.rps.toFixed(1)} req/s, p50 ${r.p50_ms.toFixed(2)} ms, p99 ${r.p99_ms.toFixed(2)} ms, failed ${(r.failed_ratio * 100).toFixed(1)}%, generator CPU ${r.steady_cpu_ms_per_request?.toFixed(3) ?? 'n/a'} ms/request (steady), ${((r.cpu_s / Math.max(1, r.cpu_requests)) * 1000).toFixed(3)} with start-up`);
           }
