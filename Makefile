@@ -13,6 +13,8 @@ ONNXRUNTIME_NODE_INSTALL ?= $(if $(shell command -v nvidia-smi 2>/dev/null),,ski
 export ONNXRUNTIME_NODE_INSTALL
 
 TSX := node --import tsx
+# The server's node flags: server/launch.ts SERVER_NODE_ARGS (why: a heap limit that stops GC storms).
+SERVER_NODE := node --initial-old-space-size=64 --import tsx
 STAMP := node_modules/.installed
 
 .PHONY: help docs deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models perf-analyzer perf-analyzer-install calibrate reference accuracy report test clean k6-run triton triton-env
@@ -61,7 +63,7 @@ data: $(STAMP) models ## make the synthetic dataset in build/data/synthetic and 
 	@$(TSX) tools/data/tensors.ts
 
 server: models ## run the inference server (HOST, PORT, MODELS_DIR, EP, ...)
-	@$(TSX) server/main.ts
+	@$(SERVER_NODE) server/main.ts
 
 bench: k6 build models data $(INT8_IF_NEEDED) ## run SCENARIO against IMPL and write results/<run>/
 	@$(TSX) tools/bench/run.ts

@@ -1,7 +1,8 @@
-// Helpers for the server integration tests: spawn the real server (node --import tsx server/main.ts)
+// Helpers for the server integration tests: spawn the real server (node <SERVER_NODE_ARGS> server/main.ts)
 // on a free port, wait for its 'ready' line, make test images.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../tools/bench/server.ts';
+import { SERVER_ENTRY, SERVER_NODE_ARGS } from '../../server/launch.ts';
 import path from 'node:path';
 import sharp from 'sharp';
 
@@ -22,7 +23,7 @@ export interface Spawned {
 /** Starts server/main.ts with env overrides; resolves as soon as it listens (before ready). */
 export async function spawnServer(env: Record<string, string>, args: string[] = []): Promise<Spawned> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', String(port), ...args], {
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, SERVER_ENTRY, '--port', String(port), ...args], {
     cwd: REPO,
     env: { ...process.env, MODELS_DIR, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { MEASURE_WINDOW, type HealthResponse, type MemoryResponse } from '../../lib/types.ts';
 import { getJson } from '../../lib/node/server-api.ts';
 import { BenchError } from './progress.ts';
+import { SERVER_ENTRY, SERVER_NODE_ARGS } from '../../server/launch.ts';
 
 export interface StartedServer {
   url: string;
@@ -28,7 +29,7 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts `node --import tsx server/main.ts` on a free loopback port, logging to `logFile`, and waits
+ * Starts `node <SERVER_NODE_ARGS> server/main.ts` on a free loopback port, logging to `logFile`, and waits
  * until it is ready (stopping it if it never is). `env` overrides this process's environment for the server (e.g. IMPL: which implementations it loads).
  */
 export async function startServer(opts: { host: string; port: number; ep: string; modelsDir: string; logFile: string; readyTimeout_s: number; env?: Record<string, string> }): Promise<StartedServer> {
@@ -37,7 +38,7 @@ export async function startServer(opts: { host: string; port: number; ep: string
   if (opts.modelsDir) env['MODELS_DIR'] = opts.modelsDir;
   const log = createWriteStream(opts.logFile);
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, SERVER_ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const url = `http://${opts.host}:${port}`;
