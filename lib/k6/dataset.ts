@@ -19,6 +19,8 @@ export interface Dataset {
   size: number;
   /** The image for a global request counter, round-robin over the dataset. */
   read(index: number): Promise<LoadedImage>;
+  /** The same image when this VU already keeps it (no file read, no promise), else undefined. */
+  kept(index: number): LoadedImage | undefined;
 }
 
 /** Bytes of images each VU keeps after reading them once (DATASET_CACHE_MB): the synthetic set fits. */
@@ -48,6 +50,9 @@ export async function loadDataset(manifestPath: string, maxImages: number, cache
   return {
     name: manifest.name,
     size: images.length,
+    kept(index: number): LoadedImage | undefined {
+      return kept.get(((index % images.length) + images.length) % images.length);
+    },
     async read(index: number): Promise<LoadedImage> {
       const i = ((index % images.length) + images.length) % images.length;
       const hit = kept.get(i);
