@@ -18,7 +18,7 @@ test('summarise: medians over rounds, k6/vegeta ratios, output-check cost and HT
     run(1, 'invalid', 'vegeta', 200, 4, 0.2), run(2, 'invalid', 'vegeta', 200, 4, 0.2),
     run(1, 'baseline', 'k6', 1.2, 820, 2), run(2, 'baseline', 'vegeta', 1.25, 800, 1),
   ];
-  const r = summarise({ created: 'now', host: { cpu: 'x', cores: 2, node: 'v20' }, config: cfg, image: 'img', runs, models: [{ model: 'd0', median_ms: 100 }, { model: 'd1', median_ms: 200 }, { model: 'd2', median_ms: 400 }] });
+  const r = summarise({ created: 'now', host: { cpu: 'x', cores: 2, node: 'v20' }, config: cfg, image: 'img', runs, models: [{ model: 'd0', median_ms: 100, letterbox_ms: 5 }, { model: 'd1', median_ms: 200, letterbox_ms: 10 }, { model: 'd2', median_ms: 400, letterbox_ms: 15 }] });
   const inv = r.comparisons.find((c) => c.impl === 'invalid')!;
   assert.equal(inv.by.k6!.rps, 160);
   assert.equal(inv.by.k6!.p50_ms, 4.5);
@@ -30,10 +30,14 @@ test('summarise: medians over rounds, k6/vegeta ratios, output-check cost and HT
   assert.equal(h.inprocess_ms, 700);
   assert.equal(h.overhead_ms.vegeta, 100);
   assert.equal(h.overhead_pct.k6, 17.143);
+  assert.equal(h.inprocess_pipeline_ms, 730);
+  assert.equal(h.pipeline_overhead_ms.vegeta, 70);
+  assert.equal(h.pipeline_overhead_pct.vegeta, 9.589);
   const text = harnessTable(r);
   assert.match(text, /\| invalid \| 1 \| 160\.0 \| 4\.50 \|/);
   assert.match(text, /in-process limit .* = 700\.0 ms/);
-  assert.match(text, /HTTP overhead 100\.0 ms \(14\.3%\)/);
+  assert.match(text, /models \+ letterboxes = 730\.0 ms/);
+  assert.match(text, /over the models alone 100\.0 ms \(14\.3%\), over models \+ letterboxes 70\.0 ms \(9\.6%\)/);
 });
 
 test('harness knobs: bad values stop with the variable and what is allowed', () => {

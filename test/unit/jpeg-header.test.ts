@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { fastPathJpeg, readJpegHeader } from '../../server/runtime/jpeg-header.ts';
 import { decodeImage, decoderFor } from '../../server/runtime/preprocess.ts';
 
@@ -10,7 +10,7 @@ function gradient(width = 48, height = 32): Buffer {
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) px.set([(x * 5) % 256, (y * 7) % 256, ((x + y) * 3) % 256], (y * width + x) * 3);
   return px;
 }
-const jpeg = (s: sharp.Sharp) => s.jpeg({ quality: 90 }).toBuffer();
+const jpeg = (s: Sharp) => s.jpeg({ quality: 90 }).toBuffer();
 const raw = (w = 48, h = 32) => sharp(gradient(w, h), { raw: { width: w, height: h, channels: 3 } });
 
 test('jpeg header: frame, size, components, EOI; a plain file takes the fast path', async () => {

@@ -42,10 +42,17 @@ export interface HttpOverhead {
   models_ms: Record<string, number>;
   /** Sum of the three models' in-process medians on the same image: the limit. */
   inprocess_ms: number;
+  /** Per model, the in-process letterbox + normalisation of that image (bench-models with IMAGES). */
+  letterbox_ms: Record<string, number>;
+  /** inprocess_ms plus the letterboxes: the same work as a served request, minus HTTP and decode. */
+  inprocess_pipeline_ms: number;
   /** Served baseline p50 at concurrency 1, per generator. */
   served_p50_ms: Partial<Record<Generator, number>>;
   overhead_ms: Partial<Record<Generator, number>>;
   overhead_pct: Partial<Record<Generator, number>>;
+  /** Served p50 over inprocess_pipeline_ms: what HTTP, decode, hand-off and queueing add. */
+  pipeline_overhead_ms: Partial<Record<Generator, number>>;
+  pipeline_overhead_pct: Partial<Record<Generator, number>>;
 }
 
 export interface HarnessReport {
@@ -74,7 +81,7 @@ function figures(runs: HarnessRun[]): GeneratorFigures {
   };
 }
 
-export function summarise(input: Omit<HarnessReport, 'comparisons' | 'http_overhead'> & { models: { model: string; median_ms: number }[] }): HarnessReport {
+export function summarise(input: Omit<HarnessReport, 'comparisons' | 'http_overhead'> & { models: { model: string; median_ms: number; letterbox_ms?: number }[] }): HarnessReport {
   const { models, ...rest } = input;
   const comparisons: Comparison[] = [];
   for (const impl of input.config.impls) {
@@ -102,15 +109,21 @@ export function summarise(input: Omit<HarnessReport, 'comparisons' | 'http_overh
   if (models.length > 0 && base) {
     const models_ms = Object.fromEntries(models.map((m) => [m.model, round3(m.median_ms)]));
     const inprocess_ms = round3(models.reduce((s, m) => s + m.median_ms, 0));
+    const letterbox_ms = Object.fromEntries(models.map((m) => [m.model, round3(m.letterbox_ms ?? 0)]));
+    const inprocess_pipeline_ms = round3(inprocess_ms + Object.values(letterbox_ms).reduce((s, v) => s + v, 0));
     const served_p50_ms: HttpOverhead['served_p50_ms'] = {};
     const overhead_ms: HttpOverhead['overhead_ms'] = {};
     const overhead_pct: HttpOverhead['overhead_pct'] = {};
+    const pipeline_overhead_ms: HttpOverhead['pipeline_overhead_ms'] = {};
+    const pipeline_overhead_pct: HttpOverhead['pipeline_overhead_pct'] = {};
     for (const [g, f] of Object.entries(base.by) as [Generator, GeneratorFigures][]) {
       served_p50_ms[g] = f.p50_ms;
       overhead_ms[g] = round3(f.p50_ms - inprocess_ms);
       overhead_pct[g] = round3(((f.p50_ms - inprocess_ms) / inprocess_ms) * 100);
+      pipeline_overhead_ms[g] = round3(f.p50_ms - inprocess_pipeline_ms);
+      pipeline_overhead_pct[g] = round3(((f.p50_ms - inprocess_pipeline_ms) / inprocess_pipeline_ms) * 100);
     }
-    http_overhead = { models_ms, inprocess_ms, served_p50_ms, overhead_ms, overhead_pct };
+    http_overhead = { models_ms, inprocess_ms, letterbox_ms, inprocess_pipeline_ms, served_p50_ms, overhead_ms, overhead_pct, pipeline_overhead_ms, pipeline_overhead_pct };
   }
   return { ...rest, comparisons, http_overhead };
 }
@@ -142,8 +155,11 @@ export function harnessTable(r: HarnessReport): string {
   const h = r.http_overhead;
   if (h) {
     out.push('', `in-process limit (make bench-models, batch 1, same image): ${Object.entries(h.models_ms).map(([m, v]) => `${m} ${v.toFixed(1)} ms`).join(' + ')} = ${h.inprocess_ms.toFixed(1)} ms`);
+    out.push(`in-process letterboxes of that image: ${Object.entries(h.letterbox_ms).map(([m, v]) => `${m} ${v.toFixed(1)} ms`).join(' + ')}; models + letterboxes = ${h.inprocess_pipeline_ms.toFixed(1)} ms`);
     for (const g of Object.keys(h.served_p50_ms) as Generator[]) {
-      out.push(`served baseline p50 at concurrency 1 (${g}): ${fmt(h.served_p50_ms[g], 1)} ms; HTTP overhead ${fmt(h.overhead_ms[g], 1)} ms (${fmt(h.overhead_pct[g], 1)}%)`);
+      out.push(
+        `served baseline p50 at concurrency 1 (${g}): ${fmt(h.served_p50_ms[g], 1)} ms; over the models alone ${fmt(h.overhead_ms[g], 1)} ms (${fmt(h.overhead_pct[g], 1)}%), over models + letterboxes ${fmt(h.pipeline_overhead_ms[g], 1)} ms (${fmt(h.pipeline_overhead_pct[g], 1)}%)`,
+      );
     }
   }
   return `${out.join('\n')}\n`;

@@ -35,7 +35,7 @@ function oneImageDataset(image: string, dir: string): { manifest: string; dir: s
   return { manifest: resolve(dir, MANIFEST_FILE), dir: resolve(dir), id, file: resolve(file), contentType: contentTypeOf(file) };
 }
 
-interface ModelRow { model: string; median_ms: number }
+interface ModelRow { model: string; median_ms: number; letterbox_ms?: number }
 
 /** make bench-models on the same image (batch 1, the server's session settings): the in-process limit. */
 function inProcessModels(cfg: HarnessConfig, datasetDir: string, outDir: string): Promise<ModelRow[]> {

@@ -87,10 +87,20 @@ export function benchConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ModelB
   return { ...k, variants: variants.map(parseVariant), ...(imagesDir ? { imagesDir } : {}) };
 }
 
-/** The first `batch` images of a dataset, decoded and letterboxed by the server's own code. */
-async function datasetTensor(dir: string, size: number, batch: number, norm: Normalisation): Promise<Float32Array> {
-  const images = await loadCalibrationImages(dir, batch);
-  return (await letterboxBatch(images.map((i) => i.image), size, norm)).data;
+/**
+ * The first `batch` images of a dataset, decoded and letterboxed by the server's own code, and the
+ * median time of that letterbox over `runs` (the per-model preparation a served request also pays).
+ */
+async function datasetTensor(dir: string, size: number, batch: number, norm: Normalisation, runs: number): Promise<{ data: Float32Array; letterbox_ms: number }> {
+  const images = (await loadCalibrationImages(dir, batch)).map((i) => i.image);
+  const times: number[] = [];
+  let data: Float32Array = new Float32Array(0);
+  for (let i = 0; i < Math.max(1, runs); i++) {
+    const t = performance.now();
+    data = (await letterboxBatch(images, size, norm)).data;
+    times.push(performance.now() - t);
+  }
+  return { data, letterbox_ms: percentile(times.sort((a, b) => a - b), 50) };
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -109,6 +119,8 @@ export interface BenchRow {
   min_ms: number;
   max_ms: number;
   median_per_image_ms: number;
+  /** With IMAGES: median letterbox + normalisation time of the batch for this model (not in median_ms). */
+  letterbox_ms?: number;
   params: number;
   conv_macs: number;
 }
@@ -139,7 +151,8 @@ export async function bench(cfg: ModelBenchConfig, log: (l: string) => void = co
           loaded.push({ variant: variant.label, session, params: stats.params, convMacs: stats.convMacs });
           log(`bench-models: ${model} ${variant.label} loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
         }
-        const pixels = cfg.imagesDir ? await datasetTensor(cfg.imagesDir, S, batch, norm) : testImage(S, batch);
+        const prepared = cfg.imagesDir ? await datasetTensor(cfg.imagesDir, S, batch, norm, cfg.runs) : undefined;
+        const pixels = prepared ? prepared.data : testImage(S, batch);
         const feeds = { [INPUT_NAME]: new ort.Tensor('float32', pixels, [batch, 3, S, S]) };
         const run = (s: ort.InferenceSession) => (fetches ? s.run(feeds, fetches) : s.run(feeds));
         for (const l of loaded) for (let i = 0; i < cfg.warmup; i++) await run(l.session);
@@ -157,6 +170,7 @@ export async function bench(cfg: ModelBenchConfig, log: (l: string) => void = co
             model, variant: l.variant, batch, runs: cfg.runs,
             median_ms: percentile(ts, 50), p90_ms: percentile(ts, 90), min_ms: ts[0], max_ms: ts[ts.length - 1],
             median_per_image_ms: percentile(ts, 50) / batch, params: l.params, conv_macs: l.convMacs,
+            ...(prepared ? { letterbox_ms: prepared.letterbox_ms } : {}),
           };
           rows.push(row);
           log(`bench-models: ${model} ${l.variant} batch ${batch}: median ${row.median_ms.toFixed(1)} ms, p90 ${row.p90_ms.toFixed(1)} ms over ${cfg.runs} runs`);
