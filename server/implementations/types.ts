@@ -2,7 +2,7 @@
 // plus one line in ./registry.ts.
 import type { ModelName, ModelDetections } from '../../lib/types.ts';
 
-/** An image decoded once on the main thread (sharp), EXIF orientation applied, RGB, HWC uint8. */
+/** An image decoded once per request (runtime/preprocess.ts decodeImage), EXIF orientation applied, RGB, HWC uint8. */
 export interface DecodedImage {
   id?: string;
   width: number;
