@@ -1,6 +1,6 @@
 // Image decoding (main thread) and letterbox + normalisation (worker threads). Every implementation
 // uses these same functions, so lossless strategies see byte-identical input tensors.
-import { Transformer } from '@napi-rs/image';
+import { FastResizeFilter, ResizeFit, Transformer } from '@napi-rs/image';
 import sharp, { type Metadata } from 'sharp';
 import type { ModelName } from '../../lib/types.ts';
 import type { DecodedImage } from '../implementations/types.ts';
@@ -135,7 +135,10 @@ export function letterboxGeometry(width: number, height: number, size: number): 
 
 /**
  * Letterboxes one image into `out` (3 x S x S floats at `offset`, NCHW): aspect kept, resized with
- * bilinear filtering, top-left aligned, padding = 0 after normalisation (the mean colour).
+ * a bilinear filter (antialiased when shrinking), top-left aligned, padding = 0 after normalisation
+ * (the mean colour). The resize is @napi-rs/image's fastResize (fast_image_resize, SIMD) on RGBA:
+ * 512 -> 768 took 6 ms against sharp's 15 ms here (libvips is slow at enlarging), and D1/D2 enlarge
+ * every image smaller than their 640/768 inputs.
  */
 export async function letterboxInto(
   image: DecodedImage,
@@ -145,27 +148,43 @@ export async function letterboxInto(
   offset: number,
 ): Promise<Letterbox> {
   const box = letterboxGeometry(image.width, image.height, size);
-  let rgb: Uint8Array = image.pixels;
-  if (box.width !== image.width || box.height !== image.height) {
-    const resized = await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 3 } })
-      .resize(box.width, box.height, { fit: 'fill', kernel: 'linear' })
-      .raw()
-      .toBuffer();
-    rgb = resized;
+  if (box.width === image.width && box.height === image.height) {
+    normaliseInto(image.pixels, box.width, box.height, size, norm, out, offset);
+    return box;
   }
-  normaliseInto(rgb, box.width, box.height, size, norm, out, offset);
+  const resized = await Transformer.fromRgbaPixels(rgbToRgba(image.pixels), image.width, image.height)
+    .fastResize({ width: box.width, height: box.height, filter: FastResizeFilter.Bilinear, fit: ResizeFit.Fill })
+    .rawPixels();
+  if (resized.length !== box.width * box.height * 4) throw new Error(`resize to ${box.width}x${box.height} gave ${resized.length} bytes, expected RGBA`);
+  normaliseInto(resized, box.width, box.height, size, norm, out, offset, 4);
   return box;
 }
 
-/** HWC uint8 RGB (w x h) -> CHW float32 in the top-left corner of an S x S plane set; rest stays 0. */
+/** HWC RGB -> HWC RGBA (opaque), the layout the resizer takes. */
+function rgbToRgba(rgb: Uint8Array): Uint8Array {
+  const rgba = new Uint8Array((rgb.length / 3) * 4);
+  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+    rgba[j] = rgb[i]!;
+    rgba[j + 1] = rgb[i + 1]!;
+    rgba[j + 2] = rgb[i + 2]!;
+    rgba[j + 3] = 255;
+  }
+  return rgba;
+}
+
+/**
+ * HWC uint8 (w x h, `channels` bytes per pixel, RGB first) -> CHW float32 in the top-left corner of
+ * an S x S plane set; the rest stays 0.
+ */
 export function normaliseInto(
-  rgb: Uint8Array,
+  pixels: Uint8Array,
   w: number,
   h: number,
   size: number,
   norm: Normalisation,
   out: Float32Array,
   offset: number,
+  channels: 3 | 4 = 3,
 ): void {
   const plane = size * size;
   out.fill(0, offset, offset + 3 * plane);
@@ -176,8 +195,8 @@ export function normaliseInto(
     const base = offset + c * plane;
     for (let y = 0; y < h; y++) {
       const row = base + y * size;
-      let src = y * w * 3 + c;
-      for (let x = 0; x < w; x++, src += 3) out[row + x] = rgb[src]! * a + b;
+      let src = y * w * channels + c;
+      for (let x = 0; x < w; x++, src += channels) out[row + x] = pixels[src]! * a + b;
     }
   }
 }
