@@ -13,7 +13,7 @@ ONNXRUNTIME_NODE_INSTALL ?= $(if $(shell command -v nvidia-smi 2>/dev/null),,ski
 export ONNXRUNTIME_NODE_INSTALL
 
 TSX := node --import tsx
-# The server's node flags: server/launch.ts SERVER_NODE_ARGS (why: a heap limit that stops GC storms).
+# The server's node flags: lib/node/server-launch.ts SERVER_NODE_ARGS (why: a heap limit that stops GC storms).
 SERVER_NODE := node --initial-old-space-size=64 --import tsx
 STAMP := node_modules/.installed
 

@@ -2,7 +2,7 @@
 // on a free port, wait for its 'ready' line, make test images.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../tools/bench/server.ts';
-import { SERVER_ENTRY, SERVER_NODE_ARGS } from '../../server/launch.ts';
+import { SERVER_ENTRY, SERVER_NODE_ARGS } from '../../lib/node/server-launch.ts';
 import path from 'node:path';
 import sharp from 'sharp';
 

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { MEASURE_WINDOW, type HealthResponse, type MemoryResponse } from '../../lib/types.ts';
 import { getJson } from '../../lib/node/server-api.ts';
 import { BenchError } from './progress.ts';
-import { SERVER_ENTRY, SERVER_NODE_ARGS } from '../../server/launch.ts';
+import { SERVER_ENTRY, SERVER_NODE_ARGS } from '../../lib/node/server-launch.ts';
 
 export interface StartedServer {
   url: string;
