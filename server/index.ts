@@ -10,7 +10,7 @@
 export { createImplementation, implementationNames } from './implementations/registry.ts';
 export type { Implementation, DecodedImage, ImageDetections, InferOptions, InferOutcome, RawHeads } from './implementations/types.ts';
 /** The server's own decode and letterbox, so an in-process figure rests on the same inputs as a served one. */
-export { decodeImage, letterboxBatch, type Normalisation } from './runtime/preprocess.ts';
+export { decodeImage, letterboxBatch, PREPROCESS_VERSION, type Normalisation } from './runtime/preprocess.ts';
 /** The HTTP server itself (what `make server` runs), for embedding. */
 export { startServer, type RunningServer } from './main.ts';
 export { loadConfig, SERVER_KNOBS, type ServerConfig } from './config.ts';

@@ -26,7 +26,7 @@ export interface TensorImage extends DatasetImage {
 export interface TensorManifest extends DatasetManifest {
   images: TensorImage[];
   /** What the tensors were made from, to know when they are stale. */
-  source: { dataset: string; models: Record<string, { input_size: number; file_bytes: number }>; version: number };
+  source: { dataset: string; models: Record<string, { input_size: number; file_bytes: number }>; version: number; preprocess?: number };
 }
 
 export const TENSORS_VERSION = 1;

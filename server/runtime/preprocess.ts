@@ -40,6 +40,13 @@ export interface DecodeOptions {
   id?: string;
 }
 
+/**
+ * What decodeImage + letterboxInto produce, as a number: stored references and v2 tensor files made
+ * with another version are rebuilt, not reused. 2: plain JPEGs through @napi-rs/image and the resize
+ * through its fastResize (1 was sharp for both).
+ */
+export const PREPROCESS_VERSION = 2;
+
 const SUPPORTED_FORMATS = new Set(['jpeg', 'png', 'webp']);
 
 /** JPEG, PNG or WebP by their magic bytes; undefined for anything else (sharp then says what it is). */

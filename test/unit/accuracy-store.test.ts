@@ -82,6 +82,13 @@ describe('reference freshness', () => {
     assert.match(!added.fresh ? added.reason : '', /image img-3 is not in the reference/);
   });
 
+  it('is stale when it was made by another decode/letterbox version (one recorded before counts as 1)', () => {
+    const { models, data, ref } = setup();
+    assert.equal(checkFreshness(ref, describeDataset(data), fingerprintModels(models), 1).fresh, true);
+    const f = checkFreshness(ref, describeDataset(data), fingerprintModels(models), 2);
+    assert.match(!f.fresh ? f.reason : '', /made with preprocessing version 1, the server now decodes and letterboxes as version 2/);
+  });
+
   it('is stale when nothing was built yet', () => {
     const { models, data } = setup();
     const f = checkFreshness(join(data, 'nowhere'), describeDataset(data), fingerprintModels(models));

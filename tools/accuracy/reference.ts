@@ -10,6 +10,7 @@ import { accuracyConfig, DEFAULT_REFERENCE_MAX_IMAGES, type AccuracyConfig } fro
 import { describeDataset, type DatasetFile } from '../data/dataset.ts';
 import { encodeRaw, RECORD_BYTES, selectRawSubset } from './raw.ts';
 import { startInProcess } from './inprocess.ts';
+import { PREPROCESS_VERSION } from '../../server/index.ts';
 import {
   checkFreshness, fingerprintModels, MANIFEST_FILE, MANIFEST_VERSION, referenceDir,
   type ReferenceManifest, type RawHeadsInfo,
@@ -34,7 +35,7 @@ export async function ensureReference(
   const log = options.log ?? console.log;
   const dir = referenceDir(cfg.referenceRoot, cfg.datasetName);
   const models = fingerprintModels(cfg.modelsDir);
-  const freshness = options.force ? { fresh: false as const, reason: 'FORCE=1' } : checkFreshness(dir, wanted, models);
+  const freshness = options.force ? { fresh: false as const, reason: 'FORCE=1' } : checkFreshness(dir, wanted, models, PREPROCESS_VERSION);
   if (freshness.fresh) {
     log(`reference: ${dir} is up to date (${freshness.manifest.dataset.files.length} images, models ${MODEL_NAMES.map((m) => `${m} ${models[m].sha256.slice(0, 12)}`).join(', ')})`);
     return { dir, manifest: freshness.manifest, rebuilt: false };
@@ -101,6 +102,7 @@ async function buildReference(
   if (changed.length > 0) throw new Error(`model file(s) ${changed.join(', ')} changed while the reference was being built: run 'make reference' again once 'make models' is done`);
   const manifest: ReferenceManifest = {
     version: MANIFEST_VERSION,
+    preprocess: PREPROCESS_VERSION,
     created: new Date().toISOString(),
     implementation: REFERENCE_IMPL,
     ep: runner.ep,

@@ -42,6 +42,8 @@ export interface ReferenceManifest {
   detections_file: string;
   raw_heads: RawHeadsInfo;
   build_s: number;
+  /** The server's PREPROCESS_VERSION the reference was made with (absent: before it was recorded). */
+  preprocess?: number;
 }
 
 export function modelFile(modelsDir: string, model: ModelName): string {
@@ -66,7 +68,7 @@ export function referenceDir(root: string, datasetName: string): string {
 export type Freshness = { fresh: true; manifest: ReferenceManifest } | { fresh: false; reason: string };
 
 /** Whether the stored reference can be used for these images with these models. */
-export function checkFreshness(dir: string, wanted: DatasetFile[], models: Record<ModelName, ModelFingerprint>): Freshness {
+export function checkFreshness(dir: string, wanted: DatasetFile[], models: Record<ModelName, ModelFingerprint>, preprocess?: number): Freshness {
   const path = join(dir, MANIFEST_FILE);
   if (!existsSync(path)) return { fresh: false, reason: `no reference in ${dir}` };
   let manifest: ReferenceManifest;
@@ -76,6 +78,9 @@ export function checkFreshness(dir: string, wanted: DatasetFile[], models: Recor
     return { fresh: false, reason: `${path} is unreadable (${(e as Error).message})` };
   }
   if (manifest.version !== MANIFEST_VERSION) return { fresh: false, reason: `manifest version ${manifest.version}, this tool writes ${MANIFEST_VERSION}` };
+  if (preprocess !== undefined && (manifest.preprocess ?? 1) !== preprocess) {
+    return { fresh: false, reason: `made with preprocessing version ${manifest.preprocess ?? 1}, the server now decodes and letterboxes as version ${preprocess}` };
+  }
   if (!existsSync(join(dir, manifest.detections_file ?? DETECTIONS_FILE))) return { fresh: false, reason: `${DETECTIONS_FILE} is missing` };
   for (const m of MODEL_NAMES) {
     const had = manifest.models?.[m]?.sha256;

@@ -10,7 +10,7 @@ import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { ConfigError, type Env } from '../../lib/env.ts';
 import { int, knob, readKnobs, text } from '../../lib/knobs.ts';
 import { DEFAULT_TENSOR_IMAGES, TENSORS_VERSION, type TensorImage, type TensorManifest } from '../../lib/v2/tensors.ts';
-import { decodeImage, letterboxBatch, readModelInfos } from '../../server/index.ts';
+import { decodeImage, letterboxBatch, PREPROCESS_VERSION, readModelInfos } from '../../server/index.ts';
 import { imageId, listImages } from './dataset.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { DEFAULT_DIR as SYNTHETIC_DIR } from './synthetic.ts';
@@ -58,6 +58,8 @@ export async function prepareTensors(cfg: TensorsConfig, log: (line: string) => 
     dataset: resolve(cfg.datasetDir),
     models: Object.fromEntries(infos.map((m) => [m.name, { input_size: m.inputSize, file_bytes: statSync(m.file).size }])),
     version: TENSORS_VERSION,
+    // Tensors made by another decode/letterbox are remade (they would not match a new reference).
+    preprocess: PREPROCESS_VERSION,
   };
   const manifestPath = resolve(cfg.outDir, MANIFEST_FILE);
   if (existsSync(manifestPath)) {
