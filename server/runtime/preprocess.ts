@@ -1,4 +1,4 @@
-// Image decoding (main thread) and letterbox + normalisation (worker threads). Every implementation
+// Image decoding (called on the main thread, run on libuv's pool) and letterbox + normalisation (worker threads). Every implementation
 // uses these same functions, so lossless strategies see byte-identical input tensors.
 import { FastResizeFilter, ResizeFit, Transformer } from '@napi-rs/image';
 import sharp, { type Metadata } from 'sharp';
