@@ -4,7 +4,7 @@ import { FastResizeFilter, ResizeFit, Transformer } from '@napi-rs/image';
 import sharp, { type Metadata } from 'sharp';
 import type { ModelName } from '../../lib/types.ts';
 import type { DecodedImage } from '../implementations/types.ts';
-import { fastPathJpeg, readJpegHeader } from './jpeg-header.ts';
+import { fastPathJpeg, readJpegHeader, type JpegHeader } from './jpeg-header.ts';
 
 /** Per-channel normalisation, RGB order: (pixel / pixelScale - mean[c]) / std[c]. */
 export interface Normalisation {
@@ -93,8 +93,8 @@ export async function decodeImage(buffer: Uint8Array, options: DecodeOptions): P
   const format = sniffFormat(buffer);
   if (!format) throw (await refusal(buffer, options)) ?? new ImageError(400, 'invalid_image', 'not a JPEG, PNG or WebP image');
   const id = options.id !== undefined ? { id: options.id } : {};
-  const header = format === 'jpeg' ? readJpegHeader(buffer) : undefined;
-  if (fastPathJpeg(header, options.maxPixels)) {
+  const header = fastPathHeader(buffer, format, options.maxPixels);
+  if (header) {
     const pixels = await fastDecode(buffer);
     if (pixels && pixels.byteLength === header.width * header.height * 3) return { ...id, width: header.width, height: header.height, pixels };
   }
@@ -112,9 +112,15 @@ export async function decodeImage(buffer: Uint8Array, options: DecodeOptions): P
   }
 }
 
+/** The header of a JPEG the fast decoder takes (fastPathJpeg), else undefined. */
+function fastPathHeader(buffer: Uint8Array, format: ReturnType<typeof sniffFormat>, maxPixels: number): JpegHeader | undefined {
+  const header = format === 'jpeg' ? readJpegHeader(buffer) : undefined;
+  return fastPathJpeg(header, maxPixels) ? header : undefined;
+}
+
 /** Which decoder decodeImage() tries first for these bytes: 'fast' (plain JPEG) or 'sharp'. */
 export function decoderFor(buffer: Uint8Array, maxPixels: number): 'fast' | 'sharp' {
-  return sniffFormat(buffer) === 'jpeg' && fastPathJpeg(readJpegHeader(buffer), maxPixels) ? 'fast' : 'sharp';
+  return fastPathHeader(buffer, sniffFormat(buffer), maxPixels) ? 'fast' : 'sharp';
 }
 
 /** The fast JPEG decoder's RGB pixels, or undefined when it refuses the file (sharp then judges it). */
