@@ -71,6 +71,17 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     return out;
   }
 
+  /** The `count` images from `first` when this VU keeps them all (no read), else undefined. */
+  function keptImages(first: number, count: number): LoadedImage[] | undefined {
+    const out: LoadedImage[] = [];
+    for (let i = 0; i < count; i++) {
+      const img = dataset.kept(first + i);
+      if (!img) return undefined;
+      out.push(img);
+    }
+    return out;
+  }
+
   /** Refuses to start against a target that is not ready or lacks an implementation under test. */
   function healthGate(): HealthResponse {
     const deadline = Date.now() + cfg.healthWait_s * 1000;
@@ -153,13 +164,8 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     const level = currentLevel();
     const per = plan.imagesPerRequest(level);
     const first = exec.scenario.iterationInTest * per;
-    const kept: LoadedImage[] = [];
-    for (let i = 0; i < per && !v2; i++) {
-      const img = dataset.kept(first + i);
-      if (!img) break;
-      kept.push(img);
-    }
-    if (kept.length === per) {
+    const kept = v2 ? undefined : keptImages(first, per);
+    if (kept) {
       for (const impl of cfg.impls) sendAndCheck(nativeExchange(kept, tagsFor(impl, level, 'measure')));
       return;
     }
