@@ -192,6 +192,34 @@ test('bad input gets {error, detail} with the right status, and the server keeps
   assert.equal((await post('/infer/invalid', jpeg, { 'content-type': 'image/jpeg' })).status, 200);
 });
 
+test('the stub refuses every bad image the baseline refuses, with the same status and code (its decoder is the same fast path)', async () => {
+  const big = await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#123456' } }).png({ compressionLevel: 9 }).toBuffer();
+  // A corrupt scan that still ends in EOI takes the fast path first (jpeg-header.ts), then sharp judges it.
+  const corrupt = Buffer.from(jpeg);
+  corrupt.fill(0xff, corrupt.length >> 1, (corrupt.length >> 1) + 64);
+  const cases: [string, Uint8Array | string, string][] = [
+    ['empty body', new Uint8Array(0), 'image/jpeg'],
+    ['not an image', 'definitely not a jpeg', 'image/jpeg'],
+    ['truncated jpeg', jpeg.subarray(0, jpeg.length >> 1), 'image/jpeg'],
+    ['jpeg without its first scan', Buffer.concat([jpeg.subarray(0, 200), Buffer.from([0xff, 0xd9])]), 'image/jpeg'],
+    ['corrupt scan ending in EOI', corrupt, 'image/jpeg'],
+    ['pixel limit (bomb)', big, 'image/png'],
+    ['png cut short', big.subarray(0, 100), 'image/png'],
+  ];
+  let refused = 0;
+  for (const [name, bytes, type] of cases) {
+    const [base, stub] = await Promise.all(['baseline', 'invalid'].map((impl) => post(`/infer/${impl}`, bytes, { 'content-type': type })));
+    const [b, st] = [await base!.text(), await stub!.text()];
+    assert.equal(stub!.status, base!.status, `${name}: invalid answered ${stub!.status} ${st.slice(0, 200)}, baseline ${base!.status} ${b.slice(0, 200)}`);
+    if (base!.status >= 400) {
+      refused++;
+      assert.equal((JSON.parse(st) as ErrorResponse).error, (JSON.parse(b) as ErrorResponse).error, name);
+    }
+  }
+  assert.ok(refused >= 6, `only ${refused} of ${cases.length} bad images were refused`);
+  assert.equal((await post('/infer/invalid', jpeg, { 'content-type': 'image/jpeg' })).status, 200);
+});
+
 test('/vram and /vram/reset: host memory on CPU, same shape', async () => {
   const m = await json<MemoryResponse>(await fetch(`${server.url}/vram`));
   assert.equal(m.device, 'host');

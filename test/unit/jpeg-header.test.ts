@@ -39,7 +39,7 @@ test('jpeg header: rotated, grey, ICC-tagged and cut-off files go to sharp', asy
   assert.equal(readJpegHeader(Buffer.from('not a jpeg')), undefined);
 });
 
-test('decode: the fast path gives sharp\'s pixels within rounding; a cut-off JPEG is still refused', async () => {
+test('decode: the fast path (libjpeg-turbo, fast integer IDCT) gives sharp\'s pixels within rounding; a cut-off JPEG is still refused', async () => {
   const file = await jpeg(raw(64, 48));
   assert.equal(decoderFor(file, 1e6), 'fast');
   const fast = await decodeImage(file, { maxPixels: 1e6, id: 'g' });
@@ -52,7 +52,9 @@ test('decode: the fast path gives sharp\'s pixels within rounding; a cut-off JPE
     sum += d;
     max = Math.max(max, d);
   }
-  assert.ok(sum / ref.length < 0.5 && max <= 8, `mean |diff| ${sum / ref.length}, max ${max}`);
+  // TurboJPEG's fast integer IDCT (TJFLAG_FASTDCT; TensorFlow's decode_jpeg default too) against
+  // sharp's accurate one: about one level on average.
+  assert.ok(sum / ref.length < 1.5 && max <= 8, `mean |diff| ${sum / ref.length}, max ${max}`);
   const cut = file.subarray(0, Math.floor(file.length * 0.7));
   assert.equal(decoderFor(cut, 1e6), 'sharp');
   await assert.rejects(decodeImage(cut, { maxPixels: 1e6 }), (e: Error & { status?: number; code?: string }) => e.status === 400 && e.code === 'invalid_image');
