@@ -6,6 +6,7 @@ import { bool, duration, int, knob, oneOf, readKnob, readKnobs, text, type Env }
 import { DEFAULT_SCENARIO, SCENARIOS, scenarioSpec } from '../../lib/scenarios.ts';
 import { BOUNDS_FILE_KNOB } from '../../lib/node/bounds-file.ts';
 import { V2_KNOBS, type Protocol, type V2Models } from '../../lib/v2/config.ts';
+import { LOADGEN_RUNTIME_KNOBS } from './loadgen-runtime.ts';
 
 export const BENCH_KNOBS = {
   scenario: knob({ env: 'SCENARIO', default: DEFAULT_SCENARIO, ...oneOf(Object.keys(SCENARIOS)), doc: 'what to run (see Scenarios)' }),
@@ -31,6 +32,8 @@ export const BENCH_KNOBS = {
   protocol: V2_KNOBS.protocol,
   v2Models: V2_KNOBS.v2Models,
   v2Version: V2_KNOBS.v2Version,
+  loadgenGomaxprocs: LOADGEN_RUNTIME_KNOBS.gomaxprocs,
+  loadgenGogc: LOADGEN_RUNTIME_KNOBS.gogc,
 };
 
 export interface BenchConfig {

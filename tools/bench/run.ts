@@ -30,6 +30,7 @@ import { sampleCpu } from './cpu.ts';
 import { v2InputsEnv, waitReadyV2 } from './v2-target.ts';
 import { v2ModelName } from '../../lib/v2/config.ts';
 import { cutAtFault, interruptK6, watchServer } from './watchdog.ts';
+import { loadgenRuntimeEnv } from './loadgen-runtime.ts';
 
 export const EXIT_POSTPROCESS_FAILED = 98;
 /** The server under test exited or stopped answering /health during the run. */
@@ -195,6 +196,8 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     });
 
     const k6Args = ['run', '--no-usage-report', script!];
+    const k6Runtime = loadgenRuntimeEnv(env, cfg.target);
+    note(`k6 runtime: ${Object.entries(k6Runtime).map(([k, v]) => `${k}=${v}`).join(' ')}${k6Runtime['GOMAXPROCS'] ? '' : " (GOMAXPROCS: Go's default, the target is remote)"}`);
     const k6Env: NodeJS.ProcessEnv = {
       ...env,
       TARGET: target,
@@ -205,6 +208,8 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
       RESULTS_DIR: runDir,
       ...(reference ? { REFERENCE: reference } : {}),
       ...v2Env,
+      // GOMAXPROCS=1 and GOGC=400 when the server shares this machine (tools/bench/loadgen-runtime.ts).
+      ...k6Runtime,
       K6_WEB_DASHBOARD: 'true',
       K6_WEB_DASHBOARD_EXPORT: join(runDir, 'dashboard.html'),
       // -1: no live server (CI, DASHBOARD=0), the HTML export is still written at the end.
@@ -273,7 +278,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
         writeFileSync(join(runDir, 'dashboard.html'), fallbackDashboard(summary));
         note('dashboard.html: k6 skipped its report (run too short), wrote the summary page instead');
       }
-      writeFileSync(join(runDir, 'env.json'), JSON.stringify({ ...envInfo({ k6, ep: health.ep, serverVersion: health.version, k6Command: [k6, ...k6Args], target, serverStarted: !cfg.target, env: { ...env, IMPL: cfg.impl, ...(cfg.accuracy ? {} : { ACCURACY: '0' }) } }), scenario: plan.name, impls, server_ready_ms: readyMs, server_settings: health.settings ?? null }, null, 2));
+      writeFileSync(join(runDir, 'env.json'), JSON.stringify({ ...envInfo({ k6, ep: health.ep, serverVersion: health.version, k6Command: [k6, ...k6Args], target, serverStarted: !cfg.target, env: { ...env, IMPL: cfg.impl, ...(cfg.accuracy ? {} : { ACCURACY: '0' }) } }), scenario: plan.name, impls, k6_runtime: k6Runtime, server_ready_ms: readyMs, server_settings: health.settings ?? null }, null, 2));
       const latest = resolve(cfg.resultsRoot, 'latest');
       rmSync(latest, { force: true });
       symlinkSync(basename(runDir), latest);

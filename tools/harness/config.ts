@@ -2,6 +2,7 @@
 // for how long, and how many interleaved rounds: its knob registry (lib/knobs.ts, as every other tool).
 import type { Env } from '../../lib/env.ts';
 import { duration, int, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
+import { LOADGEN_RUNTIME_KNOBS } from '../bench/loadgen-runtime.ts';
 
 export const GENERATORS = ['k6', 'k6+checks', 'vegeta'] as const;
 export type Generator = (typeof GENERATORS)[number];
@@ -22,6 +23,9 @@ export interface HarnessConfig {
   /** In-process runs per model for the HTTP-overhead comparison (make bench-models RUNS). */
   modelRuns: number;
   resultsRoot: string;
+  /** LOADGEN_GOMAXPROCS / LOADGEN_GOGC: the Go runtime settings of every generator (the server is local). */
+  loadgenGomaxprocs: 'auto' | number;
+  loadgenGogc: number;
 }
 
 export const HARNESS_KNOBS = {
@@ -37,6 +41,8 @@ export const HARNESS_KNOBS = {
   image: knob({ env: 'IMAGE', default: 'build/data/synthetic/synthetic-0000.jpg', ...text('an image file'), doc: 'the one image every request sends' }),
   modelRuns: knob({ env: 'MODEL_RUNS', default: 20, ...int(1), doc: 'in-process runs per model for the HTTP-overhead comparison' }),
   resultsRoot: knob({ env: 'RESULTS_ROOT', default: 'results', ...text('folder'), doc: 'results go to RESULTS_ROOT/harness/' }),
+  loadgenGomaxprocs: LOADGEN_RUNTIME_KNOBS.gomaxprocs,
+  loadgenGogc: LOADGEN_RUNTIME_KNOBS.gogc,
 };
 
 export function harnessConfig(env: Env): HarnessConfig {

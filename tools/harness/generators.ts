@@ -22,6 +22,8 @@ export interface RunSpec {
   image: { id: string; file: string; contentType: string };
   /** The reference detections.json (k6+checks only). */
   reference?: string;
+  /** GOMAXPROCS / GOGC for the generator process, the same for every generator (tools/bench/loadgen-runtime.ts). */
+  runtime: Record<string, string>;
   dir: string;
 }
 
@@ -98,6 +100,7 @@ async function runK6(spec: RunSpec): Promise<GeneratorResult> {
     MAX_IMAGES: '0',
     RESULTS_DIR: resultsDir,
     K6_WEB_DASHBOARD: 'false',
+    ...spec.runtime,
   };
   delete env['REFERENCE'];
   delete env['BOUNDS_RESOLVED'];
@@ -137,14 +140,15 @@ interface VegetaReport {
 
 async function runVegeta(spec: RunSpec): Promise<GeneratorResult> {
   const vegeta = vegetaBinary();
+  const env: NodeJS.ProcessEnv = { ...process.env, ...spec.runtime };
   const targets = join(spec.dir, 'targets.txt');
   writeFileSync(targets, `POST ${spec.target}/infer/${spec.impl}\nContent-Type: ${spec.image.contentType}\nX-Image-Id: ${spec.image.id}\n@${spec.image.file}\n`);
   // rate=0 with a fixed worker pool is vegeta's closed loop: `level` requests in flight at all times.
   const attack = (duration: number, out: string) => [vegeta, 'attack', `-targets=${targets}`, '-rate=0', `-workers=${spec.level}`, `-max-workers=${spec.level}`, `-duration=${duration}s`, '-timeout=120s', `-output=${out}`];
   // Warm-up by time (vegeta has no request count): about `warmup` requests' worth, at least 2 s.
-  if (spec.warmup > 0) await runSampled(attack(2, join(spec.dir, 'warmup.bin')), join(spec.dir, 'vegeta-warmup.log'), process.env, 2);
+  if (spec.warmup > 0) await runSampled(attack(2, join(spec.dir, 'warmup.bin')), join(spec.dir, 'vegeta-warmup.log'), env, 2);
   const bin = join(spec.dir, 'results.bin');
-  const { code, cpu_s, steady_cpu_per_s } = await runSampled(attack(spec.duration_s, bin), join(spec.dir, 'vegeta.log'), process.env, spec.duration_s);
+  const { code, cpu_s, steady_cpu_per_s } = await runSampled(attack(spec.duration_s, bin), join(spec.dir, 'vegeta.log'), env, spec.duration_s);
   if (code !== 0) throw new Error(`vegeta attack exited ${code}: see ${join(spec.dir, 'vegeta.log')}`);
   const reportFile = join(spec.dir, 'report.json');
   const rep = await runSampled([vegeta, 'report', '-type=json', `-output=${reportFile}`, bin], join(spec.dir, 'vegeta-report.log'), process.env, 0);

@@ -59,6 +59,8 @@ export interface HarnessReport {
   created: string;
   host: { cpu: string; cores: number; node: string };
   config: HarnessConfig;
+  /** The Go runtime variables every generator ran with (GOMAXPROCS, GOGC); absent in reports before they were set. */
+  loadgen_runtime?: Record<string, string>;
   image: string;
   runs: HarnessRun[];
   comparisons: Comparison[];
@@ -146,7 +148,7 @@ export function harnessTable(r: HarnessReport): string {
   ]);
   const md = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const out = [
-    `harness ${r.created} on ${r.host.cpu} (${r.host.cores} cores), image ${r.image}, ${r.config.rounds} round(s) of ${r.config.duration_s}s, medians over rounds`,
+    `harness ${r.created} on ${r.host.cpu} (${r.host.cores} cores), image ${r.image}, ${r.config.rounds} round(s) of ${r.config.duration_s}s, medians over rounds; generators' Go runtime: ${r.loadgen_runtime ? Object.entries(r.loadgen_runtime).map(([k, v]) => `${k}=${v}`).join(' ') : "Go's defaults"}`,
     '',
     md(head),
     md(head.map(() => '---')),

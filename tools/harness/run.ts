@@ -19,6 +19,7 @@ import { startServer, stopServer } from '../bench/server.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
 import { harnessConfig, type Generator, type HarnessConfig } from './config.ts';
+import { loadgenRuntimeEnv } from '../bench/loadgen-runtime.ts';
 import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
 import { runGenerator, type GeneratorResult } from './generators.ts';
 import { harnessTable, summarise, type HarnessReport, type HarnessRun } from './report.ts';
@@ -65,6 +66,9 @@ export async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
   const data = oneImageDataset(cfg.image, join(runDir, 'dataset'));
   const reference = cfg.generators.includes('k6+checks') ? await step('accuracy reference', () => prepareReference({ datasetDir: data.dir, maxImages: 1 })) : undefined;
 
+  // The server runs here: every generator gets the same Go runtime settings (GOMAXPROCS, GOGC).
+  const runtime = loadgenRuntimeEnv(process.env, '');
+  note(`generators' Go runtime: ${Object.entries(runtime).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   const runs: HarnessRun[] = [];
   const server = await step('start server and wait until ready', () =>
     startServer({ host: '127.0.0.1', port: 0, ep: 'cpu', modelsDir: resolve('build/models'), logFile: join(runDir, 'server.log'), readyTimeout_s: 300, env: { IMPL: cfg.impls.join(','), LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' } }),
@@ -79,7 +83,7 @@ export async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
             const dir = join(runDir, 'runs', `r${round}-${impl}-c${level}-${generator}`);
             const serverCpu0 = cpuSeconds(server.child.pid!) ?? 0;
             const r: GeneratorResult = await step(`round ${round}: ${generator} on ${impl} at concurrency ${level}`, () =>
-              runGenerator({ generator, target: server.url, impl, level, duration_s: cfg.duration_s, warmup: Math.max(cfg.warmup, level), manifest: data.manifest, image: data, ...(generator === 'k6+checks' && reference ? { reference } : {}), dir }),
+              runGenerator({ generator, target: server.url, impl, level, duration_s: cfg.duration_s, warmup: Math.max(cfg.warmup, level), manifest: data.manifest, image: data, runtime, ...(generator === 'k6+checks' && reference ? { reference } : {}), dir }),
             );
             const server_cpu_s = (cpuSeconds(server.child.pid!) ?? serverCpu0) - serverCpu0;
             runs.push({ round, impl, level, generator, ...r, server_cpu_s });
@@ -97,6 +101,7 @@ export async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
     created: new Date().toISOString(),
     host: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
     config: cfg,
+    loadgen_runtime: runtime,
     image: data.id,
     runs,
     models,

@@ -39,7 +39,7 @@ function shown(p: string): string {
 /** Knobs worth repeating in the reproduce commands when set (they change what is measured):
  * the server's (a server the report or a fresh run starts reads them) and the bench's. */
 const SERVER_KNOBS = ['EP', 'MODELS_DIR', 'THREADS', 'GRAPH_OPT', 'WORKERS', 'PARALLEL_WORKERS', 'PARALLEL_THREADS', 'BATCH_MAX_SIZE', 'BATCH_MAX_DELAY_US', 'SPINNING'];
-const BENCH_KNOBS = ['WARMUP', 'LEVEL_GAP', 'MAX_IMAGES', 'DATASET_DIR', 'MAX_VUS', 'BOUNDS_FILE', 'CALIBRATION', 'CALIBRATION_FILE', 'PROTOCOL', 'V2_MODELS', 'MODELS'];
+const BENCH_KNOBS = ['WARMUP', 'LEVEL_GAP', 'MAX_IMAGES', 'DATASET_DIR', 'MAX_VUS', 'BOUNDS_FILE', 'CALIBRATION', 'CALIBRATION_FILE', 'PROTOCOL', 'V2_MODELS', 'MODELS', 'LOADGEN_GOMAXPROCS', 'LOADGEN_GOGC'];
 
 function knobArgs(env: NodeJS.ProcessEnv, names: string[]): string[] {
   return names.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => `${k}=${env[k]}`);

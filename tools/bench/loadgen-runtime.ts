@@ -1,0 +1,54 @@
+// The Go runtime settings the load generators run with (k6 in make bench / report / harness, and
+// vegeta in make harness: both are Go programs and get the same settings, so the comparison stays fair).
+//
+// Why: on a host that also runs the server under test, Go's defaults spend the CPU the server needs.
+// With GOMAXPROCS = every core, each request's goroutines (the VU, net/http's read and write loops)
+// are handed across cores and the scheduler spins idle threads looking for work (futex wake-ups,
+// findRunnable in a pprof of k6); with GOGC=100, k6's short-lived per-request garbage is collected
+// many times a second. Measured on the stub with k6 at concurrency 1 on this 2-core host (interleaved,
+// README "Measuring the measurer"): k6's CPU per request 0.50 -> 0.31 ms, its requests/s from 0.85 to
+// 0.94 of vegeta's. vegeta's own figures did not move (0.19 ms per request either way).
+//
+// GOMAXPROCS=1 only when the server is on this machine: a remote target (a GPU server driven from a
+// many-core load machine) keeps Go's default, so k6 can use every core it has.
+import type { Env } from '../../lib/env.ts';
+import { INVALID, int, knob, readKnob, type Parser } from '../../lib/knobs.ts';
+
+const autoOrInt: Parser<'auto' | number> = {
+  allowed: 'auto or an integer >= 1',
+  parse: (raw) => {
+    const v = raw.trim().toLowerCase();
+    if (v === 'auto') return 'auto';
+    const n = int(1).parse(v);
+    return n === INVALID ? INVALID : n;
+  },
+};
+
+export const LOADGEN_RUNTIME_KNOBS = {
+  gomaxprocs: knob({
+    env: 'LOADGEN_GOMAXPROCS',
+    default: 'auto' as 'auto' | number,
+    ...autoOrInt,
+    doc: "Go's GOMAXPROCS for k6 (and vegeta in make harness): auto = 1 when the server under test runs on this machine (the bench starts it, or TARGET is loopback), else Go's default (every core)",
+  }),
+  gogc: knob({ env: 'LOADGEN_GOGC', default: 400, ...int(25, 10000), doc: "Go's GOGC for the load generators (100 is Go's default: more collections, less memory)" }),
+};
+
+/** True when `target` is empty (the bench starts the server here) or names this machine. */
+export function isLocalTarget(target: string): boolean {
+  if (target === '') return true;
+  try {
+    const host = new URL(target).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || host === '0.0.0.0' || /^127\./.test(host);
+  } catch {
+    return false;
+  }
+}
+
+/** The GOMAXPROCS / GOGC variables a generator process gets (none for GOMAXPROCS on a remote target in auto). */
+export function loadgenRuntimeEnv(env: Env, target: string): Record<string, string> {
+  const procs = readKnob(LOADGEN_RUNTIME_KNOBS.gomaxprocs, env);
+  const gogc = readKnob(LOADGEN_RUNTIME_KNOBS.gogc, env);
+  const gomaxprocs = procs === 'auto' ? (isLocalTarget(target) ? 1 : undefined) : procs;
+  return { ...(gomaxprocs !== undefined ? { GOMAXPROCS: String(gomaxprocs) } : {}), GOGC: String(gogc) };
+}
