@@ -2,6 +2,7 @@
 // independent generator (ratios), CPU per request, and the served baseline against the in-process
 // limit. Pure functions of the measured runs, so the tests check them on fixed inputs.
 import { median } from '../report/stats.ts';
+import type { InProcessRequests } from './in-process.ts';
 import type { HarnessConfig, Generator } from './config.ts';
 import type { GeneratorResult } from './generators.ts';
 
@@ -53,6 +54,12 @@ export interface HttpOverhead {
   /** Served p50 over inprocess_pipeline_ms: what HTTP, decode, hand-off and queueing add. */
   pipeline_overhead_ms: Partial<Record<Generator, number>>;
   pipeline_overhead_pct: Partial<Record<Generator, number>>;
+  /**
+   * The baseline implementation itself run in-process on the same image (decode + infer, no HTTP:
+   * tools/harness/in-process.ts), and the served p50 over it: what the HTTP path adds. Absent in
+   * reports made before it was measured.
+   */
+  request?: InProcessRequests & { overhead_ms: Partial<Record<Generator, number>>; overhead_pct: Partial<Record<Generator, number>> };
 }
 
 export interface HarnessReport {
@@ -83,8 +90,8 @@ function figures(runs: HarnessRun[]): GeneratorFigures {
   };
 }
 
-export function summarise(input: Omit<HarnessReport, 'comparisons' | 'http_overhead'> & { models: { model: string; median_ms: number; letterbox_ms?: number }[] }): HarnessReport {
-  const { models, ...rest } = input;
+export function summarise(input: Omit<HarnessReport, 'comparisons' | 'http_overhead'> & { models: { model: string; median_ms: number; letterbox_ms?: number }[]; inProcess?: InProcessRequests }): HarnessReport {
+  const { models, inProcess, ...rest } = input;
   const comparisons: Comparison[] = [];
   for (const impl of input.config.impls) {
     for (const level of input.config.levels) {
@@ -126,6 +133,16 @@ export function summarise(input: Omit<HarnessReport, 'comparisons' | 'http_overh
       pipeline_overhead_pct[g] = round3(((f.p50_ms - inprocess_pipeline_ms) / inprocess_pipeline_ms) * 100);
     }
     http_overhead = { models_ms, inprocess_ms, letterbox_ms, inprocess_pipeline_ms, served_p50_ms, overhead_ms, overhead_pct, pipeline_overhead_ms, pipeline_overhead_pct };
+    if (inProcess) {
+      const over: Partial<Record<Generator, number>> = {};
+      const pct: Partial<Record<Generator, number>> = {};
+      for (const [g, p50] of Object.entries(served_p50_ms) as [Generator, number][]) {
+        over[g] = round3(p50 - inProcess.median_ms);
+        pct[g] = round3(((p50 - inProcess.median_ms) / inProcess.median_ms) * 100);
+      }
+      const r3 = (x: number) => round3(x);
+      http_overhead.request = { ...inProcess, median_ms: r3(inProcess.median_ms), p90_ms: r3(inProcess.p90_ms), decode_ms: r3(inProcess.decode_ms), infer_ms: r3(inProcess.infer_ms), overhead_ms: over, overhead_pct: pct };
+    }
   }
   return { ...rest, comparisons, http_overhead };
 }
@@ -158,9 +175,11 @@ export function harnessTable(r: HarnessReport): string {
   if (h) {
     out.push('', `in-process limit (make bench-models, batch 1, same image): ${Object.entries(h.models_ms).map(([m, v]) => `${m} ${v.toFixed(1)} ms`).join(' + ')} = ${h.inprocess_ms.toFixed(1)} ms`);
     out.push(`in-process letterboxes of that image: ${Object.entries(h.letterbox_ms).map(([m, v]) => `${m} ${v.toFixed(1)} ms`).join(' + ')}; models + letterboxes = ${h.inprocess_pipeline_ms.toFixed(1)} ms`);
+    const q = h.request;
+    if (q) out.push(`in-process baseline request (the implementation itself, decode + infer, no HTTP; ${q.runs} runs): median ${q.median_ms.toFixed(1)} ms (decode ${q.decode_ms.toFixed(1)}, infer ${q.infer_ms.toFixed(1)})`);
     for (const g of Object.keys(h.served_p50_ms) as Generator[]) {
       out.push(
-        `served baseline p50 at concurrency 1 (${g}): ${fmt(h.served_p50_ms[g], 1)} ms; over the models alone ${fmt(h.overhead_ms[g], 1)} ms (${fmt(h.overhead_pct[g], 1)}%), over models + letterboxes ${fmt(h.pipeline_overhead_ms[g], 1)} ms (${fmt(h.pipeline_overhead_pct[g], 1)}%)`,
+        `served baseline p50 at concurrency 1 (${g}): ${fmt(h.served_p50_ms[g], 1)} ms; over the models alone ${fmt(h.overhead_ms[g], 1)} ms (${fmt(h.overhead_pct[g], 1)}%), over models + letterboxes ${fmt(h.pipeline_overhead_ms[g], 1)} ms (${fmt(h.pipeline_overhead_pct[g], 1)}%)${q ? `, over the in-process request ${fmt(q.overhead_ms[g], 1)} ms (${fmt(q.overhead_pct[g], 1)}%)` : ''}`,
       );
     }
   }

@@ -22,6 +22,7 @@ import { harnessConfig, type Generator, type HarnessConfig } from './config.ts';
 import { loadgenRuntimeEnv } from '../bench/loadgen-runtime.ts';
 import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
 import { runGenerator, type GeneratorResult } from './generators.ts';
+import { inProcessRequests } from './in-process.ts';
 import { harnessTable, summarise, type HarnessReport, type HarnessRun } from './report.ts';
 
 /** A dataset of the one image every request sends: for k6's manifest, bench-models and the reference. */
@@ -96,6 +97,9 @@ export async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
     await step('stop server', () => stopServer(server));
   }
   const models = cfg.impls.includes('baseline') ? await step('in-process limit: make bench-models on the same image', () => inProcessModels(cfg, data.dir, join(runDir, 'models'))) : [];
+  const inProcess = cfg.impls.includes('baseline')
+    ? await step('in-process limit: the baseline implementation on the same image, no HTTP', () => inProcessRequests('baseline', data.file, cfg.modelRuns, resolve('build/models'), 10))
+    : undefined;
 
   const report: HarnessReport = summarise({
     created: new Date().toISOString(),
@@ -105,6 +109,7 @@ export async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
     image: data.id,
     runs,
     models,
+    ...(inProcess ? { inProcess } : {}),
   });
   writeFileSync(join(runDir, 'harness.json'), JSON.stringify(report, null, 2));
   const text = harnessTable(report);

@@ -1,0 +1,48 @@
+// The in-process limit of a served request: the same implementation (server/index.ts's registry), the
+// same decode, worker threads and sessions, the same image, with no HTTP in between. A served p50 at
+// concurrency 1 minus this median is what the HTTP path adds (receiving, routing, the JSON answer),
+// like MLPerf's "with and without loadgen overhead". The models' own in-process medians (bench-models)
+// are the other, lower limit: each model timed in a loop of its own keeps its weights in the caches,
+// which a request running d0, d1 and d2 in turn does not.
+import { readFileSync } from 'node:fs';
+import { MODEL_NAMES } from '../../lib/types.ts';
+import { createImplementation, decodeImage, loadConfig } from '../../server/index.ts';
+import { percentile } from '../models/bench.ts';
+
+export interface InProcessRequests {
+  impl: string;
+  runs: number;
+  /** Median wall time of decode + infer of one request, ms. */
+  median_ms: number;
+  p90_ms: number;
+  /** Medians of its parts: the decode, and the implementation's infer (letterboxes, hand-off, the models). */
+  decode_ms: number;
+  infer_ms: number;
+}
+
+/** Runs `runs` requests of `imageFile` through `impl` in this process (after `warmup` untimed ones). */
+export async function inProcessRequests(impl: string, imageFile: string, runs: number, modelsDir: string, warmup = 3): Promise<InProcessRequests> {
+  const bytes = readFileSync(imageFile);
+  const { maxPixels } = loadConfig(process.env, []);
+  const implementation = await createImplementation(impl, { modelsDir });
+  const total: number[] = [];
+  const decode: number[] = [];
+  const infer: number[] = [];
+  try {
+    for (let i = 0; i < warmup + runs; i++) {
+      const t0 = performance.now();
+      const image = await decodeImage(bytes, { maxPixels });
+      const t1 = performance.now();
+      await implementation.infer([image], { models: [...MODEL_NAMES] });
+      const t2 = performance.now();
+      if (i < warmup) continue;
+      total.push(t2 - t0);
+      decode.push(t1 - t0);
+      infer.push(t2 - t1);
+    }
+  } finally {
+    await implementation.close();
+  }
+  const med = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+  return { impl, runs, median_ms: med(total), p90_ms: percentile([...total].sort((a, b) => a - b), 90), decode_ms: med(decode), infer_ms: med(infer) };
+}
