@@ -43,6 +43,7 @@ export async function inProcessRequests(impl: string, imageFile: string, runs: n
   } finally {
     await implementation.close();
   }
-  const med = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
-  return { impl, runs, median_ms: med(total), p90_ms: percentile([...total].sort((a, b) => a - b), 90), decode_ms: med(decode), infer_ms: med(infer) };
+  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+  const totals = sorted(total);
+  return { impl, runs, median_ms: percentile(totals, 50), p90_ms: percentile(totals, 90), decode_ms: percentile(sorted(decode), 50), infer_ms: percentile(sorted(infer), 50) };
 }

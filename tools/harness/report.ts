@@ -140,8 +140,7 @@ export function summarise(input: Omit<HarnessReport, 'comparisons' | 'http_overh
         over[g] = round3(p50 - inProcess.median_ms);
         pct[g] = round3(((p50 - inProcess.median_ms) / inProcess.median_ms) * 100);
       }
-      const r3 = (x: number) => round3(x);
-      http_overhead.request = { ...inProcess, median_ms: r3(inProcess.median_ms), p90_ms: r3(inProcess.p90_ms), decode_ms: r3(inProcess.decode_ms), infer_ms: r3(inProcess.infer_ms), overhead_ms: over, overhead_pct: pct };
+      http_overhead.request = { ...inProcess, median_ms: round3(inProcess.median_ms), p90_ms: round3(inProcess.p90_ms), decode_ms: round3(inProcess.decode_ms), infer_ms: round3(inProcess.infer_ms), overhead_ms: over, overhead_pct: pct };
     }
   }
   return { ...rest, comparisons, http_overhead };
