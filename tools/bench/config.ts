@@ -6,7 +6,7 @@ import { bool, duration, int, knob, oneOf, readKnob, readKnobs, text, type Env }
 import { DEFAULT_SCENARIO, SCENARIOS, scenarioSpec } from '../../lib/scenarios.ts';
 import { BOUNDS_FILE_KNOB } from '../../lib/node/bounds-file.ts';
 import { V2_KNOBS, type Protocol, type V2Models } from '../../lib/v2/config.ts';
-import { LOADGEN_RUNTIME_KNOBS } from './loadgen-runtime.ts';
+import { LOADGEN_RUNTIME_KNOBS, type LoadgenRuntime } from './loadgen-runtime.ts';
 
 export const BENCH_KNOBS = {
   scenario: knob({ env: 'SCENARIO', default: DEFAULT_SCENARIO, ...oneOf(Object.keys(SCENARIOS)), doc: 'what to run (see Scenarios)' }),
@@ -64,6 +64,8 @@ export interface BenchConfig {
   v2Models: V2Models;
   /** V2_VERSION: the model version asked for when IMPL is a label (Triton: 1). */
   v2Version: string;
+  /** LOADGEN_GOMAXPROCS / LOADGEN_GOGC: k6's Go runtime (tools/bench/loadgen-runtime.ts). */
+  loadgen: LoadgenRuntime;
   /** Passed to a server the bench starts. */
   server: { host: string; port: number; ep: string; modelsDir: string };
 }
@@ -88,6 +90,7 @@ export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): Ben
     memoryInterval_s: readKnob(BENCH_KNOBS.memoryInterval_s, env, {}, kind === 'soak' ? 10 : 1),
     accuracy: k.accuracy,
     runners: k.runners,
+    loadgen: { gomaxprocs: k.loadgenGomaxprocs, gogc: k.loadgenGogc },
     protocol: k.protocol,
     v2Models: k.v2Models,
     v2Version: k.v2Version,

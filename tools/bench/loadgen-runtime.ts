@@ -45,10 +45,23 @@ export function isLocalTarget(target: string): boolean {
   }
 }
 
+/** The two settings as the knobs give them (a tool's config carries them from its registry). */
+export interface LoadgenRuntime {
+  gomaxprocs: 'auto' | number;
+  gogc: number;
+}
+
+export function readLoadgenRuntime(env: Env): LoadgenRuntime {
+  return { gomaxprocs: readKnob(LOADGEN_RUNTIME_KNOBS.gomaxprocs, env), gogc: readKnob(LOADGEN_RUNTIME_KNOBS.gogc, env) };
+}
+
 /** The GOMAXPROCS / GOGC variables a generator process gets (none for GOMAXPROCS on a remote target in auto). */
-export function loadgenRuntimeEnv(env: Env, target: string): Record<string, string> {
-  const procs = readKnob(LOADGEN_RUNTIME_KNOBS.gomaxprocs, env);
-  const gogc = readKnob(LOADGEN_RUNTIME_KNOBS.gogc, env);
-  const gomaxprocs = procs === 'auto' ? (isLocalTarget(target) ? 1 : undefined) : procs;
-  return { ...(gomaxprocs !== undefined ? { GOMAXPROCS: String(gomaxprocs) } : {}), GOGC: String(gogc) };
+export function loadgenRuntimeEnv(settings: LoadgenRuntime, target: string): Record<string, string> {
+  const gomaxprocs = settings.gomaxprocs === 'auto' ? (isLocalTarget(target) ? 1 : undefined) : settings.gomaxprocs;
+  return { ...(gomaxprocs !== undefined ? { GOMAXPROCS: String(gomaxprocs) } : {}), GOGC: String(settings.gogc) };
+}
+
+/** `GOMAXPROCS=1 GOGC=400`: the variables as a progress line, a table heading and env.json readers see them. */
+export function describeLoadgenRuntime(vars: Record<string, string>): string {
+  return Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(' ');
 }

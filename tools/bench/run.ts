@@ -30,7 +30,7 @@ import { sampleCpu } from './cpu.ts';
 import { v2InputsEnv, waitReadyV2 } from './v2-target.ts';
 import { v2ModelName } from '../../lib/v2/config.ts';
 import { cutAtFault, interruptK6, watchServer } from './watchdog.ts';
-import { loadgenRuntimeEnv } from './loadgen-runtime.ts';
+import { describeLoadgenRuntime, loadgenRuntimeEnv } from './loadgen-runtime.ts';
 
 export const EXIT_POSTPROCESS_FAILED = 98;
 /** The server under test exited or stopped answering /health during the run. */
@@ -196,8 +196,8 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     });
 
     const k6Args = ['run', '--no-usage-report', script!];
-    const k6Runtime = loadgenRuntimeEnv(env, cfg.target);
-    note(`k6 runtime: ${Object.entries(k6Runtime).map(([k, v]) => `${k}=${v}`).join(' ')}${k6Runtime['GOMAXPROCS'] ? '' : " (GOMAXPROCS: Go's default, the target is remote)"}`);
+    const k6Runtime = loadgenRuntimeEnv(cfg.loadgen, cfg.target);
+    note(`k6 runtime: ${describeLoadgenRuntime(k6Runtime)}${k6Runtime['GOMAXPROCS'] ? '' : " (GOMAXPROCS: Go's default, the target is remote)"}`);
     const k6Env: NodeJS.ProcessEnv = {
       ...env,
       TARGET: target,

@@ -3,6 +3,7 @@
 // limit. Pure functions of the measured runs, so the tests check them on fixed inputs.
 import { median } from '../report/stats.ts';
 import type { InProcessRequests } from './in-process.ts';
+import { describeLoadgenRuntime } from '../bench/loadgen-runtime.ts';
 import type { HarnessConfig, Generator } from './config.ts';
 import type { GeneratorResult } from './generators.ts';
 
@@ -164,7 +165,7 @@ export function harnessTable(r: HarnessReport): string {
   ]);
   const md = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const out = [
-    `harness ${r.created} on ${r.host.cpu} (${r.host.cores} cores), image ${r.image}, ${r.config.rounds} round(s) of ${r.config.duration_s}s, medians over rounds; generators' Go runtime: ${r.loadgen_runtime ? Object.entries(r.loadgen_runtime).map(([k, v]) => `${k}=${v}`).join(' ') : "Go's defaults"}`,
+    `harness ${r.created} on ${r.host.cpu} (${r.host.cores} cores), image ${r.image}, ${r.config.rounds} round(s) of ${r.config.duration_s}s, medians over rounds; generators' Go runtime: ${r.loadgen_runtime ? describeLoadgenRuntime(r.loadgen_runtime) : "Go's defaults"}`,
     '',
     md(head),
     md(head.map(() => '---')),

@@ -19,7 +19,7 @@ import { startServer, stopServer } from '../bench/server.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
 import { harnessConfig, type Generator, type HarnessConfig } from './config.ts';
-import { loadgenRuntimeEnv } from '../bench/loadgen-runtime.ts';
+import { describeLoadgenRuntime, loadgenRuntimeEnv } from '../bench/loadgen-runtime.ts';
 import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
 import { runGenerator, type GeneratorResult } from './generators.ts';
 import { inProcessRequests } from './in-process.ts';
@@ -68,8 +68,8 @@ export async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
   const reference = cfg.generators.includes('k6+checks') ? await step('accuracy reference', () => prepareReference({ datasetDir: data.dir, maxImages: 1 })) : undefined;
 
   // The server runs here: every generator gets the same Go runtime settings (GOMAXPROCS, GOGC).
-  const runtime = loadgenRuntimeEnv(process.env, '');
-  note(`generators' Go runtime: ${Object.entries(runtime).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  const runtime = loadgenRuntimeEnv({ gomaxprocs: cfg.loadgenGomaxprocs, gogc: cfg.loadgenGogc }, '');
+  note(`generators' Go runtime: ${describeLoadgenRuntime(runtime)}`);
   const runs: HarnessRun[] = [];
   const server = await step('start server and wait until ready', () =>
     startServer({ host: '127.0.0.1', port: 0, ep: 'cpu', modelsDir: resolve('build/models'), logFile: join(runDir, 'server.log'), readyTimeout_s: 300, env: { IMPL: cfg.impls.join(','), LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' } }),
