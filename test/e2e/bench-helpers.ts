@@ -55,7 +55,7 @@ export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fa
     const body: InferResponse = { implementation: m[1]!, images: ids.map((id) => ({ image_id: id, width: 512, height: 512, models: { d0: det, d1: det, d2: det } })), timing: { decode_ms: 0, preprocess_ms: 0, queue_ms: 0, infer_ms: 0, total_ms: delay } };
     json(200, body);
   };
-  const { url, server } = await listen((req, res) => void handler(req, res));
+  const { url, server } = await listen(handler);
   return { url: url.replace(/\/$/, ''), received, resets, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
 }
 

@@ -43,7 +43,7 @@ async function fakeV2(side: number) {
     }
     json(404, { error: `no ${path}` });
   };
-  const { url, server } = await listen((req, res) => void handler(req, res));
+  const { url, server } = await listen(handler);
   return { url: url.replace(/\/$/, ''), seen, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 

@@ -1,6 +1,6 @@
 // Small helpers for tests that run real processes (make, k6, the server).
 import { spawn } from 'node:child_process';
-import { createServer, type Server, type RequestListener } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Completed {
@@ -26,9 +26,15 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
   });
 }
 
-/** Starts a plain HTTP listener on a free loopback port. */
-export async function listen(handler: RequestListener): Promise<{ url: string; server: Server }> {
-  const server = createServer(handler);
+/** Starts a plain HTTP listener on a free loopback port. The handler may be async: a client that
+ * dies mid-upload (a killed k6 runner) rejects the body read with ECONNRESET, and that request's
+ * socket is dropped, as a real server does, instead of the rejection going unhandled. */
+export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => unknown): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    Promise.resolve()
+      .then(() => handler(req, res))
+      .catch(() => res.destroy());
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/`, server };
