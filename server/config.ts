@@ -18,7 +18,13 @@ export type GraphOptLevel = (typeof GRAPH_OPT_LEVELS)[number];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const SPIN_MODES = ['default', 'on', 'off'] as const;
+/**
+ * onnxruntime intra-op spinning. run: pool threads spin while a session.run is in flight and stop when
+ * it ends (session.force_spinning_stop); on: onnxruntime's default, they also keep spinning after a run,
+ * so the next session's run (baseline's D1 right after D0) shares the cores with idle spinners; off: no
+ * spinning, threads sleep between the steps of one run too.
+ */
+export const SPIN_MODES = ['run', 'on', 'off'] as const;
 export type SpinMode = (typeof SPIN_MODES)[number];
 
 const IMPL_NAME = /^[a-z0-9][a-z0-9_-]*$/i;
@@ -70,7 +76,10 @@ export const SERVER_KNOBS = {
     env: 'BATCH_MAX_DELAY_US', flag: 'batch-max-delay-us', default: 2000, ...int(0, 60_000_000),
     doc: "batched: how long a free worker waits for more requests (Triton's max_queue_delay_microseconds)",
   }),
-  spinning: knob<SpinMode>({ env: 'SPINNING', flag: 'spinning', default: 'default', ...oneOf(SPIN_MODES), doc: "onnxruntime intra-op spinning (default = onnxruntime's: spin)" }),
+  spinning: knob<SpinMode>({
+    env: 'SPINNING', flag: 'spinning', default: 'run', ...oneOf(SPIN_MODES),
+    doc: "onnxruntime intra-op spinning: run = while a session.run is in flight only, on = onnxruntime's default (also after it), off = never",
+  }),
   queueMaxSize: knob<QueueMaxSize>({
     env: 'QUEUE_MAX_SIZE', flag: 'queue-max-size', default: 'auto', ...autoOrInt(0, 1_000_000),
     doc: "queue policy of every implementation (Triton's max_queue_size): requests waiting to execute; auto = 8 per execution slot, 0 = unbounded; past it 503 queue_full",

@@ -16,7 +16,7 @@ export function sessionSettings(config: ServerConfig): SessionSettings {
     providers: providersFor(config.ep),
     intraOpThreads: config.threads,
     graphOpt: config.graphOpt,
-    ...(config.spinning !== 'default' ? { allowSpinning: config.spinning === 'on' } : {}),
+    spinning: config.spinning,
     // onnxruntime logs a failed CUDA probe itself (several lines); the server reports it in one line
     // instead, so its own messages show only with LOG_LEVEL=debug.
     ortLogLevel: config.logLevel === 'debug' ? 'warning' : 'fatal',

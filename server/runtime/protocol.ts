@@ -1,6 +1,6 @@
 // Messages between the main thread (pool.ts) and the inference workers (worker.ts).
 import type { ModelDetections, ModelName } from '../../lib/types.ts';
-import type { GraphOptLevel } from '../config.ts';
+import type { GraphOptLevel, SpinMode } from '../config.ts';
 import type { DecodedImage, RawHeads } from '../implementations/types.ts';
 import type { Normalisation } from './preprocess.ts';
 
@@ -32,10 +32,11 @@ export interface SessionSettings {
   intraOpThreads: number;
   graphOpt: GraphOptLevel;
   /**
-   * Intra-op thread-pool spinning (onnxruntime's session.intra_op.allow_spinning); undefined =
-   * onnxruntime's default (spin). Only matters with more than one intra-op thread.
+   * Intra-op thread-pool spinning (SPIN_MODES in server/config.ts): onnxruntime's
+   * session.intra_op.allow_spinning, plus session.force_spinning_stop for 'run'. Only matters with more
+   * than one intra-op thread.
    */
-  allowSpinning?: boolean;
+  spinning: SpinMode;
   /** onnxruntime's own log threshold (its messages go straight to stderr). */
   ortLogLevel: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
 }

@@ -16,7 +16,7 @@ test('defaults: all implementations served, 2 single-threaded parallel workers, 
   assert.equal(c.parallelThreads, 1);
   assert.equal(c.batchMaxSize, 4);
   assert.equal(c.batchMaxDelayUs, 2000);
-  assert.equal(c.spinning, 'default');
+  assert.equal(c.spinning, 'run');
 });
 
 test('env and flags set the knobs; IMPL takes a list or all', () => {
@@ -35,7 +35,7 @@ test('bad values name the variable and what it accepts', () => {
   bad({ BATCH_MAX_SIZE: '0' }, /BATCH_MAX_SIZE=0 is not valid: expected an integer from 1 to 1024/);
   bad({ BATCH_MAX_DELAY_US: '1.5' }, /BATCH_MAX_DELAY_US=1.5 is not valid: expected an integer from 0/);
   bad({ PARALLEL_WORKERS: 'two' }, /PARALLEL_WORKERS=two is not valid: expected an integer from 1 to 64/);
-  bad({ SPINNING: 'maybe' }, /SPINNING=maybe is not valid: expected one of default, on, off/);
+  bad({ SPINNING: 'maybe' }, /SPINNING=maybe is not valid: expected one of run, on, off/);
   bad({ IMPL: 'base line' }, /IMPL=base line is not valid: expected 'all' or a comma list of implementation names/);
 });
 

@@ -14,7 +14,7 @@ test('worker pool: results per image, queue time, a crashed worker is replaced',
   const pool = await WorkerPool.start({
     size: 1,
     models,
-    session: { providers: ['cpu'], intraOpThreads: 1, graphOpt: 'all', ortLogLevel: 'fatal' },
+    session: { providers: ['cpu'], intraOpThreads: 1, graphOpt: 'all', spinning: 'run', ortLogLevel: 'fatal' },
     warmup: false,
     log: (l) => logs.push(l),
   });
