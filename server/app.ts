@@ -3,7 +3,7 @@
 // in worker threads (runtime/), never on this thread.
 import express from 'express';
 import type { ServerConfig } from './config.ts';
-import { stampArrival } from './http/booking.ts';
+import { InferenceBooking, stampArrival } from './http/booking.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { errorBody, HttpError } from './http/errors.ts';
 import { ImplementationHost } from './lifecycle.ts';
@@ -39,8 +39,9 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
   app.set('query parser', 'simple');
   app.use(stampArrival);
   app.use(opsRoutes(config, host, metrics));
-  app.use(nativeRoutes(config, host, metrics, log));
-  app.use(v2Routes(config, host, metrics, log));
+  const booking = new InferenceBooking(metrics, log);
+  app.use(nativeRoutes(config, host, booking));
+  app.use(v2Routes(config, host, metrics, log, booking));
 
   app.use((req, _res, next) => {
     next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}; see GET /health, /implementations, /metrics, /vram, POST /infer/:impl, /vram/reset, and the Open Inference Protocol under /v2`));

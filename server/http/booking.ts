@@ -1,7 +1,8 @@
 // Books every inference request, whatever its route (native or v2): in flight from its first tick,
 // then on close its status, reason, timings and session runs into /metrics, and one access-log line.
 import { performance } from 'node:perf_hooks';
-import type { RequestHandler, Response } from 'express';
+import type { Socket } from 'node:net';
+import type { Request, RequestHandler, Response } from 'express';
 import { MODEL_NAMES } from '../../lib/types.ts';
 import type { InferOutcome } from '../implementations/types.ts';
 import type { ServerMetrics } from '../metrics.ts';
@@ -28,10 +29,44 @@ export const stampArrival: RequestHandler = (_req, res, next) => {
   next();
 };
 
+/**
+ * Books the inference requests of every route (one per server, shared by the native and v2 routes):
+ * `handler` is their route middleware (/metrics and the access log); `alone()` says whether the
+ * request asking is the only one the server is handling and can be.
+ */
+export class InferenceBooking {
+  /** Inference requests arrived and not yet closed, this one included. */
+  private inFlight = 0;
+  /** Open connections that have carried an inference request. */
+  private readonly clients = new Set<Socket>();
+  readonly handler: RequestHandler;
+
+  constructor(metrics: ServerMetrics, log: Logger) {
+    this.handler = bookInference(metrics, log, (req, delta) => {
+      this.inFlight += delta;
+      const socket = req.socket;
+      if (delta > 0 && !this.clients.has(socket)) {
+        this.clients.add(socket);
+        socket.once('close', () => this.clients.delete(socket));
+      }
+    });
+  }
+
+  /**
+   * No other inference request is in flight, and no other client could send one: one open
+   * connection. (In-flight alone is not enough: while this thread works through one request, the
+   * next ones wait unread in their sockets, so a busy server would look idle to itself.)
+   */
+  alone(): boolean {
+    return this.inFlight <= 1 && this.clients.size <= 1;
+  }
+}
+
 /** Route middleware of inference routes: books the request in /metrics and the access log. */
-export function bookInference(metrics: ServerMetrics, log: Logger): RequestHandler {
+function bookInference(metrics: ServerMetrics, log: Logger, count: (req: Request, delta: 1 | -1) => void): RequestHandler {
   return (req, res, next) => {
     const locals = inferLocals(res);
+    count(req, 1);
     locals.t0 ??= performance.now();
     const label = () => locals.impl ?? 'unknown';
     let started = false;
@@ -41,6 +76,7 @@ export function bookInference(metrics: ServerMetrics, log: Logger): RequestHandl
       metrics.requestStarted(label());
     });
     res.once('close', () => {
+      count(req, -1);
       const total_s = (performance.now() - locals.t0) / 1000;
       const o = locals.outcome;
       // A fast error answer can close before the first tick: start it here, once, and cancel the tick.

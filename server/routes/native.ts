@@ -4,22 +4,20 @@ import { performance } from 'node:perf_hooks';
 import { Router } from 'express';
 import type { ImageResult, InferResponse } from '../../lib/types.ts';
 import type { ServerConfig } from '../config.ts';
-import { bookInference, inferLocals } from '../http/booking.ts';
+import { inferLocals, type InferenceBooking } from '../http/booking.ts';
 import { parseFlagParam, parseModelsParam } from '../http/query.ts';
 import { uploadReader } from '../http/upload.ts';
 import { withWireRaw } from '../http/wire.ts';
 import type { DecodedImage } from '../implementations/types.ts';
 import type { ImplementationHost } from '../lifecycle.ts';
-import type { Logger } from '../log.ts';
-import type { ServerMetrics } from '../metrics.ts';
 import { implementationNames } from '../implementations/registry.ts';
 import { decodeImage } from '../runtime/preprocess.ts';
 
-export function nativeRoutes(config: ServerConfig, host: ImplementationHost, metrics: ServerMetrics, log: Logger): Router {
+export function nativeRoutes(config: ServerConfig, host: ImplementationHost, booking: InferenceBooking): Router {
   const router = Router();
   const readUploads = uploadReader(config);
 
-  router.post('/infer/:impl', bookInference(metrics, log), async (req, res) => {
+  router.post('/infer/:impl', booking.handler, async (req, res) => {
     const locals = inferLocals(res);
     const implName = String(req.params.impl);
     locals.impl = implementationNames().includes(implName) ? implName : 'unknown';
@@ -34,8 +32,9 @@ export function nativeRoutes(config: ServerConfig, host: ImplementationHost, met
     impl.refuseIfFull?.();
 
     const tDecode = performance.now();
+    const inline = uploads.length === 1 && booking.alone();
     const images: DecodedImage[] = await Promise.all(
-      uploads.map((u) => decodeImage(u.bytes, { maxPixels: config.maxPixels, ...(u.id !== undefined ? { id: u.id } : {}) })),
+      uploads.map((u) => decodeImage(u.bytes, { maxPixels: config.maxPixels, inline, ...(u.id !== undefined ? { id: u.id } : {}) })),
     );
     locals.decode_ms = performance.now() - tDecode;
 

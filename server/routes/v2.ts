@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import express, { Router, type Request, type Response } from 'express';
 import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
 import type { ServerConfig } from '../config.ts';
-import { bookInference, inferLocals } from '../http/booking.ts';
+import { inferLocals, type InferenceBooking } from '../http/booking.ts';
 import { errorHandler } from '../http/error-handler.ts';
 import { HttpError } from '../http/errors.ts';
 import { asyncRun, bodyLimitBytes, refuseOversized } from '../http/upload.ts';
@@ -30,7 +30,7 @@ const EXTENSIONS = ['binary_tensor_data', 'model_configuration', 'statistics'];
 /** Model path with an optional version: /v2/models/efficientdet-d0[/versions/concurrent]. */
 const MODEL_PATH = '/v2/models/:model{/versions/:version}';
 
-export function v2Routes(config: ServerConfig, host: ImplementationHost, metrics: ServerMetrics, log: Logger): Router {
+export function v2Routes(config: ServerConfig, host: ImplementationHost, metrics: ServerMetrics, log: Logger, booking: InferenceBooking): Router {
   const router = Router();
   // Any Content-Type: v2 clients send JSON, octet-stream or none (the header length tells binary apart).
   const rawBody = express.raw({ type: () => true, limit: bodyLimitBytes(config) });
@@ -93,7 +93,7 @@ export function v2Routes(config: ServerConfig, host: ImplementationHost, metrics
     };
   }
 
-  router.post(`${MODEL_PATH}/infer`, bookInference(metrics, log), async (req, res) => {
+  router.post(`${MODEL_PATH}/infer`, booking.handler, async (req, res) => {
     const locals = inferLocals(res);
     const model = v2Model(String(req.params.model));
     const implName = implementationOf(req.params.version as string | undefined, host.served);
@@ -186,8 +186,9 @@ export function v2Routes(config: ServerConfig, host: ImplementationHost, metrics
     const models = MODEL_NAMES.filter((m) => outputs.some((o) => o.startsWith(`${m}/`)));
     const blobs = bytesInput(input);
     const t = performance.now();
+    const inline = blobs.length === 1 && booking.alone();
     const images = await Promise.all(
-      blobs.map((bytes, i) => decodeImage(bytes, { maxPixels: config.maxPixels, ...(blobs.length === 1 && headerId !== undefined ? { id: headerId } : { id: `${request.id ?? 'image'}#${i}` }) })),
+      blobs.map((bytes, i) => decodeImage(bytes, { maxPixels: config.maxPixels, inline, ...(blobs.length === 1 && headerId !== undefined ? { id: headerId } : { id: `${request.id ?? 'image'}#${i}` }) })),
     );
     const outcome = await run(res, impl, images, models, false, performance.now() - t);
     const all = models.flatMap((m) => detectionOutputs(outcome, m, host.models.find((x) => x.name === m)!, `${m}/`));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { decodeImage, ImageError, sniffFormat, letterboxBatch, letterboxGeometry, normaliseInto, unletterboxBox } from '../../server/runtime/preprocess.ts';
+import { decodeImage, decoderFor, ImageError, sniffFormat, letterboxBatch, letterboxGeometry, normaliseInto, unletterboxBox } from '../../server/runtime/preprocess.ts';
 import { mapError } from '../../server/http/errors.ts';
 import { parseModelsParam } from '../../server/http/query.ts';
 
@@ -51,13 +51,25 @@ test('decode refuses empty, non-image, truncated, unsupported and over-limit inp
     [await sharp({ create: { width: 4, height: 4, channels: 3, background: '#000' } }).gif().toBuffer(), 415, 'unsupported_image_format'],
     [jpeg, 413, 'image_too_large'],
   ];
-  for (const [bytes, status, code] of cases) {
-    await assert.rejects(decodeImage(bytes, { maxPixels: code === 'image_too_large' ? 1000 : 1e6 }), (e: unknown) => {
-      assert.ok(e instanceof ImageError, String(e));
-      assert.deepEqual([e.status, e.code], [status, code]);
-      return true;
-    });
+  // Both placements of the fast decoder (libuv's pool, and inline for a lone request) refuse alike.
+  for (const inline of [false, true]) {
+    for (const [bytes, status, code] of cases) {
+      await assert.rejects(decodeImage(bytes, { maxPixels: code === 'image_too_large' ? 1000 : 1e6, inline }), (e: unknown) => {
+        assert.ok(e instanceof ImageError, String(e));
+        assert.deepEqual([e.status, e.code, inline], [status, code, inline]);
+        return true;
+      });
+    }
   }
+});
+
+test('decode inline (a lone request) and in the pool give the same pixels', async () => {
+  const jpeg = await sharp({ create: { width: 48, height: 32, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg().toBuffer();
+  assert.equal(decoderFor(jpeg, 1e6), 'fast');
+  const pooled = await decodeImage(jpeg, { maxPixels: 1e6 });
+  const inline = await decodeImage(jpeg, { maxPixels: 1e6, inline: true });
+  assert.deepEqual([inline.width, inline.height], [48, 32]);
+  assert.ok(Buffer.from(inline.pixels).equals(Buffer.from(pooled.pixels)), 'the same bytes');
 });
 
 test('decode sniffs JPEG, PNG and WebP by their magic bytes and decodes each in one pipeline; a lying header is refused', async () => {

@@ -31,7 +31,8 @@ export async function inProcessRequests(impl: string, imageFile: string, runs: n
   try {
     for (let i = 0; i < warmup + runs; i++) {
       const t0 = performance.now();
-      const image = await decodeImage(bytes, { maxPixels });
+      // One request at a time, as the served one at concurrency 1: decoded inline, as the routes then do.
+      const image = await decodeImage(bytes, { maxPixels, inline: true });
       const t1 = performance.now();
       await implementation.infer([image], { models: [...MODEL_NAMES] });
       const t2 = performance.now();
