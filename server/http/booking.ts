@@ -32,35 +32,39 @@ export const stampArrival: RequestHandler = (_req, res, next) => {
 /**
  * Books the inference requests of every route (one per server, shared by the native and v2 routes):
  * `handler` is their route middleware (/metrics and the access log); `alone()` says whether the
- * request asking is the only one the server is handling and can be.
+ * request asking is the only one the server is handling and is likely to be.
  */
 export class InferenceBooking {
   /** Inference requests arrived and not yet closed, this one included. */
   private inFlight = 0;
-  /** Open connections that have carried an inference request. */
-  private readonly clients = new Set<Socket>();
+  /** The connection of the latest inference request, and when a request last came on another one. */
+  private lastClient: Socket | undefined;
+  private switchedAt = -Infinity;
   readonly handler: RequestHandler;
 
   constructor(metrics: ServerMetrics, log: Logger) {
     this.handler = bookInference(metrics, log, (req, delta) => {
       this.inFlight += delta;
-      const socket = req.socket;
-      if (delta > 0 && !this.clients.has(socket)) {
-        this.clients.add(socket);
-        socket.once('close', () => this.clients.delete(socket));
+      if (delta > 0 && req.socket !== this.lastClient) {
+        this.lastClient = req.socket;
+        this.switchedAt = performance.now();
       }
     });
   }
 
   /**
-   * No other inference request is in flight, and no other client could send one: one open
-   * connection. (In-flight alone is not enough: while this thread works through one request, the
-   * next ones wait unread in their sockets, so a busy server would look idle to itself.)
+   * No other inference request is in flight, and for ALONE_MS every request came on this one
+   * connection (one closed-loop client). In-flight alone is not enough: while this thread works
+   * through one request the next ones wait unread in their sockets, so a busy server would look idle
+   * to itself. A connection that went quiet (k6's setup VU, say) stops counting after ALONE_MS.
    */
   alone(): boolean {
-    return this.inFlight <= 1 && this.clients.size <= 1;
+    return this.inFlight <= 1 && performance.now() - this.switchedAt > ALONE_MS;
   }
 }
+
+/** How long all inference requests must have come on one connection for a request to count as alone. */
+const ALONE_MS = 100;
 
 /** Route middleware of inference routes: books the request in /metrics and the access log. */
 function bookInference(metrics: ServerMetrics, log: Logger, count: (req: Request, delta: 1 | -1) => void): RequestHandler {

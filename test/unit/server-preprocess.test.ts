@@ -64,7 +64,7 @@ test('decode refuses empty, non-image, truncated, unsupported and over-limit inp
 });
 
 test('decode inline (a lone request) and in the pool give the same pixels', async () => {
-  const jpeg = await sharp({ create: { width: 48, height: 32, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg().toBuffer();
+  const jpeg = await sharp({ create: { width: 48, height: 32, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg().toBuffer();
   assert.equal(decoderFor(jpeg, 1e6), 'fast');
   const pooled = await decodeImage(jpeg, { maxPixels: 1e6 });
   const inline = await decodeImage(jpeg, { maxPixels: 1e6, inline: true });
