@@ -112,13 +112,15 @@ async function runK6(spec: RunSpec): Promise<GeneratorResult> {
   const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as Summary;
   const row = summary.levels.find((l) => l.impl === spec.impl);
   if (!row?.latency_ms) throw new Error(`k6 summary ${summaryFile} has no measured row for ${spec.impl}`);
-  const failed = summary.metrics['http_req_failed{phase:measure}'] ?? summary.metrics['http_req_failed'];
+  // The measured phase only: the warm-up's answers (a refusal, say) are not the run's.
+  const failed = summary.metrics[`http_req_failed{impl:${spec.impl},phase:measure}`];
+  if (!failed) throw new Error(`k6 summary ${summaryFile} has no http_req_failed{impl:${spec.impl},phase:measure}`);
   return {
     requests: row.requests,
     rps: row.rps,
     p50_ms: row.latency_ms.p50,
     p99_ms: row.latency_ms.p99,
-    failed_ratio: failed?.['rate'] ?? 0,
+    failed_ratio: failed['rate'] ?? 0,
     cpu_s,
     cpu_requests: row.requests + summary.warmup.requests,
     steady_cpu_ms_per_request: perRequestMs(steady_cpu_per_s, row.rps),

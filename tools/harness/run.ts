@@ -24,6 +24,23 @@ import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
 import { runGenerator, type GeneratorResult } from './generators.ts';
 import { inProcessRequests } from './in-process.ts';
 import { harnessTable, summarise, type HarnessReport, type HarnessRun } from './report.ts';
+import type { HealthResponse } from '../../lib/types.ts';
+
+/**
+ * Waits until no request is queued on the server. A closed-loop generator that stops leaves up to its
+ * concurrency of requests behind (on baseline at concurrency 8, about 3 s of work), which would slow
+ * the next run's start and fill the queue its warm-up then meets (503 queue_full).
+ */
+async function waitDrained(url: string, timeout_s = 120): Promise<void> {
+  const deadline = Date.now() + timeout_s * 1000;
+  for (;;) {
+    const health = (await (await fetch(`${url}/health`)).json()) as HealthResponse;
+    const pending = Object.values(health.queues ?? {}).reduce((n, q) => n + q.pending, 0);
+    if (pending === 0) return;
+    if (Date.now() > deadline) throw new BenchError(`the server still has ${pending} queued request(s) after ${timeout_s} s; see its log`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 /** A dataset of the one image every request sends: for k6's manifest, bench-models and the reference. */
 function oneImageDataset(image: string, dir: string): { manifest: string; dir: string; id: string; file: string; contentType: string } {
@@ -82,6 +99,7 @@ export async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
           const order: Generator[] = round % 2 === 1 ? cfg.generators : [...cfg.generators].reverse();
           for (const generator of order) {
             const dir = join(runDir, 'runs', `r${round}-${impl}-c${level}-${generator}`);
+            await waitDrained(server.url);
             const serverCpu0 = cpuSeconds(server.child.pid!) ?? 0;
             const r: GeneratorResult = await step(`round ${round}: ${generator} on ${impl} at concurrency ${level}`, () =>
               runGenerator({ generator, target: server.url, impl, level, duration_s: cfg.duration_s, warmup: Math.max(cfg.warmup, level), manifest: data.manifest, image: data, runtime, ...(generator === 'k6+checks' && reference ? { reference } : {}), dir }),
