@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { harnessConfig } from '../../tools/harness/config.ts';
 import { harnessTable, summarise, type HarnessRun } from '../../tools/harness/report.ts';
+import { vegetaWindow } from '../../tools/harness/generators.ts';
 
 const cfg = harnessConfig({ IMPLS: 'invalid,baseline', LEVELS: '1', GENERATORS: 'k6,k6+checks,vegeta', ROUNDS: '2' });
 
@@ -60,4 +61,16 @@ test('harness knobs: bad values stop with the variable and what is allowed', () 
   assert.throws(() => harnessConfig({ GENERATORS: 'k6,wrk' }), /GENERATORS=k6,wrk is not valid: expected a comma list of k6, k6\+checks, vegeta/);
   assert.throws(() => harnessConfig({ LEVELS: '1,0' }), /LEVELS=1,0 is not valid/);
   assert.throws(() => harnessConfig({ ROUNDS: '0' }), /ROUNDS=0 is not valid/);
+});
+
+test("vegeta's figures count the answers that arrived within the window, as k6's do", () => {
+  const at = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms).toISOString();
+  const r = (startMs: number, latencyMs: number, code = 200, error = '') => ({ timestamp: at(startMs), code, latency: latencyMs * 1e6, error });
+  const w = vegetaWindow([r(0, 400), r(400, 400), r(800, 300), r(1100, 400), r(1500, 3000), r(900, 50, 503, '503 Service Unavailable')], 2);
+  // The request sent at 1.5 s answers at 4.5 s, after the 2 s window: vegeta's own report counts it.
+  assert.equal(w.answered, 5);
+  assert.equal(w.ok, 4);
+  assert.equal(w.p50_ms, 400);
+  assert.equal(w.p99_ms, 400);
+  assert.deepEqual(vegetaWindow([], 2), { answered: 0, ok: 0, p50_ms: 0, p99_ms: 0 });
 });
