@@ -1,9 +1,8 @@
 // The in-process limit of a served request: the same implementation (server/index.ts's registry), the
 // same decode, worker threads and sessions, the same image, with no HTTP in between. A served p50 at
 // concurrency 1 minus this median is what the HTTP path adds (receiving, routing, the JSON answer),
-// like MLPerf's "with and without loadgen overhead". The models' own in-process medians (bench-models)
-// are the other, lower limit: each model timed in a loop of its own keeps its weights in the caches,
-// which a request running d0, d1 and d2 in turn does not.
+// like MLPerf's "with and without loadgen overhead". The models' own in-process medians (bench-models,
+// each model timed in a loop of its own) are the other, lower limit.
 import { readFileSync } from 'node:fs';
 import { MODEL_NAMES } from '../../lib/types.ts';
 import { createImplementation, decodeImage, loadConfig } from '../../server/index.ts';

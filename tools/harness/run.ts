@@ -22,7 +22,8 @@ import { harnessConfig, type Generator, type HarnessConfig } from './config.ts';
 import { describeLoadgenRuntime, loadgenRuntimeEnv } from '../bench/loadgen-runtime.ts';
 import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
 import { runGenerator, type GeneratorResult } from './generators.ts';
-import { inProcessRequests } from './in-process.ts';
+import { inProcessRequests, type InProcessRequests } from './in-process.ts';
+import { percentile } from '../models/bench.ts';
 import { harnessTable, summarise, type HarnessReport, type HarnessRun } from './report.ts';
 import type { HealthResponse } from '../../lib/types.ts';
 
@@ -56,6 +57,26 @@ function oneImageDataset(image: string, dir: string): { manifest: string; dir: s
 
 interface ModelRow { model: string; median_ms: number; letterbox_ms?: number }
 
+const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
+
+/** Per model, the median over rounds of bench-models' medians (and letterbox times). */
+function medianModelRows(rounds: ModelRow[][]): ModelRow[] {
+  const names = [...new Set(rounds.flat().map((r) => r.model))];
+  return names.map((model) => {
+    const rows = rounds.flatMap((rs) => rs.filter((r) => r.model === model));
+    const letterbox = rows.flatMap((r) => (r.letterbox_ms !== undefined ? [r.letterbox_ms] : []));
+    return { model, median_ms: median(rows.map((r) => r.median_ms)), ...(letterbox.length > 0 ? { letterbox_ms: median(letterbox) } : {}) };
+  });
+}
+
+/** The in-process request's figures as medians over rounds (runs: all of them). */
+function medianInProcess(rounds: InProcessRequests[]): InProcessRequests | undefined {
+  const first = rounds[0];
+  if (!first) return undefined;
+  const of = (k: 'median_ms' | 'p90_ms' | 'decode_ms' | 'infer_ms') => median(rounds.map((r) => r[k]));
+  return { impl: first.impl, runs: rounds.reduce((n, r) => n + r.runs, 0), median_ms: of('median_ms'), p90_ms: of('p90_ms'), decode_ms: of('decode_ms'), infer_ms: of('infer_ms') };
+}
+
 /** make bench-models on the same image (batch 1, the server's session settings): the in-process limit. */
 function inProcessModels(cfg: HarnessConfig, datasetDir: string, outDir: string): Promise<ModelRow[]> {
   mkdirSync(outDir, { recursive: true });
@@ -88,6 +109,8 @@ export async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
   const runtime = loadgenRuntimeEnv({ gomaxprocs: cfg.loadgenGomaxprocs, gogc: cfg.loadgenGogc }, '');
   note(`generators' Go runtime: ${describeLoadgenRuntime(runtime)}`);
   const runs: HarnessRun[] = [];
+  const modelRounds: ModelRow[][] = [];
+  const requestRounds: InProcessRequests[] = [];
   const server = await step('start server and wait until ready', () =>
     startServer({ host: '127.0.0.1', port: 0, ep: 'cpu', modelsDir: resolve('build/models'), logFile: join(runDir, 'server.log'), readyTimeout_s: 300, env: { IMPL: cfg.impls.join(','), LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' } }),
   );
@@ -110,14 +133,21 @@ export async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
           }
         }
       }
+      // The in-process limits in every round too, while the server idles (drained, its onnxruntime
+      // threads asleep): the machine's drift over the run then hits the served and the in-process
+      // figures alike (measured once after the server stopped, they were minutes apart: 1.0% over
+      // the in-process request in one run, 6.8% in the next).
+      if (cfg.impls.includes('baseline')) {
+        await waitDrained(server.url);
+        modelRounds.push(await step(`round ${round}: in-process limit: make bench-models on the same image`, () => inProcessModels(cfg, data.dir, join(runDir, 'models', `r${round}`))));
+        requestRounds.push(await step(`round ${round}: in-process limit: the baseline implementation on the same image, no HTTP`, () => inProcessRequests('baseline', data.file, cfg.modelRuns, resolve('build/models'), 10)));
+      }
     }
   } finally {
     await step('stop server', () => stopServer(server));
   }
-  const models = cfg.impls.includes('baseline') ? await step('in-process limit: make bench-models on the same image', () => inProcessModels(cfg, data.dir, join(runDir, 'models'))) : [];
-  const inProcess = cfg.impls.includes('baseline')
-    ? await step('in-process limit: the baseline implementation on the same image, no HTTP', () => inProcessRequests('baseline', data.file, cfg.modelRuns, resolve('build/models'), 10))
-    : undefined;
+  const models = medianModelRows(modelRounds);
+  const inProcess = medianInProcess(requestRounds);
 
   const report: HarnessReport = summarise({
     created: new Date().toISOString(),
