@@ -7,6 +7,7 @@ import type { InferResponse } from '../types.ts';
 import type { LoadedImage } from './dataset.ts';
 import { checkOutputs } from './output-check.ts';
 import { recordOutcome } from './outcome.ts';
+import { judgeAnswer, type AnswerVerdict } from '../answer-check.ts';
 
 export type Phase = 'warmup' | 'measure';
 
@@ -49,6 +50,17 @@ declare const console: { warn(...args: unknown[]): void };
 
 let warned = 0;
 
+/** The verdict the named checks below read: set by checkResponse before it calls check(). */
+let verdict: AnswerVerdict = judgeAnswer(null, [], '');
+
+/** The checks of every answer, built once (a literal with four arrow functions per response cost ~3 us). */
+const ANSWER_CHECKS = {
+  'status is 200': (r: RefinedResponse<ResponseType>) => r.status === 200,
+  'body is an InferResponse of this implementation': () => verdict.isResponse,
+  'one result per image sent, in order': () => verdict.ordered,
+  'detections for every model': () => verdict.detections,
+};
+
 /** Protocol checks of one response; returns true when all passed. Failures name the image(s). */
 export function checkResponse(res: RefinedResponse<ResponseType>, images: LoadedImage[], tags: RequestTags): boolean {
   // A refusal is counted in its own column (requests_refused, and http_req_failed); it is not an
@@ -62,24 +74,17 @@ export function checkResponse(res: RefinedResponse<ResponseType>, images: Loaded
   } catch {
     body = null;
   }
-  const ok = check(
-    res,
-    {
-      'status is 200': (r) => r.status === 200,
-      'body is an InferResponse of this implementation': () => body !== null && body.implementation === tags.impl && Array.isArray(body.images),
-      'one result per image sent, in order': () => body !== null && body.images.length === images.length && body.images.every((r, i) => r.image_id === undefined || r.image_id === images[i]!.id),
-      'detections for every model': () => body !== null && body.images.every((r) => Object.keys(r.models).length > 0 && Object.values(r.models).every((m) => m !== undefined && Array.isArray(m.boxes) && m.boxes.length === m.scores.length)),
-    },
-    tags,
-  );
-  if (!ok && warned++ < 5) console.warn(`request ${tags.impl} image(s) ${images.map((i) => i.id).join(',')}: status ${res.status}, ${String(res.body ?? res.error).slice(0, 200)}`);
+  const ids = images.length === 1 ? [images[0]!.id] : images.map((i) => i.id);
+  verdict = judgeAnswer(body, ids, tags.impl);
+  const ok = check(res, ANSWER_CHECKS, tags);
+  if (!ok && warned++ < 5) console.warn(`request ${tags.impl} image(s) ${ids.join(',')}: status ${res.status}, ${String(res.body ?? res.error).slice(0, 200)}`);
 
   // ==== OUTPUT-CHECK HOOK =====================================================================
   // The one place a response is compared with the reference for the image(s) it was sent:
   // `body.images[i]` answers `images[i].id`. The in-run output checks (lib/k6/output-check.ts)
   // plug in here. Without REFERENCE (absolute path of the reference's detections.json) it is a no-op.
   // Not part of `ok`: output mismatches fail their own thresholds (output_match), not `checks`.
-  if (res.status === 200) checkOutputs(images.map((i) => i.id), body, tags);
+  if (res.status === 200) checkOutputs(ids, body, tags);
   // ============================================================================================
 
   return ok;

@@ -13,10 +13,14 @@ export interface FakeTarget {
   close(): Promise<void>;
 }
 
+/** Ways an answer can be wrong that the native protocol's checks must catch. */
+export type WrongAnswer = 'other-implementation' | 'swapped-ids' | 'no-models' | 'scores-missing';
+
 /** The first `slowFirst` inference requests take `slowMs`, every later one `fastMs`; `memoryMb(n)` is
  * what /vram reports after n inference requests (default a flat 100 MB); after `healthHangsAfter`
- * inference requests /health hangs; `runnerMs` delays the requests of one runner (X-Runner). */
-export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fastMs?: number; memoryMb?: (requests: number) => number; runnerMs?: Record<string, number>; healthHangsAfter?: number } = {}): Promise<FakeTarget> {
+ * inference requests /health hangs; `runnerMs` delays the requests of one runner (X-Runner);
+ * `wrong` spoils every answer after the warm-up's `wrongAfter` requests. */
+export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fastMs?: number; memoryMb?: (requests: number) => number; runnerMs?: Record<string, number>; healthHangsAfter?: number; wrong?: WrongAnswer; wrongAfter?: number } = {}): Promise<FakeTarget> {
   const received: FakeTarget['received'] = [];
   const resets: FakeTarget['resets'] = [];
   let window: string | undefined;
@@ -53,10 +57,24 @@ export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fa
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const det = { boxes: [], scores: [], labels: [], num_detections: 0, inference_ms: 0 };
     const body: InferResponse = { implementation: m[1]!, images: ids.map((id) => ({ image_id: id, width: 512, height: 512, models: { d0: det, d1: det, d2: det } })), timing: { decode_ms: 0, preprocess_ms: 0, queue_ms: 0, infer_ms: 0, total_ms: delay } };
-    json(200, body);
+    json(200, opts.wrong && received.length > (opts.wrongAfter ?? 0) ? spoil(body, opts.wrong) : body);
   };
   const { url, server } = await listen(handler);
   return { url: url.replace(/\/$/, ''), received, resets, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+function spoil(body: InferResponse, how: WrongAnswer): unknown {
+  const det = { boxes: [[0, 0, 1, 1]], scores: [0.5], labels: [1], num_detections: 1, inference_ms: 0 };
+  switch (how) {
+    case 'other-implementation':
+      return { ...body, implementation: `not-${body.implementation}` };
+    case 'swapped-ids':
+      return { ...body, images: body.images.map((img) => ({ ...img, image_id: `${img.image_id ?? ''}-other` })) };
+    case 'no-models':
+      return { ...body, images: body.images.map((img) => ({ ...img, models: {} })) };
+    case 'scores-missing':
+      return { ...body, images: body.images.map((img) => ({ ...img, models: { d0: { ...det, scores: [] } } })) };
+  }
 }
 
 /** Runs `node --import tsx tools/bench/run.ts` with the given env (CI=true: no live dashboard). */

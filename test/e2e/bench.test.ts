@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync, mkd
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Summary } from '../../lib/summary.ts';
-import { fakeTarget, runBenchCli, runMake } from './bench-helpers.ts';
+import { fakeTarget, runBenchCli, runMake, type WrongAnswer } from './bench-helpers.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'bench-e2e-'));
 const latest = (root: string) => join(root, readlinkSync(join(root, 'latest')));
@@ -93,6 +93,28 @@ test('make bench SCENARIO=smoke IMPL=baseline passes and writes every results fi
   assert.match(env.git.sha, /^[0-9a-f]{40}$|unknown/);
   assert.match(env.command.make, /make bench .*SCENARIO=smoke/);
   assert.ok(existsSync(join(dir, 'server.log')));
+});
+
+test('wrong answers fail the checks threshold, each shape under its own check; k6 exits 99', async () => {
+  // Each shape spoils one of the four checks of every measured answer (which one: test/unit/answer-check.test.ts).
+  for (const wrong of ['other-implementation', 'swapped-ids', 'no-models', 'scores-missing'] as WrongAnswer[]) {
+    const warmup = 4;
+    const target = await fakeTarget({ fastMs: 2, wrong, wrongAfter: warmup });
+    try {
+      const root = tmp();
+      const r = await runBenchCli({ TARGET: target.url, SCENARIO: 'concurrency1', IMPL: 'baseline', DURATION: '1s', WARMUP: String(warmup), RESULTS_ROOT: root });
+      assert.notEqual(r.code, 0, `${wrong}: ${r.stdout}`);
+      assert.match(r.stdout, /k6 exited 99 \(thresholds failed\)/, wrong);
+      assert.match(r.stdout, /threshold FAILED: checks\{impl:baseline,phase:measure\}/, wrong);
+      const s = readSummary(latest(root));
+      assert.equal(s.thresholds_ok, false, wrong);
+      const checks = s.metrics['checks{impl:baseline,phase:measure}']!;
+      assert.ok(checks['passes']! > 0, wrong);
+      assert.equal(checks['rate'], 0.75, `${wrong}: one check of four fails on every measured answer: ${JSON.stringify(checks)}`);
+    } finally {
+      await target.close();
+    }
+  }
 });
 
 test('an impossible bound in BOUNDS_FILE makes make bench exit non-zero with k6 exit 99', async () => {
