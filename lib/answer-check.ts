@@ -1,7 +1,7 @@
 // What the native protocol's checks judge of one answer (pure: k6 runs it per response, tests run it
 // in Node). One pass over the parsed body, reading each field once: on the object k6's res.json()
-// returns, every property read converts a Go value anew, so the four checks reading `body.images` in
-// turn cost k6 ~15 us per answer, against ~5 us this way (k6 2.2 here, in-process loop of 20,000).
+// returns, every property read converts a Go value anew; four predicates each walking `body.images`
+// took 15.7 us per answer in k6 here, this pass 12.7 us (a loop of 20,000 on the stub's answer).
 import type { InferResponse } from './types.ts';
 
 /** The verdicts behind the checks of one answer (besides its status). */
