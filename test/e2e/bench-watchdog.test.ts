@@ -10,15 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Summary } from '../../lib/summary.ts';
 import { EXIT_SERVER_LOST } from '../../tools/bench/run.ts';
+import type { RunnerRecord } from '../../tools/bench/runners.ts';
 import { fakeTarget, runBenchCli } from './bench-helpers.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'bench-watchdog-'));
 const latest = (root: string) => join(root, readlinkSync(join(root, 'latest')));
 
-test('server killed mid-run: k6 stopped, exit 97, one line with the signal and the level, partial folder kept', async () => {
+/** Starts the bench (its own stub server, 120 s planned), SIGKILLs the server once measuring, waits. */
+async function benchWithServerKilled(env: Record<string, string>): Promise<{ root: string; code: number | null; stdout: string; stderr: string; afterKill_ms: number }> {
   const root = tmp();
   const child = spawn(process.execPath, ['--import', 'tsx', 'tools/bench/run.ts'], {
-    env: { ...process.env, CI: 'true', ACCURACY: '0', CALIBRATION: '0', SCENARIO: 'concurrency2', IMPL: 'invalid', DURATION: '120s', WARMUP: '2', RESULTS_ROOT: root, MEMORY_INTERVAL: '0.5s' },
+    env: { ...process.env, CI: 'true', ACCURACY: '0', CALIBRATION: '0', SCENARIO: 'concurrency2', IMPL: 'invalid', DURATION: '120s', WARMUP: '2', RESULTS_ROOT: root, MEMORY_INTERVAL: '0.5s', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -40,9 +42,14 @@ test('server killed mid-run: k6 stopped, exit 97, one line with the signal and t
   process.kill(pid, 'SIGKILL');
   const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
   if (code === 'hung') child.kill('SIGKILL');
+  return { root, code: code === 'hung' ? null : code, stdout, stderr, afterKill_ms: Date.now() - killedAt };
+}
+
+test('server killed mid-run: k6 stopped, exit 97, one line with the signal and the level, partial folder kept', async () => {
+  const { root, code, stdout, stderr, afterKill_ms } = await benchWithServerKilled({});
   assert.equal(code, EXIT_SERVER_LOST, `exit code\n${stdout}\n${stderr}`);
   // k6 was stopped by the watchdog, not left to run its 120 s.
-  assert.ok(Date.now() - killedAt < 45_000, `the bench ended ${Date.now() - killedAt} ms after the kill`);
+  assert.ok(afterKill_ms < 45_000, `the bench ended ${afterKill_ms} ms after the kill`);
   const line = stderr.split('\n').find((l) => l.startsWith('bench: server exited'));
   assert.match(line ?? '', /^bench: server exited with signal SIGKILL \d+\.\d s into level 2; partial results kept in .+ \(marked INCOMPLETE\)$/, stderr);
 
@@ -59,6 +66,18 @@ test('server killed mid-run: k6 stopped, exit 97, one line with the signal and t
   assert.ok(row.duration_s > 0 && row.duration_s < 30, `measured ${row.duration_s} s`);
   assert.ok(Math.abs(row.rps - row.requests / row.duration_s) < 0.01);
   assert.match(readFileSync(join(dir, 'summary.txt'), 'utf8'), /^INCOMPLETE: server exited with signal SIGKILL/);
+});
+
+test('server killed mid-run with RUNNERS=2: every runner stopped (not left to run), exit 97, runners marked stopped', async () => {
+  const { root, code, stdout, stderr, afterKill_ms } = await benchWithServerKilled({ RUNNERS: '2' });
+  assert.equal(code, EXIT_SERVER_LOST, `exit code\n${stdout}\n${stderr}`);
+  assert.ok(afterKill_ms < 45_000, `the bench ended ${afterKill_ms} ms after the kill`);
+  assert.match(stdout, /server exited with signal SIGKILL[^\n]*: stopping the 2 k6 runners/);
+  const dir = latest(root);
+  const runners = (JSON.parse(readFileSync(join(dir, 'runners.json'), 'utf8')) as { runners: RunnerRecord[] }).runners;
+  assert.deepEqual(runners.map((r) => r.status), ['stopped', 'stopped'], JSON.stringify(runners));
+  assert.doesNotMatch(stdout, /DIED/);
+  assert.match(readFileSync(join(dir, 'INCOMPLETE'), 'utf8'), /server exited with signal SIGKILL/);
 });
 
 test('external TARGET whose /health stops answering: exit 97, "stopped answering /health", folder marked', async () => {

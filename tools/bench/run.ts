@@ -223,10 +223,18 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     // ==== WATCHDOG HOOK: a server lost mid-run stops k6 and marks the results incomplete ====
     const watchdog = watchServer({ target, ...(server ? { child: server.child } : {}), levels: plan.levels, measureStartedAt: () => sampler.measureStartedAt() });
     // RUNNERS=N: N segmented k6 processes whose merged samples give the summary and the verdict.
-    // The watchdog stops a single k6 on a fault; with runners it still marks the run incomplete.
+    // On a fault the watchdog stops k6: the single one, or every runner.
     const k6Code =
       cfg.runners > 1
-        ? await step(`k6 ${plan.name} on ${cfg.runners} runners, merged (exit code reported below)`, () => runRunners({ k6, script: script!, env: k6Env, runDir, count: cfg.runners, plan, impls, capacitySloMs: bounds[0]?.slo.capacity_slo_p99_ms, livePort: cfg.dashboard ? cfg.dashboardPort : -1 }))
+        ? await step(`k6 ${plan.name} on ${cfg.runners} runners, merged (exit code reported below)`, () =>
+            runRunners({
+              k6, script: script!, env: k6Env, runDir, count: cfg.runners, plan, impls, capacitySloMs: bounds[0]?.slo.capacity_slo_p99_ms, livePort: cfg.dashboard ? cfg.dashboardPort : -1,
+              onStarted: (stopAll) => watchdog.onFault((fault) => {
+                note(`${fault}: stopping the ${cfg.runners} k6 runners`);
+                stopAll();
+              }),
+            }),
+          )
         : await step(`k6 ${plan.name} (exit code reported below)`, () =>
             runK6(k6, k6Args, k6Env, (child) => watchdog.onFault((fault) => {
               note(`${fault}: stopping k6`);

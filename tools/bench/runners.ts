@@ -8,7 +8,7 @@
 // Run folder: runners/<i>/{samples.json.gz, summary.json, k6.log, dashboard.html}, runners.json,
 // merge.json (what `make bench-merge DIR=<run folder>` needs to merge again), and the merged
 // summary.json/txt/junit.xml the rest of the bench post-processes.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { constants } from 'node:os';
@@ -17,6 +17,7 @@ import { segmentArgs } from '../../lib/segment.ts';
 import type { Summary } from '../../lib/summary.ts';
 import { BenchError, note } from './progress.ts';
 import { sampleCpu } from './cpu.ts';
+import { interruptK6 } from './watchdog.ts';
 import { EXIT_THRESHOLDS_FAILED, mergeRunners, planEnvOf, writeSummaryFiles, type DeclaredThresholds, type MergeSpec } from './merge.ts';
 
 export const RUNNERS_DIR = 'runners';
@@ -45,7 +46,8 @@ export interface RunnerRecord {
   command: string[];
   log: string;
   samples: string;
-  status: 'running' | 'passed' | 'thresholds failed' | 'died';
+  /** stopped: interrupted by the bench's watchdog (the server was lost), not a runner failure. */
+  status: 'running' | 'passed' | 'thresholds failed' | 'died' | 'stopped';
   exit_code: number | null;
   signal: string | null;
   /** The runner's own verdicts (k6's, on its slice only): informational. */
@@ -68,6 +70,8 @@ export interface RunnersOptions {
   capacitySloMs?: number;
   /** Live dashboard port of runner 0 (-1: none); the other runners only export theirs. */
   livePort: number;
+  /** Called once every runner has started, with a function that stops them all (the watchdog's hook). */
+  onStarted?: (stopAll: () => void) => void;
 }
 
 function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
@@ -84,6 +88,8 @@ export async function runRunners(o: RunnersOptions): Promise<number> {
   const records: RunnerRecord[] = [];
   const writeRecords = (extra: Record<string, unknown> = {}) => writeFileSync(join(o.runDir, 'runners.json'), JSON.stringify({ count: o.count, ...extra, runners: records }, null, 2));
   const exits: Promise<void>[] = [];
+  const children: ChildProcess[] = [];
+  let stopping = false;
   for (let i = 0; i < o.count; i++) {
     const dir = join(o.runDir, RUNNERS_DIR, String(i));
     mkdirSync(dir, { recursive: true });
@@ -97,6 +103,7 @@ export async function runRunners(o: RunnersOptions): Promise<number> {
     };
     const log = createWriteStream(join(dir, 'k6.log'));
     const child = spawn(o.k6, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
     // Runner 0's output is shown as a single run's is; every runner's goes to its k6.log.
     child.stdout.on('data', (d) => (log.write(d), i === 0 && process.stdout.write(d)));
     child.stderr.on('data', (d) => (log.write(d), i === 0 && process.stderr.write(d)));
@@ -109,7 +116,7 @@ export async function runRunners(o: RunnersOptions): Promise<number> {
           rec.cpu_s = cpu.stop();
           rec.exit_code = exitCodeOf(code, signal);
           rec.signal = signal;
-          rec.status = rec.exit_code === 0 ? 'passed' : rec.exit_code === EXIT_THRESHOLDS_FAILED ? 'thresholds failed' : 'died';
+          rec.status = rec.exit_code === 0 ? 'passed' : rec.exit_code === EXIT_THRESHOLDS_FAILED ? 'thresholds failed' : stopping ? 'stopped' : 'died';
           log.end(() => resolve());
         };
         child.on('error', (e) => (log.write(`spawn failed: ${e.message}\n`), done(127, null)));
@@ -120,6 +127,10 @@ export async function runRunners(o: RunnersOptions): Promise<number> {
   // Written once every runner has started, so their pids are there while they run.
   writeRecords();
   note(`${o.count} k6 runners started (pids ${records.map((r) => r.pid).join(', ')}); runner 0's output below, each runner's in ${RUNNERS_DIR}/<i>/k6.log`);
+  o.onStarted?.(() => {
+    stopping = true;
+    for (const child of children) interruptK6(child);
+  });
   await Promise.all(exits);
   const cpuTotal = records.reduce((a, r) => a + (r.cpu_s ?? 0), 0);
   note(`k6 CPU: ${Math.round(cpuTotal * 100) / 100} s over ${o.count} runners (${records.map((r) => r.cpu_s ?? '?').join(' + ')})`);
