@@ -48,6 +48,9 @@ export interface DecodeOptions {
   inline?: boolean;
 }
 
+/** Larger images go to the pool even when alone: /health and /metrics stay answered during the decode. */
+const INLINE_MAX_PIXELS = 4_000_000;
+
 /**
  * What decodeImage + letterboxInto produce, as a number: stored references and v2 tensor files made
  * with another version are rebuilt, not reused. 1: sharp for both. 2: plain JPEGs through
@@ -104,7 +107,7 @@ export async function decodeImage(buffer: Uint8Array, options: DecodeOptions): P
   const id = options.id !== undefined ? { id: options.id } : {};
   const header = fastPathHeader(buffer, format, options.maxPixels);
   if (header) {
-    const pixels = await fastDecode(buffer, options.inline === true);
+    const pixels = await fastDecode(buffer, options.inline === true && header.width * header.height <= INLINE_MAX_PIXELS);
     if (pixels && pixels.byteLength === header.width * header.height * 3) return { ...id, width: header.width, height: header.height, pixels };
   }
   try {

@@ -152,7 +152,7 @@ export function vegetaWindow(results: VegetaResult[], duration_s: number): { ans
   const end = start + duration_s * 1000;
   const inWindow = results.filter((r) => Date.parse(r.timestamp) + r.latency / 1e6 <= end);
   const okMs = inWindow.filter((r) => r.code >= 200 && r.code < 300 && !r.error).map((r) => r.latency / 1e6).sort((a, b) => a - b);
-  // Nearest rank, as vegeta's report and k6's summary give percentiles of the samples.
+  // Nearest rank over the accepted answers' latencies.
   const at = (q: number) => (okMs.length === 0 ? 0 : okMs[Math.min(okMs.length - 1, Math.ceil(q * okMs.length) - 1)]!);
   return { answered: inWindow.length, ok: okMs.length, p50_ms: at(0.5), p99_ms: at(0.99) };
 }
