@@ -82,6 +82,12 @@ export function int(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> 
   };
 }
 
+/** `auto`, or an integer in [min, max]. */
+export function autoOrInt(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number | 'auto'> {
+  const n = int(min, max);
+  return { allowed: `auto or ${n.allowed}`, parse: (raw) => (raw.trim().toLowerCase() === 'auto' ? 'auto' : n.parse(raw)) };
+}
+
 export function num(min: number, max = Infinity): Parser<number> {
   return {
     allowed: max === Infinity ? `a number >= ${min}` : `a number from ${min} to ${max}`,

@@ -3,7 +3,7 @@
 // (PORT=8001), then the defaults below; typed overrides from code (tests, in-process tools) last.
 // A bad value stops start-up with one line: `PORT=80a is not valid: expected an integer from 0 to 65535`.
 import path from 'node:path';
-import { INVALID, int, knob, num, oneOf, readKnobs, text, type Values } from '../lib/knobs.ts';
+import { autoOrInt, INVALID, int, knob, num, oneOf, readKnobs, text, type Values } from '../lib/knobs.ts';
 import { parseFlags } from '../lib/node/flags.ts';
 
 export { ConfigError } from '../lib/env.ts';
@@ -28,12 +28,6 @@ export const SPIN_MODES = ['run', 'on', 'off'] as const;
 export type SpinMode = (typeof SPIN_MODES)[number];
 
 const IMPL_NAME = /^[a-z0-9][a-z0-9_-]*$/i;
-
-/** `auto`, or an integer in [min, max]. */
-function autoOrInt(min: number, max: number): { allowed: string; parse: (raw: string) => number | 'auto' | typeof INVALID } {
-  const n = int(min, max);
-  return { allowed: `auto or ${n.allowed}`, parse: (raw) => (raw.trim().toLowerCase() === 'auto' ? 'auto' : n.parse(raw)) };
-}
 
 export const SERVER_KNOBS = {
   host: knob({ env: 'HOST', flag: 'host', default: '127.0.0.1', ...text('host/IP'), doc: 'listen address (loopback unless told)' }),

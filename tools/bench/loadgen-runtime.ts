@@ -12,23 +12,13 @@
 // GOMAXPROCS=1 only when the server is on this machine: a remote target (a GPU server driven from a
 // many-core load machine) keeps Go's default, so k6 can use every core it has.
 import type { Env } from '../../lib/env.ts';
-import { INVALID, int, knob, readKnob, type Parser } from '../../lib/knobs.ts';
-
-const autoOrInt: Parser<'auto' | number> = {
-  allowed: 'auto or an integer >= 1',
-  parse: (raw) => {
-    const v = raw.trim().toLowerCase();
-    if (v === 'auto') return 'auto';
-    const n = int(1).parse(v);
-    return n === INVALID ? INVALID : n;
-  },
-};
+import { autoOrInt, int, knob, readKnob } from '../../lib/knobs.ts';
 
 export const LOADGEN_RUNTIME_KNOBS = {
   gomaxprocs: knob({
     env: 'LOADGEN_GOMAXPROCS',
     default: 'auto' as 'auto' | number,
-    ...autoOrInt,
+    ...autoOrInt(1),
     doc: "Go's GOMAXPROCS for k6 (and vegeta in make harness): auto = 1 when the server under test runs on this machine (the bench starts it, or TARGET is loopback), else Go's default (every core)",
   }),
   gogc: knob({ env: 'LOADGEN_GOGC', default: 400, ...int(25, 10000), doc: "Go's GOGC for the load generators (100 is Go's default: more collections, less memory)" }),
