@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Summary } from '../../lib/summary.ts';
 import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
 import type { Generator } from './config.ts';
+import { percentile } from '../models/bench.ts';
 
 export interface RunSpec {
   generator: Generator;
@@ -153,8 +154,8 @@ export function vegetaWindow(results: VegetaResult[], duration_s: number): { ans
   const inWindow = results.filter((r) => Date.parse(r.timestamp) + r.latency / 1e6 <= end);
   const okMs = inWindow.filter((r) => r.code >= 200 && r.code < 300 && !r.error).map((r) => r.latency / 1e6).sort((a, b) => a - b);
   // Nearest rank over the accepted answers' latencies.
-  const at = (q: number) => (okMs.length === 0 ? 0 : okMs[Math.min(okMs.length - 1, Math.ceil(q * okMs.length) - 1)]!);
-  return { answered: inWindow.length, ok: okMs.length, p50_ms: at(0.5), p99_ms: at(0.99) };
+  const at = (p: number) => (okMs.length === 0 ? 0 : percentile(okMs, p));
+  return { answered: inWindow.length, ok: okMs.length, p50_ms: at(50), p99_ms: at(99) };
 }
 
 async function runVegeta(spec: RunSpec): Promise<GeneratorResult> {

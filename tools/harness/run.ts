@@ -23,7 +23,7 @@ import { describeLoadgenRuntime, loadgenRuntimeEnv } from '../bench/loadgen-runt
 import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
 import { runGenerator, type GeneratorResult } from './generators.ts';
 import { inProcessRequests, type InProcessRequests } from './in-process.ts';
-import { percentile } from '../models/bench.ts';
+import { median } from '../report/stats.ts';
 import { harnessTable, summarise, type HarnessReport, type HarnessRun } from './report.ts';
 import type { HealthResponse } from '../../lib/types.ts';
 
@@ -57,9 +57,7 @@ function oneImageDataset(image: string, dir: string): { manifest: string; dir: s
 
 interface ModelRow { model: string; median_ms: number; letterbox_ms?: number }
 
-const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
-
-/** Per model, the median over rounds of bench-models' medians (and letterbox times). */
+/** Per model, the median over rounds of bench-models' medians (and letterbox times), as report.ts takes the generators' medians over rounds. */
 function medianModelRows(rounds: ModelRow[][]): ModelRow[] {
   const names = [...new Set(rounds.flat().map((r) => r.model))];
   return names.map((model) => {
