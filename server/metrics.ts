@@ -129,7 +129,7 @@ export class ServerMetrics {
   // Histograms for quantiles.
   private readonly requestHist = this.histogram('nv_inference_request_duration_seconds', 'Request duration by status (arrival to response)', ['impl', 'status'], LATENCY_BUCKETS);
   private readonly queueHist = this.histogram('nv_inference_queue_duration_seconds', 'Queue time (waiting for a worker / the serialisation lock)', ['impl'], LATENCY_BUCKETS);
-  private readonly decodeHist = this.histogram('nv_inference_decode_duration_seconds', 'Image decoding time per request (decodeImage on the libuv pool: libjpeg-turbo for plain JPEGs, sharp for the rest)', ['impl'], LATENCY_BUCKETS);
+  private readonly decodeHist = this.histogram('nv_inference_decode_duration_seconds', 'Image decoding time per request (decodeImage: libjpeg-turbo for plain JPEGs, on the HTTP thread for a lone request, else on the libuv pool; sharp for the rest)', ['impl'], LATENCY_BUCKETS);
   private readonly inputHist = this.histogram('nv_inference_compute_input_duration_seconds', 'Letterbox + normalise time in the worker (all requested models)', ['impl'], LATENCY_BUCKETS);
   private readonly inferHist = this.histogram('nv_inference_compute_infer_duration_seconds', 'session.run time per model and batch', ['impl', 'model'], LATENCY_BUCKETS);
   private readonly batchHist = this.histogram('nv_inference_request_batch_size', 'Images per request', ['impl'], BATCH_BUCKETS);
