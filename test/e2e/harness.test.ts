@@ -1,23 +1,23 @@
-// make harness end to end, kept short: real server (the stub), real k6 with and without in-run output
-// checks, real vegeta (built from the pinned source), one round; the JSON and the table land in
-// results/harness/<ts>/ with figures for every generator.
+// make harness end to end, kept short: real server (the stub), real k6 (the bare script, and the
+// suite's with and without in-run output checks), real vegeta (built from the pinned source), one
+// round; the JSON and the table land in results/harness/<ts>/ with figures for every generator.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HarnessReport } from '../../tools/harness/report.ts';
 import { runMake } from './bench-helpers.ts';
 
-test('make harness measures k6, k6 with output checks and vegeta on the stub and writes harness.json/txt', { timeout: 600_000 }, async () => {
+test('make harness measures k6 bare, k6, k6 with output checks and vegeta on the stub and writes harness.json/txt', { timeout: 600_000 }, async () => {
   const root = mkdtempSync(join(tmpdir(), 'harness-'));
   const r = await runMake(['harness'], { RESULTS_ROOT: root, IMPLS: 'invalid', LEVELS: '1', DURATION: '3s', ROUNDS: '1', WARMUP: '2' }, 600_000);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   const dir = realpathSync(join(root, 'harness', 'latest'));
   const report = JSON.parse(readFileSync(join(dir, 'harness.json'), 'utf8')) as HarnessReport;
-  assert.equal(report.runs.length, 3);
+  assert.equal(report.runs.length, 4);
   const c = report.comparisons.find((x) => x.impl === 'invalid' && x.level === 1)!;
-  for (const g of ['k6', 'k6+checks', 'vegeta'] as const) {
+  for (const g of ['k6-bare', 'k6', 'k6+checks', 'vegeta'] as const) {
     const f = c.by[g]!;
     assert.ok(f.rps > 1, `${g} measured ${f.rps} req/s`);
     assert.ok(f.p50_ms > 0 && f.p99_ms >= f.p50_ms, `${g} p50 ${f.p50_ms} p99 ${f.p99_ms}`);
@@ -25,6 +25,9 @@ test('make harness measures k6, k6 with output checks and vegeta on the stub and
     assert.ok(f.cpu_ms_per_request_total > 0, `${g} CPU per request`);
   }
   assert.ok(c.rps_ratio !== null && c.rps_ratio > 0);
+  assert.ok(c.bare_rps_ratio != null && c.bare_rps_ratio > 0);
+  // The bare run's warm-up went to its own process: the measured summary holds no more than the run sent.
+  assert.ok(existsSync(join(dir, 'runs', 'r1-invalid-c1-k6-bare', 'k6-bare-warmup.log')));
   // The stub's empty answers must still fail the in-run output checks (k6 exits 99, the figures stand).
   assert.match(readFileSync(join(dir, 'runs', 'r1-invalid-c1-k6+checks', 'k6', 'summary.json'), 'utf8'), /"metric": "output_match\{impl:invalid\}"[^}]*"ok": false/);
   assert.match(readFileSync(join(dir, 'harness.txt'), 'utf8'), /\| invalid \| 1 \|/);

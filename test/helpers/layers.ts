@@ -1,7 +1,7 @@
 // The layer guard's checker: reads every import of every .ts file and names each one that crosses a
 // layer the wrong way. Layers, bottom to top:
 //   lib/          pure TypeScript shared by both runtimes: no Node, no k6, no packages, nothing above it
-//   lib/k6/, scenarios/, examples/   k6 side: k6 and k6/* modules, lib/ and lib/k6/ only
+//   lib/k6/, scenarios/, examples/, tools/harness/k6/   k6 side: k6 and k6/* modules, lib/ and lib/k6/ only
 //   lib/node/     Node-only shared parts (server and tools): lib/ and Node, nothing above it
 //   server/       never tools/, never the k6 side
 //   tools/        server/ only through server/index.ts; accuracy < bench < report (no cycle back)
@@ -24,7 +24,7 @@ export interface Violation {
 type Zone = 'lib' | 'k6' | 'lib-node' | 'server' | 'tools' | 'test' | 'other';
 
 export function zoneOf(file: string): Zone {
-  if (file.startsWith('lib/k6/') || file.startsWith('scenarios/') || file.startsWith('examples/')) return 'k6';
+  if (file.startsWith('lib/k6/') || file.startsWith('scenarios/') || file.startsWith('examples/') || file.startsWith('tools/harness/k6/')) return 'k6';
   if (file.startsWith('lib/node/')) return 'lib-node';
   if (file.startsWith('lib/')) return 'lib';
   if (file.startsWith('server/')) return 'server';
@@ -62,7 +62,7 @@ function check(file: string, spec: string): string | undefined {
     const builtin = spec.startsWith('node:');
     const k6 = spec === 'k6' || spec.startsWith('k6/');
     if (zone === 'k6') return k6 ? undefined : 'k6-side code imports only k6 modules and lib/';
-    if (k6) return 'only k6-side code (lib/k6, scenarios, examples) imports k6 modules';
+    if (k6) return 'only k6-side code (lib/k6, scenarios, examples, tools/harness/k6) imports k6 modules';
     if (zone === 'lib') return builtin ? 'lib/ is pure TypeScript: Node modules belong in lib/node/' : 'lib/ is pure TypeScript: no packages';
     return undefined;
   }

@@ -12,6 +12,25 @@ function run(round: number, impl: string, generator: HarnessRun['generator'], rp
   return { round, impl, level: 1, generator, requests: rps * 10, rps, p50_ms: p50, p99_ms: p50 * 2, failed_ratio: 0, cpu_s: 1, cpu_requests: rps * 10, steady_cpu_ms_per_request: cpuMs, server_cpu_s: 2 };
 }
 
+test("summarise: k6's engine alone (k6-bare) against vegeta, and what the suite's script costs over it", () => {
+  const runs = [
+    run(1, 'invalid', 'k6-bare', 190, 4.2, 0.25), run(2, 'invalid', 'k6-bare', 194, 4.4, 0.27),
+    run(1, 'invalid', 'k6', 160, 4.5, 0.4), run(1, 'invalid', 'vegeta', 200, 4, 0.2),
+  ];
+  const r = summarise({ created: 'now', host: { cpu: 'x', cores: 2, node: 'v20' }, config: harnessConfig({ IMPLS: 'invalid', LEVELS: '1', ROUNDS: '2' }), image: 'img', runs, models: [] });
+  const c = r.comparisons[0]!;
+  assert.equal(c.by['k6-bare']!.rps, 192);
+  assert.equal(c.bare_rps_ratio, 0.96);
+  assert.equal(c.bare_p50_ratio, 1.075);
+  assert.equal(c.rps_ratio, 0.8);
+  assert.equal(c.suite_cpu_ms, 0.14);
+  assert.equal(c.output_checks_cpu_ms, null, 'no k6+checks run');
+  const text = harnessTable(r);
+  assert.match(text, /\| k6-bare\/vegeta req\/s \| k6-bare\/vegeta p50 \| k6\/vegeta req\/s \| k6\/vegeta p50 \|/);
+  assert.match(text, /\| invalid \| 1 \| 192\.0 \| 4\.30 \| 160\.0 \| 4\.50 \| n\/a \| n\/a \| 200\.0 \| 4\.00 \| 0\.960 \| 1\.075 \| 0\.800 \| 1\.125 \|/);
+  assert.match(text, /\| invalid \| 1 \| 0\.260 \| 0\.400 \| n\/a \| 0\.200 \| 1\.000 \| 0\.140 \| n\/a \|/);
+});
+
 test('summarise: medians over rounds, k6/vegeta ratios, output-check cost and HTTP overhead', () => {
   const runs = [
     run(1, 'invalid', 'k6', 150, 5, 1.0), run(2, 'invalid', 'k6', 170, 4, 1.2),
@@ -58,7 +77,7 @@ test('summarise: the served baseline against the baseline implementation run in-
 });
 
 test('harness knobs: bad values stop with the variable and what is allowed', () => {
-  assert.throws(() => harnessConfig({ GENERATORS: 'k6,wrk' }), /GENERATORS=k6,wrk is not valid: expected a comma list of k6, k6\+checks, vegeta/);
+  assert.throws(() => harnessConfig({ GENERATORS: 'k6,wrk' }), /GENERATORS=k6,wrk is not valid: expected a comma list of k6-bare, k6, k6\+checks, vegeta/);
   assert.throws(() => harnessConfig({ LEVELS: '1,0' }), /LEVELS=1,0 is not valid/);
   assert.throws(() => harnessConfig({ ROUNDS: '0' }), /ROUNDS=0 is not valid/);
 });

@@ -4,7 +4,8 @@ import type { Env } from '../../lib/env.ts';
 import { duration, int, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
 import { LOADGEN_RUNTIME_KNOBS } from '../bench/loadgen-runtime.ts';
 
-export const GENERATORS = ['k6', 'k6+checks', 'vegeta'] as const;
+/** k6-bare: k6's engine alone (tools/harness/k6/bare.ts); k6: the suite's sweep scenario; k6+checks: with in-run output checks. */
+export const GENERATORS = ['k6-bare', 'k6', 'k6+checks', 'vegeta'] as const;
 export type Generator = (typeof GENERATORS)[number];
 
 export interface HarnessConfig {
@@ -36,7 +37,7 @@ export const HARNESS_KNOBS = {
     doc: 'load generators compared',
   }),
   duration_s: knob({ env: 'DURATION', default: 15, defaultText: '15s', ...duration, doc: 'measured time per run' }),
-  warmup: knob({ env: 'WARMUP', default: 20, ...int(0), doc: 'unmeasured requests per run first (vegeta: a 2 s attack)' }),
+  warmup: knob({ env: 'WARMUP', default: 20, ...int(0), doc: 'unmeasured requests per run first (k6-bare: a k6 run of its own; vegeta: a 2 s attack)' }),
   rounds: knob({ env: 'ROUNDS', default: 2, ...int(1, 20), doc: 'interleaved rounds' }),
   image: knob({ env: 'IMAGE', default: 'build/data/synthetic/synthetic-0000.jpg', ...text('an image file'), doc: 'the one image every request sends' }),
   modelRuns: knob({ env: 'MODEL_RUNS', default: 20, ...int(1), doc: 'in-process runs per model for the HTTP-overhead comparison' }),

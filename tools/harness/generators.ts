@@ -1,7 +1,7 @@
 // One measured closed-loop run of one load generator against one implementation at one concurrency,
-// and what it cost: k6 (our bundled sweep scenario, with or without the in-run output checks) or
-// vegeta (an independent generator, pinned in tools/loadgen). CPU seconds of the generator come from
-// bash's `times` (children's user + system), so nothing is sampled while it runs.
+// and what it cost: k6 (our bundled sweep scenario, with or without the in-run output checks), k6's
+// engine alone (tools/harness/k6/bare.ts: the same request and executor, nothing else) or vegeta (an
+// independent generator, pinned in tools/loadgen). The generator's CPU seconds are sampled from /proc.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -85,9 +85,12 @@ function k6Binary(): string {
   return path;
 }
 
-async function runK6(spec: RunSpec): Promise<GeneratorResult> {
-  const resultsDir = join(spec.dir, 'k6');
-  mkdirSync(resultsDir, { recursive: true });
+/** The bare script (k6's engine alone) and its bundle; tools/harness/run.ts bundles it before the rounds. */
+export const BARE_SOURCE = join('tools', 'harness', 'k6', 'bare.ts');
+export const BARE_SCRIPT = join('build', 'k6', 'harness', 'bare.js');
+
+/** The sweep scenario's knobs for one level of one implementation: both k6 scripts read them. */
+function k6Env(spec: RunSpec, resultsDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     SCENARIO: 'sweep',
@@ -106,6 +109,13 @@ async function runK6(spec: RunSpec): Promise<GeneratorResult> {
   delete env['REFERENCE'];
   delete env['BOUNDS_RESOLVED'];
   if (spec.reference) env['REFERENCE'] = spec.reference;
+  return env;
+}
+
+async function runK6(spec: RunSpec): Promise<GeneratorResult> {
+  const resultsDir = join(spec.dir, 'k6');
+  mkdirSync(resultsDir, { recursive: true });
+  const env = k6Env(spec, resultsDir);
   const { code, cpu_s, steady_cpu_per_s } = await runSampled([k6Binary(), 'run', '--no-usage-report', '--quiet', 'build/k6/sweep.js'], join(spec.dir, 'k6.log'), env, spec.duration_s);
   const summaryFile = join(resultsDir, 'summary.json');
   // 99: a threshold broke (expected for the stub with output checks); the figures still stand.
@@ -125,6 +135,49 @@ async function runK6(spec: RunSpec): Promise<GeneratorResult> {
     cpu_s,
     cpu_requests: row.requests + summary.warmup.requests,
     steady_cpu_ms_per_request: perRequestMs(steady_cpu_per_s, row.rps),
+  };
+}
+
+/** k6's summary export: only the figures the bare run reads. */
+interface SummaryExport {
+  metrics: Record<string, { count?: number; value?: number; med?: number; 'p(99)'?: number } | undefined>;
+}
+
+/**
+ * k6's engine alone: a warm-up run of `warmup` iterations, then the measured run of the sweep
+ * scenario's executor, whose summary export then holds the measured requests only (no tags to select
+ * them by: the script has none, so that k6 spends nothing on them).
+ */
+async function runK6Bare(spec: RunSpec): Promise<GeneratorResult> {
+  const env = k6Env(spec, join(spec.dir, 'k6-bare'));
+  delete env['RESULTS_DIR'];
+  const k6 = k6Binary();
+  const run = ['run', '--no-usage-report', '--quiet'];
+  if (spec.warmup > 0) {
+    const w = await runSampled([k6, ...run, '--vus', String(spec.level), '--iterations', String(spec.warmup), BARE_SCRIPT], join(spec.dir, 'k6-bare-warmup.log'), env, 0);
+    if (w.code !== 0) throw new Error(`k6 (bare) warm-up exited ${w.code}: see ${join(spec.dir, 'k6-bare-warmup.log')}`);
+  }
+  const summaryFile = join(spec.dir, 'summary-export.json');
+  const { code, cpu_s, steady_cpu_per_s } = await runSampled([k6, ...run, `--summary-export=${summaryFile}`, BARE_SCRIPT], join(spec.dir, 'k6-bare.log'), env, spec.duration_s);
+  if (code !== 0 || !existsSync(summaryFile)) throw new Error(`k6 (bare) exited ${code} without a summary: see ${join(spec.dir, 'k6-bare.log')}`);
+  const m = (JSON.parse(readFileSync(summaryFile, 'utf8')) as SummaryExport).metrics;
+  const reqs = m['http_reqs']?.count ?? 0;
+  const failed = m['http_req_failed']?.value ?? 0;
+  const latency = m['http_req_duration'];
+  if (reqs === 0 || latency?.med === undefined) throw new Error(`k6 (bare) measured no request: see ${join(spec.dir, 'k6-bare.log')}`);
+  // Failed requests count as k6's own summary counts them: http_req_failed (non-2xx or no answer).
+  const ok = Math.round(reqs * (1 - failed));
+  const rps = ok / spec.duration_s;
+  return {
+    requests: ok,
+    rps,
+    // All requests' latencies (the script has no expected_response sub-metric: it would cost a threshold).
+    p50_ms: latency.med,
+    p99_ms: latency['p(99)'] ?? latency.med,
+    failed_ratio: failed,
+    cpu_s,
+    cpu_requests: reqs,
+    steady_cpu_ms_per_request: perRequestMs(steady_cpu_per_s, rps),
   };
 }
 
@@ -190,5 +243,12 @@ async function runVegeta(spec: RunSpec): Promise<GeneratorResult> {
 
 export function runGenerator(spec: RunSpec): Promise<GeneratorResult> {
   mkdirSync(spec.dir, { recursive: true });
-  return spec.generator === 'vegeta' ? runVegeta(spec) : runK6(spec);
+  switch (spec.generator) {
+    case 'vegeta':
+      return runVegeta(spec);
+    case 'k6-bare':
+      return runK6Bare(spec);
+    default:
+      return runK6(spec);
+  }
 }

@@ -1,6 +1,7 @@
-// The harness's figures: medians over rounds per implementation x level x generator, k6 against the
-// independent generator (ratios), CPU per request, and the served baseline against the in-process
-// limit. Pure functions of the measured runs, so the tests check them on fixed inputs.
+// The harness's figures: medians over rounds per implementation x level x generator, k6 (the suite's
+// script, and k6's engine alone) against the independent generator (ratios), CPU per request, and the
+// served baseline against the in-process limit. Pure functions of the measured runs, so the tests
+// check them on fixed inputs.
 import { median } from '../report/stats.ts';
 import type { InProcessRequests } from './in-process.ts';
 import { describeLoadgenRuntime } from '../bench/loadgen-runtime.ts';
@@ -36,6 +37,11 @@ export interface Comparison {
   /** k6 (no output checks) / vegeta: 1 = agree. */
   rps_ratio: number | null;
   p50_ratio: number | null;
+  /** k6's engine alone (k6-bare) / vegeta; null without either (and in reports made before k6-bare). */
+  bare_rps_ratio?: number | null;
+  bare_p50_ratio?: number | null;
+  /** What the suite's script (checks, tags, thresholds, dataset) costs k6 per request over k6-bare, in CPU ms. */
+  suite_cpu_ms?: number | null;
   /** What the in-run output checks cost k6 per request, in CPU ms. */
   output_checks_cpu_ms: number | null;
 }
@@ -91,6 +97,13 @@ function figures(runs: HarnessRun[]): GeneratorFigures {
   };
 }
 
+/** a / b to 3 places; null when either is missing or b is 0. */
+const ratio = (a: number | undefined, b: number | undefined): number | null => (a !== undefined && b !== undefined && b > 0 ? round3(a / b) : null);
+
+/** Steady CPU ms per request of `more` over `less` (what the difference between the two costs). */
+const cpuOver = (more: GeneratorFigures | undefined, less: GeneratorFigures | undefined): number | null =>
+  more?.cpu_ms_per_request != null && less?.cpu_ms_per_request != null ? round3(more.cpu_ms_per_request - less.cpu_ms_per_request) : null;
+
 export function summarise(input: Omit<HarnessReport, 'comparisons' | 'http_overhead'> & { models: { model: string; median_ms: number; letterbox_ms?: number }[]; inProcess?: InProcessRequests }): HarnessReport {
   const { models, inProcess, ...rest } = input;
   const comparisons: Comparison[] = [];
@@ -102,15 +115,19 @@ export function summarise(input: Omit<HarnessReport, 'comparisons' | 'http_overh
         if (rs.length > 0) by[g] = figures(rs);
       }
       const k6 = by['k6'];
+      const bare = by['k6-bare'];
       const vegeta = by['vegeta'];
       const checks = by['k6+checks'];
       comparisons.push({
         impl,
         level,
         by,
-        rps_ratio: k6 && vegeta && vegeta.rps > 0 ? round3(k6.rps / vegeta.rps) : null,
-        p50_ratio: k6 && vegeta && vegeta.p50_ms > 0 ? round3(k6.p50_ms / vegeta.p50_ms) : null,
-        output_checks_cpu_ms: k6?.cpu_ms_per_request != null && checks?.cpu_ms_per_request != null ? round3(checks.cpu_ms_per_request - k6.cpu_ms_per_request) : null,
+        rps_ratio: ratio(k6?.rps, vegeta?.rps),
+        p50_ratio: ratio(k6?.p50_ms, vegeta?.p50_ms),
+        bare_rps_ratio: ratio(bare?.rps, vegeta?.rps),
+        bare_p50_ratio: ratio(bare?.p50_ms, vegeta?.p50_ms),
+        suite_cpu_ms: cpuOver(k6, bare),
+        output_checks_cpu_ms: cpuOver(checks, k6),
       });
     }
   }
@@ -149,27 +166,39 @@ export function summarise(input: Omit<HarnessReport, 'comparisons' | 'http_overh
 
 const fmt = (x: number | null | undefined, digits = 2) => (x === null || x === undefined ? 'n/a' : x.toFixed(digits));
 
-/** Markdown tables: k6 against vegeta per implementation and level, then the HTTP overhead. */
+const md = (cells: string[]) => `| ${cells.join(' | ')} |`;
+const mdTable = (head: string[], rows: string[][]) => [md(head), md(head.map(() => '---')), ...rows.map(md)];
+
+/** Markdown tables: the generators' figures and ratios to vegeta, their CPU per request, then the HTTP overhead. */
 export function harnessTable(r: HarnessReport): string {
   const gens = r.config.generators;
-  const head = ['impl', 'concurrency', ...gens.flatMap((g) => [`${g} req/s`, `${g} p50 ms`]), 'k6/vegeta req/s', 'k6/vegeta p50', ...gens.map((g) => `${g} CPU ms/req`), 'server CPU ms/req', 'output checks CPU ms/req'];
-  const rows = r.comparisons.map((c) => [
+  const bare = gens.includes('k6-bare');
+  const figuresHead = ['impl', 'concurrency', ...gens.flatMap((g) => [`${g} req/s`, `${g} p50 ms`]), ...(bare ? ['k6-bare/vegeta req/s', 'k6-bare/vegeta p50'] : []), 'k6/vegeta req/s', 'k6/vegeta p50'];
+  const figuresRows = r.comparisons.map((c) => [
     c.impl,
     String(c.level),
     ...gens.flatMap((g) => [fmt(c.by[g]?.rps, 1), fmt(c.by[g]?.p50_ms)]),
+    ...(bare ? [fmt(c.bare_rps_ratio, 3), fmt(c.bare_p50_ratio, 3)] : []),
     fmt(c.rps_ratio, 3),
     fmt(c.p50_ratio, 3),
+  ]);
+  const cpuHead = ['impl', 'concurrency', ...gens.map((g) => `${g} CPU ms/req`), 'server CPU ms/req', ...(bare ? ['suite script (k6 - k6-bare) CPU ms/req'] : []), 'output checks (k6+checks - k6) CPU ms/req'];
+  const cpuRows = r.comparisons.map((c) => [
+    c.impl,
+    String(c.level),
     ...gens.map((g) => fmt(c.by[g]?.cpu_ms_per_request, 3)),
     fmt(c.by['vegeta']?.server_cpu_ms_per_request ?? c.by['k6']?.server_cpu_ms_per_request, 3),
+    ...(bare ? [fmt(c.suite_cpu_ms, 3)] : []),
     fmt(c.output_checks_cpu_ms, 3),
   ]);
-  const md = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const out = [
     `harness ${r.created} on ${r.host.cpu} (${r.host.cores} cores), image ${r.image}, ${r.config.rounds} round(s) of ${r.config.duration_s}s, medians over rounds; generators' Go runtime: ${r.loadgen_runtime ? describeLoadgenRuntime(r.loadgen_runtime) : "Go's defaults"}`,
     '',
-    md(head),
-    md(head.map(() => '---')),
-    ...rows.map(md),
+    ...mdTable(figuresHead, figuresRows),
+    '',
+    "generators' CPU per request in the steady middle of each run (from /proc), and the server's over the whole run:",
+    '',
+    ...mdTable(cpuHead, cpuRows),
   ];
   const h = r.http_overhead;
   if (h) {

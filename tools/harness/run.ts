@@ -1,8 +1,9 @@
 // `make harness`: measures the measurer (MLPerf's "with and without loadgen overhead"). On one server
 // the bench starts, in interleaved rounds:
-//   - k6 (our scenario, with and without in-run output checks) against vegeta, an independent load
-//     generator, at each concurrency level, on the stub and on baseline: requests/s and p50 side by side,
-//     and each generator's CPU per request (and the server's);
+//   - k6 (our scenario, with and without in-run output checks, and k6's engine alone: the same request
+//     from a script that does nothing else) against vegeta, an independent load generator, at each
+//     concurrency level, on the stub and on baseline: requests/s and p50 side by side, and each
+//     generator's CPU per request (and the server's);
 //   - served baseline against the in-process limit (make bench-models on the same image): HTTP
 //     overhead per request in ms and %.
 // Writes results/harness/<timestamp>/harness.json and harness.txt (results/harness/latest); make
@@ -10,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { contentTypeOf, MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { bundleScenarios } from '../build.ts';
 import { prepareReference } from '../accuracy/replay.ts';
@@ -21,7 +22,7 @@ import { runMain } from '../../lib/node/cli.ts';
 import { harnessConfig, type Generator, type HarnessConfig } from './config.ts';
 import { describeLoadgenRuntime, loadgenRuntimeEnv } from '../bench/loadgen-runtime.ts';
 import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
-import { runGenerator, type GeneratorResult } from './generators.ts';
+import { BARE_SCRIPT, BARE_SOURCE, runGenerator, type GeneratorResult } from './generators.ts';
 import { inProcessRequests, type InProcessRequests } from './in-process.ts';
 import { median } from '../report/stats.ts';
 import { harnessTable, summarise, type HarnessReport, type HarnessRun } from './report.ts';
@@ -100,6 +101,7 @@ export async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
   mkdirSync(runDir, { recursive: true });
   note(`harness: ${cfg.impls.join(',')} x concurrency ${cfg.levels.join(',')} x ${cfg.generators.join(',')}, ${cfg.rounds} round(s) of ${cfg.duration_s}s -> ${runDir}`);
   await step('bundle scenarios/sweep.ts', () => bundleScenarios([join('scenarios', 'sweep.ts')]));
+  if (cfg.generators.includes('k6-bare')) await step(`bundle ${BARE_SOURCE}`, () => bundleScenarios([BARE_SOURCE], dirname(BARE_SCRIPT)));
   const data = oneImageDataset(cfg.image, join(runDir, 'dataset'));
   const reference = cfg.generators.includes('k6+checks') ? await step('accuracy reference', () => prepareReference({ datasetDir: data.dir, maxImages: 1 })) : undefined;
 
