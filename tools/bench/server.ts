@@ -1,7 +1,7 @@
 // Lifecycle of a server the bench starts itself (unless TARGET names a running one), and the
 // scrapes of /health, /metrics and /vram around the load run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { MEASURE_WINDOW, type HealthResponse, type MemoryResponse } from '../../lib/types.ts';
 import { getJson } from '../../lib/node/server-api.ts';
@@ -36,11 +36,17 @@ export async function startServer(opts: { host: string; port: number; ep: string
   const port = opts.port || (await freePort());
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, HOST: opts.host, PORT: String(port), EP: opts.ep };
   if (opts.modelsDir) env['MODELS_DIR'] = opts.modelsDir;
-  const log = createWriteStream(opts.logFile);
+  // The server writes its log straight into the file: relayed through a pipe, every access-log line
+  // woke this process too (~800 lines a second on the stub), CPU taken from the server and the load
+  // generator on the same host.
+  const log = openSync(opts.logFile, 'w');
   const started = performance.now();
-  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, SERVER_ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [...SERVER_NODE_ARGS, SERVER_ENTRY], { env, stdio: ['ignore', log, log] });
+  } finally {
+    closeSync(log);
+  }
   const url = `http://${opts.host}:${port}`;
   let exited: number | null | undefined;
   child.on('exit', (code) => (exited = code));
