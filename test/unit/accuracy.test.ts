@@ -148,6 +148,21 @@ describe('matching and metrics', () => {
     assert.deepEqual(broken, ['boxes_mse', 'scores_mse', 'labels_accuracy', 'unmatched_ratio']);
   });
 
+  it('one side empty: the sums are what matching every entry as unmatched gives, both ways round', () => {
+    const none: Detections = { boxes: [], scores: [], labels: [] };
+    const common = { ...emptySums(), images: 1, matched: 0, box_sq_err: 0, score_sq_err: 0, iou_sum: 0, labels_correct: 0, label_mismatches: 0, labels_total: 3 };
+    assert.deepEqual(compareDetections(none, reference()), { ...common, reference_detections: 3, actual_detections: 0, unmatched_reference: 3, unmatched_actual: 0, count_diff: -3, count_abs_diff: 3, count_abs_diff_max: 3 });
+    assert.deepEqual(compareDetections(reference(), none), { ...common, reference_detections: 0, actual_detections: 3, unmatched_reference: 0, unmatched_actual: 3, count_diff: 3, count_abs_diff: 3, count_abs_diff_max: 3 });
+    // Both empty: identical (nothing to compare), every figure 0 but the image.
+    assert.deepEqual(compareDetections(none, none), { ...emptySums(), images: 1 });
+    // The same figures as one detection that matches nothing (a pass through the matching itself).
+    const far: Detections = { boxes: [[900, 900, 950, 950]], scores: [0.5], labels: [1] };
+    const viaMatching = finalizeMetrics(compareDetections(far, reference()));
+    const shortCut = finalizeMetrics(compareDetections(none, reference()));
+    assert.equal(viaMatching.unmatched, shortCut.unmatched + 1, 'the far detection adds one unmatched, nothing else');
+    assert.equal(viaMatching.labels_accuracy, shortCut.labels_accuracy);
+  });
+
   it('sums pool over images and models (not a mean of means)', () => {
     const one: Detections = { boxes: [[0, 0, 40, 40]], scores: [0.5], labels: [7] };
     const moved: Detections = { boxes: [[2, 0, 42, 40]], scores: [0.5], labels: [7] };
