@@ -72,7 +72,8 @@ function identicalSums(n: number): AccuracySums {
 
 /** The sums when one side has no detections: nothing can pair, every entry of the other side is
  * unmatched. What the matching below yields then, without its index lists: inside k6 building them
- * (the class-aware pass, then the leftovers' class-agnostic pass) cost ~0.4 ms per stub answer. */
+ * (the class-aware pass, then the leftovers' class-agnostic pass) cost ~0.2 ms of k6 CPU per stub answer
+ * of three models (the whole output check 0.39 -> 0.19 ms). */
 function oneSideEmptySums(nActual: number, nReference: number): AccuracySums {
   const diff = nActual - nReference;
   return {
