@@ -27,6 +27,7 @@ import { inProcessRequests, type InProcessRequests } from './in-process.ts';
 import { median } from '../report/stats.ts';
 import { harnessTable, summarise, type HarnessReport, type HarnessRun } from './report.ts';
 import type { HealthResponse } from '../../lib/types.ts';
+import { getJson } from '../../lib/node/server-api.ts';
 
 /**
  * Waits until no request is queued on the server. A closed-loop generator that stops leaves up to its
@@ -36,7 +37,7 @@ import type { HealthResponse } from '../../lib/types.ts';
 async function waitDrained(url: string, timeout_s = 120): Promise<void> {
   const deadline = Date.now() + timeout_s * 1000;
   for (;;) {
-    const health = (await (await fetch(`${url}/health`)).json()) as HealthResponse;
+    const health = await getJson<HealthResponse>(`${url}/health`);
     const pending = Object.values(health.queues ?? {}).reduce((n, q) => n + q.pending, 0);
     if (pending === 0) return;
     if (Date.now() > deadline) throw new BenchError(`the server still has ${pending} queued request(s) after ${timeout_s} s; see its log`);
