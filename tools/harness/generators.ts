@@ -89,8 +89,9 @@ function k6Binary(): string {
 export const BARE_SOURCE = join('tools', 'harness', 'k6', 'bare.ts');
 export const BARE_SCRIPT = join('build', 'k6', 'harness', 'bare.js');
 
-/** The sweep scenario's knobs for one level of one implementation: both k6 scripts read them. */
-function k6Env(spec: RunSpec, resultsDir: string): NodeJS.ProcessEnv {
+/** The sweep scenario's knobs for one level of one implementation: both k6 scripts read them.
+ * `resultsDir`: where the suite's handleSummary writes (the bare script has none: no RESULTS_DIR). */
+function k6Env(spec: RunSpec, resultsDir?: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     SCENARIO: 'sweep',
@@ -102,10 +103,11 @@ function k6Env(spec: RunSpec, resultsDir: string): NodeJS.ProcessEnv {
     IMPL: spec.impl,
     DATASET_MANIFEST: spec.manifest,
     MAX_IMAGES: '0',
-    RESULTS_DIR: resultsDir,
     K6_WEB_DASHBOARD: 'false',
     ...spec.runtime,
   };
+  delete env['RESULTS_DIR'];
+  if (resultsDir) env['RESULTS_DIR'] = resultsDir;
   delete env['REFERENCE'];
   delete env['BOUNDS_RESOLVED'];
   if (spec.reference) env['REFERENCE'] = spec.reference;
@@ -149,8 +151,7 @@ interface SummaryExport {
  * them by: the script has none, so that k6 spends nothing on them).
  */
 async function runK6Bare(spec: RunSpec): Promise<GeneratorResult> {
-  const env = k6Env(spec, join(spec.dir, 'k6-bare'));
-  delete env['RESULTS_DIR'];
+  const env = k6Env(spec);
   const k6 = k6Binary();
   const run = ['run', '--no-usage-report', '--quiet'];
   if (spec.warmup > 0) {
