@@ -122,6 +122,209 @@ function runK6(k6: string, args: string[], env: NodeJS.ProcessEnv, onSpawn: (chi
   });
 }
 
+/** The target a run measures: the server this bench started, or TARGET, and what it said of itself. */
+interface ConnectedTarget {
+  target: string;
+  health: HealthResponse;
+  /** The server this bench started (undefined with TARGET). */
+  server?: StartedServer;
+  readyMs: number | null;
+  /** False when the target speaks only v2 (Triton): no native accuracy replay then. */
+  nativeApi: boolean;
+}
+
+/** Starts the server (loading only IMPL) or waits for TARGET to be ready, over the run's protocol. */
+async function connectTarget(cfg: BenchConfig, plan: Plan, runDir: string): Promise<ConnectedTarget> {
+  const target = cfg.target;
+  if (!target) {
+    // The server loads only the implementations under test, so its start-up and memory are theirs.
+    const server = await step('start server and wait until ready', () => startServer({ ...cfg.server, logFile: join(runDir, 'server.log'), readyTimeout_s: cfg.readyTimeout_s, env: { IMPL: cfg.impl } }));
+    const health = await getJson<HealthResponse>(`${server.url}/health`);
+    note(`server ${server.url} ready in ${server.ready_ms} ms (pid ${server.child.pid}, ep ${health.ep}, log ${server.logFile})`);
+    return { target: server.url, health, server, readyMs: server.ready_ms, nativeApi: true };
+  }
+  if (plan.kind === 'coldstart') note('coldstart with TARGET: the server is already running, so its first request here is not a cold one');
+  if (cfg.protocol !== 'v2') return { target, health: await step(`target ${target} ready`, () => waitReady(target, 30)), readyMs: null, nativeApi: true };
+  // PROTOCOL=v2 hook: a target may speak only v2 (then no native accuracy replay).
+  const probe = await step(`target ${target} ready over v2`, () => waitReadyV2(target, 30, v2ModelName(cfg.v2Models.kind === 'pipeline' ? 'pipeline' : cfg.v2Models.models[0]!)));
+  if (!probe.native) note(`${target} speaks only v2: the accuracy replay (native API) is skipped; the in-run output checks still run`);
+  return { target, health: probe.health, readyMs: null, nativeApi: probe.native };
+}
+
+/** IMPL as the implementations to measure: each served by the target, one unless SCENARIO=smoke. */
+function implsUnderTest(cfg: BenchConfig, plan: Plan, health: HealthResponse, target: string): string[] {
+  const impls = cfg.impl === 'all' ? health.implementations : cfg.impl.split(',').map((s) => s.trim()).filter(Boolean);
+  if (plan.kind !== 'smoke' && impls.length !== 1) throw new BenchError(`IMPL=${cfg.impl}: only SCENARIO=smoke takes several implementations (or all); name one`);
+  // V2_VERSION: IMPL is a label and the version asked for is that one.
+  const unknown = impls.filter((i) => !health.implementations.includes(cfg.v2Version || i));
+  if (unknown.length > 0) throw new BenchError(`IMPL=${unknown.join(',')} is not served by ${target}: expected one of ${health.implementations.join(', ')} (or all)`);
+  return impls;
+}
+
+/** Each implementation's bounds (file + calibration + SLO defaults), written to bounds.json for k6. */
+async function boundsStep(cfg: BenchConfig, plan: Plan, impls: string[], conn: ConnectedTarget, withAccuracy: boolean, runDir: string): Promise<ResolvedBounds[]> {
+  const bounds = await step('resolve bounds', async () => {
+    const file = loadBoundsFile(cfg);
+    const calibration = loadCalibration(cfg);
+    const resolved = impls.map((impl) => resolveBounds(file, plan, impl, calibration));
+    // The accuracy bounds k6's in-run check applies: the replay's, from the same file and the
+    // server's own lossless flag, so the two checks cannot disagree on what is accepted.
+    if (withAccuracy) {
+      // A v2-only target (Triton) has no /implementations: not lossless by its word, so it is held
+      // to the bounds it declares in accuracy.impls, else to the exact ones: never more lenient.
+      for (const b of resolved) b.accuracy = resolveAccuracy(b.impl, conn.nativeApi && (await implementationIsLossless(conn.target, b.impl)), file);
+    }
+    writeFileSync(join(runDir, 'bounds.json'), JSON.stringify(resolved, null, 2));
+    return resolved;
+  });
+  note(`bounds: ${bounds[0]?.calibration ? `calibration of ${bounds[0].calibration.created} (tolerance ${bounds[0].calibration.tolerance})` : 'SLO defaults, no calibration'}${cfg.boundsFile ? ` + ${cfg.boundsFile}` : ''}`);
+  return bounds;
+}
+
+/** The target's /metrics (or TARGET_METRICS) into runDir, a /vram snapshot, then /vram's window reset. */
+function scrapeBefore(cfg: BenchConfig, target: string, runDir: string): Promise<MemoryResponse | null> {
+  return step('scrape /metrics and /vram before', async () => {
+    const metrics = await getText(cfg.targetMetrics || `${target}/metrics`).catch((e: Error) => `# scrape failed: ${e.message}\n`);
+    writeFileSync(join(runDir, 'server-metrics.before.prom'), metrics);
+    const vram = await getJson<MemoryResponse>(`${target}/vram`).catch(() => null);
+    await fetch(`${target}/vram/reset`, { method: 'POST' }).catch(() => {});
+    return vram;
+  });
+}
+
+/** What k6 reads: the run's knobs, the files this bench prepared, its Go runtime and the web dashboard's settings. */
+export function k6RunEnv(o: { env: NodeJS.ProcessEnv; cfg: BenchConfig; plan: Plan; target: string; impls: string[]; manifest: string; runDir: string; reference?: string; v2Env: Record<string, string>; runtime: Record<string, string> }): NodeJS.ProcessEnv {
+  return {
+    ...o.env,
+    TARGET: o.target,
+    IMPL: o.impls.join(','),
+    DATASET_MANIFEST: o.manifest,
+    MAX_IMAGES: String(o.cfg.maxImages),
+    BOUNDS_RESOLVED: join(o.runDir, 'bounds.json'),
+    RESULTS_DIR: o.runDir,
+    ...(o.reference ? { REFERENCE: o.reference } : {}),
+    ...o.v2Env,
+    // GOMAXPROCS=1 and GOGC=400 when the server shares this machine (tools/bench/loadgen-runtime.ts).
+    ...o.runtime,
+    K6_WEB_DASHBOARD: 'true',
+    K6_WEB_DASHBOARD_EXPORT: join(o.runDir, 'dashboard.html'),
+    // -1: no live server (CI, DASHBOARD=0), the HTML export is still written at the end.
+    K6_WEB_DASHBOARD_PORT: o.cfg.dashboard ? String(o.cfg.dashboardPort) : '-1',
+    K6_WEB_DASHBOARD_OPEN: 'false',
+    // The dashboard skips its report when it has too few snapshots: short runs need a short period.
+    K6_WEB_DASHBOARD_PERIOD: o.env['K6_WEB_DASHBOARD_PERIOD'] ?? dashboardPeriod(o.plan),
+  };
+}
+
+/** What the k6 phase left: k6's exit code, the watchdog's fault (if any) and the memory samples. */
+interface K6Phase {
+  k6Code: number;
+  fault: string | undefined;
+  measuredBeforeFault_s: number | undefined;
+  /** The watchdog's last /metrics scrape and its age now (kept for a server gone by the scrape after). */
+  lastMetrics: ReturnType<typeof watchServer>['lastMetrics'];
+  samples: MemorySample[];
+}
+
+/**
+ * k6 (one process, or RUNNERS segmented ones merged) while memory is sampled and the watchdog
+ * watches the server: a server lost mid-run stops k6 and marks the phase with its fault.
+ */
+async function k6Step(o: { cfg: BenchConfig; plan: Plan; k6: string; k6Args: string[]; script: string; env: NodeJS.ProcessEnv; runDir: string; conn: ConnectedTarget; impls: string[]; bounds: ResolvedBounds[] }): Promise<K6Phase> {
+  const { cfg, plan, conn } = o;
+  if (cfg.dashboard) note(`live dashboard: http://127.0.0.1:${cfg.dashboardPort} (DASHBOARD=0 turns it off)`);
+  const sampler = sampleMemory(conn.target, cfg.memoryInterval_s);
+  // ==== WATCHDOG HOOK: a server lost mid-run stops k6 and marks the results incomplete ====
+  const watchdog = watchServer({ target: conn.target, ...(conn.server ? { child: conn.server.child } : {}), levels: plan.levels, measureStartedAt: () => sampler.measureStartedAt() });
+  // RUNNERS=N: N segmented k6 processes whose merged samples give the summary and the verdict.
+  // On a fault the watchdog stops k6: the single one, or every runner.
+  const k6Code =
+    cfg.runners > 1
+      ? await step(`k6 ${plan.name} on ${cfg.runners} runners, merged (exit code reported below)`, () =>
+          runRunners({
+            k6: o.k6, script: o.script, env: o.env, runDir: o.runDir, count: cfg.runners, plan, impls: o.impls, capacitySloMs: o.bounds[0]?.slo.capacity_slo_p99_ms, livePort: cfg.dashboard ? cfg.dashboardPort : -1,
+            onStarted: (stopAll) => watchdog.onFault((fault) => {
+              note(`${fault}: stopping the ${cfg.runners} k6 runners`);
+              stopAll();
+            }),
+          }),
+        )
+      : await step(`k6 ${plan.name} (exit code reported below)`, () =>
+          runK6(o.k6, o.k6Args, o.env, (child) => watchdog.onFault((fault) => {
+            note(`${fault}: stopping k6`);
+            interruptK6(child);
+          })),
+        );
+  watchdog.stop();
+  const samples = await sampler.stop();
+  note(`k6 exited ${k6Code}${k6Code === 99 ? ' (thresholds failed)' : ''}`);
+  return { k6Code, fault: watchdog.fault, measuredBeforeFault_s: watchdog.measuredBeforeFault_s, lastMetrics: () => watchdog.lastMetrics(), samples };
+}
+
+/** /metrics and /vram after the run (the watchdog's last scrape when the server is gone), and memory.json. */
+async function scrapeAfter(cfg: BenchConfig, target: string, runDir: string, phase: K6Phase, before: MemoryResponse | null): Promise<void> {
+  const after = await step('scrape /metrics and /vram after', async () => {
+    const kept = phase.lastMetrics();
+    const lost = (e: Error) => (kept ? `# scrape after the run failed (${e.message}): the watchdog's last scrape, ${kept.age_s} s before this one\n${kept.text}` : `# scrape failed: ${e.message}\n`);
+    const metrics = await getText(cfg.targetMetrics || `${target}/metrics`).catch(lost);
+    writeFileSync(join(runDir, 'server-metrics.prom'), metrics);
+    return getJson<MemoryResponse>(`${target}/vram`).catch(() => null);
+  });
+  writeFileSync(join(runDir, 'memory.json'), JSON.stringify({ device: after?.device ?? before?.device ?? 'unknown', interval_s: cfg.memoryInterval_s, before, after, samples: phase.samples }, null, 2));
+}
+
+/**
+ * k6's summary.json with the post-processing steps' results added, or cut at the fault and marked
+ * incomplete when the server was lost (no post-processing then); null when k6 wrote none.
+ */
+async function postProcess(summaryPath: string, phase: K6Phase, plan: Plan, ctx: Omit<PostRunContext, 'summary'>): Promise<Summary | null> {
+  const summary: Summary | null = existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary) : null;
+  if (!summary) {
+    note('k6 wrote no summary.json (it failed before handleSummary): see its output above');
+    return null;
+  }
+  if (phase.fault) {
+    summary.incomplete = { reason: phase.fault };
+    if (phase.measuredBeforeFault_s !== undefined) cutAtFault(summary.levels, plan.levels, phase.measuredBeforeFault_s);
+    note('post-processing skipped: the server was lost');
+    return summary;
+  }
+  const full: PostRunContext = { ...ctx, summary };
+  for (const p of POST_RUN_STEPS.filter((p) => p.applies(full))) {
+    const results = await step(`post-processing: ${p.name}`, () => p.run(full)).catch((e: Error) => [{ name: p.name, passed: false, lines: [`${p.name} crashed: ${e.message}`] }]);
+    summary.postprocess.push(...results);
+  }
+  return summary;
+}
+
+/** The run folder's final files (summary, JUnit, dashboard, env.json, INCOMPLETE) and results/latest. */
+function writeResults(o: { cfg: BenchConfig; runDir: string; summary: Summary | null; fault: string | undefined; envJson: object }): Promise<void> {
+  const { runDir, summary } = o;
+  return step('write results', () => {
+    if (o.fault) writeFileSync(join(runDir, 'INCOMPLETE'), `${o.fault}\n`);
+    if (summary) {
+      writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
+      writeFileSync(join(runDir, 'summary.txt'), summaryText(summary));
+      writeFileSync(join(runDir, 'junit.xml'), junitXml(summary));
+    }
+    if (!existsSync(join(runDir, 'dashboard.html'))) {
+      writeFileSync(join(runDir, 'dashboard.html'), fallbackDashboard(summary));
+      note('dashboard.html: k6 skipped its report (run too short), wrote the summary page instead');
+    }
+    writeFileSync(join(runDir, 'env.json'), JSON.stringify(o.envJson, null, 2));
+    const latest = resolve(o.cfg.resultsRoot, 'latest');
+    rmSync(latest, { force: true });
+    symlinkSync(basename(runDir), latest);
+  });
+}
+
+/** The bench's exit code: 97 server lost, else k6's own (99 = thresholds), else 98 for a failed post-processing gate, else 0. */
+export function benchExitCode(fault: string | undefined, k6Code: number, failedPostSteps: number): number {
+  return fault ? EXIT_SERVER_LOST : k6Code !== 0 ? k6Code : failedPostSteps > 0 ? EXIT_POSTPROCESS_FAILED : 0;
+}
+
+const EXIT_MEANING: Record<number, string> = { 99: ' = k6 thresholds failed', [EXIT_POSTPROCESS_FAILED]: ' = post-processing gate failed', [EXIT_SERVER_LOST]: ' = server lost, results INCOMPLETE' };
+
 /** Runs one bench. `extraEnv` overrides process.env for the plan and for k6 (calibrate uses it). */
 export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string> = {}): Promise<RunResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, SCENARIO: cfg.scenario };
@@ -139,164 +342,40 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
   // The baseline reference for the in-run output checks: built (or found fresh) in-process before any
   // server starts, so building it never competes with the measured run for the CPU.
   const reference = cfg.accuracy ? await step('accuracy reference', () => prepareReference({ datasetDir: dataset.dir, maxImages: cfg.maxImages })) : undefined;
+  // PROTOCOL=v2 hook: per-model requests need the prepared tensors.
+  const v2Env = cfg.protocol === 'v2' ? await step('v2 inputs', () => v2InputsEnv(cfg.v2Models, dataset.dir)) : {};
 
   let server: StartedServer | undefined;
-  let target = cfg.target;
-  let health: HealthResponse;
-  let readyMs: number | null = null;
-  // PROTOCOL=v2 hook: a target may speak only v2 (then no native accuracy replay), and per-model
-  // requests need the prepared tensors.
-  let nativeApi = true;
-  const v2Env = cfg.protocol === 'v2' ? await step('v2 inputs', () => v2InputsEnv(cfg.v2Models, dataset.dir)) : {};
   try {
-    if (target) {
-      if (plan.kind === 'coldstart') note('coldstart with TARGET: the server is already running, so its first request here is not a cold one');
-      if (cfg.protocol === 'v2') {
-        const probe = await step(`target ${target} ready over v2`, () => waitReadyV2(target, 30, v2ModelName(cfg.v2Models.kind === 'pipeline' ? 'pipeline' : cfg.v2Models.models[0]!)));
-        health = probe.health;
-        nativeApi = probe.native;
-        if (!nativeApi) note(`${target} speaks only v2: the accuracy replay (native API) is skipped; the in-run output checks still run`);
-      } else health = await step(`target ${target} ready`, () => waitReady(target, 30));
-    } else {
-      // The server loads only the implementations under test, so its start-up and memory are theirs.
-      server = await step('start server and wait until ready', () => startServer({ ...cfg.server, logFile: join(runDir, 'server.log'), readyTimeout_s: cfg.readyTimeout_s, env: { IMPL: cfg.impl } }));
-      target = server.url;
-      readyMs = server.ready_ms;
-      health = await getJson<HealthResponse>(`${target}/health`);
-      note(`server ${target} ready in ${server.ready_ms} ms (pid ${server.child.pid}, ep ${health.ep}, log ${server.logFile})`);
-    }
-    const impls = cfg.impl === 'all' ? health.implementations : cfg.impl.split(',').map((s) => s.trim()).filter(Boolean);
-    if (plan.kind !== 'smoke' && impls.length !== 1) throw new BenchError(`IMPL=${cfg.impl}: only SCENARIO=smoke takes several implementations (or all); name one`);
-    // V2_VERSION: IMPL is a label and the version asked for is that one.
-    const unknown = impls.filter((i) => !health.implementations.includes(cfg.v2Version || i));
-    if (unknown.length > 0) throw new BenchError(`IMPL=${unknown.join(',')} is not served by ${target}: expected one of ${health.implementations.join(', ')} (or all)`);
-
-    const bounds: ResolvedBounds[] = await step('resolve bounds', async () => {
-      const file = loadBoundsFile(cfg);
-      const calibration = loadCalibration(cfg);
-      const resolved = impls.map((impl) => resolveBounds(file, plan, impl, calibration));
-      // The accuracy bounds k6's in-run check applies: the replay's, from the same file and the
-      // server's own lossless flag, so the two checks cannot disagree on what is accepted.
-      if (reference) {
-        // A v2-only target (Triton) has no /implementations: not lossless by its word, so it is held
-        // to the bounds it declares in accuracy.impls, else to the exact ones: never more lenient.
-        for (const b of resolved) b.accuracy = resolveAccuracy(b.impl, nativeApi && (await implementationIsLossless(target!, b.impl)), file);
-      }
-      writeFileSync(join(runDir, 'bounds.json'), JSON.stringify(resolved, null, 2));
-      return resolved;
-    });
-    note(`bounds: ${bounds[0]?.calibration ? `calibration of ${bounds[0].calibration.created} (tolerance ${bounds[0].calibration.tolerance})` : 'SLO defaults, no calibration'}${cfg.boundsFile ? ` + ${cfg.boundsFile}` : ''}`);
-
-    const before = await step('scrape /metrics and /vram before', async () => {
-      const metrics = await getText(cfg.targetMetrics || `${target}/metrics`).catch((e: Error) => `# scrape failed: ${e.message}\n`);
-      writeFileSync(join(runDir, 'server-metrics.before.prom'), metrics);
-      const vram = await getJson<MemoryResponse>(`${target}/vram`).catch(() => null);
-      await fetch(`${target}/vram/reset`, { method: 'POST' }).catch(() => {});
-      return vram;
-    });
+    const conn = await connectTarget(cfg, plan, runDir);
+    server = conn.server;
+    const { target, health } = conn;
+    const impls = implsUnderTest(cfg, plan, health, target);
+    const bounds = await boundsStep(cfg, plan, impls, conn, reference !== undefined, runDir);
+    const before = await scrapeBefore(cfg, target, runDir);
 
     const k6Args = ['run', '--no-usage-report', script!];
-    const k6Runtime = loadgenRuntimeEnv(cfg.loadgen, cfg.target);
-    note(`k6 runtime: ${describeLoadgenRuntime(k6Runtime)}${k6Runtime['GOMAXPROCS'] ? '' : " (GOMAXPROCS: Go's default, the target is remote)"}`);
-    const k6Env: NodeJS.ProcessEnv = {
-      ...env,
-      TARGET: target,
-      IMPL: impls.join(','),
-      DATASET_MANIFEST: dataset.manifest,
-      MAX_IMAGES: String(cfg.maxImages),
-      BOUNDS_RESOLVED: join(runDir, 'bounds.json'),
-      RESULTS_DIR: runDir,
-      ...(reference ? { REFERENCE: reference } : {}),
-      ...v2Env,
-      // GOMAXPROCS=1 and GOGC=400 when the server shares this machine (tools/bench/loadgen-runtime.ts).
-      ...k6Runtime,
-      K6_WEB_DASHBOARD: 'true',
-      K6_WEB_DASHBOARD_EXPORT: join(runDir, 'dashboard.html'),
-      // -1: no live server (CI, DASHBOARD=0), the HTML export is still written at the end.
-      K6_WEB_DASHBOARD_PORT: cfg.dashboard ? String(cfg.dashboardPort) : '-1',
-      K6_WEB_DASHBOARD_OPEN: 'false',
-      // The dashboard skips its report when it has too few snapshots: short runs need a short period.
-      K6_WEB_DASHBOARD_PERIOD: env['K6_WEB_DASHBOARD_PERIOD'] ?? dashboardPeriod(plan),
-    };
-    if (cfg.dashboard) note(`live dashboard: http://127.0.0.1:${cfg.dashboardPort} (DASHBOARD=0 turns it off)`);
-    const sampler = sampleMemory(target, cfg.memoryInterval_s);
-    // ==== WATCHDOG HOOK: a server lost mid-run stops k6 and marks the results incomplete ====
-    const watchdog = watchServer({ target, ...(server ? { child: server.child } : {}), levels: plan.levels, measureStartedAt: () => sampler.measureStartedAt() });
-    // RUNNERS=N: N segmented k6 processes whose merged samples give the summary and the verdict.
-    // On a fault the watchdog stops k6: the single one, or every runner.
-    const k6Code =
-      cfg.runners > 1
-        ? await step(`k6 ${plan.name} on ${cfg.runners} runners, merged (exit code reported below)`, () =>
-            runRunners({
-              k6, script: script!, env: k6Env, runDir, count: cfg.runners, plan, impls, capacitySloMs: bounds[0]?.slo.capacity_slo_p99_ms, livePort: cfg.dashboard ? cfg.dashboardPort : -1,
-              onStarted: (stopAll) => watchdog.onFault((fault) => {
-                note(`${fault}: stopping the ${cfg.runners} k6 runners`);
-                stopAll();
-              }),
-            }),
-          )
-        : await step(`k6 ${plan.name} (exit code reported below)`, () =>
-            runK6(k6, k6Args, k6Env, (child) => watchdog.onFault((fault) => {
-              note(`${fault}: stopping k6`);
-              interruptK6(child);
-            })),
-          );
-    watchdog.stop();
-    const fault = watchdog.fault;
-    const samples: MemorySample[] = await sampler.stop();
-    note(`k6 exited ${k6Code}${k6Code === 99 ? ' (thresholds failed)' : ''}`);
+    const runtime = loadgenRuntimeEnv(cfg.loadgen, cfg.target);
+    note(`k6 runtime: ${describeLoadgenRuntime(runtime)}${runtime['GOMAXPROCS'] ? '' : " (GOMAXPROCS: Go's default, the target is remote)"}`);
+    const k6Env = k6RunEnv({ env, cfg, plan, target, impls, manifest: dataset.manifest, runDir, ...(reference ? { reference } : {}), v2Env, runtime });
+    const phase = await k6Step({ cfg, plan, k6, k6Args, script: script!, env: k6Env, runDir, conn, impls, bounds });
+    await scrapeAfter(cfg, target, runDir, phase, before);
 
-    const after = await step('scrape /metrics and /vram after', async () => {
-      const kept = watchdog.lastMetrics();
-      const lost = (e: Error) => (kept ? `# scrape after the run failed (${e.message}): the watchdog's last scrape, ${kept.age_s} s before this one\n${kept.text}` : `# scrape failed: ${e.message}\n`);
-      const metrics = await getText(cfg.targetMetrics || `${target}/metrics`).catch(lost);
-      writeFileSync(join(runDir, 'server-metrics.prom'), metrics);
-      return getJson<MemoryResponse>(`${target}/vram`).catch(() => null);
-    });
-    writeFileSync(join(runDir, 'memory.json'), JSON.stringify({ device: after?.device ?? before?.device ?? 'unknown', interval_s: cfg.memoryInterval_s, before, after, samples }, null, 2));
+    const summary = await postProcess(join(runDir, 'summary.json'), phase, plan, { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, memory: phase.samples, bounds, accuracy: cfg.accuracy && conn.nativeApi, serverReadyMs: conn.readyMs });
+    if (summary && !phase.fault && !cfg.accuracy) note('accuracy post-processing skipped (ACCURACY=0)');
 
-    const summaryPath = join(runDir, 'summary.json');
-    const summary: Summary | null = existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary) : null;
-    if (summary && fault) {
-      summary.incomplete = { reason: fault };
-      if (watchdog.measuredBeforeFault_s !== undefined) cutAtFault(summary.levels, plan.levels, watchdog.measuredBeforeFault_s);
-      note('post-processing skipped: the server was lost');
-    } else if (summary) {
-      const ctx: PostRunContext = { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, summary, memory: samples, bounds, accuracy: cfg.accuracy && nativeApi, serverReadyMs: readyMs };
-      for (const p of POST_RUN_STEPS.filter((p) => p.applies(ctx))) {
-        const results = await step(`post-processing: ${p.name}`, () => p.run(ctx)).catch((e: Error) => [{ name: p.name, passed: false, lines: [`${p.name} crashed: ${e.message}`] }]);
-        summary.postprocess.push(...results);
-      }
-      if (!cfg.accuracy) note('accuracy post-processing skipped (ACCURACY=0)');
-    } else note('k6 wrote no summary.json (it failed before handleSummary): see its output above');
-
-    if (server && fault && server.child.exitCode === null && server.child.signalCode === null) note('stopping the server that stopped answering');
-    if (server) await step(fault ? 'stop server (after the fault)' : 'stop server', () => stopServer(server!));
+    if (server && phase.fault && server.child.exitCode === null && server.child.signalCode === null) note('stopping the server that stopped answering');
+    if (server) await step(phase.fault ? 'stop server (after the fault)' : 'stop server', () => stopServer(server!));
     server = undefined;
 
+    const envJson = { ...envInfo({ k6, ep: health.ep, serverVersion: health.version, k6Command: [k6, ...k6Args], target, serverStarted: !cfg.target, env: { ...env, IMPL: cfg.impl, ...(cfg.accuracy ? {} : { ACCURACY: '0' }) } }), scenario: plan.name, impls, k6_runtime: runtime, server_ready_ms: conn.readyMs, server_settings: health.settings ?? null };
+    await writeResults({ cfg, runDir, summary, fault: phase.fault, envJson });
     const failedPost = summary?.postprocess.filter((p) => !p.passed) ?? [];
-    await step('write results', () => {
-      if (fault) writeFileSync(join(runDir, 'INCOMPLETE'), `${fault}\n`);
-      if (summary) {
-        writeFileSync(summaryPath, JSON.stringify(summary, null, 2));
-        writeFileSync(join(runDir, 'summary.txt'), summaryText(summary));
-        writeFileSync(join(runDir, 'junit.xml'), junitXml(summary));
-      }
-      if (!existsSync(join(runDir, 'dashboard.html'))) {
-        writeFileSync(join(runDir, 'dashboard.html'), fallbackDashboard(summary));
-        note('dashboard.html: k6 skipped its report (run too short), wrote the summary page instead');
-      }
-      writeFileSync(join(runDir, 'env.json'), JSON.stringify({ ...envInfo({ k6, ep: health.ep, serverVersion: health.version, k6Command: [k6, ...k6Args], target, serverStarted: !cfg.target, env: { ...env, IMPL: cfg.impl, ...(cfg.accuracy ? {} : { ACCURACY: '0' }) } }), scenario: plan.name, impls, k6_runtime: k6Runtime, server_ready_ms: readyMs, server_settings: health.settings ?? null }, null, 2));
-      const latest = resolve(cfg.resultsRoot, 'latest');
-      rmSync(latest, { force: true });
-      symlinkSync(basename(runDir), latest);
-    });
     for (const p of failedPost) note(`post-processing ${p.name} FAILED: ${p.lines.join('; ')}`);
-    const failedThresholds = summary?.thresholds.filter((t) => !t.ok) ?? [];
-    for (const t of failedThresholds) note(`threshold FAILED: ${t.metric}: ${t.expression}`);
-    const exitCode = fault ? EXIT_SERVER_LOST : k6Code !== 0 ? k6Code : failedPost.length > 0 ? EXIT_POSTPROCESS_FAILED : 0;
-    note(`results in ${runDir} (results/latest); exit ${exitCode}${exitCode === 99 ? ' = k6 thresholds failed' : exitCode === EXIT_POSTPROCESS_FAILED ? ' = post-processing gate failed' : exitCode === EXIT_SERVER_LOST ? ' = server lost, results INCOMPLETE' : ''}`);
-    return { runDir, exitCode, k6Code, summary, ...(fault ? { fault } : {}) };
+    for (const t of summary?.thresholds.filter((t) => !t.ok) ?? []) note(`threshold FAILED: ${t.metric}: ${t.expression}`);
+    const exitCode = benchExitCode(phase.fault, phase.k6Code, failedPost.length);
+    note(`results in ${runDir} (results/latest); exit ${exitCode}${EXIT_MEANING[exitCode] ?? ''}`);
+    return { runDir, exitCode, k6Code: phase.k6Code, summary, ...(phase.fault ? { fault: phase.fault } : {}) };
   } finally {
     if (server) await stopServer(server);
   }
