@@ -91,3 +91,19 @@ test('PEERS and TRITON_MODEL_SETS: allowed names, errors name the variable', () 
   assert.throws(() => peersConfig({ PEERS: 'torchserve' }), /PEERS=torchserve is not valid: expected a comma list of triton/);
   assert.throws(() => peersConfig({ PEERS: 'triton', TRITON_MODEL_SETS: 'fast' }), /TRITON_MODEL_SETS=fast is not valid: expected a comma list of instances, dynamic/);
 });
+
+test("the report's server statement: one shared server, a running TARGET, or a fresh server per run", async () => {
+  const { serverStatement } = await import('../../tools/report/run.ts');
+  const settings = { threads: 0 } as unknown as Parameters<typeof serverStatement>[1]['settings'];
+  const shared = serverStatement({ server: 'shared', target: '' }, { target: 'http://127.0.0.1:9', serverImpls: 'baseline,invalid', ready_ms: 812, settings });
+  assert.equal(shared.mode, 'shared');
+  assert.match(shared.statement, /started by the report with IMPL=baseline,invalid \(ready in 812 ms\)/);
+  assert.equal(shared.url, 'http://127.0.0.1:9');
+  const target = serverStatement({ server: 'shared', target: 'http://10.0.0.2:8000' }, { target: 'http://10.0.0.2:8000', serverImpls: 'all', settings });
+  assert.equal(target.mode, 'target');
+  assert.match(target.statement, /already running server http:\/\/10\.0\.0\.2:8000/);
+  const fresh = serverStatement({ server: 'fresh', target: '' }, { target: 'http://127.0.0.1:9', serverImpls: 'all', ready_ms: 500, settings });
+  assert.equal(fresh.mode, 'fresh');
+  assert.equal(fresh.url, undefined, 'no run measured the listing server');
+  assert.match(fresh.statement, /every run started its own server/);
+});

@@ -107,65 +107,152 @@ interface Measured {
   stacks: NonNullable<ReportMeta['stacks']>;
 }
 
+/** The server to list implementations from (and, when shared, to measure): TARGET, or one the report starts. */
+async function reportServer(cfg: ReportConfig, reportDir: string, serverImpls: string, readyTimeout_s: number): Promise<{ target: string; health: HealthResponse; server?: StartedServer }> {
+  if (cfg.target) {
+    const health = await waitReady(cfg.target, 30);
+    say(`measuring the running server ${cfg.target} (ep ${health.ep})`);
+    return { target: cfg.target, health };
+  }
+  const t0 = performance.now();
+  const logFile = join(reportDir, 'server.log');
+  const server = await startServerWith(serverImpls, logFile, readyTimeout_s).catch((e: Error) => {
+    // The server checks IMPL against its registry and says which names it knows.
+    const refused = tail(logFile, 20).split('\n').find((l) => /unknown implementation/i.test(l));
+    throw refused ? new BenchError(`IMPLS=${cfg.impls.join(',')}: the server refused it (${refused.trim()})`) : e;
+  });
+  const health = await getJson<HealthResponse>(`${server.url}/health`);
+  say(`${cfg.server === 'fresh' ? 'listing server (SERVER=fresh: every run starts its own)' : 'server'} ${server.url} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (IMPL=${serverImpls}, ep ${health.ep}, log ${shown(server.logFile)})`);
+  return { target: server.url, health, server };
+}
+
+/** IMPLS, or every implementation the server lists; each must be served. */
+async function implsToMeasure(cfg: ReportConfig, target: string): Promise<{ impls: string[]; listed: ImplementationInfo[] }> {
+  const listed = await listImplementations(target);
+  const names = listed.map((i) => i.name);
+  const impls = cfg.impls.length > 0 ? [...cfg.impls] : names;
+  const unknown = impls.filter((i) => !names.includes(i));
+  if (unknown.length > 0) throw new BenchError(`IMPLS=${unknown.join(',')} is not served by ${target}: expected a comma list of ${names.join(', ')}`);
+  if (!impls.includes('baseline')) say('IMPLS has no baseline: the report will have no speedups');
+  return { impls, listed };
+}
+
+/** The report's statement of how the server was run (SERVER=shared, TARGET or fresh), for report.md. */
+export function serverStatement(cfg: Pick<ReportConfig, 'server' | 'target'>, o: { target: string; serverImpls: string; ready_ms?: number; settings: HealthResponse['settings'] }): ReportMeta['server'] {
+  if (cfg.server !== 'shared') {
+    return {
+      mode: 'fresh',
+      statement: 'every run started its own server loading only the implementation under test (make bench without TARGET; start-to-ready is in each run\'s env.json as server_ready_ms) and stopped it afterwards, so no run shares memory or warm caches with another implementation. Each run\'s warm-up requests are excluded.',
+      settings: o.settings,
+    };
+  }
+  return {
+    mode: cfg.target ? 'target' : 'shared',
+    statement: cfg.target
+      ? `every run measured the already running server ${cfg.target} (started outside the report; its start-up is not measured, and it holds whatever implementations it was started with).`
+      : `one server process for the whole session, started by the report with IMPL=${o.serverImpls} (ready in ${o.ready_ms} ms), every measured implementation loaded in it from the start; runs never include a server start, and all loaded implementations share that process's memory and CPU (an idle implementation holds its sessions but runs nothing while another is measured). Each run's warm-up requests are excluded.`,
+    url: o.target,
+    ready_ms: o.ready_ms,
+    settings: o.settings,
+  };
+}
+
+/** One make bench sweep in a child process: its run record, or null (reported, counted in `missing`) when it wrote none. */
+type BenchOnce = (label: string, impl: string, root: string, knobs: Record<string, string>, logName: string) => Promise<RunRecord | null>;
+
+/**
+ * The report's way to run one bench: in a child process against the shared server (or its own with
+ * SERVER=fresh, or a peer's), while the CPU time of every server kept up across runs is sampled.
+ */
+function benchRunner(o: { cfg: ReportConfig; target: string; logsDir: string; server?: StartedServer; peers: PeerRow[] }): { benchOnce: BenchOnce; missing: () => number } {
+  const { cfg, server, peers } = o;
+  let missing = 0;
+  // Every server tree that stays up across runs, for its CPU time during each run (servers-cpu.json).
+  const serverPids: Record<string, number> = { ...(server && cfg.server === 'shared' ? { ours: server.child.pid! } : {}), ...Object.fromEntries(peers.map((p) => [p.row, p.pid])) };
+  const benchChild: BenchOnce = async (label, impl, root, knobs, logName) => {
+    mkdirSync(root, { recursive: true });
+    const before = new Set(readdirSync(root));
+    const peer = peers.find((p) => p.row === impl);
+    const env: NodeJS.ProcessEnv = { ...process.env, SCENARIO: 'sweep', IMPL: impl, RESULTS_ROOT: root, DASHBOARD: '0', TARGET: cfg.server === 'shared' ? o.target : '', ...knobs, ...(peer ? peerBenchEnv(peer, process.env) : {}) };
+    const logFile = join(o.logsDir, `${logName}.log`);
+    const t0 = performance.now();
+    const code = await runBenchChild(env, logFile);
+    const wall_s = (performance.now() - t0) / 1000;
+    const created = readdirSync(root).filter((n) => !before.has(n) && n !== 'latest' && isRunDir(join(root, n)));
+    if (created.length === 1) {
+      say(`${label} done in ${formatSeconds(wall_s)}: exit ${code}${code === 99 ? ' (k6 thresholds failed; figures kept)' : code === 98 ? ' (a post-processing gate failed; figures kept)' : ''}`);
+      return { ...loadRun(join(root, created[0]!)), exitCode: code, wall_s };
+    }
+    missing++;
+    say(`${label} (${impl}) wrote no summary (exit ${code}); last lines of ${shown(logFile)}:\n${tail(logFile, 8)}`);
+    if (server && server.child.exitCode !== null) throw new BenchError(`the shared server exited (code ${server.child.exitCode}) during ${label}: see ${shown(server.logFile)}`);
+    return null;
+  };
+  return { benchOnce: (...args) => withServersCpu(serverPids, () => benchChild(...args)), missing: () => missing };
+}
+
+/** One accuracy pass per implementation (level `level`, with k6's in-run output checks), before the timed rounds. */
+async function accuracyPasses(cfg: ReportConfig, impls: string[], level: number, reportDir: string, benchOnce: BenchOnce, timedLeft_s: number): Promise<RunRecord[]> {
+  const runs: RunRecord[] = [];
+  const accuracyDir = join(reportDir, 'accuracy');
+  const accuracyWall: number[] = [];
+  const planned_s = plannedRunSeconds({ levels: [level], duration_s: cfg.accuracyDuration_s, gap_s: 0 });
+  for (const [i, impl] of impls.entries()) {
+    const label = `accuracy ${i + 1}/${impls.length}`;
+    // ETA: the accuracy passes left (mean so far, else the plan of one level), then the timed rounds.
+    const left = eta(accuracyWall, impls.length - i, planned_s) + timedLeft_s;
+    say(`${label}: ${impl} - level ${level} for ${cfg.accuracyDuration} with k6's in-run output checks, then the sequential replay (timings not used); ETA ${formatSeconds(left)}`);
+    const run = await benchOnce(label, impl, accuracyDir, { LEVELS: String(level), DURATION: cfg.accuracyDuration, ACCURACY: '1' }, `accuracy-${impl}`);
+    if (!run) continue;
+    accuracyWall.push(run.wall_s ?? 0);
+    writeFileSync(join(run.dir, ROLE_FILE), JSON.stringify({ role: 'accuracy', note: 'make report accuracy pass: timings taken with in-run output checks, not used for timing' }) + '\n');
+    runs.push({ ...run, role: 'accuracy' });
+  }
+  return runs;
+}
+
+/** The timed sweeps in their interleaved order, each run tagged with its round. */
+async function timedRounds(cfg: ReportConfig, plan: ScheduledRun[], planned_s: number, reportDir: string, benchOnce: BenchOnce): Promise<RunRecord[]> {
+  const runs: RunRecord[] = [];
+  const wall: number[] = [];
+  const started = performance.now();
+  for (const item of plan) {
+    const label = `run ${item.index}/${plan.length}`;
+    say(`${label} (round ${item.round}/${cfg.repeats}): ${item.impl} - sweep LEVELS=${cfg.levels.join(',')} DURATION=${cfg.duration}; elapsed ${formatSeconds((performance.now() - started) / 1000)}, ETA ${formatSeconds(eta(wall, plan.length - item.index + 1, planned_s))}`);
+    const run = await benchOnce(label, item.impl, join(reportDir, 'runs'), { LEVELS: cfg.levels.join(','), DURATION: cfg.duration, ACCURACY: '0' }, `${String(item.index).padStart(3, '0')}-${item.impl}`);
+    if (run) {
+      // The round travels with the run, so speedups pair runs of the same round even when one is missing.
+      writeFileSync(join(run.dir, ROLE_FILE), JSON.stringify({ role: 'timing', round: item.round }) + '\n');
+      runs.push({ ...run, round: item.round });
+      wall.push(run.wall_s ?? 0);
+    }
+  }
+  return runs;
+}
+
 async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> {
   k6Binary(); // fail before any server starts when there is no k6
   const logsDir = join(reportDir, 'logs');
   mkdirSync(logsDir, { recursive: true });
   const readyTimeout_s = benchConfig({ ...process.env, SCENARIO: 'sweep' }).readyTimeout_s;
+  // Only the implementations measured are loaded (the server reads IMPL like the bench); with
+  // SERVER=fresh this server only lists them and each run then starts its own.
+  const serverImpls = cfg.impls.length > 0 ? cfg.impls.join(',') : 'all';
 
   let server: StartedServer | undefined;
   let peers: PeerRow[] = [];
   try {
-    // The server to list implementations from (and, when shared, to measure).
-    let target = cfg.target;
-    let health: HealthResponse;
-    // Only the implementations measured are loaded (the server reads IMPL like the bench); with
-    // SERVER=fresh this server only lists them and each run then starts its own.
-    const serverImpls = cfg.impls.length > 0 ? cfg.impls.join(',') : 'all';
-    if (target) {
-      health = await waitReady(target, 30);
-      say(`measuring the running server ${target} (ep ${health.ep})`);
-    } else {
-      const t0 = performance.now();
-      const logFile = join(reportDir, 'server.log');
-      server = await startServerWith(serverImpls, logFile, readyTimeout_s).catch((e: Error) => {
-        // The server checks IMPL against its registry and says which names it knows.
-        const refused = tail(logFile, 20).split('\n').find((l) => /unknown implementation/i.test(l));
-        throw refused ? new BenchError(`IMPLS=${cfg.impls.join(',')}: the server refused it (${refused.trim()})`) : e;
-      });
-      target = server.url;
-      health = await getJson(`${target}/health`);
-      say(`${cfg.server === 'fresh' ? 'listing server (SERVER=fresh: every run starts its own)' : 'server'} ${target} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (IMPL=${serverImpls}, ep ${health.ep}, log ${shown(server.logFile)})`);
-    }
-    const listed = await listImplementations(target);
-    const names = listed.map((i) => i.name);
-    const impls = cfg.impls.length > 0 ? cfg.impls : names;
-    const unknown = impls.filter((i) => !names.includes(i));
-    if (unknown.length > 0) throw new BenchError(`IMPLS=${unknown.join(',')} is not served by ${target}: expected a comma list of ${names.join(', ')}`);
-    if (!impls.includes('baseline')) say('IMPLS has no baseline: the report will have no speedups');
+    const started = await reportServer(cfg, reportDir, serverImpls, readyTimeout_s);
+    server = started.server;
+    const { target, health } = started;
+    const { impls, listed } = await implsToMeasure(cfg, target);
     // PEERS: their rows join ours in every round (started now, idle while another row is measured).
     peers = await startPeers(peersConfig(process.env), logsDir, readyTimeout_s, say);
     const ours = [...impls];
     impls.push(...peers.map((p) => p.row));
     const implementations = [...ours.map((n) => listed.find((i) => i.name === n)!), ...peers.map((p) => ({ name: p.row, description: p.stack, lossless: true }))];
     const stacks: NonNullable<ReportMeta['stacks']> = [{ server: 'ours', rows: ours, stack: ourStack(health.version), url: cfg.server === 'shared' ? target : undefined }, ...peers.map((p) => ({ server: p.row, rows: [p.row], stack: p.stack, url: p.url }))];
-
-    const serverInfo: ReportMeta['server'] =
-      cfg.server === 'shared'
-        ? {
-            mode: cfg.target ? 'target' : 'shared',
-            statement: cfg.target
-              ? `every run measured the already running server ${cfg.target} (started outside the report; its start-up is not measured, and it holds whatever implementations it was started with).`
-              : `one server process for the whole session, started by the report with IMPL=${serverImpls} (ready in ${server!.ready_ms} ms), every measured implementation loaded in it from the start; runs never include a server start, and all loaded implementations share that process's memory and CPU (an idle implementation holds its sessions but runs nothing while another is measured). Each run's warm-up requests are excluded.`,
-            url: target,
-            ready_ms: server?.ready_ms,
-            settings: health.settings,
-          }
-        : {
-            mode: 'fresh',
-            statement: 'every run started its own server loading only the implementation under test (make bench without TARGET; start-to-ready is in each run\'s env.json as server_ready_ms) and stopped it afterwards, so no run shares memory or warm caches with another implementation. Each run\'s warm-up requests are excluded.',
-            settings: health.settings,
-          };
+    const serverInfo = serverStatement(cfg, { target, serverImpls, ...(server ? { ready_ms: server.ready_ms } : {}), settings: health.settings });
     if (cfg.server === 'fresh' && server) {
       await stopServer(server); // only needed to list the implementations
       server = undefined;
@@ -177,63 +264,10 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
     const accuracyLevel = Math.max(...cfg.levels);
     say(`${plan.length} timed runs: ${cfg.repeats} round(s) x ${impls.length} implementation(s) (${impls.join(', ')}), levels ${cfg.levels.join(',')} at ${cfg.duration} each, server ${serverInfo.mode}; planned about ${formatSeconds(plan.length * planned_s)}${cfg.accuracy ? `, after an accuracy pass per implementation (level ${accuracyLevel}, ${cfg.accuracyDuration})` : ' (ACCURACY=0: no accuracy pass)'}`);
 
-    const runs: RunRecord[] = [];
-    let missing = 0;
-    /** One make bench sweep in a child process; returns its run record, or null (reported) when it wrote none. */
-    // Every server tree that stays up across runs, for its CPU time during each run (servers-cpu.json).
-    const serverPids: Record<string, number> = { ...(server && cfg.server === 'shared' ? { ours: server.child.pid! } : {}), ...Object.fromEntries(peers.map((p) => [p.row, p.pid])) };
-    const benchOnce = (label: string, impl: string, root: string, knobs: Record<string, string>, logName: string) => withServersCpu(serverPids, () => benchChild(label, impl, root, knobs, logName));
-    const benchChild = async (label: string, impl: string, root: string, knobs: Record<string, string>, logName: string): Promise<RunRecord | null> => {
-      mkdirSync(root, { recursive: true });
-      const before = new Set(readdirSync(root));
-      const peer = peers.find((p) => p.row === impl);
-      const env: NodeJS.ProcessEnv = { ...process.env, SCENARIO: 'sweep', IMPL: impl, RESULTS_ROOT: root, DASHBOARD: '0', TARGET: cfg.server === 'shared' ? target : '', ...knobs, ...(peer ? peerBenchEnv(peer, process.env) : {}) };
-      const logFile = join(logsDir, `${logName}.log`);
-      const t0 = performance.now();
-      const code = await runBenchChild(env, logFile);
-      const wall_s = (performance.now() - t0) / 1000;
-      const created = readdirSync(root).filter((n) => !before.has(n) && n !== 'latest' && isRunDir(join(root, n)));
-      if (created.length === 1) {
-        say(`${label} done in ${formatSeconds(wall_s)}: exit ${code}${code === 99 ? ' (k6 thresholds failed; figures kept)' : code === 98 ? ' (a post-processing gate failed; figures kept)' : ''}`);
-        return { ...loadRun(join(root, created[0]!)), exitCode: code, wall_s };
-      }
-      missing++;
-      say(`${label} (${impl}) wrote no summary (exit ${code}); last lines of ${shown(logFile)}:\n${tail(logFile, 8)}`);
-      if (server && server.child.exitCode !== null) throw new BenchError(`the shared server exited (code ${server.child.exitCode}) during ${label}: see ${shown(server.logFile)}`);
-      return null;
-    };
-
-    if (cfg.accuracy) {
-      const accuracyDir = join(reportDir, 'accuracy');
-      const accuracyWall: number[] = [];
-      for (const [i, impl] of impls.entries()) {
-        const label = `accuracy ${i + 1}/${impls.length}`;
-        // ETA: the accuracy passes left (mean so far, else the plan of one level), then the timed rounds.
-        const accuracyPlanned_s = plannedRunSeconds({ levels: [accuracyLevel], duration_s: cfg.accuracyDuration_s, gap_s: 0 });
-        const left = eta(accuracyWall, impls.length - i, accuracyPlanned_s) + plan.length * planned_s;
-        say(`${label}: ${impl} - level ${accuracyLevel} for ${cfg.accuracyDuration} with k6's in-run output checks, then the sequential replay (timings not used); ETA ${formatSeconds(left)}`);
-        const run = await benchOnce(label, impl, accuracyDir, { LEVELS: String(accuracyLevel), DURATION: cfg.accuracyDuration, ACCURACY: '1' }, `accuracy-${impl}`);
-        if (!run) continue;
-        accuracyWall.push(run.wall_s ?? 0);
-        writeFileSync(join(run.dir, ROLE_FILE), JSON.stringify({ role: 'accuracy', note: 'make report accuracy pass: timings taken with in-run output checks, not used for timing' }) + '\n');
-        runs.push({ ...run, role: 'accuracy' });
-      }
-    }
-
-    const wall: number[] = [];
-    const started = performance.now();
-    for (const item of plan) {
-      const label = `run ${item.index}/${plan.length}`;
-      say(`${label} (round ${item.round}/${cfg.repeats}): ${item.impl} - sweep LEVELS=${cfg.levels.join(',')} DURATION=${cfg.duration}; elapsed ${formatSeconds((performance.now() - started) / 1000)}, ETA ${formatSeconds(eta(wall, plan.length - item.index + 1, planned_s))}`);
-      const run = await benchOnce(label, item.impl, join(reportDir, 'runs'), { LEVELS: cfg.levels.join(','), DURATION: cfg.duration, ACCURACY: '0' }, `${String(item.index).padStart(3, '0')}-${item.impl}`);
-      if (run) {
-        // The round travels with the run, so speedups pair runs of the same round even when one is missing.
-        writeFileSync(join(run.dir, ROLE_FILE), JSON.stringify({ role: 'timing', round: item.round }) + '\n');
-        runs.push({ ...run, round: item.round });
-        wall.push(run.wall_s ?? 0);
-      }
-    }
-    return { runs, impls, implementations, server: serverInfo, commands, missing, stacks };
+    const { benchOnce, missing } = benchRunner({ cfg, target, logsDir, ...(server ? { server } : {}), peers });
+    const runs = cfg.accuracy ? await accuracyPasses(cfg, impls, accuracyLevel, reportDir, benchOnce, plan.length * planned_s) : [];
+    runs.push(...(await timedRounds(cfg, plan, planned_s, reportDir, benchOnce)));
+    return { runs, impls, implementations, server: serverInfo, commands, missing: missing(), stacks };
   } finally {
     await stopPeers(peers);
     if (server) await stopServer(server);
