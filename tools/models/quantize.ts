@@ -194,60 +194,137 @@ export interface QuantizeStats { quantizedNodes: number; floatNodes: number; int
 
 /** Rewrites fg.g's node list and initializers into the QDQ graph. */
 export function quantizeGraph(fg: FloatGraph, ranges: Map<string, [number, number]>): QuantizeStats {
-  const g = fg.g, nodes: Node[] = [];
-  const inits = new Map(g.initializers.map((t) => [t.name!, t]));
-  const qinfo = new Map<string, QInfo>();
-  const floatReady = new Set<string>([INPUT_NAME, ...inits.keys(), ...fg.consts.keys()]);
-  const stats: QuantizeStats = { quantizedNodes: 0, floatNodes: 0, int8Weights: 0 };
+  const rewriter = new QdqRewriter(fg, ranges);
+  for (const n of fg.network) rewriter.rewrite(n);
+  const nodes = rewriter.finish();
+  pruneToOutputs(fg.g, nodes, fg.outputs);
+  return rewriter.stats;
+}
 
-  const scalarInit = (base: string, dtype: number, value: number): string => {
-    const name = g.name(base);
+/**
+ * The float network, node by node, into QDQ node units: the state of one rewrite (the quantized form
+ * of each tensor so far, the tensors already float, the int8 weights made) and its emitting steps.
+ */
+class QdqRewriter {
+  readonly stats: QuantizeStats = { quantizedNodes: 0, floatNodes: 0, int8Weights: 0 };
+  private readonly g: GraphBuilder;
+  private readonly nodes: Node[] = [];
+  private readonly inits: Map<string, OnnxProto.onnx.ITensorProto>;
+  private readonly qinfo = new Map<string, QInfo>();
+  private readonly floatReady: Set<string>;
+  private readonly weightScales = new Map<string, { q: string; scales: Float32Array }>();
+
+  constructor(
+    private readonly fg: FloatGraph,
+    private readonly ranges: Map<string, [number, number]>,
+  ) {
+    this.g = fg.g;
+    this.inits = new Map(this.g.initializers.map((t) => [t.name!, t]));
+    this.floatReady = new Set<string>([INPUT_NAME, ...this.inits.keys(), ...fg.consts.keys()]);
+  }
+
+  /** One node of the float network: folded into a scale, run on uint8, made a QDQ unit, or left float. */
+  rewrite(n: Node): void {
+    const fg = this.fg;
+    const ins = n.input as string[];
+    const isConst = (t: string) => this.inits.has(t) || fg.consts.has(t);
+    if (fg.consts.has(n.output![0])) { this.nodes.push(n); return; } // fusion-weight arithmetic (pruned if unused)
+    if (n.opType === 'Mul' && isConst(ins[1]) && fg.consts.get(ins[1])?.length === 1) {
+      // w_i * x_i with a constant w_i: the same uint8 tensor, dequantized with scale x w_i.
+      const x = this.qOf(ins[0]);
+      this.qinfo.set(n.output![0], { q: x.q, scale: Math.fround(x.scale * Math.max(fg.consts.get(ins[1])![0], 1e-12)), zp: x.zp });
+      return;
+    }
+    if (SAME_SCALE_OPS.has(n.opType!) && !isConst(ins[0])) {
+      const x = this.qOf(ins[0]);
+      const q = this.g.name(`${n.output![0]}/q`);
+      this.g.shapes.set(q, { dtype: DT.UINT8, dims: this.g.info(n.output![0]).dims });
+      this.nodes.push({ ...n, input: [x.q, ...ins.slice(1)], output: [q] });
+      this.qinfo.set(n.output![0], { ...x, q });
+      this.stats.quantizedNodes++;
+      return;
+    }
+    if (n.opType === 'Conv') {
+      const x = this.qOf(ins[0]);
+      const w = this.quantWeight(ins[1]);
+      const inputs = [this.dequant(ins[0], x), w.dq];
+      if (ins[2]) inputs.push(this.quantBias(ins[2], n.output![0], x.scale, w.scales));
+      this.emitQuantized(n, inputs);
+      return;
+    }
+    if (QUANT_OPS.has(n.opType!) && ins.every((t) => !isConst(t))) {
+      this.emitQuantized(n, ins.map((t) => this.dequant(t, this.qOf(t))));
+      return;
+    }
+    for (const t of ins) if (t) this.floatOf(t);
+    this.nodes.push(n);
+    for (const t of n.output!) this.floatReady.add(t);
+    this.stats.floatNodes++;
+  }
+
+  /** The rewritten node list: the detection heads float again, then the float post-processing. */
+  finish(): Node[] {
+    for (const t of this.fg.outputs.slice(0, 2)) this.floatOf(t);
+    for (const n of this.fg.post) for (const t of n.input!) if (t && !this.floatReady.has(t) && this.qinfo.has(t)) this.floatOf(t);
+    this.nodes.push(...this.fg.post);
+    return this.nodes;
+  }
+
+  private scalarInit(base: string, dtype: number, value: number): string {
+    const name = this.g.name(base);
     const raw = dtype === DT.FLOAT ? new Uint8Array(Float32Array.of(value).buffer) : Uint8Array.of(value & 0xff);
-    g.initializers.push({ name, dims: [], dataType: dtype, rawData: raw });
+    this.g.initializers.push({ name, dims: [], dataType: dtype, rawData: raw });
     return name;
-  };
-  const rawInit = (name: string, dims: number[], dtype: number, data: Int8Array | Int32Array | Float32Array): string => {
-    g.initializers.push({ name, dims, dataType: dtype, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+  }
+
+  private rawInit(name: string, dims: number[], dtype: number, data: Int8Array | Int32Array | Float32Array): string {
+    this.g.initializers.push({ name, dims, dataType: dtype, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
     return name;
-  };
+  }
+
+  private rangeOf(t: string): { scale: number; zp: number } {
+    const r = this.ranges.get(t);
+    if (!r) throw new Error(`int8: no calibration range for ${t}`);
+    return activationParams(r[0], r[1]);
+  }
 
   /** Quantizes a float tensor that no quantized op produced (the graph input). */
-  const quantizeFloat = (t: string): QInfo => {
-    const r = ranges.get(t);
-    if (!r) throw new Error(`int8: no calibration range for ${t}`);
-    const { scale, zp } = activationParams(r[0], r[1]);
-    const q = g.name(`${t}/q`);
-    g.shapes.set(q, { dtype: DT.UINT8, dims: g.info(t).dims });
-    nodes.push(mkNode('QuantizeLinear', [t, scalarInit(`${t}/q_scale`, DT.FLOAT, scale), scalarInit(`${t}/q_zp`, DT.UINT8, zp)], [q], q));
+  private quantizeFloat(t: string): QInfo {
+    const { scale, zp } = this.rangeOf(t);
+    const q = this.g.name(`${t}/q`);
+    this.g.shapes.set(q, { dtype: DT.UINT8, dims: this.g.info(t).dims });
+    this.nodes.push(mkNode('QuantizeLinear', [t, this.scalarInit(`${t}/q_scale`, DT.FLOAT, scale), this.scalarInit(`${t}/q_zp`, DT.UINT8, zp)], [q], q));
     const info = { q, scale, zp };
-    qinfo.set(t, info);
+    this.qinfo.set(t, info);
     return info;
-  };
-  const qOf = (t: string): QInfo => qinfo.get(t) ?? quantizeFloat(t);
+  }
+
+  private qOf(t: string): QInfo {
+    return this.qinfo.get(t) ?? this.quantizeFloat(t);
+  }
 
   /** A fresh DequantizeLinear of `info` for one consumer (fusion wants a DQ per node unit). */
-  const dequant = (t: string, info: QInfo): string => {
-    const d = g.name(`${t}/dq`);
-    g.shapes.set(d, { dtype: DT.FLOAT, dims: g.info(t).dims });
-    nodes.push(mkNode('DequantizeLinear', [info.q, scalarInit(`${t}/dq_scale`, DT.FLOAT, info.scale), scalarInit(`${t}/dq_zp`, DT.UINT8, info.zp)], [d], d));
+  private dequant(t: string, info: QInfo): string {
+    const d = this.g.name(`${t}/dq`);
+    this.g.shapes.set(d, { dtype: DT.FLOAT, dims: this.g.info(t).dims });
+    this.nodes.push(mkNode('DequantizeLinear', [info.q, this.scalarInit(`${t}/dq_scale`, DT.FLOAT, info.scale), this.scalarInit(`${t}/dq_zp`, DT.UINT8, info.zp)], [d], d));
     return d;
-  };
+  }
 
   /** The float tensor `t` for a float consumer: dequantized once, under its original name. */
-  const floatOf = (t: string) => {
-    if (floatReady.has(t)) return;
-    const info = qinfo.get(t);
+  private floatOf(t: string): void {
+    if (this.floatReady.has(t)) return;
+    const info = this.qinfo.get(t);
     if (!info) throw new Error(`int8: tensor ${t} has neither a float nor a quantized producer`);
-    nodes.push(mkNode('DequantizeLinear', [info.q, scalarInit(`${t}/dq_scale`, DT.FLOAT, info.scale), scalarInit(`${t}/dq_zp`, DT.UINT8, info.zp)], [t], `${t}/dq_float`));
-    floatReady.add(t);
-  };
+    this.nodes.push(mkNode('DequantizeLinear', [info.q, this.scalarInit(`${t}/dq_scale`, DT.FLOAT, info.scale), this.scalarInit(`${t}/dq_zp`, DT.UINT8, info.zp)], [t], `${t}/dq_float`));
+    this.floatReady.add(t);
+  }
 
-  const weightScales = new Map<string, { q: string; scales: Float32Array }>();
-  /** int8 per-output-channel weight + its DequantizeLinear (axis 0). */
-  const quantWeight = (w: string): { dq: string; scales: Float32Array } => {
-    let qw = weightScales.get(w);
+  /** int8 per-output-channel weight (made once per weight) + a DequantizeLinear of it (axis 0) per use. */
+  private quantWeight(w: string): { dq: string; scales: Float32Array } {
+    let qw = this.weightScales.get(w);
     if (!qw) {
-      const data = g.floatData.get(w)!, dims = g.info(w).dims as number[];
+      const data = this.g.floatData.get(w)!, dims = this.g.info(w).dims as number[];
       const cout = dims[0], per = data.length / cout;
       const scales = new Float32Array(cout), q = new Int8Array(data.length);
       for (let c = 0; c < cout; c++) {
@@ -256,90 +333,51 @@ export function quantizeGraph(fg: FloatGraph, ranges: Map<string, [number, numbe
         scales[c] = m > 0 ? m / WEIGHT_QMAX : 1;
         for (let i = c * per; i < (c + 1) * per; i++) q[i] = Math.max(-WEIGHT_QMAX, Math.min(WEIGHT_QMAX, Math.round(data[i] / scales[c])));
       }
-      const name = rawInit(g.name(`${w}/int8`), dims, DT.INT8, q);
-      g.shapes.set(name, { dtype: DT.INT8, dims });
-      rawInit(`${name}/scale`, [cout], DT.FLOAT, scales);
-      rawInit(`${name}/zp`, [cout], DT.INT8, new Int8Array(cout));
-      weightScales.set(w, (qw = { q: name, scales }));
-      stats.int8Weights++;
+      const name = this.rawInit(this.g.name(`${w}/int8`), dims, DT.INT8, q);
+      this.g.shapes.set(name, { dtype: DT.INT8, dims });
+      this.rawInit(`${name}/scale`, [cout], DT.FLOAT, scales);
+      this.rawInit(`${name}/zp`, [cout], DT.INT8, new Int8Array(cout));
+      this.weightScales.set(w, (qw = { q: name, scales }));
+      this.stats.int8Weights++;
     }
-    const dq = g.name(`${w}/dq`);
-    g.shapes.set(dq, g.info(w));
-    nodes.push(mkNode('DequantizeLinear', [qw.q, `${qw.q}/scale`, `${qw.q}/zp`], [dq], dq, [{ name: 'axis', type: INT_ATTR, i: 0 }]));
+    const dq = this.g.name(`${w}/dq`);
+    this.g.shapes.set(dq, this.g.info(w));
+    this.nodes.push(mkNode('DequantizeLinear', [qw.q, `${qw.q}/scale`, `${qw.q}/zp`], [dq], dq, [{ name: 'axis', type: INT_ATTR, i: 0 }]));
     return { dq, scales: qw.scales };
-  };
+  }
 
   /** int32 bias with scale = input scale x weight scale per channel. */
-  const quantBias = (b: string, conv: string, inScale: number, wScales: Float32Array): string => {
-    const data = g.floatData.get(b)!, n = data.length;
+  private quantBias(b: string, conv: string, inScale: number, wScales: Float32Array): string {
+    const data = this.g.floatData.get(b)!, n = data.length;
     const scales = Float32Array.from(wScales, (s) => s * inScale);
     const q = Int32Array.from(data, (v, c) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(v / scales[c]))));
-    const name = rawInit(g.name(`${conv}/b_int32`), [n], DT.INT32, q);
-    rawInit(`${name}/scale`, [n], DT.FLOAT, scales);
-    rawInit(`${name}/zp`, [n], DT.INT32, new Int32Array(n));
-    const dq = g.name(`${conv}/b_dq`);
-    g.shapes.set(dq, { dtype: DT.FLOAT, dims: [n] });
-    nodes.push(mkNode('DequantizeLinear', [name, `${name}/scale`, `${name}/zp`], [dq], dq, [{ name: 'axis', type: INT_ATTR, i: 0 }]));
+    const name = this.rawInit(this.g.name(`${conv}/b_int32`), [n], DT.INT32, q);
+    this.rawInit(`${name}/scale`, [n], DT.FLOAT, scales);
+    this.rawInit(`${name}/zp`, [n], DT.INT32, new Int32Array(n));
+    const dq = this.g.name(`${conv}/b_dq`);
+    this.g.shapes.set(dq, { dtype: DT.FLOAT, dims: [n] });
+    this.nodes.push(mkNode('DequantizeLinear', [name, `${name}/scale`, `${name}/zp`], [dq], dq, [{ name: 'axis', type: INT_ATTR, i: 0 }]));
     return dq;
-  };
+  }
 
   /** Emits `n` with its float output renamed and quantized: a QDQ node unit. */
-  const emitQuantized = (n: Node, inputs: string[]) => {
+  private emitQuantized(n: Node, inputs: string[]): void {
     const t = n.output![0];
-    const r = ranges.get(t);
-    if (!r) throw new Error(`int8: no calibration range for ${t}`);
-    const { scale, zp } = activationParams(r[0], r[1]);
-    const f = g.name(`${t}/f`), q = g.name(`${t}/q`);
-    g.shapes.set(f, g.info(t));
-    g.shapes.set(q, { dtype: DT.UINT8, dims: g.info(t).dims });
-    nodes.push({ ...n, input: inputs, output: [f] });
-    nodes.push(mkNode('QuantizeLinear', [f, scalarInit(`${t}/q_scale`, DT.FLOAT, scale), scalarInit(`${t}/q_zp`, DT.UINT8, zp)], [q], q));
-    qinfo.set(t, { q, scale, zp });
-    stats.quantizedNodes++;
-  };
-
-  for (const n of fg.network) {
-    const ins = n.input as string[];
-    const isConst = (t: string) => inits.has(t) || fg.consts.has(t);
-    if (fg.consts.has(n.output![0])) { nodes.push(n); continue; } // fusion-weight arithmetic (pruned if unused)
-    if (n.opType === 'Mul' && isConst(ins[1]) && fg.consts.get(ins[1])?.length === 1) {
-      // w_i * x_i with a constant w_i: the same uint8 tensor, dequantized with scale x w_i.
-      const x = qOf(ins[0]);
-      qinfo.set(n.output![0], { q: x.q, scale: Math.fround(x.scale * Math.max(fg.consts.get(ins[1])![0], 1e-12)), zp: x.zp });
-      continue;
-    }
-    if (SAME_SCALE_OPS.has(n.opType!) && !isConst(ins[0])) {
-      const x = qOf(ins[0]);
-      const q = g.name(`${n.output![0]}/q`);
-      g.shapes.set(q, { dtype: DT.UINT8, dims: g.info(n.output![0]).dims });
-      nodes.push({ ...n, input: [x.q, ...ins.slice(1)], output: [q] });
-      qinfo.set(n.output![0], { ...x, q });
-      stats.quantizedNodes++;
-      continue;
-    }
-    if (n.opType === 'Conv') {
-      const x = qOf(ins[0]);
-      const w = quantWeight(ins[1]);
-      const inputs = [dequant(ins[0], x), w.dq];
-      if (ins[2]) inputs.push(quantBias(ins[2], n.output![0], x.scale, w.scales));
-      emitQuantized(n, inputs);
-      continue;
-    } else if (QUANT_OPS.has(n.opType!) && ins.every((t) => !isConst(t))) {
-      emitQuantized(n, ins.map((t) => dequant(t, qOf(t))));
-      continue;
-    }
-    for (const t of ins) if (t) floatOf(t);
-    nodes.push(n);
-    for (const t of n.output!) floatReady.add(t);
-    stats.floatNodes++;
+    const { scale, zp } = this.rangeOf(t);
+    const f = this.g.name(`${t}/f`), q = this.g.name(`${t}/q`);
+    this.g.shapes.set(f, this.g.info(t));
+    this.g.shapes.set(q, { dtype: DT.UINT8, dims: this.g.info(t).dims });
+    this.nodes.push({ ...n, input: inputs, output: [f] });
+    this.nodes.push(mkNode('QuantizeLinear', [f, this.scalarInit(`${t}/q_scale`, DT.FLOAT, scale), this.scalarInit(`${t}/q_zp`, DT.UINT8, zp)], [q], q));
+    this.qinfo.set(t, { q, scale, zp });
+    this.stats.quantizedNodes++;
   }
-  for (const t of fg.outputs.slice(0, 2)) floatOf(t);
-  for (const n of fg.post) for (const t of n.input!) if (t && !floatReady.has(t) && qinfo.has(t)) floatOf(t);
-  nodes.push(...fg.post);
+}
 
-  // Drop what no output needs (the fusion-weight arithmetic, now folded into scales).
-  const needed = new Set(fg.outputs);
-  const live = nodes.reverse().filter((n) => {
+/** Keeps in `g` only what the outputs need (drops the fusion-weight arithmetic, now folded into scales). */
+function pruneToOutputs(g: GraphBuilder, nodes: Node[], outputs: string[]): void {
+  const needed = new Set(outputs);
+  const live = [...nodes].reverse().filter((n) => {
     if (!n.output!.some((o) => needed.has(o))) return false;
     for (const t of n.input!) needed.add(t);
     return true;
@@ -349,7 +387,6 @@ export function quantizeGraph(fg: FloatGraph, ranges: Map<string, [number, numbe
   g.initializers.splice(0, g.initializers.length, ...keep);
   const produced = new Set([INPUT_NAME, ...live.flatMap((n) => n.output!)]);
   for (const t of [...g.shapes.keys()]) if (!produced.has(t)) g.shapes.delete(t);
-  return stats;
 }
 
 /** The first `count` images of a dataset folder (manifest order), decoded like the server does. */
