@@ -15,16 +15,20 @@ export ONNXRUNTIME_NODE_INSTALL
 TSX := node --import tsx
 # The server's node flags: lib/node/server-launch.ts SERVER_NODE_ARGS (why: a heap limit that stops GC storms).
 SERVER_NODE := node --initial-old-space-size=64 --import tsx
-STAMP := node_modules/.installed
+# The npm stamp is named by the content of package.json + package-lock.json, so a checkout that only
+# touches them (a branch switch, a fresh clone's times) reinstalls nothing and any change to them does.
+DEPS_HASH := $(shell cat package.json package-lock.json | sha256sum | cut -c1-16)
+STAMP := node_modules/.installed-$(DEPS_HASH)
 
 .PHONY: help docs deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models perf-analyzer perf-analyzer-install calibrate reference accuracy report test clean k6-run triton triton-env
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-$(STAMP): package.json package-lock.json
-	@echo "deps: npm ci (ONNXRUNTIME_NODE_INSTALL=$(or $(ONNXRUNTIME_NODE_INSTALL),default))"
+$(STAMP):
+	@echo "deps: npm ci (ONNXRUNTIME_NODE_INSTALL=$(or $(ONNXRUNTIME_NODE_INSTALL),default); package.json + package-lock.json $(DEPS_HASH))"
 	npm ci --no-audit --no-fund
+	@rm -f node_modules/.installed node_modules/.installed-*
 	@touch $@
 
 docs: $(STAMP) ## write the README's knob tables from the knob registries

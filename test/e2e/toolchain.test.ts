@@ -1,8 +1,10 @@
 // The threshold plumbing end to end: a TypeScript scenario importing lib/ is bundled by esbuild and run
 // by the real k6 through `make k6-run`; a holding threshold exits 0, a broken one exits 99 and make fails.
+// And the npm stamp: named by the packages files' content, so only a change to them reinstalls.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
@@ -43,4 +45,20 @@ test('a missing TARGET stops the script with one line naming the variable', asyn
   const r = await run('make', ['-s', 'k6-run', `SCRIPT=${script}`, 'K6_ARGS=--quiet --no-color'], { env: { TARGET: '' } });
   assert.notEqual(r.code, 0);
   assert.match(r.stdout + r.stderr, /TARGET is not set: set TARGET=/);
+});
+
+test('the npm stamp follows the content of package.json + package-lock.json, not their modification times', async () => {
+  // make test installed the packages: their stamp is current.
+  const stamp = (await run('make', ['-s', '--no-print-directory', '-p', '-n', 'help'])).stdout.match(/^STAMP := (.+)$/m)?.[1];
+  assert.ok(stamp?.startsWith('node_modules/.installed-'), `STAMP is named by a hash: ${stamp}`);
+  assert.ok(existsSync(stamp), `${stamp} exists after the install`);
+  const now = new Date();
+  utimesSync('package-lock.json', now, now);
+  utimesSync('package.json', now, now);
+  const r = await run('make', ['-n', 'deps']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /npm ci/, 'a lockfile newer than the stamp but unchanged reinstalls nothing');
+  // Any change to either file names another stamp, which is missing: npm ci then runs.
+  const content = Buffer.concat([readFileSync('package.json'), readFileSync('package-lock.json')]);
+  assert.equal(stamp, `node_modules/.installed-${createHash('sha256').update(content).digest('hex').slice(0, 16)}`);
 });
