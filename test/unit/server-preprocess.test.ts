@@ -102,3 +102,28 @@ test('unknown errors become a 500 without internals', () => {
   assert.ok(!m.detail.includes('secret'));
   assert.equal(mapError({ type: 'entity.too.large', status: 413 }).status, 413);
 });
+
+test('letterbox word paths: the RGBA copy keeps R, G, B in order and the word read equals the byte read', async () => {
+  // A uniform non-grey image enlarged (the resizer, fed the RGBA copy): every pixel of the box is that
+  // colour normalised, so a swapped channel would show.
+  const [R, G, B] = [200, 30, 90];
+  const rgb = new Uint8Array(5 * 3 * 3);
+  for (let i = 0; i < rgb.length; i += 3) rgb.set([R, G, B], i);
+  const { data, boxes } = await letterboxBatch([{ width: 5, height: 3, pixels: rgb }], 16, NORM);
+  assert.deepEqual([boxes[0]!.width, boxes[0]!.height], [16, 10]);
+  const expect = (v: number, c: number) => Math.fround((v / 255 - NORM.mean[c]!) / NORM.std[c]!);
+  for (const [c, v] of [R, G, B].entries()) {
+    for (const [x, y] of [[0, 0], [15, 9], [7, 4]] as const) assert.ok(Math.abs(data[c * 256 + y * 16 + x]! - expect(v, c)) < 1e-6, `channel ${c} at ${x},${y}`);
+    assert.equal(data[c * 256 + 10 * 16], 0, 'padding row');
+  }
+  // normaliseInto reads aligned RGBA a word per pixel, unaligned RGBA a byte at a time: the same floats.
+  const rgba = new Uint8Array(1 + 7 * 5 * 4);
+  for (let i = 1; i < rgba.length; i++) rgba[i] = (i * 37) & 0xff;
+  const aligned = new Uint8Array(rgba.subarray(1)); // a copy at offset 0
+  const words = new Float32Array(3 * 8 * 8);
+  const bytes = new Float32Array(3 * 8 * 8);
+  normaliseInto(aligned, 7, 5, 8, NORM, words, 0, 4);
+  normaliseInto(rgba.subarray(1), 7, 5, 8, NORM, bytes, 0, 4);
+  assert.deepEqual(words, bytes);
+  assert.ok(words.some((v) => v !== 0));
+});
