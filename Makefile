@@ -16,7 +16,7 @@ TSX := node --import tsx
 # The server's node flags: lib/node/server-launch.ts SERVER_NODE_ARGS (why: a heap limit that stops GC storms).
 SERVER_NODE := node --initial-old-space-size=64 --import tsx
 # The npm stamp is named by the content of package.json + package-lock.json, so a checkout that only
-# touches them (a branch switch, a fresh clone's times) reinstalls nothing and any change to them does.
+# touches them (a branch switch, a copy with new modification times) reinstalls nothing and any change to them does.
 DEPS_HASH := $(shell cat package.json package-lock.json | sha256sum | cut -c1-16)
 STAMP := node_modules/.installed-$(DEPS_HASH)
 

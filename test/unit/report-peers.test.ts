@@ -11,6 +11,7 @@ import { gatherRuns, ROLE_FILE } from '../../tools/report/gather.ts';
 import { buildReport, type ReportMeta } from '../../tools/report/model.ts';
 import { reportMarkdown } from '../../tools/report/render.ts';
 import { peersConfig, SERVERS_CPU_FILE } from '../../tools/report/peers.ts';
+import { serverStatement } from '../../tools/report/run.ts';
 
 const summaryFixture = () => JSON.parse(readFileSync('test/fixtures/report/baseline.summary.json', 'utf8')) as Summary;
 
@@ -92,8 +93,7 @@ test('PEERS and TRITON_MODEL_SETS: allowed names, errors name the variable', () 
   assert.throws(() => peersConfig({ PEERS: 'triton', TRITON_MODEL_SETS: 'fast' }), /TRITON_MODEL_SETS=fast is not valid: expected a comma list of instances, dynamic/);
 });
 
-test("the report's server statement: one shared server, a running TARGET, or a fresh server per run", async () => {
-  const { serverStatement } = await import('../../tools/report/run.ts');
+test("the report's server statement: one shared server, a running TARGET, or a fresh server per run", () => {
   const settings = { threads: 0 } as unknown as Parameters<typeof serverStatement>[1]['settings'];
   const shared = serverStatement({ server: 'shared', target: '' }, { target: 'http://127.0.0.1:9', serverImpls: 'baseline,invalid', ready_ms: 812, settings });
   assert.equal(shared.mode, 'shared');
