@@ -29,3 +29,8 @@ export function dirnameOf(path: string): string {
   const i = path.lastIndexOf('/');
   return i < 0 ? '.' : path.slice(0, i) || '/';
 }
+
+/** A manifest entry's file as a path to open: absolute as given, else relative to the manifest's folder. */
+export function manifestFilePath(manifestPath: string, file: string): string {
+  return file.startsWith('/') ? file : `${dirnameOf(manifestPath)}/${file}`;
+}

@@ -6,7 +6,7 @@
 // kept it (DATASET_CACHE_MB: each VU keeps the images it has read, up to that budget, which holds the
 // synthetic dataset; a large dataset is read per request past it).
 import { open as openFile, SeekMode, type File } from 'k6/experimental/fs';
-import { contentTypeOf, dirnameOf, type DatasetManifest } from '../dataset.ts';
+import { contentTypeOf, manifestFilePath, type DatasetManifest } from '../dataset.ts';
 
 export interface LoadedImage {
   id: string;
@@ -42,8 +42,7 @@ export async function loadDataset(manifestPath: string, maxImages: number, cache
   }
   const images = manifest.images.slice(0, maxImages > 0 ? maxImages : undefined);
   if (images.length === 0) throw new Error(`dataset manifest ${manifestPath} lists no images: run 'make data' or set DATASET_DIR to a folder of JPEG/PNG files`);
-  const dir = dirnameOf(manifestPath);
-  const files: File[] = await Promise.all(images.map((img) => openFile(img.file.startsWith('/') ? img.file : `${dir}/${img.file}`)));
+  const files: File[] = await Promise.all(images.map((img) => openFile(manifestFilePath(manifestPath, img.file))));
   const kept = new Map<number, LoadedImage>();
   let keptBytes = 0;
   const budget = cacheMb * 1024 * 1024;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { planFor, SCENARIOS, scenarioSpec } from '../../lib/scenarios.ts';
 import { stepAt } from '../../lib/load-shapes.ts';
 import { multipartBody } from '../../lib/multipart.ts';
+import { manifestFilePath } from '../../lib/dataset.ts';
 import { buildSummary, capacityUnderSlo, junitXml, parseSelector, summaryText, type K6SummaryData } from '../../lib/summary.ts';
 
 test('every named scenario has a plan; concurrencyN is one parameterised kind', () => {
@@ -112,4 +113,10 @@ test('capacity: highest offered rate whose p99 stayed under the SLO', () => {
   const row = (level: string, p99: number) => ({ impl: 'b', level, duration_s: 5, requests: 10, rps: 1, refused: 0, failed: 0, refused_ratio: 0, refused_latency_ms: null, images_per_request: 1, images_per_s: 1, latency_ms: { min: 0, avg: 0, p50: 0, p90: 0, p95: 0, p99, max: 0 } });
   assert.equal(capacityUnderSlo([row('2', 100), row('4', 300), row('8', 5000)], 1000), 4);
   assert.equal(capacityUnderSlo([row('2', 5000)], 1000), null);
+});
+
+test("a dataset manifest's files: absolute as given, else beside the manifest (k6 reads them by path)", () => {
+  assert.equal(manifestFilePath('/data/set/manifest.json', 'a.jpg'), '/data/set/a.jpg');
+  assert.equal(manifestFilePath('/data/set/manifest.json', '/elsewhere/b.png'), '/elsewhere/b.png');
+  assert.equal(manifestFilePath('manifest.json', 'c.jpg'), './c.jpg');
 });

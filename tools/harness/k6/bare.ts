@@ -8,7 +8,7 @@
 import http from 'k6/http';
 import { k6Config } from '../../../lib/k6-config.ts';
 import { planFor } from '../../../lib/scenarios.ts';
-import { contentTypeOf, dirnameOf, type DatasetManifest } from '../../../lib/dataset.ts';
+import { contentTypeOf, manifestFilePath, type DatasetManifest } from '../../../lib/dataset.ts';
 
 const cfg = k6Config(__ENV, 'sweep');
 const plan = planFor(cfg.scenario, __ENV);
@@ -16,7 +16,7 @@ if (plan.kind !== 'sweep') throw new Error(`SCENARIO=${cfg.scenario}: the bare h
 const manifest = JSON.parse(open(cfg.manifest)) as DatasetManifest;
 const image = manifest.images[0];
 if (!image) throw new Error(`dataset manifest ${cfg.manifest} lists no images: make harness writes a one-image manifest`);
-const body = open(image.file.startsWith('/') ? image.file : `${dirnameOf(cfg.manifest)}/${image.file}`, 'b');
+const body = open(manifestFilePath(cfg.manifest, image.file), 'b');
 const url = `${cfg.target}/infer/${cfg.impls[0]}`;
 const params = { headers: { 'Content-Type': contentTypeOf(image.file), 'X-Image-Id': image.id }, timeout: '120s' };
 
