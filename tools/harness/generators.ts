@@ -10,6 +10,7 @@ import type { Summary } from '../../lib/summary.ts';
 import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
 import type { Generator } from './config.ts';
 import { percentile } from '../models/bench.ts';
+import { k6Binary } from '../bench/run.ts';
 
 export interface RunSpec {
   generator: Generator;
@@ -78,12 +79,6 @@ function runSampled(argv: string[], logFile: string, env: NodeJS.ProcessEnv, mea
 }
 
 const perRequestMs = (cpuPerS: number | null, rps: number): number | null => (cpuPerS === null || rps <= 0 ? null : (cpuPerS / rps) * 1000);
-
-function k6Binary(): string {
-  const path = existsSync('build/k6.path') ? readFileSync('build/k6.path', 'utf8').trim() : '';
-  if (!path || !existsSync(path)) throw new Error(`no k6 binary (build/k6.path): run 'make k6'`);
-  return path;
-}
 
 /** The bare script (k6's engine alone) and its bundle; tools/harness/run.ts bundles it before the rounds. */
 export const BARE_SOURCE = join('tools', 'harness', 'k6', 'bare.ts');
