@@ -63,7 +63,7 @@ test('summarise: medians over rounds, k6/vegeta ratios, output-check cost and HT
 test('summarise: the served baseline against the baseline implementation run in-process (what HTTP adds)', () => {
   const runs = [run(1, 'baseline', 'k6', 1.2, 820, 2), run(1, 'baseline', 'vegeta', 1.25, 800, 1)];
   const models = [{ model: 'd0', median_ms: 100, letterbox_ms: 5 }, { model: 'd1', median_ms: 200, letterbox_ms: 10 }, { model: 'd2', median_ms: 400, letterbox_ms: 15 }];
-  const inProcess = { impl: 'baseline', runs: 20, median_ms: 790, p90_ms: 800, decode_ms: 1, infer_ms: 789 };
+  const inProcess = { impl: 'baseline', runs: 20, median_ms: 790, p90_ms: 800, decode_ms: 1, infer_ms: 789, letterbox_ms: 28 };
   const r = summarise({ created: 'now', host: { cpu: 'x', cores: 2, node: 'v20' }, config: harnessConfig({ IMPLS: 'baseline', LEVELS: '1', GENERATORS: 'k6,vegeta' }), image: 'img', runs, models, inProcess });
   const q = r.http_overhead!.request!;
   assert.equal(r.http_overhead!.inprocess_ms, 700, 'the models-alone limit is unchanged');
@@ -71,7 +71,8 @@ test('summarise: the served baseline against the baseline implementation run in-
   assert.equal(q.overhead_ms.k6, 30);
   assert.equal(q.overhead_pct.vegeta, 1.266);
   const text = harnessTable(r);
-  assert.match(text, /in-process baseline request \(the implementation itself, decode \+ infer, no HTTP; 20 runs\): median 790\.0 ms \(decode 1\.0, infer 789\.0\)/);
+  assert.match(text, /in-process baseline request \(the implementation itself, decode \+ infer, no HTTP; 20 runs\): median 790\.0 ms \(decode 1\.0, infer 789\.0, of which letterboxes 28\.0\)/);
+  assert.equal(q.letterbox_ms, 28, "the implementation's own letterbox time is kept");
   assert.match(text, /\(vegeta\): 800\.0 ms; .* over the in-process request 10\.0 ms \(1\.3%\)/);
   assert.equal(summarise({ created: 'now', host: { cpu: 'x', cores: 2, node: 'v20' }, config: harnessConfig({ IMPLS: 'baseline', LEVELS: '1', GENERATORS: 'k6,vegeta' }), image: 'img', runs, models }).http_overhead!.request, undefined);
 });

@@ -158,7 +158,7 @@ export function summarise(input: Omit<HarnessReport, 'comparisons' | 'http_overh
         over[g] = round3(p50 - inProcess.median_ms);
         pct[g] = round3(((p50 - inProcess.median_ms) / inProcess.median_ms) * 100);
       }
-      http_overhead.request = { ...inProcess, median_ms: round3(inProcess.median_ms), p90_ms: round3(inProcess.p90_ms), decode_ms: round3(inProcess.decode_ms), infer_ms: round3(inProcess.infer_ms), overhead_ms: over, overhead_pct: pct };
+      http_overhead.request = { ...inProcess, median_ms: round3(inProcess.median_ms), p90_ms: round3(inProcess.p90_ms), decode_ms: round3(inProcess.decode_ms), infer_ms: round3(inProcess.infer_ms), letterbox_ms: round3(inProcess.letterbox_ms), overhead_ms: over, overhead_pct: pct };
     }
   }
   return { ...rest, comparisons, http_overhead };
@@ -205,7 +205,7 @@ export function harnessTable(r: HarnessReport): string {
     out.push('', `in-process limit (make bench-models, batch 1, same image): ${Object.entries(h.models_ms).map(([m, v]) => `${m} ${v.toFixed(1)} ms`).join(' + ')} = ${h.inprocess_ms.toFixed(1)} ms`);
     out.push(`in-process letterboxes of that image: ${Object.entries(h.letterbox_ms).map(([m, v]) => `${m} ${v.toFixed(1)} ms`).join(' + ')}; models + letterboxes = ${h.inprocess_pipeline_ms.toFixed(1)} ms`);
     const q = h.request;
-    if (q) out.push(`in-process baseline request (the implementation itself, decode + infer, no HTTP; ${q.runs} runs): median ${q.median_ms.toFixed(1)} ms (decode ${q.decode_ms.toFixed(1)}, infer ${q.infer_ms.toFixed(1)})`);
+    if (q) out.push(`in-process baseline request (the implementation itself, decode + infer, no HTTP; ${q.runs} runs): median ${q.median_ms.toFixed(1)} ms (decode ${q.decode_ms.toFixed(1)}, infer ${q.infer_ms.toFixed(1)}, of which letterboxes ${q.letterbox_ms.toFixed(1)})`);
     for (const g of Object.keys(h.served_p50_ms) as Generator[]) {
       out.push(
         `served baseline p50 at concurrency 1 (${g}): ${fmt(h.served_p50_ms[g], 1)} ms; over the models alone ${fmt(h.overhead_ms[g], 1)} ms (${fmt(h.overhead_pct[g], 1)}%), over models + letterboxes ${fmt(h.pipeline_overhead_ms[g], 1)} ms (${fmt(h.pipeline_overhead_pct[g], 1)}%)${q ? `, over the in-process request ${fmt(q.overhead_ms[g], 1)} ms (${fmt(q.overhead_pct[g], 1)}%)` : ''}`,

@@ -73,8 +73,8 @@ function medianModelRows(rounds: ModelRow[][]): ModelRow[] {
 function medianInProcess(rounds: InProcessRequests[]): InProcessRequests | undefined {
   const first = rounds[0];
   if (!first) return undefined;
-  const of = (k: 'median_ms' | 'p90_ms' | 'decode_ms' | 'infer_ms') => median(rounds.map((r) => r[k]));
-  return { impl: first.impl, runs: rounds.reduce((n, r) => n + r.runs, 0), median_ms: of('median_ms'), p90_ms: of('p90_ms'), decode_ms: of('decode_ms'), infer_ms: of('infer_ms') };
+  const of = (k: 'median_ms' | 'p90_ms' | 'decode_ms' | 'infer_ms' | 'letterbox_ms') => median(rounds.map((r) => r[k]));
+  return { impl: first.impl, runs: rounds.reduce((n, r) => n + r.runs, 0), median_ms: of('median_ms'), p90_ms: of('p90_ms'), decode_ms: of('decode_ms'), infer_ms: of('infer_ms'), letterbox_ms: of('letterbox_ms') };
 }
 
 /** make bench-models on the same image (batch 1, the server's session settings): the in-process limit. */
