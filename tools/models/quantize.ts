@@ -282,6 +282,16 @@ class QdqRewriter {
     return name;
   }
 
+  /** QuantizeLinear of float `input` into `info.q`, with scalar scale and zero point named after tensor `t`. */
+  private emitQuantize(t: string, input: string, info: QInfo): void {
+    this.nodes.push(mkNode('QuantizeLinear', [input, this.scalarInit(`${t}/q_scale`, DT.FLOAT, info.scale), this.scalarInit(`${t}/q_zp`, DT.UINT8, info.zp)], [info.q], info.q));
+  }
+
+  /** DequantizeLinear of `info.q` into float `out` (node `node`), with scalar scale and zero point named after tensor `t`. */
+  private emitDequantize(t: string, info: QInfo, out: string, node: string): void {
+    this.nodes.push(mkNode('DequantizeLinear', [info.q, this.scalarInit(`${t}/dq_scale`, DT.FLOAT, info.scale), this.scalarInit(`${t}/dq_zp`, DT.UINT8, info.zp)], [out], node));
+  }
+
   private rangeOf(t: string): { scale: number; zp: number } {
     const r = this.ranges.get(t);
     if (!r) throw new Error(`int8: no calibration range for ${t}`);
@@ -293,7 +303,7 @@ class QdqRewriter {
     const { scale, zp } = this.rangeOf(t);
     const q = this.g.name(`${t}/q`);
     this.g.shapes.set(q, { dtype: DT.UINT8, dims: this.g.info(t).dims });
-    this.nodes.push(mkNode('QuantizeLinear', [t, this.scalarInit(`${t}/q_scale`, DT.FLOAT, scale), this.scalarInit(`${t}/q_zp`, DT.UINT8, zp)], [q], q));
+    this.emitQuantize(t, t, { q, scale, zp });
     const info = { q, scale, zp };
     this.qinfo.set(t, info);
     return info;
@@ -307,7 +317,7 @@ class QdqRewriter {
   private dequant(t: string, info: QInfo): string {
     const d = this.g.name(`${t}/dq`);
     this.g.shapes.set(d, { dtype: DT.FLOAT, dims: this.g.info(t).dims });
-    this.nodes.push(mkNode('DequantizeLinear', [info.q, this.scalarInit(`${t}/dq_scale`, DT.FLOAT, info.scale), this.scalarInit(`${t}/dq_zp`, DT.UINT8, info.zp)], [d], d));
+    this.emitDequantize(t, info, d, d);
     return d;
   }
 
@@ -316,7 +326,7 @@ class QdqRewriter {
     if (this.floatReady.has(t)) return;
     const info = this.qinfo.get(t);
     if (!info) throw new Error(`int8: tensor ${t} has neither a float nor a quantized producer`);
-    this.nodes.push(mkNode('DequantizeLinear', [info.q, this.scalarInit(`${t}/dq_scale`, DT.FLOAT, info.scale), this.scalarInit(`${t}/dq_zp`, DT.UINT8, info.zp)], [t], `${t}/dq_float`));
+    this.emitDequantize(t, info, t, `${t}/dq_float`);
     this.floatReady.add(t);
   }
 
@@ -368,7 +378,7 @@ class QdqRewriter {
     this.g.shapes.set(f, this.g.info(t));
     this.g.shapes.set(q, { dtype: DT.UINT8, dims: this.g.info(t).dims });
     this.nodes.push({ ...n, input: inputs, output: [f] });
-    this.nodes.push(mkNode('QuantizeLinear', [f, this.scalarInit(`${t}/q_scale`, DT.FLOAT, scale), this.scalarInit(`${t}/q_zp`, DT.UINT8, zp)], [q], q));
+    this.emitQuantize(t, f, { q, scale, zp });
     this.qinfo.set(t, { q, scale, zp });
     this.stats.quantizedNodes++;
   }
