@@ -1,6 +1,16 @@
 // Load shapes as plain k6 scenario objects (pure data, so Node can inspect a plan too).
 // Every shape runs the same exported function `measure`; each k6 scenario carries its level in env.
-import type { Level } from './scenarios.ts';
+
+/** One measured load level: the tag value requests carry and how long it is measured. */
+export interface Level {
+  /** Value of the `level` tag (a plain number as text, usable in threshold selectors). */
+  tag: string;
+  value: number;
+  /** Seconds of measured load at this level (the denominator of requests/s). */
+  duration_s: number;
+  /** Seconds since the start of the load scenarios at which this level starts. */
+  start_s: number;
+}
 
 /** The subset of k6's scenario options used here (k6's own types are not visible to Node code). */
 export interface K6Scenario {

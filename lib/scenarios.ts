@@ -4,7 +4,7 @@
 // concurrency1..concurrency32 are one entry in a loop, not six files.
 import { ConfigError, type Env } from './env.ts';
 import { duration, int, knob, list, readKnob, type Knob } from './knobs.ts';
-import { levelScenarios, type K6Scenario } from './load-shapes.ts';
+import { levelScenarios, type K6Scenario, type Level } from './load-shapes.ts';
 
 export type ScenarioKind = 'concurrency' | 'sweep' | 'rate' | 'capacity' | 'coldstart' | 'batch' | 'soak' | 'smoke' | 'overload';
 
@@ -43,17 +43,6 @@ export function scenarioSpec(name: string): ScenarioSpec {
 /** What the `level` tag means for this plan. */
 export type LevelUnit = 'vus' | 'rps' | 'batch';
 
-/** One measured load level: the tag value requests carry and how long it is measured. */
-export interface Level {
-  /** Value of the `level` tag (a plain number as text, usable in threshold selectors). */
-  tag: string;
-  value: number;
-  /** Seconds of measured load at this level (the denominator of requests/s). */
-  duration_s: number;
-  /** Seconds since the start of the load scenarios at which this level starts. */
-  start_s: number;
-}
-
 export interface Plan {
   name: string;
   kind: ScenarioKind;
@@ -77,11 +66,11 @@ const positives = (example: string) => list(int(1), `a comma list of positive in
 
 /** The k6 script's load knobs (same names in k6 and in Node, which builds the same plan). */
 export const SCENARIO_KNOBS = {
-  duration: knob({ env: 'DURATION', default: 30, defaultText: '30s (soak 10m; smoke, coldstart 0s)', ...duration, doc: 'measured time per level' }),
-  warmup: knob({ env: 'WARMUP', default: 20, defaultText: '20 (smoke 2, coldstart 0)', ...int(0), doc: 'warm-up requests, excluded from figures and thresholds' }),
-  levels: knob({ env: 'LEVELS', default: [1, 2, 4, 8], ...positives('1,2,4,8'), doc: 'sweep: VUs of each level, one after another' }),
+  duration: knob({ env: 'DURATION', tier: 'essential', default: 30, defaultText: '30s (soak 10m; smoke, coldstart 0s)', ...duration, doc: 'measured time per level' }),
+  warmup: knob({ env: 'WARMUP', tier: 'essential', default: 20, defaultText: '20 (smoke 2, coldstart 0)', ...int(0), doc: 'warm-up requests, excluded from figures and thresholds' }),
+  levels: knob({ env: 'LEVELS', tier: 'essential', default: [1, 2, 4, 8], ...positives('1,2,4,8'), doc: 'sweep: VUs of each level, one after another' }),
   levelGap: knob({ env: 'LEVEL_GAP', default: 5, defaultText: '5s', ...duration, doc: 'pause between levels' }),
-  rate: knob({ env: 'RATE', default: 5, ...int(1), doc: 'rate: arrivals per second' }),
+  rate: knob({ env: 'RATE', tier: 'essential', default: 5, ...int(1), doc: 'rate: arrivals per second' }),
   rates: knob({ env: 'RATES', default: [1, 2, 4, 8, 16], ...positives('1,2,4,8,16'), doc: 'capacity: the staircase of rates' }),
   step: knob({ env: 'STEP', default: 0, defaultText: 'DURATION / number of RATES', ...duration, doc: 'capacity: time per step' }),
   batches: knob({ env: 'BATCHES', default: [1, 4, 8, 16, 32], ...positives('1,4,8,16,32'), doc: 'batch: images per request of each level' }),

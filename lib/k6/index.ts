@@ -13,13 +13,15 @@ export { knob, readKnob, readKnobs, int, num, bool, duration, oneOf, list, text,
 export { loadDataset, type Dataset, type LoadedImage } from './dataset.ts';
 
 // Request builders and the protocol checks of a response (and the in-run output hook).
-export { inferRequest, send, checkResponse, type InferRequest, type RequestTags, type Phase } from './request.ts';
+export { inferRequest, send, checkResponse, type InferRequest } from './request.ts';
+export type { RequestTags, Phase } from './tags.ts';
 
 // Output checks against the reference outputs of the image sent (output_match, output_*_mse).
 export { loadOutputReference, checkOutputResponse, outputThresholds, inRunBounds, type OutputReference } from './output-check.ts';
 
 // Thresholds from the bounds: the named scenarios' plans, the checked-in bounds, the run's resolved ones.
-export { planFor, scenarioSpec, SCENARIOS, type Plan, type Level } from '../scenarios.ts';
+export { planFor, scenarioSpec, SCENARIOS, type Plan } from '../scenarios.ts';
+export type { Level } from '../load-shapes.ts';
 export { DEFAULT_BOUNDS, resolveBounds, thresholdsFor, selector, type ResolvedBounds, type Thresholds } from '../bounds.ts';
 export { resolvedBounds } from './resolved-bounds.ts';
 

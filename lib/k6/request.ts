@@ -6,18 +6,9 @@ import { multipartBody } from '../multipart.ts';
 import type { InferResponse } from '../types.ts';
 import type { LoadedImage } from './dataset.ts';
 import { checkOutputs } from './output-check.ts';
-import { recordOutcome } from './outcome.ts';
+import { recordAnswer } from './answer-metrics.ts';
+import type { RequestTags } from './tags.ts';
 import { judgeAnswer, type AnswerVerdict } from '../answer-check.ts';
-
-export type Phase = 'warmup' | 'measure';
-
-export interface RequestTags {
-  impl: string;
-  scenario: string;
-  level: string;
-  phase: Phase;
-  [key: string]: string;
-}
 
 export interface InferRequest {
   method: 'POST';
@@ -65,7 +56,7 @@ const ANSWER_CHECKS = {
 export function checkResponse(res: RefinedResponse<ResponseType>, images: LoadedImage[], tags: RequestTags): boolean {
   // A refusal is counted in its own column (requests_refused, and http_req_failed); it is not an
   // answer whose content could be checked, so `checks` judge accepted answers and real failures.
-  if (recordOutcome(res, tags) === 'refused') return false;
+  if (recordAnswer(res, tags) === 'refused') return false;
   let body: InferResponse | null = null;
   try {
     // res.json() (Go's encoding/json) parses a 0.4 KB answer in a third of the time JSON.parse

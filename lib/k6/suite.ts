@@ -4,21 +4,22 @@ import http, { type RefinedResponse, type ResponseType } from 'k6/http';
 import exec from 'k6/execution';
 import { sleep } from 'k6';
 import { DEFAULT_BOUNDS, resolveBounds, thresholdsFor, type ResolvedBounds } from '../bounds.ts';
-import { planFor, type Level, type ScenarioKind } from '../scenarios.ts';
-import { stepAt } from '../load-shapes.ts';
+import { planFor, type ScenarioKind } from '../scenarios.ts';
+import { stepAt, type Level } from '../load-shapes.ts';
 import { buildSummary, junitXml, summaryText, type K6SummaryData } from '../summary.ts';
 import { MEASURE_WINDOW, type HealthResponse } from '../types.ts';
 import { k6Config, LEVEL_KNOB } from '../k6-config.ts';
 import { readKnob } from '../knobs.ts';
 import { resolvedBounds } from './resolved-bounds.ts';
 import { loadDataset, type LoadedImage } from './dataset.ts';
-import { checkResponse, inferRequest, type RequestTags } from './request.ts';
+import { checkResponse, inferRequest } from './request.ts';
+import type { RequestTags } from './tags.ts';
 import { inRunThresholds } from './output-check.ts';
 import { thisRunner, withRunnerHeader } from './runner.ts';
 import { shareOf, shareStart } from '../segment.ts';
 import { v2Client, type Exchange } from './v2.ts';
-import { retryAfterS } from './outcome.ts';
-import { answerOutcome } from '../outcome.ts';
+import { retryAfterS } from './answer-metrics.ts';
+import { answerKind } from '../answer.ts';
 
 /** Tags k6 adds by itself, minus `scenario`: ours names the bench scenario, not k6's per-level one. */
 const SYSTEM_TAGS = ['proto', 'subproto', 'status', 'method', 'url', 'name', 'group', 'check', 'error', 'error_code', 'tls_version', 'service', 'expected_response'];
@@ -161,7 +162,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     const res = http.post(r.url, r.body, r.params);
     x.check(res);
     // A well-behaved client (overload) waits the Retry-After of a refusal before asking again.
-    if (plan.retryAfterCap_s > 0 && answerOutcome(res.status) === 'refused') sleep(retryAfterS(res, plan.retryAfterCap_s));
+    if (plan.retryAfterCap_s > 0 && answerKind(res.status) === 'refused') sleep(retryAfterS(res, plan.retryAfterCap_s));
   }
 
   /** The native protocol's exchange of a request (built without a promise: see measure()). */

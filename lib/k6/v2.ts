@@ -23,7 +23,7 @@ import { HEADER_LENGTH_HEADER, binaryRequestHeader, parseInferResponse, type V2T
 import type { K6Config } from '../k6-config.ts';
 import type { LoadedImage } from './dataset.ts';
 import { checkOutputs } from './output-check.ts';
-import type { RequestTags } from './request.ts';
+import type { RequestTags } from './tags.ts';
 
 declare const console: { warn(...args: unknown[]): void };
 

@@ -5,7 +5,7 @@
 // SIGKILL 25.1 s into level 4", "stopped answering /health ..."), and calls onFault so the bench
 // stops k6 (SIGINT first, so k6 still writes its summary) and keeps the partial results.
 import type { ChildProcess } from 'node:child_process';
-import type { Level } from '../../lib/scenarios.ts';
+import type { Level } from '../../lib/load-shapes.ts';
 import type { LevelRow } from '../../lib/summary.ts';
 
 export interface WatchdogOptions {

@@ -5,17 +5,17 @@
 // so the summary shows them in their own columns and thresholds can bound them apart.
 import { Rate } from 'k6/metrics';
 import type { RefinedResponse, ResponseType } from 'k6/http';
-import { answerOutcome, type AnswerOutcome } from '../outcome.ts';
-import type { RequestTags } from './request.ts';
+import { answerKind, type AnswerKind } from '../answer.ts';
+import type { RequestTags } from './tags.ts';
 
 const refused = new Rate('requests_refused');
 const failed = new Rate('requests_failed');
 
-export function recordOutcome(res: RefinedResponse<ResponseType>, tags: RequestTags): AnswerOutcome {
-  const outcome = answerOutcome(res.status);
-  refused.add(outcome === 'refused', tags);
-  failed.add(outcome === 'failed', tags);
-  return outcome;
+export function recordAnswer(res: RefinedResponse<ResponseType>, tags: RequestTags): AnswerKind {
+  const kind = answerKind(res.status);
+  refused.add(kind === 'refused', tags);
+  failed.add(kind === 'failed', tags);
+  return kind;
 }
 
 /** Seconds a refused client waits before its next request: the answer's Retry-After, at most `cap_s`. */
