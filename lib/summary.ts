@@ -3,6 +3,7 @@
 // Pure TypeScript: k6's handleSummary calls it, and the Node orchestrator re-renders after post-processing.
 import { levelRps, type Plan } from './scenarios.ts';
 import { textTable } from './text-table.ts';
+import { isInformationalThreshold, tallyThresholds } from './informational-threshold.ts';
 
 /** The part of k6's handleSummary `data` this module reads. */
 export interface K6SummaryData {
@@ -44,6 +45,9 @@ export interface ThresholdVerdict {
   metric: string;
   expression: string;
   ok: boolean;
+  /** A bound that cannot fail (`count>=0`, `max>=0`, ...), declared only so k6 computes the sub-metric:
+   * shown, not counted as a verdict (lib/informational-threshold.ts). */
+  informational?: true;
 }
 
 /** One post-run step's verdict (tools/bench/post-run.ts: accuracy replay, capacity, batch, memory, coldstart). */
@@ -134,7 +138,7 @@ export function buildSummary(data: K6SummaryData, plan: Plan, impls: string[], c
   }
   const thresholds: ThresholdVerdict[] = [];
   for (const [metric, m] of Object.entries(data.metrics)) {
-    for (const [expression, v] of Object.entries(m.thresholds ?? {})) thresholds.push({ metric, expression, ok: v.ok });
+    for (const [expression, v] of Object.entries(m.thresholds ?? {})) thresholds.push({ metric, expression, ok: v.ok, ...(v.ok && isInformationalThreshold(expression) ? { informational: true as const } : {}) });
   }
   thresholds.sort((a, b) => (a.metric + a.expression).localeCompare(b.metric + b.expression));
   const summary: Summary = {
@@ -184,8 +188,11 @@ export function summaryText(s: Summary): string {
   lines.push(...textTable([head, ...rows], 'll'));
   if (s.dropped_iterations > 0 || s.kind === 'rate' || s.kind === 'capacity') lines.push(`dropped iterations: ${s.dropped_iterations}`);
   if (s.capacity) lines.push(`capacity: highest rate with p99 < ${s.capacity.slo_p99_ms} ms: ${s.capacity.max_rps_under_slo ?? 'none'} req/s`);
-  lines.push(`thresholds: ${s.thresholds.filter((t) => t.ok).length}/${s.thresholds.length} passed`);
-  for (const t of s.thresholds) lines.push(`  ${t.ok ? 'ok  ' : 'FAIL'} ${t.metric}: ${t.expression}`);
+  const tally = tallyThresholds(s.thresholds);
+  const info = tally.informational.length;
+  lines.push(`thresholds: ${tally.passed.length}/${tally.verdicts.length} passed${info > 0 ? ` (${info} informational sub-metric${info === 1 ? '' : 's'} not counted)` : ''}`);
+  for (const t of tally.verdicts) lines.push(`  ${t.ok ? 'ok  ' : 'FAIL'} ${t.metric}: ${t.expression}`);
+  for (const t of tally.informational) lines.push(`  info ${t.metric}: ${t.expression} (cannot fail: declared so k6 reports the sub-metric)`);
   for (const p of s.postprocess) {
     lines.push(`post-processing ${p.name}: ${p.passed ? 'passed' : 'FAILED'}`);
     for (const l of p.lines) lines.push(`  ${l}`);
@@ -196,10 +203,11 @@ export function summaryText(s: Summary): string {
 
 const xml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** One test case per threshold (and per post-processing step), failures carrying the expression. */
+/** One test case per threshold that can fail (and per post-processing step), failures carrying the
+ * expression; the informational ones are not tests and get no case. */
 export function junitXml(s: Summary): string {
   const cases = [
-    ...s.thresholds.map((t) => ({ classname: `k6.${s.scenario}`, name: `${t.metric}: ${t.expression}`, failure: t.ok ? null : `threshold ${t.expression} on ${t.metric} failed`, value: s.metrics[t.metric] })),
+    ...tallyThresholds(s.thresholds).verdicts.map((t) => ({ classname: `k6.${s.scenario}`, name: `${t.metric}: ${t.expression}`, failure: t.ok ? null : `threshold ${t.expression} on ${t.metric} failed`, value: s.metrics[t.metric] })),
     ...s.postprocess.map((p) => ({ classname: `postprocess.${s.scenario}`, name: p.name, failure: p.passed ? null : p.lines.join('\n'), value: undefined })),
   ];
   const failures = cases.filter((c) => c.failure !== null).length;
@@ -212,3 +220,9 @@ export function junitXml(s: Summary): string {
   return out.join('\n');
 }
 
+
+/** The files a run's summary is written as, by name: the one writer behind k6's handleSummary (which
+ * returns them) and the Node side (tools/common/summary-files.ts writes them). */
+export function summaryFiles(s: Summary): Record<'summary.json' | 'summary.txt' | 'junit.xml', string> {
+  return { 'summary.json': JSON.stringify(s, null, 2), 'summary.txt': summaryText(s), 'junit.xml': junitXml(s) };
+}

@@ -3,6 +3,7 @@
 // (baseline = upper, invalid = lower), accuracy, environment and the commands to reproduce.
 import type { Calibration, LevelStats } from '../../lib/bounds.ts';
 import type { ImplementationInfo } from '../../lib/types.ts';
+import { tallyThresholds } from '../../lib/informational-threshold.ts';
 import type { ServerBreakdown } from './breakdown.ts';
 import { isTimingRun, type RunRecord } from './gather.ts';
 import { pairedRatios, spread, type Spread } from './stats.ts';
@@ -327,7 +328,8 @@ function runRows(runs: RunRecord[]): RunRow[] {
       levels: [...new Set(run.summary.levels.map((l) => Number(l.level)))],
       test_duration_s: run.summary.test_duration_s,
       thresholds_ok: run.summary.thresholds_ok,
-      failed_thresholds: run.summary.thresholds.filter((t) => !t.ok).map((t) => `${t.metric}: ${t.expression}`),
+      // Verdicts only: the informational bounds (count>=0, ...) cannot fail (lib/informational-threshold.ts).
+      failed_thresholds: tallyThresholds(run.summary.thresholds).failed.map((t) => `${t.metric}: ${t.expression}`),
       postprocess: run.summary.postprocess.map((p) => ({ name: p.name, passed: p.passed })),
       exit_code: run.exitCode ?? null,
       server_peak_mb: run.memory?.peak_mb ?? null,
