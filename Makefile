@@ -13,8 +13,8 @@ ONNXRUNTIME_NODE_INSTALL ?= $(if $(shell command -v nvidia-smi 2>/dev/null),,ski
 export ONNXRUNTIME_NODE_INSTALL
 
 TSX := node --import tsx
-# The server's node flags: lib/node/server-launch.ts SERVER_NODE_ARGS (why: a heap limit that stops GC storms).
-SERVER_NODE := node --initial-old-space-size=64 --import tsx
+# The server's node flags, from the one file every tool reads (why: lib/node/server-launch.ts).
+SERVER_NODE := node $(file < lib/node/server-node-args)
 # The npm stamp is named by the content of package.json + package-lock.json, so a checkout that only
 # touches them (a branch switch, a copy with new modification times) reinstalls nothing and any change to them does.
 DEPS_HASH := $(shell cat package.json package-lock.json | sha256sum | cut -c1-16)
@@ -37,10 +37,10 @@ docs: $(STAMP) ## write the README's knob tables from the knob registries
 deps: $(STAMP) ## install node packages (npm ci) when the lockfile changed
 
 k6: ## resolve k6 (K6=path, a pinned k6 on PATH, or build it from source into build/bin)
-	@tools/k6/resolve.sh
+	@tools/go/k6/resolve.sh
 
-loadgen: ## build vegeta, the independent load generator, from the pinned source in tools/loadgen (once)
-	@tools/loadgen/resolve.sh
+loadgen: ## build vegeta, the independent load generator, from the pinned source in tools/go/loadgen (once)
+	@tools/go/loadgen/resolve.sh
 
 build: $(STAMP) ## bundle scenarios/*.ts into build/k6/*.js with esbuild
 	@$(TSX) tools/build.ts
@@ -60,7 +60,7 @@ comma := ,
 INT8_IF_NEEDED = $(if $(filter int8 all,$(subst $(comma), ,$(IMPL) $(IMPLS))),models-int8)
 
 bench-models: models ## time each model in-process (batch 1 and 4) -> results/models/
-	@$(TSX) tools/models/bench.ts
+	@$(TSX) tools/model-bench/bench.ts
 
 data: $(STAMP) models ## make the synthetic dataset in build/data/synthetic and the v2 per-model tensors of its first TENSOR_IMAGES images (idempotent)
 	@$(TSX) tools/data/synthetic.ts
@@ -73,16 +73,16 @@ bench: k6 build models data $(INT8_IF_NEEDED) ## run SCENARIO against IMPL and w
 	@$(TSX) tools/bench/run.ts
 
 bench-merge: $(STAMP) ## merge k6 runners' samples under DIR (+ DIR/merge.json or SPEC) into one summary; exit 99 on a broken threshold
-	@$(TSX) tools/bench/merge.ts
+	@$(TSX) tools/scale-out/merge.ts
 
 k6-operator: k6 data ## k6-operator manifests (k6 archive in a ConfigMap, TestRun with RUNNERS pods) -> build/k6-operator/<name>/ (TARGET RUNNERS SCENARIO IMPL SAMPLES_PVC ...)
-	@$(TSX) tools/k6/operator.ts
+	@$(TSX) tools/scale-out/operator.ts
 
 perf-analyzer-install: ## install Triton's perf_analyzer (tritonclient 2.51.0 wheel, venv) into build/perf-analyzer (idempotent)
 	@peers/perf-analyzer/install.sh
 
 perf-analyzer: perf-analyzer-install models data ## Triton's perf_analyzer against MODEL (efficientdet-d0) at CONCURRENCY (1,8) over v2 binary tensors -> results/<run>/perf_analyzer.csv
-	@$(TSX) tools/perf-analyzer/run.ts
+	@$(TSX) peers/perf-analyzer/run.ts
 
 calibrate: k6 build models data ## measure baseline and invalid bounds -> results/calibration.json
 	@$(TSX) tools/bench/calibrate.ts

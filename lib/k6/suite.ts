@@ -6,7 +6,7 @@ import { sleep } from 'k6';
 import { DEFAULT_BOUNDS, resolveBounds, thresholdsFor, type ResolvedBounds } from '../bounds.ts';
 import { planFor, type ScenarioKind } from '../scenarios.ts';
 import { stepAt, type Level } from '../load-shapes.ts';
-import { buildSummary, junitXml, summaryText, type K6SummaryData } from '../summary.ts';
+import { buildSummary, summaryFiles, summaryText, type K6SummaryData } from '../summary.ts';
 import { MEASURE_WINDOW, type HealthResponse } from '../types.ts';
 import { k6Config, LEVEL_KNOB } from '../k6-config.ts';
 import { readKnob } from '../knobs.ts';
@@ -210,9 +210,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     const text = summaryText(summary);
     const out: Record<string, string> = { stdout: `\n${text}` };
     if (cfg.resultsDir) {
-      out[`${cfg.resultsDir}/summary.json`] = JSON.stringify(summary, null, 2);
-      out[`${cfg.resultsDir}/summary.txt`] = text;
-      out[`${cfg.resultsDir}/junit.xml`] = junitXml(summary);
+      for (const [name, content] of Object.entries(summaryFiles(summary))) out[`${cfg.resultsDir}/${name}`] = content;
     }
     return out;
   }

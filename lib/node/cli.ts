@@ -2,6 +2,7 @@
 // cause. A ConfigError (and the command's own expected errors, e.g. a BenchError) is the user's to fix:
 // exit 2, as every target documents for bad config; anything else exits `failureCode` (1).
 import { ConfigError } from '../env.ts';
+import { EXIT_CONFIG } from '../exit-codes.ts';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -17,7 +18,7 @@ export function runMain(
     (err: unknown) => {
       const expected = err instanceof ConfigError || (opts.expected ?? []).some((E) => err instanceof E);
       console.error(`${name}: ${err instanceof Error ? err.message : String(err)}`);
-      process.exit(expected ? 2 : (opts.failureCode ?? 1));
+      process.exit(expected ? EXIT_CONFIG : (opts.failureCode ?? 1));
     },
   );
 }

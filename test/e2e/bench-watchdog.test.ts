@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Summary } from '../../lib/summary.ts';
-import { EXIT_SERVER_LOST } from '../../tools/bench/run.ts';
-import type { RunnerRecord } from '../../tools/bench/runners.ts';
+import { EXIT_SERVER_LOST } from '../../lib/exit-codes.ts';
+import type { RunnerRecord } from '../../tools/scale-out/runners.ts';
 import { fakeTarget, runBenchCli } from './bench-helpers.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'bench-watchdog-'));

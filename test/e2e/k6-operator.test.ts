@@ -1,4 +1,4 @@
-// make k6-operator: the TestRun passes the CRD facts in tools/k6/testrun.schema.json, the k6 archive
+// make k6-operator: the TestRun passes the CRD facts in tools/scale-out/testrun.schema.json, the k6 archive
 // carries the files the script opens and runs with `k6 run`, and runner pods simulated here (the
 // archive run with the operator's segment flags and the TestRun's K6_OUT) merge with make bench-merge.
 import { test } from 'node:test';
@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { segmentArgs } from '../../lib/segment.ts';
 import type { Summary } from '../../lib/summary.ts';
-import { k6Binary } from '../../tools/bench/run.ts';
-import { buildManifests, operatorConfig, validateTestRun } from '../../tools/k6/operator.ts';
+import { k6Binary } from '../../tools/common/k6.ts';
+import { buildManifests, operatorConfig, validateTestRun } from '../../tools/scale-out/operator.ts';
 import { run } from '../helpers/run.ts';
 import { fakeTarget, runMake } from './bench-helpers.ts';
 

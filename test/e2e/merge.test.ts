@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Summary } from '../../lib/summary.ts';
 import { bundleScenarios } from '../../tools/build.ts';
-import { k6Binary } from '../../tools/bench/run.ts';
-import { inspectOptions } from '../../tools/bench/runners.ts';
-import { evaluateThreshold, mergeRunners, parseThreshold, percentile, planEnvOf } from '../../tools/bench/merge.ts';
+import { k6Binary } from '../../tools/common/k6.ts';
+import { inspectOptions } from '../../tools/scale-out/runners.ts';
+import { evaluateThreshold, mergeRunners, parseThreshold, planEnvOf } from '../../tools/scale-out/merge.ts';
+import { quantileSorted } from '../../lib/stats.ts';
 import { run } from '../helpers/run.ts';
 import { fakeTarget } from './bench-helpers.ts';
 
@@ -17,9 +18,9 @@ const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) 
 
 test('percentile and threshold expressions follow k6 (linear interpolation; missing aggregation passes)', () => {
   const s = Float64Array.from([1, 2, 3, 4]);
-  assert.equal(percentile(s, 0.5), 2.5);
-  assert.ok(Math.abs(percentile(s, 0.99) - 3.97) < 1e-12);
-  assert.equal(percentile(Float64Array.from([7]), 0.99), 7);
+  assert.equal(quantileSorted(s, 0.5), 2.5);
+  assert.ok(Math.abs(quantileSorted(s, 0.99) - 3.97) < 1e-12);
+  assert.equal(quantileSorted(Float64Array.from([7]), 0.99), 7);
   assert.deepEqual(parseThreshold('p(99.9)<=1e-6'), { key: 'p(99.9)', percentile: 99.9, op: '<=', value: 1e-6 });
   assert.equal(evaluateThreshold({ count: 0 }, 'count>0'), false);
   assert.equal(evaluateThreshold({}, 'rate<0.01'), true);

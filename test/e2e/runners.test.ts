@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Summary } from '../../lib/summary.ts';
-import type { RunnerRecord } from '../../tools/bench/runners.ts';
+import type { RunnerRecord } from '../../tools/scale-out/runners.ts';
 import { fakeTarget, runBenchCli, runMake, type FakeTarget } from './bench-helpers.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'runners-e2e-'));

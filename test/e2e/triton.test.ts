@@ -12,7 +12,7 @@ import type { Summary } from '../../lib/summary.ts';
 import type { Report } from '../../tools/report/model.ts';
 import { runMake } from './bench-helpers.ts';
 import { DETECTION_OUTPUTS, INPUT_NAME } from '../../server/runtime/model-info.ts';
-import { startTriton, stopTriton, type StartedTriton, type TritonModelSet } from '../../tools/peers/triton.ts';
+import { startTriton, stopTriton, type StartedTriton, type TritonModelSet } from '../../peers/triton/driver.ts';
 import { treeCpuSeconds } from '../../lib/node/proc-cpu.ts';
 
 const MODEL_FILE = 'build/models/efficientdet-d0.onnx';

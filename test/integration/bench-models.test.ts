@@ -1,8 +1,8 @@
-// tools/models/bench.ts (`make bench-models`): variants with session-option presets are parsed, refused
+// tools/model-bench/bench.ts (`make bench-models`): variants with session-option presets are parsed, refused
 // with a line naming the fix when unknown, and each one times its own real onnxruntime session.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bench, benchConfigFromEnv, parseVariant, SESSION_PRESETS } from '../../tools/models/bench.ts';
+import { bench, benchConfigFromEnv, parseVariant, SESSION_PRESETS } from '../../tools/model-bench/bench.ts';
 
 test('VARIANTS: a model file plus session presets; unknown names are refused with the list', () => {
   assert.deepEqual(parseVariant('float'), { label: 'float', file: 'float', presets: [] });

@@ -1,7 +1,7 @@
 // Helpers for the server integration tests: spawn the real server (node <SERVER_NODE_ARGS> server/main.ts)
 // on a free port, wait for its 'ready' line, make test images.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort } from '../../tools/bench/server.ts';
+import { freePort } from '../../tools/common/server-process.ts';
 import { SERVER_ENTRY, SERVER_NODE_ARGS } from '../../lib/node/server-launch.ts';
 import path from 'node:path';
 import sharp from 'sharp';

@@ -1,7 +1,8 @@
 // The pure steps of make bench's run (tools/bench/run.ts): the exit code's precedence and what k6 is given.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { benchExitCode, EXIT_POSTPROCESS_FAILED, EXIT_SERVER_LOST, k6RunEnv } from '../../tools/bench/run.ts';
+import { benchExitCode, k6RunEnv } from '../../tools/bench/run.ts';
+import { EXIT_POSTPROCESS_FAILED, EXIT_SERVER_LOST } from '../../lib/exit-codes.ts';
 import { benchConfig } from '../../tools/bench/config.ts';
 import { planFor } from '../../lib/scenarios.ts';
 

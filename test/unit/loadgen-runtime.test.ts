@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isLocalTarget, loadgenRuntimeEnv, readLoadgenRuntime } from '../../tools/bench/loadgen-runtime.ts';
+import { isLocalTarget, loadgenRuntimeEnv, readLoadgenRuntime } from '../../tools/common/loadgen-runtime.ts';
 
 /** The knobs as a tool reads them, then the variables its generator gets. */
 const runtimeEnv = (env: Record<string, string>, target: string) => loadgenRuntimeEnv(readLoadgenRuntime(env), target);

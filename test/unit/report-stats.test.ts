@@ -2,7 +2,8 @@
 // schedule, the ETA, and the config's errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatRatio, median, pairedRatios, quantileSorted, spread } from '../../tools/report/stats.ts';
+import { formatRatio, pairedRatios, spread } from '../../tools/report/stats.ts';
+import { median, quantileSorted } from '../../lib/stats.ts';
 import { eta, formatSeconds, plannedRunSeconds, schedule } from '../../tools/report/plan.ts';
 import { reportConfig } from '../../tools/report/config.ts';
 

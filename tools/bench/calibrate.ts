@@ -10,7 +10,7 @@ import { readKnob } from '../../lib/knobs.ts';
 import { CONCURRENCY_LEVELS, SCENARIO_KNOBS } from '../../lib/scenarios.ts';
 import { textTable } from '../../lib/text-table.ts';
 import { benchConfig } from './config.ts';
-import { BenchError, note } from './progress.ts';
+import { BenchError, note } from '../common/progress.ts';
 import { runBench } from './run.ts';
 import { getJson } from '../../lib/node/server-api.ts';
 import { isMain } from '../../lib/node/is-main.ts';

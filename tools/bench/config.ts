@@ -6,15 +6,15 @@ import { bool, duration, int, knob, oneOf, readKnob, readKnobs, text, type Env }
 import { DEFAULT_SCENARIO, SCENARIOS, scenarioSpec } from '../../lib/scenarios.ts';
 import { BOUNDS_FILE_KNOB } from '../../lib/node/bounds-file.ts';
 import { V2_KNOBS, type Protocol, type V2Models } from '../../lib/v2/config.ts';
-import { LOADGEN_RUNTIME_KNOBS, type LoadgenRuntime } from './loadgen-runtime.ts';
+import { LOADGEN_RUNTIME_KNOBS, type LoadgenRuntime } from '../common/loadgen-runtime.ts';
 
 export const BENCH_KNOBS = {
-  scenario: knob({ env: 'SCENARIO', default: DEFAULT_SCENARIO, ...oneOf(Object.keys(SCENARIOS)), doc: 'what to run (see Scenarios)' }),
-  impl: knob({ env: 'IMPL', default: 'baseline', ...text('a name, a comma list (smoke) or all'), doc: 'against which implementation' }),
-  target: knob({ env: 'TARGET', default: '', defaultText: '(start a server)', ...text('http://host:port'), doc: 'measure a running server instead' }),
+  scenario: knob({ env: 'SCENARIO', tier: 'essential', default: DEFAULT_SCENARIO, ...oneOf(Object.keys(SCENARIOS)), doc: 'what to run (see Scenarios)' }),
+  impl: knob({ env: 'IMPL', tier: 'essential', default: 'baseline', ...text('a name, a comma list (smoke) or all'), doc: 'against which implementation' }),
+  target: knob({ env: 'TARGET', tier: 'essential', default: '', defaultText: '(start a server)', ...text('http://host:port'), doc: 'measure a running server instead' }),
   targetMetrics: knob({ env: 'TARGET_METRICS', default: '', defaultText: '${TARGET}/metrics', ...text('a URL'), doc: "the target's Prometheus endpoint when it lives elsewhere (Triton: its metrics port)" }),
-  datasetDir: knob({ env: 'DATASET_DIR', default: '', defaultText: 'build/data/synthetic', ...text('folder'), doc: 'any folder of JPEG/PNG/WebP (e.g. COCO val2017)' }),
-  maxImages: knob({ env: 'MAX_IMAGES', default: 0, defaultText: 'all', ...int(0), doc: 'how many images of the dataset (0 = all)' }),
+  datasetDir: knob({ env: 'DATASET_DIR', tier: 'essential', default: '', defaultText: 'build/data/synthetic', ...text('folder'), doc: 'any folder of JPEG/PNG/WebP (e.g. COCO val2017)' }),
+  maxImages: knob({ env: 'MAX_IMAGES', tier: 'essential', default: 0, defaultText: 'all', ...int(0), doc: 'how many images of the dataset (0 = all)' }),
   boundsFile: BOUNDS_FILE_KNOB,
   calibrationFile: knob({ env: 'CALIBRATION_FILE', default: 'results/calibration.json', ...text('a JSON file'), doc: 'the host calibration (`make calibrate` writes it)' }),
   useCalibration: knob({ env: 'CALIBRATION', default: true, ...bool, doc: 'gate against the host calibration when the file exists' }),
@@ -25,9 +25,9 @@ export const BENCH_KNOBS = {
   readyTimeout_s: knob({ env: 'READY_TIMEOUT', default: 300, defaultText: '300s', ...duration, doc: 'how long to wait for /health ready' }),
   memoryInterval_s: knob({ env: 'MEMORY_INTERVAL', default: 1, defaultText: '1s (soak 10s)', ...duration, doc: '/vram sampling period' }),
   accuracy: knob({ env: 'ACCURACY', default: true, ...bool, doc: 'run the accuracy replay after the load' }),
-  runners: knob({ env: 'RUNNERS', default: 1, ...int(1, 64), doc: 'k6 processes, each with its own execution segment; their samples are merged' }),
+  runners: knob({ env: 'RUNNERS', tier: 'essential', default: 1, ...int(1, 64), doc: 'k6 processes, each with its own execution segment; their samples are merged' }),
   port: knob({ env: 'PORT', default: 0, defaultText: 'free port', ...int(0, 65535), doc: 'port of the server the bench starts' }),
-  ep: knob({ env: 'EP', default: 'cpu', ...text('cpu, cuda or cuda,cpu'), doc: 'execution provider of the server the bench starts' }),
+  ep: knob({ env: 'EP', tier: 'essential', default: 'cpu', ...text('cpu, cuda or cuda,cpu'), doc: 'execution provider of the server the bench starts' }),
   modelsDir: knob({ env: 'MODELS_DIR', default: '', defaultText: 'build/models', ...text('folder'), doc: 'models of the server the bench starts' }),
   protocol: V2_KNOBS.protocol,
   v2Models: V2_KNOBS.v2Models,
@@ -64,7 +64,7 @@ export interface BenchConfig {
   v2Models: V2Models;
   /** V2_VERSION: the model version asked for when IMPL is a label (Triton: 1). */
   v2Version: string;
-  /** LOADGEN_GOMAXPROCS / LOADGEN_GOGC: k6's Go runtime (tools/bench/loadgen-runtime.ts). */
+  /** LOADGEN_GOMAXPROCS / LOADGEN_GOGC: k6's Go runtime (tools/common/loadgen-runtime.ts). */
   loadgen: LoadgenRuntime;
   /** Passed to a server the bench starts. */
   server: { host: string; port: number; ep: string; modelsDir: string };

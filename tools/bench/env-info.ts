@@ -7,6 +7,7 @@ import { K6_KNOBS } from '../../lib/k6-config.ts';
 import { SCENARIO_KNOBS } from '../../lib/scenarios.ts';
 import { SERVER_KNOBS } from '../../server/index.ts';
 import { BENCH_KNOBS } from './config.ts';
+import { k6VersionLine } from '../common/k6.ts';
 
 function quiet(cmd: string, args: string[]): string {
   try {
@@ -16,9 +17,6 @@ function quiet(cmd: string, args: string[]): string {
   }
 }
 
-export function k6Version(k6: string): string {
-  return quiet(k6, ['version']).split('\n')[0] ?? '';
-}
 
 function packageVersion(name: string): string {
   try {
@@ -48,7 +46,7 @@ export function envInfo(args: { k6: string; ep: string; serverVersion: string; k
     os: { type: os.type(), release: os.release(), platform: os.platform(), arch: os.arch() },
     node: process.version,
     onnxruntime_node: packageVersion('onnxruntime-node'),
-    k6: k6Version(args.k6),
+    k6: k6VersionLine(args.k6),
     ep: args.ep,
     server_version: args.serverVersion,
     target: args.target,

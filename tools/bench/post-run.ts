@@ -4,7 +4,7 @@ import type { ResolvedBounds } from '../../lib/bounds.ts';
 import type { Plan } from '../../lib/scenarios.ts';
 import { MEASURE_WINDOW } from '../../lib/types.ts';
 import type { PostRunResult, Summary } from '../../lib/summary.ts';
-import type { MemorySample } from './server.ts';
+import type { MemorySample } from '../common/server-process.ts';
 import { accuracyTablesOf, runAccuracy } from '../accuracy/replay.ts';
 
 export interface PostRunContext {

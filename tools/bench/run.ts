@@ -11,7 +11,7 @@ import { resolveAccuracy, resolveBounds, type BoundsFile, type Calibration, type
 import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { ConfigError } from '../../lib/env.ts';
 import { planFor, type Plan } from '../../lib/scenarios.ts';
-import { junitXml, summaryText, type Summary } from '../../lib/summary.ts';
+import { summaryText, type Summary } from '../../lib/summary.ts';
 import type { HealthResponse, MemoryResponse } from '../../lib/types.ts';
 import { bundleScenarios } from '../build.ts';
 import { benchConfig, type BenchConfig } from './config.ts';
@@ -20,21 +20,23 @@ import { POST_RUN_STEPS, type PostRunContext } from './post-run.ts';
 import { implementationIsLossless, prepareReference } from '../accuracy/replay.ts';
 import { imageId, listImages } from '../data/dataset.ts';
 import { readBoundsFile } from '../../lib/node/bounds-file.ts';
-import { BenchError, note, step } from './progress.ts';
+import { BenchError, note, step } from '../common/progress.ts';
 import { getJson, getText } from '../../lib/node/server-api.ts';
-import { sampleMemory, startServer, stopServer, waitReady, type MemorySample, type StartedServer } from './server.ts';
+import { sampleMemory, startServer, stopServer, type MemorySample, type StartedServer } from '../common/server-process.ts';
+import { waitReady, waitReadyV2 } from '../common/ready.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
-import { runRunners } from './runners.ts';
-import { sampleCpu } from './cpu.ts';
-import { v2InputsEnv, waitReadyV2 } from './v2-target.ts';
+import { k6Binary } from '../common/k6.ts';
+import { timestamp } from '../common/results.ts';
+import { EXIT_MEANING, EXIT_POSTPROCESS_FAILED, EXIT_SERVER_LOST } from '../../lib/exit-codes.ts';
+import { writeSummaryFiles } from '../common/summary-files.ts';
+import { runRunners } from '../scale-out/runners.ts';
+import { sampleCpu } from '../common/cpu.ts';
+import { v2InputsEnv } from './v2-inputs.ts';
 import { v2ModelName } from '../../lib/v2/config.ts';
 import { cutAtFault, interruptK6, watchServer } from './watchdog.ts';
-import { describeLoadgenRuntime, loadgenRuntimeEnv } from './loadgen-runtime.ts';
+import { describeLoadgenRuntime, loadgenRuntimeEnv } from '../common/loadgen-runtime.ts';
 
-export const EXIT_POSTPROCESS_FAILED = 98;
-/** The server under test exited or stopped answering /health during the run. */
-export const EXIT_SERVER_LOST = 97;
 export const SYNTHETIC_DIR = join('build', 'data', 'synthetic');
 
 export interface RunResult {
@@ -44,17 +46,6 @@ export interface RunResult {
   summary: Summary | null;
   /** Why the run is incomplete (the watchdog's line), if it is. */
   fault?: string;
-}
-
-export function k6Binary(): string {
-  const path = existsSync('build/k6.path') ? readFileSync('build/k6.path', 'utf8').trim() : '';
-  if (!path || !existsSync(path)) throw new BenchError(`no k6 binary (build/k6.path ${path ? `names missing ${path}` : 'is missing'}): run 'make k6'`);
-  return path;
-}
-
-/** Run-folder timestamp: ISO 8601 without ':' or fractions, so names sort by start time. */
-export function timestamp(d = new Date()): string {
-  return d.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
 }
 
 /** The manifest k6 reads: the synthetic one, or one written for DATASET_DIR (k6 cannot list folders). */
@@ -204,7 +195,7 @@ export function k6RunEnv(o: { env: NodeJS.ProcessEnv; cfg: BenchConfig; plan: Pl
     RESULTS_DIR: o.runDir,
     ...(o.reference ? { REFERENCE: o.reference } : {}),
     ...o.v2Env,
-    // GOMAXPROCS=1 and GOGC=400 when the server shares this machine (tools/bench/loadgen-runtime.ts).
+    // GOMAXPROCS=1 and GOGC=400 when the server shares this machine (tools/common/loadgen-runtime.ts).
     ...o.runtime,
     K6_WEB_DASHBOARD: 'true',
     K6_WEB_DASHBOARD_EXPORT: join(o.runDir, 'dashboard.html'),
@@ -303,9 +294,7 @@ function writeResults(o: { cfg: BenchConfig; runDir: string; summary: Summary | 
   return step('write results', () => {
     if (o.fault) writeFileSync(join(runDir, 'INCOMPLETE'), `${o.fault}\n`);
     if (summary) {
-      writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
-      writeFileSync(join(runDir, 'summary.txt'), summaryText(summary));
-      writeFileSync(join(runDir, 'junit.xml'), junitXml(summary));
+      writeSummaryFiles(runDir, summary);
     }
     if (!existsSync(join(runDir, 'dashboard.html'))) {
       writeFileSync(join(runDir, 'dashboard.html'), fallbackDashboard(summary));
@@ -323,7 +312,6 @@ export function benchExitCode(fault: string | undefined, k6Code: number, failedP
   return fault ? EXIT_SERVER_LOST : k6Code !== 0 ? k6Code : failedPostSteps > 0 ? EXIT_POSTPROCESS_FAILED : 0;
 }
 
-const EXIT_MEANING: Record<number, string> = { 99: ' = k6 thresholds failed', [EXIT_POSTPROCESS_FAILED]: ' = post-processing gate failed', [EXIT_SERVER_LOST]: ' = server lost, results INCOMPLETE' };
 
 /** Runs one bench. `extraEnv` overrides process.env for the plan and for k6 (calibrate uses it). */
 export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string> = {}): Promise<RunResult> {
@@ -374,7 +362,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     for (const p of failedPost) note(`post-processing ${p.name} FAILED: ${p.lines.join('; ')}`);
     for (const t of summary?.thresholds.filter((t) => !t.ok) ?? []) note(`threshold FAILED: ${t.metric}: ${t.expression}`);
     const exitCode = benchExitCode(phase.fault, phase.k6Code, failedPost.length);
-    note(`results in ${runDir} (results/latest); exit ${exitCode}${EXIT_MEANING[exitCode] ?? ''}`);
+    note(`results in ${runDir} (results/latest); exit ${exitCode}${EXIT_MEANING[exitCode] ? ` = ${EXIT_MEANING[exitCode]}` : ''}`);
     return { runDir, exitCode, k6Code: phase.k6Code, summary, ...(phase.fault ? { fault: phase.fault } : {}) };
   } finally {
     if (server) await stopServer(server);

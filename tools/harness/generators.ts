@@ -1,7 +1,7 @@
 // One measured closed-loop run of one load generator against one implementation at one concurrency,
 // and what it cost: k6 (our bundled sweep scenario, with or without the in-run output checks), k6's
 // engine alone (tools/harness/k6/bare.ts: the same request and executor, nothing else) or vegeta (an
-// independent generator, pinned in tools/loadgen). The generator's CPU seconds are sampled from /proc.
+// independent generator, pinned in tools/go/loadgen). The generator's CPU seconds are sampled from /proc.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import type { Summary } from '../../lib/summary.ts';
 import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
 import type { Generator } from './config.ts';
-import { percentile } from '../models/bench.ts';
-import { k6Binary } from '../bench/run.ts';
+import { quantileSorted } from '../../lib/stats.ts';
+import { k6Binary } from '../common/k6.ts';
 
 export interface RunSpec {
   generator: Generator;
@@ -24,7 +24,7 @@ export interface RunSpec {
   image: { id: string; file: string; contentType: string };
   /** The reference detections.json (k6+checks only). */
   reference?: string;
-  /** GOMAXPROCS / GOGC for the generator process, the same for every generator (tools/bench/loadgen-runtime.ts). */
+  /** GOMAXPROCS / GOGC for the generator process, the same for every generator (tools/common/loadgen-runtime.ts). */
   runtime: Record<string, string>;
   dir: string;
 }
@@ -202,8 +202,8 @@ export function vegetaWindow(results: VegetaResult[], duration_s: number): { ans
   const end = start + duration_s * 1000;
   const inWindow = results.filter((r) => Date.parse(r.timestamp) + r.latency / 1e6 <= end);
   const okMs = inWindow.filter((r) => r.code >= 200 && r.code < 300 && !r.error).map((r) => r.latency / 1e6).sort((a, b) => a - b);
-  // Nearest rank over the accepted answers' latencies.
-  const at = (p: number) => (okMs.length === 0 ? 0 : percentile(okMs, p));
+  // Interpolated like k6 (lib/stats.ts), so the two generators. percentiles compare.
+  const at = (p: number) => (okMs.length === 0 ? 0 : quantileSorted(okMs, p / 100));
   return { answered: inWindow.length, ok: okMs.length, p50_ms: at(50), p99_ms: at(99) };
 }
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { MODEL_NAMES } from '../../lib/types.ts';
 import { createImplementation, decodeImage, loadConfig } from '../../server/index.ts';
-import { percentile } from '../models/bench.ts';
+import { quantileSorted } from '../../lib/stats.ts';
 
 export interface InProcessRequests {
   impl: string;
@@ -49,5 +49,5 @@ export async function inProcessRequests(impl: string, imageFile: string, runs: n
   }
   const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
   const totals = sorted(total);
-  return { impl, runs, median_ms: percentile(totals, 50), p90_ms: percentile(totals, 90), decode_ms: percentile(sorted(decode), 50), infer_ms: percentile(sorted(infer), 50), letterbox_ms: percentile(sorted(letterbox), 50) };
+  return { impl, runs, median_ms: quantileSorted(totals, 0.5), p90_ms: quantileSorted(totals, 0.9), decode_ms: quantileSorted(sorted(decode), 0.5), infer_ms: quantileSorted(sorted(infer), 0.5), letterbox_ms: quantileSorted(sorted(letterbox), 0.5) };
 }

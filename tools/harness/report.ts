@@ -2,9 +2,9 @@
 // script, and k6's engine alone) against the independent generator (ratios), CPU per request, and the
 // served baseline against the in-process limit. Pure functions of the measured runs, so the tests
 // check them on fixed inputs.
-import { median } from '../report/stats.ts';
+import { median } from '../../lib/stats.ts';
 import type { InProcessRequests } from './in-process.ts';
-import { describeLoadgenRuntime } from '../bench/loadgen-runtime.ts';
+import { describeLoadgenRuntime } from '../common/loadgen-runtime.ts';
 import type { HarnessConfig, Generator } from './config.ts';
 import type { GeneratorResult } from './generators.ts';
 

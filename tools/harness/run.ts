@@ -15,34 +15,37 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { contentTypeOf, MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { bundleScenarios } from '../build.ts';
 import { prepareReference } from '../accuracy/replay.ts';
-import { BenchError, note, step } from '../bench/progress.ts';
-import { startServer, stopServer } from '../bench/server.ts';
+import { BenchError, note, step } from '../common/progress.ts';
+import { startServer, stopServer } from '../common/server-process.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
 import { harnessConfig, type Generator, type HarnessConfig } from './config.ts';
-import { describeLoadgenRuntime, loadgenRuntimeEnv } from '../bench/loadgen-runtime.ts';
+import { describeLoadgenRuntime, loadgenRuntimeEnv } from '../common/loadgen-runtime.ts';
 import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
 import { BARE_SCRIPT, BARE_SOURCE, runGenerator, type GeneratorResult } from './generators.ts';
 import { inProcessRequests, type InProcessRequests } from './in-process.ts';
-import { median } from '../report/stats.ts';
+import { median } from '../../lib/stats.ts';
 import { harnessTable, summarise, type HarnessReport, type HarnessRun } from './report.ts';
 import type { HealthResponse } from '../../lib/types.ts';
 import { getJson } from '../../lib/node/server-api.ts';
+import { pollUntil } from '../common/ready.ts';
 
 /**
  * Waits until no request is queued on the server. A closed-loop generator that stops leaves up to its
  * concurrency of requests behind (on baseline at concurrency 8, about 3 s of work), which would slow
  * the next run's start and fill the queue its warm-up then meets (503 queue_full).
  */
-async function waitDrained(url: string, timeout_s = 120): Promise<void> {
-  const deadline = Date.now() + timeout_s * 1000;
-  for (;;) {
-    const health = await getJson<HealthResponse>(`${url}/health`);
-    const pending = Object.values(health.queues ?? {}).reduce((n, q) => n + q.pending, 0);
-    if (pending === 0) return;
-    if (Date.now() > deadline) throw new BenchError(`the server still has ${pending} queued request(s) after ${timeout_s} s; see its log`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function waitDrained(url: string, timeout_s = 120): Promise<void> {
+  return pollUntil({
+    timeout_s,
+    interval_ms: 200,
+    probe: async () => {
+      const health = await getJson<HealthResponse>(`${url}/health`);
+      const pending = Object.values(health.queues ?? {}).reduce((n, q) => n + q.pending, 0);
+      return pending === 0 ? { done: true, value: undefined } : { done: false, last: String(pending) };
+    },
+    onTimeout: (pending) => new BenchError(`the server still has ${pending} queued request(s) after ${timeout_s} s; see its log`),
+  });
 }
 
 /** A dataset of the one image every request sends: for k6's manifest, bench-models and the reference. */
@@ -84,7 +87,7 @@ function inProcessModels(cfg: HarnessConfig, datasetDir: string, outDir: string)
     const env: NodeJS.ProcessEnv = { ...process.env, IMAGES: datasetDir, BATCHES: '1', RUNS: String(cfg.modelRuns), RESULTS_DIR: outDir, VARIANTS: 'float' };
     delete env['THREADS'];
     delete env['MODELS'];
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tools/models/bench.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tools/model-bench/bench.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code !== 0) return reject(new BenchError(`bench-models exited ${code}`));

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { knob, list, oneOf, readKnobs } from '../../lib/knobs.ts';
-import { readTritonEnv, startTriton, stopTriton, TRITON_MODEL_SETS, type StartedTriton, type TritonModelSet } from '../peers/triton.ts';
+import { readTritonEnv, startTriton, stopTriton, TRITON_MODEL_SETS, type StartedTriton, type TritonModelSet } from '../../peers/triton/driver.ts';
 import { treeCpuSeconds } from '../../lib/node/proc-cpu.ts';
 
 export const PEER_NAMES = ['triton'] as const;

@@ -14,9 +14,12 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, re
 import { basename, join, relative, resolve } from 'node:path';
 import type { HealthResponse, ImplementationInfo } from '../../lib/types.ts';
 import { benchConfig } from '../bench/config.ts';
-import { BenchError } from '../bench/progress.ts';
-import { k6Binary, loadCalibration, timestamp } from '../bench/run.ts';
-import { startServer, stopServer, waitReady, type StartedServer } from '../bench/server.ts';
+import { BenchError } from '../common/progress.ts';
+import { loadCalibration } from '../bench/run.ts';
+import { k6Binary } from '../common/k6.ts';
+import { timestamp } from '../common/results.ts';
+import { startServer, stopServer, type StartedServer } from '../common/server-process.ts';
+import { waitReady } from '../common/ready.ts';
 import { getJson, listImplementations } from '../../lib/node/server-api.ts';
 import { reportConfig, type ReportConfig } from './config.ts';
 import { gatherRuns, isRunDir, isTimingRun, loadRun, ROLE_FILE, type RunRecord } from './gather.ts';

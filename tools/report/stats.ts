@@ -1,6 +1,7 @@
 // The small statistics the report rests on: median, quartiles and spread of repeated measurements,
 // and speedups as paired ratios (the implementation's run over the baseline's run of the same round,
 // which ran next to it in time), so a slow minute of the machine hits both sides of a ratio.
+import { quantileSorted } from '../../lib/stats.ts';
 
 /** A repeated measurement: its median and spread. Quartiles interpolate linearly between ranks
  * (numpy's default, R type 7), so n = 3 gives q1/q3 halfway between neighbours. */
@@ -12,19 +13,6 @@ export interface Spread {
   q1: number;
   q3: number;
   values: number[];
-}
-
-/** q in [0, 1] of already sorted values; linear interpolation between closest ranks. */
-export function quantileSorted(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) throw new Error('quantile of no values');
-  const pos = (sorted.length - 1) * Math.min(1, Math.max(0, q));
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-
-export function median(values: readonly number[]): number {
-  return quantileSorted([...values].sort((a, b) => a - b), 0.5);
 }
 
 const round = (n: number, digits = 3): number => {

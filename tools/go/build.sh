@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds one Go tool pinned by a go.mod under tools/ into build/bin, with the machine's Go; go.sum
-# checks every dependency. Used by tools/k6/resolve.sh and tools/loadgen/resolve.sh.
-# usage: tools/go-build.sh <module dir> <package> <output binary> <label>
+# checks every dependency. Used by tools/go/k6/resolve.sh and tools/go/loadgen/resolve.sh.
+# usage: tools/go/build.sh <module dir> <package> <output binary> <label>
 set -euo pipefail
 moddir=$1 pkg=$2 out=$3 label=$4
 need=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$moddir/go.mod")

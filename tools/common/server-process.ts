@@ -3,9 +3,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { MEASURE_WINDOW, type HealthResponse, type MemoryResponse } from '../../lib/types.ts';
+import { MEASURE_WINDOW, type MemoryResponse } from '../../lib/types.ts';
 import { getJson } from '../../lib/node/server-api.ts';
 import { BenchError } from './progress.ts';
+import { waitReady } from './ready.ts';
 import { SERVER_ENTRY, SERVER_NODE_ARGS } from '../../lib/node/server-launch.ts';
 
 export interface StartedServer {
@@ -71,24 +72,6 @@ function safeRead(path: string): string {
     return readFileSync(path, 'utf8');
   } catch {
     return '';
-  }
-}
-
-/** Polls /health until ready; `alive` throws when the process we wait on has died. */
-export async function waitReady(url: string, timeout_s: number, alive: () => void = () => {}): Promise<HealthResponse> {
-  const deadline = Date.now() + timeout_s * 1000;
-  let last = 'no answer';
-  for (;;) {
-    alive();
-    try {
-      const health = await getJson<HealthResponse>(`${url}/health`, 2000);
-      if (health.ready) return health;
-      last = `status ${health.status}`;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > deadline) throw new BenchError(`${url} not ready after ${timeout_s}s (${last}): check the server log, or raise READY_TIMEOUT`);
-    await new Promise((r) => setTimeout(r, 250));
   }
 }
 

@@ -15,10 +15,12 @@ import { constants } from 'node:os';
 import type { Plan } from '../../lib/scenarios.ts';
 import { segmentArgs } from '../../lib/segment.ts';
 import type { Summary } from '../../lib/summary.ts';
-import { BenchError, note } from './progress.ts';
-import { sampleCpu } from './cpu.ts';
-import { interruptK6 } from './watchdog.ts';
-import { EXIT_THRESHOLDS_FAILED, mergeRunners, planEnvOf, writeSummaryFiles, type DeclaredThresholds, type MergeSpec } from './merge.ts';
+import { BenchError, note } from '../common/progress.ts';
+import { sampleCpu } from '../common/cpu.ts';
+import { interruptK6 } from '../bench/watchdog.ts';
+import { mergeRunners, planEnvOf, type DeclaredThresholds, type MergeSpec } from './merge.ts';
+import { EXIT_THRESHOLDS_FAILED } from '../../lib/exit-codes.ts';
+import { writeSummaryFiles } from '../common/summary-files.ts';
 
 export const RUNNERS_DIR = 'runners';
 export const SAMPLES_FILE = 'samples.json.gz';

@@ -11,7 +11,7 @@
 //   collector.json     a pod mounting the claim, to `kubectl cp` the samples out
 //   merge.json         what `make bench-merge` needs: plan knobs, implementation, declared thresholds
 //   runbook.txt        the commands, in order (also printed)
-// Validated against tools/k6/testrun.schema.json (facts from the TestRun CRD) before it is written.
+// Validated against tools/scale-out/testrun.schema.json (facts from the TestRun CRD) before it is written.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -22,15 +22,16 @@ import { planFor, SCENARIOS } from '../../lib/scenarios.ts';
 import { bundleScenarios } from '../build.ts';
 import { benchConfig } from '../bench/config.ts';
 import { BOUNDS_FILE_KNOB, readBoundsFile } from '../../lib/node/bounds-file.ts';
-import { planEnvOf, type MergeSpec } from '../bench/merge.ts';
-import { BenchError } from '../bench/progress.ts';
-import { datasetManifest, k6Binary } from '../bench/run.ts';
-import { inspectOptions } from '../bench/runners.ts';
+import { planEnvOf, type MergeSpec } from './merge.ts';
+import { BenchError } from '../common/progress.ts';
+import { datasetManifest } from '../bench/run.ts';
+import { k6Binary, k6Semver } from '../common/k6.ts';
+import { inspectOptions } from './runners.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
 import { validate, type Schema } from './schema.ts';
 
-export const SCHEMA_FILE = join('tools', 'k6', 'testrun.schema.json');
+export const SCHEMA_FILE = join('tools', 'scale-out', 'testrun.schema.json');
 /** Where runner pods write their samples (the SAMPLES_PVC claim is mounted here). */
 export const SAMPLES_MOUNT = '/samples';
 /** A ConfigMap holds at most 1 MiB; binaryData is base64 (4/3 of the archive), plus the object's own fields. */
@@ -90,10 +91,6 @@ export function operatorConfig(env: Env, k6Version: string): OperatorConfig {
   };
 }
 
-function k6Version(k6: string): string {
-  const out = spawnSync(k6, ['version'], { encoding: 'utf8' }).stdout ?? '';
-  return /v(\d+\.\d+\.\d+)/.exec(out)?.[1] ?? 'latest';
-}
 
 export interface Manifests {
   configMap: Record<string, unknown> | null;
@@ -170,7 +167,7 @@ export function runbook(cfg: OperatorConfig): string {
 
 export async function writeOperatorManifests(env: NodeJS.ProcessEnv): Promise<{ cfg: OperatorConfig; files: string[] }> {
   const k6 = k6Binary();
-  const cfg = operatorConfig(env, k6Version(k6));
+  const cfg = operatorConfig(env, k6Semver(k6) ?? 'latest');
   mkdirSync(cfg.outDir, { recursive: true });
   const plan = planFor(cfg.scenario, { ...env, SCENARIO: cfg.scenario });
   const [script] = await bundleScenarios([join('scenarios', `${plan.kind}.ts`)]);

@@ -9,16 +9,19 @@
 // runners is their total). Sub-metrics select samples whose tags contain the selector's tags.
 //
 // `make bench-merge DIR=<folder> [SPEC=<merge.json>]` runs it on collected files (k6-operator pods).
-import { createReadStream, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { constants, createGunzip } from 'node:zlib';
-import { buildSummary, junitXml, parseSelector, summaryText, type K6SummaryData, type Summary } from '../../lib/summary.ts';
+import { buildSummary, parseSelector, summaryText, type K6SummaryData, type Summary } from '../../lib/summary.ts';
 import { planFor, SCENARIO_KNOBS, type Plan } from '../../lib/scenarios.ts';
 import type { Thresholds } from '../../lib/bounds.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { INVALID, knob, readKnobs, text } from '../../lib/knobs.ts';
 import { runMain } from '../../lib/node/cli.ts';
+import { EXIT_POSTPROCESS_FAILED, EXIT_THRESHOLDS_FAILED } from '../../lib/exit-codes.ts';
+import { quantileSorted } from '../../lib/stats.ts';
+import { writeSummaryFiles } from '../common/summary-files.ts';
 
 export type MetricType = 'counter' | 'gauge' | 'rate' | 'trend';
 
@@ -104,16 +107,8 @@ export async function readRunnerSamples(file: string): Promise<RunnerSamples> {
   return out;
 }
 
-/** k6's TrendSink.P: linear interpolation between the sorted samples around pct*(n-1). */
-export function percentile(sorted: Float64Array, pct: number): number {
-  const n = sorted.length;
-  if (n === 0) return 0;
-  if (n === 1) return sorted[0]!;
-  const i = pct * (n - 1);
-  const lo = sorted[Math.floor(i)]!;
-  const hi = sorted[Math.ceil(i)]!;
-  return lo + (hi - lo) * (i - Math.floor(i));
-}
+/** k6's summary gives 0 for a percentile of no samples. */
+const quantileOr0 = (sorted: Float64Array, q: number): number => (sorted.length === 0 ? 0 : quantileSorted(sorted, q));
 
 const matches = (tags: Record<string, string>, want: Record<string, string>): boolean => Object.entries(want).every(([k, v]) => tags[k] === v);
 
@@ -146,15 +141,15 @@ export function sinkValues(type: MetricType, values: number[], duration_s: numbe
         avg: n > 0 ? values.reduce((a, b) => a + b, 0) / n : 0,
         min: n > 0 ? sorted[0]! : 0,
         max: n > 0 ? sorted[n - 1]! : 0,
-        med: percentile(sorted, 0.5),
+        med: quantileOr0(sorted, 0.5),
         count: n,
       };
       const out: Record<string, number> = {};
       for (const stat of trendStats) {
         const p = /^p\((\d+(?:\.\d+)?)\)$/.exec(stat);
-        out[stat] = p ? percentile(sorted, Number(p[1]) / 100) : (all[stat] ?? 0);
+        out[stat] = p ? quantileOr0(sorted, Number(p[1]) / 100) : (all[stat] ?? 0);
       }
-      for (const p of percentiles) out[`p(${p})`] ??= percentile(sorted, p / 100);
+      for (const p of percentiles) out[`p(${p})`] ??= quantileOr0(sorted, p / 100);
       return out;
     }
   }
@@ -304,16 +299,6 @@ export async function mergeRunners(files: string[], spec: MergeSpec, duration_s?
   };
 }
 
-/** Writes summary.json/txt and junit.xml of a merged summary into `dir`. */
-export function writeSummaryFiles(dir: string, summary: Summary): void {
-  writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 2));
-  writeFileSync(join(dir, 'summary.txt'), summaryText(summary));
-  writeFileSync(join(dir, 'junit.xml'), junitXml(summary));
-}
-
-export const EXIT_THRESHOLDS_FAILED = 99;
-/** Same as tools/bench/run.ts's (not imported: run.ts imports this module). */
-const EXIT_POSTPROCESS_FAILED = 98;
 
 /** `make bench-merge` knobs (env over defaults). */
 export const MERGE_KNOBS = {

@@ -3,7 +3,7 @@
 // imports it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { BenchError } from '../bench/progress.ts';
+import { BenchError } from '../../tools/common/progress.ts';
 
 /** The Triton model sets serve.py generates (TRITON_MODEL_SET). */
 export const TRITON_MODEL_SETS = ['instances', 'dynamic'] as const;

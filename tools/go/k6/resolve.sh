@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Resolves the k6 binary every make target uses and writes its path to build/k6.path.
 # Order: $K6 if given; a k6 on PATH whose version is the pin; else build/bin/k6, built from the
-# pinned module in tools/k6/go.mod (go.sum checks every dependency) with the machine's Go.
+# pinned module in tools/go/k6/go.mod (go.sum checks every dependency) with the machine's Go.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-pin=$(sed -n 's/^\s*go\.k6\.io\/k6\/v2 \(v[0-9.]*\).*/\1/p' tools/k6/go.mod | head -1)
+cd "$(dirname "$0")/../../.."
+pin=$(sed -n 's/^\s*go\.k6\.io\/k6\/v2 \(v[0-9.]*\).*/\1/p' tools/go/k6/go.mod | head -1)
 out=build/k6.path
 mkdir -p build
 
@@ -19,5 +19,5 @@ if onpath=$(command -v k6 2>/dev/null) && [[ "$(version_of "$onpath")" == "$pin"
 if [[ -x build/bin/k6 && "$(version_of build/bin/k6)" == "$pin" ]]; then use "$PWD/build/bin/k6"; fi
 
 command -v go >/dev/null || { echo "k6: no k6 $pin on PATH and K6 unset, and no Go to build it: install Go from https://go.dev/dl or set K6=/path/to/k6" >&2; exit 1; }
-tools/go-build.sh tools/k6 go.k6.io/k6/v2 build/bin/k6 k6
+tools/go/build.sh tools/go/k6 go.k6.io/k6/v2 build/bin/k6 k6
 use "$PWD/build/bin/k6"

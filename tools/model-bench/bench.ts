@@ -8,15 +8,16 @@
 // timed interleaved, run by run, so a busy machine slows them alike and their ratio stays fair). A
 // variant may add session-option presets: float+no-arena, float+static-batch+daz (SESSION_PRESETS).
 
+import { median, quantileSorted } from '../../lib/stats.ts';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { INPUT_NAME, INT8_MODEL_FILE, MODEL_FILE, MODEL_NAMES, OUTPUT_NAMES, parseMetadata, type ModelName } from '../../lib/model-contract.ts';
-import { readModelStats } from './inspect.ts';
+import { readModelStats } from '../models/inspect.ts';
 import { int, INVALID, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
-import { testImage } from './test-image.ts';
-import { loadCalibrationImages } from './quantize.ts';
+import { testImage } from '../models/test-image.ts';
+import { loadCalibrationImages } from '../models/quantize.ts';
 import { letterboxBatch, type Normalisation } from '../../server/index.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
@@ -104,13 +105,9 @@ async function datasetTensor(dir: string, size: number, batch: number, norm: Nor
     data = (await letterboxBatch(images, size, norm)).data;
     if (i >= warmup) times.push(performance.now() - t);
   }
-  return { data, letterbox_ms: percentile(times.sort((a, b) => a - b), 50) };
+  return { data, letterbox_ms: median(times) };
 }
 
-export function percentile(sorted: number[], p: number): number {
-  // Nearest-rank on the sorted sample.
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
 export interface BenchRow {
   model: ModelName;
@@ -172,8 +169,8 @@ export async function bench(cfg: ModelBenchConfig, log: (l: string) => void = co
           const ts = times[k].sort((a, b) => a - b);
           const row: BenchRow = {
             model, variant: l.variant, batch, runs: cfg.runs,
-            median_ms: percentile(ts, 50), p90_ms: percentile(ts, 90), min_ms: ts[0], max_ms: ts[ts.length - 1],
-            median_per_image_ms: percentile(ts, 50) / batch, params: l.params, conv_macs: l.convMacs,
+            median_ms: quantileSorted(ts, 0.5), p90_ms: quantileSorted(ts, 0.9), min_ms: ts[0], max_ms: ts[ts.length - 1],
+            median_per_image_ms: quantileSorted(ts, 0.5) / batch, params: l.params, conv_macs: l.convMacs,
             ...(prepared ? { letterbox_ms: prepared.letterbox_ms } : {}),
           };
           rows.push(row);

@@ -1,6 +1,6 @@
 // A minimal JSON-schema validator for the subset our manifest schemas use: type, required,
 // properties, additionalProperties: false, enum, items. (No JSON-schema library is installed; this
-// subset is all tools/k6/testrun.schema.json needs.) Errors name the path, what it got and what was expected.
+// subset is all tools/scale-out/testrun.schema.json needs.) Errors name the path, what it got and what was expected.
 
 export interface Schema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';

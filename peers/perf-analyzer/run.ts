@@ -12,11 +12,11 @@ import { duration, int, knob, list, oneOf, readKnobs, text } from '../../lib/kno
 import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
 import type { TensorManifest } from '../../lib/v2/tensors.ts';
 import { implementationNames } from '../../server/index.ts';
-import { prepareTensors, tensorsConfig } from '../data/tensors.ts';
-import { timestamp } from '../bench/run.ts';
-import { BenchError, note, step } from '../bench/progress.ts';
-import { startServer, stopServer, type StartedServer } from '../bench/server.ts';
-import { waitReadyV2 } from '../bench/v2-target.ts';
+import { prepareTensors, tensorsConfig } from '../../tools/data/tensors.ts';
+import { timestamp } from '../../tools/common/results.ts';
+import { BenchError, note, step } from '../../tools/common/progress.ts';
+import { startServer, stopServer, type StartedServer } from '../../tools/common/server-process.ts';
+import { waitReadyV2 } from '../../tools/common/ready.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 
 export const PERF_ANALYZER = join('build', 'perf-analyzer', 'perf_analyzer');

@@ -1,0 +1,20 @@
+// The exit codes every command of the suite ends with, in one place (the bench, the merge of N
+// runners, the report, the tests). 99 is k6's own code for failed thresholds; the merge of N runners
+// reuses it so a CI gate reads the same number whether one k6 or several ran.
+export const EXIT_OK = 0;
+/** Bad configuration: one line names the variable and what it accepts. */
+export const EXIT_CONFIG = 2;
+/** The server under test exited or stopped answering /health during the run; partial results kept. */
+export const EXIT_SERVER_LOST = 97;
+/** A post-processing gate (accuracy, capacity, soak memory, ...) failed while k6's thresholds held. */
+export const EXIT_POSTPROCESS_FAILED = 98;
+/** A k6 threshold failed (k6's own code). */
+export const EXIT_THRESHOLDS_FAILED = 99;
+
+/** What an exit code means, for the last line a command prints. */
+export const EXIT_MEANING: Readonly<Record<number, string>> = {
+  [EXIT_CONFIG]: 'bad configuration',
+  [EXIT_SERVER_LOST]: 'server lost, results INCOMPLETE',
+  [EXIT_POSTPROCESS_FAILED]: 'post-processing gate failed',
+  [EXIT_THRESHOLDS_FAILED]: 'k6 thresholds failed',
+};
