@@ -7,12 +7,12 @@ import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isMain } from '../lib/node/is-main.ts';
 
-export const SCENARIO_DIR = 'scenarios';
+const SCENARIO_DIR = 'scenarios';
 export const OUT_DIR = join('build', 'k6');
 export const EXAMPLE_DIR = 'examples';
 
 /** The one esbuild configuration for k6 scripts. */
-export const k6BuildOptions: BuildOptions = {
+const k6BuildOptions: BuildOptions = {
   bundle: true,
   format: 'esm', // k6 loads ES modules
   platform: 'neutral', // neither Node nor the browser: no built-in shims

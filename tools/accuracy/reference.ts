@@ -18,9 +18,9 @@ import {
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
 
-export const REFERENCE_IMPL = 'baseline';
+const REFERENCE_IMPL = 'baseline';
 
-export interface EnsuredReference {
+interface EnsuredReference {
   dir: string;
   manifest: ReferenceManifest;
   rebuilt: boolean;

@@ -28,10 +28,10 @@ import type { RawHeads } from '../../server/index.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
 
-export const ACCURACY_FILE = 'accuracy.json';
-export const ACCURACY_VERSION = 1;
+const ACCURACY_FILE = 'accuracy.json';
+const ACCURACY_VERSION = 1;
 
-export interface AccuracyArgs {
+interface AccuracyArgs {
   /** http://host:port of a running server; undefined runs the implementation in-process. */
   target: string | undefined;
   impl: string;
@@ -44,7 +44,7 @@ export interface AccuracyArgs {
   bounds?: ResolvedAccuracy;
 }
 
-export interface GateRecord extends GateResult {
+interface GateRecord extends GateResult {
   scope: ModelName;
 }
 
@@ -265,7 +265,7 @@ function addRawErrors(sums: AccuracySums, actual: RawHeads, ref: RawSubset, clas
 const fmt = (v: number | null, digits = 4): string => (v === null ? 'n/a' : v === 0 ? '0' : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e6 ? v.toExponential(2) : v.toFixed(digits));
 
 /** The table for summary.txt (and the console): one row per model plus the overall row. */
-export function accuracyTable(r: AccuracyReport): string {
+function accuracyTable(r: AccuracyReport): string {
   const header = ['model', 'images', 'ref dets', 'dets', 'matched', 'missing', 'extra', 'wrong label', 'boxes MSE px^2', 'scores MSE', 'labels acc', 'mean IoU', '|count diff|', 'logits MSE', 'box reg MSE', 'gates'];
   const row = (name: string, m: AccuracyMetrics, scope: ModelName | 'all'): string[] => {
     const broken = r.gates.filter((g) => (scope === 'all' || g.scope === scope) && !g.passed);

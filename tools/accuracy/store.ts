@@ -14,7 +14,7 @@ import { decodeRaw, RECORD_BYTES, type RawSubset } from './raw.ts';
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_VERSION = 1;
 
-export interface ModelFingerprint {
+interface ModelFingerprint {
   file: string;
   bytes: number;
   sha256: string;
@@ -65,7 +65,7 @@ export function referenceDir(root: string, datasetName: string): string {
   return join(root, datasetName);
 }
 
-export type Freshness = { fresh: true; manifest: ReferenceManifest } | { fresh: false; reason: string };
+type Freshness = { fresh: true; manifest: ReferenceManifest } | { fresh: false; reason: string };
 
 /** Whether the stored reference can be used for these images with these models. */
 export function checkFreshness(dir: string, wanted: DatasetFile[], models: Record<ModelName, ModelFingerprint>, preprocess?: number): Freshness {

@@ -22,7 +22,7 @@ export interface PostRunContext {
   serverReadyMs: number | null;
 }
 
-export interface PostRunStep {
+interface PostRunStep {
   name: string;
   applies(ctx: PostRunContext): boolean;
   run(ctx: PostRunContext): Promise<PostRunResult[]>;

@@ -39,7 +39,7 @@ import { describeLoadgenRuntime, loadgenRuntimeEnv } from '../common/loadgen-run
 
 export const SYNTHETIC_DIR = join('build', 'data', 'synthetic');
 
-export interface RunResult {
+interface RunResult {
   runDir: string;
   exitCode: number;
   k6Code: number;
@@ -73,7 +73,7 @@ export function datasetManifest(cfg: BenchConfig, runDir: string): { manifest: s
   return { manifest: path, dir, count: chosen.length };
 }
 
-export function loadBoundsFile(cfg: BenchConfig): BoundsFile {
+function loadBoundsFile(cfg: BenchConfig): BoundsFile {
   return readBoundsFile(cfg.boundsFile);
 }
 
@@ -89,13 +89,13 @@ export function loadCalibration(cfg: Pick<BenchConfig, 'useCalibration' | 'calib
 
 /** Snapshot period of the web dashboard: about 10 snapshots per timed run (1 s to 10 s); counted
  * runs (smoke, coldstart) have no planned length, so a short period. */
-export function dashboardPeriod(plan: Plan): string {
+function dashboardPeriod(plan: Plan): string {
   const total = Math.max(0, ...plan.levels.map((l) => l.start_s + l.duration_s));
   return total === 0 ? '200ms' : `${Math.max(1, Math.min(10, Math.floor(total / 10)))}s`;
 }
 
 /** k6's dashboard writes no report for a run shorter than about two snapshots; say so in a page of our own. */
-export function fallbackDashboard(summary: Summary | null): string {
+function fallbackDashboard(summary: Summary | null): string {
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   return `<!doctype html>\n<html lang="en"><head><meta charset="UTF-8"><title>bench ${esc(summary?.scenario ?? '')}</title></head><body>\n<h1>k6 web dashboard: no report</h1>\n<p>The run was too short for the k6 web dashboard to write its report (fewer than two snapshots). The figures below are the run's summary.</p>\n<pre>${esc(summary ? summaryText(summary) : 'k6 wrote no summary')}</pre>\n</body></html>\n`;
 }

@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Level } from '../../lib/load-shapes.ts';
 import type { LevelRow } from '../../lib/summary.ts';
 
-export interface WatchdogOptions {
+interface WatchdogOptions {
   /** Base URL of the server under test. */
   target: string;
   /** The server process, when the bench started it. */
@@ -26,7 +26,7 @@ export interface WatchdogOptions {
   metricsEvery?: number;
 }
 
-export interface Watchdog {
+interface Watchdog {
   /** The fault, once one happened. */
   readonly fault: string | undefined;
   /** Seconds of measured phase before the fault (undefined: no fault, or it came in the warm-up). */
@@ -39,7 +39,7 @@ export interface Watchdog {
 }
 
 /** "level 4" (the level whose measured window holds t), "the warm-up", or "the gap after level 4". */
-export function whereInRun(levels: readonly Level[], measureStartedAt: number | undefined, now: number): string {
+function whereInRun(levels: readonly Level[], measureStartedAt: number | undefined, now: number): string {
   if (measureStartedAt === undefined) return 'the warm-up';
   const t = (now - measureStartedAt) / 1000;
   let last: Level | undefined;

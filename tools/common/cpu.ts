@@ -4,7 +4,7 @@
 // Linux only; elsewhere the figure is null.
 import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
 
-export interface CpuSampler {
+interface CpuSampler {
   /** Seconds of CPU the process had used at the last sample (null: no sample could be read). */
   stop(): number | null;
 }

@@ -5,7 +5,7 @@ import type { HealthResponse } from '../../lib/types.ts';
 import { getJson } from '../../lib/node/server-api.ts';
 import { BenchError } from './progress.ts';
 
-export type Probe<T> = { done: true; value: T } | { done: false; last: string };
+type Probe<T> = { done: true; value: T } | { done: false; last: string };
 
 /** Asks `probe` every `interval_ms` until done; past `timeout_s`, throws `onTimeout(last seen)`. */
 export async function pollUntil<T>(o: { timeout_s: number; interval_ms: number; probe: () => Promise<Probe<T>>; onTimeout: (last: string) => Error }): Promise<T> {
@@ -36,7 +36,7 @@ export function waitReady(url: string, timeout_s: number, alive: () => void = ()
   });
 }
 
-export interface TargetProbe {
+interface TargetProbe {
   health: HealthResponse;
   /** The target also speaks the native API (/health, /implementations, /infer/:impl). */
   native: boolean;

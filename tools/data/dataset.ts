@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp)$/i;
+const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp)$/i;
 
 export interface DatasetFile {
   /** The file name without extension: the image id clients send as X-Image-Id (lib/dataset.ts). */

@@ -12,7 +12,7 @@ import type { Generator } from './config.ts';
 import { quantileSorted } from '../../lib/stats.ts';
 import { k6Binary } from '../common/k6.ts';
 
-export interface RunSpec {
+interface RunSpec {
   generator: Generator;
   target: string;
   impl: string;

@@ -17,7 +17,7 @@ export interface HarnessRun extends GeneratorResult {
   server_cpu_s: number;
 }
 
-export interface GeneratorFigures {
+interface GeneratorFigures {
   rounds: number;
   rps: number;
   p50_ms: number;
@@ -30,7 +30,7 @@ export interface GeneratorFigures {
   server_cpu_ms_per_request: number;
 }
 
-export interface Comparison {
+interface Comparison {
   impl: string;
   level: number;
   by: Partial<Record<Generator, GeneratorFigures>>;
@@ -46,7 +46,7 @@ export interface Comparison {
   output_checks_cpu_ms: number | null;
 }
 
-export interface HttpOverhead {
+interface HttpOverhead {
   models_ms: Record<string, number>;
   /** Sum of the three models' in-process medians on the same image: the limit. */
   inprocess_ms: number;

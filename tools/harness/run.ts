@@ -98,7 +98,7 @@ function inProcessModels(cfg: HarnessConfig, datasetDir: string, outDir: string)
   });
 }
 
-export async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
+async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
   const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
   const root = resolve(cfg.resultsRoot, 'harness');
   const runDir = join(root, stamp);

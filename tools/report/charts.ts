@@ -13,7 +13,7 @@ export interface ChartPoint {
   hi?: number;
 }
 
-export interface LineChartOptions {
+interface LineChartOptions {
   title: string;
   xTitle: string;
   yTitle: string;

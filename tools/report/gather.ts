@@ -34,10 +34,10 @@ export interface RunRecord {
   breakdown?: ServerBreakdown | null;
 }
 
-export type RunRole = 'timing' | 'accuracy';
+type RunRole = 'timing' | 'accuracy';
 export const ROLE_FILE = 'report-role.json';
 /** Sub-folders of a report folder that hold run folders. */
-export const RUN_FOLDERS = ['runs', 'accuracy'] as const;
+const RUN_FOLDERS = ['runs', 'accuracy'] as const;
 
 /** Closed-loop scenarios whose level is a concurrency (VUs): the only ones a concurrency sweep report compares. */
 const CONCURRENCY_KINDS = new Set(['sweep', 'concurrency']);
@@ -60,7 +60,7 @@ export function isRunDir(dir: string): boolean {
 }
 
 /** Run folders named by one REUSE entry. */
-export function expandRunDirs(entry: string): string[] {
+function expandRunDirs(entry: string): string[] {
   const dir = resolve(entry);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`REUSE entry ${entry} is not a folder: name run folders (results/<run>), a folder of them, or a report folder`);
   if (isRunDir(dir)) return [dir];

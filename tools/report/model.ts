@@ -11,7 +11,7 @@ import { pairedRatios, spread, type Spread } from './stats.ts';
 export const BASELINE = 'baseline';
 /** The stub: HTTP, decoding and serialisation without a model; the lower bound of latency. */
 export const STUB = 'invalid';
-export const REPORT_VERSION = 1;
+const REPORT_VERSION = 1;
 
 export interface ReportMeta {
   created: string;
@@ -55,7 +55,7 @@ export interface Speedup {
   rounds: number[];
 }
 
-export interface BoundsLevel {
+interface BoundsLevel {
   level: number;
   /** Measured in this report: baseline (upper bound of latency, floor of requests/s) and the stub (lower bound). */
   upper: { rps: number; p50_ms: number; p99_ms: number } | null;
@@ -64,7 +64,7 @@ export interface BoundsLevel {
   calibration: { baseline?: LevelStats; invalid?: LevelStats } | null;
 }
 
-export interface BoundsCheck {
+interface BoundsCheck {
   impl: string;
   level: number;
   /** Medians compared; null when a side is missing. */
@@ -74,7 +74,7 @@ export interface BoundsCheck {
   p50_at_least_stub: boolean | null;
 }
 
-export interface AccuracyRow {
+interface AccuracyRow {
   impl: string;
   run: string;
   lossless: boolean;
@@ -95,7 +95,7 @@ export interface AccuracyRow {
   in_run: { ok: boolean; failed: string[] } | null;
 }
 
-export interface RunRow {
+interface RunRow {
   name: string;
   dir: string;
   scenario: string;
@@ -134,13 +134,13 @@ export interface Report extends ReportMeta {
   servers_cpu: ServersCpuRow[];
 }
 
-export interface ServerSideRow extends ServerBreakdown {
+interface ServerSideRow extends ServerBreakdown {
   impl: string;
   /** Timed runs it rests on (each a whole sweep: all levels together). */
   runs: number;
 }
 
-export interface ServersCpuRow {
+interface ServersCpuRow {
   /** The row measured in those runs. */
   measured: string;
   runs: number;
@@ -181,7 +181,7 @@ interface Sample {
  * One sample per (run, impl, level) with measured requests. round = the run's report round when it
  * carries one, else the k-th such sample of (impl, level), oldest first (runs gathered by hand).
  */
-export function samplesOf(runs: RunRecord[]): Sample[] {
+function samplesOf(runs: RunRecord[]): Sample[] {
   const count = new Map<string, number>();
   const out: Sample[] = [];
   for (const run of [...runs].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -204,7 +204,7 @@ function implOrder(preferred: string[], samples: Sample[]): string[] {
   return [...preferred.filter((i) => found.includes(i)), ...found.filter((i) => !preferred.includes(i))];
 }
 
-export function levelResults(samples: Sample[], impls: string[], levels: number[]): LevelResult[] {
+function levelResults(samples: Sample[], impls: string[], levels: number[]): LevelResult[] {
   const out: LevelResult[] = [];
   for (const impl of impls) {
     for (const level of levels) {
@@ -241,7 +241,7 @@ export function speedups(samples: Sample[], impls: string[], levels: number[]): 
   return out;
 }
 
-export function boundsOf(results: LevelResult[], levels: number[], calibration: Calibration | null): Report['bounds'] {
+function boundsOf(results: LevelResult[], levels: number[], calibration: Calibration | null): Report['bounds'] {
   const pick = (impl: string, level: number) => {
     const r = results.find((x) => x.impl === impl && x.level === level);
     return r ? { rps: r.rps.median, p50_ms: r.p50_ms.median, p99_ms: r.p99_ms.median } : null;
@@ -274,7 +274,7 @@ export function boundsOf(results: LevelResult[], levels: number[], calibration: 
 const IN_RUN_METRIC = /^output_/;
 
 /** One accuracy row per implementation: the latest accuracy.json entry, from the report's accuracy pass when there is one. */
-export function accuracyRows(runs: RunRecord[], impls: string[]): AccuracyRow[] {
+function accuracyRows(runs: RunRecord[], impls: string[]): AccuracyRow[] {
   const out: AccuracyRow[] = [];
   const newestFirst = [...runs].sort((a, b) => b.name.localeCompare(a.name));
   for (const impl of impls) {
@@ -342,9 +342,9 @@ function runRows(runs: RunRecord[]): RunRow[] {
 const get = (o: unknown, path: string): unknown => path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
 
 /** Fields of env.json that must agree for runs to be compared; each disagreement is one line. */
-export const ENV_KEYS = ['cpu.model', 'cpu.cores', 'node', 'onnxruntime_node', 'k6', 'ep', 'server_version', 'git.sha', 'git.dirty'];
+const ENV_KEYS = ['cpu.model', 'cpu.cores', 'node', 'onnxruntime_node', 'k6', 'ep', 'server_version', 'git.sha', 'git.dirty'];
 
-export function environmentOf(runs: RunRecord[]): Report['environment'] {
+function environmentOf(runs: RunRecord[]): Report['environment'] {
   const withEnv = runs.filter((r) => r.env);
   const first = withEnv[0];
   const differences: string[] = [];
@@ -360,7 +360,7 @@ export function environmentOf(runs: RunRecord[]): Report['environment'] {
 }
 
 /** The in-run checks of rows that have no accuracy.json (no native API to replay over). */
-export function inRunOnlyRows(runs: RunRecord[], impls: string[], withReplay: AccuracyRow[]): Report['in_run_only'] {
+function inRunOnlyRows(runs: RunRecord[], impls: string[], withReplay: AccuracyRow[]): Report['in_run_only'] {
   const out: Report['in_run_only'] = [];
   const newestFirst = [...runs].sort((a, b) => b.name.localeCompare(a.name));
   for (const impl of impls.filter((i) => !withReplay.some((a) => a.impl === i))) {
@@ -371,7 +371,7 @@ export function inRunOnlyRows(runs: RunRecord[], impls: string[], withReplay: Ac
   return out;
 }
 
-export function serverSideRows(runs: RunRecord[], impls: string[]): ServerSideRow[] {
+function serverSideRows(runs: RunRecord[], impls: string[]): ServerSideRow[] {
   const out: ServerSideRow[] = [];
   for (const impl of impls) {
     const bs = runs.filter((r) => r.summary.impls.length === 1 && r.summary.impls[0] === impl && r.breakdown).map((r) => r.breakdown!);
@@ -383,7 +383,7 @@ export function serverSideRows(runs: RunRecord[], impls: string[]): ServerSideRo
   return out;
 }
 
-export function serversCpuRows(runs: RunRecord[], impls: string[]): ServersCpuRow[] {
+function serversCpuRows(runs: RunRecord[], impls: string[]): ServersCpuRow[] {
   const out: ServersCpuRow[] = [];
   for (const impl of impls) {
     const cs = runs.filter((r) => r.summary.impls.length === 1 && r.summary.impls[0] === impl && r.serversCpu).map((r) => r.serversCpu!);

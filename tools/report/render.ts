@@ -7,7 +7,7 @@ import { lineChartSpec, renderSvg, type ChartPoint } from './charts.ts';
 import { BASELINE, STUB, type EnvJson, type Report } from './model.ts';
 import { formatRatio, type Spread } from './stats.ts';
 
-export interface ChartFile {
+interface ChartFile {
   file: string;
   title: string;
   spec: vega.Spec;
@@ -16,7 +16,7 @@ export interface ChartFile {
 const whisker = (s: Spread | null) => (s && s.n > 1 ? { lo: s.min, hi: s.max } : {});
 
 /** The report's charts: requests/s and p99 against concurrency, and speedup over baseline. */
-export function reportCharts(r: Report): ChartFile[] {
+function reportCharts(r: Report): ChartFile[] {
   const rounds = Math.max(0, ...r.results.map((x) => x.rounds));
   const spreadNote = rounds > 1 ? `median of ${rounds} rounds, whiskers min-max` : 'one round';
   const rpsPoints: ChartPoint[] = r.results.map((x) => ({ series: x.impl, x: x.level, y: x.rps.median, ...whisker(x.rps) }));

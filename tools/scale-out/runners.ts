@@ -22,8 +22,8 @@ import { mergeRunners, planEnvOf, type DeclaredThresholds, type MergeSpec } from
 import { EXIT_THRESHOLDS_FAILED } from '../../lib/exit-codes.ts';
 import { writeSummaryFiles } from '../common/summary-files.ts';
 
-export const RUNNERS_DIR = 'runners';
-export const SAMPLES_FILE = 'samples.json.gz';
+const RUNNERS_DIR = 'runners';
+const SAMPLES_FILE = 'samples.json.gz';
 
 /** The options k6 consolidates for this script and env (`k6 inspect`): its declared thresholds and trend stats. */
 export async function inspectOptions(k6: string, script: string, env: NodeJS.ProcessEnv): Promise<{ thresholds: DeclaredThresholds; summaryTrendStats: string[] }> {
@@ -60,7 +60,7 @@ export interface RunnerRecord {
   cpu_s?: number | null;
 }
 
-export interface RunnersOptions {
+interface RunnersOptions {
   k6: string;
   script: string;
   /** The env a single k6 would get; each runner gets its own RESULTS_DIR and dashboard export. */
