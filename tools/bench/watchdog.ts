@@ -145,8 +145,8 @@ export function cutAtFault(rows: LevelRow[], levels: readonly Level[], measured_
     const ran = Math.max(0, Math.min(level.duration_s, measured_s - level.start_s));
     if (ran >= level.duration_s) continue;
     row.duration_s = Math.round(ran * 1000) / 1000;
-    // From the rounded seconds, so that rps = requests / duration_s holds in the row as written (a
-    // 1,000 req/s stub made the unrounded figure differ from it by 0.07).
+    // From the rounded seconds, so that rps = requests / duration_s holds in the row as written (at a
+    // high rate the unrounded figure differs visibly).
     row.rps = row.duration_s > 0 ? Math.round((row.requests / row.duration_s) * 1000) / 1000 : 0;
     row.images_per_s = Math.round(row.rps * row.images_per_request * 1000) / 1000;
   }

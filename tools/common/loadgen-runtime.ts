@@ -5,9 +5,8 @@
 // With GOMAXPROCS = every core, each request's goroutines (the VU, net/http's read and write loops)
 // are handed across cores and the scheduler spins idle threads looking for work (futex wake-ups,
 // findRunnable in a pprof of k6); with GOGC=100, k6's short-lived per-request garbage is collected
-// many times a second. Measured on the stub at concurrency 1 on this 2-core host, interleaved (README
-// "Measuring the measurer"): k6's CPU per request 0.50 -> 0.32 ms, its requests/s 639 and 632 -> 692
-// and 694 against vegeta's 757 and 778; vegeta's own figures did not move with the same settings.
+// many times a second. `make harness` measures the effect (docs/harness.md): less k6 CPU per request and
+// more requests/s on a shared host, while vegeta's own figures do not move with the same settings.
 //
 // GOMAXPROCS=1 only when the server is on this machine: a remote target (a GPU server driven from a
 // many-core load machine) keeps Go's default, so k6 can use every core it has.

@@ -38,8 +38,7 @@ export async function startServer(opts: { host: string; port: number; ep: string
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, HOST: opts.host, PORT: String(port), EP: opts.ep };
   if (opts.modelsDir) env['MODELS_DIR'] = opts.modelsDir;
   // The server writes its log straight into the file: relayed through a pipe, every access-log line
-  // woke this process too (~800 lines a second on the stub), CPU taken from the server and the load
-  // generator on the same host.
+  // woke this process too, CPU taken from the server and the load generator on the same host.
   const log = openSync(opts.logFile, 'w');
   const started = performance.now();
   let child: ChildProcess;

@@ -193,8 +193,8 @@ interface VegetaResult {
 /**
  * The figures of a vegeta attack over its first `duration_s` seconds, counted as k6 counts them:
  * answers that arrived within the window (k6 stops its closed loop at the end and drops what is in
- * flight; vegeta waits for those answers and its report counts them, which on baseline at concurrency
- * 8 added ~8 requests of 3 s each to a 15 s run). Latencies are the accepted (2xx) answers'.
+ * flight; vegeta waits for those answers and its report counts them, up to its concurrency of slow
+ * requests past the window). Latencies are the accepted (2xx) answers'.
  */
 export function vegetaWindow(results: VegetaResult[], duration_s: number): { answered: number; ok: number; p50_ms: number; p99_ms: number } {
   if (results.length === 0) return { answered: 0, ok: 0, p50_ms: 0, p99_ms: 0 };

@@ -32,7 +32,7 @@ import { pollUntil } from '../common/ready.ts';
 
 /**
  * Waits until no request is queued on the server. A closed-loop generator that stops leaves up to its
- * concurrency of requests behind (on baseline at concurrency 8, about 3 s of work), which would slow
+ * concurrency of requests behind (seconds of work on a slow implementation), which would slow
  * the next run's start and fill the queue its warm-up then meets (503 queue_full).
  */
 function waitDrained(url: string, timeout_s = 120): Promise<void> {

@@ -91,10 +91,8 @@ export function benchConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ModelB
 /**
  * The first `batch` images of a dataset, decoded and letterboxed by the server's own code, and the
  * median time of that letterbox over `runs` after `warmup` untimed ones, as the models are timed (the
- * per-model preparation a served request also pays). The first, unoptimised calls are slow (25 ms for
- * the first 640 letterbox here, 5-8 once warm): in two interleaved pairs of runs (RUNS=20, 512x512
- * image) the three letterboxes' medians summed to 17.5 and 18.4 ms without the warm-up, 16.8 and 15.2
- * with it.
+ * per-model preparation a served request also pays). The first calls run unoptimised code and are
+ * several times slower than warm ones, so they are left out like the models' warm-up runs.
  */
 async function datasetTensor(dir: string, size: number, batch: number, norm: Normalisation, runs: number, warmup: number): Promise<{ data: Float32Array; letterbox_ms: number }> {
   const images = (await loadCalibrationImages(dir, batch)).map((i) => i.image);
