@@ -111,8 +111,11 @@ triton-env: $(TRITON_VENV)/.installed ## install the Triton peer's venv (tritons
 triton: triton-env $(if $(wildcard $(or $(MODELS_DIR),build/models)/efficientdet-d2.onnx),,models) ## run Triton Inference Server on the same models (TRITON_MODEL_SET=instances|dynamic, see README)
 	@$(TRITON_VENV)/bin/python peers/triton/serve.py
 
-test: k6 typecheck build models data ## install what is missing, typecheck, build, run all tests
-	node --import tsx --test --test-concurrency=1 $$(find test -name '*.test.ts' | sort)
+# TEST_ORDER=reverse runs the test files in reverse order: each file must stand alone (docs/testing.md).
+TEST_ORDER ?= normal
+test: k6 typecheck build models data ## install what is missing, typecheck, build, run all tests (TEST_ORDER=normal|reverse)
+	@case "$(TEST_ORDER)" in normal|reverse) ;; *) echo "test: TEST_ORDER=$(TEST_ORDER) is not valid: expected one of normal, reverse"; exit 2;; esac
+	node --import tsx --test --test-concurrency=1 $$(find test -name '*.test.ts' | sort $(if $(filter reverse,$(TEST_ORDER)),-r))
 
 clean: ## remove generated files (build/, results/ runs)
 	rm -rf build $(filter-out results/README.md,$(wildcard results/*))
