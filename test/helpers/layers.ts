@@ -4,8 +4,11 @@
 //   lib/k6/, scenarios/, examples/, tools/harness/k6/   k6 side: k6 and k6/* modules, lib/ and lib/k6/ only
 //   lib/node/     Node-only shared parts (server and tools): lib/ and Node, nothing above it
 //   server/       never tools/, never the k6 side
-//   tools/        server/ only through server/index.ts; accuracy < bench < report (no cycle back)
+//   tools/        server/ only through server/index.ts; accuracy < bench < report (no cycle back);
+//                 peers/**/*.ts (the peers' drivers) count as tools
 // test/ may import anything.
+// And no import cycle anywhere (findCycles): type-only imports count, since a cycle of types is a
+// shared type living one layer too high.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
 
@@ -28,7 +31,7 @@ export function zoneOf(file: string): Zone {
   if (file.startsWith('lib/node/')) return 'lib-node';
   if (file.startsWith('lib/')) return 'lib';
   if (file.startsWith('server/')) return 'server';
-  if (file.startsWith('tools/')) return 'tools';
+  if (file.startsWith('tools/') || (file.startsWith('peers/') && file.endsWith('.ts'))) return 'tools';
   if (file.startsWith('test/')) return 'test';
   return 'other';
 }
@@ -120,4 +123,90 @@ export function readTree(root: string, folders: readonly string[]): SourceFile[]
   };
   for (const f of folders) walk(join(root, f));
   return out;
+}
+
+/** Where a relative specifier of `file` points, as a repository-relative path ('../a/b.ts' from 'x/y/c.ts' -> 'x/a/b.ts'). */
+function resolve(file: string, spec: string): string {
+  return posix.normalize(posix.join(posix.dirname(file), spec));
+}
+
+/** The import graph of the tree: each file -> the files of `files` it imports (relative imports, type-only ones too). */
+export function importGraph(files: readonly SourceFile[]): Map<string, string[]> {
+  const known = new Set(files.map((f) => f.file));
+  const graph = new Map<string, string[]>();
+  for (const { file, source } of files) {
+    const targets = importsOf(source)
+      .filter((spec) => spec.startsWith('.'))
+      .map((spec) => resolve(file, spec))
+      .map((t) => (known.has(t) ? t : [`${t}.ts`, `${t}/index.ts`].find((c) => known.has(c))))
+      .filter((t): t is string => t !== undefined);
+    graph.set(file, [...new Set(targets)]);
+  }
+  return graph;
+}
+
+/**
+ * Every import cycle: one per group of files that reach each other (a strongly connected component,
+ * Tarjan), given as one closed path through it that starts at its first file by name, e.g.
+ * ['lib/a.ts', 'lib/b.ts', 'lib/a.ts']. A file importing itself is a cycle too.
+ */
+export function findCycles(files: readonly SourceFile[]): string[][] {
+  const graph = importGraph(files);
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const groups: string[][] = [];
+  const visit = (v: string) => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v)!) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const group: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        group.push(w);
+      } while (w !== v);
+      if (group.length > 1 || graph.get(v)!.includes(v)) groups.push(group);
+    }
+  };
+  for (const v of [...graph.keys()].sort()) if (!index.has(v)) visit(v);
+  return groups.map((group) => closedPath(graph, new Set(group))).sort((a, b) => a[0]!.localeCompare(b[0]!));
+}
+
+/** The shortest closed path through `group` from its first file by name back to it (breadth first). */
+function closedPath(graph: Map<string, string[]>, group: Set<string>): string[] {
+  const start = [...group].sort()[0]!;
+  const from = new Map<string, string>();
+  const queue = [start];
+  while (queue.length > 0) {
+    const v = queue.shift()!;
+    for (const w of graph.get(v)!) {
+      if (!group.has(w)) continue;
+      if (w === start) {
+        const path = [start];
+        for (let u = v; u !== start; u = from.get(u)!) path.splice(1, 0, u);
+        return [...path, start];
+      }
+      if (!from.has(w)) {
+        from.set(w, v);
+        queue.push(w);
+      }
+    }
+  }
+  return [start, start];
+}
+
+/** One line per cycle, for an assertion message: 'lib/a.ts -> lib/b.ts -> lib/a.ts'. */
+export function describeCycles(cycles: readonly string[][]): string {
+  return cycles.map((c) => c.join(' -> ')).join('\n');
 }

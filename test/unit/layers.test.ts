@@ -1,14 +1,16 @@
 // The layer guard: every import of every .ts file in the tree points the right way (see
-// test/helpers/layers.ts for the layers), and the checker itself catches wrong-way imports.
+// test/helpers/layers.ts for the layers), no imports form a cycle, and the checkers themselves catch
+// wrong-way imports and cycles.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkLayers, importsOf, readTree } from '../helpers/layers.ts';
+import { checkLayers, describeCycles, findCycles, importsOf, readTree } from '../helpers/layers.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
+const TREE = ['lib', 'scenarios', 'examples', 'server', 'tools', 'peers'];
 
 describe('layers', () => {
   it('no import in the tree crosses a layer the wrong way', () => {
-    const files = readTree(ROOT, ['lib', 'scenarios', 'examples', 'server', 'tools']);
+    const files = readTree(ROOT, TREE);
     assert.ok(files.length > 80, `read only ${files.length} files`);
     const imports = files.reduce((n, f) => n + importsOf(f.source).length, 0);
     assert.ok(imports > 300, `found only ${imports} imports: the parser misses some`);
@@ -63,5 +65,44 @@ describe('layers', () => {
       ['test/unit/x.test.ts', "import { Runtime } from '../../server/runtime/context.ts';"],
     ];
     for (const [file, source] of ok) assert.deepEqual(checkLayers([{ file, source }]), [], `${file}: ${source}`);
+  });
+
+  it("counts the peers' TypeScript drivers as tools", () => {
+    const found = checkLayers([{ file: 'peers/triton/driver.ts', source: "import { Runtime } from '../../server/runtime/context.ts';" }]);
+    assert.equal(found.length, 1);
+    assert.match(found[0]!.rule, /only through server\/index\.ts/);
+  });
+
+  it('no import cycle in the tree, type-only imports included', () => {
+    const cycles = findCycles(readTree(ROOT, TREE));
+    assert.deepEqual(cycles, [], `import cycles (move the shared type down to the lower file):\n${describeCycles(cycles)}`);
+  });
+
+  it('finds a cycle through three files, type-only and dynamic type imports included, and names its files in order', () => {
+    const files = [
+      { file: 'server/runtime/pool.ts', source: "import type { DecodedImage } from '../implementations/types.ts';\nimport { x } from './queue.ts';" },
+      { file: 'server/implementations/types.ts', source: "export interface I { pool(): Promise<import('../runtime/context.ts').Runtime> }" },
+      { file: 'server/runtime/context.ts', source: "import { WorkerPool } from './pool.ts';" },
+      { file: 'server/runtime/queue.ts', source: 'export const x = 1;' },
+      { file: 'lib/a.ts', source: "import { b } from './b.ts';" },
+      { file: 'lib/b.ts', source: "// import { a } from './a.ts';\nexport const b = 1;" },
+    ];
+    const cycles = findCycles(files);
+    assert.deepEqual(cycles, [['server/implementations/types.ts', 'server/runtime/context.ts', 'server/runtime/pool.ts', 'server/implementations/types.ts']]);
+    assert.match(describeCycles(cycles), /server\/implementations\/types\.ts -> server\/runtime\/context\.ts -> server\/runtime\/pool\.ts -> server\/implementations\/types\.ts/);
+  });
+
+  it('finds two-file cycles and self-imports apart, and nothing in an acyclic tree', () => {
+    const two = [
+      { file: 'lib/load-shapes.ts', source: "import type { Level } from './scenarios.ts';" },
+      { file: 'lib/scenarios.ts', source: "import { levelScenarios } from './load-shapes.ts';" },
+      { file: 'tools/x.ts', source: "import { y } from './x.ts';" },
+    ];
+    assert.deepEqual(findCycles(two), [['lib/load-shapes.ts', 'lib/scenarios.ts', 'lib/load-shapes.ts'], ['tools/x.ts', 'tools/x.ts']]);
+    const acyclic = [
+      { file: 'lib/load-shapes.ts', source: 'export interface Level { tag: string }' },
+      { file: 'lib/scenarios.ts', source: "import { levelScenarios, type Level } from './load-shapes.ts';" },
+    ];
+    assert.deepEqual(findCycles(acyclic), []);
   });
 });
