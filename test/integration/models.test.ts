@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { generateAnchors, postprocess } from '../../lib/detection/index.ts';
 import { INPUT_NAME, MODEL_FILE, OUTPUT_NAMES, parseMetadata, GENERATOR_VERSION, STACKED_FILE, stackedName } from '../../lib/model-contract.ts';
-import { buildModelFile, clearCalibrationCache, MODEL_CONFIGS } from '../../tools/models/efficientdet.ts';
+import { buildModelFile, clearBnStatisticsCache, MODEL_CONFIGS } from '../../tools/models/efficientdet.ts';
 import { MODEL_NAMES, type ModelName } from '../../lib/model-contract.ts';
 import { configFromEnv, generate } from '../../tools/models/generate.ts';
 import { decodeModel, modelStats, type ModelStats } from '../../tools/models/inspect.ts';
@@ -183,7 +183,7 @@ describe('stacked graph', () => {
 describe('determinism', () => {
   it('same seed and version -> byte-identical file; another seed -> another file', async () => {
     const a = await buildModelFile(MODEL_CONFIGS.d0, { seed: 11, generatorVersion: GENERATOR_VERSION });
-    clearCalibrationCache(); // the second build re-measures the BN statistics too
+    clearBnStatisticsCache(); // the second build re-measures the BN statistics too
     const b = await buildModelFile(MODEL_CONFIGS.d0, { seed: 11, generatorVersion: GENERATOR_VERSION });
     assert.ok(Buffer.from(a).equals(Buffer.from(b)), 'two builds with seed 11 differ');
     const c = await buildModelFile(MODEL_CONFIGS.d0, { seed: 12, generatorVersion: GENERATOR_VERSION });

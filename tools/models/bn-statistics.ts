@@ -7,8 +7,10 @@
 // cannot change the written file.
 
 import * as ort from 'onnxruntime-node';
-import type { BnStats } from './efficientdet.ts';
 import { IMAGENET_MEAN as MEAN, IMAGENET_STD as STD } from '../../lib/model-contract.ts';
+
+/** One conv's measured BatchNorm statistics: per-channel mean and, where measured, the layer's sigma. */
+export interface BnStats { mean: Float32Array; sigma?: number }
 
 /** Deterministic integer hash noise in [0, 1). */
 const noise = (x: number, y: number, c: number) => (((Math.imul(x * 73856093 ^ y * 19349663 ^ c * 83492791, 0x27d4eb2d) >>> 0) % 1000) / 1000);
@@ -17,7 +19,7 @@ const noise = (x: number, y: number, c: number) => (((Math.imul(x * 73856093 ^ y
  * Two synthetic "photos", normalised like the real input: (0) smooth gradients, flat shapes and
  * fine texture; (1) a letterboxed frame: textured content on top, flat padding below.
  */
-export function bnStatisticsBatch(size: number): Float32Array {
+function bnStatisticsBatch(size: number): Float32Array {
   const out = new Float32Array(2 * 3 * size * size);
   for (let b = 0; b < 2; b++) {
     for (let c = 0; c < 3; c++) {

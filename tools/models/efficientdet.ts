@@ -4,14 +4,14 @@
 // efficientnet_model.py, efficientdet_keras.py, anchors.py). BatchNorm is folded: every conv that
 // had a BN after it carries a bias instead.
 
-import { generateAnchors, levelSizes, anchorCount, anchorsPerLocation } from '../../lib/detection/anchors.ts';
+import { generateAnchors, anchorCount, anchorsPerLocation } from '../../lib/detection/anchors.ts';
 import {
   DEFAULT_ANCHORS, IMAGENET_MEAN, type ModelName, IMAGENET_STD, INPUT_NAME, IOU_THRESHOLD, MAX_DETECTIONS, META_KEYS,
   NUM_CLASSES, OUTPUT_NAMES, PRE_NMS_TOPK, SCORE_THRESHOLD,
 } from '../../lib/model-contract.ts';
 import { DT, GraphBuilder, type Dim, type TensorInfo } from './onnx-graph.ts';
 import { Rng, modelSeed } from './rng.ts';
-import { measureBatchNorm } from './bn-statistics.ts';
+import { measureBatchNorm, type BnStats } from './bn-statistics.ts';
 
 
 export interface EfficientDetConfig {
@@ -92,9 +92,6 @@ const BN_EPS = 1e-3;
 
 const f32 = (dims: Dim[]): TensorInfo => ({ dtype: DT.FLOAT, dims });
 
-/** Layer-building context: one per network inside a graph (prefix keeps stacked graphs apart). */
-export interface BnStats { mean: Float32Array; sigma?: number }
-
 /** BN handling: 'measure' emits explicit BN ops and records their statistics tensors;
  * 'fold' bakes given statistics into the conv weights and biases. */
 export class BnState {
@@ -105,6 +102,7 @@ export class BnState {
   constructor(readonly mode: 'measure' | 'fold', readonly stats = new Map<string, BnStats>()) {}
 }
 
+/** Layer-building context: one per network inside a graph (prefix keeps stacked graphs apart). */
 export class NetBuilder {
   constructor(readonly g: GraphBuilder, readonly rng: Rng, readonly prefix: string, readonly bn: BnState) {}
 
@@ -333,7 +331,7 @@ export class NetBuilder {
   }
 }
 
-export interface NetOutputs {
+interface NetOutputs {
   classLogits: string;
   boxRegression: string;
   boxes: string;
@@ -343,7 +341,7 @@ export interface NetOutputs {
 }
 
 /** Backbone, BiFPN and heads: the raw class logits and box regression. */
-export function buildNetwork(net: NetBuilder, input: string, cfg: EfficientDetConfig): { classLogits: string; boxRegression: string } {
+function buildNetwork(net: NetBuilder, input: string, cfg: EfficientDetConfig): { classLogits: string; boxRegression: string } {
   const feats = net.bifpn(net.backbone(input, cfg), cfg);
   const classLogits = net.head(feats, 'class_net', OUTPUT_NAMES.classLogits, cfg, NUM_CLASSES, GAIN.classPred, CLASS_PRIOR_BIAS);
   const boxRegression = net.head(feats, 'box_net', OUTPUT_NAMES.boxRegression, cfg, 4, GAIN.boxPred, 0);
@@ -370,11 +368,12 @@ function postprocess(net: NetBuilder, classLogits: string, boxRegression: string
   const I64 = (dims: Dim[]): TensorInfo => ({ dtype: DT.INT64, dims });
   const BOOL = (dims: Dim[]): TensorInfo => ({ dtype: DT.BOOL, dims });
 
-  // Top-k in two stages (8.9 -> 4.4 ms of TopK per D0 image here), the same set as one top-k over
-  // all A*C logits: an anchor holding one of the K best (anchor, class) pairs has its best class
-  // logit among the K best anchors; so take the K best anchors by max logit, then the K best pairs
-  // among their K*C logits. Only the order among
-  // exactly equal logits can differ from the flat top-k (anchor rank instead of anchor index).
+  // Top-k in two stages, so the TopKs see A anchor maxima and then K*C logits instead of all A*C
+  // logits, yet pick the same set as one top-k over all A*C:
+  // an anchor holding one of the K best (anchor, class) pairs has its best class logit among the K
+  // best anchors; so take the K best anchors by max logit, then the K best pairs among their K*C
+  // logits. Only the order among exactly equal logits can differ from the flat top-k (anchor rank
+  // instead of anchor index).
   const best = g.op('ReduceMax', [classLogits], `${p}anchor_max_logit`, f32([n, A]), { axes: [2], keepdims: 0 });
   const [, topAnchors] = g.node('TopK', [best, g.constI([K])], [[`${p}top_anchor_logit`, f32([n, K])], [`${p}top_anchor`, I64([n, K])]], { axis: -1, largest: 1, sorted: 1 });
   const sub = g.op('GatherND', [classLogits, g.op('Unsqueeze', [topAnchors, g.constI([-1])], `${p}top_anchor3`, I64([n, K, 1]))], `${p}top_anchor_logits`, f32([n, K, C]), { batch_dims: 1 });
@@ -481,12 +480,11 @@ export function metadataFor(cfg: EfficientDetConfig, o: GenerateOptions): Record
 }
 
 export const OPSET = 17;
-export { levelSizes, INPUT_NAME };
 
 const statsCache = new Map<string, Map<string, BnStats>>();
 
 /** Forget cached BN statistics (tests use it to prove the statistics themselves are deterministic). */
-export function clearCalibrationCache(): void {
+export function clearBnStatisticsCache(): void {
   statsCache.clear();
 }
 
@@ -526,7 +524,7 @@ export async function buildModelFile(cfg: EfficientDetConfig, o: GenerateOptions
 }
 
 /** Input of one network inside the stacked graph. */
-export const stackedInput = (name: ModelName) => `${name}/${INPUT_NAME}`;
+const stackedInput = (name: ModelName) => `${name}/${INPUT_NAME}`;
 
 /**
  * The STACKED graph: D0, D1 and D2 in one ONNX file, one session run for all three. Each network

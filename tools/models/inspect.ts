@@ -21,7 +21,7 @@ export interface ModelStats {
 }
 
 /** Post-processing constants and shared small constants are not parameters. */
-export const isConstant = (name: string) => /(^|\/)(const|post)\//.test(name);
+const isConstant = (name: string) => /(^|\/)(const|post)\//.test(name);
 
 function dimsOf(vi: ValueInfo): (number | string)[] {
   return (vi.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue)));
@@ -36,7 +36,7 @@ export function readMetadata(file: string): Record<string, string> {
   return metadataOf(decodeModel(readFileSync(file)));
 }
 
-export function metadataOf(m: Model): Record<string, string> {
+function metadataOf(m: Model): Record<string, string> {
   return Object.fromEntries((m.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
 }
 

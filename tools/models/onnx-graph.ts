@@ -29,7 +29,7 @@ function bytesOf(data: Float32Array | BigInt64Array): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-export function valueInfo(name: string, t: TensorInfo): OnnxProto.onnx.IValueInfoProto {
+function valueInfo(name: string, t: TensorInfo): OnnxProto.onnx.IValueInfoProto {
   return {
     name,
     type: {

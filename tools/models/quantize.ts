@@ -33,14 +33,14 @@ import { modelSeed, Rng } from './rng.ts';
 const WEIGHT_QMAX = 63;
 
 /** Bump when the quantization pass or its calibration changes: `make models-int8` regenerates. */
-export const INT8_VERSION = '1.1.0';
+const INT8_VERSION = '1.1.0';
 /** Calibration images: the first CALIB_IMAGES files of the synthetic dataset. */
 export const DEFAULT_CALIB_IMAGES = 4;
 export const DEFAULT_CALIB_DIR = join('build', 'data', 'synthetic');
 
-export const SCHEME = 'qdq int8: weights int8 (7-bit range) symmetric per output channel, biases int32, activations uint8 asymmetric per tensor (min/max calibration); post-processing float';
+const SCHEME = 'qdq int8: weights int8 (7-bit range) symmetric per output channel, biases int32, activations uint8 asymmetric per tensor (min/max calibration); post-processing float';
 
-export interface Int8Options extends GenerateOptions {
+interface Int8Options extends GenerateOptions {
   /** Calibration images (already decoded), with their ids for the metadata. */
   calibration: { id: string; image: DecodedImage }[];
   calibrationDataset: string;
@@ -57,7 +57,7 @@ function mkNode(op: string, inputs: string[], outputs: string[], name: string, a
 const INT_ATTR = onnx.AttributeProto.AttributeType.INT;
 
 /** uint8 affine parameters covering [min, max] and 0 (zero must be exact: conv padding). */
-export function activationParams(min: number, max: number): { scale: number; zp: number } {
+function activationParams(min: number, max: number): { scale: number; zp: number } {
   const lo = Math.min(0, min), hi = Math.max(0, max);
   const scale = hi > lo ? (hi - lo) / 255 : 1;
   const zp = Math.min(255, Math.max(0, Math.round(-lo / scale)));
@@ -121,7 +121,7 @@ function sumToAdds(g: GraphBuilder, nodes: Node[]): Node[] {
 }
 
 /** The float graph of one detector, split into network nodes (quantized) and post-processing nodes (float). */
-export interface FloatGraph {
+interface FloatGraph {
   g: GraphBuilder;
   network: Node[];
   post: Node[];
@@ -129,7 +129,7 @@ export interface FloatGraph {
   consts: Map<string, Float64Array>;
 }
 
-export async function buildFloatGraph(cfg: EfficientDetConfig, o: GenerateOptions): Promise<FloatGraph> {
+async function buildFloatGraph(cfg: EfficientDetConfig, o: GenerateOptions): Promise<FloatGraph> {
   const stats = await bnStatistics(cfg, o.seed);
   const g = new GraphBuilder();
   g.shapes.set(INPUT_NAME, { dtype: DT.FLOAT, dims: ['N', 3, cfg.inputSize, cfg.inputSize] });
@@ -151,7 +151,7 @@ function activations(fg: FloatGraph): string[] {
 }
 
 /** Runs the float network on each calibration image and returns min/max per activation (5 digits). */
-export async function measureRanges(fg: FloatGraph, inputs: Float32Array[], size: number): Promise<Map<string, [number, number]>> {
+async function measureRanges(fg: FloatGraph, inputs: Float32Array[], size: number): Promise<Map<string, [number, number]>> {
   const g = fg.g, acts = [INPUT_NAME, ...activations(fg)];
   const extra: Node[] = [], outs: string[] = [];
   for (const t of acts) {
@@ -190,10 +190,10 @@ const QUANT_OPS = new Set(['Conv', 'Sigmoid', 'Mul', 'Add', 'GlobalAveragePool']
 /** Ops that run on the uint8 tensor itself, keeping its scale and zero point. */
 const SAME_SCALE_OPS = new Set(['MaxPool', 'Resize', 'Transpose', 'Reshape']);
 
-export interface QuantizeStats { quantizedNodes: number; floatNodes: number; int8Weights: number }
+interface QuantizeStats { quantizedNodes: number; floatNodes: number; int8Weights: number }
 
 /** Rewrites fg.g's node list and initializers into the QDQ graph. */
-export function quantizeGraph(fg: FloatGraph, ranges: Map<string, [number, number]>): QuantizeStats {
+function quantizeGraph(fg: FloatGraph, ranges: Map<string, [number, number]>): QuantizeStats {
   const rewriter = new QdqRewriter(fg, ranges);
   for (const n of fg.network) rewriter.rewrite(n);
   const nodes = rewriter.finish();
@@ -411,7 +411,7 @@ export async function loadCalibrationImages(dir: string, count: number): Promise
   })));
 }
 
-export function int8Metadata(cfg: EfficientDetConfig, o: Int8Options): Record<string, string> {
+function int8Metadata(cfg: EfficientDetConfig, o: Int8Options): Record<string, string> {
   return {
     ...metadataFor(cfg, o),
     [INT8_META.quantization]: SCHEME,

@@ -1,5 +1,6 @@
 // Deterministic synthetic input for tests and the bench: gradients, a disc and a rectangle,
-// ImageNet-normalised NCHW float32. Not one of the calibration images (calibration.ts).
+// ImageNet-normalised NCHW float32. Neither the BN statistics batch (bn-statistics.ts) nor one of
+// the int8 calibration images (quantize.ts), so a test on it is not a test on what was fitted.
 
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../lib/model-contract.ts';
 
