@@ -11,6 +11,7 @@ import { decodeImage, letterboxBatch, letterboxGeometry } from '../../server/run
 import { readModelInfos } from '../../server/runtime/model-info.ts';
 import type { ModelInfo } from '../../server/runtime/protocol.ts';
 import { MODELS_DIR, spawnServer, testJpeg, waitFor, type Spawned } from './server-helpers.ts';
+import { ensureInt8Models } from '../helpers/make-target.ts';
 
 const MAX_BODY_MB = 16;
 const MAX_PIXELS = 1_000_000;
@@ -22,6 +23,8 @@ let infos: ModelInfo[];
 const tensors = new Map<ModelName, Float32Array>();
 
 before(async () => {
+  // IMPLS serves int8: its model files, built through make (test/helpers/make-target.ts says why here).
+  await ensureInt8Models();
   jpeg = await testJpeg(640, 480);
   infos = await readModelInfos(MODELS_DIR);
   const decoded = await decodeImage(jpeg, { maxPixels: 40e6 });
@@ -171,29 +174,46 @@ test('JSON tensors in and out give the binary answer; no version = baseline; out
 });
 
 test('statistics extension and /metrics book v2 requests', async () => {
-  const stats = await getJson<{ model_stats: { name: string; version: string; inference_count: number; execution_count: number; inference_stats: Record<string, { count: number; ns: number }> }[] }>('/v2/models/efficientdet-d2/versions/1/stats');
-  assert.equal(stats.model_stats.length, 1);
-  const s = stats.model_stats[0]!;
-  assert.equal(s.name, 'efficientdet-d2');
-  assert.equal(s.version, '1');
-  for (const k of ['success', 'fail', 'queue', 'compute_input', 'compute_infer', 'compute_output']) assert.equal(typeof s.inference_stats[k]!.ns, 'number', k);
-  // Every baseline request that ran d2 so far, whatever its protocol: 1 native, 1 per-model, 1 pipeline.
-  assert.equal(s.inference_count, 3, JSON.stringify(s));
-  assert.equal(s.execution_count, 3, JSON.stringify(s));
-  assert.ok(s.inference_stats['compute_infer']!.ns > 0);
-  const before = s.inference_count;
-  const r = await infer('/v2/models/efficientdet-d2/infer', tensorBody('d2', tensors.get('d2')!, [1, 3, 768, 768]));
-  assert.equal(r.res.status, 200);
-  const afterStats = await getJson<typeof stats>('/v2/models/efficientdet-d2/stats');
-  assert.equal(afterStats.model_stats[0]!.inference_count, before + 1);
-  const all = await getJson<typeof stats>('/v2/models/stats');
-  assert.equal(all.model_stats.length, 4 * IMPLS.length);
-  const pipe = all.model_stats.find((m) => m.name === 'pipeline' && m.version === '1')!;
-  assert.ok(pipe.inference_stats['success']!.count >= 4 && pipe.execution_count >= 8);
+  type Stats = { model_stats: { name: string; version: string; inference_count: number; execution_count: number; inference_stats: Record<string, { count: number; ns: number }> }[] };
+  const d2Stats = async () => (await getJson<Stats>('/v2/models/efficientdet-d2/versions/1/stats')).model_stats;
+  const pipelineStats = async () => (await getJson<Stats>('/v2/models/stats')).model_stats.find((m) => m.name === 'pipeline' && m.version === '1')!;
+  const int8D1 = async () => Number(/^nv_inference_count\{impl="int8",model="d1"\} (\S+)$/m.exec(await (await fetch(url('/metrics'))).text())?.[1] ?? 0);
+  // Counters are relative to what this test finds: other tests in this file sent requests too.
+  const [before] = await d2Stats();
+  const pipeBefore = await pipelineStats();
+  const int8Before = await int8D1();
+  assert.equal(before!.name, 'efficientdet-d2');
+  assert.equal(before!.version, '1');
+  for (const k of ['success', 'fail', 'queue', 'compute_input', 'compute_infer', 'compute_output']) assert.equal(typeof before!.inference_stats[k]!.ns, 'number', k);
 
-  const metrics = await (await fetch(url('/metrics'))).text();
-  assert.match(metrics, /nv_inference_count\{impl="int8",model="d1"\} [1-9]/);
-  assert.match(server.stdout(), /POST \/v2\/models\/efficientdet-d2\/infer 200 /);
+  // Three baseline requests that run d2, one per protocol: native, per-model v2, v2 pipeline.
+  await native('baseline');
+  const perModel = await infer('/v2/models/efficientdet-d2/infer', tensorBody('d2', tensors.get('d2')!, [1, 3, 768, 768]));
+  assert.equal(perModel.res.status, 200);
+  const header = binaryRequestHeader([{ name: 'image', datatype: 'BYTES', shape: [1], bytes: jpeg.length + 4 }], []);
+  const pipeline = await infer('/v2/models/pipeline/versions/1/infer', { body: concat(header, bytesElements([jpeg])), headers: { 'Inference-Header-Content-Length': String(header.length) } });
+  assert.equal(pipeline.res.status, 200, pipeline.text());
+  const stats = await d2Stats();
+  assert.equal(stats.length, 1);
+  const s = stats[0]!;
+  // Every baseline request that ran d2, whatever its protocol, booked once.
+  assert.equal(s.inference_count - before!.inference_count, 3, JSON.stringify(s));
+  assert.equal(s.execution_count - before!.execution_count, 3, JSON.stringify(s));
+  assert.ok(s.inference_stats['compute_infer']!.ns > before!.inference_stats['compute_infer']!.ns);
+  // The implementation as a whole (the v2 `pipeline` model): all three requests, 3 + 1 + 3 executions.
+  const pipe = await pipelineStats();
+  assert.equal(pipe.inference_stats['success']!.count - pipeBefore.inference_stats['success']!.count, 3, JSON.stringify(pipe));
+  assert.equal(pipe.execution_count - pipeBefore.execution_count, 7, JSON.stringify(pipe));
+  const unversioned = await getJson<Stats>('/v2/models/efficientdet-d2/stats');
+  assert.equal(unversioned.model_stats[0]!.inference_count, s.inference_count, 'no version = baseline');
+  const all = await getJson<Stats>('/v2/models/stats');
+  assert.equal(all.model_stats.length, 4 * IMPLS.length);
+
+  // /metrics books v2 requests under the implementation the version names (6 = int8).
+  const r = await infer('/v2/models/efficientdet-d1/versions/6/infer', tensorBody('d1', tensors.get('d1')!, [1, 3, 640, 640]));
+  assert.equal(r.res.status, 200, r.text());
+  assert.equal(await int8D1(), int8Before + 1);
+  await waitFor(server, () => /POST \/v2\/models\/efficientdet-d1\/versions\/6\/infer 200 /.test(server.stdout()), 5000, 'the access-log line of the v2 request');
 });
 
 test('bad input: v2 error shape, the native statuses, and the server keeps serving', async () => {
