@@ -1,8 +1,8 @@
 // Start-up failures end with one line naming the cause and the fix, and a non-zero exit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { listSupportedBackends } from 'onnxruntime-node';
-import { spawnServer } from './server-helpers.ts';
+import { MODELS_DIR, spawnServer, waitFor } from './server-helpers.ts';
+import { probeCuda } from '../helpers/cuda.ts';
 
 async function failsWith(env: Record<string, string>, args: string[], code: number, line: RegExp): Promise<void> {
   const s = await spawnServer(env, args);
@@ -22,8 +22,20 @@ test('missing models: one line naming the file and `make models`', async () => {
   await failsWith({ MODELS_DIR: '/nonexistent/models' }, [], 1, /^server: model file \/nonexistent\/models\/efficientdet-d[012]\.onnx not found: run `make models`/);
 });
 
-test('EP=cuda without a loadable CUDA EP stops at start-up with one clear line', async (t) => {
-  const cuda = listSupportedBackends().find((b) => b.name === 'cuda');
-  if (cuda?.bundled) return t.skip('this onnxruntime build bundles CUDA');
-  await failsWith({ EP: 'cuda' }, [], 1, /^server: EP=cuda: onnxruntime's CUDA execution provider could not load .*fix: .*EP=cpu/);
+test('EP=cuda: served on CUDA where its EP loads, else a stop at start-up with one clear line', async () => {
+  // Whether the CUDA EP loads here is found out in this process, apart from the server (test/helpers/cuda.ts).
+  const cuda = await probeCuda(`${MODELS_DIR}/efficientdet-d0.onnx`);
+  if (!cuda.loads) {
+    await failsWith({ EP: 'cuda' }, [], 1, /^server: EP=cuda: onnxruntime's CUDA execution provider could not load .*fix: .*EP=cpu/);
+    return;
+  }
+  const s = await spawnServer({ EP: 'cuda', IMPL: 'baseline', LOG_LEVEL: 'info' });
+  try {
+    await waitFor(s, () => / ready http/.test(s.stdout()), 120_000, "the 'ready' line");
+    assert.match(s.stdout(), / ready http\S+ ep=cuda /);
+    assert.doesNotMatch(s.stdout() + s.stderr(), /falling back/);
+  } finally {
+    s.child.kill('SIGKILL');
+    await s.exited;
+  }
 });

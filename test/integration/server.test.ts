@@ -1,6 +1,7 @@
 // The real server (node --import tsx server/main.ts) on a free port with the generated models and real
-// onnxruntime sessions, started once for this file. EP=cuda,cpu on a host without CUDA also proves the
-// fallback. Small limits (MAX_BODY_MB, MAX_PIXELS) make the refusal cases cheap to trigger.
+// onnxruntime sessions, started once for this file with EP=cuda,cpu: where the CUDA EP loads (probed in
+// this process, test/helpers/cuda.ts) the server must use it; elsewhere it must fall back to cpu and say
+// so. Small limits (MAX_BODY_MB, MAX_PIXELS) make the refusal cases cheap to trigger.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
@@ -9,11 +10,15 @@ import type { ErrorResponse, HealthResponse, ImplementationsResponse, InferRespo
 import { DETECTION_OUTPUTS, INPUT_NAME, OUTPUT, readModelInfos } from '../../server/runtime/model-info.ts';
 import { decodeImage, letterboxBatch, unletterboxBox } from '../../server/runtime/preprocess.ts';
 import { MODELS_DIR, spawnServer, testJpeg, waitFor, type Spawned } from './server-helpers.ts';
+import { probeCuda, type CudaProbe } from '../helpers/cuda.ts';
 
 const MAX_BODY_MB = 1;
 const MAX_PIXELS = 1_000_000;
 let server: Spawned;
 let jpeg: Buffer;
+/** Whether the CUDA EP loads here, and so the EP EP=cuda,cpu must end up on. */
+let cuda: CudaProbe;
+let ep: 'cuda' | 'cpu';
 /** The first answers while the models were still loading. */
 let loadingHealth: Response | undefined;
 let loadingInfer: Response | undefined;
@@ -26,8 +31,19 @@ async function json<T>(res: Response): Promise<T> {
 const post = (path: string, body: RequestInit['body'] | undefined, headers: Record<string, string> = {}) =>
   fetch(`${server.url}${path}`, { method: 'POST', body: body ?? null, headers });
 
+/** Waits until the server counts an inference request of `impl` in flight (booked on its first tick). */
+async function inFlight(impl: string): Promise<void> {
+  const re = new RegExp(`^nv_inference_inflight_requests\\{impl="${impl}"\\} ([1-9])`, 'm');
+  const deadline = Date.now() + 10_000;
+  while (!re.test(await (await fetch(`${server.url}/metrics`)).text())) {
+    if (Date.now() > deadline) throw new Error(`no ${impl} request in flight after 10 s`);
+  }
+}
+
 before(async () => {
   jpeg = await testJpeg(640, 480);
+  cuda = await probeCuda(`${MODELS_DIR}/efficientdet-d0.onnx`);
+  ep = cuda.loads ? 'cuda' : 'cpu';
   server = await spawnServer({ EP: 'cuda,cpu', MAX_BODY_MB: String(MAX_BODY_MB), MAX_PIXELS: String(MAX_PIXELS), LOG_LEVEL: 'info' });
   await waitFor(server, () => /listening on/.test(server.stdout()), 30_000, 'listening');
   // Loading takes seconds (three sessions + warm-up): catch the server in that state.
@@ -53,16 +69,17 @@ test('not ready yet: /health 503 loading, /infer 503 with Retry-After', async (t
   assert.equal((await json<ErrorResponse>(loadingInfer)).error, 'not_ready');
 });
 
-test("one 'ready' line with URL, EP and models; /health ready with the fallback EP in use", async () => {
+test("one 'ready' line with URL, EP and models; /health ready with CUDA where it loads, else the fallback to cpu, said", async () => {
   const line = server.stdout().split('\n').find((l) => / ready http/.test(l))!;
-  assert.match(line, new RegExp(`ready ${server.url} ep=cpu models=d0:512,d1:640,d2:768`));
-  assert.match(server.stdout() + server.stderr(), /cuda execution provider failed to load.*falling back to cpu/);
+  assert.match(line, new RegExp(`ready ${server.url} ep=${ep} models=d0:512,d1:640,d2:768`), `CUDA EP ${cuda.loads ? 'loads' : `does not load (${cuda.error})`} in this process`);
+  if (cuda.loads) assert.doesNotMatch(server.stdout() + server.stderr(), /falling back/);
+  else assert.match(server.stdout() + server.stderr(), /cuda execution provider failed to load.*falling back to cpu/);
   const res = await fetch(`${server.url}/health`);
   assert.equal(res.status, 200);
   const h = await json<HealthResponse>(res);
   assert.equal(h.status, 'ok');
   assert.equal(h.ready, true);
-  assert.equal(h.ep, 'cpu');
+  assert.equal(h.ep, ep);
   assert.equal(h.ep_requested, 'cuda,cpu');
   assert.deepEqual(h.models.map((m) => [m.name, m.input_size]), [['d0', 512], ['d1', 640], ['d2', 768]]);
   assert.deepEqual(h.implementations.slice(0, 2), ['baseline', 'invalid']);
@@ -83,7 +100,7 @@ test('/infer/baseline equals the three sessions run in-process on the same prepr
   assert.equal(res.status, 200);
   const body = await json<InferResponse & { ep?: string }>(res);
   assert.equal(body.implementation, 'baseline');
-  assert.equal(body.ep, 'cpu');
+  assert.equal(body.ep, ep);
   assert.equal(body.images.length, 1);
   const img = body.images[0]!;
   assert.deepEqual([img.image_id, img.width, img.height], ['gradient-640x480', 640, 480]);
@@ -91,10 +108,10 @@ test('/infer/baseline equals the three sessions run in-process on the same prepr
   assert.ok(body.timing.total_ms >= body.timing.infer_ms);
   await waitFor(server, () => /POST \/infer\/baseline 200 .* id=gradient-640x480/.test(server.stdout()), 5000, 'the request log line with the image id');
 
-  // In-process: the same decode + letterbox functions, fresh sessions with the server's options.
+  // In-process: the same decode + letterbox functions, fresh sessions with the server's options and EP.
   const decoded = await decodeImage(jpeg, { maxPixels: MAX_PIXELS });
   for (const info of await readModelInfos(MODELS_DIR)) {
-    const session = await ort.InferenceSession.create(info.file, { graphOptimizationLevel: 'all', executionMode: 'sequential', interOpNumThreads: 1 });
+    const session = await ort.InferenceSession.create(info.file, { graphOptimizationLevel: 'all', executionMode: 'sequential', interOpNumThreads: 1, executionProviders: [ep] });
     const { data, boxes: [placement] } = await letterboxBatch([decoded], info.inputSize, info.norm);
     const s = info.inputSize;
     const out = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', data, [1, 3, s, s]) }, [...DETECTION_OUTPUTS]);
@@ -116,24 +133,31 @@ test('/infer/baseline equals the three sessions run in-process on the same prepr
 });
 
 test('/health answers in under 50 ms while a baseline request is inferring', async () => {
-  let inferDone = 0;
-  const inflight = post('/infer/baseline', jpeg, { 'content-type': 'image/jpeg' }).then(async (r) => {
-    inferDone = performance.now();
-    return r.json();
-  });
-  await new Promise((r) => setTimeout(r, 100)); // let it reach session.run in the worker
+  // Two clients send baseline requests back to back until the probes are done: baseline runs one at a
+  // time, so one is always inferring or queued behind the other, however fast the EP (CUDA) is.
+  let probing = true;
+  let answered = 0;
+  const client = async () => {
+    while (probing) {
+      const r = await post('/infer/baseline', jpeg, { 'content-type': 'image/jpeg' });
+      assert.equal(r.status, 200);
+      await r.json();
+      answered++;
+    }
+  };
+  const clients = [client(), client()];
+  await inFlight('baseline');
   const times: number[] = [];
-  let lastProbe = 0;
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
     const res = await fetch(`${server.url}/health`);
     await res.json();
-    lastProbe = performance.now();
-    times.push(lastProbe - t0);
+    times.push(performance.now() - t0);
     await new Promise((r) => setTimeout(r, 20));
   }
-  await inflight;
-  assert.ok(inferDone > lastProbe, 'the baseline request was still running during every probe');
+  probing = false;
+  await Promise.all(clients);
+  assert.ok(answered >= 2, `${answered} baseline requests answered around the probes`);
   times.sort((a, b) => a - b);
   assert.ok(times[2]! < 50, `median /health latency ${times[2]!.toFixed(1)} ms during inference (all: ${times.map((t) => t.toFixed(1)).join(', ')})`);
 });
@@ -220,10 +244,12 @@ test('the stub refuses every bad image the baseline refuses, with the same statu
   assert.equal((await post('/infer/invalid', jpeg, { 'content-type': 'image/jpeg' })).status, 200);
 });
 
-test('/vram and /vram/reset: host memory on CPU, same shape', async () => {
+test('/vram and /vram/reset: host memory on CPU, device memory on CUDA, same shape', async () => {
   const m = await json<MemoryResponse>(await fetch(`${server.url}/vram`));
-  assert.equal(m.device, 'host');
-  assert.ok(m.used_mb > 50 && m.peak_mb >= m.used_mb * 0.5);
+  assert.equal(m.device, ep === 'cuda' ? 'cuda' : 'host');
+  // nvidia-smi may not see this process's pid (a container): on CUDA the figure may be 0.
+  if (ep === 'cpu') assert.ok(m.used_mb > 50 && m.peak_mb >= m.used_mb * 0.5);
+  else assert.ok(m.used_mb >= 0 && m.peak_mb >= m.used_mb);
   const r = await json<MemoryResponse>(await post('/vram/reset', undefined));
   assert.deepEqual(Object.keys(r).sort(), ['device', 'peak_mb', 'used_mb']);
   assert.ok(r.peak_mb <= m.peak_mb + 1);
@@ -237,14 +263,32 @@ test('/vram and /vram/reset: host memory on CPU, same shape', async () => {
 });
 
 test('/metrics: Prometheus text with the nv_inference_* family', async () => {
-  const res = await fetch(`${server.url}/metrics`);
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
-  const text = await res.text();
-  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
-  assert.ok(value(/^nv_inference_request_success\{impl="baseline"\} (\d+)/m) >= 3);
-  assert.ok(value(/^nv_inference_request_failure\{impl="baseline",status="400",reason="invalid_image"\} (\d+)/m) >= 2);
-  assert.ok(value(/^nv_inference_compute_infer_duration_seconds_count\{impl="baseline",model="d2"\} (\d+)/m) >= 2);
+  const scrape = async () => {
+    const res = await fetch(`${server.url}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
+    return res.text();
+  };
+  const valueIn = (text: string, re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+  const counters = {
+    success: /^nv_inference_request_success\{impl="baseline"\} (\d+)/m,
+    invalidImage: /^nv_inference_request_failure\{impl="baseline",status="400",reason="invalid_image"\} (\d+)/m,
+    d2Runs: /^nv_inference_compute_infer_duration_seconds_count\{impl="baseline",model="d2"\} (\d+)/m,
+    stubImages: /^nv_inference_count\{impl="invalid",model="d0"\} (\d+)/m,
+  };
+  // Relative to what this test finds: the other tests of this file sent requests too.
+  const before = await scrape();
+  assert.equal((await post('/infer/baseline', jpeg, { 'content-type': 'image/jpeg' })).status, 200);
+  assert.equal((await post('/infer/baseline', 'definitely not a jpeg', { 'content-type': 'image/jpeg' })).status, 400);
+  assert.equal((await post('/infer/invalid?models=d0', jpeg, { 'content-type': 'image/jpeg' })).status, 200);
+  // A request is booked when its response closes, which may follow the client's read by a tick: wait for it.
+  let text = await scrape();
+  const delta = (re: RegExp) => valueIn(text, re) - valueIn(before, re);
+  for (const deadline = Date.now() + 5000; Object.values(counters).some((re) => delta(re) < 1) && Date.now() < deadline; ) text = await scrape();
+  assert.equal(delta(counters.success), 1);
+  assert.equal(delta(counters.invalidImage), 1);
+  assert.equal(delta(counters.d2Runs), 1);
+  assert.equal(delta(counters.stubImages), 1);
   for (const name of [
     'nv_inference_count',
     'nv_inference_exec_count',
@@ -256,20 +300,19 @@ test('/metrics: Prometheus text with the nv_inference_* family', async () => {
     'nv_inference_inflight_requests',
     'nv_cpu_memory_used_bytes',
     'nv_server_event_loop_delay_seconds{quantile="0.99"}',
-    'nv_server_info{ep="cpu"',
+    `nv_server_info{ep="${ep}"`,
   ]) {
     assert.ok(text.includes(name), name);
   }
-  // Nothing is in flight now: every request above, fast 4xx answers included, was booked out again.
+  // Nothing is in flight now: every request of this file, fast 4xx answers included, was booked out again.
   for (const m of text.matchAll(/^nv_inference_inflight_requests\{impl="([^"]+)"\} (\S+)/gm)) assert.equal(Number(m[2]), 0, `in flight for ${m[1]}`);
-  // invalid runs no session: it books images but no execution.
-  assert.ok(value(/^nv_inference_count\{impl="invalid",model="d0"\} (\d+)/m) >= 1);
+  // invalid runs no session: it books images (counted above) but no execution.
   assert.equal(text.match(/^nv_inference_exec_count\{impl="invalid"/m), null);
 });
 
 test('SIGTERM: in-flight request finishes, then the process exits 0', async () => {
   const inflight = post('/infer/baseline', jpeg, { 'content-type': 'image/jpeg' });
-  await new Promise((r) => setTimeout(r, 100));
+  await inFlight('baseline');
   server.child.kill('SIGTERM');
   const res = await inflight;
   assert.equal(res.status, 200);
