@@ -11,6 +11,7 @@ import * as ort from 'onnxruntime-node';
 import type { Summary } from '../../lib/summary.ts';
 import type { Report } from '../../tools/report/model.ts';
 import { runMake } from './bench-helpers.ts';
+import { ensureInt8Models } from '../helpers/make-target.ts';
 import { DETECTION_OUTPUTS, INPUT_NAME } from '../../server/runtime/model-info.ts';
 import { startTriton, stopTriton, type StartedTriton, type TritonModelSet } from '../../peers/triton/driver.ts';
 import { treeCpuSeconds } from '../../lib/node/proc-cpu.ts';
@@ -156,6 +157,7 @@ test('make bench SCENARIO=smoke over v2 against Triton passes with the in-run ou
 
 test('the in-run checks catch a Triton whose outputs differ from the reference (int8 weights behind the same model name)', { timeout: 900_000 }, async () => {
   // The same model name and tensors, another model file: Triton answers, but not with the baseline's detections.
+  await ensureInt8Models();
   const modelsDir = tmp();
   symlinkSync(resolve('build/models/efficientdet-d0-int8.onnx'), join(modelsDir, 'efficientdet-d0.onnx'));
   const triton = await startTriton({ modelSet: 'instances', logFile: join(tmp(), 'triton.log'), readyTimeout_s: 240, env: { MODELS: 'd0', MODELS_DIR: modelsDir } });
