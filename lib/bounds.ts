@@ -148,7 +148,7 @@ export function sloFor(file: BoundsFile, name: string, kind: string, impl: strin
 
 /**
  * Resolves the bounds for one implementation in one plan. With a calibration covering a closed-loop
- * level: p99 <= baseline's p99 * (1 + tol), req/s >= baseline's * (1 - tol), p50 >= stub's p50 * (1 - tol).
+ * level: p99 <= baseline's p99 * (1 + tol), req/s >= baseline's * (1 - tol), p50 >= invalid's p50 * (1 - tol).
  * baseline and invalid themselves get only the SLOs (they define the calibrated bounds).
  */
 export function resolveBounds(file: BoundsFile, plan: Pick<Plan, 'name' | 'kind' | 'unit' | 'levels'>, impl: string, calibration?: Calibration): ResolvedBounds {
@@ -257,7 +257,7 @@ export interface ResolvedAccuracy {
 
 /**
  * The bounds a run holds an implementation to. Lossless: the exact bounds. Lossy: its declared bounds;
- * none declared (e.g. the invalid stub): the exact bounds, because an undeclared deviation is not an
+ * none declared (e.g. invalid): the exact bounds, because an undeclared deviation is not an
  * accepted one. `lossless` comes from the server (GET /implementations), not from the name.
  */
 export function resolveAccuracy(impl: string, lossless: boolean, file: BoundsFile = DEFAULT_BOUNDS): ResolvedAccuracy {

@@ -18,7 +18,7 @@ export function isInformationalThreshold(expression: string): boolean {
   return LOWER_BOUND_ZERO.test(expression);
 }
 
-export interface ThresholdLike {
+interface ThresholdLike {
   expression: string;
   ok: boolean;
 }

@@ -31,9 +31,9 @@ export interface K6Scenario {
   stages?: { target: number; duration: string }[];
 }
 
-export type Shape = 'closed' | 'arrival' | 'staircase' | 'iterations';
+type Shape = 'closed' | 'arrival' | 'staircase' | 'iterations';
 
-export interface ShapeOptions {
+interface ShapeOptions {
   gap_s: number;
   maxVus: number;
   /** Closed loop with a fixed VU count (batch) instead of VUs = level. */

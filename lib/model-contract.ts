@@ -43,7 +43,6 @@ export const OUTPUT_NAMES = {
   classes: 'detection_classes',
   numDetections: 'num_detections',
 } as const;
-export type OutputName = (typeof OUTPUT_NAMES)[keyof typeof OUTPUT_NAMES];
 
 export const NUM_CLASSES = 90;
 export const MAX_DETECTIONS = 100;
@@ -96,7 +95,7 @@ export const META_KEYS = {
 } as const;
 
 /** Typed view of the metadata the server needs. */
-export interface ModelMetadata {
+interface ModelMetadata {
   modelName: string;
   inputSize: number;
   /** Normalisation: (pixel / pixelScale - mean[c]) / std[c], channels in RGB order. */

@@ -1,7 +1,7 @@
 // multipart/form-data body with several parts of the same field name (k6's object form cannot
 // repeat a field). Pure TypeScript: headers are ASCII, so no TextEncoder is needed in k6.
 
-export interface FilePart {
+interface FilePart {
   field: string;
   filename: string;
   contentType: string;

@@ -16,7 +16,7 @@ export function parseFraction(text: string): number {
   return v;
 }
 
-export interface Segment {
+interface Segment {
   start: number;
   end: number;
 }

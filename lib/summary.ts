@@ -11,7 +11,7 @@ export interface K6SummaryData {
   state?: { testRunDurationMs?: number };
 }
 
-export interface LatencyStats {
+interface LatencyStats {
   min: number;
   avg: number;
   p50: number;
@@ -41,7 +41,7 @@ export interface LevelRow {
   latency_ms: LatencyStats | null;
 }
 
-export interface ThresholdVerdict {
+interface ThresholdVerdict {
   metric: string;
   expression: string;
   ok: boolean;

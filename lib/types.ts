@@ -17,7 +17,7 @@ export interface ModelDetections {
 }
 
 /** Server-side time split of one request (Triton-style: queue, compute, overhead). */
-export interface Timing {
+interface Timing {
   decode_ms: number;
   preprocess_ms: number;
   queue_ms: number;
@@ -111,7 +111,7 @@ export interface WireTensor {
 }
 
 /** Raw heads of one model for one image, present only with ?raw=1. */
-export interface WireRawHeads {
+interface WireRawHeads {
   /** [A, 90] pre-sigmoid class logits. */
   class_logits: WireTensor;
   /** [A, 4] box regression (ty, tx, th, tw). */

@@ -7,7 +7,7 @@ import type { Detections } from './match.ts';
 export const REFERENCE_FORMAT_VERSION = 1;
 export const DETECTIONS_FILE = 'detections.json';
 
-export interface ReferenceModelDetections extends Detections {
+interface ReferenceModelDetections extends Detections {
   boxes: [number, number, number, number][];
   scores: number[];
   labels: number[];

@@ -24,7 +24,7 @@ export interface Dataset {
 }
 
 /** Bytes of images each VU keeps after reading them once (DATASET_CACHE_MB): the synthetic set fits. */
-export const DEFAULT_DATASET_CACHE_MB = 4;
+const DEFAULT_DATASET_CACHE_MB = 4;
 
 /**
  * Init context only (k6's open() and fs.open() are init-time APIs). `cacheMb`: each VU keeps the

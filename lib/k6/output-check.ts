@@ -19,13 +19,13 @@ import { resolvedBounds } from './resolved-bounds.ts';
 import type { ImageResult, InferResponse, ModelName } from '../types.ts';
 
 /** Reference images each VU keeps parsed (REFERENCE_CACHE): the whole synthetic dataset (50) fits. */
-export const DEFAULT_REFERENCE_CACHE = 64;
+const DEFAULT_REFERENCE_CACHE = 64;
 
 /** 1 per (response image, model) whose detections match the reference within the bounds. */
-export const outputMatch = new Rate('output_match');
+const outputMatch = new Rate('output_match');
 /** Boxes MSE (px^2) over matched pairs, per response image and model. */
-export const outputBoxesMse = new Trend('output_boxes_mse');
-export const outputScoresMse = new Trend('output_scores_mse');
+const outputBoxesMse = new Trend('output_boxes_mse');
+const outputScoresMse = new Trend('output_scores_mse');
 
 export interface OutputReference {
   /** The reference file's path, for messages. */

@@ -5,13 +5,13 @@ import exec from 'k6/execution';
 import { runnerIdentity, type RunnerIdentity } from '../segment.ts';
 
 /** Header naming the runner on every inference request of a multi-runner run (test targets key on it). */
-export const RUNNER_HEADER = 'X-Runner';
+const RUNNER_HEADER = 'X-Runner';
 
 let identity: RunnerIdentity | undefined;
 
 export function thisRunner(): RunnerIdentity {
   // Read once: exec.test.options builds the whole options object (JSON in and out) on every access,
-  // which cost a fifth of k6's CPU when it ran per request (pprof of a stub run at concurrency 1).
+  // far too much to pay per request.
   if (identity) return identity;
   const o = exec.test.options;
   return (identity = runnerIdentity(o.executionSegment ?? null, o.executionSegmentSequence ?? null));

@@ -24,7 +24,7 @@ import { answerKind } from '../answer.ts';
 /** Tags k6 adds by itself, minus `scenario`: ours names the bench scenario, not k6's per-level one. */
 const SYSTEM_TAGS = ['proto', 'subproto', 'status', 'method', 'url', 'name', 'group', 'check', 'error', 'error_code', 'tls_version', 'service', 'expected_response'];
 
-export interface SetupData {
+interface SetupData {
   health: HealthResponse;
   warmupRequests: number;
 }
@@ -135,7 +135,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
 
   /**
    * k6's scenario info, fetched once per VU: every read of `exec.scenario` builds a new object of six
-   * accessors (pprof of a stub run: 3% of k6's CPU per request), and those accessors read the VU's
+   * accessors (a cost pprof shows on every request), and those accessors read the VU's
    * state when called, so one object follows the VU through every scenario (each sweep level is one).
    */
   let scenarioInfo: typeof exec.scenario | undefined;
@@ -187,7 +187,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   /**
    * One iteration. When the VU already keeps the iteration's images and the protocol is native, it
    * runs without a promise (no file read to wait for): k6 then spends what a plain script spends
-   * around each request (make harness measured a third less CPU per request on the stub). Otherwise
+   * around each request, not the extra CPU an async iteration costs it. Otherwise
    * it reads the images (k6/experimental/fs is promise-based) and returns that promise.
    */
   function measure(): void | Promise<void> {

@@ -6,7 +6,7 @@
 import type { DatasetImage, DatasetManifest } from '../dataset.ts';
 import type { ModelName } from '../types.ts';
 
-export interface PreparedTensor {
+interface PreparedTensor {
   /** Path relative to the manifest's folder. */
   file: string;
   /** [3, S, S]. */

@@ -3,7 +3,7 @@
 // bytes (Inference-Header-Content-Length = the header's length); a response is the same, or plain
 // JSON. Tensor names and our headers are ASCII, so the JSON is encoded byte per character.
 
-export interface V2TensorHead {
+interface V2TensorHead {
   name: string;
   datatype: string;
   shape: number[];
@@ -11,7 +11,7 @@ export interface V2TensorHead {
   data?: unknown[];
 }
 
-export interface V2ResponseHeader {
+interface V2ResponseHeader {
   model_name: string;
   model_version?: string;
   id?: string;
@@ -28,7 +28,7 @@ export interface V2Tensor {
 
 export const HEADER_LENGTH_HEADER = 'Inference-Header-Content-Length';
 
-export function asciiBytes(text: string): Uint8Array {
+function asciiBytes(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -38,7 +38,7 @@ export function asciiBytes(text: string): Uint8Array {
   return out;
 }
 
-export function asciiText(bytes: Uint8Array): string {
+function asciiText(bytes: Uint8Array): string {
   let s = '';
   // Chunks keep String.fromCharCode's argument list short.
   for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
