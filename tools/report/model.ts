@@ -9,8 +9,8 @@ import { isTimingRun, type RunRecord } from './gather.ts';
 import { pairedRatios, spread, type Spread } from './stats.ts';
 
 export const BASELINE = 'baseline';
-/** The stub: HTTP, decoding and serialisation without a model; the lower bound of latency. */
-export const STUB = 'invalid';
+/** The invalid implementation (server/implementations/invalid.ts): the report's lower bound. */
+export const INVALID_IMPL = 'invalid';
 const REPORT_VERSION = 1;
 
 export interface ReportMeta {
@@ -248,10 +248,10 @@ function boundsOf(results: LevelResult[], levels: number[], calibration: Calibra
   };
   const rows: BoundsLevel[] = levels.map((level) => {
     const cal = calibration?.levels[String(level)];
-    return { level, upper: pick(BASELINE, level), lower: pick(STUB, level), calibration: cal ? { ...(cal[BASELINE] && { baseline: cal[BASELINE] }), ...(cal[STUB] && { invalid: cal[STUB] }) } : null };
+    return { level, upper: pick(BASELINE, level), lower: pick(INVALID_IMPL, level), calibration: cal ? { ...(cal[BASELINE] && { baseline: cal[BASELINE] }), ...(cal[INVALID_IMPL] && { invalid: cal[INVALID_IMPL] }) } : null };
   });
   const checks: BoundsCheck[] = results
-    .filter((r) => r.impl !== BASELINE && r.impl !== STUB)
+    .filter((r) => r.impl !== BASELINE && r.impl !== INVALID_IMPL)
     .map((r) => {
       const b = rows.find((x) => x.level === r.level)!;
       return {

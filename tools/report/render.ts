@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as vega from 'vega';
 import { lineChartSpec, renderSvg, type ChartPoint } from './charts.ts';
-import { BASELINE, STUB, type EnvJson, type Report } from './model.ts';
+import { BASELINE, INVALID_IMPL, type EnvJson, type Report } from './model.ts';
 import { formatRatio, type Spread } from './stats.ts';
 
 interface ChartFile {
@@ -23,14 +23,14 @@ function reportCharts(r: Report): ChartFile[] {
   const p99Points: ChartPoint[] = r.results.map((x) => ({ series: x.impl, x: x.level, y: x.p99_ms.median, ...whisker(x.p99_ms) }));
   // The stub's "speedup" is the harness ceiling (tens of x): it would flatten every real strategy, so
   // it stays in the tables and out of this chart; the baseline is the dashed line at 1.
-  const speedupPoints: ChartPoint[] = r.speedups.filter((s) => s.rps && s.impl !== STUB && s.impl !== BASELINE).map((s) => ({ series: s.impl, x: s.level, y: s.rps!.median, ...whisker(s.rps) }));
+  const speedupPoints: ChartPoint[] = r.speedups.filter((s) => s.rps && s.impl !== INVALID_IMPL && s.impl !== BASELINE).map((s) => ({ series: s.impl, x: s.level, y: s.rps!.median, ...whisker(s.rps) }));
   const common = { xTitle: 'concurrency (VUs, closed loop)', xValues: r.levels };
   return [
     { file: 'rps.svg', title: `Requests/s against concurrency (${spreadNote})`, spec: lineChartSpec({ ...common, title: `Requests/s against concurrency (${spreadNote})`, yTitle: 'requests/s (log scale)', yScale: 'log', series: r.impls, points: rpsPoints }) },
     { file: 'p99.svg', title: `p99 latency against concurrency (${spreadNote})`, spec: lineChartSpec({ ...common, title: `p99 latency against concurrency (${spreadNote})`, yTitle: 'p99 ms (log scale)', yScale: 'log', series: r.impls, points: p99Points }) },
     {
       file: 'speedup.svg',
-      title: `Speedup over baseline, requests/s (median paired ratio, whiskers min-max; ${STUB} left out)`,
+      title: `Speedup over baseline, requests/s (median paired ratio, whiskers min-max; ${INVALID_IMPL} left out)`,
       spec: lineChartSpec({ ...common, title: `Speedup over ${BASELINE} (requests/s, paired per round)`, yTitle: `requests/s / ${BASELINE}'s`, series: r.impls, points: speedupPoints, reference: { y: 1, label: BASELINE } }),
     },
   ];
@@ -70,18 +70,18 @@ function boundsSection(r: Report): string {
   const b = r.bounds;
   const stats = (x: { rps: number; p50_ms: number; p99_ms: number } | null) => (x ? [f(x.rps, 2), f(x.p50_ms), f(x.p99_ms)] : ['n/a', 'n/a', 'n/a']);
   const out = [
-    `Measured in this report (medians over rounds): **${BASELINE}** is the upper bound (every implementation must reach its requests/s and stay under its p99), **${STUB}** the lower bound (HTTP, decoding and serialisation with no model; a p50 below it means work was skipped).`,
+    `Measured in this report (medians over rounds): **${BASELINE}** is the upper bound (every implementation must reach its requests/s and stay under its p99), **${INVALID_IMPL}** the lower bound (HTTP, decoding and serialisation with no model; a p50 below it means work was skipped).`,
     '',
-    table(['concurrency', `${BASELINE} req/s`, `${BASELINE} p50 ms`, `${BASELINE} p99 ms`, `${STUB} req/s`, `${STUB} p50 ms`, `${STUB} p99 ms`], b.levels.map((l) => [String(l.level), ...stats(l.upper), ...stats(l.lower)])),
+    table(['concurrency', `${BASELINE} req/s`, `${BASELINE} p50 ms`, `${BASELINE} p99 ms`, `${INVALID_IMPL} req/s`, `${INVALID_IMPL} p50 ms`, `${INVALID_IMPL} p99 ms`], b.levels.map((l) => [String(l.level), ...stats(l.upper), ...stats(l.lower)])),
   ];
   if (b.calibration_created) {
     const c = (s: { rps: number; p50_ms: number; p99_ms: number } | undefined) => (s ? [f(s.rps, 2), f(s.p50_ms), f(s.p99_ms)] : ['n/a', 'n/a', 'n/a']);
     out.push('', `Calibration in force for \`make bench\` (results/calibration.json of ${b.calibration_created}; ${b.calibration_tolerance_note}):`, '');
-    out.push(table(['concurrency', `${BASELINE} req/s`, `${BASELINE} p50 ms`, `${BASELINE} p99 ms`, `${STUB} req/s`, `${STUB} p50 ms`, `${STUB} p99 ms`], b.levels.map((l) => [String(l.level), ...c(l.calibration?.baseline), ...c(l.calibration?.invalid)])));
+    out.push(table(['concurrency', `${BASELINE} req/s`, `${BASELINE} p50 ms`, `${BASELINE} p99 ms`, `${INVALID_IMPL} req/s`, `${INVALID_IMPL} p50 ms`, `${INVALID_IMPL} p99 ms`], b.levels.map((l) => [String(l.level), ...c(l.calibration?.baseline), ...c(l.calibration?.invalid)])));
   } else out.push('', '_No results/calibration.json: `make bench` gates against the SLO defaults only (run `make calibrate`)._');
   if (b.checks.length > 0) {
     out.push('', 'Each implementation against the bounds measured here (medians):', '');
-    out.push(table(['implementation', 'concurrency', `req/s >= ${BASELINE}`, `p99 <= ${BASELINE}`, `p50 >= ${STUB}`], b.checks.map((c) => [c.impl, String(c.level), yesNo(c.rps_at_least_baseline), yesNo(c.p99_at_most_baseline), yesNo(c.p50_at_least_stub)])));
+    out.push(table(['implementation', 'concurrency', `req/s >= ${BASELINE}`, `p99 <= ${BASELINE}`, `p50 >= ${INVALID_IMPL}`], b.checks.map((c) => [c.impl, String(c.level), yesNo(c.rps_at_least_baseline), yesNo(c.p99_at_most_baseline), yesNo(c.p50_at_least_stub)])));
   }
   return out.join('\n');
 }
@@ -96,7 +96,7 @@ function accuracyTables(r: Report): string {
   if (r.accuracy.length === 0) return '_No accuracy.json in these runs (ACCURACY=0, or the accuracy post-processing did not run)._';
   const inRun = (a: (typeof r.accuracy)[number]) => (a.in_run === null ? 'not run' : a.in_run.ok ? 'passed' : '**FAILED**');
   const rows = r.accuracy.map((a) => [a.impl, a.lossless ? 'lossless' : 'lossy', a.passed ? 'passed' : '**FAILED**', inRun(a), String(a.images), String(a.reference_detections), String(a.matched), String(a.unmatched), g(a.boxes_mse), g(a.scores_mse), g(a.labels_accuracy), g(a.mean_iou), a.mode, a.run]);
-  const expected = (a: (typeof r.accuracy)[number]) => (a.impl === STUB ? ' (expected: the stub returns no detections)' : '');
+  const expected = (a: (typeof r.accuracy)[number]) => (a.impl === INVALID_IMPL ? ' (expected: the stub returns no detections)' : '');
   const failed = [
     ...r.accuracy.filter((a) => !a.passed).map((a) => `- ${a.impl}: broken replay gates ${a.failed_gates.join(', ') || '(none listed)'}${expected(a)}; bounds: ${a.bounds_source}`),
     ...r.accuracy.filter((a) => a.in_run && !a.in_run.ok).map((a) => `- ${a.impl}: failed in-run checks ${a.in_run!.failed.join(', ')}${expected(a)}`),
