@@ -1,6 +1,8 @@
 // The suite's one percentile: every figure that quotes a quantile of samples (the merge of N
 // runners, make report, make harness, make bench-models) computes it here, the way k6's own Trend
 // does, so a percentile means the same in every file the suite writes. Pure TypeScript (both runtimes).
+// How far such a percentile can be from the true one (intervals, thresholds decided with confidence,
+// ratios, stability) is lib/confidence.ts, the layer above this one.
 
 /**
  * q in [0, 1] of already sorted values, interpolated linearly between the closest ranks (k6's
