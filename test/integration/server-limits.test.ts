@@ -25,6 +25,20 @@ after(async () => {
   }
 });
 
+/** Stub requests in flight as /metrics counts them (a request's upload reservation is taken before it
+ * is counted, and given back when its response closes, as its count is). */
+async function inFlight(): Promise<number> {
+  return Number(/^nv_inference_inflight_requests\{impl="invalid"\} (\S+)$/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? 0);
+}
+
+/** Waits until `inFlight()` is `n`. */
+async function inFlightReaches(n: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (let now = await inFlight(); now !== n; now = await inFlight()) {
+    if (Date.now() > deadline) assert.fail(`${now} stub request(s) in flight after 30 s, waiting for ${n}`);
+  }
+}
+
 /** Opens a raw connection; `answer` resolves with everything the server sent once it closes or `until` matches. */
 function rawClient(until: RegExp = /\r\n\r\n[\s\S]*\}$/): { socket: Socket; answer: Promise<{ text: string; closed: boolean; error?: string }> } {
   const socket = connect(port, '127.0.0.1');
@@ -114,12 +128,13 @@ test('a client trickling its headers is answered 408 and dropped after HEADERS_T
 });
 
 test('uploads in flight are bounded: past MAX_INFLIGHT_UPLOAD_MB a request gets 503 upload_limit with Retry-After', async () => {
+  const idle = await inFlight();
   // A slow client holds a reservation of 1,000,000 bytes (its declared body) while it sends nothing more.
   const { socket: slow } = rawClient();
   slow.on('error', () => {});
   slow.write(`POST /infer/invalid HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 1000000\r\n\r\n`);
   slow.write(Buffer.alloc(1000));
-  await new Promise((r) => setTimeout(r, 500));
+  await inFlightReaches(idle + 1);
   const res = await fetch(`${server.url}/infer/invalid`, { method: 'POST', body: new Uint8Array(800_000), headers: { 'content-type': 'image/jpeg' } });
   assert.equal(res.status, 503);
   assert.equal(res.headers.get('retry-after'), '1');
@@ -128,7 +143,7 @@ test('uploads in flight are bounded: past MAX_INFLIGHT_UPLOAD_MB a request gets 
   assert.match(body.detail, /MAX_INFLIGHT_UPLOAD_MB=1\.5/);
   // The reservation ends with its request: the same upload is then read (and refused as not an image).
   slow.destroy();
-  await new Promise((r) => setTimeout(r, 300));
+  await inFlightReaches(idle);
   const again = await fetch(`${server.url}/infer/invalid`, { method: 'POST', body: new Uint8Array(800_000), headers: { 'content-type': 'image/jpeg' } });
   assert.equal(again.status, 400);
   assert.match(await (await fetch(`${server.url}/metrics`)).text(), /nv_inference_request_failure\{impl="invalid",status="503",reason="upload_limit"\} 1\b/);
