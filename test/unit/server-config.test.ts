@@ -53,13 +53,18 @@ test('queue policy knobs: QUEUE_MAX_SIZE auto = 8 per execution slot, 0 = unboun
   assert.throws(() => loadConfig({ QUEUE_TIMEOUT_US: '-1' }, []), /QUEUE_TIMEOUT_US=-1 is not valid: expected an integer from 0 to 3600000000$/);
 });
 
-test('queue policy: a refused admission leaves the count alone; a timed-out ticket cannot start', async () => {
+test('queue policy: a refused admission leaves the count alone; a timed-out ticket cannot start', (ctx) => {
+  // Mocked timers: the ticket's 20 ms timeout expires when the test says so, not after a real wait.
+  ctx.mock.timers.enable({ apis: ['setTimeout'] });
   const policy = new QueuePolicy('x', { maxQueueSize: 1, timeoutUs: 20_000 });
   let expired: QueueRefusal | undefined;
   const t = policy.admit((r) => (expired = r));
   assert.throws(() => policy.admit(), (e: Error) => e instanceof QueueRefusal && e.code === 'queue_full');
   assert.equal(policy.queued, 1);
-  await new Promise((r) => setTimeout(r, 60));
+  ctx.mock.timers.tick(19);
+  assert.equal(expired, undefined, 'not before its timeout');
+  assert.equal(policy.queued, 1);
+  ctx.mock.timers.tick(1);
   assert.equal(expired?.code, 'queue_timeout');
   assert.equal(policy.queued, 0);
   assert.equal(t.start(), false);
