@@ -13,6 +13,8 @@ export interface Parser<T> {
   /** What is allowed, for the error and the README: "an integer from 0 to 65535". */
   readonly allowed: string;
   parse(raw: string): T | typeof INVALID;
+  /** The value as a user writes it, where that is not String(value) (a duration kept in µs shows as 2ms). */
+  show?(value: T): string;
 }
 
 export const INVALID: unique symbol = Symbol('invalid');
@@ -50,7 +52,70 @@ export function parseKnob<T>(k: Parser<T>, label: string, raw: string): T {
   return v;
 }
 
-/** One knob: flag > env > `fallback` (the knob's default unless the caller computes one). */
+/**
+ * Names no command reads any more, each with what replaced it: the new variable first, then, where the
+ * value's form changed too, what it takes. One name per concept in every command (IMPL everywhere,
+ * <SCOPE>_MAX_BATCH, durations as duration strings, "calibration" only for int8). Setting a retired
+ * name is refused by every reader of its new knob (both runtimes), so an old command line cannot fall
+ * back to a default without a word; a retired server flag (--batch-max-size) likewise.
+ */
+export const RETIRED_KNOBS: Readonly<Record<string, string>> = {
+  IMPLS: 'IMPL',
+  MAX_BATCH: 'REQUEST_MAX_BATCH',
+  BATCH_MAX_SIZE: 'BATCHER_MAX_BATCH',
+  BATCH_MAX_DELAY_US: 'BATCHER_MAX_DELAY (a duration such as 2ms)',
+  QUEUE_TIMEOUT_US: 'QUEUE_TIMEOUT (a duration such as 50ms; 0s = none)',
+  HEADERS_TIMEOUT_MS: 'HEADERS_TIMEOUT (a duration such as 20s)',
+  REQUEST_TIMEOUT_MS: 'REQUEST_TIMEOUT (a duration such as 300s)',
+  DURATION_S: 'TEST_DURATION (a duration such as 90s)',
+  DIR: 'SAMPLES_DIR',
+  SPEC: 'MERGE_SPEC',
+  CONCURRENCY: 'LEVELS',
+  MODEL: 'V2_MODELS (one of d0, d1, d2)',
+  RUNS: 'MODEL_RUNS',
+  IMAGES: 'DATASET_DIR',
+  CALIBRATION_FILE: 'HOST_BOUNDS_FILE',
+  CALIBRATION: 'HOST_BOUNDS',
+  CALIB_DIR: 'INT8_CALIBRATION_DIR',
+  CALIB_IMAGES: 'INT8_CALIBRATION_IMAGES',
+  K6_WEB_DASHBOARD_PERIOD: 'DASHBOARD_PERIOD (a duration such as 10s; the bench passes it to k6)',
+  TRITON_HTTP_PORT: 'TRITON_PORT',
+  TRITON_MAX_BATCH_SIZE: 'TRITON_MAX_BATCH',
+  TRITON_PREFERRED_BATCH_SIZE: 'TRITON_PREFERRED_BATCH',
+  TRITON_MAX_QUEUE_DELAY_MICROSECONDS: 'TRITON_MAX_DELAY (a duration such as 2ms)',
+};
+
+/** The variable a retired name's entry names (its first word). */
+export function retiredTo(old: string): string {
+  return /^[A-Z0-9_]+/.exec(RETIRED_KNOBS[old] ?? '')?.[0] ?? '';
+}
+
+/** The retired names of each new variable, for readKnob's check. */
+const RETIRED_BY_NEW: ReadonlyMap<string, readonly string[]> = Object.keys(RETIRED_KNOBS).reduce((m, old) => {
+  m.set(retiredTo(old), [...(m.get(retiredTo(old)) ?? []), old]);
+  return m;
+}, new Map<string, string[]>());
+
+/** The one line for a retired name (`--flag` for a flag). */
+export function retiredMessage(old: string, flag = false): string {
+  const to = RETIRED_KNOBS[old]!;
+  if (!flag) return `${old} was renamed: set ${to} instead`;
+  const asFlag = (name: string) => `--${name.toLowerCase().replace(/_/g, '-')}`;
+  return `${asFlag(old)} was renamed: use ${asFlag(retiredTo(old))}${to.slice(retiredTo(old).length)} instead`;
+}
+
+/** Throws the one line when `env` sets a retired name whose new variable is `name`. */
+export function refuseRetired(env: Env, name: string): void {
+  for (const old of RETIRED_BY_NEW.get(name) ?? []) if (given(env, old) !== undefined) throw new ConfigError(retiredMessage(old));
+}
+
+/** refuseRetired for every knob of `registries`: a command that hands its environment on (the bench to
+ * k6 and to the server it starts) stops at once, not in a child. */
+export function refuseRetiredIn(env: Env, ...registries: Registry[]): void {
+  for (const r of registries) for (const k of Object.values(r)) refuseRetired(env, k.env);
+}
+
+/** One knob: flag > env > `fallback` (the knob's default unless the caller computes one). A retired name of it is refused. */
 export function readKnob<T>(k: Knob<T>, env: Env, flags: Readonly<Record<string, string>> = {}, fallback: T = k.default): T {
   if (k.flag !== undefined && flags[k.flag] !== undefined) return parseKnob(k, `--${k.flag}`, flags[k.flag]!);
   const raw = given(env, k.env);
@@ -61,6 +126,7 @@ export function readKnob<T>(k: Knob<T>, env: Env, flags: Readonly<Record<string,
 export function readKnobs<R extends Registry>(registry: R, env: Env, flags: Readonly<Record<string, string>> = {}): Values<R> {
   const out: Record<string, unknown> = {};
   for (const [key, k] of Object.entries(registry)) out[key] = readKnob(k, env, flags);
+  refuseRetired(env, k.env);
   return out as Values<R>;
 }
 
@@ -119,14 +185,14 @@ export const bool: Parser<boolean> = {
   },
 };
 
-/** k6-style durations: "30s", "2m", "1m30s", "500ms", "1h". Parses to seconds. */
+/** k6-style durations: "30s", "2m", "1m30s", "500ms", "1h", and "250us" (or µs) for microseconds. Parses to seconds. */
 export const duration: Parser<number> = {
   allowed: 'a duration such as 30s, 2m, 1m30s or 500ms',
   parse: (raw) => {
-    const parts = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(raw.trim());
+    const parts = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?(?:(\d+)[uµ]s)?$/.exec(raw.trim());
     if (!parts || raw.trim() === '') return INVALID;
-    const [, h, m, s, ms] = parts;
-    return Number(h ?? 0) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0) + Number(ms ?? 0) / 1000;
+    const [, h, m, s, ms, us] = parts;
+    return Number(h ?? 0) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0) + Number(ms ?? 0) / 1000 + Number(us ?? 0) / 1e6;
   },
 };
 
@@ -139,6 +205,32 @@ export function text(what: string): Parser<string> {
 export function list<T>(item: Parser<T>, allowed: string): Parser<T[]> {
   return {
     allowed,
+const PER_SECOND = { s: 1, ms: 1e3, us: 1e6 } as const;
+
+/**
+ * A duration string from `min` to `max` (both durations), read as a whole number of `unit`s: the
+ * knob takes `2ms` while the code keeps the microseconds (or milliseconds) it works in.
+ */
+export function durationIn(unit: keyof typeof PER_SECOND, min: string, max: string): Parser<number> {
+  const [lo, hi] = [duration.parse(min) as number, duration.parse(max) as number];
+  return {
+    allowed: `a duration from ${min} to ${max} such as ${unit === 'us' ? '500us, 2ms or 1s' : '500ms, 20s or 5m'}`,
+    parse: (raw) => {
+      const s = duration.parse(raw);
+      return s === INVALID || s < lo || s > hi ? INVALID : Math.round(s * PER_SECOND[unit]);
+    },
+    show: (n) => durationText(n / PER_SECOND[unit]),
+  };
+}
+
+/** A duration in seconds as a duration string (`2ms`, `1.5s`, `250us`), for a knob passed on to another command. */
+export function durationText(s: number): string {
+  if (s === 0) return '0s';
+  if (s < 1e-3 || !Number.isInteger(Math.round(s * 1e9) / 1e6)) return `${Math.round(s * 1e6)}us`;
+  if (s < 1) return `${Math.round(s * 1e3)}ms`;
+  return `${s}s`;
+}
+
     parse: (raw) => {
       const items = raw.split(',').map((s) => s.trim());
       const out: T[] = [];
@@ -166,6 +258,7 @@ function defaultOf(k: Knob<unknown>): string {
 /** The README's table of one registry: variable (and flag), default, allowed, meaning. */
 export function knobTable(registry: Registry): string {
   const withFlags = Object.values(registry).some((k) => k.flag !== undefined);
+  if (k.show) return k.show(d);
   const cell = (s: string) => s.replace(/\|/g, '\\|');
   const head = withFlags ? '| env / flag (flags win) | default | allowed | meaning |' : '| variable | default | allowed | meaning |';
   const rows = Object.values(registry).map((k) => {
