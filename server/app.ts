@@ -3,12 +3,13 @@
 // in worker threads (runtime/), never on this thread.
 import express from 'express';
 import type { ServerConfig } from './config.ts';
-import { InferenceBooking, stampArrival } from './http/booking.ts';
+import { bookInference, stampArrival } from './http/booking.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { errorBody, HttpError } from './http/errors.ts';
+import { LoneRequests } from './http/lone-request.ts';
 import { ImplementationHost } from './lifecycle.ts';
 import type { Logger } from './log.ts';
-import { ServerMetrics } from './metrics.ts';
+import { ServerMetrics } from './metrics/server-metrics.ts';
 import type { ModelInfo } from './runtime/protocol.ts';
 import { nativeRoutes } from './routes/native.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -39,9 +40,11 @@ export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
   app.set('query parser', 'simple');
   app.use(stampArrival);
   app.use(opsRoutes(config, host, metrics));
-  const booking = new InferenceBooking(metrics, log);
-  app.use(nativeRoutes(config, host, booking));
-  app.use(v2Routes(config, host, metrics, log, booking));
+  // Every inference route, native or v2, is booked (/metrics, access log) and counted for the inline-decode choice.
+  const booking = bookInference(metrics, log);
+  const lone = new LoneRequests();
+  app.use(nativeRoutes(config, host, booking, lone));
+  app.use(v2Routes(config, host, metrics, log, booking, lone));
 
   app.use((req, _res, next) => {
     next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}; see GET /health, /implementations, /metrics, /vram, POST /infer/:impl, /vram/reset, and the Open Inference Protocol under /v2`));

@@ -8,9 +8,11 @@
 
 /** The registry: build and load one implementation in this process, without HTTP. */
 export { createImplementation, implementationNames } from './implementations/registry.ts';
-export type { Implementation, DecodedImage, ImageDetections, InferOptions, InferOutcome, RawHeads } from './implementations/types.ts';
+export type { Implementation } from './implementations/types.ts';
+export type { DecodedImage, ImageDetections, InferOptions, InferOutcome, RawHeads } from './runtime/infer-types.ts';
 /** The server's own decode and letterbox, so an in-process figure rests on the same inputs as a served one. */
-export { decodeImage, letterboxBatch, PREPROCESS_VERSION, type Normalisation } from './runtime/preprocess.ts';
+export { decodeImage } from './runtime/decode.ts';
+export { letterboxBatch, PREPROCESS_VERSION, type Normalisation } from './runtime/letterbox.ts';
 /** The HTTP server itself (what `make server` runs), for embedding. */
 export { startServer, type RunningServer } from './main.ts';
 export { loadConfig, SERVER_KNOBS, type ServerConfig } from './config.ts';

@@ -2,7 +2,7 @@
 // any thrown value to status + code + detail. 5xx details never leave the server log.
 import multer from 'multer';
 import type { ErrorResponse } from '../../lib/types.ts';
-import { ImageError } from '../runtime/preprocess.ts';
+import { ImageError } from '../runtime/decode.ts';
 import { QueueRefusal } from '../runtime/queue-policy.ts';
 
 /** A 4xx/5xx answer with a stable error code. */

@@ -9,15 +9,15 @@
 // because perf_analyzer parses versions as integers) or by name; no version = the default one.
 import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
 import { implementationNames } from '../implementations/registry.ts';
-import type { InferOutcome } from '../implementations/types.ts';
+import type { InferOutcome } from '../runtime/infer-types.ts';
 import { DETECTION_OUTPUTS, INPUT_NAME, OUTPUT, outputSizes } from '../runtime/model-info.ts';
 import type { ModelInfo } from '../runtime/protocol.ts';
 import { HttpError } from './errors.ts';
 import type { V2Output } from './v2-tensors.ts';
 
-export const PIPELINE_MODEL = 'pipeline';
+const PIPELINE_MODEL = 'pipeline';
 export const PIPELINE_INPUT = 'image';
-export const DETECTION_MODEL_PREFIX = 'efficientdet-';
+const DETECTION_MODEL_PREFIX = 'efficientdet-';
 export const RAW_OUTPUTS = [OUTPUT.classLogits, OUTPUT.boxRegression] as const;
 
 export type V2Model = { kind: 'detector'; name: string; model: ModelName } | { kind: 'pipeline'; name: string };
@@ -78,20 +78,12 @@ function detectionSpecs(info: ModelInfo, prefix = ''): TensorSpec[] {
   ];
 }
 
-export function rawSpecs(info: ModelInfo): TensorSpec[] {
-  const { anchors, classes } = outputSizes(info);
-  return [
-    { name: OUTPUT.classLogits, datatype: 'FP32', dims: [anchors, classes] },
-    { name: OUTPUT.boxRegression, datatype: 'FP32', dims: [anchors, 4] },
-  ];
-}
-
 /**
  * Inputs and the outputs listed in metadata. The raw heads are NOT listed (they are served when
  * named): generic clients such as perf_analyzer request every listed output, and the heads are
  * 18-40 MB per image.
  */
-export function tensorSpecs(model: V2Model, models: readonly ModelInfo[]): { inputs: TensorSpec[]; outputs: TensorSpec[] } {
+function tensorSpecs(model: V2Model, models: readonly ModelInfo[]): { inputs: TensorSpec[]; outputs: TensorSpec[] } {
   if (model.kind === 'pipeline') {
     return {
       inputs: [{ name: PIPELINE_INPUT, datatype: 'BYTES', dims: [] }],

@@ -19,7 +19,7 @@ export interface V2Input {
   data?: unknown;
 }
 
-export interface V2RequestedOutput {
+interface V2RequestedOutput {
   name: string;
   binary: boolean;
 }
@@ -110,7 +110,7 @@ export function parseInferRequest(body: Buffer, headerLength: string | undefined
   return { ...(id !== undefined ? { id } : {}), inputs, ...(outputs ? { outputs } : {}), binaryOutput: reqParams.binary_data_output === true };
 }
 
-export const elementCount = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const elementCount = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 function flatten(data: unknown, out: unknown[]): void {
   if (Array.isArray(data)) for (const d of data) flatten(d, out);
@@ -168,7 +168,7 @@ export function bytesInput(input: V2Input): Buffer[] {
   return items;
 }
 
-export interface V2ResponseHead {
+interface V2ResponseHead {
   model_name: string;
   model_version: string;
   id?: string;

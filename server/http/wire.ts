@@ -1,8 +1,8 @@
 // Native wire encoding of detections: float tensors as base64 little-endian float32 with dims.
 import type { ModelDetections, ModelDetectionsWithRaw, WireTensor } from '../../lib/types.ts';
-import type { RawHeads } from '../implementations/types.ts';
+import type { RawHeads } from '../runtime/infer-types.ts';
 
-export function wireTensor(data: Float32Array, lastDim: number): WireTensor {
+function wireTensor(data: Float32Array, lastDim: number): WireTensor {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   return { dtype: 'float32', dims: [data.length / lastDim, lastDim], data_base64: bytes.toString('base64') };
 }

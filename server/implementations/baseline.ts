@@ -1,9 +1,11 @@
 // The reference design: one request at a time for the whole server, D0 then D1 then D2, each on
 // its own session, on the shared pool (WORKERS, default 1). Every other implementation is measured
 // (and checked) against it.
-import { inferSerially, SerialQueue } from '../runtime/outcome.ts';
+import type { DecodedImage, InferOptions, InferOutcome } from '../runtime/infer-types.ts';
 import type { WorkerPool } from '../runtime/pool.ts';
 import { QueuePolicy, queueSettings } from '../runtime/queue-policy.ts';
+import { outcomeFromRuns } from '../runtime/run-results.ts';
+import { SerialQueue } from '../runtime/serial-queue.ts';
 import type { ImplementationFactory } from './types.ts';
 
 export const createBaseline: ImplementationFactory = (context) => {
@@ -34,3 +36,11 @@ export const createBaseline: ImplementationFactory = (context) => {
     },
   };
 };
+
+/** Baseline's discipline: one request at a time through `serial`, all its models on one pool worker. */
+function inferSerially(serial: SerialQueue, pool: WorkerPool, images: DecodedImage[], options: InferOptions): Promise<InferOutcome> {
+  return serial.run(async (waited) => {
+    const { runs, queue_ms } = await pool.run(images, options.models, options.rawHeads ?? false);
+    return outcomeFromRuns(images.length, runs, waited + queue_ms);
+  });
+}

@@ -1,5 +1,6 @@
-// The null backend (MLPerf's idea): decoded like the others, no model, zero detections of the right
-// shape. Its latency is the floor of HTTP + decoding + serialisation; its accuracy gates must fail.
+// invalid: constant output, the harness's lower bound (MLPerf's null backend, which measures the
+// harness itself). Decoded like the others, no model, zero detections of the right shape: its latency
+// is the floor of HTTP + decoding + serialisation, and its accuracy gates must fail.
 import type { ModelDetections } from '../../lib/types.ts';
 import type { ImplementationFactory } from './types.ts';
 

@@ -11,7 +11,7 @@ import { createInvalid } from './invalid.ts';
 import { createStacked } from './stacked.ts';
 import type { Implementation, ImplementationContext, ImplementationFactory } from './types.ts';
 
-export const IMPLEMENTATIONS: Readonly<Record<string, ImplementationFactory>> = {
+const IMPLEMENTATIONS: Readonly<Record<string, ImplementationFactory>> = {
   baseline: createBaseline,
   invalid: createInvalid,
   stacked: createStacked,
@@ -41,7 +41,7 @@ export function buildImplementation(name: string, context: ImplementationContext
 /**
  * In-process use without HTTP (accuracy tools, tests): creates a private runtime (models read from
  * config.modelsDir, worker pool started), builds and loads the implementation. Its close() also
- * closes that runtime. Pair with decodeImage() from ../runtime/preprocess.ts:
+ * closes that runtime. Pair with decodeImage() from ../runtime/decode.ts:
  *
  *   const impl = await createImplementation('baseline', { modelsDir: 'build/models' });
  *   const image = await decodeImage(bytes, { maxPixels: 40e6, id: 'x.jpg' });
@@ -83,4 +83,4 @@ export async function createImplementation(
   };
 }
 
-export { decodeImage } from '../runtime/preprocess.ts';
+export { decodeImage } from '../runtime/decode.ts';

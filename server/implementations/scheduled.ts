@@ -9,7 +9,7 @@ import { QueuePolicy, queueSettings } from '../runtime/queue-policy.ts';
 import type { ModelInfo } from '../runtime/protocol.ts';
 import type { Implementation, ImplementationContext } from './types.ts';
 
-export interface ScheduledSpec {
+interface ScheduledSpec {
   name: string;
   description: string;
   /** Most images of one model per session.run (1 = no batching). */

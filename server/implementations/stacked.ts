@@ -10,7 +10,7 @@ import { MODEL_NAMES } from '../../lib/types.ts';
 import { STACKED_FILE, INPUT_NAME, parseMetadata, stackedName } from '../../lib/model-contract.ts';
 import { sessionSettings, startWorkerPool, StartupError } from '../runtime/context.ts';
 import { readMetadataProps } from '../runtime/model-info.ts';
-import { outcomeFromRuns } from '../runtime/outcome.ts';
+import { outcomeFromRuns } from '../runtime/run-results.ts';
 import type { WorkerPool } from '../runtime/pool.ts';
 import { QueuePolicy, queueSettings } from '../runtime/queue-policy.ts';
 import type { ModelInfo } from '../runtime/protocol.ts';

@@ -1,23 +1,24 @@
 // The native inference protocol: POST /infer/:impl with one raw image body or multipart `file`
 // fields; JSON detections per image per model (raw heads with ?raw=1), plus the server's timings.
 import { performance } from 'node:perf_hooks';
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { ImageResult, InferResponse } from '../../lib/types.ts';
 import type { ServerConfig } from '../config.ts';
-import { inferLocals, type InferenceBooking } from '../http/booking.ts';
+import { inferLocals } from '../http/booking.ts';
+import type { LoneRequests } from '../http/lone-request.ts';
 import { parseFlagParam, parseModelsParam } from '../http/query.ts';
 import { uploadReader } from '../http/upload.ts';
 import { withWireRaw } from '../http/wire.ts';
-import type { DecodedImage } from '../implementations/types.ts';
+import type { DecodedImage } from '../runtime/infer-types.ts';
 import type { ImplementationHost } from '../lifecycle.ts';
 import { implementationNames } from '../implementations/registry.ts';
-import { decodeImage } from '../runtime/preprocess.ts';
+import { decodeImage } from '../runtime/decode.ts';
 
-export function nativeRoutes(config: ServerConfig, host: ImplementationHost, booking: InferenceBooking): Router {
+export function nativeRoutes(config: ServerConfig, host: ImplementationHost, booking: RequestHandler, lone: LoneRequests): Router {
   const router = Router();
   const readUploads = uploadReader(config);
 
-  router.post('/infer/:impl', booking.handler, async (req, res) => {
+  router.post('/infer/:impl', booking, lone.track, async (req, res) => {
     const locals = inferLocals(res);
     const implName = String(req.params.impl);
     locals.impl = implementationNames().includes(implName) ? implName : 'unknown';
@@ -32,7 +33,7 @@ export function nativeRoutes(config: ServerConfig, host: ImplementationHost, boo
     impl.refuseIfFull?.();
 
     const tDecode = performance.now();
-    const inline = uploads.length === 1 && booking.alone();
+    const inline = lone.inlineDecode(uploads.length);
     const images: DecodedImage[] = await Promise.all(
       uploads.map((u) => decodeImage(u.bytes, { maxPixels: config.maxPixels, inline, ...(u.id !== undefined ? { id: u.id } : {}) })),
     );

@@ -5,7 +5,7 @@ import type { HealthResponse, ImplementationsResponse } from '../../lib/types.ts
 import type { ServerConfig } from '../config.ts';
 import { HttpError } from '../http/errors.ts';
 import type { ImplementationHost } from '../lifecycle.ts';
-import type { ServerMetrics } from '../metrics.ts';
+import type { ServerMetrics } from '../metrics/server-metrics.ts';
 import { SERVER_VERSION } from '../version.ts';
 
 export function opsRoutes(config: ServerConfig, host: ImplementationHost, metrics: ServerMetrics): Router {

@@ -4,10 +4,11 @@
 // are required through the same ImplementationHost as /infer/:impl (same 404/503) and every infer
 // request is booked in /metrics like a native one. Errors: {"error": "<code>: <detail>", "code"}.
 import { performance } from 'node:perf_hooks';
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
 import type { ServerConfig } from '../config.ts';
-import { inferLocals, type InferenceBooking } from '../http/booking.ts';
+import { inferLocals } from '../http/booking.ts';
+import type { LoneRequests } from '../http/lone-request.ts';
 import { errorHandler } from '../http/error-handler.ts';
 import { HttpError } from '../http/errors.ts';
 import { asyncRun, bodyLimitBytes, refuseOversized } from '../http/upload.ts';
@@ -17,20 +18,21 @@ import {
 } from '../http/v2-models.ts';
 import { HEADER_LENGTH, bytesInput, encodeInferResponse, fp32Input, parseInferRequest, type V2Input, type V2Output, type V2Request } from '../http/v2-tensors.ts';
 import { implementationNames } from '../implementations/registry.ts';
-import type { DecodedImage, Implementation, InferOutcome } from '../implementations/types.ts';
+import type { Implementation } from '../implementations/types.ts';
+import type { DecodedImage, InferOutcome } from '../runtime/infer-types.ts';
 import type { ImplementationHost } from '../lifecycle.ts';
 import type { Logger } from '../log.ts';
-import type { ServerMetrics } from '../metrics.ts';
-import { ALL_MODELS } from '../model-stats.ts';
+import type { ServerMetrics } from '../metrics/server-metrics.ts';
+import { ALL_MODELS } from '../metrics/model-stats.ts';
 import { INPUT_NAME } from '../runtime/model-info.ts';
-import { decodeImage } from '../runtime/preprocess.ts';
+import { decodeImage } from '../runtime/decode.ts';
 import { SERVER_VERSION } from '../version.ts';
 
 const EXTENSIONS = ['binary_tensor_data', 'model_configuration', 'statistics'];
 /** Model path with an optional version: /v2/models/efficientdet-d0[/versions/concurrent]. */
 const MODEL_PATH = '/v2/models/:model{/versions/:version}';
 
-export function v2Routes(config: ServerConfig, host: ImplementationHost, metrics: ServerMetrics, log: Logger, booking: InferenceBooking): Router {
+export function v2Routes(config: ServerConfig, host: ImplementationHost, metrics: ServerMetrics, log: Logger, booking: RequestHandler, lone: LoneRequests): Router {
   const router = Router();
   // Any Content-Type: v2 clients send JSON, octet-stream or none (the header length tells binary apart).
   const rawBody = express.raw({ type: () => true, limit: bodyLimitBytes(config) });
@@ -93,7 +95,7 @@ export function v2Routes(config: ServerConfig, host: ImplementationHost, metrics
     };
   }
 
-  router.post(`${MODEL_PATH}/infer`, booking.handler, async (req, res) => {
+  router.post(`${MODEL_PATH}/infer`, booking, lone.track, async (req, res) => {
     const locals = inferLocals(res);
     const model = v2Model(String(req.params.model));
     const implName = implementationOf(req.params.version as string | undefined, host.served);
@@ -186,7 +188,7 @@ export function v2Routes(config: ServerConfig, host: ImplementationHost, metrics
     const models = MODEL_NAMES.filter((m) => outputs.some((o) => o.startsWith(`${m}/`)));
     const blobs = bytesInput(input);
     const t = performance.now();
-    const inline = blobs.length === 1 && booking.alone();
+    const inline = lone.inlineDecode(blobs.length);
     const images = await Promise.all(
       blobs.map((bytes, i) => decodeImage(bytes, { maxPixels: config.maxPixels, inline, ...(blobs.length === 1 && headerId !== undefined ? { id: headerId } : { id: `${request.id ?? 'image'}#${i}` }) })),
     );

@@ -7,7 +7,7 @@ import { readModelInfos } from './model-info.ts';
 import { WorkerPool } from './pool.ts';
 import type { EpInUse, ModelInfo, SessionSettings } from './protocol.ts';
 
-export function providersFor(ep: EpMode): EpInUse[] {
+function providersFor(ep: EpMode): EpInUse[] {
   return ep === 'cpu' ? ['cpu'] : ep === 'cuda' ? ['cuda'] : ['cuda', 'cpu'];
 }
 

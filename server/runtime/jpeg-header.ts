@@ -1,6 +1,6 @@
 // Reads a JPEG's markers up to the first scan (a few hundred bytes, no pixels): frame type, precision,
 // components, size, EXIF orientation, colour profile and Adobe transform, and whether the file ends
-// with its end-of-image marker. The decoder (preprocess.ts) uses it to choose its fast path only for
+// with its end-of-image marker. The decoder (decode.ts) uses it to choose its fast path only for
 // files that path decodes exactly as sharp would treat them; anything else goes to sharp.
 
 export interface JpegHeader {

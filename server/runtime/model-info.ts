@@ -7,7 +7,7 @@ import protobuf from 'protobufjs';
 import onnxProto from 'onnx-proto';
 import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
 import type { ModelInfo } from './protocol.ts';
-import type { Normalisation } from './preprocess.ts';
+import type { Normalisation } from './letterbox.ts';
 import { anchorCount } from '../../lib/detection/anchors.ts';
 import { INPUT_NAME as CONTRACT_INPUT, MODEL_FILE, OUTPUT_NAMES, parseMetadata } from '../../lib/model-contract.ts';
 
@@ -23,11 +23,11 @@ export const OUTPUT = {
 /** The outputs every request fetches; the raw heads are fetched only when asked for. */
 export const DETECTION_OUTPUTS = [OUTPUT.boxes, OUTPUT.scores, OUTPUT.classes, OUTPUT.count] as const;
 
-export class ModelFileError extends Error {
+class ModelFileError extends Error {
   override name = 'ModelFileError';
 }
 
-export function modelFile(modelsDir: string, name: ModelName): string {
+function modelFile(modelsDir: string, name: ModelName): string {
   return path.join(modelsDir, MODEL_FILE(name));
 }
 
@@ -48,7 +48,7 @@ export function readMetadataProps(bytes: Uint8Array): Record<string, string> {
 }
 
 /** Reads one model's metadata. Throws ModelFileError naming the file and the fix. */
-export async function readModelInfo(modelsDir: string, name: ModelName): Promise<ModelInfo> {
+async function readModelInfo(modelsDir: string, name: ModelName): Promise<ModelInfo> {
   const file = modelFile(modelsDir, name);
   try {
     await stat(file);

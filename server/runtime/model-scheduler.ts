@@ -5,12 +5,12 @@
 // each request runs on its own as soon as a worker is free (the `concurrent` implementation).
 import { performance } from 'node:perf_hooks';
 import type { ModelDetections, ModelName } from '../../lib/types.ts';
-import type { DecodedImage, Execution, ImageDetections, InferOutcome, RawHeads } from '../implementations/types.ts';
-import { addModelRows, executionsOf } from './outcome.ts';
+import type { DecodedImage, Execution, ImageDetections, InferOutcome, RawHeads } from './infer-types.ts';
+import { addModelRows, executionsOf } from './run-results.ts';
 import type { WorkerPool } from './pool.ts';
 import type { QueuePolicy, QueueTicket } from './queue-policy.ts';
 
-export interface SchedulerOptions {
+interface SchedulerOptions {
   /** Most images in one session.run (Triton's max_batch_size). */
   maxBatch: number;
   /** How long a free worker waits for a batch to fill before running what is queued (Triton's max_queue_delay_microseconds). */

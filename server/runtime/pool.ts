@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { ModelName } from '../../lib/types.ts';
-import type { DecodedImage } from '../implementations/types.ts';
+import type { DecodedImage } from './infer-types.ts';
 import type { QueuePolicy, QueueTicket } from './queue-policy.ts';
 import type { EpInUse, FromWorker, ModelInfo, ModelRun, SessionSettings, ToWorker } from './protocol.ts';
 
@@ -21,7 +21,7 @@ function startWorker(url: URL): Worker {
   return new Worker(code, { eval: true });
 }
 
-export interface PoolResult {
+interface PoolResult {
   runs: ModelRun[];
   /** Time from run() to the hand-off to a free worker. */
   queue_ms: number;
@@ -44,7 +44,7 @@ interface Slot {
   pending?: { id: number; job: Job; startedAt: number };
 }
 
-export interface PoolOptions {
+interface PoolOptions {
   size: number;
   models: ModelInfo[];
   session: SessionSettings;
@@ -64,10 +64,10 @@ export interface PoolOptions {
  * The CPU cap of 'auto'. Measured: one worker's RSS (D0+D1+D2 sessions) after one 16-image request
  * grew by 6,131 MB unsplit, 2,310 MB in runs of 4, 258 MB in runs of 1.
  */
-export const AUTO_CPU_RUN_BATCH = 1;
+const AUTO_CPU_RUN_BATCH = 1;
 
 /** Joins the per-model runs of consecutive image chunks into one run per model, in image order. */
-export function mergeChunkRuns(chunks: ModelRun[][], sizes: number[]): ModelRun[] {
+function mergeChunkRuns(chunks: ModelRun[][], sizes: number[]): ModelRun[] {
   return chunks[0]!.map((first, m) => {
     const parts = chunks.map((runs) => runs[m]!);
     const merged: ModelRun = {

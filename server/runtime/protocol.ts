@@ -1,8 +1,8 @@
 // Messages between the main thread (pool.ts) and the inference workers (worker.ts).
 import type { ModelDetections, ModelName } from '../../lib/types.ts';
 import type { GraphOptLevel, SpinMode } from '../config.ts';
-import type { DecodedImage, RawHeads } from '../implementations/types.ts';
-import type { Normalisation } from './preprocess.ts';
+import type { DecodedImage, RawHeads } from './infer-types.ts';
+import type { Normalisation } from './letterbox.ts';
 
 /** What a worker needs to open one model: read from the ONNX file's metadata on the main thread. */
 export interface ModelInfo {

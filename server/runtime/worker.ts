@@ -4,8 +4,8 @@ import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import type { ModelDetections, ModelName } from '../../lib/types.ts';
-import { inputBatch, unletterboxBox, type Letterbox } from './preprocess.ts';
-import type { DecodedImage } from '../implementations/types.ts';
+import { inputBatch, unletterboxBox, type Letterbox } from './letterbox.ts';
+import type { DecodedImage } from './infer-types.ts';
 import type { EpInUse, FromWorker, ModelInfo, ModelRun, SessionSettings, ToWorker } from './protocol.ts';
 import { DETECTION_OUTPUTS, INPUT_NAME, OUTPUT } from './model-info.ts';
 
@@ -26,9 +26,9 @@ const outputOf = (info: ModelInfo, name: string) => `${info.outputPrefix ?? ''}$
 /** onnxruntime session config entries (session.*) for a SPINNING mode. */
 function spinningConfig(mode: SessionSettings['spinning']): Record<string, unknown> {
   if (mode === 'off') return { intra_op: { allow_spinning: '0' } };
-  // run: measured on D0, D1, D2 run in turn with 2 intra-op threads (2 cores), medians of 10: with 'on'
-  // the three took 74 / 146 / 210 ms against 57 / 120 / 193 in their own loops (the previous session's
-  // idle spinner takes a core); with 'run' 55 / 118 / 191, the same as their own loops.
+  // run: when sessions run in turn (D0, D1, D2), 'on' leaves the previous session's idle spinner
+  // holding a core while the next one runs, so each run is slower than in a loop of its own; 'run'
+  // stops the spinning when a run returns, and each run goes as in its own loop.
   return { intra_op: { allow_spinning: '1' }, ...(mode === 'run' ? { force_spinning_stop: '1' } : {}) };
 }
 
@@ -124,8 +124,8 @@ let nextSharedRun = 1;
 /**
  * Runs the models of one session (one model per file, or several of the stacked graph) on a batch
  * of images in ONE session.run. Models of that session not asked for get a cached zero input:
- * onnxruntime needs every graph input and does not prune by fetches (measured: d0-only fetches of
- * the stacked graph cost 388 ms vs 402 ms for all).
+ * onnxruntime needs every graph input and does not prune by fetches (fetching only d0's outputs of
+ * the stacked graph costs about as much as fetching all).
  */
 async function runGroup(group: Loaded[], images: DecodedImage[], rawHeads: boolean): Promise<ModelRun[]> {
   const session = group[0]!.session;

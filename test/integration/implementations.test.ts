@@ -13,7 +13,7 @@ import { checkOutput } from '../../lib/accuracy/check.ts';
 import { firstMismatch } from '../../lib/accuracy/tolerance.ts';
 import { accuracyBoundsFor } from '../../lib/bounds.ts';
 import { MODEL_NAMES } from '../../lib/types.ts';
-import type { ImageDetections } from '../../server/implementations/types.ts';
+import type { ImageDetections } from '../../server/runtime/infer-types.ts';
 
 const IMAGES = 2;
 const DATASET = process.env.DATASET_DIR || 'build/data/synthetic';

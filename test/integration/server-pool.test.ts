@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { Worker } from 'node:worker_threads';
 import { readModelInfos } from '../../server/runtime/model-info.ts';
 import { WorkerPool } from '../../server/runtime/pool.ts';
-import { decodeImage } from '../../server/runtime/preprocess.ts';
+import { decodeImage } from '../../server/runtime/decode.ts';
 import { MODELS_DIR, testJpeg } from './server-helpers.ts';
 
 test('worker pool: results per image, queue time, a crashed worker is replaced', async () => {

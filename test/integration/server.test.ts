@@ -8,7 +8,8 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import type { ErrorResponse, HealthResponse, ImplementationsResponse, InferResponse, MemoryResponse } from '../../lib/types.ts';
 import { DETECTION_OUTPUTS, INPUT_NAME, OUTPUT, readModelInfos } from '../../server/runtime/model-info.ts';
-import { decodeImage, letterboxBatch, unletterboxBox } from '../../server/runtime/preprocess.ts';
+import { decodeImage } from '../../server/runtime/decode.ts';
+import { letterboxBatch, unletterboxBox } from '../../server/runtime/letterbox.ts';
 import { MODELS_DIR, spawnServer, testJpeg, waitFor, type Spawned } from './server-helpers.ts';
 import { probeCuda, type CudaProbe } from '../helpers/cuda.ts';
 

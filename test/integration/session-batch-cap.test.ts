@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createImplementation, decodeImage } from '../../server/implementations/registry.ts';
-import type { InferOutcome } from '../../server/implementations/types.ts';
+import type { InferOutcome } from '../../server/runtime/infer-types.ts';
 
 const DATASET = process.env.DATASET_DIR || 'build/data/synthetic';
 const files = readdirSync(DATASET).filter((f) => f.endsWith('.jpg')).sort().slice(0, 9);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp, { type Sharp } from 'sharp';
 import { fastPathJpeg, readJpegHeader } from '../../server/runtime/jpeg-header.ts';
-import { decodeImage, decoderFor } from '../../server/runtime/preprocess.ts';
+import { decodeImage, decoderFor } from '../../server/runtime/decode.ts';
 
 /** A 48 x 32 JPEG with a gradient (so the two decoders have real pixels to agree on). */
 function gradient(width = 48, height = 32): Buffer {

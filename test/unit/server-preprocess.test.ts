@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { decodeImage, decoderFor, ImageError, sniffFormat, letterboxBatch, letterboxGeometry, normaliseInto, unletterboxBox } from '../../server/runtime/preprocess.ts';
+import { decodeImage, decoderFor, ImageError, sniffFormat } from '../../server/runtime/decode.ts';
+import { letterboxBatch, letterboxGeometry, normaliseInto, unletterboxBox } from '../../server/runtime/letterbox.ts';
 import { mapError } from '../../server/http/errors.ts';
 import { parseModelsParam } from '../../server/http/query.ts';
 

@@ -1,121 +1,23 @@
 // Prometheus metrics (prom-client), named after Triton's nv_inference_* family so dashboards and
-// habits carry over; the mapping is documented in the README section of the server. Also the
-// memory tracker behind /vram and the event-loop delay monitor.
-import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+// habits carry over; the mapping is documented in the README section of the server.
 import client from 'prom-client';
-import type { MemoryResponse, ModelName } from '../lib/types.ts';
+import { EventLoopDelay } from './event-loop.ts';
+import { MemoryTracker } from './memory.ts';
 import { ModelStatsLedger } from './model-stats.ts';
+import type { RequestRecord } from './request-record.ts';
 
 /** Latency buckets in seconds: 1 ms .. 30 s, dense where CPU detectors land (50 ms .. 2 s). */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64];
 
-export interface RequestRecord {
-  impl: string;
-  status: number;
-  /** Error code for failures (e.g. invalid_image), 'ok' otherwise. */
-  reason: string;
-  total_s: number;
-  images: number;
-  decode_s?: number;
-  preprocess_s?: number;
-  queue_s?: number;
-  /** Models that answered this request (each counts the request's images in nv_inference_count). */
-  models?: ModelName[];
-  /** Session runs this request accounts for (seconds); booked whatever the request's status. */
-  executions?: { model: string; batch_size: number; infer_s: number }[];
-}
-
 const MB = 1024 * 1024;
-
-/** /vram: device memory on CUDA (nvidia-smi, this process), host RSS on CPU; peak since reset. */
-export class MemoryTracker {
-  private peakBytes = 0;
-  private lastGpuBytes = 0;
-  private window?: string;
-  private timer?: NodeJS.Timeout;
-
-  constructor(private device: 'host' | 'cuda' = 'host') {}
-
-  setDevice(device: 'host' | 'cuda'): void {
-    this.device = device;
-    this.reset();
-    // nvidia-smi is slow (tens of ms), so the GPU figure is sampled in the background.
-    if (device === 'cuda' && !this.timer) {
-      this.timer = setInterval(() => void this.sampleGpu(), 1000);
-      this.timer.unref();
-      void this.sampleGpu();
-    }
-  }
-
-  private sampleGpu(): Promise<void> {
-    return new Promise((resolve) => {
-      execFile('nvidia-smi', ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits'], { timeout: 5000 }, (err, out) => {
-        if (!err) {
-          const mine = out
-            .split('\n')
-            .map((l) => l.split(',').map((s) => s.trim()))
-            .filter(([pid]) => Number(pid) === process.pid);
-          this.lastGpuBytes = mine.reduce((sum, [, mb]) => sum + Number(mb) * MB, 0);
-          this.peakBytes = Math.max(this.peakBytes, this.lastGpuBytes);
-        }
-        resolve();
-      });
-    });
-  }
-
-  /** Peak RSS from the kernel (VmHWM) when available: it sees spikes that sampling would miss. */
-  private static hostPeak(): number | undefined {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-      return m ? Number(m[1]) * 1024 : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  read(): MemoryResponse {
-    if (this.device === 'cuda') {
-      return { device: 'cuda', used_mb: this.lastGpuBytes / MB, peak_mb: this.peakBytes / MB, ...this.named() };
-    }
-    const rss = process.memoryUsage.rss();
-    this.peakBytes = Math.max(this.peakBytes, rss, MemoryTracker.hostPeak() ?? 0);
-    return { device: 'host', used_mb: rss / MB, peak_mb: this.peakBytes / MB, ...this.named() };
-  }
-
-  private named(): Pick<MemoryResponse, 'window'> {
-    return this.window === undefined ? {} : { window: this.window };
-  }
-
-  /**
-   * Starts a new peak window, named `window` when given (a bench marks the end of its warm-up so
-   * memory growth counts from there); on Linux also resets the kernel's VmHWM (clear_refs 5).
-   */
-  reset(window?: string): MemoryResponse {
-    this.window = window;
-    try {
-      writeFileSync('/proc/self/clear_refs', '5');
-    } catch {
-      // Not Linux or not permitted: the sampled peak still restarts from now.
-    }
-    this.peakBytes = this.device === 'cuda' ? this.lastGpuBytes : process.memoryUsage.rss();
-    return this.read();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-}
 
 export class ServerMetrics {
   readonly registry = new client.Registry();
   readonly memory = new MemoryTracker();
   /** The same bookings per implementation and model, for the v2 statistics extension. */
   readonly modelStats = new ModelStatsLedger();
-  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly loopDelay: EventLoopDelay;
 
   private readonly success = this.counter('nv_inference_request_success', 'Successful inference requests', ['impl']);
   private readonly failure = this.counter('nv_inference_request_failure', 'Failed inference requests, by HTTP status and error code', ['impl', 'status', 'reason']);
@@ -137,7 +39,7 @@ export class ServerMetrics {
   private readonly inflight = new client.Gauge({ name: 'nv_inference_inflight_requests', help: 'Inference requests received and not yet answered', labelNames: ['impl'], registers: [this.registry] });
 
   constructor(info: () => { ep: string; ready: boolean; version: string; pending: Record<string, number> }) {
-    this.loopDelay.enable();
+    this.loopDelay = new EventLoopDelay();
     client.collectDefaultMetrics({ register: this.registry });
     const delay = this.loopDelay;
     new client.Gauge({
@@ -146,9 +48,7 @@ export class ServerMetrics {
       labelNames: ['quantile'],
       registers: [this.registry],
       collect() {
-        for (const q of [0.5, 0.9, 0.99]) this.set({ quantile: String(q) }, delay.percentile(q * 100) / 1e9);
-        this.set({ quantile: 'max' }, delay.max / 1e9);
-        this.set({ quantile: 'mean' }, Number.isFinite(delay.mean) ? delay.mean / 1e9 : 0);
+        for (const [quantile, seconds] of Object.entries(delay.quantiles())) this.set({ quantile }, seconds);
       },
     });
     const memory = this.memory;
@@ -258,7 +158,7 @@ export class ServerMetrics {
   }
 
   stop(): void {
-    this.loopDelay.disable();
+    this.loopDelay.stop();
     this.memory.stop();
   }
 }

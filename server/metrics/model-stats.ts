@@ -1,14 +1,14 @@
 // Per implementation and model, the counts and cumulative durations Triton's statistics extension
 // reports (GET /v2/models/{m}/stats), booked from the same request records as /metrics, whatever
 // protocol the request came in by. Key '*' holds the whole implementation (the v2 `pipeline` model).
-import type { RequestRecord } from './metrics.ts';
+import type { RequestRecord } from './request-record.ts';
 
-export interface Duration {
+interface Duration {
   count: number;
   ns: number;
 }
 
-export interface ModelStats {
+interface ModelStats {
   success: Duration;
   fail: Duration;
   queue: Duration;
