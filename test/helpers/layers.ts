@@ -210,3 +210,29 @@ function closedPath(graph: Map<string, string[]>, group: Set<string>): string[] 
 export function describeCycles(cycles: readonly string[][]): string {
   return cycles.map((c) => c.join(' -> ')).join('\n');
 }
+
+/**
+ * The packages a module loads when it runs: its value imports followed through the tree (`import type`,
+ * `export type` and `{ type A } from` are erased, so they load nothing). Says, for one, that the inference worker does
+ * not load the image decoders.
+ */
+export function packagesLoadedBy(files: readonly SourceFile[], start: string): Set<string> {
+  const byName = new Map(files.map((f) => [f.file, f.source]));
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = (byName.get(file) ?? '').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    for (const m of code.matchAll(/^\s*(?:import|export)\s+(?!type\b)([^'";]*?\bfrom\s*)?['"]([^'"]+)['"]/gm)) {
+      // `{ type A, type B } from` names types only: erased like `import type`.
+      const names = /^\{([^}]*)\}/.exec((m[1] ?? '').trim())?.[1]?.split(',').map((n) => n.trim()).filter((n) => n !== '');
+      if (names && names.length > 0 && names.every((n) => n.startsWith('type '))) continue;
+      const spec = m[2]!;
+      if (spec.startsWith('.')) visit(resolve(file, spec));
+      else packages.add(spec);
+    }
+  };
+  visit(start);
+  return packages;
+}

@@ -3,7 +3,7 @@
 // wrong-way imports and cycles.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkLayers, describeCycles, findCycles, importsOf, readTree } from '../helpers/layers.ts';
+import { checkLayers, describeCycles, findCycles, importsOf, packagesLoadedBy, readTree } from '../helpers/layers.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const TREE = ['lib', 'scenarios', 'examples', 'server', 'tools', 'peers'];
@@ -90,6 +90,20 @@ describe('layers', () => {
     const cycles = findCycles(files);
     assert.deepEqual(cycles, [['server/implementations/types.ts', 'server/runtime/context.ts', 'server/runtime/pool.ts', 'server/implementations/types.ts']]);
     assert.match(describeCycles(cycles), /server\/implementations\/types\.ts -> server\/runtime\/context\.ts -> server\/runtime\/pool\.ts -> server\/implementations\/types\.ts/);
+  });
+
+  it('the inference worker loads onnxruntime and the letterbox, not the image decoders (decode runs on the main thread)', () => {
+    const loaded = packagesLoadedBy(readTree(ROOT, ['lib', 'server']), 'server/runtime/worker.ts');
+    assert.ok(loaded.has('onnxruntime-node') && loaded.has('@napi-rs/image'), [...loaded].join(' '));
+    for (const decoder of ['sharp', '@julusian/jpeg-turbo']) assert.ok(!loaded.has(decoder), `the worker loads ${decoder}: ${[...loaded].join(' ')}`);
+    const fixture = [
+      { file: 'server/w.ts', source: "import type { D } from './d.ts';\nimport { l } from './l.ts';" },
+      { file: 'server/d.ts', source: "import sharp from 'sharp';" },
+      { file: 'server/l.ts', source: "export { type T } from './d.ts';\nimport { Transformer } from '@napi-rs/image';" },
+    ];
+    assert.deepEqual([...packagesLoadedBy(fixture, 'server/w.ts')], ['@napi-rs/image']);
+    const valueImport = fixture.map((f) => (f.file === 'server/l.ts' ? { file: f.file, source: "import { decode } from './d.ts';" } : f));
+    assert.deepEqual([...packagesLoadedBy(valueImport, 'server/w.ts')], ['sharp']);
   });
 
   it('finds two-file cycles and self-imports apart, and nothing in an acyclic tree', () => {
