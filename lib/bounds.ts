@@ -6,7 +6,7 @@ import defaultsJson from './bounds.defaults.json' with { type: 'json' };
 import type { Plan } from './scenarios.ts';
 
 /** SLO fields; every one optional in the file, resolved per scenario and implementation. */
-export interface SloBound {
+interface SloBound {
   /** Always: http_req_failed rate must stay below this (0.01 = 1%). */
   http_req_failed_max: number;
   /** Always: checks rate must stay above this. */
@@ -74,7 +74,7 @@ export interface Calibration {
 }
 
 /** Bounds of one level after calibration: each says where it came from (shown in junit/summary). */
-export interface LevelBound {
+interface LevelBound {
   p99_max_ms?: number;
   p50_min_ms?: number;
   rps_min?: number;

@@ -8,7 +8,7 @@ import { levelScenarios, type K6Scenario, type Level } from './load-shapes.ts';
 
 export type ScenarioKind = 'concurrency' | 'sweep' | 'rate' | 'capacity' | 'coldstart' | 'batch' | 'soak' | 'smoke' | 'overload';
 
-export interface ScenarioSpec {
+interface ScenarioSpec {
   name: string;
   kind: ScenarioKind;
   description: string;
@@ -41,7 +41,7 @@ export function scenarioSpec(name: string): ScenarioSpec {
 }
 
 /** What the `level` tag means for this plan. */
-export type LevelUnit = 'vus' | 'rps' | 'batch';
+type LevelUnit = 'vus' | 'rps' | 'batch';
 
 export interface Plan {
   name: string;

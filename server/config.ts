@@ -9,10 +9,10 @@ import { parseFlags } from '../lib/node/flags.ts';
 export { ConfigError } from '../lib/env.ts';
 import type { QueueMaxSize } from './runtime/queue-policy.ts';
 
-export const EP_MODES = ['cpu', 'cuda', 'cuda,cpu'] as const;
+const EP_MODES = ['cpu', 'cuda', 'cuda,cpu'] as const;
 export type EpMode = (typeof EP_MODES)[number];
 
-export const GRAPH_OPT_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+const GRAPH_OPT_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 export type GraphOptLevel = (typeof GRAPH_OPT_LEVELS)[number];
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -24,7 +24,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * so the next session's run (baseline's D1 right after D0) shares the cores with idle spinners; off: no
  * spinning, threads sleep between the steps of one run too.
  */
-export const SPIN_MODES = ['run', 'on', 'off'] as const;
+const SPIN_MODES = ['run', 'on', 'off'] as const;
 export type SpinMode = (typeof SPIN_MODES)[number];
 
 const IMPL_NAME = /^[a-z0-9][a-z0-9_-]*$/i;

@@ -6,7 +6,7 @@ import type { Env } from '../env.ts';
 import { INVALID, knob, oneOf, readKnob, text, type Parser } from '../knobs.ts';
 import { MODEL_NAMES, type ModelName } from '../types.ts';
 
-export const PROTOCOLS = ['native', 'v2'] as const;
+const PROTOCOLS = ['native', 'v2'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
 export type V2Models = { kind: 'pipeline' } | { kind: 'models'; models: ModelName[] };

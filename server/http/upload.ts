@@ -5,14 +5,14 @@ import { HttpError } from './errors.ts';
 import { UploadBudget } from './upload-budget.ts';
 
 /** Raw-body media types accepted by POST /infer/:impl (multipart/form-data is handled by multer). */
-export const RAW_MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'application/octet-stream'] as const;
+const RAW_MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'application/octet-stream'] as const;
 
-export interface Upload {
+interface Upload {
   bytes: Uint8Array;
   id?: string;
 }
 
-export interface UploadLimits {
+interface UploadLimits {
   maxBodyMb: number;
   /** All requests' uploads in flight together (MAX_INFLIGHT_UPLOAD_MB). */
   maxInflightUploadMb: number;
