@@ -30,17 +30,29 @@ async function benchWithServerKilled(env: Record<string, string>): Promise<{ roo
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const deadline = Date.now() + 180_000;
   let pid: number | undefined;
+  let url = '';
   while (pid === undefined) {
-    const m = /server \S+ ready in \d+ ms \(pid (\d+)/.exec(stdout);
-    if (m) pid = Number(m[1]);
+    const m = /server (\S+) ready in \d+ ms \(pid (\d+)/.exec(stdout);
+    if (m) [url, pid] = [m[1]!, Number(m[2])];
     if (Date.now() > deadline || child.exitCode !== null) assert.fail(`the bench never started its server:\n${stdout}\n${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  // Into the measured phase (the warm-up is 2 requests of the stub), then the kill.
-  await new Promise((r) => setTimeout(r, 8000));
+  // Into the measured phase: k6's setup names the server's memory window `measure` after the warm-up.
+  for (;;) {
+    const vram = (await (await fetch(`${url}/vram`)).json()) as { window?: string };
+    if (vram.window === 'measure') break;
+    if (Date.now() > deadline || child.exitCode !== null) assert.fail(`the bench never reached its measured phase:\n${stdout}\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // The bench learns that from its own /vram samples (MEMORY_INTERVAL 0.5 s): four periods, and the
+  // fault falls in level 2 as the bench sees it.
+  await new Promise((r) => setTimeout(r, 2000));
   const killedAt = Date.now();
   process.kill(pid, 'SIGKILL');
-  const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
+  let guard: NodeJS.Timeout | undefined;
+  const code = await Promise.race([exited, new Promise<'hung'>((r) => (guard = setTimeout(() => r('hung'), 60_000)))]);
+  // Cleared, or the file's process would live on 60 s after its last test.
+  clearTimeout(guard);
   if (code === 'hung') child.kill('SIGKILL');
   return { root, code: code === 'hung' ? null : code, stdout, stderr, afterKill_ms: Date.now() - killedAt };
 }
