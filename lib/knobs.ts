@@ -117,6 +117,7 @@ export function refuseRetiredIn(env: Env, ...registries: Registry[]): void {
 
 /** One knob: flag > env > `fallback` (the knob's default unless the caller computes one). A retired name of it is refused. */
 export function readKnob<T>(k: Knob<T>, env: Env, flags: Readonly<Record<string, string>> = {}, fallback: T = k.default): T {
+  refuseRetired(env, k.env);
   if (k.flag !== undefined && flags[k.flag] !== undefined) return parseKnob(k, `--${k.flag}`, flags[k.flag]!);
   const raw = given(env, k.env);
   return raw === undefined ? fallback : parseKnob(k, k.env, raw);
@@ -126,7 +127,6 @@ export function readKnob<T>(k: Knob<T>, env: Env, flags: Readonly<Record<string,
 export function readKnobs<R extends Registry>(registry: R, env: Env, flags: Readonly<Record<string, string>> = {}): Values<R> {
   const out: Record<string, unknown> = {};
   for (const [key, k] of Object.entries(registry)) out[key] = readKnob(k, env, flags);
-  refuseRetired(env, k.env);
   return out as Values<R>;
 }
 
@@ -196,15 +196,6 @@ export const duration: Parser<number> = {
   },
 };
 
-/** Free text (a path, a URL, a name); blank is unset, so anything given is accepted. */
-export function text(what: string): Parser<string> {
-  return { allowed: what, parse: (raw) => raw.trim() };
-}
-
-/** A comma list whose every item the item parser accepts; empty items are refused. */
-export function list<T>(item: Parser<T>, allowed: string): Parser<T[]> {
-  return {
-    allowed,
 const PER_SECOND = { s: 1, ms: 1e3, us: 1e6 } as const;
 
 /**
@@ -231,6 +222,15 @@ export function durationText(s: number): string {
   return `${s}s`;
 }
 
+/** Free text (a path, a URL, a name); blank is unset, so anything given is accepted. */
+export function text(what: string): Parser<string> {
+  return { allowed: what, parse: (raw) => raw.trim() };
+}
+
+/** A comma list whose every item the item parser accepts; empty items are refused. */
+export function list<T>(item: Parser<T>, allowed: string): Parser<T[]> {
+  return {
+    allowed,
     parse: (raw) => {
       const items = raw.split(',').map((s) => s.trim());
       const out: T[] = [];
@@ -249,6 +249,7 @@ export function durationText(s: number): string {
 function defaultOf(k: Knob<unknown>): string {
   if (k.defaultText !== undefined) return k.defaultText;
   const d = k.default;
+  if (k.show) return k.show(d);
   if (d === '' || d === undefined) return '-';
   if (Array.isArray(d)) return d.join(',');
   if (typeof d === 'boolean') return d ? '1' : '0';
@@ -258,7 +259,6 @@ function defaultOf(k: Knob<unknown>): string {
 /** The README's table of one registry: variable (and flag), default, allowed, meaning. */
 export function knobTable(registry: Registry): string {
   const withFlags = Object.values(registry).some((k) => k.flag !== undefined);
-  if (k.show) return k.show(d);
   const cell = (s: string) => s.replace(/\|/g, '\\|');
   const head = withFlags ? '| env / flag (flags win) | default | allowed | meaning |' : '| variable | default | allowed | meaning |';
   const rows = Object.values(registry).map((k) => {
