@@ -115,7 +115,9 @@ test('a client trickling its headers is answered 408 and dropped after HEADERS_T
   socket.write('POST /infer/invalid HTTP/1.1\r\nHost: x\r\n');
   const trickle = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 300);
   const started = Date.now();
-  const outcome = await Promise.race([answer, new Promise<'still open'>((r) => setTimeout(() => r('still open'), 15_000))]);
+  let guard: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([answer, new Promise<'still open'>((r) => (guard = setTimeout(() => r('still open'), 15_000)))]);
+  clearTimeout(guard); // or the file's process lives on 15 s after its last test
   clearInterval(trickle);
   socket.destroy();
   assert.notEqual(outcome, 'still open', 'the slow client was dropped');
