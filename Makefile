@@ -31,7 +31,7 @@ $(STAMP):
 	@rm -f node_modules/.installed node_modules/.installed-*
 	@touch $@
 
-docs: $(STAMP) ## write the README's knob tables from the knob registries
+docs: $(STAMP) ## write the knob tables of README.md and docs/configuration.md from the knob registries (idempotent)
 	@$(TSX) tools/docs.ts
 
 deps: $(STAMP) ## install node packages (npm ci) when the lockfile changed

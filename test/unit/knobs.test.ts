@@ -1,8 +1,10 @@
 // The knob registries: every knob of every runtime refuses a bad value through its runtime's own
 // config reader with the one message form, booleans mean the same words everywhere, lists are
-// checked item by item, precedence is flag > env > default, and the README's tables are current.
+// checked item by item, precedence is flag > env > default, and the docs' knob tables are current.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, type Env } from '../../lib/env.ts';
 import { bool, INVALID, readKnob, readKnobs, type Knob, type Registry } from '../../lib/knobs.ts';
@@ -12,14 +14,14 @@ import { loadConfig } from '../../server/config.ts';
 import { accuracyConfig } from '../../tools/accuracy/config.ts';
 import { benchConfig } from '../../tools/bench/config.ts';
 import { KNOBS } from '../../tools/bench/env-info.ts';
-import { KNOB_TABLES, renderKnobTables } from '../../tools/docs.ts';
-import { benchConfigFromEnv } from '../../tools/models/bench.ts';
+import { DOC_BLOCKS, KNOB_TABLES, renderKnobTables, writeDocs } from '../../tools/docs.ts';
+import { benchConfigFromEnv } from '../../tools/model-bench/bench.ts';
 import { configFromEnv } from '../../tools/models/generate.ts';
 import { reportConfig } from '../../tools/report/config.ts';
 import { harnessConfig } from '../../tools/harness/config.ts';
-import { operatorConfig } from '../../tools/k6/operator.ts';
+import { operatorConfig } from '../../tools/scale-out/operator.ts';
 import { tensorsConfig } from '../../tools/data/tensors.ts';
-import { perfAnalyzerConfig } from '../../tools/perf-analyzer/run.ts';
+import { perfAnalyzerConfig } from '../../peers/perf-analyzer/run.ts';
 import { peersConfig } from '../../tools/report/peers.ts';
 
 /** The scenario whose plan reads a load knob (planFor reads only its kind's). */
@@ -106,13 +108,51 @@ describe('knob registries', () => {
     }
   });
 
-  it("the README's knob tables are what `make docs` writes from the registries", () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    assert.equal(renderKnobTables(readme), readme, 'README.md knob tables are stale: run `make docs`');
-    for (const name of Object.keys(KNOB_TABLES)) assert.match(readme, new RegExp(`<!-- knobs:${escape(name)} -->\\n\\| `), name);
+  const ROOT = new URL('../../', import.meta.url);
+  const read = (file: string) => readFileSync(new URL(file, ROOT), 'utf8');
+
+  it('the knob tables of README.md and docs/configuration.md are what `make docs` writes from the registries', () => {
+    for (const file of Object.keys(DOC_BLOCKS)) {
+      const text = read(file);
+      assert.equal(renderKnobTables(file, text), text, `${file} knob tables are stale: run \`make docs\``);
+      for (const name of Object.keys(DOC_BLOCKS[file]!)) assert.match(text, new RegExp(`<!-- knobs:${escape(name)} -->\\n`), `${file}: ${name}`);
+    }
+    const config = read('docs/configuration.md');
+    for (const name of Object.keys(KNOB_TABLES)) assert.match(config, new RegExp(`<!-- knobs:${escape(name)} -->\\n\\| `), name);
     // The generator really rewrites: a table edited by hand comes back.
-    const edited = readme.replace('| HEALTH_WAIT | 30s |', '| HEALTH_WAIT | 45s |');
-    assert.notEqual(edited, readme);
-    assert.equal(renderKnobTables(edited), readme);
+    const edited = config.replace('| HEALTH_WAIT | 30s |', '| HEALTH_WAIT | 45s |');
+    assert.notEqual(edited, config);
+    assert.equal(renderKnobTables('docs/configuration.md', edited), config);
+  });
+
+  it('the tiers: README lists the essential knobs once each; internal ones only in the developer section', () => {
+    const essentialBlock = /<!-- knobs:essential -->\n([\s\S]*?)<!-- \/knobs:essential -->/.exec(read('README.md'))![1]!;
+    const listed = [...essentialBlock.matchAll(/^\| ([A-Z0-9_]+) \|/gm)].map((m) => m[1]!);
+    for (const name of ['SCENARIO', 'IMPL', 'DURATION', 'TARGET', 'PROTOCOL', 'RUNNERS']) assert.ok(listed.includes(name), `README misses ${name}`);
+    assert.equal(new Set(listed).size, listed.length, `a variable twice: ${listed.join(', ')}`);
+    const config = read('docs/configuration.md');
+    const internalAt = config.indexOf('<!-- knobs:internal -->');
+    assert.ok(internalAt > 0);
+    for (const name of ['DATASET_MANIFEST', 'BOUNDS_RESOLVED', 'LEVEL']) {
+      assert.ok(!new RegExp(`^\\| ${name} \\|`, 'm').test(config.slice(0, internalAt)), `${name} among the user-facing knobs`);
+      assert.match(config.slice(internalAt), new RegExp(`^\\| ${name} \\|`, 'm'), `${name} missing from the internal section`);
+    }
+  });
+
+  it('`make docs` is idempotent: a stale copy is rewritten once, then left alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'docs-'));
+    try {
+      mkdirSync(join(dir, 'docs'));
+      writeFileSync(join(dir, 'README.md'), read('README.md').replace(/(<!-- knobs:essential -->\n)[\s\S]*?(<!-- \/knobs:essential -->)/, '$1$2'));
+      writeFileSync(join(dir, 'docs/configuration.md'), read('docs/configuration.md').replace('| HEALTH_WAIT | 30s |', '| HEALTH_WAIT | 45s |'));
+      assert.deepEqual(writeDocs(dir, true), ['README.md', 'docs/configuration.md'], '--check names both stale files');
+      assert.deepEqual(writeDocs(dir), ['README.md', 'docs/configuration.md']);
+      const once = [readFileSync(join(dir, 'README.md'), 'utf8'), readFileSync(join(dir, 'docs/configuration.md'), 'utf8')];
+      assert.deepEqual(once, [read('README.md'), read('docs/configuration.md')]);
+      assert.deepEqual(writeDocs(dir), [], 'a second run changes nothing');
+      assert.deepEqual([readFileSync(join(dir, 'README.md'), 'utf8'), readFileSync(join(dir, 'docs/configuration.md'), 'utf8')], once);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
