@@ -43,7 +43,7 @@ describe('layers', () => {
       ['lib/summary.ts', "import { check } from 'k6';", /only k6-side code/],
       ['lib/types.ts', "import express from 'express';", /no packages/],
       ['lib/node/x.ts', "import { loadConfig } from '../../server/config.ts';", /lib\/node\/ imports server code/],
-      ['tools/models/quantize.ts', "import { letterboxBatch } from '../../server/runtime/preprocess.ts';", /only through server\/index\.ts/],
+      ['tools/models/quantize.ts', "import { letterboxBatch } from '../../server/runtime/letterbox.ts';", /only through server\/index\.ts/],
       ['tools/accuracy/replay.ts', "import { readBoundsFile } from '../bench/bounds-file.ts';", /tools\/accuracy may not import tools\/bench/],
       ['tools/bench/run.ts', "import { x } from '../report/run.ts';", /tools\/bench may not import tools\/report/],
     ];
