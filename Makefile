@@ -20,7 +20,7 @@ SERVER_NODE := node $(file < lib/node/server-node-args)
 DEPS_HASH := $(shell cat package.json package-lock.json | sha256sum | cut -c1-16)
 STAMP := node_modules/.installed-$(DEPS_HASH)
 
-.PHONY: help docs deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models perf-analyzer perf-analyzer-install calibrate reference accuracy report test clean k6-run triton triton-env
+.PHONY: help docs deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models perf-analyzer perf-analyzer-install host-bounds calibrate reference accuracy report test clean k6-run triton triton-env
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -57,7 +57,7 @@ models-int8: models data ## int8 QDQ variants of D0-D2 calibrated on the synthet
 
 # The int8 files are made only for the runs that serve int8 (about 25 s the first time).
 comma := ,
-INT8_IF_NEEDED = $(if $(filter int8 all,$(subst $(comma), ,$(IMPL) $(IMPLS))),models-int8)
+INT8_IF_NEEDED = $(if $(filter int8 all,$(subst $(comma), ,$(IMPL))),models-int8)
 
 bench-models: models ## time each model in-process (batch 1 and 4) -> results/models/
 	@$(TSX) tools/model-bench/bench.ts
@@ -72,7 +72,7 @@ server: models ## run the inference server (HOST, PORT, MODELS_DIR, EP, ...)
 bench: k6 build models data $(INT8_IF_NEEDED) ## run SCENARIO against IMPL and write results/<run>/
 	@$(TSX) tools/bench/run.ts
 
-bench-merge: $(STAMP) ## merge k6 runners' samples under DIR (+ DIR/merge.json or SPEC) into one summary; exit 99 on a broken threshold
+bench-merge: $(STAMP) ## merge k6 runners' samples under SAMPLES_DIR (+ SAMPLES_DIR/merge.json or MERGE_SPEC) into one summary; exit 99 on a broken threshold
 	@$(TSX) tools/scale-out/merge.ts
 
 k6-operator: k6 data ## k6-operator manifests (k6 archive in a ConfigMap, TestRun with RUNNERS pods) -> build/k6-operator/<name>/ (TARGET RUNNERS SCENARIO IMPL SAMPLES_PVC ...)
@@ -81,11 +81,15 @@ k6-operator: k6 data ## k6-operator manifests (k6 archive in a ConfigMap, TestRu
 perf-analyzer-install: ## install Triton's perf_analyzer (tritonclient 2.51.0 wheel, venv) into build/perf-analyzer (idempotent)
 	@peers/perf-analyzer/install.sh
 
-perf-analyzer: perf-analyzer-install models data ## Triton's perf_analyzer against MODEL (efficientdet-d0) at CONCURRENCY (1,8) over v2 binary tensors -> results/<run>/perf_analyzer.csv
+perf-analyzer: perf-analyzer-install models data ## Triton's perf_analyzer against V2_MODELS (d0: efficientdet-d0) at LEVELS (1,8) over v2 binary tensors -> results/<run>/perf_analyzer.csv
 	@$(TSX) peers/perf-analyzer/run.ts
 
-calibrate: k6 build models data ## measure baseline and invalid bounds -> results/calibration.json
-	@$(TSX) tools/bench/calibrate.ts
+host-bounds: k6 build models data ## measure this host's bounds (baseline and invalid sweeps) -> results/host-bounds.json
+	@$(TSX) tools/bench/host-bounds.ts
+
+# The old name of host-bounds ("calibration" is the int8 step's word): one line naming the new one.
+calibrate:
+	@echo "calibrate was renamed: run 'make host-bounds' (it writes results/host-bounds.json)" >&2; exit 2
 
 reference: models data ## baseline reference outputs -> results/reference/<dataset>/
 	@$(TSX) tools/accuracy/reference.ts
@@ -93,10 +97,10 @@ reference: models data ## baseline reference outputs -> results/reference/<datas
 accuracy: models data $(INT8_IF_NEEDED) ## replay the reference images through IMPL -> accuracy.json
 	@$(TSX) tools/accuracy/replay.ts
 
-harness: k6 loadgen build models data ## measure the measurer: k6 vs vegeta, k6 CPU per request, served vs in-process -> results/harness/ (IMPLS LEVELS DURATION ROUNDS GENERATORS)
+harness: k6 loadgen build models data ## measure the measurer: k6 vs vegeta, k6 CPU per request, served vs in-process -> results/harness/ (IMPL LEVELS DURATION ROUNDS GENERATORS)
 	@$(TSX) tools/harness/run.ts
 
-report: k6 build models models-int8 data ## compare implementations: interleaved sweeps, REPEATS rounds -> results/report/<timestamp>/ (IMPLS LEVELS DURATION REPEATS SERVER REUSE)
+report: k6 build models models-int8 data ## compare implementations: interleaved sweeps, REPEATS rounds -> results/report/<timestamp>/ (IMPL LEVELS DURATION REPEATS SERVER REUSE)
 	@$(TSX) tools/report/run.ts
 
 # The Triton peer (peers/triton): a Python venv from PyPI in build/triton/venv, made once and again
@@ -107,9 +111,11 @@ $(TRITON_VENV)/.installed: peers/triton/requirements.txt peers/triton/install.sh
 
 triton-env: $(TRITON_VENV)/.installed ## install the Triton peer's venv (tritonserver 2.51.0 via nvidia-pytriton, onnxruntime) into build/triton
 
-# `models` only when the files are missing: its npm stamp must not reinstall node packages here.
-triton: triton-env $(if $(wildcard $(or $(MODELS_DIR),build/models)/efficientdet-d2.onnx),,models) ## run Triton Inference Server on the same models (TRITON_MODEL_SET=instances|dynamic, see README)
-	@$(TRITON_VENV)/bin/python peers/triton/serve.py
+# `models` and the node packages only when missing: the npm stamp must not reinstall node packages under
+# a running `make report PEERS=triton`. peers/triton/driver.ts reads the Triton knobs
+# (peers/triton/config.ts) and runs serve.py in the venv with them.
+triton: triton-env $(if $(wildcard node_modules/tsx/package.json),,$(STAMP)) $(if $(wildcard $(or $(MODELS_DIR),build/models)/efficientdet-d2.onnx),,models) ## run Triton Inference Server on the same models (TRITON_MODEL_SET=instances|dynamic, see README)
+	@$(TSX) peers/triton/driver.ts
 
 # TEST_ORDER=reverse runs the test files in reverse order: each file must stand alone (docs/testing.md).
 TEST_ORDER ?= normal

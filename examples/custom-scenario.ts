@@ -15,7 +15,7 @@ const cfg = k6Config(__ENV);
 // A named plan gives the tags and thresholds its figures are computed with; the load shape is ours.
 const plan = planFor('concurrency1', { ...__ENV, WARMUP: '0' });
 const dataset = await loadDataset(cfg.manifest, cfg.maxImages);
-const iterations = readKnob(knob({ env: 'ITERATIONS', default: 4, ...int(1), doc: 'requests per implementation' }), __ENV);
+const iterations = readKnob(knob({ env: 'ITERATIONS', tier: 'expert', default: 4, ...int(1), doc: 'requests per implementation' }), __ENV);
 
 export const options = {
   scenarios: { round_robin: { executor: 'shared-iterations', vus: 1, iterations, exec: 'measure', env: { LEVEL: '1' } } },

@@ -1,4 +1,4 @@
-// The one typed source of bounds: latency/throughput SLOs (checked-in defaults + host calibration)
+// The one typed source of bounds: latency/throughput SLOs (checked-in defaults + this host's bounds)
 // turned into k6 thresholds, and the accuracy bounds the accuracy gates use.
 // Pure TypeScript (both runtimes): callers pass file contents in; the checked-in defaults are
 // bundled as JSON so a k6 script run by hand still has them.
@@ -13,7 +13,7 @@ interface SloBound {
   checks_min: number;
   /** Measured p99 latency per level, ms. */
   p99_ms?: number;
-  /** Optional explicit floors/ceilings per level (calibration adds its own). */
+  /** Optional explicit floors/ceilings per level (host bounds add their own). */
   p50_min_ms?: number;
   rps_min?: number;
   /** rate: dropped iterations / planned iterations must stay at or below this. */
@@ -52,19 +52,21 @@ export interface AccuracyBounds {
 
 export interface BoundsFile {
   version: number;
+  /** The host bounds' tolerance (the key keeps its first name: bounds files written before read the same). */
   calibration?: { tolerance?: number };
   slo: Record<string, Record<string, Partial<SloBound>>>;
   accuracy: { lossless: AccuracyBounds; impls: Record<string, Partial<AccuracyBounds>> };
 }
 
-/** results/calibration.json, written by `make calibrate`. */
+/** One level's figures in results/host-bounds.json, written by `make host-bounds`. */
 export interface LevelStats {
   p50_ms: number;
   p99_ms: number;
   rps: number;
   requests: number;
 }
-export interface Calibration {
+/** results/host-bounds.json, written by `make host-bounds`: baseline and invalid measured on this host. */
+export interface HostBounds {
   version: 1;
   created: string;
   host: { cpu: string; cores: number; ep: string };
@@ -73,7 +75,7 @@ export interface Calibration {
   levels: Record<string, Record<string, LevelStats>>;
 }
 
-/** Bounds of one level after calibration: each says where it came from (shown in junit/summary). */
+/** Bounds of one level after the host bounds: each says where it came from (shown in junit/summary). */
 interface LevelBound {
   p99_max_ms?: number;
   p50_min_ms?: number;
@@ -87,8 +89,9 @@ export interface ResolvedBounds {
   slo: SloBound;
   /** The accuracy bounds the run holds this implementation to (same for k6's in-run check and the replay). */
   accuracy?: ResolvedAccuracy;
-  /** Per level tag; empty when no calibration covers this plan. */
+  /** Per level tag; empty when no host bounds cover this plan. */
   levels: Record<string, LevelBound>;
+  /** The host bounds in force (the key keeps its first name: bounds.json of earlier runs read the same). */
   calibration?: { created: string; tolerance: number };
 }
 
@@ -147,11 +150,11 @@ export function sloFor(file: BoundsFile, name: string, kind: string, impl: strin
 }
 
 /**
- * Resolves the bounds for one implementation in one plan. With a calibration covering a closed-loop
+ * Resolves the bounds for one implementation in one plan. With host bounds covering a closed-loop
  * level: p99 <= baseline's p99 * (1 + tol), req/s >= baseline's * (1 - tol), p50 >= invalid's p50 * (1 - tol).
- * baseline and invalid themselves get only the SLOs (they define the calibrated bounds).
+ * baseline and invalid themselves get only the SLOs (they define the host bounds).
  */
-export function resolveBounds(file: BoundsFile, plan: Pick<Plan, 'name' | 'kind' | 'unit' | 'levels'>, impl: string, calibration?: Calibration): ResolvedBounds {
+export function resolveBounds(file: BoundsFile, plan: Pick<Plan, 'name' | 'kind' | 'unit' | 'levels'>, impl: string, hostBounds?: HostBounds): ResolvedBounds {
   const slo = sloFor(file, plan.name, plan.kind, impl);
   const tolerance = file.calibration?.tolerance ?? 0.15;
   const levels: Record<string, LevelBound> = {};
@@ -168,25 +171,25 @@ export function resolveBounds(file: BoundsFile, plan: Pick<Plan, 'name' | 'kind'
     }
     if (slo.p50_min_ms !== undefined) b.p50_min_ms = slo.p50_min_ms;
     if (slo.rps_min !== undefined) b.rps_min = slo.rps_min;
-    const cal = plan.unit === 'vus' && plan.kind !== 'smoke' && plan.kind !== 'coldstart' ? calibration?.levels[level.tag] : undefined;
-    // The calibrated bounds ARE baseline (upper) and invalid (lower): a reference is never gated
-    // against its own calibration, which would only measure run-to-run noise.
+    const cal = plan.unit === 'vus' && plan.kind !== 'smoke' && plan.kind !== 'coldstart' ? hostBounds?.levels[level.tag] : undefined;
+    // The host bounds ARE baseline (upper) and invalid (lower): a reference is never gated
+    // against its own figures, which would only measure run-to-run noise.
     const upper = impl === 'baseline' ? undefined : cal?.['baseline'];
     const lower = impl === 'invalid' ? undefined : cal?.['invalid'];
     if (upper) {
       const p99 = round(upper.p99_ms * (1 + tolerance));
       if (b.p99_max_ms === undefined || p99 < b.p99_max_ms) b.p99_max_ms = p99;
       b.rps_min = Math.max(b.rps_min ?? 0, round(upper.rps * (1 - tolerance)));
-      b.sources.push(`baseline calibration: p99 ${upper.p99_ms} ms, ${upper.rps} req/s, tolerance ${tolerance}`);
+      b.sources.push(`baseline host bounds: p99 ${upper.p99_ms} ms, ${upper.rps} req/s, tolerance ${tolerance}`);
     }
     if (lower) {
       b.p50_min_ms = Math.max(b.p50_min_ms ?? 0, round(lower.p50_ms * (1 - tolerance)));
-      b.sources.push(`invalid calibration: p50 ${lower.p50_ms} ms, tolerance ${tolerance}`);
+      b.sources.push(`invalid host bounds: p50 ${lower.p50_ms} ms, tolerance ${tolerance}`);
     }
     levels[level.tag] = b;
   }
   const resolved: ResolvedBounds = { scenario: plan.name, impl, slo, levels };
-  if (calibration && Object.values(levels).some((l) => l.sources.some((s) => s.includes('calibration')))) resolved.calibration = { created: calibration.created, tolerance };
+  if (hostBounds && Object.values(levels).some((l) => l.sources.some((s) => s.includes('host bounds')))) resolved.calibration = { created: hostBounds.created, tolerance };
   return resolved;
 }
 

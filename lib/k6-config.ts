@@ -9,27 +9,27 @@ import { SCENARIOS } from './scenarios.ts';
 import { V2_KNOBS, type Protocol, type V2Models } from './v2/config.ts';
 
 export const K6_KNOBS = {
-  scenario: knob({ env: 'SCENARIO', default: '', defaultText: "the script's own", ...oneOf(Object.keys(SCENARIOS)), doc: 'which named scenario of the bundle to run' }),
-  target: knob({ env: 'TARGET', default: 'http://127.0.0.1:8000', ...text('http://host:port'), doc: 'the server under test' }),
-  impls: knob({ env: 'IMPL', default: ['baseline'], ...list(text('a name'), 'a name, or a comma list (smoke)'), doc: 'implementation(s) under test' }),
+  scenario: knob({ env: 'SCENARIO', tier: 'essential', default: '', defaultText: "the script's own", ...oneOf(Object.keys(SCENARIOS)), doc: 'which named scenario of the bundle to run' }),
+  target: knob({ env: 'TARGET', tier: 'essential', default: 'http://127.0.0.1:8000', ...text('http://host:port'), doc: 'the server under test' }),
+  impls: knob({ env: 'IMPL', tier: 'essential', default: ['baseline'], ...list(text('a name'), 'a name, or a comma list (smoke)'), doc: 'the implementations under test (all is for make bench, which resolves it from /health)' }),
   manifest: knob({
-    env: 'DATASET_MANIFEST', default: '../data/synthetic/manifest.json', ...text('a manifest.json path'),
+    env: 'DATASET_MANIFEST', tier: 'internal', default: '../data/synthetic/manifest.json', ...text('a manifest.json path'),
     doc: "the dataset's manifest, relative to the bundle in build/k6/ (make bench sets it)",
   }),
-  maxImages: knob({ env: 'MAX_IMAGES', default: 0, defaultText: 'all', ...int(0), doc: 'how many images of the dataset' }),
-  boundsResolved: knob({ env: 'BOUNDS_RESOLVED', default: '', ...text('an absolute path'), doc: "the run's bounds.json (make bench writes it); unset: the checked-in bounds" }),
-  reference: knob({ env: 'REFERENCE', default: '', ...text('an absolute path'), doc: "the reference's detections.json for the in-run output checks; unset: no checks" }),
-  resultsDir: knob({ env: 'RESULTS_DIR', default: '', ...text('folder'), doc: 'where handleSummary writes summary.json, summary.txt, junit.xml; unset: stdout only' }),
-  models: knob<ModelName[]>({ env: 'MODELS', default: [], defaultText: 'all', ...list(oneOf(MODEL_NAMES), `a comma list of ${MODEL_NAMES.join(', ')}`), doc: '`?models=` subset, e.g. d0,d2' }),
-  healthWait_s: knob({ env: 'HEALTH_WAIT', default: 30, defaultText: '30s', ...duration, doc: 'how long setup() waits for /health ready' }),
-  referenceCache: knob({ env: 'REFERENCE_CACHE', default: 64, ...int(0), doc: 'reference images each VU keeps parsed for the in-run output checks (0: parse on every access)' }),
-  datasetCacheMb: knob({ env: 'DATASET_CACHE_MB', default: 4, ...num(0), doc: 'MB of image bytes each VU keeps after reading them once (0: read the file on every request)' }),
-  setupTimeout_s: knob({ env: 'SETUP_TIMEOUT', default: 300, defaultText: '300s', ...duration, doc: "k6's setup timeout (warm-up included)" }),
+  maxImages: knob({ env: 'MAX_IMAGES', tier: 'essential', default: 0, defaultText: 'all', ...int(0), doc: 'how many images of the dataset' }),
+  boundsResolved: knob({ env: 'BOUNDS_RESOLVED', tier: 'internal', default: '', ...text('an absolute path'), doc: "the run's bounds.json (make bench writes it); unset: the checked-in bounds" }),
+  reference: knob({ env: 'REFERENCE', tier: 'internal', default: '', ...text('an absolute path'), doc: "the reference's detections.json for the in-run output checks; unset: no checks" }),
+  resultsDir: knob({ env: 'RESULTS_DIR', tier: 'internal', default: '', ...text('folder'), doc: 'where handleSummary writes summary.json, summary.txt, junit.xml; unset: stdout only' }),
+  models: knob<ModelName[]>({ env: 'MODELS', tier: 'expert', default: [], defaultText: 'all', ...list(oneOf(MODEL_NAMES), `a comma list of ${MODEL_NAMES.join(', ')}`), doc: '`?models=` subset, e.g. d0,d2' }),
+  healthWait_s: knob({ env: 'HEALTH_WAIT', tier: 'expert', default: 30, defaultText: '30s', ...duration, doc: 'how long setup() waits for /health ready' }),
+  referenceCache: knob({ env: 'REFERENCE_CACHE', tier: 'expert', default: 64, ...int(0), doc: 'reference images each VU keeps parsed for the in-run output checks (0: parse on every access)' }),
+  datasetCacheMb: knob({ env: 'DATASET_CACHE_MB', tier: 'expert', default: 4, ...num(0), doc: 'MB of image bytes each VU keeps after reading them once (0: read the file on every request)' }),
+  setupTimeout_s: knob({ env: 'SETUP_TIMEOUT', tier: 'expert', default: 300, defaultText: '300s', ...duration, doc: "k6's setup timeout (warm-up included)" }),
   ...V2_KNOBS,
 };
 
 /** Set per k6 scenario by the plan (lib/load-shapes.ts), not by users: which level a VU measures. */
-export const LEVEL_KNOB = knob({ env: 'LEVEL', default: '', ...text('a level tag'), doc: 'internal: the level of the running k6 scenario' });
+export const LEVEL_KNOB = knob({ env: 'LEVEL', tier: 'internal', default: '', ...text('a level tag'), doc: 'internal: the level of the running k6 scenario' });
 
 export interface K6Config {
   scenario: string;

@@ -29,6 +29,15 @@ export interface Knob<T> extends Parser<T> {
   readonly defaultText?: string;
   /** One line: what it does. */
   readonly doc: string;
+  /** Who it is for: the README's table (essential), the configuration page (expert) or that page's
+   * developer section (internal: plumbing the commands set for each other, not for users). Every knob says. */
+  readonly tier: KnobTier;
+}
+
+export type KnobTier = 'essential' | 'expert' | 'internal';
+
+export function tierOf(k: Knob<unknown>): KnobTier {
+  return k.tier;
 }
 
 export type Registry = Readonly<Record<string, Knob<unknown>>>;
@@ -256,12 +265,13 @@ function defaultOf(k: Knob<unknown>): string {
   return String(d);
 }
 
-/** The README's table of one registry: variable (and flag), default, allowed, meaning. */
-export function knobTable(registry: Registry): string {
-  const withFlags = Object.values(registry).some((k) => k.flag !== undefined);
+/** The docs' table of one registry (the knobs `include` keeps): variable (and flag), default, allowed, meaning. */
+export function knobTable(registry: Registry, include: (k: Knob<unknown>) => boolean = () => true): string {
+  const knobs = Object.values(registry).filter(include);
+  const withFlags = knobs.some((k) => k.flag !== undefined);
   const cell = (s: string) => s.replace(/\|/g, '\\|');
   const head = withFlags ? '| env / flag (flags win) | default | allowed | meaning |' : '| variable | default | allowed | meaning |';
-  const rows = Object.values(registry).map((k) => {
+  const rows = knobs.map((k) => {
     const name = withFlags && k.flag ? `${k.env} / --${k.flag}` : k.env;
     return `| ${name} | ${cell(defaultOf(k))} | ${cell(k.allowed)} | ${cell(k.doc)} |`;
   });

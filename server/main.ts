@@ -19,8 +19,8 @@ export interface RunningServer {
 /** Starts listening, then loads; resolves once ready (the 'ready' line is printed). */
 export async function startServer(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const serverApp = createServerApp(config, log);
-  // Slow clients: a request head not complete within HEADERS_TIMEOUT_MS, or a whole request not within
-  // REQUEST_TIMEOUT_MS, gets 408 and is closed; the check runs every second (Node's default is 30 s).
+  // Slow clients: a request head not complete within HEADERS_TIMEOUT, or a whole request not within
+  // REQUEST_TIMEOUT, gets 408 and is closed; the check runs every second (Node's default is 30 s).
   // k6 keeps connections alive; idle ones live longer than its idle timeout.
   const server = createServer(
     { headersTimeout: config.headersTimeoutMs, requestTimeout: Math.max(config.requestTimeoutMs, config.headersTimeoutMs), keepAliveTimeout: 65_000, connectionsCheckingInterval: 1000 },

@@ -22,6 +22,7 @@ import { PERF_ANALYZER_KNOBS } from '../peers/perf-analyzer/run.ts';
 import { PEERS_KNOBS } from './report/peers.ts';
 import { OPERATOR_KNOBS } from './scale-out/operator.ts';
 import { MERGE_KNOBS } from './scale-out/merge.ts';
+import { TRITON_KNOBS } from '../peers/triton/config.ts';
 
 export const KNOB_TABLES: Readonly<Record<string, Registry>> = {
   bench: BENCH_KNOBS,
@@ -39,6 +40,7 @@ export const KNOB_TABLES: Readonly<Record<string, Registry>> = {
   tensors: TENSORS_KNOBS,
   'perf-analyzer': PERF_ANALYZER_KNOBS,
   peers: PEERS_KNOBS,
+  triton: TRITON_KNOBS,
 };
 
 /** Knobs read outside the registries above: shown only among the internal ones. */

@@ -6,7 +6,7 @@
 // Configuration: the k6 side's knobs (TARGET, IMPL, DATASET_MANIFEST, MAX_IMAGES, MODELS, ...).
 export { k6Config, K6_KNOBS, type K6Config } from '../k6-config.ts';
 export { ConfigError } from '../env.ts';
-// Knobs of your own scenario, with the same parsers and error form: readKnob(knob({ env: 'N', default: 4, ...int(1), doc: '...' }), __ENV).
+// Knobs of your own scenario, with the same parsers and error form: readKnob(knob({ env: 'N', tier: 'expert', default: 4, ...int(1), doc: '...' }), __ENV).
 export { knob, readKnob, readKnobs, int, num, bool, duration, oneOf, list, text, type Knob } from '../knobs.ts';
 
 // The dataset: images opened once for all VUs (k6/experimental/fs), read round-robin.

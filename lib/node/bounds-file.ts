@@ -6,7 +6,7 @@ import { ConfigError } from '../env.ts';
 import { knob, text } from '../knobs.ts';
 
 /** Declared here, with its one reader; the bench's registry and the accuracy replay share it. */
-export const BOUNDS_FILE_KNOB = knob({ env: 'BOUNDS_FILE', default: '', ...text('a JSON file'), doc: 'JSON merged over lib/bounds.defaults.json' });
+export const BOUNDS_FILE_KNOB = knob({ env: 'BOUNDS_FILE', tier: 'expert', default: '', ...text('a JSON file'), doc: 'JSON merged over lib/bounds.defaults.json' });
 
 export function readBoundsFile(path: string | undefined): BoundsFile {
   if (!path) return DEFAULT_BOUNDS;

@@ -28,10 +28,10 @@ const versionParser: Parser<string> = {
 };
 
 export const V2_KNOBS = {
-  protocol: knob<Protocol>({ env: 'PROTOCOL', default: 'native', ...oneOf(PROTOCOLS), doc: 'native: POST /infer/:impl; v2: the Open Inference Protocol (any v2 server)' }),
-  v2Models: knob<V2Models>({ env: 'V2_MODELS', default: { kind: 'pipeline' }, defaultText: 'pipeline', ...v2ModelsParser, doc: 'with v2: image bytes to the pipeline model, or prepared tensors to each efficientdet-dN' }),
-  v2Version: knob({ env: 'V2_VERSION', default: '', defaultText: '(IMPL)', ...versionParser, doc: 'the model version v2 requests ask for when IMPL is a label (Triton: 1)' }),
-  tensorsManifest: knob({ env: 'TENSORS_MANIFEST', default: '../tensors/synthetic/manifest.json', ...text('a manifest.json path'), doc: "with V2_MODELS=d0,...: the prepared tensors' manifest, relative to the bundle (make bench sets it)" }),
+  protocol: knob<Protocol>({ env: 'PROTOCOL', tier: 'essential', default: 'native', ...oneOf(PROTOCOLS), doc: 'native: POST /infer/:impl; v2: the Open Inference Protocol (any v2 server)' }),
+  v2Models: knob<V2Models>({ env: 'V2_MODELS', tier: 'expert', default: { kind: 'pipeline' }, defaultText: 'pipeline', ...v2ModelsParser, doc: 'with v2: image bytes to the pipeline model, or prepared tensors to each efficientdet-dN' }),
+  v2Version: knob({ env: 'V2_VERSION', tier: 'expert', default: '', defaultText: '(IMPL)', ...versionParser, doc: 'the model version v2 requests ask for when IMPL is a label (Triton: 1)' }),
+  tensorsManifest: knob({ env: 'TENSORS_MANIFEST', tier: 'internal', default: '../tensors/synthetic/manifest.json', ...text('a manifest.json path'), doc: "with V2_MODELS=d0,...: the prepared tensors' manifest, relative to the bundle (make bench sets it)" }),
 };
 
 export function protocolEnv(env: Env): Protocol {

@@ -8,11 +8,12 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { ConfigError, type Env } from '../../lib/env.ts';
-import { duration, int, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
+import { duration, durationIn, int, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
 import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
 import type { TensorManifest } from '../../lib/v2/tensors.ts';
 import { implementationNames } from '../../server/index.ts';
 import { prepareTensors, tensorsConfig } from '../../tools/data/tensors.ts';
+import { BENCH_KNOBS } from '../../tools/bench/config.ts';
 import { timestamp } from '../../tools/common/results.ts';
 import { BenchError, note, step } from '../../tools/common/progress.ts';
 import { startServer, stopServer, type StartedServer } from '../../tools/common/server-process.ts';
@@ -22,9 +23,11 @@ import { isMain } from '../../lib/node/is-main.ts';
 export const PERF_ANALYZER = join('build', 'perf-analyzer', 'perf_analyzer');
 
 export interface PerfAnalyzerConfig {
+  /** The v2 model's name, efficientdet-dN (from V2_MODELS=dN). */
   model: string;
   /** Model version: a number, or an implementation name of our server (mapped to its number). */
   impl: string;
+  /** LEVELS: perf_analyzer's concurrency, one run per level. */
   concurrency: number[];
   target: string;
   measurementIntervalMs: number;
@@ -34,26 +37,30 @@ export interface PerfAnalyzerConfig {
   extraArgs: string[];
   resultsRoot: string;
   readyTimeout_s: number;
+  /** EP and MODELS_DIR of the server started here (no TARGET). */
+  ep: string;
+  modelsDir: string;
 }
 
-const PA_MODELS = MODEL_NAMES.map((m) => `efficientdet-${m}`);
-
 export const PERF_ANALYZER_KNOBS = {
-  model: knob({ env: 'MODEL', default: 'efficientdet-d0', ...oneOf(PA_MODELS), doc: 'the per-model v2 model perf_analyzer measures (its tensors are the prepared ones)' }),
-  impl: knob({ env: 'IMPL', default: 'baseline', ...text('an implementation name or a version number'), doc: 'model version: our implementation names map to their registry number' }),
-  concurrency: knob({ env: 'CONCURRENCY', default: [1, 8], ...list(int(1), 'a comma list of positive integers such as 1,8'), doc: 'perf_analyzer --concurrency-range levels' }),
-  target: knob({ env: 'TARGET', default: '', defaultText: '(start a server)', ...text('http://host:port'), doc: 'measure a running v2 server instead' }),
-  measurementIntervalMs: knob({ env: 'MEASUREMENT_INTERVAL', default: 10000, ...int(100), doc: 'perf_analyzer --measurement-interval (ms)' }),
-  measurementMode: knob<'time_windows' | 'count_windows'>({ env: 'MEASUREMENT_MODE', default: 'time_windows', ...oneOf(['time_windows', 'count_windows'] as const), doc: 'perf_analyzer --measurement-mode' }),
-  measurementRequestCount: knob({ env: 'MEASUREMENT_REQUEST_COUNT', default: 50, ...int(1), doc: 'perf_analyzer --measurement-request-count (count_windows)' }),
-  extraArgs: knob({ env: 'PA_ARGS', default: [] as string[], defaultText: '-', allowed: 'perf_analyzer arguments, space separated', parse: (raw) => raw.split(/\s+/).filter(Boolean), doc: 'extra perf_analyzer arguments' }),
-  resultsRoot: knob({ env: 'RESULTS_ROOT', default: 'results', ...text('folder'), doc: 'where the run folder goes' }),
-  readyTimeout_s: knob({ env: 'READY_TIMEOUT', default: 300, defaultText: '300s', ...duration, doc: 'how long to wait for the server to be ready' }),
+  /** The suite's V2_MODELS (per-model v2 models), one of them: perf_analyzer measures one model per run. */
+  model: knob<ModelName>({ env: 'V2_MODELS', tier: 'expert', default: 'd0', ...oneOf(MODEL_NAMES), allowed: `one of ${MODEL_NAMES.join(', ')} (one model per run)`, doc: 'the per-model v2 model efficientdet-dN perf_analyzer measures (its tensors are the prepared ones)' }),
+  impl: knob({ env: 'IMPL', tier: 'essential', default: 'baseline', ...text('an implementation name or a version number'), doc: 'the implementation under test, as the model version (our names map to their registry number)' }),
+  concurrency: knob({ env: 'LEVELS', tier: 'essential', default: [1, 8], ...list(int(1), 'a comma list of positive integers such as 1,8'), doc: 'closed-loop concurrency levels (perf_analyzer --concurrency-range), one run each' }),
+  target: knob({ env: 'TARGET', tier: 'essential', default: '', defaultText: '(start a server)', ...text('http://host:port'), doc: 'measure a running v2 server instead' }),
+  measurementIntervalMs: knob({ env: 'MEASUREMENT_INTERVAL', tier: 'expert', default: 10000, ...durationIn('ms', '100ms', '1h'), doc: 'perf_analyzer --measurement-interval' }),
+  measurementMode: knob<'time_windows' | 'count_windows'>({ env: 'MEASUREMENT_MODE', tier: 'expert', default: 'time_windows', ...oneOf(['time_windows', 'count_windows'] as const), doc: 'perf_analyzer --measurement-mode' }),
+  measurementRequestCount: knob({ env: 'MEASUREMENT_REQUEST_COUNT', tier: 'expert', default: 50, ...int(1), doc: 'perf_analyzer --measurement-request-count (count_windows)' }),
+  extraArgs: knob({ env: 'PA_ARGS', tier: 'expert', default: [] as string[], defaultText: '-', allowed: 'perf_analyzer arguments, space separated', parse: (raw) => raw.split(/\s+/).filter(Boolean), doc: 'extra perf_analyzer arguments' }),
+  resultsRoot: knob({ env: 'RESULTS_ROOT', tier: 'expert', default: 'results', ...text('folder'), doc: 'where the run folder goes' }),
+  readyTimeout_s: knob({ env: 'READY_TIMEOUT', tier: 'expert', default: 300, defaultText: '300s', ...duration, doc: 'how long to wait for the server to be ready' }),
+  ep: knob({ ...BENCH_KNOBS.ep, doc: 'execution provider of the server started here (no TARGET)' }),
+  modelsDir: knob({ ...BENCH_KNOBS.modelsDir, doc: 'models of the server started here (no TARGET)' }),
 };
 
 export function perfAnalyzerConfig(env: Env): PerfAnalyzerConfig {
   const k = readKnobs(PERF_ANALYZER_KNOBS, env);
-  return { ...k, target: k.target.replace(/\/+$/, '') };
+  return { ...k, model: `efficientdet-${k.model}`, target: k.target.replace(/\/+$/, '') };
 }
 
 /** perf_analyzer parses versions as integers: our implementation names map to their registry number. */
@@ -130,7 +137,7 @@ export async function runPerfAnalyzer(cfg: PerfAnalyzerConfig): Promise<{ runDir
     if (!target) {
       const impl = /^\d+$/.test(cfg.impl) ? implementationNames()[Number(cfg.impl) - 1] ?? cfg.impl : cfg.impl;
       server = await step('start server and wait until ready', () =>
-        startServer({ host: '127.0.0.1', port: 0, ep: process.env['EP'] ?? 'cpu', modelsDir: process.env['MODELS_DIR'] ?? '', logFile: join(runDir, 'server.log'), readyTimeout_s: cfg.readyTimeout_s, env: { IMPL: impl, LOG_LEVEL: 'warn' } }),
+        startServer({ host: '127.0.0.1', port: 0, ep: cfg.ep, modelsDir: cfg.modelsDir, logFile: join(runDir, 'server.log'), readyTimeout_s: cfg.readyTimeout_s, env: { IMPL: impl, LOG_LEVEL: 'warn' } }),
       );
       target = server.url;
     } else await step(`target ${target} ready over v2`, () => waitReadyV2(target, cfg.readyTimeout_s, cfg.model));

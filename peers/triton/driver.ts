@@ -1,13 +1,21 @@
-// Starts and stops the Triton peer (peers/triton, `make triton`) from Node: the e2e test and
-// `make report PEERS=triton` use it. The peer is a separate Python process tree; nothing here
-// imports it.
+// The Triton peer's driver. Run as a command (`make triton`), it reads the Triton knobs
+// (peers/triton/config.ts), a bad value stopping with one line, and runs peers/triton/serve.py in
+// the peer's venv with them as flags, passing SIGTERM/SIGINT on and exiting with serve.py's code. As
+// a module, it starts and stops `make triton` from Node: the e2e test and `make report PEERS=triton`
+// use it. The peer is a separate Python process tree; nothing here imports it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { durationText } from '../../lib/knobs.ts';
+import { runMain } from '../../lib/node/cli.ts';
+import { isMain } from '../../lib/node/is-main.ts';
 import { BenchError } from '../../tools/common/progress.ts';
+import { serveArgs, tritonConfig, type TritonModelSet } from './config.ts';
 
-/** The Triton model sets serve.py generates (TRITON_MODEL_SET). */
-export const TRITON_MODEL_SETS = ['instances', 'dynamic'] as const;
-export type TritonModelSet = (typeof TRITON_MODEL_SETS)[number];
+export { TRITON_MODEL_SETS, type TritonModelSet } from './config.ts';
+
+/** The peer's Python (the venv `make triton-env` makes). */
+const TRITON_PYTHON = join('build', 'triton', 'venv', 'bin', 'python');
 
 export interface StartedTriton {
   /** HTTP endpoint (v2 REST). */
@@ -44,7 +52,7 @@ const READY_LINE = /^ready (\S+) metrics=(\S+) grpc=\S+ set=(\S+) pid=(\d+)$/m;
  * and resolves on its `ready` line; rejects with the log's tail if it exits first or times out.
  */
 export async function startTriton(opts: { modelSet: TritonModelSet; logFile: string; readyTimeout_s: number; env?: Record<string, string> }): Promise<StartedTriton> {
-  const env = { ...process.env, ...opts.env, TRITON_MODEL_SET: opts.modelSet, READY_TIMEOUT: String(opts.readyTimeout_s) };
+  const env = { ...process.env, ...opts.env, TRITON_MODEL_SET: opts.modelSet, READY_TIMEOUT: durationText(opts.readyTimeout_s) };
   const started = performance.now();
   const child = spawn('make', ['--no-print-directory', 'triton'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(opts.logFile);
@@ -105,3 +113,19 @@ function safeRead(path: string): string {
     return '';
   }
 }
+
+/** `make triton`: serve.py with the knobs as flags; serve.py's exit code is this one's. */
+async function serve(): Promise<number> {
+  const cfg = tritonConfig(process.env);
+  const child = spawn(TRITON_PYTHON, [join('peers', 'triton', 'serve.py'), ...serveArgs(cfg)], { stdio: 'inherit' });
+  // make passes SIGTERM on to this process; serve.py stops tritonserver cleanly on either signal.
+  const forward = (signal: NodeJS.Signals) => () => void child.kill(signal);
+  process.on('SIGTERM', forward('SIGTERM'));
+  process.on('SIGINT', forward('SIGINT'));
+  return new Promise((resolve, reject) => {
+    child.once('error', (e) => reject(new BenchError(`${TRITON_PYTHON}: ${e.message}; run 'make triton-env'`)));
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+if (isMain(import.meta.url)) runMain('triton', serve, { expected: [BenchError] });

@@ -1,25 +1,28 @@
 """make triton: runs Triton Inference Server (the tritonserver binary pytriton bundles) on the same
 ONNX files as our server, with a model repository generated the way a Triton user writes one.
 
-Knobs (environment; names after Triton's config fields):
-  TRITON_MODEL_SET              instances | dynamic (instances)
+Run by peers/triton/driver.ts, which reads the knobs (peers/triton/config.ts TRITON_KNOBS: the
+environment, names after Triton's config fields, bad values refused with one line) and passes every
+value here as a flag; this script reads no knob from the environment and keeps no defaults of its own.
+  --model-set            instances | dynamic (TRITON_MODEL_SET)
       instances: max_batch_size 0, instance_group count x KIND_CPU per model: like our `concurrent`
       dynamic:   the dynamic batcher per model (max_batch_size, preferred_batch_size,
                  max_queue_delay_microseconds) on the same instances: like our `batched`
-  TRITON_INSTANCE_COUNT         instance_group count per model (2)
-  TRITON_INTRA_OP_THREAD_COUNT  onnxruntime intra-op threads per instance (1)
-  TRITON_ALLOW_SPINNING         onnxruntime intra-op spinning, 0 | 1 (0: an idle server takes no CPU)
-  TRITON_MAX_BATCH_SIZE         dynamic set: max_batch_size (4)
-  TRITON_PREFERRED_BATCH_SIZE   dynamic set: preferred_batch_size, comma list (4)
-  TRITON_MAX_QUEUE_DELAY_MICROSECONDS  dynamic set: max_queue_delay_microseconds (2000)
-  TRITON_HOST                   listen address of all three endpoints (127.0.0.1)
-  TRITON_HTTP_PORT, TRITON_GRPC_PORT, TRITON_METRICS_PORT   ports (0 = a free one; default 0)
-  MODELS                        d0,d1,d2 subset (all)
-  MODELS_DIR                    the ONNX files (build/models)
-  READY_TIMEOUT                 seconds to wait for /v2/health/ready (300)
+  --instance-count       instance_group count per model (TRITON_INSTANCE_COUNT)
+  --intra-op-thread-count  onnxruntime intra-op threads per instance (TRITON_INTRA_OP_THREAD_COUNT)
+  --allow-spinning       onnxruntime intra-op spinning, 0 | 1 (TRITON_ALLOW_SPINNING)
+  --max-batch            dynamic set: max_batch_size (TRITON_MAX_BATCH)
+  --preferred-batch      dynamic set: preferred_batch_size, comma list (TRITON_PREFERRED_BATCH)
+  --max-delay-us         dynamic set: max_queue_delay_microseconds (TRITON_MAX_DELAY)
+  --host                 listen address of all three endpoints (TRITON_HOST)
+  --port, --grpc-port, --metrics-port   ports, 0 = a free one (TRITON_PORT, TRITON_GRPC_PORT, TRITON_METRICS_PORT)
+  --models               d0,d1,d2 subset (MODELS)
+  --models-dir           the ONNX files (MODELS_DIR)
+  --ready-timeout        seconds to wait for /v2/health/ready (READY_TIMEOUT)
 Prints one line `ready <url> metrics=<url> grpc=<host:port> set=<set> pid=<tritonserver pid>` once
 /v2/health/ready answers 200; SIGTERM or SIGINT stop tritonserver cleanly (in-flight requests finish).
 """
+import argparse
 import json
 import os
 import pathlib
@@ -35,7 +38,6 @@ import onnxruntime as ort
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TRITON_DIR = ROOT / "build" / "triton"
-MODEL_NAMES = ("d0", "d1", "d2")
 # The detection tensors of the ONNX contract; the raw heads (85 MB per image) are not served.
 DETECTION_OUTPUTS = ("detection_boxes", "detection_scores", "detection_classes", "num_detections")
 ORT_TO_TRITON = {"tensor(float)": "TYPE_FP32", "tensor(int64)": "TYPE_INT64", "tensor(int32)": "TYPE_INT32"}
@@ -45,60 +47,42 @@ class ConfigError(Exception):
     pass
 
 
-def knob_int(name, default, lo, hi):
-    raw = os.environ.get(name, "")
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not lo <= value <= hi:
-        raise ConfigError(f"{name}={raw!r} is not allowed: an integer {lo}-{hi}")
-    return value
-
-
-def knob_choice(name, default, allowed):
-    raw = os.environ.get(name, "") or default
-    if raw not in allowed:
-        raise ConfigError(f"{name}={raw!r} is not allowed: one of {', '.join(allowed)}")
-    return raw
-
-
-def knob_list(name, default, allowed):
-    raw = os.environ.get(name, "") or default
-    items = [s.strip() for s in raw.split(",") if s.strip()]
-    bad = [s for s in items if s not in allowed]
-    if not items or bad:
-        raise ConfigError(f"{name}={raw!r} is not allowed: a comma list of {', '.join(allowed)}")
-    return items
-
-
-def read_config():
-    cfg = {
-        "model_set": knob_choice("TRITON_MODEL_SET", "instances", ("instances", "dynamic")),
-        "instance_count": knob_int("TRITON_INSTANCE_COUNT", 2, 1, 64),
-        "intra_op_thread_count": knob_int("TRITON_INTRA_OP_THREAD_COUNT", 1, 1, 256),
-        "allow_spinning": knob_choice("TRITON_ALLOW_SPINNING", "0", ("0", "1")),
-        "max_batch_size": knob_int("TRITON_MAX_BATCH_SIZE", 4, 1, 1024),
-        "max_queue_delay_microseconds": knob_int("TRITON_MAX_QUEUE_DELAY_MICROSECONDS", 2000, 0, 10_000_000),
-        "host": os.environ.get("TRITON_HOST", "") or "127.0.0.1",
-        "http_port": knob_int("TRITON_HTTP_PORT", 0, 0, 65535),
-        "grpc_port": knob_int("TRITON_GRPC_PORT", 0, 0, 65535),
-        "metrics_port": knob_int("TRITON_METRICS_PORT", 0, 0, 65535),
-        "models": knob_list("MODELS", ",".join(MODEL_NAMES), MODEL_NAMES),
-        "models_dir": pathlib.Path(os.environ.get("MODELS_DIR", "") or ROOT / "build" / "models").resolve(),
-        "ready_timeout_s": knob_int("READY_TIMEOUT", 300, 1, 86400),
+def read_config(argv):
+    """The knobs as driver.ts passes them: every flag required, the values already checked there."""
+    def int_list(raw):
+        return [int(x) for x in raw.split(",")]
+    p = argparse.ArgumentParser(prog="serve.py", description="run by `make triton` (peers/triton/driver.ts)")
+    p.add_argument("--model-set", required=True, choices=("instances", "dynamic"))
+    p.add_argument("--instance-count", required=True, type=int)
+    p.add_argument("--intra-op-thread-count", required=True, type=int)
+    p.add_argument("--allow-spinning", required=True, choices=("0", "1"))
+    p.add_argument("--max-batch", required=True, type=int)
+    p.add_argument("--preferred-batch", required=True, type=int_list)
+    p.add_argument("--max-delay-us", required=True, type=int)
+    p.add_argument("--host", required=True)
+    p.add_argument("--port", required=True, type=int)
+    p.add_argument("--grpc-port", required=True, type=int)
+    p.add_argument("--metrics-port", required=True, type=int)
+    p.add_argument("--models", required=True, type=lambda raw: raw.split(","))
+    p.add_argument("--models-dir", required=True)
+    p.add_argument("--ready-timeout", required=True, type=float)
+    a = p.parse_args(argv)
+    return {
+        "model_set": a.model_set,
+        "instance_count": a.instance_count,
+        "intra_op_thread_count": a.intra_op_thread_count,
+        "allow_spinning": a.allow_spinning,
+        "max_batch_size": a.max_batch,
+        "preferred_batch_size": a.preferred_batch,
+        "max_queue_delay_microseconds": a.max_delay_us,
+        "host": a.host,
+        "http_port": a.port,
+        "grpc_port": a.grpc_port,
+        "metrics_port": a.metrics_port,
+        "models": a.models,
+        "models_dir": pathlib.Path(a.models_dir).resolve(),
+        "ready_timeout_s": a.ready_timeout,
     }
-    raw = os.environ.get("TRITON_PREFERRED_BATCH_SIZE", "") or str(cfg["max_batch_size"])
-    try:
-        preferred = [int(s) for s in raw.split(",")]
-    except ValueError:
-        preferred = []
-    if not preferred or any(not 1 <= p <= cfg["max_batch_size"] for p in preferred):
-        raise ConfigError(f"TRITON_PREFERRED_BATCH_SIZE={raw!r} is not allowed: a comma list of integers 1-TRITON_MAX_BATCH_SIZE ({cfg['max_batch_size']})")
-    cfg["preferred_batch_size"] = preferred
-    return cfg
 
 
 def onnx_signature(path):
@@ -191,8 +175,8 @@ def ready(url):
 
 
 def main():
+    cfg = read_config(sys.argv[1:])
     try:
-        cfg = read_config()
         env_file = TRITON_DIR / "env.json"
         if not env_file.exists():
             raise ConfigError(f"{env_file} missing: run 'make triton-env'")
@@ -233,7 +217,9 @@ def main():
     stopping = []
     def stop(signum, _frame):
         stopping.append(signum)
-        if child.poll() is None:
+        # Once: a second signal (make's SIGTERM through driver.ts after the terminal's SIGINT) must
+        # not hurry tritonserver's own clean stop.
+        if len(stopping) == 1 and child.poll() is None:
             child.send_signal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -241,7 +227,7 @@ def main():
     deadline = time.monotonic() + cfg["ready_timeout_s"]
     while not stopping and child.poll() is None and not ready(url):
         if time.monotonic() > deadline:
-            print(f"triton: {url}/v2/health/ready not ready after READY_TIMEOUT={cfg['ready_timeout_s']}s; stopping it", file=sys.stderr, flush=True)
+            print(f"triton: {url}/v2/health/ready not ready after READY_TIMEOUT={cfg['ready_timeout_s']:g}s; stopping it", file=sys.stderr, flush=True)
             stop(signal.SIGTERM, None)
             break
         time.sleep(0.5)

@@ -39,7 +39,7 @@ export function mapError(err: unknown): MappedError {
       case 'LIMIT_FILE_SIZE':
         return { status: 413, code: 'body_too_large', detail: `an uploaded file is over the limit (MAX_BODY_MB)`, headers: {} };
       case 'LIMIT_FILE_COUNT':
-        return { status: 413, code: 'too_many_files', detail: `too many 'file' fields in one request (MAX_BATCH)`, headers: {} };
+        return { status: 413, code: 'too_many_files', detail: `too many 'file' fields in one request (REQUEST_MAX_BATCH)`, headers: {} };
       case 'LIMIT_UNEXPECTED_FILE':
         return { status: 400, code: 'unexpected_field', detail: `unexpected multipart file field '${err.field ?? ''}'; send images in field 'file'`, headers: {} };
       default:

@@ -16,8 +16,8 @@ interface UploadLimits {
   maxBodyMb: number;
   /** All requests' uploads in flight together (MAX_INFLIGHT_UPLOAD_MB). */
   maxInflightUploadMb: number;
-  /** Most multipart `file` fields in one request. */
-  maxBatch: number;
+  /** Most multipart `file` fields in one request (REQUEST_MAX_BATCH). */
+  requestMaxBatch: number;
 }
 
 export function asyncRun(mw: RequestHandler, req: Request, res: Response): Promise<void> {
@@ -45,7 +45,7 @@ export function uploadReader(limits: UploadLimits): (req: Request, res: Response
   const rawBody = express.raw({ type: () => true, limit: maxBodyBytes });
   const multipart = multer({
     storage: multer.memoryStorage(),
-    limits: { fileSize: maxBodyBytes, files: limits.maxBatch, fields: 32, parts: limits.maxBatch + 32 },
+    limits: { fileSize: maxBodyBytes, files: limits.requestMaxBatch, fields: 32, parts: limits.requestMaxBatch + 32 },
   }).array('file');
   const budget = new UploadBudget(limits.maxInflightUploadMb * 1024 * 1024, maxBodyBytes);
 

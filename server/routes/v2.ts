@@ -68,7 +68,7 @@ export function v2Routes(config: ServerConfig, host: ImplementationHost, metrics
   });
   router.get(`${MODEL_PATH}/config`, (req, res) => {
     const { model } = resolve(req);
-    res.json(modelConfig(model, host.models, config.maxBatch));
+    res.json(modelConfig(model, host.models, config.requestMaxBatch));
   });
   router.get(`${MODEL_PATH}/stats`, (req, res) => {
     const model = v2Model(String(req.params.model));
@@ -139,7 +139,7 @@ export function v2Routes(config: ServerConfig, host: ImplementationHost, metrics
 
   function batchOf(input: V2Input, n: number): void {
     if (n === 0) throw new HttpError(400, 'empty_body', `input '${input.name}' has batch size 0`);
-    if (n > config.maxBatch) throw new HttpError(413, 'too_many_files', `input '${input.name}' has batch size ${n}, over the limit of ${config.maxBatch} (MAX_BATCH)`);
+    if (n > config.requestMaxBatch) throw new HttpError(413, 'too_many_files', `input '${input.name}' has batch size ${n}, over the limit of ${config.requestMaxBatch} (REQUEST_MAX_BATCH)`);
   }
 
   function requestedOutputs(request: V2Request, known: readonly string[], fallback: readonly string[]): string[] {

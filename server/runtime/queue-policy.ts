@@ -6,6 +6,7 @@
 // and latency stay bounded. One policy per implementation; every implementation's queue (baseline's
 // serial queue, the model scheduler of concurrent/batched/int8, the worker pool's queue for stacked)
 // asks it before queueing, and tells it when a request leaves the queue to execute.
+import { durationText } from '../../lib/knobs.ts';
 
 export interface QueueSettings {
   /** Most requests waiting to execute; 0 = unbounded (Triton's default). */
@@ -98,7 +99,7 @@ export class QueueTicket {
         this.state = 'expired';
         policy.release();
         const ms = timeoutUs / 1000;
-        onExpire(new QueueRefusal('queue_timeout', `${policy.impl}: waited ${ms} ms in the queue without starting (QUEUE_TIMEOUT_US=${timeoutUs}); retry later`, Math.max(1, Math.ceil(ms / 1000))));
+        onExpire(new QueueRefusal('queue_timeout', `${policy.impl}: waited ${ms} ms in the queue without starting (QUEUE_TIMEOUT=${durationText(timeoutUs / 1e6)}); retry later`, Math.max(1, Math.ceil(ms / 1000))));
       }, timeoutUs / 1000);
     }
   }

@@ -79,7 +79,7 @@ function spoil(body: InferResponse, how: WrongAnswer): unknown {
 
 /** Runs `node --import tsx tools/bench/run.ts` with the given env (CI=true: no live dashboard). */
 export function runBenchCli(env: Record<string, string>, timeoutMs = 240_000): Promise<Completed> {
-  return run(process.execPath, ['--import', 'tsx', 'tools/bench/run.ts'], { env: { CI: 'true', ACCURACY: '0', CALIBRATION: '0', ...env }, timeoutMs });
+  return run(process.execPath, ['--import', 'tsx', 'tools/bench/run.ts'], { env: { CI: 'true', ACCURACY: '0', HOST_BOUNDS: '0', ...env }, timeoutMs });
 }
 
 /** Runs a make target the way a user does. */

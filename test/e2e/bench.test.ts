@@ -65,7 +65,7 @@ test('batch sends several images per multipart request and reports images/s; DAT
 
 test('make bench SCENARIO=smoke IMPL=baseline passes and writes every results file with valid content', async () => {
   const root = tmp();
-  const r = await runMake(['bench'], { SCENARIO: 'smoke', IMPL: 'baseline', ACCURACY: '0', CALIBRATION: '0', RESULTS_ROOT: root });
+  const r = await runMake(['bench'], { SCENARIO: 'smoke', IMPL: 'baseline', ACCURACY: '0', HOST_BOUNDS: '0', RESULTS_ROOT: root });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /bench: start server and wait until ready \(/, 'one progress line per step, with its duration');
   const dir = latest(root);
@@ -119,7 +119,7 @@ test('wrong answers fail the checks threshold, each shape under its own check; k
 
 test('an impossible bound in BOUNDS_FILE makes make bench exit non-zero with k6 exit 99', async () => {
   const root = tmp();
-  const r = await runMake(['bench'], { SCENARIO: 'smoke', IMPL: 'invalid', SMOKE_REQUESTS: '2', ACCURACY: '0', CALIBRATION: '0', RESULTS_ROOT: root, BOUNDS_FILE: boundsFile(root, { slo: { smoke: { invalid: { p99_ms: 0.001 } } } }) });
+  const r = await runMake(['bench'], { SCENARIO: 'smoke', IMPL: 'invalid', SMOKE_REQUESTS: '2', ACCURACY: '0', HOST_BOUNDS: '0', RESULTS_ROOT: root, BOUNDS_FILE: boundsFile(root, { slo: { smoke: { invalid: { p99_ms: 0.001 } } } }) });
   assert.notEqual(r.code, 0);
   assert.match(r.stdout, /k6 exited 99 \(thresholds failed\)/);
   assert.match(r.stdout, /threshold FAILED: http_req_duration\{expected_response:true,impl:invalid,level:1,phase:measure\}: p\(99\)<0\.001/);

@@ -11,7 +11,7 @@ import { runMake } from './bench-helpers.ts';
 
 test('make harness measures k6 bare, k6, k6 with output checks and vegeta on the stub and writes harness.json/txt', { timeout: 600_000 }, async () => {
   const root = mkdtempSync(join(tmpdir(), 'harness-'));
-  const r = await runMake(['harness'], { RESULTS_ROOT: root, IMPLS: 'invalid', LEVELS: '1', DURATION: '3s', ROUNDS: '1', WARMUP: '2' }, 600_000);
+  const r = await runMake(['harness'], { RESULTS_ROOT: root, IMPL: 'invalid', LEVELS: '1', DURATION: '3s', ROUNDS: '1', WARMUP: '2' }, 600_000);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   const dir = realpathSync(join(root, 'harness', 'latest'));
   const report = JSON.parse(readFileSync(join(dir, 'harness.json'), 'utf8')) as HarnessReport;

@@ -45,7 +45,7 @@ test('make k6-operator writes a valid TestRun and a k6 archive that runs; simula
     const out = join(dir, 'manifests');
     const g = await runMake(['k6-operator'], { TARGET: target.url, RUNNERS: '2', SCENARIO: 'concurrency2', DURATION: '2s', WARMUP: '4', OUT_DIR: out, NAME: 'e2e-run' });
     assert.equal(g.code, 0, g.stdout + g.stderr);
-    assert.match(g.stdout, /make bench-merge DIR=/, 'the runbook names the merge command');
+    assert.match(g.stdout, /make bench-merge SAMPLES_DIR=/, 'the runbook names the merge command');
 
     // The manifest: valid against the CRD facts, parallelism, the archive in the ConfigMap it names, the knobs, the samples volume.
     const tr = read<TestRunDoc>(join(out, 'testrun.json'));
@@ -87,7 +87,7 @@ test('make k6-operator writes a valid TestRun and a k6 archive that runs; simula
 
     // The runbook's last steps: merge.json next to the collected files, then make bench-merge.
     copyFileSync(join(out, 'merge.json'), join(samples, 'merge.json'));
-    const m = await runMake(['bench-merge'], { DIR: samples });
+    const m = await runMake(['bench-merge'], { SAMPLES_DIR: samples });
     assert.equal(m.code, 0, m.stdout + m.stderr);
     assert.match(m.stdout, /bench-merge: 2 file\(s\), \d+ bytes merged in \d+ ms/);
     const s = read<Summary>(join(samples, 'summary.json'));

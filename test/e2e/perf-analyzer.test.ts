@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMake } from './bench-helpers.ts';
 
-test('make perf-analyzer MODEL=efficientdet-d0 CONCURRENCY=1,4 completes and writes its CSV', async () => {
+test('make perf-analyzer V2_MODELS=d0 LEVELS=1,4 completes and writes its CSV', async () => {
   const root = mkdtempSync(join(tmpdir(), 'perf-analyzer-e2e-'));
   // Short windows: a measurement is 3 windows of a few requests each (perf_analyzer stops when they agree).
   const r = await runMake(['perf-analyzer'], {
-    MODEL: 'efficientdet-d0', CONCURRENCY: '1,4', IMPL: 'concurrent', RESULTS_ROOT: root,
-    MEASUREMENT_MODE: 'count_windows', MEASUREMENT_REQUEST_COUNT: '6', MEASUREMENT_INTERVAL: '2000', PA_ARGS: '--stability-percentage 100 --max-trials 4',
+    V2_MODELS: 'd0', LEVELS: '1,4', IMPL: 'concurrent', RESULTS_ROOT: root,
+    MEASUREMENT_MODE: 'count_windows', MEASUREMENT_REQUEST_COUNT: '6', MEASUREMENT_INTERVAL: '2s', PA_ARGS: '--stability-percentage 100 --max-trials 4',
   }, 900_000);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const run = readdirSync(root).find((d) => d.includes('perf-analyzer-efficientdet-d0-concurrent'))!;

@@ -21,10 +21,10 @@ const readReport = (root: string): { dir: string; report: Report } => {
   return { dir, report: JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report };
 };
 
-test('make report IMPLS=baseline,invalid LEVELS=1 DURATION=2s REPEATS=1 through the real server and k6', async () => {
+test('make report IMPL=baseline,invalid LEVELS=1 DURATION=2s REPEATS=1 through the real server and k6', async () => {
   const root = mkdtempSync(join(tmpdir(), 'report-e2e-'));
   // Few images and warm-up requests keep it short; the reference is built for those 2 images in the temp folder.
-  const env = { IMPLS: 'baseline,invalid', LEVELS: '1', DURATION: '2s', REPEATS: '1', WARMUP: '2', MAX_IMAGES: '2', ACCURACY_DURATION: '2s', RESULTS_ROOT: root, REFERENCE_DIR: join(root, 'reference') };
+  const env = { IMPL: 'baseline,invalid', LEVELS: '1', DURATION: '2s', REPEATS: '1', WARMUP: '2', MAX_IMAGES: '2', ACCURACY_DURATION: '2s', RESULTS_ROOT: root, REFERENCE_DIR: join(root, 'reference') };
   const r = await makeReport(env);
   const out = r.stdout + r.stderr;
   assert.equal(r.code, 0, out);
@@ -48,7 +48,7 @@ test('make report IMPLS=baseline,invalid LEVELS=1 DURATION=2s REPEATS=1 through 
   assert.deepEqual(report.accuracy.map((a) => [a.impl, a.passed, a.in_run?.ok]), [['baseline', true, true], ['invalid', false, false]]);
   assert.ok(report.accuracy.every((a) => existsSync(join(dir, 'accuracy', a.run, 'report-role.json'))));
   assert.equal(report.environment.env?.['ep'], 'cpu');
-  assert.match(report.commands.report, /^make report IMPLS=baseline,invalid LEVELS=1 DURATION=2s REPEATS=1 /);
+  assert.match(report.commands.report, /^make report IMPL=baseline,invalid LEVELS=1 DURATION=2s REPEATS=1 /);
   const md = readFileSync(join(dir, 'report.md'), 'utf8');
   assert.match(md, /\| baseline \| 1 \| 1 \| \d+ \|/);
   assert.match(md, /\| baseline \| lossless \| passed \| passed \|/);
@@ -71,10 +71,10 @@ test('make report IMPLS=baseline,invalid LEVELS=1 DURATION=2s REPEATS=1 through 
 
 test('make report with an unknown implementation stops with one line naming it and the choices', async () => {
   const root = mkdtempSync(join(tmpdir(), 'report-e2e-'));
-  const r = await makeReport({ IMPLS: 'baseline,nope', LEVELS: '1', DURATION: '1s', REPEATS: '1', RESULTS_ROOT: root });
+  const r = await makeReport({ IMPL: 'baseline,nope', LEVELS: '1', DURATION: '1s', REPEATS: '1', RESULTS_ROOT: root });
   assert.equal(r.code, 2, r.stdout + r.stderr);
-  // The server refuses unknown names at start-up (it loads only IMPLS) and lists the ones it has.
-  assert.match(r.stderr, /^report: IMPLS=(nope is not served by .*: expected a comma list of|baseline,nope: the server refused it \(.*unknown implementation.*nope.*baseline)/m);
+  // The server refuses unknown names at start-up (it loads only IMPL) and lists the ones it has.
+  assert.match(r.stderr, /^report: IMPL=(nope is not served by .*: expected a comma list of|baseline,nope: the server refused it \(.*unknown implementation.*nope.*baseline)/m);
   // One line from the report itself; make's own error line and the k6 resolution note are not ours.
   const own = r.stderr.trim().split('\n').filter((l) => !/^make(\[\d+\])?: /.test(l) && !l.startsWith('k6: using '));
   assert.equal(own.length, 1, r.stderr);

@@ -77,7 +77,7 @@ test('closed loop: RUNNERS=1 and RUNNERS=4 agree (counts add up, same warm-up, p
   assert.ok(rec.merge!.input_bytes > 0 && rec.merge!.ms >= 0);
 
   // make bench-merge on the run folder merges the same files into the same figures.
-  const again = await runMake(['bench-merge'], { DIR: four.dir });
+  const again = await runMake(['bench-merge'], { SAMPLES_DIR: four.dir });
   assert.equal(again.code, 0, again.stdout + again.stderr);
   const remerged = readSummary(four.dir);
   assert.deepEqual(remerged.levels, four.summary.levels);
@@ -105,7 +105,7 @@ test('a target slow only for one runner: that runner alone fails, the other runn
   const target = await fakeTarget({ fastMs: 50, runnerMs: { '3': 400 } });
   try {
     const root = tmp();
-    const r = await runMake(['bench'], { TARGET: target.url, SCENARIO: 'concurrency4', IMPL: 'baseline', DURATION: '3s', WARMUP: '4', RUNNERS: '4', ACCURACY: '0', CALIBRATION: '0', RESULTS_ROOT: root, BOUNDS_FILE: boundsFile(root, { slo: { '*': { '*': { p99_ms: 200 } } } }) });
+    const r = await runMake(['bench'], { TARGET: target.url, SCENARIO: 'concurrency4', IMPL: 'baseline', DURATION: '3s', WARMUP: '4', RUNNERS: '4', ACCURACY: '0', HOST_BOUNDS: '0', RESULTS_ROOT: root, BOUNDS_FILE: boundsFile(root, { slo: { '*': { '*': { p99_ms: 200 } } } }) });
     assert.equal(r.code, 2, `make reports the recipe's failure (bench exit 99): ${r.stdout}${r.stderr}`);
     assert.match(r.stdout, /exit 99 = k6 thresholds failed/);
     // k6 inspect gives the declared selectors with their tags sorted: match the tags, not their order.

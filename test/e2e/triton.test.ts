@@ -135,7 +135,7 @@ async function benchTriton(triton: StartedTriton, env: Record<string, string>) {
   const root = tmp();
   const r = await runMake(['bench'], {
     SCENARIO: 'smoke', TARGET: triton.url, TARGET_METRICS: triton.metricsUrl, PROTOCOL: 'v2', V2_VERSION: '1',
-    IMPL: 'triton-instances', SMOKE_REQUESTS: '2', WARMUP: '1', CALIBRATION: '0', RESULTS_ROOT: root, ...env,
+    IMPL: 'triton-instances', SMOKE_REQUESTS: '2', WARMUP: '1', HOST_BOUNDS: '0', RESULTS_ROOT: root, ...env,
   }, 600_000);
   return { r, dir: join(root, readlinkSync(join(root, 'latest'))) };
 }
@@ -176,8 +176,8 @@ test('the in-run checks catch a Triton whose outputs differ from the reference (
 test('make report PEERS=triton: the Triton row beside ours in the same round, both servers\' split per request, the idle server\'s CPU time, every stack named', { timeout: 900_000 }, async () => {
   const root = tmp();
   const r = await runMake(['report'], {
-    IMPLS: 'baseline', PEERS: 'triton', TRITON_MODEL_SETS: 'instances', PROTOCOL: 'v2', V2_MODELS: 'd0', MODELS: 'd0',
-    LEVELS: '1', DURATION: '3s', REPEATS: '1', ACCURACY: '0', CALIBRATION: '0', RESULTS_ROOT: root,
+    IMPL: 'baseline', PEERS: 'triton', TRITON_MODEL_SETS: 'instances', PROTOCOL: 'v2', V2_MODELS: 'd0', MODELS: 'd0',
+    LEVELS: '1', DURATION: '3s', REPEATS: '1', ACCURACY: '0', HOST_BOUNDS: '0', RESULTS_ROOT: root,
   }, 800_000);
   assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr.slice(-2000));
   const report = JSON.parse(readFileSync(join(root, 'report', 'latest', 'report.json'), 'utf8')) as Report;

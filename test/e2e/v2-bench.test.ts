@@ -13,7 +13,7 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'v2-bench-e2e-'));
 const latest = (root: string) => join(root, readlinkSync(join(root, 'latest')));
 const readSummary = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
 // Few images keep the reference and the replay short; the in-run checks compare every answer.
-const common = { SCENARIO: 'smoke', PROTOCOL: 'v2', SMOKE_REQUESTS: '2', WARMUP: '1', MAX_IMAGES: '3', TENSOR_IMAGES: '3', CALIBRATION: '0' };
+const common = { SCENARIO: 'smoke', PROTOCOL: 'v2', SMOKE_REQUESTS: '2', WARMUP: '1', MAX_IMAGES: '3', TENSOR_IMAGES: '3', HOST_BOUNDS: '0' };
 
 test('V2_MODELS=d0,d1,d2 IMPL=baseline: per-model tensors pass with the output checks; invalid fails them', async () => {
   const root = tmp();

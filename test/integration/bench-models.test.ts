@@ -14,7 +14,7 @@ test('VARIANTS: a model file plus session presets; unknown names are refused wit
 });
 
 test('each variant runs its own session: one row per variant and batch, real timings', async () => {
-  const cfg = { ...benchConfigFromEnv({ MODELS: 'd0', BATCHES: '1', RUNS: '2', WARMUP: '0', THREADS: '1', VARIANTS: 'float,float+static-batch,float+no-mempattern' }) };
+  const cfg = { ...benchConfigFromEnv({ MODELS: 'd0', BATCHES: '1', MODEL_RUNS: '2', WARMUP: '0', THREADS: '1', VARIANTS: 'float,float+static-batch,float+no-mempattern' }) };
   const rows = await bench(cfg, () => {});
   assert.deepEqual(rows.map((r) => [r.model, r.variant, r.batch, r.runs]), [
     ['d0', 'float', 1, 2], ['d0', 'float+static-batch', 1, 2], ['d0', 'float+no-mempattern', 1, 2],

@@ -24,12 +24,12 @@ test('make bench SCENARIO=concurrency4 IMPL=batched: batches of > 1 form and eve
   const results = join(root, 'results');
   const r = await run('make', ['-s', 'bench'], {
     env: {
-      SCENARIO: 'concurrency4', IMPL: 'batched', DURATION: '6s', WARMUP: '4', MAX_IMAGES: '4', CI: 'true', DASHBOARD: '0', CALIBRATION: '0',
+      SCENARIO: 'concurrency4', IMPL: 'batched', DURATION: '6s', WARMUP: '4', MAX_IMAGES: '4', CI: 'true', DASHBOARD: '0', HOST_BOUNDS: '0',
       // D0 only under load keeps the run short (a batch of 4 D2 images takes seconds on this CPU);
       // batches of D1 and D2 are checked in-process by implementations.test.ts.
       MODELS: 'd0',
       // Workers wait up to 100 ms for more requests, so the 4 VUs' requests share runs.
-      BATCH_MAX_SIZE: '4', BATCH_MAX_DELAY_US: '100000',
+      BATCHER_MAX_BATCH: '4', BATCHER_MAX_DELAY: '100ms',
       RESULTS_ROOT: results, REFERENCE_DIR: join(root, 'reference'),
     },
     timeoutMs: 300_000,

@@ -14,26 +14,27 @@ test('defaults: all implementations served, 2 single-threaded parallel workers, 
   assert.equal(c.impls, 'all');
   assert.equal(c.parallelWorkers, 2);
   assert.equal(c.parallelThreads, 1);
-  assert.equal(c.batchMaxSize, 4);
-  assert.equal(c.batchMaxDelayUs, 2000);
+  assert.equal(c.batcherMaxBatch, 4);
+  assert.equal(c.batcherMaxDelayUs, 2000);
   assert.equal(c.spinning, 'run');
 });
 
 test('env and flags set the knobs; IMPL takes a list or all', () => {
-  const c = loadConfig({ IMPL: 'batched, baseline', PARALLEL_WORKERS: '3', PARALLEL_THREADS: '2', BATCH_MAX_SIZE: '8', BATCH_MAX_DELAY_US: '500', SPINNING: 'off' }, ['--batch-max-size=16']);
+  const c = loadConfig({ IMPL: 'batched, baseline', PARALLEL_WORKERS: '3', PARALLEL_THREADS: '2', BATCHER_MAX_BATCH: '8', BATCHER_MAX_DELAY: '500us', SPINNING: 'off' }, ['--batcher-max-batch=16']);
   assert.deepEqual(c.impls, ['batched', 'baseline']);
   assert.equal(c.parallelWorkers, 3);
   assert.equal(c.parallelThreads, 2);
-  assert.equal(c.batchMaxSize, 16);
-  assert.equal(c.batchMaxDelayUs, 500);
+  assert.equal(c.batcherMaxBatch, 16);
+  assert.equal(c.batcherMaxDelayUs, 500);
+  assert.equal(loadConfig({ BATCHER_MAX_DELAY: '2ms' }, []).batcherMaxDelayUs, 2000, 'a duration, kept in microseconds');
   assert.equal(c.spinning, 'off');
   assert.equal(loadConfig({ IMPL: 'baseline,all' }, []).impls, 'all');
 });
 
 test('bad values name the variable and what it accepts', () => {
   const bad = (env: Record<string, string>, re: RegExp) => assert.throws(() => loadConfig(env, []), (e: Error) => e instanceof ConfigError && re.test(e.message), JSON.stringify(env));
-  bad({ BATCH_MAX_SIZE: '0' }, /BATCH_MAX_SIZE=0 is not valid: expected an integer from 1 to 1024/);
-  bad({ BATCH_MAX_DELAY_US: '1.5' }, /BATCH_MAX_DELAY_US=1.5 is not valid: expected an integer from 0/);
+  bad({ BATCHER_MAX_BATCH: '0' }, /BATCHER_MAX_BATCH=0 is not valid: expected an integer from 1 to 1024/);
+  bad({ BATCHER_MAX_DELAY: '1500' }, /BATCHER_MAX_DELAY=1500 is not valid: expected a duration from 0s to 60s/);
   bad({ PARALLEL_WORKERS: 'two' }, /PARALLEL_WORKERS=two is not valid: expected an integer from 1 to 64/);
   bad({ SPINNING: 'maybe' }, /SPINNING=maybe is not valid: expected one of run, on, off/);
   bad({ IMPL: 'base line' }, /IMPL=base line is not valid: expected 'all' or a comma list of implementation names/);

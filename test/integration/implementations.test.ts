@@ -57,8 +57,8 @@ test('batched: 4 concurrent requests for 4 different images run as batches of 4,
   } finally {
     await baseline.close();
   }
-  // A long delay: the batch forms when 4 images are queued (BATCH_MAX_SIZE), not by timeout.
-  const batched = await createImplementation('batched', { modelsDir: MODELS, logLevel: 'warn', batchMaxSize: 4, batchMaxDelayUs: 5_000_000 });
+  // A long delay: the batch forms when 4 images are queued (BATCHER_MAX_BATCH), not by timeout.
+  const batched = await createImplementation('batched', { modelsDir: MODELS, logLevel: 'warn', batcherMaxBatch: 4, batcherMaxDelayUs: 5_000_000 });
   try {
     const images = await decode(files);
     const outcomes = await Promise.all(images.map((image) => batched.infer([image], { models: [...MODEL_NAMES], rawHeads: true })));

@@ -18,7 +18,7 @@ let jpeg: Buffer;
 
 before(async () => {
   jpeg = await testJpeg(160, 120);
-  server = await spawnServer({ IMPL: 'invalid,baseline', MAX_BODY_MB: '2', REQUEST_TIMEOUT_MS: '3000', HEADERS_TIMEOUT_MS: '2000', LOG_LEVEL: 'info' });
+  server = await spawnServer({ IMPL: 'invalid,baseline', MAX_BODY_MB: '2', REQUEST_TIMEOUT: '3s', HEADERS_TIMEOUT: '2s', LOG_LEVEL: 'info' });
   port = Number(new URL(server.url).port);
   await waitFor(server, () => / ready http/.test(server.stdout()), 240_000, "the 'ready' line");
 });

@@ -1,4 +1,4 @@
-// The queue policy on the real server: QUEUE_MAX_SIZE=1 and a short QUEUE_TIMEOUT_US, three requests
+// The queue policy on the real server: QUEUE_MAX_SIZE=1 and a short QUEUE_TIMEOUT, three requests
 // at once to an implementation whose one execution takes far longer than the timeout. The first
 // runs, the second waits and times out, the third finds the queue full; both refusals are 503 JSON
 // with Retry-After and are counted in /metrics by reason. Baseline (serial queue) and concurrent
@@ -15,7 +15,7 @@ let jpeg: Buffer;
 
 before(async () => {
   jpeg = await testJpeg(320, 240);
-  server = await spawnServer({ IMPL: 'baseline,concurrent', QUEUE_MAX_SIZE: '1', QUEUE_TIMEOUT_US: String(TIMEOUT_US), PARALLEL_WORKERS: '1', LOG_LEVEL: 'info' });
+  server = await spawnServer({ IMPL: 'baseline,concurrent', QUEUE_MAX_SIZE: '1', QUEUE_TIMEOUT: `${TIMEOUT_US}us`, PARALLEL_WORKERS: '1', LOG_LEVEL: 'info' });
   await waitFor(server, () => / ready http/.test(server.stdout()), 180_000, "the 'ready' line");
 });
 
@@ -78,7 +78,7 @@ for (const impl of ['baseline', 'concurrent']) {
       assert.ok(Number(res.headers.get('retry-after')) >= 1, 'Retry-After is set');
       const body = (await res.json()) as ErrorResponse;
       assert.equal(body.error, code);
-      assert.match(body.detail, code === 'queue_full' ? /QUEUE_MAX_SIZE=1/ : /QUEUE_TIMEOUT_US=150000/);
+      assert.match(body.detail, code === 'queue_full' ? /QUEUE_MAX_SIZE=1/ : /QUEUE_TIMEOUT=150ms/);
     }
 
     // A request is booked in /metrics when its response closes: wait until all three are.

@@ -13,7 +13,7 @@ let server: Spawned;
 let port: number;
 
 before(async () => {
-  server = await spawnServer({ IMPL: 'invalid', MAX_BODY_MB: '1', MAX_INFLIGHT_UPLOAD_MB: '1.5', MAX_DRAIN_MB: '8', HEADERS_TIMEOUT_MS: '1500', LOG_LEVEL: 'info' });
+  server = await spawnServer({ IMPL: 'invalid', MAX_BODY_MB: '1', MAX_INFLIGHT_UPLOAD_MB: '1.5', MAX_DRAIN_MB: '8', HEADERS_TIMEOUT: '1500ms', LOG_LEVEL: 'info' });
   port = Number(new URL(server.url).port);
   await waitFor(server, () => / ready http/.test(server.stdout()), 120_000, "the 'ready' line");
 });
@@ -110,7 +110,7 @@ test('a body drained within the cap leaves the connection usable: a second reque
   socket.destroy();
 });
 
-test('a client trickling its headers is answered 408 and dropped after HEADERS_TIMEOUT_MS', async () => {
+test('a client trickling its headers is answered 408 and dropped after HEADERS_TIMEOUT', async () => {
   const { socket, answer } = rawClient(/$^/);
   socket.write('POST /infer/invalid HTTP/1.1\r\nHost: x\r\n');
   const trickle = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 300);

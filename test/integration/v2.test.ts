@@ -30,7 +30,7 @@ before(async () => {
   infos = await readModelInfos(MODELS_DIR);
   const decoded = await decodeImage(jpeg, { maxPixels: 40e6 });
   for (const info of infos) tensors.set(info.name, (await letterboxBatch([decoded], info.inputSize, info.norm)).data);
-  server = await spawnServer({ IMPL: IMPLS.join(','), MAX_BODY_MB: String(MAX_BODY_MB), MAX_PIXELS: String(MAX_PIXELS), MAX_BATCH: '4', LOG_LEVEL: 'info' });
+  server = await spawnServer({ IMPL: IMPLS.join(','), MAX_BODY_MB: String(MAX_BODY_MB), MAX_PIXELS: String(MAX_PIXELS), REQUEST_MAX_BATCH: '4', LOG_LEVEL: 'info' });
   await waitFor(server, () => / ready http/.test(server.stdout()), 240_000, "the 'ready' line");
 });
 
@@ -244,7 +244,7 @@ test('bad input: v2 error shape, the native statuses, and the server keeps servi
     ['JSON data count wrong', P, { body: JSON.stringify({ inputs: [{ name: 'images', datatype: 'FP32', shape: [1, 3, 512, 512], data: [1, 2, 3] }] }), headers: {} }, 400, 'invalid_tensor'],
     ['unknown input', P, withHeader({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1], data: [1] }] }), 400, 'unknown_input'],
     ['unknown output', P, tensorBody('d0', d0, [1, 3, 512, 512], ['d0/detection_boxes']), 400, 'unknown_output'],
-    ['batch over MAX_BATCH', P, { body: JSON.stringify({ inputs: [{ name: 'images', datatype: 'FP32', shape: [5, 3, 512, 512], data: [] }] }), headers: {} }, 413, 'too_many_files'],
+    ['batch over REQUEST_MAX_BATCH', P, { body: JSON.stringify({ inputs: [{ name: 'images', datatype: 'FP32', shape: [5, 3, 512, 512], data: [] }] }), headers: {} }, 413, 'too_many_files'],
     ['unknown model', '/v2/models/efficientdet-d9/infer', tensorBody('d0', d0, [1, 3, 512, 512]), 404, 'unknown_model'],
     ['unknown implementation', '/v2/models/efficientdet-d0/versions/nope/infer', tensorBody('d0', d0, [1, 3, 512, 512]), 404, 'unknown_implementation'],
     ['unknown version number', '/v2/models/efficientdet-d0/versions/99/infer', tensorBody('d0', d0, [1, 3, 512, 512]), 404, 'unknown_implementation'],

@@ -26,8 +26,9 @@ test("k6's environment: the prepared files, the Go runtime over the user's, the 
   assert.equal(live['K6_WEB_DASHBOARD_PORT'], '5777');
   assert.equal(live['K6_WEB_DASHBOARD_EXPORT'], '/r/dashboard.html');
   assert.equal(live['K6_WEB_DASHBOARD_PERIOD'], '4s', 'about ten snapshots of a 40 s run');
-  const ci = k6RunEnv({ ...base, env: { K6_WEB_DASHBOARD_PERIOD: '1s' }, cfg: benchConfig({ DASHBOARD: '0' }) });
+  const ci = k6RunEnv({ ...base, env: {}, cfg: benchConfig({ DASHBOARD: '0', DASHBOARD_PERIOD: '1s' }) });
   assert.equal(ci['K6_WEB_DASHBOARD_PORT'], '-1', 'no live server, the HTML export is still written');
-  assert.equal(ci['K6_WEB_DASHBOARD_PERIOD'], '1s', "the user's period wins");
+  assert.equal(ci['K6_WEB_DASHBOARD_PERIOD'], '1s', "the user's DASHBOARD_PERIOD wins");
+  assert.equal(k6RunEnv({ ...base, env: {}, cfg: benchConfig({ DASHBOARD_PERIOD: '500ms' }) })['K6_WEB_DASHBOARD_PERIOD'], '500ms');
   assert.equal(ci['REFERENCE'], undefined, 'no output checks without a reference');
 });

@@ -1,14 +1,14 @@
-// lib/bounds.ts: SLO resolution order, calibration bounds, thresholds, bounds-file merge/validation, accuracy bounds.
+// lib/bounds.ts: SLO resolution order, host bounds, thresholds, bounds-file merge/validation, accuracy bounds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accuracyBoundsFor, DEFAULT_BOUNDS, mergeBounds, perResponseBounds, resolveAccuracy, resolveBounds, selector, sloFor, thresholdsFor, validateBoundsFile, type BoundsFile, type Calibration } from '../../lib/bounds.ts';
+import { accuracyBoundsFor, DEFAULT_BOUNDS, mergeBounds, perResponseBounds, resolveAccuracy, resolveBounds, selector, sloFor, thresholdsFor, validateBoundsFile, type BoundsFile, type HostBounds } from '../../lib/bounds.ts';
 import { planFor } from '../../lib/scenarios.ts';
 
 const file: BoundsFile = mergeBounds(DEFAULT_BOUNDS, {
   slo: { '*': { '*': { p99_ms: 1000 }, fast: { p99_ms: 100 } }, concurrency: { '*': { p99_ms: 900 } }, concurrency8: { fast: { p99_ms: 50 } } },
 });
 
-const calibration: Calibration = {
+const calibration: HostBounds = {
   version: 1,
   created: '2026-01-01T00:00:00Z',
   host: { cpu: 'test', cores: 2, ep: 'cpu' },
@@ -26,7 +26,7 @@ test('SLO resolution: * then kind then name, implementation beats *', () => {
   assert.equal(always.checks_min, 0.99);
 });
 
-test('calibration: p99 <= baseline p99, req/s >= baseline, p50 >= stub p50, each with the tolerance', () => {
+test('host bounds: p99 <= baseline p99, req/s >= baseline, p50 >= stub p50, each with the tolerance', () => {
   const plan = planFor('concurrency8', { DURATION: '10s' });
   const b = resolveBounds(DEFAULT_BOUNDS, plan, 'batched', calibration);
   const tol = DEFAULT_BOUNDS.calibration!.tolerance!;
@@ -45,18 +45,18 @@ test('calibration: p99 <= baseline p99, req/s >= baseline, p50 >= stub p50, each
   assert.deepEqual(t['checks{impl:batched,phase:measure}'], ['rate>0.99']);
 });
 
-test('calibration: baseline and invalid are not gated against their own calibrated figures', () => {
+test('host bounds: baseline and invalid are not gated against their own figures', () => {
   const plan = planFor('concurrency8', { DURATION: '10s' });
   const base = resolveBounds(DEFAULT_BOUNDS, plan, 'baseline', calibration).levels['8']!;
   assert.equal(base.rps_min, DEFAULT_BOUNDS.slo['*']!['*']!.rps_min);
   assert.equal(base.p99_max_ms, DEFAULT_BOUNDS.slo['*']!['*']!.p99_ms);
-  assert.ok(base.sources.some((s) => s.startsWith('invalid calibration')), 'baseline keeps the stub floor');
+  assert.ok(base.sources.some((s) => s.startsWith('invalid host bounds')), 'baseline keeps the stub floor');
   const stub = resolveBounds(DEFAULT_BOUNDS, plan, 'invalid', calibration).levels['8']!;
-  assert.ok(!stub.sources.some((s) => s.startsWith('invalid calibration')));
-  assert.ok(stub.sources.some((s) => s.startsWith('baseline calibration')), 'the stub keeps the baseline ceiling');
+  assert.ok(!stub.sources.some((s) => s.startsWith('invalid host bounds')));
+  assert.ok(stub.sources.some((s) => s.startsWith('baseline host bounds')), 'the stub keeps the baseline ceiling');
 });
 
-test('no calibration for a level: only the SLO applies; a tighter SLO beats calibration', () => {
+test('no host bounds for a level: only the SLO applies; a tighter SLO beats the host bounds', () => {
   const plan = planFor('concurrency4', {});
   const b = resolveBounds(DEFAULT_BOUNDS, plan, 'baseline', calibration);
   assert.equal(b.levels['4']!.p99_max_ms, DEFAULT_BOUNDS.slo['*']!['*']!.p99_ms);

@@ -6,7 +6,7 @@ import { harnessConfig } from '../../tools/harness/config.ts';
 import { harnessTable, summarise, type HarnessRun } from '../../tools/harness/report.ts';
 import { vegetaWindow } from '../../tools/harness/generators.ts';
 
-const cfg = harnessConfig({ IMPLS: 'invalid,baseline', LEVELS: '1', GENERATORS: 'k6,k6+checks,vegeta', ROUNDS: '2' });
+const cfg = harnessConfig({ IMPL: 'invalid,baseline', LEVELS: '1', GENERATORS: 'k6,k6+checks,vegeta', ROUNDS: '2' });
 
 function run(round: number, impl: string, generator: HarnessRun['generator'], rps: number, p50: number, cpuMs: number): HarnessRun {
   return { round, impl, level: 1, generator, requests: rps * 10, rps, p50_ms: p50, p99_ms: p50 * 2, failed_ratio: 0, cpu_s: 1, cpu_requests: rps * 10, steady_cpu_ms_per_request: cpuMs, server_cpu_s: 2 };
@@ -17,7 +17,7 @@ test("summarise: k6's engine alone (k6-bare) against vegeta, and what the suite'
     run(1, 'invalid', 'k6-bare', 190, 4.2, 0.25), run(2, 'invalid', 'k6-bare', 194, 4.4, 0.27),
     run(1, 'invalid', 'k6', 160, 4.5, 0.4), run(1, 'invalid', 'vegeta', 200, 4, 0.2),
   ];
-  const r = summarise({ created: 'now', host: { cpu: 'x', cores: 2, node: 'v20' }, config: harnessConfig({ IMPLS: 'invalid', LEVELS: '1', ROUNDS: '2' }), image: 'img', runs, models: [] });
+  const r = summarise({ created: 'now', host: { cpu: 'x', cores: 2, node: 'v20' }, config: harnessConfig({ IMPL: 'invalid', LEVELS: '1', ROUNDS: '2' }), image: 'img', runs, models: [] });
   const c = r.comparisons[0]!;
   assert.equal(c.by['k6-bare']!.rps, 192);
   assert.equal(c.bare_rps_ratio, 0.96);
@@ -64,7 +64,7 @@ test('summarise: the served baseline against the baseline implementation run in-
   const runs = [run(1, 'baseline', 'k6', 1.2, 820, 2), run(1, 'baseline', 'vegeta', 1.25, 800, 1)];
   const models = [{ model: 'd0', median_ms: 100, letterbox_ms: 5 }, { model: 'd1', median_ms: 200, letterbox_ms: 10 }, { model: 'd2', median_ms: 400, letterbox_ms: 15 }];
   const inProcess = { impl: 'baseline', runs: 20, median_ms: 790, p90_ms: 800, decode_ms: 1, infer_ms: 789, letterbox_ms: 28 };
-  const r = summarise({ created: 'now', host: { cpu: 'x', cores: 2, node: 'v20' }, config: harnessConfig({ IMPLS: 'baseline', LEVELS: '1', GENERATORS: 'k6,vegeta' }), image: 'img', runs, models, inProcess });
+  const r = summarise({ created: 'now', host: { cpu: 'x', cores: 2, node: 'v20' }, config: harnessConfig({ IMPL: 'baseline', LEVELS: '1', GENERATORS: 'k6,vegeta' }), image: 'img', runs, models, inProcess });
   const q = r.http_overhead!.request!;
   assert.equal(r.http_overhead!.inprocess_ms, 700, 'the models-alone limit is unchanged');
   assert.equal(q.overhead_ms.vegeta, 10);
@@ -74,7 +74,7 @@ test('summarise: the served baseline against the baseline implementation run in-
   assert.match(text, /in-process baseline request \(the implementation itself, decode \+ infer, no HTTP; 20 runs\): median 790\.0 ms \(decode 1\.0, infer 789\.0, of which letterboxes 28\.0\)/);
   assert.equal(q.letterbox_ms, 28, "the implementation's own letterbox time is kept");
   assert.match(text, /\(vegeta\): 800\.0 ms; .* over the in-process request 10\.0 ms \(1\.3%\)/);
-  assert.equal(summarise({ created: 'now', host: { cpu: 'x', cores: 2, node: 'v20' }, config: harnessConfig({ IMPLS: 'baseline', LEVELS: '1', GENERATORS: 'k6,vegeta' }), image: 'img', runs, models }).http_overhead!.request, undefined);
+  assert.equal(summarise({ created: 'now', host: { cpu: 'x', cores: 2, node: 'v20' }, config: harnessConfig({ IMPL: 'baseline', LEVELS: '1', GENERATORS: 'k6,vegeta' }), image: 'img', runs, models }).http_overhead!.request, undefined);
 });
 
 test('harness knobs: bad values stop with the variable and what is allowed', () => {

@@ -23,6 +23,7 @@ import { operatorConfig } from '../../tools/scale-out/operator.ts';
 import { tensorsConfig } from '../../tools/data/tensors.ts';
 import { perfAnalyzerConfig } from '../../peers/perf-analyzer/run.ts';
 import { peersConfig } from '../../tools/report/peers.ts';
+import { tritonConfig } from '../../peers/triton/config.ts';
 
 /** The scenario whose plan reads a load knob (planFor reads only its kind's). */
 const KIND_OF: Record<string, string> = { LEVELS: 'sweep', RATE: 'rate', RATES: 'capacity', STEP: 'capacity', BATCHES: 'batch', VUS: 'soak', REQUESTS: 'coldstart', SMOKE_REQUESTS: 'smoke', RETRY_AFTER_MAX: 'overload' };
@@ -44,6 +45,7 @@ const READERS: Record<string, (env: Env) => unknown> = {
   'perf-analyzer': (env) => perfAnalyzerConfig(env),
   peers: (env) => peersConfig(env),
   'k6-operator': (env) => operatorConfig({ TARGET: 'http://multidet:8000', ...env }, '2.2.0'),
+  triton: (env) => tritonConfig(env),
 };
 
 const CANDIDATES = ['soon', '-1', '1.5', '0', '20,30', 'x,,y', '1e99'];
@@ -74,7 +76,7 @@ describe('knob registries', () => {
     for (const word of ['1', 'true', 'yes', 'on', 'TRUE', 'Yes']) {
       assert.equal(configFromEnv({ FORCE: word }).force, true, `make models FORCE=${word}`);
       assert.equal(accuracyConfig({ FORCE: word }).force, true, `make reference FORCE=${word}`);
-      assert.equal(benchConfig({ CALIBRATION: word }).useCalibration, true);
+      assert.equal(benchConfig({ HOST_BOUNDS: word }).useHostBounds, true);
       assert.equal(reportConfig({ ACCURACY: word }).accuracy, true);
     }
     for (const word of ['0', 'false', 'no', 'off']) {
@@ -88,7 +90,7 @@ describe('knob registries', () => {
   });
 
   it('lists are validated, and a single-valued knob refuses a list', () => {
-    assert.throws(() => benchConfigFromEnv({ RUNS: '20,30' }), /^ConfigError: RUNS=20,30 is not valid: expected an integer >= 1$/);
+    assert.throws(() => benchConfigFromEnv({ MODEL_RUNS: '20,30' }), /^ConfigError: MODEL_RUNS=20,30 is not valid: expected an integer >= 1$/);
     assert.throws(() => configFromEnv({ MODELS: 'd0,d9' }), /MODELS=d0,d9 is not valid: expected a comma list of d0, d1, d2/);
     assert.throws(() => planFor('sweep', { LEVELS: '1,,4' }), /LEVELS=1,,4 is not valid/);
     assert.deepEqual(benchConfigFromEnv({ BATCHES: '1, 2,8' }).batches, [1, 2, 8]);

@@ -90,7 +90,7 @@ function meta(over: Partial<ReportMeta['config']> = {}): ReportMeta {
     config: { impls: [], levels: LEVELS, duration: '2s', repeats: 3, server: 'shared', accuracy: true, reuse: [], ...over },
     server: { mode: 'shared', statement: 'one server for the whole session (fixture).' },
     implementations: IMPLS.map((name) => ({ name, description: `${name} (fixture)`, lossless: name !== 'invalid' })),
-    commands: { report: 'make report IMPLS=baseline,concurrent,invalid LEVELS=1,4 DURATION=2s REPEATS=3', reuse: 'make report REUSE=runs', runs: ['make bench SCENARIO=sweep IMPL=baseline LEVELS=1,4 DURATION=2s'] },
+    commands: { report: 'make report IMPL=baseline,concurrent,invalid LEVELS=1,4 DURATION=2s REPEATS=3', reuse: 'make report REUSE=runs', runs: ['make bench SCENARIO=sweep IMPL=baseline LEVELS=1,4 DURATION=2s'] },
     calibration: { version: 1, created: '2026-01-01T00:00:00.000Z', host: { cpu: 'x', cores: 2, ep: 'cpu' }, duration_s: 30, levels: { '1': { baseline: { p50_ms: 510, p99_ms: 950, rps: 2.1, requests: 63 } } } },
   };
 }
@@ -165,7 +165,7 @@ test('accuracy and environment come from the runs', () => {
   assert.deepEqual(report.environment.differences, []);
 });
 
-test('IMPLS and LEVELS narrow a gathered report', () => {
+test('IMPL and LEVELS narrow a gathered report', () => {
   const { report } = build({ impls: ['baseline', 'concurrent'], levels: [4] });
   assert.deepEqual(report.impls, ['baseline', 'concurrent']);
   assert.deepEqual(report.levels, [4]);
@@ -207,7 +207,7 @@ test('writeReport: report.md with the tables, report.json that parses, three val
   assert.match(md, /\| execution provider \| cpu \|/);
   assert.match(md, /_4 of 6 rows rest on fewer than 100 requests per round: their p99 is close to their max/);
   assert.match(md, /\| 1 \| baseline \| 1 \| - \| ok \| accuracy baseline: ok \| 1001 \(host\) \| `2026-01-01T00-00-01Z-sweep-baseline` \|/);
-  assert.ok(md.includes('make report IMPLS=baseline,concurrent,invalid LEVELS=1,4 DURATION=2s REPEATS=3'));
+  assert.ok(md.includes('make report IMPL=baseline,concurrent,invalid LEVELS=1,4 DURATION=2s REPEATS=3'));
   assert.ok(md.includes('![Requests/s against concurrency (median of 3 rounds, whiskers min-max)](rps.svg)'));
 
   for (const file of ['rps.svg', 'p99.svg', 'speedup.svg']) {
@@ -232,9 +232,9 @@ test('writeReport: report.md with the tables, report.json that parses, three val
 });
 
 test('reproduce commands: the report, the accuracy pass, then one timed make bench per run in order', () => {
-  const cfg = reportConfig({ IMPLS: 'baseline,invalid', LEVELS: '1,4', DURATION: '2s', REPEATS: '2' });
+  const cfg = reportConfig({ IMPL: 'baseline,invalid', LEVELS: '1,4', DURATION: '2s', REPEATS: '2' });
   const c = reproduceCommands(cfg, ['baseline', 'invalid'], schedule(['baseline', 'invalid'], 2), { WARMUP: '2', THREADS: '1' }, join(process.cwd(), 'results/report/x'));
-  assert.equal(c.report, 'make report IMPLS=baseline,invalid LEVELS=1,4 DURATION=2s REPEATS=2 WARMUP=2 THREADS=1');
+  assert.equal(c.report, 'make report IMPL=baseline,invalid LEVELS=1,4 DURATION=2s REPEATS=2 WARMUP=2 THREADS=1');
   assert.equal(c.reuse, 'make report REUSE=results/report/x');
   assert.match(c.runs[0]!, /^make server IMPL=baseline,invalid PORT=8000 THREADS=1 /);
   const accuracy = c.runs.slice(1, 3);

@@ -66,8 +66,8 @@ test('config: defaults, and errors that name the variable', () => {
   assert.equal(c.repeats, 3);
   assert.deepEqual(c.impls, []);
   assert.equal(c.server, 'shared');
-  assert.deepEqual(reportConfig({ IMPLS: 'baseline, invalid', REUSE: 'a,b c' }).reuse, ['a', 'b', 'c']);
-  assert.deepEqual(reportConfig({ IMPLS: 'baseline, invalid' }).impls, ['baseline', 'invalid']);
+  assert.deepEqual(reportConfig({ IMPL: 'baseline, invalid', REUSE: 'a,b c' }).reuse, ['a', 'b', 'c']);
+  assert.deepEqual(reportConfig({ IMPL: 'baseline, invalid' }).impls, ['baseline', 'invalid']);
   assert.throws(() => reportConfig({ LEVELS: '1,x' }), /LEVELS=1,x is not valid/);
   assert.throws(() => reportConfig({ REPEATS: '0' }), /REPEATS=0 is not valid/);
   assert.throws(() => reportConfig({ DURATION: 'soon' }), /DURATION=soon is not valid/);

@@ -46,11 +46,11 @@ test('queue policy knobs: QUEUE_MAX_SIZE auto = 8 per execution slot, 0 = unboun
   assert.equal(c.queueTimeoutUs, 0);
   assert.deepEqual(queueSettings(c, 1), { maxQueueSize: QUEUE_PER_SLOT, timeoutUs: 0 });
   assert.deepEqual(queueSettings(c, 2), { maxQueueSize: 2 * QUEUE_PER_SLOT, timeoutUs: 0 });
-  const set = loadConfig({ QUEUE_MAX_SIZE: '0', QUEUE_TIMEOUT_US: '250000' }, []);
+  const set = loadConfig({ QUEUE_MAX_SIZE: '0', QUEUE_TIMEOUT: '250ms' }, []);
   assert.deepEqual(queueSettings(set, 4), { maxQueueSize: 0, timeoutUs: 250_000 });
   assert.equal(loadConfig({}, ['--queue-max-size', '3']).queueMaxSize, 3);
   assert.throws(() => loadConfig({ QUEUE_MAX_SIZE: 'lots' }, []), /QUEUE_MAX_SIZE=lots is not valid: expected auto or an integer from 0 to 1000000$/);
-  assert.throws(() => loadConfig({ QUEUE_TIMEOUT_US: '-1' }, []), /QUEUE_TIMEOUT_US=-1 is not valid: expected an integer from 0 to 3600000000$/);
+  assert.throws(() => loadConfig({ QUEUE_TIMEOUT: '-1s' }, []), /QUEUE_TIMEOUT=-1s is not valid: expected a duration from 0s to 1h such as 500us, 2ms or 1s$/);
 });
 
 test('queue policy: a refused admission leaves the count alone; a timed-out ticket cannot start', (ctx) => {

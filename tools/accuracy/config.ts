@@ -29,15 +29,15 @@ export const DEFAULT_DATASET_DIR = 'build/data/synthetic';
 export const DEFAULT_REFERENCE_MAX_IMAGES = 100;
 
 export const ACCURACY_KNOBS = {
-  datasetDir: knob({ env: 'DATASET_DIR', default: DEFAULT_DATASET_DIR, ...text('folder'), doc: 'folder of JPEG/PNG/WebP images' }),
-  maxImages: knob({ env: 'MAX_IMAGES', default: 0, defaultText: `all (reference: ${DEFAULT_REFERENCE_MAX_IMAGES})`, ...int(0), doc: 'first N images by file name' }),
-  modelsDir: knob({ env: 'MODELS_DIR', default: 'build/models', ...text('folder'), doc: 'the models (in-process runs and fingerprints)' }),
-  referenceRoot: knob({ env: 'REFERENCE_DIR', default: 'results/reference', ...text('folder'), doc: 'one reference sub-folder per dataset' }),
-  impl: knob({ env: 'IMPL', default: 'baseline', ...text('an implementation name'), doc: 'make accuracy: the implementation under test' }),
-  target: knob({ env: 'TARGET', default: '', defaultText: '(in-process)', ...text('http://host:port'), doc: 'make accuracy: replay over HTTP against a running server' }),
-  rawTopK: knob({ env: 'RAW_TOPK', default: 1000, ...int(0, 100_000), doc: 'raw-head entries kept per image and model in the reference' }),
-  force: knob({ env: 'FORCE', default: false, ...bool, doc: 'make reference: rebuild even when it matches' }),
-  runDir: knob({ env: 'RUN_DIR', default: '', defaultText: 'results/<timestamp>-accuracy-<impl>', ...text('folder'), doc: 'make accuracy: where accuracy.json goes' }),
+  datasetDir: knob({ env: 'DATASET_DIR', tier: 'essential', default: DEFAULT_DATASET_DIR, ...text('folder'), doc: 'folder of JPEG/PNG/WebP images' }),
+  maxImages: knob({ env: 'MAX_IMAGES', tier: 'essential', default: 0, defaultText: `all (reference: ${DEFAULT_REFERENCE_MAX_IMAGES})`, ...int(0), doc: 'first N images by file name' }),
+  modelsDir: knob({ env: 'MODELS_DIR', tier: 'expert', default: 'build/models', ...text('folder'), doc: 'the models (in-process runs and fingerprints)' }),
+  referenceRoot: knob({ env: 'REFERENCE_DIR', tier: 'expert', default: 'results/reference', ...text('folder'), doc: 'one reference sub-folder per dataset' }),
+  impl: knob({ env: 'IMPL', tier: 'essential', default: 'baseline', ...text('an implementation name'), doc: 'make accuracy: the implementation under test' }),
+  target: knob({ env: 'TARGET', tier: 'essential', default: '', defaultText: '(in-process)', ...text('http://host:port'), doc: 'make accuracy: replay over HTTP against a running server' }),
+  rawTopK: knob({ env: 'RAW_TOPK', tier: 'expert', default: 1000, ...int(0, 100_000), doc: 'raw-head entries kept per image and model in the reference' }),
+  force: knob({ env: 'FORCE', tier: 'expert', default: false, ...bool, doc: 'make reference: rebuild even when it matches' }),
+  runDir: knob({ env: 'RUN_DIR', tier: 'expert', default: '', defaultText: 'results/<timestamp>-accuracy-<impl>', ...text('folder'), doc: 'make accuracy: where accuracy.json goes' }),
 };
 
 export function accuracyConfig(env: Env = process.env, defaults: { maxImages?: number } = {}): AccuracyConfig {

@@ -1,5 +1,5 @@
 // The bench orchestrator's knob registry (Node side) and its one typed config. Precedence: env, then
-// defaults (explicit options from calibrate/report last). The k6 script's own knobs (DURATION,
+// defaults (explicit options from host-bounds/report last). The k6 script's own knobs (DURATION,
 // WARMUP, LEVELS, RATE, ...: lib/scenarios.ts; TARGET, MODELS, ...: lib/k6/knobs.ts) reach it
 // through the inherited environment; the server's (server/config.ts) reach the server it starts.
 import { bool, duration, int, knob, oneOf, readKnob, readKnobs, text, type Env } from '../../lib/knobs.ts';
@@ -10,25 +10,29 @@ import { LOADGEN_RUNTIME_KNOBS, type LoadgenRuntime } from '../common/loadgen-ru
 
 export const BENCH_KNOBS = {
   scenario: knob({ env: 'SCENARIO', tier: 'essential', default: DEFAULT_SCENARIO, ...oneOf(Object.keys(SCENARIOS)), doc: 'what to run (see Scenarios)' }),
-  impl: knob({ env: 'IMPL', tier: 'essential', default: 'baseline', ...text('a name, a comma list (smoke) or all'), doc: 'against which implementation' }),
+  impl: knob({ env: 'IMPL', tier: 'essential', default: 'baseline', ...text('a name, a comma list (smoke) or all'), doc: 'the implementations under test (all: every one the target serves)' }),
   target: knob({ env: 'TARGET', tier: 'essential', default: '', defaultText: '(start a server)', ...text('http://host:port'), doc: 'measure a running server instead' }),
-  targetMetrics: knob({ env: 'TARGET_METRICS', default: '', defaultText: '${TARGET}/metrics', ...text('a URL'), doc: "the target's Prometheus endpoint when it lives elsewhere (Triton: its metrics port)" }),
+  targetMetrics: knob({ env: 'TARGET_METRICS', tier: 'expert', default: '', defaultText: '${TARGET}/metrics', ...text('a URL'), doc: "the target's Prometheus endpoint when it lives elsewhere (Triton: its metrics port)" }),
   datasetDir: knob({ env: 'DATASET_DIR', tier: 'essential', default: '', defaultText: 'build/data/synthetic', ...text('folder'), doc: 'any folder of JPEG/PNG/WebP (e.g. COCO val2017)' }),
   maxImages: knob({ env: 'MAX_IMAGES', tier: 'essential', default: 0, defaultText: 'all', ...int(0), doc: 'how many images of the dataset (0 = all)' }),
   boundsFile: BOUNDS_FILE_KNOB,
-  calibrationFile: knob({ env: 'CALIBRATION_FILE', default: 'results/calibration.json', ...text('a JSON file'), doc: 'the host calibration (`make calibrate` writes it)' }),
-  useCalibration: knob({ env: 'CALIBRATION', default: true, ...bool, doc: 'gate against the host calibration when the file exists' }),
-  dashboard: knob({ env: 'DASHBOARD', default: false, defaultText: 'on when interactive and not CI', ...bool, doc: "k6's live dashboard while it runs (the HTML export is always written)" }),
-  dashboardPort: knob({ env: 'DASHBOARD_PORT', default: 5665, ...int(1, 65535), doc: 'port of the live dashboard' }),
-  ci: knob({ env: 'CI', default: false, ...bool, doc: 'CI run: no live dashboard' }),
-  resultsRoot: knob({ env: 'RESULTS_ROOT', default: 'results', ...text('folder'), doc: 'where run folders go' }),
-  readyTimeout_s: knob({ env: 'READY_TIMEOUT', default: 300, defaultText: '300s', ...duration, doc: 'how long to wait for /health ready' }),
-  memoryInterval_s: knob({ env: 'MEMORY_INTERVAL', default: 1, defaultText: '1s (soak 10s)', ...duration, doc: '/vram sampling period' }),
-  accuracy: knob({ env: 'ACCURACY', default: true, ...bool, doc: 'run the accuracy replay after the load' }),
+  hostBoundsFile: knob({ env: 'HOST_BOUNDS_FILE', tier: 'expert', default: 'results/host-bounds.json', ...text('a JSON file'), doc: "this host's bounds (baseline and invalid measured by `make host-bounds`)" }),
+  useHostBounds: knob({ env: 'HOST_BOUNDS', tier: 'expert', default: true, ...bool, doc: "gate against this host's bounds when the file exists" }),
+  dashboard: knob({ env: 'DASHBOARD', tier: 'expert', default: false, defaultText: 'on when interactive and not CI', ...bool, doc: "k6's live dashboard while it runs (the HTML export is always written)" }),
+  dashboardPort: knob({ env: 'DASHBOARD_PORT', tier: 'expert', default: 5665, ...int(1, 65535), doc: 'port of the live dashboard' }),
+  dashboardPeriod_s: knob({
+    env: 'DASHBOARD_PERIOD', tier: 'expert', default: 0, defaultText: 'a tenth of the measured time, from 1s to 10s', ...duration,
+    doc: "how often k6's dashboard (live and HTML export) takes a point (k6's K6_WEB_DASHBOARD_PERIOD)",
+  }),
+  ci: knob({ env: 'CI', tier: 'expert', default: false, ...bool, doc: 'CI run: no live dashboard' }),
+  resultsRoot: knob({ env: 'RESULTS_ROOT', tier: 'expert', default: 'results', ...text('folder'), doc: 'where run folders go' }),
+  readyTimeout_s: knob({ env: 'READY_TIMEOUT', tier: 'expert', default: 300, defaultText: '300s', ...duration, doc: 'how long to wait for /health ready' }),
+  memoryInterval_s: knob({ env: 'MEMORY_INTERVAL', tier: 'expert', default: 1, defaultText: '1s (soak 10s)', ...duration, doc: '/vram sampling period' }),
+  accuracy: knob({ env: 'ACCURACY', tier: 'expert', default: true, ...bool, doc: 'run the accuracy replay after the load' }),
   runners: knob({ env: 'RUNNERS', tier: 'essential', default: 1, ...int(1, 64), doc: 'k6 processes, each with its own execution segment; their samples are merged' }),
-  port: knob({ env: 'PORT', default: 0, defaultText: 'free port', ...int(0, 65535), doc: 'port of the server the bench starts' }),
+  port: knob({ env: 'PORT', tier: 'expert', default: 0, defaultText: 'free port', ...int(0, 65535), doc: 'port of the server the bench starts' }),
   ep: knob({ env: 'EP', tier: 'essential', default: 'cpu', ...text('cpu, cuda or cuda,cpu'), doc: 'execution provider of the server the bench starts' }),
-  modelsDir: knob({ env: 'MODELS_DIR', default: '', defaultText: 'build/models', ...text('folder'), doc: 'models of the server the bench starts' }),
+  modelsDir: knob({ env: 'MODELS_DIR', tier: 'expert', default: '', defaultText: 'build/models', ...text('folder'), doc: 'models of the server the bench starts' }),
   protocol: V2_KNOBS.protocol,
   v2Models: V2_KNOBS.v2Models,
   v2Version: V2_KNOBS.v2Version,
@@ -48,11 +52,14 @@ export interface BenchConfig {
   datasetDir: string;
   maxImages: number;
   boundsFile: string;
-  calibrationFile: string;
-  useCalibration: boolean;
+  /** This host's bounds (`make host-bounds`), and whether to gate against them when the file exists. */
+  hostBoundsFile: string;
+  useHostBounds: boolean;
   /** Live dashboard while k6 runs; off in CI (the HTML export is always written). */
   dashboard: boolean;
   dashboardPort: number;
+  /** k6's dashboard period in seconds; 0: the bench picks one from the plan. */
+  dashboardPeriod_s: number;
   resultsRoot: string;
   readyTimeout_s: number;
   memoryInterval_s: number;
@@ -81,10 +88,11 @@ export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): Ben
     datasetDir: k.datasetDir,
     maxImages: k.maxImages,
     boundsFile: k.boundsFile,
-    calibrationFile: k.calibrationFile,
-    useCalibration: k.useCalibration,
+    hostBoundsFile: k.hostBoundsFile,
+    useHostBounds: k.useHostBounds,
     dashboard: readKnob(BENCH_KNOBS.dashboard, env, {}, !k.ci && Boolean(process.stdout.isTTY)),
     dashboardPort: k.dashboardPort,
+    dashboardPeriod_s: k.dashboardPeriod_s,
     resultsRoot: k.resultsRoot,
     readyTimeout_s: k.readyTimeout_s,
     memoryInterval_s: readKnob(BENCH_KNOBS.memoryInterval_s, env, {}, kind === 'soak' ? 10 : 1),

@@ -34,7 +34,7 @@ function packageVersion(name: string): string {
 export const KNOB_REGISTRIES = [BENCH_KNOBS, SCENARIO_KNOBS, K6_KNOBS, SERVER_KNOBS] as const;
 export const KNOBS: readonly string[] = [...new Set(KNOB_REGISTRIES.flatMap((r) => Object.values(r).map((k) => k.env)))];
 
-/** `env`: the environment the run really used (calibrate sets IMPL/SCENARIO/LEVELS itself), so the recorded command reproduces it. */
+/** `env`: the environment the run really used (host-bounds sets IMPL/SCENARIO/LEVELS itself), so the recorded command reproduces it. */
 export function envInfo(args: { k6: string; ep: string; serverVersion: string; k6Command: string[]; target: string; serverStarted: boolean; env?: NodeJS.ProcessEnv }): Record<string, unknown> {
   const cpus = os.cpus();
   const env = args.env ?? process.env;

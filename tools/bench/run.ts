@@ -7,15 +7,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { resolveAccuracy, resolveBounds, type BoundsFile, type Calibration, type ResolvedBounds } from '../../lib/bounds.ts';
+import { resolveAccuracy, resolveBounds, type BoundsFile, type HostBounds, type ResolvedBounds } from '../../lib/bounds.ts';
 import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { ConfigError } from '../../lib/env.ts';
+import { durationText, refuseRetiredIn } from '../../lib/knobs.ts';
 import { planFor, type Plan } from '../../lib/scenarios.ts';
 import { summaryText, type Summary } from '../../lib/summary.ts';
 import type { HealthResponse, MemoryResponse } from '../../lib/types.ts';
 import { bundleScenarios } from '../build.ts';
 import { benchConfig, type BenchConfig } from './config.ts';
-import { envInfo } from './env-info.ts';
+import { envInfo, KNOB_REGISTRIES } from './env-info.ts';
 import { POST_RUN_STEPS, type PostRunContext } from './post-run.ts';
 import { implementationIsLossless, prepareReference } from '../accuracy/replay.ts';
 import { imageId, listImages } from '../data/dataset.ts';
@@ -77,19 +78,20 @@ function loadBoundsFile(cfg: BenchConfig): BoundsFile {
   return readBoundsFile(cfg.boundsFile);
 }
 
-/** The one reader of the host calibration (bench and report): none with CALIBRATION=0 or without the file. */
-export function loadCalibration(cfg: Pick<BenchConfig, 'useCalibration' | 'calibrationFile'>): Calibration | undefined {
-  if (!cfg.useCalibration || !existsSync(cfg.calibrationFile)) return undefined;
+/** The one reader of this host's bounds (bench and report): none with HOST_BOUNDS=0 or without the file. */
+export function loadHostBounds(cfg: Pick<BenchConfig, 'useHostBounds' | 'hostBoundsFile'>): HostBounds | undefined {
+  if (!cfg.useHostBounds || !existsSync(cfg.hostBoundsFile)) return undefined;
   try {
-    return JSON.parse(readFileSync(cfg.calibrationFile, 'utf8')) as Calibration;
+    return JSON.parse(readFileSync(cfg.hostBoundsFile, 'utf8')) as HostBounds;
   } catch (e) {
-    throw new ConfigError(`CALIBRATION_FILE=${cfg.calibrationFile} is not valid JSON (${(e as Error).message}): run 'make calibrate' again, or CALIBRATION=0`);
+    throw new ConfigError(`HOST_BOUNDS_FILE=${cfg.hostBoundsFile} is not valid JSON (${(e as Error).message}): run 'make host-bounds' again, or HOST_BOUNDS=0`);
   }
 }
 
-/** Snapshot period of the web dashboard: about 10 snapshots per timed run (1 s to 10 s); counted
- * runs (smoke, coldstart) have no planned length, so a short period. */
-function dashboardPeriod(plan: Plan): string {
+/** Snapshot period of the web dashboard (DASHBOARD_PERIOD, else about 10 snapshots per timed run, 1 s
+ * to 10 s); counted runs (smoke, coldstart) have no planned length, so a short period. */
+function dashboardPeriod(cfg: BenchConfig, plan: Plan): string {
+  if (cfg.dashboardPeriod_s > 0) return durationText(cfg.dashboardPeriod_s);
   const total = Math.max(0, ...plan.levels.map((l) => l.start_s + l.duration_s));
   return total === 0 ? '200ms' : `${Math.max(1, Math.min(10, Math.floor(total / 10)))}s`;
 }
@@ -152,12 +154,12 @@ function implsUnderTest(cfg: BenchConfig, plan: Plan, health: HealthResponse, ta
   return impls;
 }
 
-/** Each implementation's bounds (file + calibration + SLO defaults), written to bounds.json for k6. */
+/** Each implementation's bounds (file + this host's bounds + SLO defaults), written to bounds.json for k6. */
 async function boundsStep(cfg: BenchConfig, plan: Plan, impls: string[], conn: ConnectedTarget, withAccuracy: boolean, runDir: string): Promise<ResolvedBounds[]> {
   const bounds = await step('resolve bounds', async () => {
     const file = loadBoundsFile(cfg);
-    const calibration = loadCalibration(cfg);
-    const resolved = impls.map((impl) => resolveBounds(file, plan, impl, calibration));
+    const hostBounds = loadHostBounds(cfg);
+    const resolved = impls.map((impl) => resolveBounds(file, plan, impl, hostBounds));
     // The accuracy bounds k6's in-run check applies: the replay's, from the same file and the
     // server's own lossless flag, so the two checks cannot disagree on what is accepted.
     if (withAccuracy) {
@@ -168,7 +170,7 @@ async function boundsStep(cfg: BenchConfig, plan: Plan, impls: string[], conn: C
     writeFileSync(join(runDir, 'bounds.json'), JSON.stringify(resolved, null, 2));
     return resolved;
   });
-  note(`bounds: ${bounds[0]?.calibration ? `calibration of ${bounds[0].calibration.created} (tolerance ${bounds[0].calibration.tolerance})` : 'SLO defaults, no calibration'}${cfg.boundsFile ? ` + ${cfg.boundsFile}` : ''}`);
+  note(`bounds: ${bounds[0]?.calibration ? `host bounds of ${bounds[0].calibration.created} (tolerance ${bounds[0].calibration.tolerance})` : 'SLO defaults, no host bounds'}${cfg.boundsFile ? ` + ${cfg.boundsFile}` : ''}`);
   return bounds;
 }
 
@@ -203,7 +205,7 @@ export function k6RunEnv(o: { env: NodeJS.ProcessEnv; cfg: BenchConfig; plan: Pl
     K6_WEB_DASHBOARD_PORT: o.cfg.dashboard ? String(o.cfg.dashboardPort) : '-1',
     K6_WEB_DASHBOARD_OPEN: 'false',
     // The dashboard skips its report when it has too few snapshots: short runs need a short period.
-    K6_WEB_DASHBOARD_PERIOD: o.env['K6_WEB_DASHBOARD_PERIOD'] ?? dashboardPeriod(o.plan),
+    K6_WEB_DASHBOARD_PERIOD: dashboardPeriod(o.cfg, o.plan),
   };
 }
 
@@ -313,9 +315,11 @@ export function benchExitCode(fault: string | undefined, k6Code: number, failedP
 }
 
 
-/** Runs one bench. `extraEnv` overrides process.env for the plan and for k6 (calibrate uses it). */
+/** Runs one bench. `extraEnv` overrides process.env for the plan and for k6 (host-bounds uses it). */
 export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string> = {}): Promise<RunResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, SCENARIO: cfg.scenario };
+  // A retired name of a knob k6 or the server reads stops the bench here, not in a child.
+  refuseRetiredIn(env, ...KNOB_REGISTRIES);
   const plan: Plan = planFor(cfg.scenario, env);
   const k6 = k6Binary();
   const implLabel = cfg.impl.replace(/,/g, '+');

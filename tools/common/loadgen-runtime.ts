@@ -15,12 +15,12 @@ import { autoOrInt, int, knob, readKnob } from '../../lib/knobs.ts';
 
 export const LOADGEN_RUNTIME_KNOBS = {
   gomaxprocs: knob({
-    env: 'LOADGEN_GOMAXPROCS',
+    env: 'LOADGEN_GOMAXPROCS', tier: 'expert',
     default: 'auto' as 'auto' | number,
     ...autoOrInt(1),
     doc: "Go's GOMAXPROCS for k6 (and vegeta in make harness): auto = 1 when the server under test runs on this machine (the bench starts it, or TARGET is loopback), else Go's default (every core)",
   }),
-  gogc: knob({ env: 'LOADGEN_GOGC', default: 400, ...int(25, 10000), doc: "Go's GOGC for the load generators (100 is Go's default: more collections, less memory)" }),
+  gogc: knob({ env: 'LOADGEN_GOGC', tier: 'expert', default: 400, ...int(25, 10000), doc: "Go's GOGC for the load generators (100 is Go's default: more collections, less memory)" }),
 };
 
 /** True when `target` is empty (the bench starts the server here) or names this machine. */

@@ -14,7 +14,7 @@ export const GENERATOR_VERSION = 1;
 export const DEFAULT_DIR = join('build', 'data', 'synthetic');
 
 export const DATA_KNOBS = {
-  count: knob({ env: 'DATA_COUNT', default: 50, ...int(1), doc: 'how many synthetic images `make data` writes' }),
+  count: knob({ env: 'DATA_COUNT', tier: 'expert', default: 50, ...int(1), doc: 'how many synthetic images `make data` writes' }),
 };
 
 interface SyntheticManifest extends DatasetManifest {

@@ -23,10 +23,10 @@ export interface TensorsConfig {
 }
 
 export const TENSORS_KNOBS = {
-  datasetDir: knob({ env: 'DATASET_DIR', default: '', defaultText: 'build/data/synthetic', ...text('folder'), doc: 'the images whose per-model tensors are prepared' }),
-  outDir: knob({ env: 'TENSORS_DIR', default: '', defaultText: 'build/tensors/<dataset>', ...text('folder'), doc: 'where the prepared tensors and their manifest go' }),
-  count: knob({ env: 'TENSOR_IMAGES', default: DEFAULT_TENSOR_IMAGES, ...int(1), doc: 'how many images get tensors (about 15 MB per image for D0+D1+D2)' }),
-  modelsDir: knob({ env: 'MODELS_DIR', default: '', defaultText: 'build/models', ...text('folder'), doc: 'the models whose input sizes and normalisation the tensors follow' }),
+  datasetDir: knob({ env: 'DATASET_DIR', tier: 'essential', default: '', defaultText: 'build/data/synthetic', ...text('folder'), doc: 'the images whose per-model tensors are prepared' }),
+  outDir: knob({ env: 'TENSORS_DIR', tier: 'expert', default: '', defaultText: 'build/tensors/<dataset>', ...text('folder'), doc: 'where the prepared tensors and their manifest go' }),
+  count: knob({ env: 'TENSOR_IMAGES', tier: 'expert', default: DEFAULT_TENSOR_IMAGES, ...int(1), doc: 'how many images get tensors (about 15 MB per image for D0+D1+D2)' }),
+  modelsDir: knob({ env: 'MODELS_DIR', tier: 'expert', default: '', defaultText: 'build/models', ...text('folder'), doc: 'the models whose input sizes and normalisation the tensors follow' }),
 };
 
 export function tensorsConfig(env: Env): TensorsConfig {

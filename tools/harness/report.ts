@@ -50,7 +50,7 @@ interface HttpOverhead {
   models_ms: Record<string, number>;
   /** Sum of the three models' in-process medians on the same image: the limit. */
   inprocess_ms: number;
-  /** Per model, the in-process letterbox + normalisation of that image (bench-models with IMAGES). */
+  /** Per model, the in-process letterbox + normalisation of that image (bench-models with DATASET_DIR). */
   letterbox_ms: Record<string, number>;
   /** inprocess_ms plus the letterboxes: the same work as a served request, minus HTTP and decode. */
   inprocess_pipeline_ms: number;

@@ -84,7 +84,7 @@ function medianInProcess(rounds: InProcessRequests[]): InProcessRequests | undef
 function inProcessModels(cfg: HarnessConfig, datasetDir: string, outDir: string): Promise<ModelRow[]> {
   mkdirSync(outDir, { recursive: true });
   return new Promise((resolvePromise, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, IMAGES: datasetDir, BATCHES: '1', RUNS: String(cfg.modelRuns), RESULTS_DIR: outDir, VARIANTS: 'float' };
+    const env: NodeJS.ProcessEnv = { ...process.env, DATASET_DIR: datasetDir, BATCHES: '1', MODEL_RUNS: String(cfg.modelRuns), RESULTS_DIR: outDir, VARIANTS: 'float' };
     delete env['THREADS'];
     delete env['MODELS'];
     const child = spawn(process.execPath, ['--import', 'tsx', 'tools/model-bench/bench.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -116,7 +116,7 @@ async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
   const modelRounds: ModelRow[][] = [];
   const requestRounds: InProcessRequests[] = [];
   const server = await step('start server and wait until ready', () =>
-    startServer({ host: '127.0.0.1', port: 0, ep: 'cpu', modelsDir: resolve('build/models'), logFile: join(runDir, 'server.log'), readyTimeout_s: 300, env: { IMPL: cfg.impls.join(','), LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' } }),
+    startServer({ host: '127.0.0.1', port: 0, ep: 'cpu', modelsDir: resolve('build/models'), logFile: join(runDir, 'server.log'), readyTimeout_s: 300, env: { IMPL: cfg.impls.join(','), LOG_LEVEL: cfg.logLevel } }),
   );
   try {
     for (let round = 1; round <= cfg.rounds; round++) {

@@ -1,8 +1,8 @@
 // `make bench-models`: in-process latency of each detector with onnxruntime-node, the limit the
-// served numbers are later compared against. Warm-up runs are excluded; median and p90 over RUNS.
-// Env: MODELS_DIR, MODELS=d0,d1,d2, BATCHES=1,4, RUNS=20, WARMUP=3, THREADS (intra-op; 0 = ORT default),
+// served numbers are later compared against. Warm-up runs are excluded; median and p90 over MODEL_RUNS.
+// Env: MODELS_DIR, MODELS=d0,d1,d2, BATCHES=1,4, MODEL_RUNS=20, WARMUP=3, THREADS (intra-op; 0 = ORT default),
 // OUTPUTS=detections|all (what session.run fetches; the server fetches detections only),
-// IMAGES=<dataset dir> (time the dataset's first images, letterboxed as the server does; default: a
+// DATASET_DIR=<dataset dir> (time the dataset's first images, letterboxed as the server does; default: a
 // generated test image),
 // VARIANTS=float,int8 (int8 = efficientdet-d*-int8.onnx from `make models-int8`; several variants are
 // timed interleaved, run by run, so a busy machine slows them alike and their ratio stays fair). A
@@ -64,23 +64,23 @@ export interface ModelBenchConfig {
 
 /** `make bench-models` knobs (env over defaults). WARMUP, BATCHES and RESULTS_DIR are this tool's own here. */
 export const MODEL_BENCH_KNOBS = {
-  modelsDir: knob({ env: 'MODELS_DIR', default: 'build/models', ...text('folder'), doc: 'the ONNX files to time' }),
-  models: knob<ModelName[]>({ env: 'MODELS', default: [...MODEL_NAMES], ...list(oneOf(MODEL_NAMES), `a comma list of ${MODEL_NAMES.join(', ')}`), doc: 'which detectors' }),
-  batches: knob({ env: 'BATCHES', default: [1, 4], ...list(int(1), 'a comma list of batch sizes such as 1,4'), doc: 'batch sizes timed' }),
-  runs: knob({ env: 'RUNS', default: 20, ...int(1), doc: 'timed runs per model, batch and variant' }),
-  warmup: knob({ env: 'WARMUP', default: 3, ...int(0), doc: 'untimed runs first' }),
-  threads: knob({ env: 'THREADS', default: 0, ...int(0, 256), doc: 'intra-op threads (0 = onnxruntime default)' }),
-  outputs: knob<'detections' | 'all'>({ env: 'OUTPUTS', default: 'detections', ...oneOf(['detections', 'all'] as const), doc: 'outputs fetched: detections, or the raw heads too' }),
-  resultsDir: knob({ env: 'RESULTS_DIR', default: 'results/models', ...text('folder'), doc: 'where the JSON goes' }),
+  modelsDir: knob({ env: 'MODELS_DIR', tier: 'expert', default: 'build/models', ...text('folder'), doc: 'the ONNX files to time' }),
+  models: knob<ModelName[]>({ env: 'MODELS', tier: 'expert', default: [...MODEL_NAMES], ...list(oneOf(MODEL_NAMES), `a comma list of ${MODEL_NAMES.join(', ')}`), doc: 'which detectors' }),
+  batches: knob({ env: 'BATCHES', tier: 'expert', default: [1, 4], ...list(int(1), 'a comma list of batch sizes such as 1,4'), doc: 'batch sizes timed' }),
+  runs: knob({ env: 'MODEL_RUNS', tier: 'expert', default: 20, ...int(1), doc: 'timed in-process runs per model, batch and variant' }),
+  warmup: knob({ env: 'WARMUP', tier: 'essential', default: 3, ...int(0), doc: 'untimed runs first' }),
+  threads: knob({ env: 'THREADS', tier: 'expert', default: 0, ...int(0, 256), doc: 'intra-op threads (0 = onnxruntime default)' }),
+  outputs: knob<'detections' | 'all'>({ env: 'OUTPUTS', tier: 'expert', default: 'detections', ...oneOf(['detections', 'all'] as const), doc: 'outputs fetched: detections, or the raw heads too' }),
+  resultsDir: knob({ env: 'RESULTS_DIR', tier: 'expert', default: 'results/models', ...text('folder'), doc: 'where the JSON goes' }),
   variants: knob({
-    env: 'VARIANTS', default: ['float'], allowed: `a comma list of ${VARIANTS.join(', ')}, each with optional +presets (${Object.keys(SESSION_PRESETS).join(', ')})`,
+    env: 'VARIANTS', tier: 'expert', default: ['float'], allowed: `a comma list of ${VARIANTS.join(', ')}, each with optional +presets (${Object.keys(SESSION_PRESETS).join(', ')})`,
     parse: (raw: string) => {
       const labels = raw.split(',').map((v) => v.trim());
       return labels.every((l) => { const [file, ...presets] = l.split('+'); return VARIANTS.includes(file as Variant) && presets.every((p) => Object.hasOwn(SESSION_PRESETS, p)); }) ? labels : INVALID;
     },
     doc: 'model files and session presets, timed interleaved',
   }),
-  imagesDir: knob({ env: 'IMAGES', default: '', ...text('a dataset folder'), doc: "time the dataset's images, letterboxed by the server's code, instead of the test image" }),
+  imagesDir: knob({ env: 'DATASET_DIR', tier: 'essential', default: '', defaultText: '(a generated test image)', ...text('a dataset folder'), doc: "time the dataset's images, letterboxed by the server's code, instead of the test image" }),
 };
 
 export function benchConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ModelBenchConfig {
@@ -118,7 +118,7 @@ export interface BenchRow {
   min_ms: number;
   max_ms: number;
   median_per_image_ms: number;
-  /** With IMAGES: median letterbox + normalisation time of the batch for this model (not in median_ms). */
+  /** With DATASET_DIR: median letterbox + normalisation time of the batch for this model (not in median_ms). */
   letterbox_ms?: number;
   params: number;
   conv_macs: number;

@@ -1,7 +1,7 @@
 // `make models`: writes build/models/efficientdet-d0.onnx, -d1, -d2 (MODELS_DIR, SEED override).
 // Idempotent: a file whose metadata already has this generator version and seed is kept.
 // INT8=1 (`make models-int8`) also writes efficientdet-d*-int8.onnx (quantize.ts), calibrated on the
-// first CALIB_IMAGES images of CALIB_DIR (the synthetic dataset); kept while their metadata matches.
+// first INT8_CALIBRATION_IMAGES images of INT8_CALIBRATION_DIR (the synthetic dataset); kept while their metadata matches.
 
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -26,14 +26,14 @@ interface GenerateConfig {
 
 /** `make models` / `make models-int8` knobs (env over defaults). */
 export const MODELS_KNOBS = {
-  modelsDir: knob({ env: 'MODELS_DIR', default: 'build/models', ...text('folder'), doc: 'where the ONNX files go' }),
-  seed: knob({ env: 'SEED', default: DEFAULT_SEED, ...int(0, 0xffffffff), doc: 'weight seed (same seed and version: byte-identical files)' }),
-  models: knob<ModelName[]>({ env: 'MODELS', default: [...MODEL_NAMES], ...list(oneOf(MODEL_NAMES), `a comma list of ${MODEL_NAMES.join(', ')}`), doc: 'which detectors' }),
-  stacked: knob({ env: 'STACKED', default: true, ...bool, doc: 'also write efficientdet-stacked.onnx' }),
-  force: knob({ env: 'FORCE', default: false, ...bool, doc: 'rewrite files that are up to date' }),
-  int8: knob({ env: 'INT8', default: false, ...bool, doc: 'also write the int8 variants (`make models-int8` sets it)' }),
-  calibDir: knob({ env: 'CALIB_DIR', default: DEFAULT_CALIB_DIR, ...text('a dataset folder'), doc: 'int8: activation-range calibration images' }),
-  calibImages: knob({ env: 'CALIB_IMAGES', default: DEFAULT_CALIB_IMAGES, ...int(1), doc: 'int8: how many of them' }),
+  modelsDir: knob({ env: 'MODELS_DIR', tier: 'expert', default: 'build/models', ...text('folder'), doc: 'where the ONNX files go' }),
+  seed: knob({ env: 'SEED', tier: 'expert', default: DEFAULT_SEED, ...int(0, 0xffffffff), doc: 'weight seed (same seed and version: byte-identical files)' }),
+  models: knob<ModelName[]>({ env: 'MODELS', tier: 'expert', default: [...MODEL_NAMES], ...list(oneOf(MODEL_NAMES), `a comma list of ${MODEL_NAMES.join(', ')}`), doc: 'which detectors' }),
+  stacked: knob({ env: 'STACKED', tier: 'expert', default: true, ...bool, doc: 'also write efficientdet-stacked.onnx' }),
+  force: knob({ env: 'FORCE', tier: 'expert', default: false, ...bool, doc: 'rewrite files that are up to date' }),
+  int8: knob({ env: 'INT8', tier: 'internal', default: false, ...bool, doc: 'also write the int8 variants (`make models-int8` sets it)' }),
+  calibDir: knob({ env: 'INT8_CALIBRATION_DIR', tier: 'expert', default: DEFAULT_CALIB_DIR, ...text('a dataset folder'), doc: "int8: the images the activation ranges are calibrated on" }),
+  calibImages: knob({ env: 'INT8_CALIBRATION_IMAGES', tier: 'expert', default: DEFAULT_CALIB_IMAGES, ...int(1), doc: 'int8: how many of them' }),
 };
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GenerateConfig {

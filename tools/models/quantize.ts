@@ -34,7 +34,7 @@ const WEIGHT_QMAX = 63;
 
 /** Bump when the quantization pass or its calibration changes: `make models-int8` regenerates. */
 const INT8_VERSION = '1.1.0';
-/** Calibration images: the first CALIB_IMAGES files of the synthetic dataset. */
+/** Calibration images: the first INT8_CALIBRATION_IMAGES files of the synthetic dataset (INT8_CALIBRATION_DIR). */
 export const DEFAULT_CALIB_IMAGES = 4;
 export const DEFAULT_CALIB_DIR = join('build', 'data', 'synthetic');
 
@@ -402,9 +402,9 @@ function pruneToOutputs(g: GraphBuilder, nodes: Node[], outputs: string[]): void
 /** The first `count` images of a dataset folder (manifest order), decoded like the server does. */
 export async function loadCalibrationImages(dir: string, count: number): Promise<{ id: string; image: DecodedImage }[]> {
   const manifest = join(dir, MANIFEST_FILE);
-  if (!existsSync(manifest)) throw new Error(`calibration images: ${manifest} not found: run 'make data' (or set CALIB_DIR to a dataset folder)`);
+  if (!existsSync(manifest)) throw new Error(`calibration images: ${manifest} not found: run 'make data' (or set INT8_CALIBRATION_DIR to a dataset folder)`);
   const m = JSON.parse(readFileSync(manifest, 'utf8')) as DatasetManifest;
-  if (m.images.length < count) throw new Error(`calibration images: ${dir} holds ${m.images.length} images, CALIB_IMAGES=${count} asks for more`);
+  if (m.images.length < count) throw new Error(`calibration images: ${dir} holds ${m.images.length} images, INT8_CALIBRATION_IMAGES=${count} asks for more`);
   return Promise.all(m.images.slice(0, count).map(async (e) => ({
     id: e.id,
     image: await decodeImage(readFileSync(join(dir, e.file)), { maxPixels: 40e6, id: e.id }),

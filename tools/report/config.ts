@@ -1,8 +1,8 @@
 // `make report`'s knob registry and its one typed config. Precedence: env, then defaults. The bench knobs it does not
-// own (WARMUP, LEVEL_GAP, MAX_IMAGES, EP, MODELS_DIR, BOUNDS_FILE, CALIBRATION ...) reach every run
+// own (WARMUP, LEVEL_GAP, MAX_IMAGES, EP, MODELS_DIR, BOUNDS_FILE, HOST_BOUNDS ...) reach every run
 // through the inherited environment, exactly as with `make bench`.
 import { ConfigError, type Env } from '../../lib/env.ts';
-import { bool, duration, int, INVALID, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
+import { bool, duration, durationText, int, INVALID, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
 
 /** shared: one server for the whole session, every implementation loaded in it (the default);
  * fresh: every run starts its own server (make bench without TARGET). */
@@ -48,34 +48,38 @@ const positiveDuration = (example: string) => ({
 });
 
 export const REPORT_KNOBS = {
-  impls: knob({ env: 'IMPLS', default: [] as string[], defaultText: 'every implementation the server lists', ...list(text('a name'), 'a comma list of implementation names'), doc: 'comma list (include `baseline` for speedups)' }),
-  levels: knob({ env: 'LEVELS', default: DEFAULT_LEVELS, ...list(int(1), 'a comma list of positive integers such as 1,4,8'), doc: 'concurrency levels of each sweep' }),
-  duration_s: knob({ env: 'DURATION', default: 30, defaultText: '30s', ...positiveDuration('30s'), doc: 'measured time per level' }),
-  repeats: knob({ env: 'REPEATS', default: 3, ...int(1, 100), doc: 'rounds' }),
-  server: knob<ServerMode>({ env: 'SERVER', default: 'shared', ...oneOf(SERVER_MODES), doc: '`shared` or `fresh` (see above); `TARGET` measures a running server' }),
-  target: knob({ env: 'TARGET', default: '', ...text('http://host:port'), doc: 'a running server to measure (SERVER=shared only)' }),
-  accuracy: knob({ env: 'ACCURACY', default: true, ...bool, doc: 'the separate accuracy pass' }),
-  accuracyDuration_s: knob({ env: 'ACCURACY_DURATION', default: 5, defaultText: '5s', ...positiveDuration('5s'), doc: 'measured time per level of the accuracy pass' }),
-  reuse: knob({ env: 'REUSE', default: [] as string[], ...list(text('a folder'), 'a comma list of run or report folders'), doc: 'run or report folders to rebuild the report from, without measuring' }),
-  resultsRoot: knob({ env: 'RESULTS_ROOT', default: 'results', ...text('folder'), doc: 'reports go to RESULTS_ROOT/report/' }),
-  gap_s: knob({ env: 'LEVEL_GAP', default: 5, defaultText: '5s', ...duration, doc: "the bench's LEVEL_GAP, used for the ETA" }),
+  impls: knob({
+    env: 'IMPL', tier: 'essential', default: [] as string[], defaultText: 'every implementation the server lists', ...list(text('a name'), 'a comma list of implementation names'),
+    doc: 'the implementations under test, a row each (include `baseline` for speedups)',
+  }),
+  /** Empty (unset): DEFAULT_LEVELS, or every level found with REUSE. */
+  levels: knob({ env: 'LEVELS', tier: 'essential', default: [] as number[], defaultText: DEFAULT_LEVELS.join(','), ...list(int(1), 'a comma list of positive integers such as 1,4,8'), doc: 'concurrency levels of each sweep' }),
+  duration_s: knob({ env: 'DURATION', tier: 'essential', default: 30, defaultText: '30s', ...positiveDuration('30s'), doc: 'measured time per level' }),
+  repeats: knob({ env: 'REPEATS', tier: 'expert', default: 3, ...int(1, 100), doc: 'rounds' }),
+  server: knob<ServerMode>({ env: 'SERVER', tier: 'expert', default: 'shared', ...oneOf(SERVER_MODES), doc: '`shared` or `fresh` (see above); `TARGET` measures a running server' }),
+  target: knob({ env: 'TARGET', tier: 'essential', default: '', ...text('http://host:port'), doc: 'a running server to measure (SERVER=shared only)' }),
+  accuracy: knob({ env: 'ACCURACY', tier: 'expert', default: true, ...bool, doc: 'the separate accuracy pass' }),
+  accuracyDuration_s: knob({ env: 'ACCURACY_DURATION', tier: 'expert', default: 5, defaultText: '5s', ...positiveDuration('5s'), doc: 'measured time per level of the accuracy pass' }),
+  reuse: knob({ env: 'REUSE', tier: 'expert', default: [] as string[], ...list(text('a folder'), 'a comma list of run or report folders'), doc: 'run or report folders to rebuild the report from, without measuring' }),
+  resultsRoot: knob({ env: 'RESULTS_ROOT', tier: 'expert', default: 'results', ...text('folder'), doc: 'reports go to RESULTS_ROOT/report/' }),
+  gap_s: knob({ env: 'LEVEL_GAP', tier: 'expert', default: 5, defaultText: '5s', ...duration, doc: "the bench's LEVEL_GAP, used for the ETA" }),
 };
 
 /** Commas or spaces between items, as the README's examples write them. */
 const commas = (env: Env, name: string): Env => (env[name] === undefined ? env : { ...env, [name]: env[name]!.trim().replace(/\s*,\s*/g, ',').replace(/\s+/g, ',') });
 
 export function reportConfig(env: Env): ReportConfig {
-  const e = commas(commas(commas(env, 'LEVELS'), 'IMPLS'), 'REUSE');
+  const e = commas(commas(commas(env, 'LEVELS'), 'IMPL'), 'REUSE');
   const k = readKnobs(REPORT_KNOBS, e);
   const target = k.target.replace(/\/+$/, '');
   if (target && k.server === 'fresh') throw new ConfigError(`TARGET=${target} with SERVER=fresh: a fresh server per run cannot use a running one; drop TARGET or use SERVER=shared`);
-  // The k6 syntax as given travels to every run; the seconds are for the ETA and the report.
-  const text_ = (name: string, dflt: string) => (env[name]?.trim() ? env[name]!.trim() : dflt);
+  // The durations travel to every run as duration strings; the seconds are for the ETA and the report.
   return {
     ...k,
     target,
-    levelsGiven: (env['LEVELS'] ?? '').trim() !== '',
-    duration: text_('DURATION', '30s'),
-    accuracyDuration: text_('ACCURACY_DURATION', '5s'),
+    levels: k.levels.length > 0 ? k.levels : DEFAULT_LEVELS,
+    levelsGiven: k.levels.length > 0,
+    duration: durationText(k.duration_s),
+    accuracyDuration: durationText(k.accuracyDuration_s),
   };
 }

@@ -1,7 +1,7 @@
 // Builds the report's data (report.json) from run records: per implementation and level the median
 // and spread over rounds, speedups as paired ratios over the baseline of the same round, the bounds
 // (baseline = upper, invalid = lower), accuracy, environment and the commands to reproduce.
-import type { Calibration, LevelStats } from '../../lib/bounds.ts';
+import type { HostBounds, LevelStats } from '../../lib/bounds.ts';
 import type { ImplementationInfo } from '../../lib/types.ts';
 import { tallyThresholds } from '../../lib/informational-threshold.ts';
 import type { ServerBreakdown } from './breakdown.ts';
@@ -23,7 +23,8 @@ export interface ReportMeta {
   /** From GET /implementations when the report asked a server; may be empty for gathered runs. */
   implementations: ImplementationInfo[];
   commands: { report: string; reuse: string; runs: string[] };
-  calibration: Calibration | null;
+  /** This host's bounds (`make host-bounds`), when make bench gates against them (the key keeps its first name: report.json). */
+  calibration: HostBounds | null;
   /** The latest `make harness` table (results/harness/latest/harness.txt), quoted as it was measured. */
   harness?: { file: string; text: string } | null;
   /** Each server measured (ours and every peer row, PEERS) with its stack and versions in words. */
@@ -60,7 +61,7 @@ interface BoundsLevel {
   /** Measured in this report: baseline (upper bound of latency, floor of requests/s) and the stub (lower bound). */
   upper: { rps: number; p50_ms: number; p99_ms: number } | null;
   lower: { rps: number; p50_ms: number; p99_ms: number } | null;
-  /** results/calibration.json at that level, when present (what `make bench` gates against). */
+  /** The host bounds (results/host-bounds.json) at that level, when present (what `make bench` gates against). */
   calibration: { baseline?: LevelStats; invalid?: LevelStats } | null;
 }
 
@@ -241,7 +242,7 @@ export function speedups(samples: Sample[], impls: string[], levels: number[]): 
   return out;
 }
 
-function boundsOf(results: LevelResult[], levels: number[], calibration: Calibration | null): Report['bounds'] {
+function boundsOf(results: LevelResult[], levels: number[], calibration: HostBounds | null): Report['bounds'] {
   const pick = (impl: string, level: number) => {
     const r = results.find((x) => x.impl === impl && x.level === level);
     return r ? { rps: r.rps.median, p50_ms: r.p50_ms.median, p99_ms: r.p99_ms.median } : null;
@@ -402,7 +403,7 @@ export function buildReport(allRuns: RunRecord[], meta: ReportMeta): Report {
   const samples = samplesOf(runs);
   const levels = meta.config.levels.length > 0 ? meta.config.levels.filter((l) => samples.some((s) => s.level === l)) : [...new Set(samples.map((s) => s.level))].sort((a, b) => a - b);
   const measured = samples.filter((s) => levels.includes(s.level));
-  // IMPLS given: only those; otherwise every implementation found, in the server's order.
+  // IMPL given: only those; otherwise every implementation found, in the server's order.
   const impls = meta.config.impls.length > 0 ? implOrder(meta.config.impls, measured).filter((i) => meta.config.impls.includes(i)) : implOrder(meta.implementations.map((i) => i.name), measured);
   const results = levelResults(samples, impls, levels);
   const accuracy = accuracyRows(allRuns, impls);

@@ -4,7 +4,8 @@
 // each run, from /proc: an idle server must take none while another one is measured.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { knob, list, oneOf, readKnobs } from '../../lib/knobs.ts';
+import { knob, list, oneOf, readKnob, readKnobs } from '../../lib/knobs.ts';
+import { V2_KNOBS } from '../../lib/v2/config.ts';
 import { readTritonEnv, startTriton, stopTriton, TRITON_MODEL_SETS, type StartedTriton, type TritonModelSet } from '../../peers/triton/driver.ts';
 import { treeCpuSeconds } from '../../lib/node/proc-cpu.ts';
 
@@ -27,8 +28,8 @@ export interface PeerRow {
 
 /** PEERS: empty (ours only) or a comma list of PEER_NAMES; TRITON_MODEL_SETS: which Triton rows. */
 export const PEERS_KNOBS = {
-  peers: knob<PeerName[]>({ env: 'PEERS', default: [], defaultText: '-', ...list(oneOf(PEER_NAMES), `a comma list of ${PEER_NAMES.join(', ')}`), doc: '`triton`: add the Triton peer\'s rows, interleaved in the same rounds' }),
-  tritonSets: knob<TritonModelSet[]>({ env: 'TRITON_MODEL_SETS', default: [...TRITON_MODEL_SETS], ...list(oneOf(TRITON_MODEL_SETS), `a comma list of ${TRITON_MODEL_SETS.join(', ')}`), doc: 'which Triton model sets become rows (`triton-instances`, `triton-dynamic`)' }),
+  peers: knob<PeerName[]>({ env: 'PEERS', tier: 'expert', default: [], defaultText: '-', ...list(oneOf(PEER_NAMES), `a comma list of ${PEER_NAMES.join(', ')}`), doc: '`triton`: add the Triton peer\'s rows, interleaved in the same rounds' }),
+  tritonSets: knob<TritonModelSet[]>({ env: 'TRITON_MODEL_SETS', tier: 'expert', default: [...TRITON_MODEL_SETS], ...list(oneOf(TRITON_MODEL_SETS), `a comma list of ${TRITON_MODEL_SETS.join(', ')}`), doc: 'which Triton model sets become rows (`triton-instances`, `triton-dynamic`)' }),
 };
 
 export function peersConfig(env: NodeJS.ProcessEnv): { peers: PeerName[]; tritonSets: TritonModelSet[] } {
@@ -73,7 +74,13 @@ export async function stopPeers(rows: PeerRow[]): Promise<void> {
  */
 export function peerBenchEnv(row: PeerRow, env: NodeJS.ProcessEnv): Record<string, string> {
   // Triton's version numbers are integers: version 1 of each model; IMPL stays the row's label.
-  return { TARGET: row.url, TARGET_METRICS: row.metricsUrl, PROTOCOL: 'v2', V2_MODELS: env['V2_MODELS'] || 'd0,d1,d2', IMPL: row.row, V2_VERSION: '1' };
+  return { TARGET: row.url, TARGET_METRICS: row.metricsUrl, PROTOCOL: 'v2', V2_MODELS: peerV2Models(env), IMPL: row.row, V2_VERSION: '1' };
+}
+
+/** The per-model v2 models a peer row is measured on: V2_MODELS's list, else all three (a peer has no pipeline model). */
+export function peerV2Models(env: NodeJS.ProcessEnv): string {
+  const v2 = readKnob(V2_KNOBS.v2Models, env);
+  return v2.kind === 'models' ? v2.models.join(',') : 'd0,d1,d2';
 }
 
 export const SERVERS_CPU_FILE = 'servers-cpu.json';
@@ -113,5 +120,5 @@ export function ourStack(serverVersion: string): string {
 /** The reproduce lines of a peer row: start it, then the bench run against it. */
 export function peerCommands(row: PeerRow, benchArgs: string[]): string[] {
   const set = row.row.replace(/^triton-/, '');
-  return [`make triton TRITON_MODEL_SET=${set} TRITON_HTTP_PORT=8100 TRITON_METRICS_PORT=8102  # in another shell`, ['make', 'bench', 'SCENARIO=sweep', `IMPL=${row.row}`, 'TARGET=http://127.0.0.1:8100', 'TARGET_METRICS=http://127.0.0.1:8102/metrics', 'PROTOCOL=v2', 'V2_VERSION=1', ...benchArgs].join(' ')];
+  return [`make triton TRITON_MODEL_SET=${set} TRITON_PORT=8100 TRITON_METRICS_PORT=8102  # in another shell`, ['make', 'bench', 'SCENARIO=sweep', `IMPL=${row.row}`, 'TARGET=http://127.0.0.1:8100', 'TARGET_METRICS=http://127.0.0.1:8102/metrics', 'PROTOCOL=v2', 'V2_VERSION=1', ...benchArgs].join(' ')];
 }

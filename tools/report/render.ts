@@ -60,7 +60,7 @@ function resultsTable(r: Report): string {
 }
 
 function speedupTable(r: Report): string {
-  if (!r.impls.includes(BASELINE)) return `_No speedups: ${BASELINE} was not measured (add it to IMPLS)._`;
+  if (!r.impls.includes(BASELINE)) return `_No speedups: ${BASELINE} was not measured (add it to IMPL)._`;
   const rows = r.speedups.filter((s) => s.impl !== BASELINE).map((s) => [s.impl, String(s.level), formatRatio(s.rps), formatRatio(s.p99), s.rounds.join(', ') || '-']);
   if (rows.length === 0) return '_No implementation besides the baseline was measured._';
   return table(['implementation', 'concurrency', 'req/s over baseline', 'p99 over baseline (< 1 = faster)', 'rounds paired'], rows, ['l', 'r', 'l', 'l', 'l']);
@@ -76,9 +76,9 @@ function boundsSection(r: Report): string {
   ];
   if (b.calibration_created) {
     const c = (s: { rps: number; p50_ms: number; p99_ms: number } | undefined) => (s ? [f(s.rps, 2), f(s.p50_ms), f(s.p99_ms)] : ['n/a', 'n/a', 'n/a']);
-    out.push('', `Calibration in force for \`make bench\` (results/calibration.json of ${b.calibration_created}; ${b.calibration_tolerance_note}):`, '');
+    out.push('', `Host bounds in force for \`make bench\` (\`make host-bounds\` of ${b.calibration_created}; ${b.calibration_tolerance_note}):`, '');
     out.push(table(['concurrency', `${BASELINE} req/s`, `${BASELINE} p50 ms`, `${BASELINE} p99 ms`, `${INVALID_IMPL} req/s`, `${INVALID_IMPL} p50 ms`, `${INVALID_IMPL} p99 ms`], b.levels.map((l) => [String(l.level), ...c(l.calibration?.baseline), ...c(l.calibration?.invalid)])));
-  } else out.push('', '_No results/calibration.json: `make bench` gates against the SLO defaults only (run `make calibrate`)._');
+  } else out.push('', '_No host bounds (results/host-bounds.json): `make bench` gates against the SLO defaults only (run `make host-bounds`)._');
   if (b.checks.length > 0) {
     out.push('', 'Each implementation against the bounds measured here (medians):', '');
     out.push(table(['implementation', 'concurrency', `req/s >= ${BASELINE}`, `p99 <= ${BASELINE}`, `p50 >= ${INVALID_IMPL}`], b.checks.map((c) => [c.impl, String(c.level), yesNo(c.rps_at_least_baseline), yesNo(c.p99_at_most_baseline), yesNo(c.p50_at_least_stub)])));
@@ -167,7 +167,7 @@ function runsSection(r: Report): string {
     `\`${x.name}\``,
   ]);
   return [
-    'Thresholds and gates are those of `make bench` (calibration or SLO defaults); a failed one does not remove a run from the figures, it is shown here. Server peak memory is since the bench reset it before k6 started; with a shared server it is the whole process, every loaded implementation included. Exit 98 = a post-processing gate failed (the stub always fails accuracy), 99 = k6 thresholds failed.',
+    'Thresholds and gates are those of `make bench` (host bounds or SLO defaults); a failed one does not remove a run from the figures, it is shown here. Server peak memory is since the bench reset it before k6 started; with a shared server it is the whole process, every loaded implementation included. Exit 98 = a post-processing gate failed (the stub always fails accuracy), 99 = k6 thresholds failed.',
     '',
     table(['#', 'implementation', 'round', 'exit', 'k6 thresholds', 'post-processing', 'server peak MB', 'folder (runs/)'], rows, ['r', 'l', 'r', 'r', 'l', 'l', 'r', 'l']),
   ].join('\n');

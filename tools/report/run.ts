@@ -15,7 +15,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import type { HealthResponse, ImplementationInfo } from '../../lib/types.ts';
 import { benchConfig } from '../bench/config.ts';
 import { BenchError } from '../common/progress.ts';
-import { loadCalibration } from '../bench/run.ts';
+import { loadHostBounds } from '../bench/run.ts';
 import { k6Binary } from '../common/k6.ts';
 import { timestamp } from '../common/results.ts';
 import { startServer, stopServer, type StartedServer } from '../common/server-process.ts';
@@ -27,7 +27,7 @@ import { buildReport, type ReportMeta } from './model.ts';
 import { resultsTableText } from './text.ts';
 import { writeReport } from './render.ts';
 import { eta, formatSeconds, plannedRunSeconds, schedule, type ScheduledRun } from './plan.ts';
-import { ourStack, peerBenchEnv, peerCommands, peersConfig, startPeers, stopPeers, withServersCpu, type PeerRow } from './peers.ts';
+import { ourStack, peerBenchEnv, peerCommands, peersConfig, peerV2Models, startPeers, stopPeers, withServersCpu, type PeerRow } from './peers.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
 
@@ -41,8 +41,8 @@ function shown(p: string): string {
 
 /** Knobs worth repeating in the reproduce commands when set (they change what is measured):
  * the server's (a server the report or a fresh run starts reads them) and the bench's. */
-const SERVER_KNOBS = ['EP', 'MODELS_DIR', 'THREADS', 'GRAPH_OPT', 'WORKERS', 'PARALLEL_WORKERS', 'PARALLEL_THREADS', 'BATCH_MAX_SIZE', 'BATCH_MAX_DELAY_US', 'SPINNING'];
-const BENCH_KNOBS = ['WARMUP', 'LEVEL_GAP', 'MAX_IMAGES', 'DATASET_DIR', 'MAX_VUS', 'BOUNDS_FILE', 'CALIBRATION', 'CALIBRATION_FILE', 'PROTOCOL', 'V2_MODELS', 'MODELS', 'LOADGEN_GOMAXPROCS', 'LOADGEN_GOGC'];
+const SERVER_KNOBS = ['EP', 'MODELS_DIR', 'THREADS', 'GRAPH_OPT', 'WORKERS', 'PARALLEL_WORKERS', 'PARALLEL_THREADS', 'BATCHER_MAX_BATCH', 'BATCHER_MAX_DELAY', 'SPINNING'];
+const BENCH_KNOBS = ['WARMUP', 'LEVEL_GAP', 'MAX_IMAGES', 'DATASET_DIR', 'MAX_VUS', 'BOUNDS_FILE', 'HOST_BOUNDS', 'HOST_BOUNDS_FILE', 'PROTOCOL', 'V2_MODELS', 'MODELS', 'LOADGEN_GOMAXPROCS', 'LOADGEN_GOGC'];
 
 function knobArgs(env: NodeJS.ProcessEnv, names: string[]): string[] {
   return names.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => `${k}=${env[k]}`);
@@ -55,13 +55,13 @@ export function reproduceCommands(cfg: ReportConfig, impls: string[], runs: Sche
   const peerRows = new Set(peers.map((p) => p.row));
   const ours = impls.filter((i) => !peerRows.has(i));
   const peerKnobs = peers.length > 0 ? [`PEERS=${[...new Set(peers.map((p) => p.peer))].join(',')}`, ...knobArgs(env, ['TRITON_MODEL_SETS'])] : [];
-  const report = ['make', 'report', `IMPLS=${ours.join(',')}`, ...peerKnobs, `LEVELS=${cfg.levels.join(',')}`, `DURATION=${cfg.duration}`, `REPEATS=${cfg.repeats}`, ...(cfg.server !== 'shared' ? [`SERVER=${cfg.server}`] : []), ...(cfg.target ? [`TARGET=${cfg.target}`] : []), ...(cfg.accuracy ? (cfg.accuracyDuration !== '5s' ? [`ACCURACY_DURATION=${cfg.accuracyDuration}`] : []) : ['ACCURACY=0']), ...knobs].join(' ');
+  const report = ['make', 'report', `IMPL=${ours.join(',')}`, ...peerKnobs, `LEVELS=${cfg.levels.join(',')}`, `DURATION=${cfg.duration}`, `REPEATS=${cfg.repeats}`, ...(cfg.server !== 'shared' ? [`SERVER=${cfg.server}`] : []), ...(cfg.target ? [`TARGET=${cfg.target}`] : []), ...(cfg.accuracy ? (cfg.accuracyDuration !== '5s' ? [`ACCURACY_DURATION=${cfg.accuracyDuration}`] : []) : ['ACCURACY=0']), ...knobs].join(' ');
   const reuse = `make report REUSE=${shown(reportDir)}`;
   const target = cfg.target || 'http://127.0.0.1:8000';
   const serverLine = cfg.server === 'shared' && !cfg.target ? [['make', 'server', `IMPL=${ours.join(',')}`, 'PORT=8000', ...serverKnobs].join(' ') + '  # in another shell: one server for every run'] : [];
   const bench = (impl: string, levels: string, duration: string, accuracy: 0 | 1): string => {
     const peer = peers.find((p) => p.row === impl);
-    if (peer) return peerCommands(peer, [`LEVELS=${levels}`, `DURATION=${duration}`, `ACCURACY=${accuracy}`, ...(env['V2_MODELS'] ? [] : ['V2_MODELS=d0,d1,d2']), ...benchKnobs.filter((k) => !k.startsWith('PROTOCOL='))]).join('\n');
+    if (peer) return peerCommands(peer, [`LEVELS=${levels}`, `DURATION=${duration}`, `ACCURACY=${accuracy}`, `V2_MODELS=${peerV2Models(env)}`, ...benchKnobs.filter((k) => !k.startsWith('PROTOCOL=') && !k.startsWith('V2_MODELS='))]).join('\n');
     return ['make', 'bench', 'SCENARIO=sweep', `IMPL=${impl}`, `LEVELS=${levels}`, `DURATION=${duration}`, ...(cfg.server === 'shared' ? [`TARGET=${target}`] : []), `ACCURACY=${accuracy}`, ...benchKnobs, ...(cfg.server === 'fresh' ? serverKnobs : [])].join(' ');
   };
   const accuracyLines = cfg.accuracy ? impls.map((i) => `${bench(i, String(Math.max(...cfg.levels)), cfg.accuracyDuration, 1)}  # accuracy pass`) : [];
@@ -122,21 +122,21 @@ async function reportServer(cfg: ReportConfig, reportDir: string, serverImpls: s
   const server = await startServerWith(serverImpls, logFile, readyTimeout_s).catch((e: Error) => {
     // The server checks IMPL against its registry and says which names it knows.
     const refused = tail(logFile, 20).split('\n').find((l) => /unknown implementation/i.test(l));
-    throw refused ? new BenchError(`IMPLS=${cfg.impls.join(',')}: the server refused it (${refused.trim()})`) : e;
+    throw refused ? new BenchError(`IMPL=${cfg.impls.join(',')}: the server refused it (${refused.trim()})`) : e;
   });
   const health = await getJson<HealthResponse>(`${server.url}/health`);
   say(`${cfg.server === 'fresh' ? 'listing server (SERVER=fresh: every run starts its own)' : 'server'} ${server.url} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (IMPL=${serverImpls}, ep ${health.ep}, log ${shown(server.logFile)})`);
   return { target: server.url, health, server };
 }
 
-/** IMPLS, or every implementation the server lists; each must be served. */
+/** IMPL, or every implementation the server lists; each must be served. */
 async function implsToMeasure(cfg: ReportConfig, target: string): Promise<{ impls: string[]; listed: ImplementationInfo[] }> {
   const listed = await listImplementations(target);
   const names = listed.map((i) => i.name);
   const impls = cfg.impls.length > 0 ? [...cfg.impls] : names;
   const unknown = impls.filter((i) => !names.includes(i));
-  if (unknown.length > 0) throw new BenchError(`IMPLS=${unknown.join(',')} is not served by ${target}: expected a comma list of ${names.join(', ')}`);
-  if (!impls.includes('baseline')) say('IMPLS has no baseline: the report will have no speedups');
+  if (unknown.length > 0) throw new BenchError(`IMPL=${unknown.join(',')} is not served by ${target}: expected a comma list of ${names.join(', ')}`);
+  if (!impls.includes('baseline')) say('IMPL has no baseline: the report will have no speedups');
   return { impls, listed };
 }
 
@@ -284,8 +284,8 @@ export async function makeReport(env: NodeJS.ProcessEnv = process.env): Promise<
   const dir = join(reportRoot, timestamp(created));
   mkdirSync(dir, { recursive: true });
   say(`report folder ${shown(dir)}`);
-  // The calibration make bench gates against (CALIBRATION=0 or no file: none), read by the bench's own reader.
-  const calibration = loadCalibration(benchConfig({ ...env, SCENARIO: 'sweep' })) ?? null;
+  // The host bounds make bench gates against (HOST_BOUNDS=0 or no file: none), read by the bench's own reader.
+  const calibration = loadHostBounds(benchConfig({ ...env, SCENARIO: 'sweep' })) ?? null;
 
   let meta: ReportMeta;
   let runs: RunRecord[];
@@ -303,7 +303,7 @@ export async function makeReport(env: NodeJS.ProcessEnv = process.env): Promise<
       config: { impls: cfg.impls, levels: cfg.levelsGiven ? cfg.levels : [], duration: [...new Set(timed.flatMap((r) => r.summary.levels.map((l) => `${l.duration_s}s`)))].join('/'), repeats: 0, server: 'gathered', accuracy: runs.some((r) => r.accuracy), reuse: cfg.reuse },
       server: { mode: 'gathered', statement: `gathered runs: ${started} started their own server (make bench without TARGET)${targets.length > 0 ? `, ${timed.length - started} measured a running server (${targets.join(', ')})` : ''}.` },
       implementations: [],
-      commands: { report: `make report REUSE=${cfg.reuse.join(',')}${cfg.impls.length > 0 ? ` IMPLS=${cfg.impls.join(',')}` : ''}${cfg.levelsGiven ? ` LEVELS=${cfg.levels.join(',')}` : ''}`, reuse: `make report REUSE=${cfg.reuse.join(',')}`, runs: [...new Set(runs.map((r) => (r.env?.['command'] as { make?: string } | undefined)?.make).filter((c): c is string => Boolean(c)))] },
+      commands: { report: `make report REUSE=${cfg.reuse.join(',')}${cfg.impls.length > 0 ? ` IMPL=${cfg.impls.join(',')}` : ''}${cfg.levelsGiven ? ` LEVELS=${cfg.levels.join(',')}` : ''}`, reuse: `make report REUSE=${cfg.reuse.join(',')}`, runs: [...new Set(runs.map((r) => (r.env?.['command'] as { make?: string } | undefined)?.make).filter((c): c is string => Boolean(c)))] },
       calibration,
     };
   } else {

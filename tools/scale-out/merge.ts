@@ -8,7 +8,7 @@
 // interpolation between sorted samples, gauge {value, min, max} (summed over runners: `vus` of N
 // runners is their total). Sub-metrics select samples whose tags contain the selector's tags.
 //
-// `make bench-merge DIR=<folder> [SPEC=<merge.json>]` runs it on collected files (k6-operator pods).
+// `make bench-merge SAMPLES_DIR=<folder> [MERGE_SPEC=<merge.json>]` runs it on collected files (k6-operator pods).
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,7 +17,7 @@ import { buildSummary, parseSelector, summaryText, type K6SummaryData, type Summ
 import { planFor, SCENARIO_KNOBS, type Plan } from '../../lib/scenarios.ts';
 import type { Thresholds } from '../../lib/bounds.ts';
 import { isMain } from '../../lib/node/is-main.ts';
-import { INVALID, knob, readKnobs, text } from '../../lib/knobs.ts';
+import { duration, INVALID, knob, readKnobs, text } from '../../lib/knobs.ts';
 import { runMain } from '../../lib/node/cli.ts';
 import { EXIT_POSTPROCESS_FAILED, EXIT_THRESHOLDS_FAILED } from '../../lib/exit-codes.ts';
 import { quantileSorted } from '../../lib/stats.ts';
@@ -302,26 +302,27 @@ export async function mergeRunners(files: string[], spec: MergeSpec, duration_s?
 
 /** `make bench-merge` knobs (env over defaults). */
 export const MERGE_KNOBS = {
-  dir: knob({ env: 'DIR', default: '', ...text("the folder holding the runners' samples (*.json.gz)"), doc: "the runners' samples (and the merged summary's folder)" }),
-  spec: knob({ env: 'SPEC', default: '', defaultText: 'DIR/merge.json', ...text('a merge.json'), doc: "the merge spec 'make k6-operator' (or make bench) wrote" }),
+  dir: knob({ env: 'SAMPLES_DIR', tier: 'expert', default: '', ...text("the folder holding the runners' samples (*.json.gz)"), doc: "the runners' samples (and the merged summary's folder)" }),
+  spec: knob({ env: 'MERGE_SPEC', tier: 'expert', default: '', defaultText: 'SAMPLES_DIR/merge.json', ...text('a merge.json'), doc: "the merge spec 'make k6-operator' (or make bench) wrote" }),
+  /** The whole test's run time (summary.json's test_duration_s), not DURATION's time per level. */
   duration_s: knob({
-    env: 'DURATION_S', default: 0, defaultText: "the runners' own summaries, else the samples' span", allowed: 'seconds > 0',
-    parse: (raw: string) => { const n = Number(raw); return raw.trim() !== '' && Number.isFinite(n) && n > 0 ? n : INVALID; },
-    doc: 'the test run time in seconds (the denominator of requests/s)',
+    env: 'TEST_DURATION', tier: 'expert', default: 0, defaultText: "the runners' own summaries, else the samples' span", allowed: 'a positive duration such as 90s or 2m30s',
+    parse: (raw: string) => { const s = duration.parse(raw); return s === INVALID || s <= 0 ? INVALID : s; },
+    doc: "the test's whole run time (the denominator of requests/s)",
   }),
 };
 
-/** `make bench-merge DIR=... [SPEC=DIR/merge.json] [DURATION_S=...]`: merge, gate, exit 99 on a broken threshold. */
+/** `make bench-merge SAMPLES_DIR=... [MERGE_SPEC=SAMPLES_DIR/merge.json] [TEST_DURATION=...]`: merge, gate, exit 99 on a broken threshold. */
 async function mergeCommand(): Promise<number> {
   const k = readKnobs(MERGE_KNOBS, process.env);
   const dir = k.dir;
   if (!dir || !existsSync(dir)) {
-    console.error(`bench-merge: DIR=${dir} is not a folder: set DIR to the folder holding the runners' samples (*.json.gz)`);
+    console.error(`bench-merge: SAMPLES_DIR=${dir} is not a folder: set SAMPLES_DIR to the folder holding the runners' samples (*.json.gz)`);
     return 2;
   }
   const specPath = k.spec || join(dir, 'merge.json');
   if (!existsSync(specPath)) {
-    console.error(`bench-merge: no merge spec at ${specPath}: set SPEC to the merge.json 'make k6-operator' (or make bench) wrote`);
+    console.error(`bench-merge: no merge spec at ${specPath}: set MERGE_SPEC to the merge.json 'make k6-operator' (or make bench) wrote`);
     return 2;
   }
   const spec = JSON.parse(readFileSync(specPath, 'utf8')) as MergeSpec;
@@ -346,7 +347,7 @@ async function mergeCommand(): Promise<number> {
 }
 
 /**
- * The test's run time: DURATION_S if given, else the longest a runner's own summary.json beside its
+ * The test's run time: TEST_DURATION if given, else the longest a runner's own summary.json beside its
  * samples states (a local bench run); undefined (the samples' time span) for pods, which keep none.
  */
 function testDuration(files: string[], given: number | undefined): number | undefined {

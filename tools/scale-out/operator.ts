@@ -19,6 +19,8 @@ import { resolveBounds } from '../../lib/bounds.ts';
 import { ConfigError, type Env } from '../../lib/env.ts';
 import { INVALID, int, knob, oneOf, readKnob, readKnobs, text } from '../../lib/knobs.ts';
 import { planFor, SCENARIOS } from '../../lib/scenarios.ts';
+import { K6_KNOBS } from '../../lib/k6-config.ts';
+import type { ModelName } from '../../lib/model-contract.ts';
 import { bundleScenarios } from '../build.ts';
 import { benchConfig } from '../bench/config.ts';
 import { BOUNDS_FILE_KNOB, readBoundsFile } from '../../lib/node/bounds-file.ts';
@@ -51,30 +53,33 @@ export interface OperatorConfig {
   outDir: string;
   maxImages: number;
   reference: string;
+  /** MODELS for every runner (`?models=`); empty: all. */
+  models: ModelName[];
 }
 
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** `make k6-operator` knobs (env over defaults; NAME, SAMPLES_PVC, K6_IMAGE and OUT_DIR default from the others). */
 export const OPERATOR_KNOBS = {
-  scenario: knob({ env: 'SCENARIO', default: 'concurrency8', ...oneOf(Object.keys(SCENARIOS)), doc: 'the scenario the runner pods run' }),
+  scenario: knob({ env: 'SCENARIO', tier: 'essential', default: 'concurrency8', ...oneOf(Object.keys(SCENARIOS)), doc: 'the scenario the runner pods run' }),
   name: knob({
-    env: 'NAME', default: '', defaultText: 'multidet-<scenario>', allowed: "a Kubernetes name (lower-case letters, digits, '-', at most 52 characters)",
+    env: 'NAME', tier: 'expert', default: '', defaultText: 'multidet-<scenario>', allowed: "a Kubernetes name (lower-case letters, digits, '-', at most 52 characters)",
     parse: (raw: string) => (K8S_NAME.test(raw) && raw.length <= 52 ? raw : INVALID), doc: 'the TestRun and its objects',
   }),
   target: knob({
-    env: 'TARGET', default: '', allowed: 'the URL the runner pods reach the server at, e.g. http://multidet.default.svc:8000',
+    env: 'TARGET', tier: 'essential', default: '', allowed: 'the URL the runner pods reach the server at, e.g. http://multidet.default.svc:8000',
     parse: (raw: string) => (/^https?:\/\/[^/]+/.test(raw) ? raw.replace(/\/+$/, '') : INVALID), doc: 'the server as the pods reach it (required)',
   }),
-  impl: knob({ env: 'IMPL', default: 'baseline', ...text('a name, or a comma list (smoke)'), doc: 'implementation(s) under test' }),
-  namespace: knob({ env: 'NAMESPACE', default: '', ...text('a namespace'), doc: 'namespace of the objects (unset: the current one)' }),
-  runners: knob({ env: 'RUNNERS', default: 2, ...int(1, 1000), doc: 'runner pods (TestRun parallelism)' }),
-  image: knob({ env: 'K6_IMAGE', default: '', defaultText: 'grafana/k6:<the k6 version>', ...text('an image'), doc: 'runner image' }),
-  samplesPvc: knob({ env: 'SAMPLES_PVC', default: '', defaultText: '<name>-samples', ...text('a claim name'), doc: 'ReadWriteMany claim the runners write samples to' }),
-  scriptPvc: knob({ env: 'SCRIPT_PVC', default: '', ...text('a claim name'), doc: 'the archive on a claim instead of a ConfigMap' }),
-  outDir: knob({ env: 'OUT_DIR', default: '', defaultText: 'build/k6-operator/<name>', ...text('folder'), doc: 'where the manifests go' }),
-  maxImages: knob({ env: 'MAX_IMAGES', default: 8, ...int(0), doc: 'images in the archive (a ConfigMap holds about 750 KB: 8 synthetic images fit)' }),
-  reference: knob({ env: 'REFERENCE', default: '', ...text('a detections.json'), doc: 'reference for the in-run output checks' }),
+  impl: knob({ env: 'IMPL', tier: 'essential', default: 'baseline', ...text('a name, or a comma list (smoke)'), doc: 'the implementations under test' }),
+  namespace: knob({ env: 'NAMESPACE', tier: 'expert', default: '', ...text('a namespace'), doc: 'namespace of the objects (unset: the current one)' }),
+  runners: knob({ env: 'RUNNERS', tier: 'essential', default: 2, ...int(1, 1000), doc: 'runner pods (TestRun parallelism)' }),
+  image: knob({ env: 'K6_IMAGE', tier: 'expert', default: '', defaultText: 'grafana/k6:<the k6 version>', ...text('an image'), doc: 'runner image' }),
+  samplesPvc: knob({ env: 'SAMPLES_PVC', tier: 'expert', default: '', defaultText: '<name>-samples', ...text('a claim name'), doc: 'ReadWriteMany claim the runners write samples to' }),
+  scriptPvc: knob({ env: 'SCRIPT_PVC', tier: 'expert', default: '', ...text('a claim name'), doc: 'the archive on a claim instead of a ConfigMap' }),
+  outDir: knob({ env: 'OUT_DIR', tier: 'expert', default: '', defaultText: 'build/k6-operator/<name>', ...text('folder'), doc: 'where the manifests go' }),
+  maxImages: knob({ env: 'MAX_IMAGES', tier: 'essential', default: 8, ...int(0), doc: 'images in the archive (a ConfigMap holds about 750 KB: 8 synthetic images fit)' }),
+  reference: knob({ env: 'REFERENCE', tier: 'expert', default: '', ...text('a detections.json'), doc: 'reference for the in-run output checks' }),
+  models: K6_KNOBS.models,
 };
 
 export function operatorConfig(env: Env, k6Version: string): OperatorConfig {
@@ -159,7 +164,7 @@ export function runbook(cfg: OperatorConfig): string {
     `kubectl wait${ns} --for=jsonpath='{.status.stage}'=finished testrun/${cfg.name} --timeout=1h`,
     `kubectl apply${ns} -f ${d}/collector.json && kubectl wait${ns} --for=condition=Ready pod/${cfg.name}-collector`,
     `mkdir -p ${collected} && kubectl cp${ns} ${cfg.name}-collector:${SAMPLES_MOUNT} ${collected} && cp ${d}/merge.json ${collected}/`,
-    `make bench-merge DIR=${collected}        # one summary over all runners; exit 99 when a threshold breaks on the aggregate`,
+    `make bench-merge SAMPLES_DIR=${collected}  # one summary over all runners; exit 99 when a threshold breaks on the aggregate`,
     `kubectl delete${ns} -f ${d}/collector.json -f ${d}/testrun.json${cfg.scriptPvc ? '' : ` -f ${d}/configmap.json`}`,
     '',
   ].join('\n');
@@ -177,7 +182,7 @@ export async function writeOperatorManifests(env: NodeJS.ProcessEnv): Promise<{ 
 
   // Knobs every runner needs; the file paths are baked into the archive (k6 stores the files it
   // opened under those paths), the rest also go to spec.runner.env so they show in the TestRun.
-  const knobs: Record<string, string> = { ...planEnvOf(env), SCENARIO: cfg.scenario, IMPL: cfg.impl, MAX_IMAGES: String(cfg.maxImages), ...(env['MODELS'] ? { MODELS: env['MODELS'] } : {}) };
+  const knobs: Record<string, string> = { ...planEnvOf(env), SCENARIO: cfg.scenario, IMPL: cfg.impl, MAX_IMAGES: String(cfg.maxImages), ...(cfg.models.length > 0 ? { MODELS: cfg.models.join(',') } : {}) };
   const files: Record<string, string> = { DATASET_MANIFEST: dataset.manifest, BOUNDS_RESOLVED: join(cfg.outDir, 'bounds.json'), ...(cfg.reference ? { REFERENCE: resolve(cfg.reference) } : {}) };
   const archivePath = join(cfg.outDir, 'archive.tar');
   const archived = spawnSync(k6, ['archive', '-O', archivePath, ...Object.entries({ ...knobs, ...files }).flatMap(([k, v]) => ['-e', `${k}=${v}`]), script!], { encoding: 'utf8', env: { PATH: env['PATH'] ?? '', HOME: env['HOME'] ?? '' } });

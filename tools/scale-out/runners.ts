@@ -6,7 +6,7 @@
 // recorded in runners.json and do not decide.
 //
 // Run folder: runners/<i>/{samples.json.gz, summary.json, k6.log, dashboard.html}, runners.json,
-// merge.json (what `make bench-merge DIR=<run folder>` needs to merge again), and the merged
+// merge.json (what `make bench-merge SAMPLES_DIR=<run folder>` needs to merge again), and the merged
 // summary.json/txt/junit.xml the rest of the bench post-processes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
