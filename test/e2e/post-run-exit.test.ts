@@ -66,7 +66,7 @@ test('RUNNERS=2: the gate runs on the merged run and fails alone (exit 98); benc
   const first = assertGateFailedAlone(dir);
 
   // Merged again from the same samples: the failed gate is kept from summary.json, k6's verdicts still hold.
-  const again = await runMake(['bench-merge'], { DIR: dir });
+  const again = await runMake(['bench-merge'], { SAMPLES_DIR: dir });
   assert.equal(again.code, 2, again.stdout + again.stderr);
   assert.match(again.stderr, /Error 98/);
   assert.match(again.stdout, /bench-merge: post-processing accuracy invalid FAILED \(kept from /);
@@ -80,7 +80,7 @@ test('RUNNERS=2: the gate runs on the merged run and fails alone (exit 98); benc
   spec.thresholds[counted].push('count>1000000000');
   const broken = join(root, 'merge-broken.json');
   writeFileSync(broken, JSON.stringify(spec));
-  const r99 = await runMake(['bench-merge'], { DIR: dir, SPEC: broken });
+  const r99 = await runMake(['bench-merge'], { SAMPLES_DIR: dir, MERGE_SPEC: broken });
   assert.equal(r99.code, 2, r99.stdout + r99.stderr);
   assert.match(r99.stderr, /Error 99/);
   assert.ok(r99.stdout.includes(`bench-merge: threshold FAILED on the aggregate: ${counted}: count>1000000000`), r99.stdout);
