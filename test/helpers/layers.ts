@@ -50,11 +50,16 @@ export function importsOf(source: string): string[] {
 }
 
 /** tools/ sub-folders that may not import the ones named (the orchestration order). */
+const COMMANDS = ['bench', 'report', 'harness', 'scale-out', 'model-bench'];
 const TOOLS_ORDER: Record<string, string[]> = {
-  accuracy: ['bench', 'report'],
-  models: ['bench', 'report', 'accuracy'],
-  data: ['bench', 'report', 'accuracy'],
-  bench: ['report'],
+  common: ['models', 'data', 'accuracy', ...COMMANDS],
+  models: ['data', 'accuracy', 'common', ...COMMANDS],
+  data: ['accuracy', ...COMMANDS],
+  accuracy: COMMANDS,
+  'model-bench': ['bench', 'report', 'harness', 'scale-out'],
+  bench: ['report', 'harness'],
+  'scale-out': ['report', 'harness'],
+  harness: ['report'],
 };
 
 function check(file: string, spec: string): string | undefined {
@@ -86,7 +91,7 @@ function check(file: string, spec: string): string | undefined {
       if (to === 'tools') {
         const from = file.split('/')[1]!;
         const into = target.split('/')[1]!;
-        if (TOOLS_ORDER[from]?.includes(into)) return `tools/${from} may not import tools/${into} (order: models, data < accuracy < bench < report)`;
+        if (TOOLS_ORDER[from]?.includes(into)) return `tools/${from} may not import tools/${into} (order: models < data < accuracy < bench, scale-out < harness, report; common below them all)`;
       }
       return undefined;
     }

@@ -46,6 +46,8 @@ describe('layers', () => {
       ['tools/models/quantize.ts', "import { letterboxBatch } from '../../server/runtime/letterbox.ts';", /only through server\/index\.ts/],
       ['tools/accuracy/replay.ts', "import { readBoundsFile } from '../bench/bounds-file.ts';", /tools\/accuracy may not import tools\/bench/],
       ['tools/bench/run.ts', "import { x } from '../report/run.ts';", /tools\/bench may not import tools\/report/],
+      ['tools/common/ready.ts', "import { benchConfig } from '../bench/config.ts';", /tools\/common may not import tools\/bench/],
+      ['tools/models/generate.ts', "import { step } from '../common/progress.ts';", /tools\/models may not import tools\/common/],
     ];
     for (const [file, source, rule] of cases) {
       const found = checkLayers([{ file, source }]);
@@ -58,6 +60,7 @@ describe('layers', () => {
     const ok: [string, string][] = [
       ['tools/models/quantize.ts', "import { letterboxBatch } from '../../server/index.ts';"],
       ['tools/bench/run.ts', "import { runAccuracy } from '../accuracy/replay.ts';"],
+      ['tools/harness/run.ts', "import { startServer } from '../common/server-process.ts';"],
       ['server/main.ts', "import { isMain } from '../lib/node/is-main.ts';"],
       ['server/runtime/model-info.ts', "import { MODEL_FILE } from '../../lib/model-contract.ts';"],
       ['lib/k6/request.ts', "import http from 'k6/http';\nimport { multipartBody } from '../multipart.ts';"],
