@@ -4,6 +4,8 @@
 // interval supports, and perf_analyzer's stability rule. lib/stats.ts holds the quantiles themselves;
 // this file is the layer above them. Pure TypeScript: no Node or k6 imports, no packages (both
 // runtimes, and k6's handleSummary runs it on up to ~10^5 samples, so everything here is cheap).
+import { mulberry32 } from './rng.ts';
+
 import { quantileSorted } from './stats.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -360,17 +362,6 @@ export function decideThreshold(samples: ArrayLike<number>, p: number, threshold
 // ---------------------------------------------------------------------------------------------
 // Ratios of repeated measurements (bootstrap)
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1); the same seed gives the same stream in Node and k6. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type Statistic = 'median' | 'mean';
 

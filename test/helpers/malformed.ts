@@ -5,6 +5,8 @@
 // truncated and corrupted JPEG/PNG/WebP, huge declared dimensions, odd headers and paths, random
 // bytes, and v2 (Open Inference Protocol) tensors with wrong shapes, byte counts and headers.
 
+import { mulberry32 } from '../../lib/rng.ts';
+
 export interface MalformedRequest {
   /** Kind and variant, e.g. "truncated-image png at 37%". */
   name: string;
@@ -20,17 +22,8 @@ export interface Seeds {
   webp: Buffer;
 }
 
-/** mulberry32: small, fast, good enough to pick variants reproducibly. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Variants are picked reproducibly from the suite's one seeded PRNG. */
+export const rng = mulberry32;
 
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;

@@ -4,16 +4,17 @@
 // the unit the code keeps.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, type Env } from '../../lib/env.ts';
+import { READERS } from '../helpers/knob-readers.ts';
+import { ConfigError } from '../../lib/env.ts';
 import { duration, durationText, INVALID, readKnobs, refuseRetiredIn, RETIRED_KNOBS, retiredTo, tierOf, type Registry } from '../../lib/knobs.ts';
 import { K6_KNOBS, k6Config, LEVEL_KNOB } from '../../lib/k6-config.ts';
-import { planFor, SCENARIO_KNOBS } from '../../lib/scenarios.ts';
+import { SCENARIO_KNOBS } from '../../lib/scenarios.ts';
 import { loadConfig, SERVER_KNOBS } from '../../server/config.ts';
-import { ACCURACY_KNOBS, accuracyConfig } from '../../tools/accuracy/config.ts';
+import { ACCURACY_KNOBS } from '../../tools/accuracy/config.ts';
 import { benchConfig, BENCH_KNOBS } from '../../tools/bench/config.ts';
 import { KNOB_REGISTRIES } from '../../tools/bench/env-info.ts';
 import { DATA_KNOBS } from '../../tools/data/synthetic.ts';
-import { tensorsConfig, TENSORS_KNOBS } from '../../tools/data/tensors.ts';
+import { TENSORS_KNOBS } from '../../tools/data/tensors.ts';
 import { harnessConfig, HARNESS_KNOBS } from '../../tools/harness/config.ts';
 import { benchConfigFromEnv, MODEL_BENCH_KNOBS } from '../../tools/model-bench/bench.ts';
 import { configFromEnv, MODELS_KNOBS } from '../../tools/models/generate.ts';
@@ -31,23 +32,6 @@ const TABLES: Record<string, Registry> = {
   'bench-merge': MERGE_KNOBS, tensors: TENSORS_KNOBS, 'perf-analyzer': PERF_ANALYZER_KNOBS, peers: PEERS_KNOBS, triton: TRITON_KNOBS,
 };
 
-/** The config reader each command really uses, per registry that holds a renamed knob's new name. */
-const READERS: Record<string, (env: Env) => unknown> = {
-  bench: (env) => benchConfig(env),
-  scenario: (env) => planFor('sweep', env),
-  k6: (env) => k6Config(env),
-  server: (env) => loadConfig(env, []),
-  report: (env) => reportConfig(env),
-  accuracy: (env) => accuracyConfig(env),
-  models: (env) => configFromEnv(env),
-  'bench-models': (env) => benchConfigFromEnv(env),
-  harness: (env) => harnessConfig(env),
-  'bench-merge': (env) => readKnobs(MERGE_KNOBS, env),
-  tensors: (env) => tensorsConfig(env),
-  'perf-analyzer': (env) => perfAnalyzerConfig(env),
-  'k6-operator': (env) => operatorConfig({ TARGET: 'http://multidet:8000', ...env }, '2.2.0'),
-  triton: (env) => tritonConfig(env),
-};
 
 describe('one name per concept: tiers, retired names, the new names', () => {
   const tables = TABLES;

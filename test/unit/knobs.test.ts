@@ -6,8 +6,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, type Env } from '../../lib/env.ts';
-import { bool, INVALID, readKnob, readKnobs, type Knob, type Registry } from '../../lib/knobs.ts';
+import { READERS } from '../helpers/knob-readers.ts';
+import { ConfigError } from '../../lib/env.ts';
+import { bool, INVALID, type Knob, type Registry } from '../../lib/knobs.ts';
 import { k6Config } from '../../lib/k6-config.ts';
 import { planFor } from '../../lib/scenarios.ts';
 import { loadConfig } from '../../server/config.ts';
@@ -18,35 +19,6 @@ import { DOC_BLOCKS, KNOB_TABLES, renderKnobTables, writeDocs } from '../../tool
 import { benchConfigFromEnv } from '../../tools/model-bench/bench.ts';
 import { configFromEnv } from '../../tools/models/generate.ts';
 import { reportConfig } from '../../tools/report/config.ts';
-import { harnessConfig } from '../../tools/harness/config.ts';
-import { operatorConfig } from '../../tools/scale-out/operator.ts';
-import { tensorsConfig } from '../../tools/data/tensors.ts';
-import { perfAnalyzerConfig } from '../../peers/perf-analyzer/run.ts';
-import { peersConfig } from '../../tools/report/peers.ts';
-import { tritonConfig } from '../../peers/triton/config.ts';
-
-/** The scenario whose plan reads a load knob (planFor reads only its kind's). */
-const KIND_OF: Record<string, string> = { LEVELS: 'sweep', RATE: 'rate', RATES: 'capacity', STEP: 'capacity', BATCHES: 'batch', VUS: 'soak', REQUESTS: 'coldstart', SMOKE_REQUESTS: 'smoke', RETRY_AFTER_MAX: 'overload' };
-
-/** Each registry read through the config function its runtime really uses. */
-const READERS: Record<string, (env: Env) => unknown> = {
-  bench: (env) => benchConfig(env),
-  scenario: (env) => planFor(KIND_OF[Object.keys(env)[0]!] ?? 'sweep', env),
-  k6: (env) => k6Config(env),
-  server: (env) => loadConfig(env, []),
-  report: (env) => reportConfig(env),
-  accuracy: (env) => accuracyConfig(env),
-  models: (env) => configFromEnv(env),
-  'bench-models': (env) => benchConfigFromEnv(env),
-  data: (env) => readKnob(KNOB_TABLES['data']!['count']!, env),
-  harness: (env) => harnessConfig(env),
-  'bench-merge': (env) => readKnobs(KNOB_TABLES['bench-merge']!, env),
-  tensors: (env) => tensorsConfig(env),
-  'perf-analyzer': (env) => perfAnalyzerConfig(env),
-  peers: (env) => peersConfig(env),
-  'k6-operator': (env) => operatorConfig({ TARGET: 'http://multidet:8000', ...env }, '2.2.0'),
-  triton: (env) => tritonConfig(env),
-};
 
 const CANDIDATES = ['soon', '-1', '1.5', '0', '20,30', 'x,,y', '1e99'];
 

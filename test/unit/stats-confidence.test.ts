@@ -9,7 +9,6 @@ import {
   formatQuantileInterval,
   formatWithInterval,
   minSamplesFor,
-  mulberry32,
   pairedRatioInterval,
   quantileInterval,
   quantileRanks,
@@ -18,6 +17,7 @@ import {
   stability,
   type Sides,
 } from '../../lib/confidence.ts';
+import { mulberry32 } from '../../lib/rng.ts';
 
 /** Binomial(n, p) probabilities summed the slow, obvious way (small n only). */
 function naivePmf(n: number, p: number): number[] {

@@ -8,7 +8,7 @@ import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { int, knob, readKnob } from '../../lib/knobs.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
-import { mulberry32 } from '../models/rng.ts';
+import { mulberry32 } from '../../lib/rng.ts';
 
 export const GENERATOR_VERSION = 1;
 export const DEFAULT_DIR = join('build', 'data', 'synthetic');

@@ -1,16 +1,7 @@
-// Seeded weights: mulberry32 driving a uniform variance-scaling init. Only integer ops and
-// multiplications, so the same seed gives the same bits on every platform and Node version.
+// Seeded weights: lib/rng.ts's mulberry32 driving a uniform variance-scaling init, so the same seed
+// gives the same bits on every platform and Node version.
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). The one copy (weights here, scenes in tools/data). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    let t = (state = (state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../lib/rng.ts';
 
 export class Rng {
   /** Uniform in [0, 1). */

@@ -372,10 +372,15 @@ function inRunOnlyRows(runs: RunRecord[], impls: string[], withReplay: AccuracyR
   return out;
 }
 
+/** The timing runs that measured `impl` alone. */
+function runsOf(runs: RunRecord[], impl: string): RunRecord[] {
+  return runs.filter((r) => r.summary.impls.length === 1 && r.summary.impls[0] === impl);
+}
+
 function serverSideRows(runs: RunRecord[], impls: string[]): ServerSideRow[] {
   const out: ServerSideRow[] = [];
   for (const impl of impls) {
-    const bs = runs.filter((r) => r.summary.impls.length === 1 && r.summary.impls[0] === impl && r.breakdown).map((r) => r.breakdown!);
+    const bs = runsOf(runs, impl).flatMap((r) => (r.breakdown ? [r.breakdown] : []));
     if (bs.length === 0) continue;
     const med = (pick: (b: (typeof bs)[number]) => number) => spread(bs.map(pick))!.median;
     const batches = bs.map((b) => b.mean_batch).filter((x): x is number => x !== null);
@@ -387,7 +392,7 @@ function serverSideRows(runs: RunRecord[], impls: string[]): ServerSideRow[] {
 function serversCpuRows(runs: RunRecord[], impls: string[]): ServersCpuRow[] {
   const out: ServersCpuRow[] = [];
   for (const impl of impls) {
-    const cs = runs.filter((r) => r.summary.impls.length === 1 && r.summary.impls[0] === impl && r.serversCpu).map((r) => r.serversCpu!);
+    const cs = runsOf(runs, impl).flatMap((r) => (r.serversCpu ? [r.serversCpu] : []));
     if (cs.length === 0) continue;
     const servers = [...new Set(cs.flatMap((c) => Object.keys(c.cpu_s)))];
     const cpu_s = Object.fromEntries(servers.map((k) => [k, spread(cs.map((c) => c.cpu_s[k]).filter((x): x is number => x !== undefined))!.median]));
