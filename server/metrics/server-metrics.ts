@@ -1,5 +1,5 @@
 // Prometheus metrics (prom-client), named after Triton's nv_inference_* family so dashboards and
-// habits carry over; the mapping is documented in the README section of the server.
+// habits carry over; the mapping is documented in docs/server.md.
 import client from 'prom-client';
 import { EventLoopDelay } from './event-loop.ts';
 import { MemoryTracker } from './memory.ts';

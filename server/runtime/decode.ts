@@ -69,7 +69,7 @@ async function refusal(buffer: Uint8Array, options: DecodeOptions): Promise<Imag
  * Plain JPEGs (fastPathJpeg: 8-bit YCbCr, as stored, no ICC profile, complete, within MAX_PIXELS: what
  * cameras and data sets mostly hold) go straight to libjpeg-turbo's TurboJPEG API
  * (@julusian/jpeg-turbo), the quickest of the decoders compared (@napi-rs/image's zune-jpeg, sharp,
- * Pillow: the README's "What was cut from the per-request cost"). Everything else, and anything it refuses,
+ * Pillow: docs/harness.md, "Where the per-request cost went"). Everything else, and anything it refuses,
  * goes to one sharp pipeline: the format comes from the magic bytes and the pixel limit is sharp's
  * own (checked from the header before decoding); only a refusal pays for a metadata() call, which
  * words it (unsupported format, WxH over MAX_PIXELS, not an image). A given file always takes the

@@ -1,6 +1,6 @@
 // The bench orchestrator's knob registry (Node side) and its one typed config. Precedence: env, then
 // defaults (explicit options from host-bounds/report last). The k6 script's own knobs (DURATION,
-// WARMUP, LEVELS, RATE, ...: lib/scenarios.ts; TARGET, MODELS, ...: lib/k6/knobs.ts) reach it
+// WARMUP, LEVELS, RATE, ...: lib/scenarios.ts; TARGET, MODELS, ...: lib/k6-config.ts) reach it
 // through the inherited environment; the server's (server/config.ts) reach the server it starts.
 import { bool, duration, int, knob, oneOf, readKnob, readKnobs, text, type Env } from '../../lib/knobs.ts';
 import { DEFAULT_SCENARIO, SCENARIOS, scenarioSpec } from '../../lib/scenarios.ts';

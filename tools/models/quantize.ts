@@ -9,7 +9,7 @@
 // - conv weights: int8, symmetric, per output channel, in 7 bits (scale = max|w_c| / 63: ORT's
 //   reduce_range): on x86 CPUs without VNNI (AVX2, AVX-512F) the u8 x s8 kernels add pairs of products
 //   into int16 (vpmaddubsw), which saturates with full-range weights; here (AMD EPYC, AVX2 only) full
-//   range matched the float model's labels on 3-7% of detections, 7 bits keep them (see README);
+//   range matched the float model's labels on 3-7% of detections, 7 bits keep them (docs/implementations.md, int8);
 //   biases int32 with scale = input scale x weight scale of the channel;
 // - activations: uint8, asymmetric, per tensor, from min/max over the calibration images (each
 //   image run through the float graph at the model's input size, letterboxed like the server does);
