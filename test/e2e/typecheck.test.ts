@@ -12,7 +12,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 /** A throwaway copy of what `make typecheck` reads, with node_modules linked, timestamps kept. */
 function sourceCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'typecheck-'));
-  for (const p of ['Makefile', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.base.json', 'tsconfig.node.json', 'tsconfig.k6.json', 'lib', 'scenarios', 'server', 'tools', 'test']) {
+  for (const p of ['Makefile', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.base.json', 'tsconfig.node.json', 'tsconfig.k6.json', 'lib', 'scenarios', 'examples', 'server', 'tools', 'peers', 'test']) {
     cpSync(join(ROOT, p), join(dir, p), { recursive: true, preserveTimestamps: true });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
