@@ -114,7 +114,7 @@ triton-env: $(TRITON_VENV)/.installed ## install the Triton peer's venv (tritons
 # `models` and the node packages only when missing: the npm stamp must not reinstall node packages under
 # a running `make report PEERS=triton`. peers/triton/driver.ts reads the Triton knobs
 # (peers/triton/config.ts) and runs serve.py in the venv with them.
-triton: triton-env $(if $(wildcard node_modules/tsx/package.json),,$(STAMP)) $(if $(wildcard $(or $(MODELS_DIR),build/models)/efficientdet-d2.onnx),,models) ## run Triton Inference Server on the same models (TRITON_MODEL_SET=instances|dynamic, see README)
+triton: triton-env $(if $(wildcard node_modules/tsx/package.json),,$(STAMP)) $(if $(wildcard $(or $(MODELS_DIR),build/models)/efficientdet-d2.onnx),,models) ## run Triton Inference Server on the same models (TRITON_MODEL_SET=instances|dynamic, docs/peers.md)
 	@$(TSX) peers/triton/driver.ts
 
 # TEST_ORDER=reverse runs the test files in reverse order: each file must stand alone (docs/testing.md).
