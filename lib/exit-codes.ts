@@ -8,7 +8,8 @@ export const EXIT_CONFIG = 2;
 export const EXIT_SERVER_LOST = 97;
 /** A post-processing gate (accuracy, capacity, soak memory, ...) failed while k6's thresholds held. */
 export const EXIT_POSTPROCESS_FAILED = 98;
-/** A k6 threshold failed (k6's own code). */
+/** A k6 threshold failed (k6's own code); also, with UNDECIDED=fail, a latency threshold that 95 %
+ * confidence leaves undecided (lib/verdict.ts), so a CI gate reads one code for "not shown to hold". */
 export const EXIT_THRESHOLDS_FAILED = 99;
 
 /** What an exit code means, for the last line a command prints. */
@@ -16,5 +17,5 @@ export const EXIT_MEANING: Readonly<Record<number, string>> = {
   [EXIT_CONFIG]: 'bad configuration',
   [EXIT_SERVER_LOST]: 'server lost, results INCOMPLETE',
   [EXIT_POSTPROCESS_FAILED]: 'post-processing gate failed',
-  [EXIT_THRESHOLDS_FAILED]: 'k6 thresholds failed',
+  [EXIT_THRESHOLDS_FAILED]: 'k6 thresholds failed (or, with UNDECIDED=fail, undecided)',
 };

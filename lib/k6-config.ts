@@ -7,6 +7,7 @@ import { duration, int, knob, list, num, oneOf, readKnob, readKnobs, text } from
 import { MODEL_NAMES, type ModelName } from './model-contract.ts';
 import { SCENARIOS } from './scenarios.ts';
 import { V2_KNOBS, type Protocol, type V2Models } from './v2/config.ts';
+import { VERDICT_KNOBS, type UndecidedPolicy } from './verdict.ts';
 
 export const K6_KNOBS = {
   scenario: knob({ env: 'SCENARIO', tier: 'essential', default: '', defaultText: "the script's own", ...oneOf(Object.keys(SCENARIOS)), doc: 'which named scenario of the bundle to run' }),
@@ -26,6 +27,8 @@ export const K6_KNOBS = {
   datasetCacheMb: knob({ env: 'DATASET_CACHE_MB', tier: 'expert', default: 4, ...num(0), doc: 'MB of image bytes each VU keeps after reading them once (0: read the file on every request)' }),
   setupTimeout_s: knob({ env: 'SETUP_TIMEOUT', tier: 'expert', default: 300, defaultText: '300s', ...duration, doc: "k6's setup timeout (warm-up included)" }),
   ...V2_KNOBS,
+  // handleSummary's verdicts: the bench reads the same two (tools/bench/config.ts) and passes them on.
+  ...VERDICT_KNOBS,
 };
 
 /** Set per k6 scenario by the plan (lib/load-shapes.ts), not by users: which level a VU measures. */
@@ -56,6 +59,10 @@ export interface K6Config {
   v2Models: V2Models;
   /** V2_VERSION: the version asked for instead of IMPL (empty: IMPL). */
   v2Version: string;
+  /** MIN_DURATION: a level measured for less is INVALID (lib/verdict.ts). */
+  minDuration_s: number;
+  /** UNDECIDED: whether a latency threshold undecided at 95 % fails the run. */
+  undecided: UndecidedPolicy;
 }
 
 export function k6Config(env: Env, defaultScenario = ''): K6Config {

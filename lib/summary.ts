@@ -4,12 +4,27 @@
 import { levelRps, type Plan } from './scenarios.ts';
 import { textTable } from './text-table.ts';
 import { isInformationalThreshold, tallyThresholds } from './informational-threshold.ts';
+import { formatQuantileInterval, formatWithInterval, quantileRanks, type QuantileInterval } from './confidence.ts';
+import { gridInterval, gridPoints, QUANTILE_GRID, SHOWN_TREND_STATS, statOf } from './quantile-grid.ts';
+import { DEFAULT_JUDGING, decideOnGrid, decisionText, sampleAdvice, validityOf, validityText, type GateDecision, type Judging, type Validity } from './verdict.ts';
 
 /** The part of k6's handleSummary `data` this module reads. */
 export interface K6SummaryData {
   metrics: Record<string, { type: string; contains?: string; values: Record<string, number>; thresholds?: Record<string, { ok: boolean }> }>;
   state?: { testRunDurationMs?: number };
 }
+
+/** A percentile's distribution-free interval at `confidence`, read off k6's quantile grid
+ * (lib/quantile-grid.ts); a bound the sample cannot give is null and named in `unbounded`. */
+export interface PercentileInterval {
+  lower: number | null;
+  upper: number | null;
+  confidence: number;
+  unbounded?: 'lower' | 'upper' | 'both';
+}
+
+type Percentile = 'p50' | 'p90' | 'p95' | 'p99';
+const PERCENTILE_KEYS: Record<Percentile, number> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 };
 
 interface LatencyStats {
   min: number;
@@ -19,6 +34,10 @@ interface LatencyStats {
   p95: number;
   p99: number;
   max: number;
+  /** Samples behind the figures (summaries written before the intervals lack it, and `intervals`). */
+  n?: number;
+  /** Per percentile, its 95 % interval. */
+  intervals?: Partial<Record<Percentile, PercentileInterval>>;
 }
 
 export interface LevelRow {
@@ -39,6 +58,11 @@ export interface LevelRow {
   images_per_request: number;
   images_per_s: number;
   latency_ms: LatencyStats | null;
+  /** Open-loop scenarios (rate, capacity): arrivals k6 dropped at this level for want of a free VU
+   * (capacity: estimated from the step's planned arrivals, k6 counts them for the whole staircase). */
+  dropped?: number;
+  /** VALID or INVALID with reasons and advice (lib/verdict.ts); absent in summaries written before it. */
+  validity?: Validity;
 }
 
 interface ThresholdVerdict {
@@ -48,6 +72,9 @@ interface ThresholdVerdict {
   /** A bound that cannot fail (`count>=0`, `max>=0`, ...), declared only so k6 computes the sub-metric:
    * shown, not counted as a verdict (lib/informational-threshold.ts). */
   informational?: true;
+  /** A percentile bound on a latency trend, decided with confidence (met / broken / undecided); k6's
+   * `ok` above judges the point estimate and stays as k6 gave it. */
+  decision?: GateDecision;
 }
 
 /** One post-run step's verdict (tools/bench/post-run.ts: accuracy replay, capacity, batch, memory, coldstart). */
@@ -75,15 +102,56 @@ export interface Summary {
   postprocess: PostRunResult[];
   /** Set when the run lost its server (make bench's watchdog): the figures cover only what ran before. */
   incomplete?: { reason: string };
-  /** Every metric and sub-metric k6 reported, values as k6 gave them. */
+  /** Every metric and sub-metric k6 reported, values as k6 gave them (a trend's quantile grid left out). */
   metrics: Record<string, Record<string, number>>;
+  /** How the intervals, decisions and validity were judged (absent in summaries written before them). */
+  judging?: Judging;
 }
 
 const num = (v: number | undefined): number => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v * 1000) / 1000 : 0);
 
-function latency(values: Record<string, number> | undefined): LatencyStats | null {
+const roundOrNull = (v: number | null): number | null => (v === null ? null : num(v));
+
+/** A trend's figures; with its sample count (k6's `count`, else `n`), each percentile's interval from the grid. */
+function latency(values: Record<string, number> | undefined, n?: number, confidence = DEFAULT_JUDGING.confidence): LatencyStats | null {
   if (!values) return null;
-  return { min: num(values['min']), avg: num(values['avg']), p50: num(values['med'] ?? values['p(50)']), p90: num(values['p(90)']), p95: num(values['p(95)']), p99: num(values['p(99)']), max: num(values['max']) };
+  const out: LatencyStats = { min: num(values['min']), avg: num(values['avg']), p50: num(values['med'] ?? values['p(50)']), p90: num(values['p(90)']), p95: num(values['p(95)']), p99: num(values['p(99)']), max: num(values['max']) };
+  const count = typeof values['count'] === 'number' ? values['count'] : n;
+  if (count === undefined || !(count > 0)) return out;
+  const points = gridPoints(values);
+  out.n = count;
+  out.intervals = {};
+  for (const [key, p] of Object.entries(PERCENTILE_KEYS) as [Percentile, number][]) {
+    const ci = gridInterval(points, count, p, confidence);
+    out.intervals[key] = { lower: roundOrNull(ci.lower), upper: roundOrNull(ci.upper), confidence, ...(ci.unbounded ? { unbounded: ci.unbounded } : {}) };
+  }
+  return out;
+}
+
+/** The stored interval of one percentile as lib/confidence.ts's QuantileInterval (formatQuantileInterval prints it). */
+function storedInterval(l: LatencyStats, key: Percentile): QuantileInterval | null {
+  const ci = l.intervals?.[key];
+  if (!ci || !l.n) return null;
+  const r = quantileRanks(l.n, PERCENTILE_KEYS[key], ci.confidence);
+  return { ...r, estimate: l[key], lower: ci.lower, upper: ci.upper, unbounded: ci.unbounded ?? null };
+}
+
+/** A table cell: "3250 [3150, 3330]" (digits as the interval allows), ">= 3150" or "<= 40" when
+ * only one bound exists, "unbounded" when none; the point value alone when there is no interval. */
+function intervalCell(l: LatencyStats | null, key: Percentile): string {
+  if (!l) return '-';
+  const ci = storedInterval(l, key);
+  if (!ci) return String(l[key]);
+  if (ci.unbounded === null) return formatWithInterval(ci.estimate, ci.lower!, ci.upper!);
+  return formatQuantileInterval(ci).replace(/ \(.*$/, '');
+}
+
+/** A percentile in words for a line of text: "154 ms [140, 167]", or the bound there is and why the
+ * other is missing (formatQuantileInterval); the point value alone in summaries written before intervals. */
+export function percentileText(l: LatencyStats | null | undefined, key: Percentile, unit = 'ms'): string {
+  if (!l) return '-';
+  const ci = storedInterval(l, key);
+  return ci ? formatQuantileInterval(ci, unit) : `${l[key]} ${unit}`;
 }
 
 /** Splits `metric{a:1,b:2}` into its name and tags. */
@@ -108,7 +176,66 @@ function findMetric(data: K6SummaryData, metric: string, tags: Record<string, st
   return undefined;
 }
 
-export function buildSummary(data: K6SummaryData, plan: Plan, impls: string[], capacitySloMs?: number): Summary {
+/** The trend statistics shown per metric: k6's values without the quantile grid (which only feeds the intervals). */
+const GRID_ONLY = new Set(QUANTILE_GRID.map(statOf).filter((k) => !(SHOWN_TREND_STATS as readonly string[]).includes(k)));
+const shownValues = (values: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(values).filter(([k]) => !GRID_ONLY.has(k)));
+
+/** The sample count of a trend sub-metric: k6's `count` (summaryTrendStats asks for it), else the
+ * accepted count of its level for the accepted-latency selector, the refused count for status 503. */
+function trendCount(values: Record<string, number>, tags: Record<string, string>, levels: LevelRow[]): number | undefined {
+  if (typeof values['count'] === 'number') return values['count'];
+  const row = levels.find((r) => r.impl === tags['impl'] && r.level === tags['level']);
+  if (!row || tags['phase'] !== 'measure') return undefined;
+  if (tags['status'] === '503') return row.refused;
+  return tags['expected_response'] === 'true' && tags['status'] === undefined ? row.requests : undefined;
+}
+
+/**
+ * Arrivals k6 dropped, per level, in open-loop plans. k6 counts dropped_iterations for the whole
+ * test (its samples carry no level): a single level gets them all; the capacity staircase's steps
+ * get each an estimate, its planned arrivals (rate x seconds) less the requests it sent, capped by
+ * k6's total.
+ */
+function droppedPerLevel(plan: Plan, levels: LevelRow[], total: number): void {
+  if (plan.unit !== 'rps') return;
+  const perImpl = plan.levels.length;
+  for (const row of levels) {
+    if (perImpl === 1) row.dropped = total;
+    else {
+      const level = plan.levels.find((l) => l.tag === row.level);
+      const sent = row.requests + row.refused + row.failed;
+      const missing = level ? Math.round(level.value * level.duration_s - sent) : 0;
+      // A ramp of 100 ms between steps leaves a few arrivals short of the plan: not a drop.
+      row.dropped = total > 0 && level && missing > Math.max(1, 0.02 * level.value * level.duration_s) ? Math.min(total, missing) : 0;
+    }
+  }
+}
+
+/**
+ * Each level's validity (lib/verdict.ts validityOf) from its row and the decisions of its percentile
+ * thresholds. buildSummary calls it; the bench calls it again after cutting a run short at a fault.
+ */
+export function judgeLevels(s: Summary, plan: Pick<Plan, 'kind' | 'levels'>): void {
+  const judging = s.judging ?? DEFAULT_JUDGING;
+  for (const row of s.levels) {
+    const gates = s.thresholds.flatMap((t) => {
+      if (!t.decision) return [];
+      const tags = parseSelector(t.metric).tags;
+      return tags['impl'] === row.impl && tags['level'] === row.level ? [{ expression: t.expression, decision: t.decision }] : [];
+    });
+    const planned_s = plan.levels.find((l) => l.tag === row.level)?.duration_s ?? row.duration_s;
+    row.validity = validityOf(row, { kind: plan.kind, planned_s, gates, incomplete: s.incomplete !== undefined }, judging);
+  }
+}
+
+/** The thresholds k6 passed whose decision is undecided, when UNDECIDED=fail makes them failures. */
+export function undecidedFailures(s: Summary): ThresholdVerdict[] {
+  if ((s.judging ?? DEFAULT_JUDGING).undecided !== 'fail') return [];
+  return s.thresholds.filter((t) => t.ok && t.decision?.verdict === 'undecided');
+}
+
+export function buildSummary(data: K6SummaryData, plan: Plan, impls: string[], capacitySloMs?: number, judging: Partial<Judging> = {}): Summary {
+  const judge: Judging = { ...DEFAULT_JUDGING, ...judging };
   const levels: LevelRow[] = [];
   for (const impl of impls) {
     for (const level of plan.levels) {
@@ -129,16 +256,26 @@ export function buildSummary(data: K6SummaryData, plan: Plan, impls: string[], c
         refused,
         failed,
         refused_ratio: all > 0 ? num(refused / all) : 0,
-        refused_latency_ms: refused > 0 ? latency(findMetric(data, 'http_req_duration', { ...tags, status: '503' })) : null,
+        refused_latency_ms: refused > 0 ? latency(findMetric(data, 'http_req_duration', { ...tags, status: '503' }), refused, judge.confidence) : null,
         images_per_request: perRequest,
         images_per_s: num(rps * perRequest),
-        latency_ms: requests > 0 ? latency(findMetric(data, 'http_req_duration', accepted)) : null,
+        latency_ms: requests > 0 ? latency(findMetric(data, 'http_req_duration', accepted), requests, judge.confidence) : null,
       });
     }
   }
+  const dropped = num(data.metrics['dropped_iterations']?.values['count']);
+  droppedPerLevel(plan, levels, dropped);
   const thresholds: ThresholdVerdict[] = [];
   for (const [metric, m] of Object.entries(data.metrics)) {
-    for (const [expression, v] of Object.entries(m.thresholds ?? {})) thresholds.push({ metric, expression, ok: v.ok, ...(v.ok && isInformationalThreshold(expression) ? { informational: true as const } : {}) });
+    for (const [expression, v] of Object.entries(m.thresholds ?? {})) {
+      const informational = v.ok && isInformationalThreshold(expression);
+      const parsed = parseSelector(metric);
+      // Latency bounds (http_req_duration and its sub-metrics) get a decision with confidence.
+      const n = !informational && m.type === 'trend' && parsed.metric === 'http_req_duration' ? trendCount(m.values, parsed.tags, levels) : undefined;
+      const d = n !== undefined ? decideOnGrid(m.values, n, expression, judge.confidence) : null;
+      const decision = d ? { ...d, lower: roundOrNull(d.lower), upper: roundOrNull(d.upper) } : null;
+      thresholds.push({ metric, expression, ok: v.ok, ...(informational ? { informational: true as const } : {}), ...(decision ? { decision } : {}) });
+    }
   }
   thresholds.sort((a, b) => (a.metric + a.expression).localeCompare(b.metric + b.expression));
   const summary: Summary = {
@@ -148,14 +285,16 @@ export function buildSummary(data: K6SummaryData, plan: Plan, impls: string[], c
     impls,
     test_duration_s: num((data.state?.testRunDurationMs ?? 0) / 1000),
     levels,
-    warmup: { requests: num(findMetric(data, 'http_reqs', { phase: 'warmup' })?.['count']), latency_ms: latency(findMetric(data, 'http_req_duration', { phase: 'warmup' })) },
-    dropped_iterations: num(data.metrics['dropped_iterations']?.values['count']),
+    warmup: { requests: num(findMetric(data, 'http_reqs', { phase: 'warmup' })?.['count']), latency_ms: latency(findMetric(data, 'http_req_duration', { phase: 'warmup' }), num(findMetric(data, 'http_reqs', { phase: 'warmup' })?.['count']) || undefined, judge.confidence) },
+    dropped_iterations: dropped,
     thresholds,
     thresholds_ok: thresholds.every((t) => t.ok),
     postprocess: [],
-    metrics: Object.fromEntries(Object.entries(data.metrics).map(([k, m]) => [k, m.values])),
+    metrics: Object.fromEntries(Object.entries(data.metrics).map(([k, m]) => [k, m.type === 'trend' ? shownValues(m.values) : m.values])),
+    judging: judge,
   };
   if (plan.kind === 'capacity' && capacitySloMs !== undefined) summary.capacity = { slo_p99_ms: capacitySloMs, max_rps_under_slo: capacityUnderSlo(levels, capacitySloMs) };
+  judgeLevels(summary, plan);
   return summary;
 }
 
@@ -166,33 +305,75 @@ export function capacityUnderSlo(rows: LevelRow[], sloMs: number): number | null
   return best;
 }
 
+/** What an undecided threshold does to the run, in words. */
+const POLICY_TEXT = { pass: "UNDECIDED=pass: k6's own verdict stands", fail: 'UNDECIDED=fail: an undecided threshold fails the run (exit 99)' } as const;
+
+/** A threshold's decision in words, with the knob that would get the samples it needs. */
+function thresholdDecisionText(s: Summary, t: ThresholdVerdict): string | null {
+  if (!t.decision) return null;
+  const tags = parseSelector(t.metric).tags;
+  const row = s.levels.find((r) => r.impl === tags['impl'] && r.level === tags['level']);
+  const rate = row && row.duration_s > 0 ? t.decision.n / row.duration_s : 0;
+  const threshold = /(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*$/i.exec(t.expression)?.[1] ?? '';
+  return decisionText(t.decision, Number(threshold), 'ms', (n) => (row ? sampleAdvice(s.kind as Plan['kind'], row.level, n, rate) : null));
+}
+
 export function summaryText(s: Summary): string {
   const lines: string[] = [];
   if (s.incomplete) lines.push(`INCOMPLETE: ${s.incomplete.reason}; the figures cover only what ran before`);
   lines.push(`scenario ${s.scenario} (${s.kind}, level = ${s.unit}) on ${s.impls.join(', ')}: ${s.test_duration_s} s`);
   lines.push(`warm-up: ${s.warmup.requests} request(s) excluded from the figures below`);
-  // Figures of accepted (2xx) requests; refused (503) and failed requests in their own columns.
-  const head = ['impl', 'level', 'accepted', 'req/s', 'img/s', 'p50 ms', 'p90 ms', 'p95 ms', 'p99 ms', 'min ms', 'max ms', 'refused', 'refused %', 'refuse p99 ms', 'failed'];
+  // Figures of accepted (2xx) requests; refused (503) and failed requests in their own columns. Only
+  // p50 and p99 here, each with its interval (the others are in summary.json); images/s only where a
+  // request carries several, the refusals' share and time only where there were refusals.
+  const images = s.levels.some((r) => r.images_per_request !== 1);
+  const refusals = s.kind === 'overload' || s.levels.some((r) => (r.refused ?? 0) > 0);
+  const confidence = s.judging?.confidence ?? DEFAULT_JUDGING.confidence;
+  const ci = `[${+(confidence * 100).toFixed(4)}% CI]`;
+  const head = ['impl', 'level', 'accepted', 'req/s', ...(images ? ['img/s'] : []), `p50 ms ${ci}`, `p99 ms ${ci}`, 'max ms', 'refused', ...(refusals ? ['refused %', 'refuse p99 ms'] : []), 'failed', 'validity'];
   const rows = s.levels.map((r) => [
     r.impl,
     r.level,
     String(r.requests),
     String(r.rps),
-    String(r.images_per_s),
-    ...(['p50', 'p90', 'p95', 'p99', 'min', 'max'] as const).map((k) => (r.latency_ms ? String(r.latency_ms[k]) : '-')),
+    ...(images ? [String(r.images_per_s)] : []),
+    intervalCell(r.latency_ms, 'p50'),
+    intervalCell(r.latency_ms, 'p99'),
+    r.latency_ms ? String(+r.latency_ms.max.toPrecision(4)) : '-',
     String(r.refused ?? 0),
-    String(Math.round((r.refused_ratio ?? 0) * 1000) / 10),
-    r.refused_latency_ms ? String(r.refused_latency_ms.p99) : '-',
+    ...(refusals ? [String(Math.round((r.refused_ratio ?? 0) * 1000) / 10), intervalCell(r.refused_latency_ms, 'p99')] : []),
     String(r.failed ?? 0),
+    r.validity?.verdict ?? '-',
   ]);
   lines.push(...textTable([head, ...rows], 'll'));
+  if (s.levels.some((r) => r.latency_ms?.intervals)) {
+    lines.push(`accepted requests' latency: estimate [${ci.slice(1, -1)}], distribution-free (order statistics); p90, p95, min, avg in summary.json`);
+  }
+  // A percentile the sample cannot bound says so in words, once per row.
+  for (const r of s.levels) {
+    for (const key of ['p50', 'p99'] as const) {
+      const q = r.latency_ms ? storedInterval(r.latency_ms, key) : null;
+      if (q && q.unbounded !== null) lines.push(`  ${r.impl} ${r.level} ${key}: ${formatQuantileInterval(q, 'ms')}`);
+    }
+  }
+  for (const r of s.levels) if (r.validity) lines.push(`validity ${r.impl} ${r.level}: ${validityText(r.validity)}`);
   if (s.dropped_iterations > 0 || s.kind === 'rate' || s.kind === 'capacity') lines.push(`dropped iterations: ${s.dropped_iterations}`);
   if (s.capacity) lines.push(`capacity: highest rate with p99 < ${s.capacity.slo_p99_ms} ms: ${s.capacity.max_rps_under_slo ?? 'none'} req/s`);
   const tally = tallyThresholds(s.thresholds);
   const info = tally.informational.length;
   lines.push(`thresholds: ${tally.passed.length}/${tally.verdicts.length} passed${info > 0 ? ` (${info} informational sub-metric${info === 1 ? '' : 's'} not counted)` : ''}`);
-  for (const t of tally.verdicts) lines.push(`  ${t.ok ? 'ok  ' : 'FAIL'} ${t.metric}: ${t.expression}`);
+  for (const t of tally.verdicts) {
+    const d = thresholdDecisionText(s, t);
+    lines.push(`  ${t.ok ? 'ok  ' : 'FAIL'} ${t.metric}: ${t.expression}`);
+    if (d) lines.push(`       ${d}`);
+  }
   for (const t of tally.informational) lines.push(`  info ${t.metric}: ${t.expression} (cannot fail: declared so k6 reports the sub-metric)`);
+  const decided = s.thresholds.filter((t) => t.decision);
+  if (decided.length > 0) {
+    const count = (v: string) => decided.filter((t) => t.decision!.verdict === v).length;
+    const policy = (s.judging ?? DEFAULT_JUDGING).undecided;
+    lines.push(`latency thresholds at ${+(confidence * 100).toFixed(4)}% confidence: ${count('met')} met, ${count('broken')} broken, ${count('undecided')} undecided${count('undecided') > 0 ? ` (${POLICY_TEXT[policy]})` : ''}`);
+  }
   for (const p of s.postprocess) {
     lines.push(`post-processing ${p.name}: ${p.passed ? 'passed' : 'FAILED'}`);
     for (const l of p.lines) lines.push(`  ${l}`);
@@ -204,17 +385,33 @@ export function summaryText(s: Summary): string {
 const xml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** One test case per threshold that can fail (and per post-processing step), failures carrying the
- * expression; the informational ones are not tests and get no case. */
+ * expression; the informational ones are not tests and get no case. A latency threshold k6 passed
+ * but confidence leaves undecided is `<skipped>` with UNDECIDED=pass, a failure with UNDECIDED=fail. */
 export function junitXml(s: Summary): string {
+  const failing = new Set(undecidedFailures(s));
   const cases = [
-    ...tallyThresholds(s.thresholds).verdicts.map((t) => ({ classname: `k6.${s.scenario}`, name: `${t.metric}: ${t.expression}`, failure: t.ok ? null : `threshold ${t.expression} on ${t.metric} failed`, value: s.metrics[t.metric] })),
-    ...s.postprocess.map((p) => ({ classname: `postprocess.${s.scenario}`, name: p.name, failure: p.passed ? null : p.lines.join('\n'), value: undefined })),
+    ...tallyThresholds(s.thresholds).verdicts.map((t) => {
+      const decision = thresholdDecisionText(s, t);
+      const undecided = t.ok && t.decision?.verdict === 'undecided';
+      return {
+        classname: `k6.${s.scenario}`,
+        name: `${t.metric}: ${t.expression}`,
+        failure: !t.ok ? `threshold ${t.expression} on ${t.metric} failed${decision ? `; ${decision}` : ''}` : failing.has(t) ? `${decision} (UNDECIDED=fail)` : null,
+        skipped: undecided && !failing.has(t) ? `${decision} (UNDECIDED=pass: k6's point verdict ok stands)` : null,
+        value: s.metrics[t.metric],
+      };
+    }),
+    ...s.postprocess.map((p) => ({ classname: `postprocess.${s.scenario}`, name: p.name, failure: p.passed ? null : p.lines.join('\n'), skipped: null, value: undefined })),
   ];
   const failures = cases.filter((c) => c.failure !== null).length;
-  const out = [`<?xml version="1.0" encoding="UTF-8"?>`, `<testsuites name="bench" tests="${cases.length}" failures="${failures}">`, `  <testsuite name="${xml(`${s.scenario} ${s.impls.join(',')}`)}" tests="${cases.length}" failures="${failures}" time="${s.test_duration_s}">`];
+  const skipped = cases.filter((c) => c.skipped !== null).length;
+  const out = [`<?xml version="1.0" encoding="UTF-8"?>`, `<testsuites name="bench" tests="${cases.length}" failures="${failures}">`, `  <testsuite name="${xml(`${s.scenario} ${s.impls.join(',')}`)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}" time="${s.test_duration_s}">`];
   for (const c of cases) {
     const detail = c.value ? `<system-out>${xml(JSON.stringify(c.value))}</system-out>` : '';
-    out.push(c.failure === null ? `    <testcase classname="${xml(c.classname)}" name="${xml(c.name)}">${detail}</testcase>` : `    <testcase classname="${xml(c.classname)}" name="${xml(c.name)}"><failure message="${xml(c.failure.split('\n')[0] ?? '')}">${xml(c.failure)}</failure>${detail}</testcase>`);
+    const open = `    <testcase classname="${xml(c.classname)}" name="${xml(c.name)}">`;
+    if (c.failure !== null) out.push(`${open}<failure message="${xml(c.failure.split('\n')[0] ?? '')}">${xml(c.failure)}</failure>${detail}</testcase>`);
+    else if (c.skipped !== null) out.push(`${open}<skipped message="${xml(c.skipped)}"/>${detail}</testcase>`);
+    else out.push(`${open}${detail}</testcase>`);
   }
   out.push('  </testsuite>', '</testsuites>', '');
   return out.join('\n');

@@ -7,6 +7,7 @@ import { DEFAULT_BOUNDS, resolveBounds, thresholdsFor, type ResolvedBounds } fro
 import { planFor, type ScenarioKind } from '../scenarios.ts';
 import { stepAt, type Level } from '../load-shapes.ts';
 import { buildSummary, summaryFiles, summaryText, type K6SummaryData } from '../summary.ts';
+import { SUMMARY_TREND_STATS } from '../quantile-grid.ts';
 import { MEASURE_WINDOW, type HealthResponse } from '../types.ts';
 import { k6Config, LEVEL_KNOB } from '../k6-config.ts';
 import { readKnob } from '../knobs.ts';
@@ -55,7 +56,9 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
       'http_reqs{phase:warmup}': ['count>=0'],
       'http_req_duration{phase:warmup}': ['max>=0'],
     },
-    summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
+    // The reported figures, each trend's sample count, and the quantile grid its 95 % intervals and
+    // threshold decisions are read off (lib/quantile-grid.ts): handleSummary sees no samples.
+    summaryTrendStats: [...SUMMARY_TREND_STATS],
     systemTags: SYSTEM_TAGS,
     setupTimeout: `${cfg.setupTimeout_s}s`,
     // Warm-up requests go out through http.batch, `concurrency` at a time.
@@ -206,7 +209,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   }
 
   function handleSummary(data: K6SummaryData): Record<string, string> {
-    const summary = buildSummary(data, plan, cfg.impls, bounds[0]?.slo.capacity_slo_p99_ms);
+    const summary = buildSummary(data, plan, cfg.impls, bounds[0]?.slo.capacity_slo_p99_ms, { min_duration_s: cfg.minDuration_s, undecided: cfg.undecided });
     const text = summaryText(summary);
     const out: Record<string, string> = { stdout: `\n${text}` };
     if (cfg.resultsDir) {

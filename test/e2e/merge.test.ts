@@ -9,8 +9,9 @@ import type { Summary } from '../../lib/summary.ts';
 import { bundleScenarios } from '../../tools/build.ts';
 import { k6Binary } from '../../tools/common/k6.ts';
 import { inspectOptions } from '../../tools/scale-out/runners.ts';
-import { evaluateThreshold, mergeRunners, parseThreshold, planEnvOf } from '../../tools/scale-out/merge.ts';
+import { evaluateThreshold, mergeRunners, parseThreshold, planEnvOf, readRunnerSamples } from '../../tools/scale-out/merge.ts';
 import { quantileSorted } from '../../lib/stats.ts';
+import { quantileInterval } from '../../lib/confidence.ts';
 import { run } from '../helpers/run.ts';
 import { fakeTarget } from './bench-helpers.ts';
 
@@ -52,6 +53,25 @@ test('merging one runner reproduces k6 own end-of-test summary', async () => {
     assert.deepEqual(merged.levels, own.levels);
     assert.deepEqual(merged.warmup, own.warmup);
     assert.equal(merged.dropped_iterations, own.dropped_iterations);
+
+    // The intervals and decisions come out of the same buildSummary on both (deepEqual above); here,
+    // against the raw samples: each interval read off k6's grid holds the exact order-statistic one.
+    const row = own.levels[0]!;
+    const samples = await readRunnerSamples(join(dir, 'samples.json.gz'));
+    const sorted = [...samples.series.get('http_req_duration')!.values()]
+      .filter((x) => x.tags['phase'] === 'measure' && x.tags['expected_response'] === 'true')
+      .flatMap((x) => x.values)
+      .sort((a, b) => a - b);
+    assert.equal(row.latency_ms!.n, sorted.length, 'n is the number of accepted samples');
+    assert.equal(sorted.length, row.requests);
+    for (const [key, p] of [['p50', 0.5], ['p90', 0.9], ['p95', 0.95], ['p99', 0.99]] as const) {
+      const exact = quantileInterval(sorted, p);
+      const grid = row.latency_ms!.intervals![key]!;
+      assert.equal(grid.unbounded ?? null, exact.unbounded, `${key}: unbounded as the ranks say (n=${sorted.length})`);
+      if (exact.lower !== null) assert.ok(grid.lower! <= exact.lower + 1e-3, `${key}: grid lower ${grid.lower} <= exact ${exact.lower}`);
+      if (exact.upper !== null) assert.ok(grid.upper! >= exact.upper - 1e-3, `${key}: grid upper ${grid.upper} >= exact ${exact.upper}`);
+    }
+    assert.ok(own.thresholds.some((t) => t.decision && t.expression.startsWith('p(99)<')), 'the p99 bound carries a decision');
   } finally {
     await target.close();
   }

@@ -69,6 +69,13 @@ test('closed loop: RUNNERS=1 and RUNNERS=4 agree (counts add up, same warm-up, p
   assert.deepEqual(Object.keys(four.summary.metrics).sort(), Object.keys(one.summary.metrics).sort(), 'the merged summary has the single run shape');
   assert.deepEqual(four.summary.thresholds.map((t) => `${t.metric}: ${t.expression}`), one.summary.thresholds.map((t) => `${t.metric}: ${t.expression}`), 'every declared threshold is judged on the aggregate');
   assert.ok(four.summary.thresholds_ok);
+  // The merged samples go through the same buildSummary: n, the 95 % intervals (from the grid the
+  // spec's summaryTrendStats lists), the decisions and the validity, as a single run has them.
+  assert.equal(b.latency_ms!.n, b.requests);
+  assert.deepEqual(Object.keys(b.latency_ms!.intervals!), Object.keys(a.latency_ms!.intervals!));
+  assert.ok(b.latency_ms!.intervals!.p50!.lower! <= b.latency_ms!.p50 && b.latency_ms!.p50 <= b.latency_ms!.intervals!.p50!.upper!, JSON.stringify(b.latency_ms));
+  assert.deepEqual(four.summary.thresholds.filter((t) => t.decision).map((t) => t.expression), one.summary.thresholds.filter((t) => t.decision).map((t) => t.expression), 'the same latency bounds decided');
+  assert.equal(b.validity!.verdict, a.validity!.verdict);
   assert.match(readFileSync(join(four.dir, 'summary.txt'), 'utf8'), /thresholds: \d+\/\d+ passed/);
   assert.match(readFileSync(join(four.dir, 'junit.xml'), 'utf8'), /<testsuites name="bench"/);
   assert.match(readFileSync(join(four.dir, 'dashboard.html'), 'utf8'), /runner 3/, 'the run dashboard names every runner dashboard');

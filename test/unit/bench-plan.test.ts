@@ -96,7 +96,8 @@ test('summary: per-level figures use the measured seconds; verdicts and junit ca
   assert.equal(s.levels[0]!.refused_latency_ms, null);
   assert.deepEqual([s.levels[1]!.requests, s.levels[1]!.rps, s.levels[1]!.latency_ms!.p99], [80, 16, 20], 'accepted only');
   assert.deepEqual([s.levels[1]!.refused, s.levels[1]!.failed, s.levels[1]!.refused_ratio, s.levels[1]!.refused_latency_ms!.p99], [20, 5, 0.19, 2]);
-  assert.match(summaryText(s), /accepted .* refused  refused %  refuse p99 ms  failed\n.*\nbaseline  4 +80 +16 .* 20 +19 +2 +5\n/);
+  // p50 and p99 with their 95 % intervals (80 samples bound no p99 from above: '>= ...'); the refusals' columns where there were refusals.
+  assert.match(summaryText(s), /accepted .* refused  refused %  refuse p99 ms  failed  validity\n.*\nbaseline  4 +80 +16 +9 \[1, 12\] +>= 13\.0 +21 +20 +19 +>= \S+ +5 +INVALID\n/);
   assert.equal(s.warmup.requests, 20);
   assert.equal(s.thresholds.length, 3);
   assert.equal(s.thresholds_ok, false);

@@ -7,6 +7,7 @@ import { DEFAULT_SCENARIO, SCENARIOS, scenarioSpec } from '../../lib/scenarios.t
 import { BOUNDS_FILE_KNOB } from '../../lib/node/bounds-file.ts';
 import { V2_KNOBS, type Protocol, type V2Models } from '../../lib/v2/config.ts';
 import { LOADGEN_RUNTIME_KNOBS, type LoadgenRuntime } from '../common/loadgen-runtime.ts';
+import { VERDICT_KNOBS, type UndecidedPolicy } from '../../lib/verdict.ts';
 
 export const BENCH_KNOBS = {
   scenario: knob({ env: 'SCENARIO', tier: 'essential', default: DEFAULT_SCENARIO, ...oneOf(Object.keys(SCENARIOS)), doc: 'what to run (see Scenarios)' }),
@@ -38,6 +39,9 @@ export const BENCH_KNOBS = {
   v2Version: V2_KNOBS.v2Version,
   loadgenGomaxprocs: LOADGEN_RUNTIME_KNOBS.gomaxprocs,
   loadgenGogc: LOADGEN_RUNTIME_KNOBS.gogc,
+  // The verdicts' knobs (lib/verdict.ts); k6's handleSummary reads the same ones.
+  minDuration_s: VERDICT_KNOBS.minDuration_s,
+  undecided: VERDICT_KNOBS.undecided,
 };
 
 export interface BenchConfig {
@@ -75,6 +79,10 @@ export interface BenchConfig {
   loadgen: LoadgenRuntime;
   /** Passed to a server the bench starts. */
   server: { host: string; port: number; ep: string; modelsDir: string };
+  /** MIN_DURATION: a level measured for less is INVALID. */
+  minDuration_s: number;
+  /** UNDECIDED=fail: a latency threshold undecided at 95 % confidence exits 99 like a broken one. */
+  undecided: UndecidedPolicy;
 }
 
 export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): BenchConfig {
@@ -103,6 +111,8 @@ export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): Ben
     v2Models: k.v2Models,
     v2Version: k.v2Version,
     server: { host: '127.0.0.1', port: k.port, ep: k.ep, modelsDir: k.modelsDir },
+    minDuration_s: k.minDuration_s,
+    undecided: k.undecided,
     ...overrides,
   };
 }

@@ -3,7 +3,7 @@
 import type { ResolvedBounds } from '../../lib/bounds.ts';
 import type { Plan } from '../../lib/scenarios.ts';
 import { MEASURE_WINDOW } from '../../lib/types.ts';
-import type { PostRunResult, Summary } from '../../lib/summary.ts';
+import { percentileText, type PostRunResult, type Summary } from '../../lib/summary.ts';
 import type { MemorySample } from '../common/server-process.ts';
 import { accuracyTablesOf, runAccuracy } from '../accuracy/replay.ts';
 
@@ -35,7 +35,7 @@ const capacity: PostRunStep = {
     const c = ctx.summary.capacity;
     const min = ctx.bounds[0]?.slo.capacity_min_rps ?? 0;
     const got = c?.max_rps_under_slo ?? null;
-    const rows = ctx.summary.levels.map((r) => `offered ${r.level} req/s: achieved ${r.rps} req/s, p99 ${r.latency_ms?.p99 ?? '-'} ms over ${r.requests} requests`);
+    const rows = ctx.summary.levels.map((r) => `offered ${r.level} req/s: achieved ${r.rps} req/s, p99 ${percentileText(r.latency_ms, 'p99')} over ${r.requests} requests`);
     return [{ name: 'capacity', passed: (got ?? 0) >= min, lines: [...rows, `highest rate with p99 < ${c?.slo_p99_ms} ms: ${got ?? 'none'} req/s (bound: >= ${min})`] }];
   },
 };
@@ -44,7 +44,7 @@ const batch: PostRunStep = {
   name: 'batch',
   applies: (ctx) => ctx.plan.kind === 'batch',
   async run(ctx) {
-    return [{ name: 'batch images/s', passed: true, lines: ctx.summary.levels.map((r) => `batch ${r.level}: ${r.images_per_s} images/s (${r.rps} req/s, p99 ${r.latency_ms?.p99 ?? '-'} ms, ${r.requests} requests)`) }];
+    return [{ name: 'batch images/s', passed: true, lines: ctx.summary.levels.map((r) => `batch ${r.level}: ${r.images_per_s} images/s (${r.rps} req/s, p99 ${percentileText(r.latency_ms, 'p99')}, ${r.requests} requests)`) }];
   },
 };
 
@@ -73,7 +73,7 @@ const coldstart: PostRunStep = {
     const row = (level: string) => ctx.summary.levels.find((r) => r.level === level)?.latency_ms;
     const lines = [
       ctx.serverReadyMs === null ? 'server not started by the bench (TARGET set): the first request is not a cold one' : `server start to ready: ${ctx.serverReadyMs} ms`,
-      `first request: ${row('first')?.max ?? '-'} ms; later requests p50 ${row('warm')?.p50 ?? '-'} ms, max ${row('warm')?.max ?? '-'} ms`,
+      `first request: ${row('first')?.max ?? '-'} ms (one sample); later requests p50 ${percentileText(row('warm'), 'p50')}, max ${row('warm')?.max ?? '-'} ms`,
     ];
     return [{ name: 'coldstart', passed: true, lines }];
   },

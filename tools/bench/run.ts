@@ -3,7 +3,8 @@
 // scrape before -> k6 (+ memory sampling) -> scrape after -> post-processing -> stop server ->
 // write results/<timestamp>-<scenario>-<impl>/ -> results/latest. Exit: 97 when the server was lost
 // mid-run (watchdog.ts: k6 stopped, folder kept and marked INCOMPLETE), else k6's status (99 =
-// thresholds failed), else 98 when a post-processing gate failed, else 0.
+// thresholds failed), else 99 when UNDECIDED=fail and a latency threshold is undecided at 95 %
+// confidence, else 98 when a post-processing gate failed, else 0.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -12,7 +13,8 @@ import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { ConfigError } from '../../lib/env.ts';
 import { durationText, refuseRetiredIn } from '../../lib/knobs.ts';
 import { planFor, type Plan } from '../../lib/scenarios.ts';
-import { summaryText, type Summary } from '../../lib/summary.ts';
+import { judgeLevels, summaryText, undecidedFailures, type Summary } from '../../lib/summary.ts';
+import { DEFAULT_JUDGING } from '../../lib/verdict.ts';
 import type { HealthResponse, MemoryResponse } from '../../lib/types.ts';
 import { bundleScenarios } from '../build.ts';
 import { benchConfig, type BenchConfig } from './config.ts';
@@ -29,7 +31,7 @@ import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
 import { k6Binary } from '../common/k6.ts';
 import { timestamp } from '../common/results.ts';
-import { EXIT_MEANING, EXIT_POSTPROCESS_FAILED, EXIT_SERVER_LOST } from '../../lib/exit-codes.ts';
+import { EXIT_MEANING, EXIT_POSTPROCESS_FAILED, EXIT_SERVER_LOST, EXIT_THRESHOLDS_FAILED } from '../../lib/exit-codes.ts';
 import { writeSummaryFiles } from '../common/summary-files.ts';
 import { runRunners } from '../scale-out/runners.ts';
 import { sampleCpu } from '../common/cpu.ts';
@@ -195,6 +197,9 @@ export function k6RunEnv(o: { env: NodeJS.ProcessEnv; cfg: BenchConfig; plan: Pl
     MAX_IMAGES: String(o.cfg.maxImages),
     BOUNDS_RESOLVED: join(o.runDir, 'bounds.json'),
     RESULTS_DIR: o.runDir,
+    // handleSummary judges with the bench's own settings (lib/verdict.ts).
+    MIN_DURATION: durationText(o.cfg.minDuration_s),
+    UNDECIDED: o.cfg.undecided,
     ...(o.reference ? { REFERENCE: o.reference } : {}),
     ...o.v2Env,
     // GOMAXPROCS=1 and GOGC=400 when the server shares this machine (tools/common/loadgen-runtime.ts).
@@ -270,18 +275,23 @@ async function scrapeAfter(cfg: BenchConfig, target: string, runDir: string, pha
  * k6's summary.json with the post-processing steps' results added, or cut at the fault and marked
  * incomplete when the server was lost (no post-processing then); null when k6 wrote none.
  */
-async function postProcess(summaryPath: string, phase: K6Phase, plan: Plan, ctx: Omit<PostRunContext, 'summary'>): Promise<Summary | null> {
+async function postProcess(summaryPath: string, phase: K6Phase, plan: Plan, judging: Pick<BenchConfig, 'minDuration_s' | 'undecided'>, ctx: Omit<PostRunContext, 'summary'>): Promise<Summary | null> {
   const summary: Summary | null = existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary) : null;
   if (!summary) {
     note('k6 wrote no summary.json (it failed before handleSummary): see its output above');
     return null;
   }
+  // The bench's settings decide (k6 was given the same ones); the validity is judged again on the
+  // rows as they now are (cut short below when the server was lost).
+  summary.judging = { ...(summary.judging ?? DEFAULT_JUDGING), min_duration_s: judging.minDuration_s, undecided: judging.undecided };
   if (phase.fault) {
     summary.incomplete = { reason: phase.fault };
     if (phase.measuredBeforeFault_s !== undefined) cutAtFault(summary.levels, plan.levels, phase.measuredBeforeFault_s);
+    judgeLevels(summary, plan);
     note('post-processing skipped: the server was lost');
     return summary;
   }
+  judgeLevels(summary, plan);
   const full: PostRunContext = { ...ctx, summary };
   for (const p of POST_RUN_STEPS.filter((p) => p.applies(full))) {
     const results = await step(`post-processing: ${p.name}`, () => p.run(full)).catch((e: Error) => [{ name: p.name, passed: false, lines: [`${p.name} crashed: ${e.message}`] }]);
@@ -309,9 +319,13 @@ function writeResults(o: { cfg: BenchConfig; runDir: string; summary: Summary | 
   });
 }
 
-/** The bench's exit code: 97 server lost, else k6's own (99 = thresholds), else 98 for a failed post-processing gate, else 0. */
-export function benchExitCode(fault: string | undefined, k6Code: number, failedPostSteps: number): number {
-  return fault ? EXIT_SERVER_LOST : k6Code !== 0 ? k6Code : failedPostSteps > 0 ? EXIT_POSTPROCESS_FAILED : 0;
+/**
+ * The bench's exit code: 97 server lost, else k6's own (99 = thresholds), else 99 for a latency
+ * threshold undecided at 95 % when UNDECIDED=fail (counted by the caller: undecidedFailures), else 98
+ * for a failed post-processing gate, else 0.
+ */
+export function benchExitCode(fault: string | undefined, k6Code: number, failedPostSteps: number, undecidedFailing = 0): number {
+  return fault ? EXIT_SERVER_LOST : k6Code !== 0 ? k6Code : undecidedFailing > 0 ? EXIT_THRESHOLDS_FAILED : failedPostSteps > 0 ? EXIT_POSTPROCESS_FAILED : 0;
 }
 
 
@@ -353,7 +367,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     const phase = await k6Step({ cfg, plan, k6, k6Args, script: script!, env: k6Env, runDir, conn, impls, bounds });
     await scrapeAfter(cfg, target, runDir, phase, before);
 
-    const summary = await postProcess(join(runDir, 'summary.json'), phase, plan, { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, memory: phase.samples, bounds, accuracy: cfg.accuracy && conn.nativeApi, serverReadyMs: conn.readyMs });
+    const summary = await postProcess(join(runDir, 'summary.json'), phase, plan, cfg, { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, memory: phase.samples, bounds, accuracy: cfg.accuracy && conn.nativeApi, serverReadyMs: conn.readyMs });
     if (summary && !phase.fault && !cfg.accuracy) note('accuracy post-processing skipped (ACCURACY=0)');
 
     if (server && phase.fault && server.child.exitCode === null && server.child.signalCode === null) note('stopping the server that stopped answering');
@@ -365,7 +379,10 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     const failedPost = summary?.postprocess.filter((p) => !p.passed) ?? [];
     for (const p of failedPost) note(`post-processing ${p.name} FAILED: ${p.lines.join('; ')}`);
     for (const t of summary?.thresholds.filter((t) => !t.ok) ?? []) note(`threshold FAILED: ${t.metric}: ${t.expression}`);
-    const exitCode = benchExitCode(phase.fault, phase.k6Code, failedPost.length);
+    const undecided = summary ? undecidedFailures(summary) : [];
+    for (const t of undecided) note(`threshold UNDECIDED (UNDECIDED=fail): ${t.metric}: ${t.expression}`);
+    for (const r of summary?.levels.filter((r) => r.validity?.verdict === 'INVALID') ?? []) note(`level ${r.impl} ${r.level} INVALID: ${r.validity!.reasons.map((x) => x.code).join(', ')} (summary.txt says what would fix it)`);
+    const exitCode = benchExitCode(phase.fault, phase.k6Code, failedPost.length, undecided.length);
     note(`results in ${runDir} (results/latest); exit ${exitCode}${EXIT_MEANING[exitCode] ? ` = ${EXIT_MEANING[exitCode]}` : ''}`);
     return { runDir, exitCode, k6Code: phase.k6Code, summary, ...(phase.fault ? { fault: phase.fault } : {}) };
   } finally {

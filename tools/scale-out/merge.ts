@@ -13,7 +13,8 @@ import { createReadStream, existsSync, readFileSync, readdirSync, statSync } fro
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { constants, createGunzip } from 'node:zlib';
-import { buildSummary, parseSelector, summaryText, type K6SummaryData, type Summary } from '../../lib/summary.ts';
+import { buildSummary, parseSelector, summaryText, undecidedFailures, type K6SummaryData, type Summary } from '../../lib/summary.ts';
+import { VERDICT_KNOBS, type Judging } from '../../lib/verdict.ts';
 import { planFor, SCENARIO_KNOBS, type Plan } from '../../lib/scenarios.ts';
 import type { Thresholds } from '../../lib/bounds.ts';
 import { isMain } from '../../lib/node/is-main.ts';
@@ -249,6 +250,14 @@ export interface MergeSpec {
   thresholds: DeclaredThresholds;
   summaryTrendStats: string[];
   capacitySloMs?: number;
+  /** MIN_DURATION and UNDECIDED as the runners had them (judgingOf); absent in older specs: the defaults. */
+  judging?: Partial<Judging>;
+}
+
+/** The verdicts' knobs (lib/verdict.ts) of an environment, for a merge spec. */
+export function judgingOf(env: NodeJS.ProcessEnv): Partial<Judging> {
+  const k = readKnobs(VERDICT_KNOBS, env);
+  return { min_duration_s: k.minDuration_s, undecided: k.undecided };
 }
 
 /** The env knobs lib/scenarios.ts planFor reads (from its registry), so a merge rebuilds the runners' plan. */
@@ -290,7 +299,7 @@ export async function mergeRunners(files: string[], spec: MergeSpec, duration_s?
   const duration = duration_s ?? (Number.isFinite(span.first) ? (span.last - span.first) / 1000 : 0);
   const data = mergeSummaryData(runners, spec.thresholds, duration, spec.summaryTrendStats);
   const plan: Plan = planFor(spec.scenario, { ...spec.planEnv, SCENARIO: spec.scenario });
-  const summary = buildSummary(data, plan, spec.impls, spec.capacitySloMs);
+  const summary = buildSummary(data, plan, spec.impls, spec.capacitySloMs, spec.judging);
   return {
     summary,
     runners: runners.map((r) => ({ file: r.file, points: r.points, bad_lines: r.badLines, requests: collect([r], 'http_reqs', { phase: 'measure' }).reduce((a, b) => a + b, 0) })),
@@ -343,7 +352,9 @@ async function mergeCommand(): Promise<number> {
   for (const t of failed) console.log(`bench-merge: threshold FAILED on the aggregate: ${t.metric}: ${t.expression}`);
   const failedPost = r.summary.postprocess.filter((p) => !p.passed);
   for (const p of failedPost) console.log(`bench-merge: post-processing ${p.name} FAILED (kept from ${previous})`);
-  return failed.length > 0 ? EXIT_THRESHOLDS_FAILED : failedPost.length > 0 ? EXIT_POSTPROCESS_FAILED : 0;
+  const undecided = undecidedFailures(r.summary);
+  for (const t of undecided) console.log(`bench-merge: threshold UNDECIDED on the aggregate (UNDECIDED=fail): ${t.metric}: ${t.expression}`);
+  return failed.length > 0 || undecided.length > 0 ? EXIT_THRESHOLDS_FAILED : failedPost.length > 0 ? EXIT_POSTPROCESS_FAILED : 0;
 }
 
 /**

@@ -24,7 +24,7 @@ import type { ModelName } from '../../lib/model-contract.ts';
 import { bundleScenarios } from '../build.ts';
 import { benchConfig } from '../bench/config.ts';
 import { BOUNDS_FILE_KNOB, readBoundsFile } from '../../lib/node/bounds-file.ts';
-import { planEnvOf, type MergeSpec } from './merge.ts';
+import { judgingOf, planEnvOf, type MergeSpec } from './merge.ts';
 import { BenchError } from '../common/progress.ts';
 import { datasetManifest } from '../bench/run.ts';
 import { k6Binary, k6Semver } from '../common/k6.ts';
@@ -194,7 +194,7 @@ export async function writeOperatorManifests(env: NodeJS.ProcessEnv): Promise<{ 
 
   // The thresholds the runners will declare: k6 inspect of the archive itself, with the pods' env.
   const declared = await inspectOptions(k6, archivePath, { PATH: env['PATH'] ?? '', HOME: env['HOME'] ?? '', TARGET: cfg.target, ...knobs, ...files });
-  const spec: MergeSpec = { version: 1, scenario: cfg.scenario, impls: cfg.impl.split(',').map((s) => s.trim()), planEnv: planEnvOf(env), thresholds: declared.thresholds, summaryTrendStats: declared.summaryTrendStats, ...(bounds[0]?.slo.capacity_slo_p99_ms !== undefined ? { capacitySloMs: bounds[0].slo.capacity_slo_p99_ms } : {}) };
+  const spec: MergeSpec = { version: 1, scenario: cfg.scenario, impls: cfg.impl.split(',').map((s) => s.trim()), planEnv: planEnvOf(env), thresholds: declared.thresholds, summaryTrendStats: declared.summaryTrendStats, ...(bounds[0]?.slo.capacity_slo_p99_ms !== undefined ? { capacitySloMs: bounds[0].slo.capacity_slo_p99_ms } : {}), judging: judgingOf(env) };
 
   const m = buildManifests(cfg, archive, knobs);
   const errors = validateTestRun(m.testRun);

@@ -18,7 +18,7 @@ import type { Summary } from '../../lib/summary.ts';
 import { BenchError, note } from '../common/progress.ts';
 import { sampleCpu } from '../common/cpu.ts';
 import { interruptK6 } from '../bench/watchdog.ts';
-import { mergeRunners, planEnvOf, type DeclaredThresholds, type MergeSpec } from './merge.ts';
+import { judgingOf, mergeRunners, planEnvOf, type DeclaredThresholds, type MergeSpec } from './merge.ts';
 import { EXIT_THRESHOLDS_FAILED } from '../../lib/exit-codes.ts';
 import { writeSummaryFiles } from '../common/summary-files.ts';
 
@@ -84,7 +84,7 @@ function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number 
 /** Runs the N runners, merges their samples into runDir/summary.*, and returns k6's exit code for the whole. */
 export async function runRunners(o: RunnersOptions): Promise<number> {
   const declared = await inspectOptions(o.k6, o.script, o.env);
-  const spec: MergeSpec = { version: 1, scenario: o.plan.name, impls: o.impls, planEnv: planEnvOf(o.env), thresholds: declared.thresholds, summaryTrendStats: declared.summaryTrendStats, ...(o.capacitySloMs !== undefined ? { capacitySloMs: o.capacitySloMs } : {}) };
+  const spec: MergeSpec = { version: 1, scenario: o.plan.name, impls: o.impls, planEnv: planEnvOf(o.env), thresholds: declared.thresholds, summaryTrendStats: declared.summaryTrendStats, ...(o.capacitySloMs !== undefined ? { capacitySloMs: o.capacitySloMs } : {}), judging: judgingOf(o.env) };
   writeFileSync(join(o.runDir, 'merge.json'), JSON.stringify(spec, null, 2));
 
   const records: RunnerRecord[] = [];
