@@ -1,6 +1,7 @@
 // Confidence for the suite's figures: how far a sample's quantile can be from the true one (order
 // statistics, exact binomial), thresholds decided with confidence (met / broken / undecided), ratios
-// of repeated measurements with a bootstrap interval, figures printed with the digits their
+// of repeated measurements with a bootstrap interval or Student's t on their logarithms (the
+// typical ratio of a few paired rounds), figures printed with the digits their
 // interval supports, and perf_analyzer's stability rule. lib/stats.ts holds the quantiles themselves;
 // this file is the layer above them. Pure TypeScript: no Node or k6 imports, no packages (both
 // runtimes, and k6's handleSummary runs it on up to ~10^5 samples, so everything here is cheap).
@@ -455,7 +456,8 @@ export function ratioInterval(a: readonly number[], b: readonly number[], opts: 
  * of the time at a true ratio of 1; about 9 % at 10 rounds, 5 % at 20 (medians, measured as there).
  * For a median of few rounds the exact, distribution-free alternative is the order-statistic
  * interval of the sorted per-round ratios, quantileInterval(sortedRatios, 0.5), which needs 6
- * rounds for a 95 % interval and says so below that.
+ * rounds for a 95 % interval and says so below that. make report takes that one from 6 rounds and
+ * geometricMeanInterval (t on the log ratios) from 3 to 5 (tools/report/stats.ts: ratioOverRounds).
  */
 export function pairedRatioInterval(a: readonly number[], b: readonly number[], opts: RatioOptions = {}): RatioInterval {
   const o = ratioOptions(opts);
@@ -468,6 +470,88 @@ export function pairedRatioInterval(a: readonly number[], b: readonly number[], 
   const ratios: number[] = new Array(o.resamples);
   for (let i = 0; i < o.resamples; i++) ratios[i] = statisticOf(resample(per, rand, r), o.statistic);
   return percentileInterval(statisticOf([...per], o.statistic), ratios, o, per.length, per.length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The typical ratio of a few paired rounds (Student's t on logarithms)
+
+/**
+ * P(|T| <= t) for Student's t with df degrees of freedom (a whole number >= 1): the finite series of
+ * Abramowitz & Stegun 26.7.3 (odd df) and 26.7.4 (even df) in theta = atan(t / sqrt(df)), exact up
+ * to rounding (df - 2 terms at most; no incomplete beta function, no approximation).
+ */
+function studentCentral(t: number, df: number): number {
+  const theta = Math.atan(Math.abs(t) / Math.sqrt(df));
+  const c2 = Math.cos(theta) ** 2;
+  if (df % 2 === 1) {
+    if (df === 1) return (2 / Math.PI) * theta;
+    let term = 1;
+    let sum = 1;
+    for (let k = 3; k <= df - 2; k += 2) sum += term *= ((k - 1) / k) * c2;
+    return (2 / Math.PI) * (theta + Math.sin(theta) * Math.cos(theta) * sum);
+  }
+  let term = 1;
+  let sum = 1;
+  for (let k = 2; k <= df - 2; k += 2) sum += term *= ((k - 1) / k) * c2;
+  return Math.sin(theta) * sum;
+}
+
+/**
+ * The p-quantile (p in (0.5, 1)) of Student's t with df degrees of freedom (a whole number >= 1):
+ * bisection on the exact CDF above. studentTQuantile(0.975, 2) = 4.303, (0.975, 5) = 2.571.
+ */
+export function studentTQuantile(p: number, df: number): number {
+  if (!(p > 0.5 && p < 1)) throw new Error(`studentTQuantile: p must be in (0.5, 1), got ${p}`);
+  if (!Number.isInteger(df) || df < 1) throw new Error(`studentTQuantile: df must be a whole number >= 1, got ${df}`);
+  const central = 2 * p - 1;
+  let lo = 0;
+  let hi = 1;
+  while (studentCentral(hi, df) < central) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentCentral(mid, df) < central) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+export interface GeometricMeanInterval {
+  /** exp(mean(log x)): for ratios, the typical ratio. */
+  estimate: number;
+  lower: number;
+  upper: number;
+  /** The interval excludes 1 (read it for ratios). */
+  distinguishable: boolean;
+  n: number;
+  /** The t quantile used (n - 1 degrees of freedom). */
+  t: number;
+  confidence: number;
+}
+
+/**
+ * Confidence interval for the geometric mean of positive values, e.g. the per-round ratios a[r] / b[r]
+ * of make report's paired rounds. Method: Student's t on the logarithms,
+ * exp(mean(log x) +- t(1 - alpha/2, n - 1) * sd(log x) / sqrt(n)), so a ratio and its inverse get
+ * the same interval inverted. Why: with 3 to 5 rounds no distribution-free interval of 95 % exists (the
+ * order statistics need 6, see quantileRanks; a bootstrap resamples too few values and comes out too
+ * narrow, see pairedRatioInterval), while t pays for the spread that few rounds estimate through its
+ * wide quantile (4.30 at 3 rounds, 2.78 at 5). Assumption: the log values are independent and about
+ * normal; a round that went wrong widens the interval (it inflates sd), it does not narrow it.
+ * Needs n >= 2 (throws below): with one value there is no spread to scale.
+ */
+export function geometricMeanInterval(values: readonly number[], confidence = 0.95): GeometricMeanInterval {
+  const alpha = checkConfidence(confidence);
+  if (values.length < 2) throw new Error(`geometricMeanInterval: needs 2 values or more, got ${values.length}`);
+  for (const v of values) if (!(v > 0 && Number.isFinite(v))) throw new Error(`geometricMeanInterval: got ${v}; the values must be positive and finite`);
+  const logs = values.map((v) => Math.log(v));
+  const n = logs.length;
+  const mean = logs.reduce((s, x) => s + x, 0) / n;
+  const sd = Math.sqrt(logs.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1));
+  const t = studentTQuantile(1 - alpha / 2, n - 1);
+  const half = (t * sd) / Math.sqrt(n);
+  const lower = Math.exp(mean - half);
+  const upper = Math.exp(mean + half);
+  return { estimate: Math.exp(mean), lower, upper, distinguishable: lower > 1 || upper < 1, n, t, confidence };
 }
 
 // ---------------------------------------------------------------------------------------------

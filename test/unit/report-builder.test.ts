@@ -16,6 +16,7 @@ import { schedule } from '../../tools/report/plan.ts';
 import { reportMarkdown, writeReport } from '../../tools/report/render.ts';
 import { reproduceCommands } from '../../tools/report/run.ts';
 import { reportConfig } from '../../tools/report/config.ts';
+import { resultsTableText } from '../../tools/report/text.ts';
 
 const FIXTURES = 'test/fixtures/report';
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as T;
@@ -124,19 +125,31 @@ test('per implementation and level: medians over rounds, min of mins, max of max
   assert.equal(row('invalid', 4).p99_ms.median, 30);
 });
 
-test('speedups: paired per round, median with spread', () => {
+test("speedups: paired per round over the baseline, median with spread, and each ratio's 95 % interval", () => {
   const { report } = build();
   const sp = (impl: string, level: number) => report.speedups.find((s) => s.impl === impl && s.level === level)!;
+  assert.deepEqual(report.comparisons, { reference: 'baseline', confidence: 0.95, method: report.comparisons.method });
+  assert.match(report.comparisons.method, /from 6 rounds the median ratio's distribution-free interval \(order statistics\), from 3 to 5 the geometric mean's Student t interval/);
   // concurrent/baseline at level 1: 3/2, 3/2.5, 2.4/2 = 1.5, 1.2, 1.2
-  assert.deepEqual(sp('concurrent', 1).rps, { n: 3, median: 1.2, min: 1.2, max: 1.5, q1: 1.2, q3: 1.35, values: [1.5, 1.2, 1.2] });
+  const c1 = sp('concurrent', 1);
+  assert.equal(c1.over, 'baseline');
+  assert.deepEqual([c1.rps!.n, c1.rps!.median, c1.rps!.min, c1.rps!.max, c1.rps!.values], [3, 1.2, 1.2, 1.5, [1.5, 1.2, 1.2]]);
+  // Three rounds: the geometric mean (2.16^(1/3)) with t(0.975, 2) on the log ratios: [0.939, 1.78], 1 inside.
+  assert.equal(c1.rps!.method, 't-log');
+  assert.ok(Math.abs(c1.rps!.estimate - Math.cbrt(2.16)) < 1e-5);
+  assert.deepEqual([+c1.rps!.lower!.toFixed(3), +c1.rps!.upper!.toFixed(3), c1.rps!.verdict], [0.939, 1.78, 'not distinguishable']);
   // level 4: 6/4, 8/4, 5/5 = 1.5, 2, 1
-  assert.deepEqual(sp('concurrent', 4).rps, { n: 3, median: 1.5, min: 1, max: 2, q1: 1.25, q3: 1.75, values: [1.5, 2, 1] });
-  // p99 level 1: 700/800, 600/900, 800/1000 = 0.875, 0.667, 0.8
+  assert.deepEqual([sp('concurrent', 4).rps!.median, sp('concurrent', 4).rps!.min, sp('concurrent', 4).rps!.max], [1.5, 1, 2]);
+  // p99 level 1: 700/800, 600/900, 800/1000 = 0.875, 0.667, 0.8; p50 410/520 ... below 1 = faster.
   assert.equal(sp('concurrent', 1).p99!.median, 0.8);
+  assert.equal(sp('concurrent', 1).p50!.verdict, 'faster'); // 400/500, 410/520, 420/510: 0.80, 0.79, 0.82
   assert.deepEqual(sp('concurrent', 1).rounds, [1, 2, 3]);
-  // invalid level 1: 60/2, 62/2.5, 64/2 = 30, 24.8, 32
+  // invalid level 1: 60/2, 62/2.5, 64/2 = 30, 24.8, 32: faster, beyond doubt.
   assert.equal(sp('invalid', 1).rps!.median, 30);
-  assert.equal(sp('baseline', 4).rps!.median, 1);
+  assert.equal(sp('invalid', 1).rps!.verdict, 'faster');
+  assert.equal(sp('invalid', 1).p99!.verdict, 'faster');
+  // The reference has no ratio over itself.
+  assert.equal(report.speedups.find((s) => s.impl === 'baseline'), undefined);
 });
 
 test('bounds: baseline upper, invalid lower, each implementation checked against them', () => {
@@ -198,9 +211,17 @@ test('writeReport: report.md with the tables, report.json that parses, three val
 
   const md = readFileSync(join(dir, 'report.md'), 'utf8');
   for (const heading of ['## Charts', '## Requests/s and latency per implementation and level', '## Speedup over the baseline', '## Bounds', '## Accuracy', '## Environment', '## Runs', '## Reproduce']) assert.ok(md.includes(heading), heading);
-  assert.ok(md.includes('| implementation | concurrency | rounds | requests | req/s median (min-max) | p50 ms | p99 ms | min ms | max ms | speedup (req/s) |'));
-  assert.ok(md.includes('| baseline | 1 | 3 | 13 | 2.00 (2.00-2.50) | 510.0 (500.0-520.0) | 900.0 (800.0-1000.0) | 250.0 | 1010.0 | 1.00x |'), md);
-  assert.ok(md.includes('| concurrent | 1 | 1.20x (1.20-1.50, IQR 1.20-1.35, n=3) | 0.80x (0.67-0.88, IQR 0.73-0.84, n=3) | 1, 2, 3 |'), md);
+  assert.ok(md.includes('| implementation | concurrency | rounds | requests | req/s median (min-max) | p50 ms | p99 ms | min ms | max ms | speedup (req/s over baseline, 95 % interval) |'));
+  assert.ok(md.includes('| baseline | 1 | 3 | 13 | 2.00 (2.00-2.50) | 510.0 (500.0-520.0) | 900.0 (800.0-1000.0) | 250.0 | 1010.0 | 1 (reference) |'), md);
+  assert.ok(md.includes('| concurrent | 1 | 3 | 16.8 | 3.00 (2.40-3.00) | 410.0 (400.0-420.0) | 700.0 (600.0-800.0) | 200.0 | 810.0 | 1.29x [0.93, 1.79] not distinguishable |'), md);
+  // Every ratio with its interval and its verdict; the digits follow the interval.
+  assert.ok(md.includes('| implementation | concurrency | req/s over baseline | p50 over baseline (< 1 = faster) | p99 over baseline (< 1 = faster) | rounds paired |'), md);
+  assert.ok(md.includes('| concurrent | 1 | 1.29x [0.93, 1.79] not distinguishable | 0.804x [0.760, 0.850] faster | 0.78x [0.54, 1.10] not distinguishable | 1, 2, 3 |'), md);
+  assert.ok(md.includes('| concurrent | 4 | 1.4x [0.6, 3.5] not distinguishable | 0.769x [0.744, 0.795] faster | 1.40x [1.24, 1.58] slower | 1, 2, 3 |'), md);
+  assert.ok(md.includes('Of 12 ratios: 8 faster, 1 slower, 3 not distinguishable.'), md);
+  assert.match(md, /Each row over \*\*baseline\*\*: ratios are paired per round; \[lower, upper\] is a 95 % interval over the rounds/);
+  // No summary here carries latency intervals: no interval columns.
+  assert.ok(!md.includes("rounds' 95 % intervals"));
   assert.match(md, /\| concurrent \| 4 \| yes \| \*\*no\*\* \| yes \|/);
   assert.match(md, /\| invalid \| lossy \| \*\*FAILED\*\* \| \*\*FAILED\*\* \| 2 \| 600 \| 0 \| 600 \|/);
   assert.match(md, /\| baseline \| lossless \| passed \| passed \| 2 \| 600 \| 600 \| 0 \| 0 \| 0 \| 1 \| 1 \|/);
@@ -266,4 +287,79 @@ test('report.md quotes the latest make harness table, or says how to get one', (
   assert.match(quoted, /## The harness itself\n\nWhat the load generator costs on this host, from the latest `make harness` \(\/r\/harness\/2026\/harness\.txt\)/);
   assert.match(quoted, /\| invalid \| 1 \| 160\.0 \| 4\.50 \|/);
   assert.match(reportMarkdown(buildReport(runs, meta())), /No `make harness` run found/);
+});
+
+/** A timed run of `invalid` that make report ran as the row `row` (report-role.json names it), one level. */
+function writeRowRun(root: string, name: string, row: string, round: number, f: Figures, intervals?: { n: number; p50: [number, number]; p99: [number | null, number | null] }): void {
+  const summary = fixture<Summary>('invalid.summary.json');
+  const row0 = summary.levels[0]!;
+  const latency = { ...row0.latency_ms!, p50: f.p50, p99: f.p99, ...(intervals ? { n: intervals.n, intervals: { p50: { lower: intervals.p50[0], upper: intervals.p50[1], confidence: 0.95 }, p99: { lower: intervals.p99[0], upper: intervals.p99[1], confidence: 0.95 } } } : {}) };
+  summary.levels = [{ ...row0, impl: 'invalid', level: '1', duration_s: DURATION_S, requests: f.rps * DURATION_S, rps: f.rps, latency_ms: latency }];
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary));
+  writeFileSync(join(dir, ROLE_FILE), JSON.stringify({ role: 'timing', round, row }));
+}
+
+test('labelled rows (IMPL=invalid@a,invalid@b): one implementation, two rows, their ratio not distinguishable', () => {
+  const root = join(mkdtempSync(join(tmpdir(), 'report-labels-')), 'runs');
+  // Six rounds of the same implementation under two labels, round-to-round noise only.
+  const a = [400, 420, 380, 410, 395, 405];
+  const b = [410, 400, 390, 405, 400, 398];
+  for (const item of schedule(['invalid@a', 'invalid@b'], 6)) {
+    const rps = (item.impl === 'invalid@a' ? a : b)[item.round - 1]!;
+    writeRowRun(root, `2026-01-01T00-00-${String(item.index).padStart(2, '0')}Z-sweep-invalid`, item.impl, item.round, { rps, p50: 1000 / rps, p99: 4000 / rps });
+  }
+  const report = buildReport(gatherRuns([root]), { ...meta({ impls: ['invalid@a', 'invalid@b'], levels: [1], repeats: 6 }), implementations: [] });
+  assert.deepEqual(report.impls, ['invalid@a', 'invalid@b']);
+  assert.deepEqual(report.results.map((r) => [r.impl, r.rounds, r.rps.median]), [['invalid@a', 6, 402.5], ['invalid@b', 6, 400]]);
+  // The first row is the reference when no row measures the baseline.
+  assert.equal(report.comparisons.reference, 'invalid@a');
+  const sp = report.speedups;
+  assert.equal(sp.length, 1);
+  assert.deepEqual([sp[0]!.impl, sp[0]!.over, sp[0]!.rounds], ['invalid@b', 'invalid@a', [1, 2, 3, 4, 5, 6]]);
+  // Six rounds: the median ratio between the 1st and 6th of the sorted per-round ratios.
+  const ratios = b.map((x, i) => x / a[i]!).sort((x, y) => x - y);
+  assert.deepEqual([sp[0]!.rps!.method, sp[0]!.rps!.lower, sp[0]!.rps!.upper, sp[0]!.rps!.verdict], ['order-statistics', +ratios[0]!.toPrecision(6), +ratios[5]!.toPrecision(6), 'not distinguishable']);
+  for (const k of ['p50', 'p99'] as const) assert.equal(sp[0]![k]!.verdict, 'not distinguishable');
+  // The runs table and the Runs section name the rows; the bench ran the implementation.
+  assert.deepEqual(report.runs.map((r) => r.impls[0]), ['invalid@a', 'invalid@b', 'invalid@b', 'invalid@a', 'invalid@a', 'invalid@b', 'invalid@b', 'invalid@a', 'invalid@a', 'invalid@b', 'invalid@b', 'invalid@a']);
+  const md = reportMarkdown(report);
+  assert.match(md, /## Speedup over invalid@a\n\nEach row over \*\*invalid@a\*\* \(the first row of IMPL: baseline was not measured\)/);
+  assert.match(md, /\| invalid@b \| 1 \| 1\.0\d*x \[0\.9\d*, 1\.0\d*\] not distinguishable \|/);
+  assert.match(md, /Of 3 ratios: 0 faster, 0 slower, 3 not distinguishable\./);
+  const text = resultsTableText(report);
+  assert.match(text, /^impl +level +rounds +req\/s +p50 ms +p99 ms +req\/s over invalid@a \(95 % interval\)$/m);
+  assert.match(text, /^invalid@a +1 +6 +402\.50 .* reference$/m);
+  assert.match(text, /^invalid@b +1 +6 +400\.00 .* 1\.0\d*x \[0\.9\d*, 1\.0\d*\] not distinguishable$/m);
+  assert.match(text, /^ratios over 6 paired rounds, 95 % intervals: the median ratio's distribution-free interval \(order statistics\); "not distinguishable": the interval includes 1\./m);
+});
+
+test("per-level table: the rounds' own p50 and p99 intervals, and what a round too short for a p99 bound lacks", () => {
+  const root = join(mkdtempSync(join(tmpdir(), 'report-intervals-')), 'runs');
+  writeRowRun(root, '2026-01-01T00-00-01Z-sweep-invalid', 'invalid', 1, { rps: 400, p50: 2, p99: 9 }, { n: 800, p50: [1.93, 2.07], p99: [7.85, 28.7] });
+  writeRowRun(root, '2026-01-01T00-00-02Z-sweep-invalid', 'invalid', 2, { rps: 420, p50: 1.9, p99: 8 }, { n: 840, p50: [1.86, 2.11], p99: [7.1, 19.2] });
+  writeRowRun(root, '2026-01-01T00-00-03Z-sweep-invalid', 'baseline', 1, { rps: 2, p50: 500, p99: 800 }, { n: 60, p50: [480, 530], p99: [700, null] });
+  const report = buildReport(gatherRuns([root]), { ...meta({ impls: [], levels: [1] }), implementations: [] });
+  const inv = report.results.find((r) => r.impl === 'invalid')!;
+  assert.deepEqual(inv.latency_intervals!.p50, { rounds: 2, n_min: 800, lower: 1.86, upper: 2.11, confidence: 0.95, per_round: [{ round: 1, n: 800, lower: 1.93, upper: 2.07 }, { round: 2, n: 840, lower: 1.86, upper: 2.11 }] });
+  assert.deepEqual([inv.latency_intervals!.p99!.lower, inv.latency_intervals!.p99!.upper], [7.1, 28.7]);
+  const base = report.results.find((r) => r.impl === 'baseline')!;
+  assert.equal(base.latency_intervals!.p99!.upper, null);
+  const md = reportMarkdown(report);
+  assert.ok(md.includes("| p50 ms, rounds' 95 % intervals | p99 ms, rounds' 95 % intervals |"), md);
+  assert.ok(md.includes('| [1.86, 2.11] | [7.10, 28.7] |'), md);
+  // 60 requests cannot bound a p99 from above (368 needed for a 95 % interval).
+  assert.ok(md.includes('| [480, 530] | >= 700 (no upper bound: 60 requests in a round, 368 needed) |'), md);
+  assert.match(md, /every round's interval lies within the range shown/);
+});
+
+test('reproduce commands of labelled rows: one server and one accuracy pass per implementation, each run a bench of it', () => {
+  const cfg = reportConfig({ IMPL: 'invalid@a,invalid@b', LEVELS: '1', DURATION: '2s', REPEATS: '2' });
+  const c = reproduceCommands(cfg, ['invalid@a', 'invalid@b'], schedule(['invalid@a', 'invalid@b'], 2), {}, 'r');
+  assert.match(c.report, /^make report IMPL=invalid@a,invalid@b LEVELS=1 DURATION=2s REPEATS=2/);
+  assert.match(c.runs[0]!, /^make server IMPL=invalid PORT=8000 /);
+  assert.equal(c.runs.filter((l) => l.endsWith('# accuracy pass')).length, 1);
+  const timed = c.runs.filter((l) => l.includes('ACCURACY=0'));
+  assert.deepEqual(timed.map((l) => [/IMPL=(\S+)/.exec(l)![1], /# row (\S+)$/.exec(l)![1]]), [['invalid', 'invalid@a'], ['invalid', 'invalid@b'], ['invalid', 'invalid@b'], ['invalid', 'invalid@a']]);
 });

@@ -1,8 +1,13 @@
-// The report's maths on hand-computed cases: quantiles, spread, paired ratios, the interleaved
-// schedule, the ETA, and the config's errors.
+// The report's maths on hand-computed cases: quantiles, spread, paired ratios and their intervals
+// (the method per number of rounds, the verdict in words, and how often an A/A comparison is called
+// distinguishable on seeded synthetic rounds), the interleaved schedule, the ETA, the config's
+// errors and the rows' labels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatRatio, pairedRatios, spread } from '../../tools/report/stats.ts';
+import { formatRatio, ORDER_MIN_ROUNDS, pairedRatios, ratioMethodsUsed, ratioOverRounds, spread, T_MIN_ROUNDS } from '../../tools/report/stats.ts';
+import { geometricMeanInterval, quantileInterval } from '../../lib/confidence.ts';
+import { mulberry32 } from '../../lib/rng.ts';
+import { checkRows, distinctImpls, rowImpl } from '../../tools/report/rows.ts';
 import { median, quantileSorted } from '../../lib/stats.ts';
 import { eta, formatSeconds, plannedRunSeconds, schedule } from '../../tools/report/plan.ts';
 import { reportConfig } from '../../tools/report/config.ts';
@@ -34,10 +39,104 @@ test('paired ratios: same round only, missing or zero denominators left out', ()
   assert.deepEqual(r.map((x) => Math.round(x.ratio * 1000) / 1000), [1.5, 1.2, 1.2]);
   const s = spread(r.map((x) => x.ratio))!;
   assert.equal(s.median, 1.2);
-  assert.equal(formatRatio(s), '1.20x (1.20-1.50, IQR 1.20-1.35, n=3)');
   assert.deepEqual(pairedRatios(new Map([[1, 5]]), new Map([[1, 0]])), []);
+});
+
+test('ratio intervals: the method follows the rounds (none below 3, t on logs 3-5, order statistics from 6)', () => {
+  assert.equal(T_MIN_ROUNDS, 3);
+  assert.equal(ORDER_MIN_ROUNDS, 6);
+  // 1 and 2 rounds: the median, no interval, and the REPEATS that gives one.
+  const one = ratioOverRounds([1.3], 'higher')!;
+  assert.deepEqual([one.method, one.estimate, one.lower, one.upper, one.verdict, one.note], ['none', 1.3, null, null, 'no interval', '1 round: no interval; REPEATS=3 for one']);
+  assert.equal(formatRatio(one), '1.30x (1 round: no interval; REPEATS=3 for one)');
+  const two = ratioOverRounds([1.2, 1.3], 'higher')!;
+  assert.deepEqual([two.method, two.estimate, two.verdict], ['none', 1.25, 'no interval']);
+  assert.equal(formatRatio(two), '1.25x (2 rounds: no interval; REPEATS=3 for one)');
+  // 3 rounds: exp(mean(log r) +- t(0.975, 2) sd / sqrt(3)), by hand: t = 4.302653.
+  const three = [1.5, 1.2, 1.2];
+  const logs = three.map(Math.log);
+  const mean = logs.reduce((a, b) => a + b) / 3;
+  const sd = Math.sqrt(logs.reduce((a, x) => a + (x - mean) ** 2, 0) / 2);
+  const t = ratioOverRounds(three, 'higher')!;
+  assert.equal(t.method, 't-log');
+  assert.ok(Math.abs(t.estimate - Math.cbrt(1.5 * 1.2 * 1.2)) < 1e-5, String(t.estimate));
+  assert.ok(Math.abs(t.lower! - Math.exp(mean - (4.302653 * sd) / Math.sqrt(3))) < 1e-5, String(t.lower));
+  assert.ok(Math.abs(t.upper! - Math.exp(mean + (4.302653 * sd) / Math.sqrt(3))) < 1e-5, String(t.upper));
+  assert.equal(t.verdict, 'not distinguishable'); // [0.939, 1.78]: one round at 1.5 and two at 1.2 do not make 3 rounds sure
+  assert.deepEqual([t.n, t.median, t.min, t.max], [3, 1.2, 1.2, 1.5]); // the spread stays beside it
+  // 6 rounds: the median and the 1st and 6th order statistics (coverage 1 - 2/64).
+  const six = [1.1, 1.3, 1.25, 1.2, 1.15, 1.4];
+  const o = ratioOverRounds(six, 'higher')!;
+  const ci = quantileInterval([...six].sort((a, b) => a - b), 0.5);
+  assert.deepEqual([o.method, o.estimate, o.lower, o.upper, o.verdict], ['order-statistics', 1.225, 1.1, 1.4, 'faster']);
+  assert.deepEqual([ci.lowerRank, ci.upperRank], [1, 6]);
+  assert.equal(formatRatio(o), '1.23x [1.10, 1.40] faster');
+  assert.equal(ratioOverRounds([], 'higher'), null);
   assert.equal(formatRatio(null), 'n/a');
-  assert.equal(formatRatio(spread([2])), '2.00x (n=1)');
+  // Non-positive or non-finite ratios are rounds that did not measure, not zeros.
+  assert.equal(ratioOverRounds([1.2, 0, NaN, 1.3], 'higher')!.n, 2);
+});
+
+test('ratio intervals: the words follow the direction that is better', () => {
+  const up = [1.21, 1.2, 1.22];
+  const down = up.map((x) => 1 / x);
+  // requests/s: above 1 is faster; latency: below 1 is faster.
+  assert.equal(ratioOverRounds(up, 'higher')!.verdict, 'faster');
+  assert.equal(ratioOverRounds(down, 'higher')!.verdict, 'slower');
+  assert.equal(ratioOverRounds(down, 'lower')!.verdict, 'faster');
+  assert.equal(ratioOverRounds(up, 'lower')!.verdict, 'slower');
+  assert.equal(ratioOverRounds([0.98, 1.03, 1.0], 'higher')!.verdict, 'not distinguishable');
+  // The digits follow the interval's width (two significant digits of it: 0.051 -> steps of 0.001).
+  assert.equal(formatRatio(ratioOverRounds(up, 'higher')), '1.210x [1.185, 1.236] faster');
+  // t on logs: a ratio and its inverse get the same interval, inverted.
+  const a = geometricMeanInterval(up);
+  const b = geometricMeanInterval(down);
+  assert.ok(Math.abs(a.lower * b.upper - 1) < 1e-12 && Math.abs(a.upper * b.lower - 1) < 1e-12);
+  assert.match(ratioMethodsUsed([ratioOverRounds(up, 'higher'), null]), /^ratios over 3 paired rounds, 95 % intervals: the geometric mean's Student t interval on the log ratios$/);
+  assert.match(ratioMethodsUsed([ratioOverRounds([1.1], 'higher')]), /^ratios over 1 paired round, 95 % intervals: no interval \(fewer than 3 rounds\)$/);
+});
+
+/** A seeded standard normal (Box-Muller). */
+function normals(seed: number): () => number {
+  const rand = mulberry32(seed);
+  return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+
+test('ratio intervals: an A/A comparison is called distinguishable in about 5 % of 1000 seeded trials or less', () => {
+  // Both sides of each round scatter alike (10 % lognormal noise), so the true ratio is 1.
+  for (const rounds of [3, 4, 5, 6, 8, 12]) {
+    const z = normals(1000 + rounds);
+    let called = 0;
+    for (let trial = 0; trial < 1000; trial++) {
+      const ratios = Array.from({ length: rounds }, () => Math.exp(0.1 * z()) / Math.exp(0.1 * z()));
+      if (ratioOverRounds(ratios, 'higher')!.verdict !== 'not distinguishable') called++;
+    }
+    // Nominal 5 %; 1000 trials put a binomial sd of 0.7 % around it.
+    assert.ok(called <= 70, `${rounds} rounds: ${called} of 1000 A/A comparisons called distinguishable`);
+  }
+});
+
+test('ratio intervals: a real 1.3x over 3 rounds of 5 % noise is called faster most of the time', () => {
+  const z = normals(7);
+  let faster = 0;
+  let slower = 0;
+  for (let trial = 0; trial < 1000; trial++) {
+    const ratios = Array.from({ length: 3 }, () => (1.3 * Math.exp(0.05 * z())) / Math.exp(0.05 * z()));
+    const v = ratioOverRounds(ratios, 'higher')!.verdict;
+    if (v === 'faster') faster++;
+    if (v === 'slower') slower++;
+  }
+  assert.ok(faster >= 800, `${faster} of 1000 called faster`);
+  assert.equal(slower, 0);
+});
+
+test('rows: implementation@label measures the implementation as a row of its own', () => {
+  assert.equal(rowImpl('invalid@a'), 'invalid');
+  assert.equal(rowImpl('baseline'), 'baseline');
+  assert.deepEqual(distinctImpls(['invalid@a', 'invalid@b', 'baseline', 'invalid']), ['invalid', 'baseline']);
+  assert.doesNotThrow(() => checkRows(['invalid@a', 'invalid@b', 'invalid']));
+  assert.throws(() => checkRows(['invalid', 'invalid']), /^ConfigError: IMPL=invalid,invalid names invalid twice: give each row a label of its own, e\.g\. invalid@a,invalid@b$/);
+  for (const bad of ['@a', 'invalid@', 'invalid@a/b', 'invalid@a@b']) assert.throws(() => checkRows([bad]), /is not implementation@label/, bad);
 });
 
 test('schedule: round-robin, each round starting one implementation later', () => {
@@ -73,4 +172,7 @@ test('config: defaults, and errors that name the variable', () => {
   assert.throws(() => reportConfig({ DURATION: 'soon' }), /DURATION=soon is not valid/);
   assert.throws(() => reportConfig({ SERVER: 'many' }), /SERVER=many is not valid: expected one of shared, fresh/);
   assert.throws(() => reportConfig({ SERVER: 'fresh', TARGET: 'http://x:1' }), /TARGET=http:\/\/x:1 with SERVER=fresh/);
+  // One implementation twice pools its runs into one row: refused; labelled, it is two rows.
+  assert.throws(() => reportConfig({ IMPL: 'invalid,invalid' }), /IMPL=invalid,invalid names invalid twice/);
+  assert.deepEqual(reportConfig({ IMPL: 'invalid@a, invalid@b' }).impls, ['invalid@a', 'invalid@b']);
 });

@@ -7,6 +7,7 @@ import {
   decideCounts,
   decideThreshold,
   formatQuantileInterval,
+  geometricMeanInterval,
   formatWithInterval,
   minSamplesFor,
   pairedRatioInterval,
@@ -15,6 +16,7 @@ import {
   quantileUpperBound,
   ratioInterval,
   stability,
+  studentTQuantile,
   type Sides,
 } from '../../lib/confidence.ts';
 import { mulberry32 } from '../../lib/rng.ts';
@@ -282,4 +284,38 @@ test('stability: the last 3 windows within 10 % (max / min), requests/s and p50 
   assert.equal(stability([w(100, 10), w(130, 10), w(100, 10), w(104, 10)], 2).stable, true);
   assert.equal(stability([w(100, 10), w(108, 10), w(100, 10)], 3, 0.05).stable, false);
   assert.equal(stability([w(0, 10), w(1, 10), w(1, 10)]).spread.rps, Infinity);
+});
+
+test("Student's t quantiles match the printed table (two-sided 95 % and 90 %, df 1-30, 100)", () => {
+  const table: [number, number, number][] = [
+    [1, 12.706, 6.314],
+    [2, 4.303, 2.92],
+    [3, 3.182, 2.353],
+    [4, 2.776, 2.132],
+    [5, 2.571, 2.015],
+    [9, 2.262, 1.833],
+    [10, 2.228, 1.812],
+    [30, 2.042, 1.697],
+    [100, 1.984, 1.66],
+  ];
+  for (const [df, t975, t95] of table) {
+    assert.ok(Math.abs(studentTQuantile(0.975, df) - t975) < 5e-4, `df ${df}: ${studentTQuantile(0.975, df)} vs ${t975}`);
+    assert.ok(Math.abs(studentTQuantile(0.95, df) - t95) < 5e-4, `df ${df}: ${studentTQuantile(0.95, df)} vs ${t95}`);
+  }
+  // df = 1 is the Cauchy distribution: its quantile is tan(pi (p - 1/2)).
+  assert.ok(Math.abs(studentTQuantile(0.975, 1) - Math.tan(Math.PI * 0.475)) < 1e-9);
+  assert.throws(() => studentTQuantile(0.4, 3), /p must be in \(0\.5, 1\)/);
+  assert.throws(() => studentTQuantile(0.975, 0), /df must be a whole number >= 1/);
+});
+
+test('geometric-mean interval: t on the logs, by hand; identical values give a point; fewer than 2 throw', () => {
+  const ci = geometricMeanInterval([2, 8]); // logs ln2, 3 ln2: mean 2 ln2, sd sqrt(2) ln2, se ln2
+  assert.ok(Math.abs(ci.estimate - 4) < 1e-12);
+  assert.ok(Math.abs(ci.t - 12.7062) < 1e-4);
+  assert.ok(Math.abs(Math.log(ci.upper) - (2 + ci.t) * Math.LN2) < 1e-9 && Math.abs(Math.log(ci.lower) - (2 - ci.t) * Math.LN2) < 1e-9);
+  assert.equal(ci.distinguishable, false);
+  const same = geometricMeanInterval([1.2, 1.2, 1.2]);
+  assert.ok(Math.abs(same.lower - 1.2) < 1e-12 && Math.abs(same.upper - 1.2) < 1e-12 && same.distinguishable);
+  assert.throws(() => geometricMeanInterval([1.2]), /needs 2 values or more/);
+  assert.throws(() => geometricMeanInterval([1.2, 0]), /positive and finite/);
 });

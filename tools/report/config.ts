@@ -3,6 +3,7 @@
 // through the inherited environment, exactly as with `make bench`.
 import { ConfigError, type Env } from '../../lib/env.ts';
 import { bool, duration, durationText, int, INVALID, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
+import { checkRows } from './rows.ts';
 
 /** shared: one server for the whole session, every implementation loaded in it (the default);
  * fresh: every run starts its own server (make bench without TARGET). */
@@ -10,7 +11,8 @@ export const SERVER_MODES = ['shared', 'fresh'] as const;
 export type ServerMode = (typeof SERVER_MODES)[number];
 
 export interface ReportConfig {
-  /** Empty: every implementation the server lists in GET /implementations. */
+  /** The rows, `impl` or `impl@label` (tools/report/rows.ts); empty: every implementation the
+   * server lists in GET /implementations. */
   impls: string[];
   levels: number[];
   /** LEVELS was given (REUSE then keeps only these levels; otherwise every level found). */
@@ -49,8 +51,8 @@ const positiveDuration = (example: string) => ({
 
 export const REPORT_KNOBS = {
   impls: knob({
-    env: 'IMPL', tier: 'essential', default: [] as string[], defaultText: 'every implementation the server lists', ...list(text('a name'), 'a comma list of implementation names'),
-    doc: 'the implementations under test, a row each (include `baseline` for speedups)',
+    env: 'IMPL', tier: 'essential', default: [] as string[], defaultText: 'every implementation the server lists', ...list(text('a name'), 'a comma list of implementation names, each optionally name@label'),
+    doc: 'the implementations under test, a row each (include `baseline` for speedups); `impl@label` measures impl as a row of its own name, so one implementation can be compared with itself (`invalid@a,invalid@b`)',
   }),
   /** Empty (unset): DEFAULT_LEVELS, or every level found with REUSE. */
   levels: knob({ env: 'LEVELS', tier: 'essential', default: [] as number[], defaultText: DEFAULT_LEVELS.join(','), ...list(int(1), 'a comma list of positive integers such as 1,4,8'), doc: 'concurrency levels of each sweep' }),
@@ -71,6 +73,7 @@ const commas = (env: Env, name: string): Env => (env[name] === undefined ? env :
 export function reportConfig(env: Env): ReportConfig {
   const e = commas(commas(commas(env, 'LEVELS'), 'IMPL'), 'REUSE');
   const k = readKnobs(REPORT_KNOBS, e);
+  checkRows(k.impls);
   const target = k.target.replace(/\/+$/, '');
   if (target && k.server === 'fresh') throw new ConfigError(`TARGET=${target} with SERVER=fresh: a fresh server per run cannot use a running one; drop TARGET or use SERVER=shared`);
   // The durations travel to every run as duration strings; the seconds are for the ETA and the report.

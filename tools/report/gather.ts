@@ -25,6 +25,9 @@ export interface RunRecord {
   role: RunRole;
   /** The report round this timed run belongs to (from report-role.json); absent for runs made by hand. */
   round?: number;
+  /** The report row this run measured (report-role.json), e.g. invalid@a for IMPL=invalid@a,invalid@b;
+   * absent for runs made by hand, whose row is the implementation the summary names. */
+  row?: string;
   /** The bench's exit code and wall time when the report ran it (gathered runs: unknown). */
   exitCode?: number;
   wall_s?: number;
@@ -77,7 +80,7 @@ export function loadRun(dir: string): RunRecord {
   if (!summary) throw new ConfigError(`${dir} has no summary.json: not a bench run folder`);
   const memory = readJson<{ device?: string; after?: { peak_mb?: number } | null }>(join(dir, 'memory.json'));
   const peak = memory?.after?.peak_mb;
-  const role = readJson<{ role?: RunRole; round?: number }>(join(dir, ROLE_FILE));
+  const role = readJson<{ role?: RunRole; round?: number; row?: string }>(join(dir, ROLE_FILE));
   const serversCpu = readJson<ServersCpu>(join(dir, SERVERS_CPU_FILE));
   return {
     dir,
@@ -88,6 +91,7 @@ export function loadRun(dir: string): RunRecord {
     memory: typeof peak === 'number' ? { device: memory?.device ?? 'unknown', peak_mb: Math.round(peak) } : null,
     role: role?.role === 'accuracy' ? 'accuracy' : 'timing',
     ...(typeof role?.round === 'number' ? { round: role.round } : {}),
+    ...(typeof role?.row === 'string' && summary.impls.length === 1 ? { row: role.row } : {}),
     ...(serversCpu ? { serversCpu } : {}),
     breakdown: summary.impls.length === 1 ? runBreakdown(dir, summary.impls[0]!) : null,
   };

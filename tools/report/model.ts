@@ -1,12 +1,15 @@
-// Builds the report's data (report.json) from run records: per implementation and level the median
-// and spread over rounds, speedups as paired ratios over the baseline of the same round, the bounds
+// Builds the report's data (report.json) from run records: per row (an implementation, or
+// implementation@label) and level the median and spread over rounds, speedups as paired ratios over
+// the reference row (the baseline) of the same round with a 95 % interval and a verdict, the bounds
 // (baseline = upper, invalid = lower), accuracy, environment and the commands to reproduce.
 import type { HostBounds, LevelStats } from '../../lib/bounds.ts';
 import type { ImplementationInfo } from '../../lib/types.ts';
+import type { LevelRow } from '../../lib/summary.ts';
 import { tallyThresholds } from '../../lib/informational-threshold.ts';
 import type { ServerBreakdown } from './breakdown.ts';
 import { isTimingRun, type RunRecord } from './gather.ts';
-import { pairedRatios, spread, type Spread } from './stats.ts';
+import { distinctImpls, rowImpl } from './rows.ts';
+import { pairedRatios, ratioMethodText, ratioOverRounds, REPORT_CONFIDENCE, spread, type RatioOverRounds, type Spread } from './stats.ts';
 
 export const BASELINE = 'baseline';
 /** The invalid implementation (server/implementations/invalid.ts): the report's lower bound. */
@@ -44,15 +47,40 @@ export interface LevelResult {
   min_ms: number;
   max_ms: number;
   runs: string[];
+  /** The rounds' own 95 % intervals of p50 and p99 (from each run's summary.json); absent when no
+   * round's summary carries them (summaries written before lib/summary.ts computed them). */
+  latency_intervals?: { p50: RoundsEnvelope | null; p99: RoundsEnvelope | null };
 }
 
+/** Where one percentile's per-round intervals lie, over the rounds of a row and level. */
+export interface RoundsEnvelope {
+  /** Rounds whose summary carried this interval. */
+  rounds: number;
+  /** Fewest samples behind one of those rounds' percentile. */
+  n_min: number;
+  /** Lowest lower and highest upper bound over those rounds: every round's own interval lies within
+   * [lower, upper]. Null where some round's sample could not give that bound (too few requests). */
+  lower: number | null;
+  upper: number | null;
+  confidence: number;
+  per_round: { round: number; n: number; lower: number | null; upper: number | null }[];
+}
+
+/** A round's sample count and percentile intervals as its summary.json carries them (lib/summary.ts;
+ * both optional: summaries written before the intervals lack them). */
+type StoredIntervals = Pick<NonNullable<LevelRow['latency_ms']>, 'n' | 'intervals'>;
+
 export interface Speedup {
+  /** The row on top of every ratio (an implementation, or implementation@label). */
   impl: string;
   level: number;
-  /** requests/s of the implementation over the baseline's, paired by round. */
-  rps: Spread | null;
-  /** p99 of the implementation over the baseline's, paired by round (below 1 = faster). */
-  p99: Spread | null;
+  /** The row every ratio is over: Report.comparisons.reference. */
+  over: string;
+  /** requests/s of the row over the reference's, paired by round (above 1 = faster). */
+  rps: RatioOverRounds | null;
+  /** p50 and p99 of the row over the reference's, paired by round (below 1 = faster). */
+  p50: RatioOverRounds | null;
+  p99: RatioOverRounds | null;
   rounds: number[];
 }
 
@@ -122,6 +150,8 @@ export interface Report extends ReportMeta {
   levels: number[];
   runs: RunRow[];
   results: LevelResult[];
+  /** How the speedups were taken: over which row, at which confidence, by which method (in words). */
+  comparisons: { reference: string | null; confidence: number; method: string };
   speedups: Speedup[];
   bounds: { levels: BoundsLevel[]; checks: BoundsCheck[]; calibration_created: string | null; calibration_tolerance_note: string };
   accuracy: AccuracyRow[];
@@ -176,6 +206,8 @@ interface Sample {
   p99: number;
   min: number;
   max: number;
+  /** This round's own intervals of p50 and p99, when its summary has them. */
+  stored: StoredIntervals;
 }
 
 /**
@@ -189,11 +221,13 @@ function samplesOf(runs: RunRecord[]): Sample[] {
     for (const row of run.summary.levels) {
       const level = Number(row.level);
       if (!Number.isFinite(level) || row.requests <= 0 || !row.latency_ms) continue;
-      const key = `${row.impl}\u0000${level}`;
+      // The report's row: its label when the report ran it (report-role.json), else the implementation.
+      const name = run.row ?? row.impl;
+      const key = `${name}\u0000${level}`;
       const ordinal = (count.get(key) ?? 0) + 1;
       count.set(key, ordinal);
       const round = run.round ?? ordinal;
-      out.push({ impl: row.impl, level, round, run: run.name, requests: row.requests, rps: row.rps, p50: row.latency_ms.p50, p99: row.latency_ms.p99, min: row.latency_ms.min, max: row.latency_ms.max });
+      out.push({ impl: name, level, round, run: run.name, requests: row.requests, rps: row.rps, p50: row.latency_ms.p50, p99: row.latency_ms.p99, min: row.latency_ms.min, max: row.latency_ms.max, stored: row.latency_ms });
     }
   }
   return out;
@@ -222,29 +256,65 @@ function levelResults(samples: Sample[], impls: string[], levels: number[]): Lev
         min_ms: Math.min(...ss.map((s) => s.min)),
         max_ms: Math.max(...ss.map((s) => s.max)),
         runs: ss.map((s) => s.run),
+        ...latencyIntervals(ss),
       });
     }
   }
   return out;
 }
 
+function envelope(ss: Sample[], key: 'p50' | 'p99'): RoundsEnvelope | null {
+  const per = ss.flatMap((s) => {
+    const ci = s.stored.intervals?.[key];
+    return ci && s.stored.n ? [{ round: s.round, n: s.stored.n, lower: ci.lower, upper: ci.upper, confidence: ci.confidence }] : [];
+  });
+  if (per.length === 0) return null;
+  const bound = (pick: (x: (typeof per)[number]) => number | null, f: (...xs: number[]) => number) => (per.some((x) => pick(x) === null) ? null : f(...per.map((x) => pick(x)!)));
+  return {
+    rounds: per.length,
+    n_min: Math.min(...per.map((x) => x.n)),
+    lower: bound((x) => x.lower, Math.min),
+    upper: bound((x) => x.upper, Math.max),
+    confidence: per[0]!.confidence,
+    per_round: per.map(({ round, n, lower, upper }) => ({ round, n, lower, upper })),
+  };
+}
+
+function latencyIntervals(ss: Sample[]): Pick<LevelResult, 'latency_intervals'> {
+  const p50 = envelope(ss, 'p50');
+  const p99 = envelope(ss, 'p99');
+  return p50 || p99 ? { latency_intervals: { p50, p99 } } : {};
+}
+
+/** The row every ratio is over: the first row measuring the baseline, else the first row (IMPL's order). */
+export function referenceRow(rows: readonly string[]): string | null {
+  return rows.find((r) => rowImpl(r) === BASELINE) ?? rows[0] ?? null;
+}
+
+/** Each row's ratios over the reference row, paired by round, each with its interval (ratioOverRounds). */
 export function speedups(samples: Sample[], impls: string[], levels: number[]): Speedup[] {
+  const over = referenceRow(impls);
+  if (over === null) return [];
   const byRound = (impl: string, level: number, pick: (s: Sample) => number) => new Map(samples.filter((s) => s.impl === impl && s.level === level).map((s) => [s.round, pick(s)]));
   const out: Speedup[] = [];
-  for (const impl of impls) {
+  for (const impl of impls.filter((i) => i !== over)) {
     for (const level of levels) {
-      const rps = pairedRatios(byRound(impl, level, (s) => s.rps), byRound(BASELINE, level, (s) => s.rps));
-      const p99 = pairedRatios(byRound(impl, level, (s) => s.p99), byRound(BASELINE, level, (s) => s.p99));
+      const paired = (pick: (s: Sample) => number) => pairedRatios(byRound(impl, level, pick), byRound(over, level, pick));
+      const rps = paired((s) => s.rps);
+      const p50 = paired((s) => s.p50);
+      const p99 = paired((s) => s.p99);
       if (rps.length === 0 && p99.length === 0) continue;
-      out.push({ impl, level, rps: spread(rps.map((r) => r.ratio)), p99: spread(p99.map((r) => r.ratio)), rounds: rps.map((r) => r.round) });
+      const ratios = (xs: { ratio: number }[]) => xs.map((r) => r.ratio);
+      out.push({ impl, level, over, rps: ratioOverRounds(ratios(rps), 'higher'), p50: ratioOverRounds(ratios(p50), 'lower'), p99: ratioOverRounds(ratios(p99), 'lower'), rounds: rps.map((r) => r.round) });
     }
   }
   return out;
 }
 
 function boundsOf(results: LevelResult[], levels: number[], calibration: HostBounds | null): Report['bounds'] {
+  // The first row of each: with labels (baseline@a, baseline@b) the bound is the first one.
   const pick = (impl: string, level: number) => {
-    const r = results.find((x) => x.impl === impl && x.level === level);
+    const r = results.find((x) => rowImpl(x.impl) === impl && x.level === level);
     return r ? { rps: r.rps.median, p50_ms: r.p50_ms.median, p99_ms: r.p99_ms.median } : null;
   };
   const rows: BoundsLevel[] = levels.map((level) => {
@@ -252,7 +322,7 @@ function boundsOf(results: LevelResult[], levels: number[], calibration: HostBou
     return { level, upper: pick(BASELINE, level), lower: pick(INVALID_IMPL, level), calibration: cal ? { ...(cal[BASELINE] && { baseline: cal[BASELINE] }), ...(cal[INVALID_IMPL] && { invalid: cal[INVALID_IMPL] }) } : null };
   });
   const checks: BoundsCheck[] = results
-    .filter((r) => r.impl !== BASELINE && r.impl !== INVALID_IMPL)
+    .filter((r) => rowImpl(r.impl) !== BASELINE && rowImpl(r.impl) !== INVALID_IMPL)
     .map((r) => {
       const b = rows.find((x) => x.level === r.level)!;
       return {
@@ -274,11 +344,12 @@ function boundsOf(results: LevelResult[], levels: number[], calibration: HostBou
 /** k6 metrics of the in-run output checks (lib/k6/output-check.ts). */
 const IN_RUN_METRIC = /^output_/;
 
-/** One accuracy row per implementation: the latest accuracy.json entry, from the report's accuracy pass when there is one. */
-function accuracyRows(runs: RunRecord[], impls: string[]): AccuracyRow[] {
+/** One accuracy row per implementation (not per row: a label changes no answer): the latest
+ * accuracy.json entry, from the report's accuracy pass when there is one. */
+function accuracyRows(runs: RunRecord[], rows: string[]): AccuracyRow[] {
   const out: AccuracyRow[] = [];
   const newestFirst = [...runs].sort((a, b) => b.name.localeCompare(a.name));
-  for (const impl of impls) {
+  for (const impl of distinctImpls(rows)) {
     const run = newestFirst.find((r) => r.role === 'accuracy' && r.accuracy?.impls[impl]) ?? newestFirst.find((r) => r.accuracy?.impls[impl]);
     const a = run?.accuracy?.impls[impl];
     if (!run || !a) continue;
@@ -313,7 +384,8 @@ function inRunChecks(run: RunRecord, impl: string): AccuracyRow['in_run'] {
 function runRows(runs: RunRecord[]): RunRow[] {
   const count = new Map<string, number>();
   return runs.map((run) => {
-    const key = run.summary.impls.join(',');
+    const impls = run.row !== undefined ? [run.row] : run.summary.impls;
+    const key = impls.join(',');
     // The round the run was measured in (report-role.json); by position only for runs that lack it,
     // as samplesOf() pairs them, so the Runs table and the speedups name the same rounds.
     const ordinal = (count.get(key) ?? 0) + 1;
@@ -324,7 +396,7 @@ function runRows(runs: RunRecord[]): RunRow[] {
       name: run.name,
       dir: run.dir,
       scenario: run.summary.scenario,
-      impls: run.summary.impls,
+      impls,
       round,
       levels: [...new Set(run.summary.levels.map((l) => Number(l.level)))],
       test_duration_s: run.summary.test_duration_s,
@@ -361,10 +433,10 @@ function environmentOf(runs: RunRecord[]): Report['environment'] {
 }
 
 /** The in-run checks of rows that have no accuracy.json (no native API to replay over). */
-function inRunOnlyRows(runs: RunRecord[], impls: string[], withReplay: AccuracyRow[]): Report['in_run_only'] {
+function inRunOnlyRows(runs: RunRecord[], rows: string[], withReplay: AccuracyRow[]): Report['in_run_only'] {
   const out: Report['in_run_only'] = [];
   const newestFirst = [...runs].sort((a, b) => b.name.localeCompare(a.name));
-  for (const impl of impls.filter((i) => !withReplay.some((a) => a.impl === i))) {
+  for (const impl of distinctImpls(rows).filter((i) => !withReplay.some((a) => a.impl === i))) {
     const run = newestFirst.find((r) => r.role === 'accuracy' && r.summary.impls.includes(impl));
     const checks = run ? inRunChecks(run, impl) : null;
     if (run && checks) out.push({ impl, run: run.name, ...checks });
@@ -372,9 +444,9 @@ function inRunOnlyRows(runs: RunRecord[], impls: string[], withReplay: AccuracyR
   return out;
 }
 
-/** The timing runs that measured `impl` alone. */
-function runsOf(runs: RunRecord[], impl: string): RunRecord[] {
-  return runs.filter((r) => r.summary.impls.length === 1 && r.summary.impls[0] === impl);
+/** The timing runs that measured the row `row` alone (its label's runs only, when it has one). */
+function runsOf(runs: RunRecord[], row: string): RunRecord[] {
+  return runs.filter((r) => r.summary.impls.length === 1 && (r.row ?? r.summary.impls[0]) === row);
 }
 
 function serverSideRows(runs: RunRecord[], impls: string[]): ServerSideRow[] {
@@ -419,6 +491,7 @@ export function buildReport(allRuns: RunRecord[], meta: ReportMeta): Report {
     levels,
     runs: runRows(runs),
     results,
+    comparisons: { reference: referenceRow(impls), confidence: REPORT_CONFIDENCE, method: ratioMethodText() },
     speedups: speedups(samples, impls, levels),
     bounds: boundsOf(results, levels, meta.calibration),
     accuracy,

@@ -4,8 +4,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as vega from 'vega';
 import { lineChartSpec, renderSvg, type ChartPoint } from './charts.ts';
-import { BASELINE, INVALID_IMPL, type EnvJson, type Report } from './model.ts';
-import { formatRatio, type Spread } from './stats.ts';
+import { minSamplesFor } from '../../lib/confidence.ts';
+import { BASELINE, INVALID_IMPL, type EnvJson, type Report, type RoundsEnvelope } from './model.ts';
+import { rowImpl } from './rows.ts';
+import { formatRatio, type RatioOverRounds, type Spread } from './stats.ts';
 
 interface ChartFile {
   file: string;
@@ -14,6 +16,8 @@ interface ChartFile {
 }
 
 const whisker = (s: Spread | null) => (s && s.n > 1 ? { lo: s.min, hi: s.max } : {});
+/** A ratio's whisker is its 95 % interval (none with too few rounds for one). */
+const intervalWhisker = (r: RatioOverRounds | null) => (r && r.lower !== null && r.upper !== null ? { lo: r.lower, hi: r.upper } : {});
 
 /** The report's charts: requests/s and p99 against concurrency, and speedup over baseline. */
 function reportCharts(r: Report): ChartFile[] {
@@ -22,16 +26,17 @@ function reportCharts(r: Report): ChartFile[] {
   const rpsPoints: ChartPoint[] = r.results.map((x) => ({ series: x.impl, x: x.level, y: x.rps.median, ...whisker(x.rps) }));
   const p99Points: ChartPoint[] = r.results.map((x) => ({ series: x.impl, x: x.level, y: x.p99_ms.median, ...whisker(x.p99_ms) }));
   // The stub's "speedup" is the harness ceiling (tens of x): it would flatten every real strategy, so
-  // it stays in the tables and out of this chart; the baseline is the dashed line at 1.
-  const speedupPoints: ChartPoint[] = r.speedups.filter((s) => s.rps && s.impl !== INVALID_IMPL && s.impl !== BASELINE).map((s) => ({ series: s.impl, x: s.level, y: s.rps!.median, ...whisker(s.rps) }));
+  // it stays in the tables and out of this chart; the reference row is the dashed line at 1.
+  const ref = r.comparisons.reference ?? BASELINE;
+  const speedupPoints: ChartPoint[] = r.speedups.filter((s) => s.rps && rowImpl(s.impl) !== INVALID_IMPL).map((s) => ({ series: s.impl, x: s.level, y: s.rps!.estimate, ...intervalWhisker(s.rps) }));
   const common = { xTitle: 'concurrency (VUs, closed loop)', xValues: r.levels };
   return [
     { file: 'rps.svg', title: `Requests/s against concurrency (${spreadNote})`, spec: lineChartSpec({ ...common, title: `Requests/s against concurrency (${spreadNote})`, yTitle: 'requests/s (log scale)', yScale: 'log', series: r.impls, points: rpsPoints }) },
     { file: 'p99.svg', title: `p99 latency against concurrency (${spreadNote})`, spec: lineChartSpec({ ...common, title: `p99 latency against concurrency (${spreadNote})`, yTitle: 'p99 ms (log scale)', yScale: 'log', series: r.impls, points: p99Points }) },
     {
       file: 'speedup.svg',
-      title: `Speedup over baseline, requests/s (median paired ratio, whiskers min-max; ${INVALID_IMPL} left out)`,
-      spec: lineChartSpec({ ...common, title: `Speedup over ${BASELINE} (requests/s, paired per round)`, yTitle: `requests/s / ${BASELINE}'s`, series: r.impls, points: speedupPoints, reference: { y: 1, label: BASELINE } }),
+      title: `Speedup over ${ref}, requests/s (paired ratio, whiskers its 95 % interval; ${INVALID_IMPL} left out)`,
+      spec: lineChartSpec({ ...common, title: `Speedup over ${ref} (requests/s, paired per round, 95 % interval)`, yTitle: `requests/s / ${ref}'s`, series: r.impls, points: speedupPoints, reference: { y: 1, label: ref } }),
     },
   ];
 }
@@ -48,22 +53,63 @@ function table(head: string[], rows: string[][], align?: ('l' | 'r')[]): string 
 
 const range = (s: Spread, digits = 1): string => (s.n > 1 ? `${f(s.median, digits)} (${f(s.min, digits)}-${f(s.max, digits)})` : f(s.median, digits));
 
+/** v rounded outward (down for a lower bound, up for an upper one) to three significant digits. */
+function outward(v: number, mode: 'floor' | 'ceil'): string {
+  if (!(v > 0) || !Number.isFinite(v)) return String(v);
+  const e = Math.floor(Math.log10(v)) - 2;
+  const k = mode === 'floor' ? Math.floor(v / 10 ** e + 1e-9) : Math.ceil(v / 10 ** e - 1e-9);
+  return (k * 10 ** e).toFixed(Math.max(0, -e));
+}
+
+/** The rounds' own intervals of a percentile: "[7.85, 28.8]" (every round's lies within), or the
+ * bound there is and why the other is missing. */
+function envelopeCell(e: RoundsEnvelope | null | undefined, p: number): string {
+  if (!e) return '-';
+  const lo = e.lower === null ? null : outward(e.lower, 'floor');
+  const hi = e.upper === null ? null : outward(e.upper, 'ceil');
+  const why = (side: string) => `no ${side} bound: ${e.n_min} requests in a round, ${minSamplesFor(p, e.confidence)} needed`;
+  if (lo !== null && hi !== null) return `[${lo}, ${hi}]`;
+  if (lo !== null) return `>= ${lo} (${why('upper')})`;
+  if (hi !== null) return `<= ${hi} (${why('lower')})`;
+  return `unbounded (${why('upper or lower')})`;
+}
+
 function resultsTable(r: Report): string {
+  const ref = r.comparisons.reference;
+  const withIntervals = r.results.some((x) => x.latency_intervals);
   const rows = r.results.map((x) => {
     const sp = r.speedups.find((s) => s.impl === x.impl && s.level === x.level);
-    return [x.impl, String(x.level), String(x.rounds), String(x.requests), range(x.rps, 2), range(x.p50_ms), range(x.p99_ms), f(x.min_ms), f(x.max_ms), x.impl === BASELINE ? '1.00x' : formatRatio(sp?.rps ?? null)];
+    const intervals = withIntervals ? [envelopeCell(x.latency_intervals?.p50, 0.5), envelopeCell(x.latency_intervals?.p99, 0.99)] : [];
+    return [x.impl, String(x.level), String(x.rounds), String(x.requests), range(x.rps, 2), range(x.p50_ms), range(x.p99_ms), ...intervals, f(x.min_ms), f(x.max_ms), x.impl === ref ? '1 (reference)' : formatRatio(sp?.rps ?? null)];
   });
   // A p99 needs about 100 requests per round to be more than the slowest one.
   const thin = r.results.filter((x) => x.requests / x.rounds < 100);
-  const note = thin.length > 0 ? `\n\n_${thin.length} of ${r.results.length} rows rest on fewer than 100 requests per round: their p99 is close to their max; raise DURATION for a p99 worth comparing._` : '';
-  return table(['implementation', 'concurrency', 'rounds', 'requests', 'req/s median (min-max)', 'p50 ms', 'p99 ms', 'min ms', 'max ms', 'speedup (req/s)'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']) + note;
+  const notes = [
+    ...(withIntervals ? ["_p50 and p99 95 % intervals: each round's own distribution-free interval of its percentile, as its summary.json gives it; every round's interval lies within the range shown, so a narrow range means the rounds' percentiles were both precise and alike._"] : []),
+    ...(thin.length > 0 ? [`_${thin.length} of ${r.results.length} rows rest on fewer than 100 requests per round: their p99 is close to their max; raise DURATION for a p99 worth comparing._`] : []),
+  ];
+  const head = ['implementation', 'concurrency', 'rounds', 'requests', 'req/s median (min-max)', 'p50 ms', 'p99 ms', ...(withIntervals ? ['p50 ms, rounds\' 95 % intervals', 'p99 ms, rounds\' 95 % intervals'] : []), 'min ms', 'max ms', `speedup (req/s over ${ref ?? BASELINE}, 95 % interval)`];
+  const align: ('l' | 'r')[] = [...head.map((): 'l' | 'r' => 'r')];
+  align[0] = 'l';
+  align[head.length - 1] = 'l';
+  return table(head, rows, align) + notes.map((n) => `\n\n${n}`).join('');
 }
 
 function speedupTable(r: Report): string {
-  if (!r.impls.includes(BASELINE)) return `_No speedups: ${BASELINE} was not measured (add it to IMPL)._`;
-  const rows = r.speedups.filter((s) => s.impl !== BASELINE).map((s) => [s.impl, String(s.level), formatRatio(s.rps), formatRatio(s.p99), s.rounds.join(', ') || '-']);
-  if (rows.length === 0) return '_No implementation besides the baseline was measured._';
-  return table(['implementation', 'concurrency', 'req/s over baseline', 'p99 over baseline (< 1 = faster)', 'rounds paired'], rows, ['l', 'r', 'l', 'l', 'l']);
+  const ref = r.comparisons.reference;
+  if (ref === null) return '_No speedups: nothing was measured._';
+  const rows = r.speedups.map((s) => [s.impl, String(s.level), formatRatio(s.rps), formatRatio(s.p50), formatRatio(s.p99), s.rounds.join(', ') || '-']);
+  if (rows.length === 0) return `_No row besides ${ref} was measured._`;
+  const verdicts = r.speedups.flatMap((s) => [s.rps, s.p50, s.p99]).filter((x): x is RatioOverRounds => x !== null);
+  const count = (v: RatioOverRounds['verdict']) => verdicts.filter((x) => x.verdict === v).length;
+  const tally = `Of ${verdicts.length} ratios: ${count('faster')} faster, ${count('slower')} slower, ${count('not distinguishable')} not distinguishable${count('no interval') > 0 ? `, ${count('no interval')} without an interval (too few rounds)` : ''}.`;
+  return [
+    `Each row over **${ref}**${rowImpl(ref) === BASELINE ? '' : ` (the first row of IMPL: ${BASELINE} was not measured)`}: ${r.comparisons.method}. "faster" means more requests/s, or less latency, than ${ref}.`,
+    '',
+    table(['implementation', 'concurrency', `req/s over ${ref}`, `p50 over ${ref} (< 1 = faster)`, `p99 over ${ref} (< 1 = faster)`, 'rounds paired'], rows, ['l', 'r', 'l', 'l', 'l', 'l']),
+    '',
+    tally,
+  ].join('\n');
 }
 
 function boundsSection(r: Report): string {
@@ -179,12 +225,12 @@ export function reportMarkdown(r: Report): string {
   const lines = [
     `# Serving strategies compared: ${r.impls.join(', ')}`,
     '',
-    `Created ${r.created} (${r.mode === 'run' ? `${r.runs.length} runs made by this report` : `gathered from ${r.runs.length} existing run folder(s)`}). Closed-loop concurrency sweep at levels ${r.levels.join(', ')}, measured for ${c.duration} per level; each figure is the median of ${rounds > 1 ? `${rounds} rounds` : 'one round'}${rounds > 1 ? ' with its min-max range in brackets' : ''}. Warm-up requests are excluded from every figure.`,
+    `Created ${r.created} (${r.mode === 'run' ? `${r.runs.length} runs made by this report` : `gathered from ${r.runs.length} existing run folder(s)`}). Closed-loop concurrency sweep at levels ${r.levels.join(', ')}, measured for ${c.duration} per level; each figure is the median of ${rounds > 1 ? `${rounds} rounds` : 'one round'}${rounds > 1 ? ' with its min-max range in parentheses' : ''}, each ratio with its 95 % interval in square brackets. Warm-up requests are excluded from every figure.`,
     '',
     '## How it was measured',
     '',
     `- Fairness: ${r.mode === 'run' ? `implementations were interleaved in one session, round-robin: each round ran one sweep per implementation, and the starting implementation rotated from round to round so none always ran first (or right after another); ${c.repeats} round(s).` : 'runs gathered from existing folders; the k-th run of an implementation is its round k, paired with the baseline\'s k-th run (oldest first).'}`,
-    `- Speedup = an implementation's requests/s divided by the baseline's **in the same round** (runs next to each other in time), then the median over rounds with its min-max and interquartile range.`,
+    `- Speedup = a row's requests/s (or p50, p99) divided by the reference row's (${r.comparisons.reference ?? BASELINE}) **in the same round** (runs next to each other in time), with a 95 % interval over the rounds (how: under Speedup).`,
     `- Server: ${r.server.statement}`,
     `- Accuracy: ${r.mode === 'run' ? (c.accuracy ? `a separate pass per implementation before the timed rounds (a short sweep at the highest level with k6's in-run output checks, then the sequential replay); the timed rounds ran without in-run checks (ACCURACY=0), so the checks' CPU cost, which differs per implementation, is in no timed figure.` : 'not measured (ACCURACY=0).') : 'from the accuracy.json of the gathered runs (the report\'s accuracy pass when present, else the newest run that has one).'}`,
     '',
@@ -195,7 +241,7 @@ export function reportMarkdown(r: Report): string {
     '',
     resultsTable(r),
     '',
-    '## Speedup over the baseline',
+    `## Speedup over ${r.comparisons.reference === null || rowImpl(r.comparisons.reference) === BASELINE ? 'the baseline' : r.comparisons.reference}`,
     '',
     speedupTable(r),
     '',

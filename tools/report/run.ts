@@ -24,6 +24,7 @@ import { getJson, listImplementations } from '../../lib/node/server-api.ts';
 import { reportConfig, type ReportConfig } from './config.ts';
 import { gatherRuns, isRunDir, isTimingRun, loadRun, ROLE_FILE, type RunRecord } from './gather.ts';
 import { buildReport, type ReportMeta } from './model.ts';
+import { distinctImpls, rowImpl } from './rows.ts';
 import { resultsTableText } from './text.ts';
 import { writeReport } from './render.ts';
 import { eta, formatSeconds, plannedRunSeconds, schedule, type ScheduledRun } from './plan.ts';
@@ -58,14 +59,15 @@ export function reproduceCommands(cfg: ReportConfig, impls: string[], runs: Sche
   const report = ['make', 'report', `IMPL=${ours.join(',')}`, ...peerKnobs, `LEVELS=${cfg.levels.join(',')}`, `DURATION=${cfg.duration}`, `REPEATS=${cfg.repeats}`, ...(cfg.server !== 'shared' ? [`SERVER=${cfg.server}`] : []), ...(cfg.target ? [`TARGET=${cfg.target}`] : []), ...(cfg.accuracy ? (cfg.accuracyDuration !== '5s' ? [`ACCURACY_DURATION=${cfg.accuracyDuration}`] : []) : ['ACCURACY=0']), ...knobs].join(' ');
   const reuse = `make report REUSE=${shown(reportDir)}`;
   const target = cfg.target || 'http://127.0.0.1:8000';
-  const serverLine = cfg.server === 'shared' && !cfg.target ? [['make', 'server', `IMPL=${ours.join(',')}`, 'PORT=8000', ...serverKnobs].join(' ') + '  # in another shell: one server for every run'] : [];
-  const bench = (impl: string, levels: string, duration: string, accuracy: 0 | 1): string => {
-    const peer = peers.find((p) => p.row === impl);
+  const serverLine = cfg.server === 'shared' && !cfg.target ? [['make', 'server', `IMPL=${distinctImpls(ours).join(',')}`, 'PORT=8000', ...serverKnobs].join(' ') + '  # in another shell: one server for every run'] : [];
+  // A labelled row (invalid@a) is a bench of its implementation; the label is the report's alone.
+  const bench = (row: string, levels: string, duration: string, accuracy: 0 | 1): string => {
+    const peer = peers.find((p) => p.row === row);
     if (peer) return peerCommands(peer, [`LEVELS=${levels}`, `DURATION=${duration}`, `ACCURACY=${accuracy}`, `V2_MODELS=${peerV2Models(env)}`, ...benchKnobs.filter((k) => !k.startsWith('PROTOCOL=') && !k.startsWith('V2_MODELS='))]).join('\n');
-    return ['make', 'bench', 'SCENARIO=sweep', `IMPL=${impl}`, `LEVELS=${levels}`, `DURATION=${duration}`, ...(cfg.server === 'shared' ? [`TARGET=${target}`] : []), `ACCURACY=${accuracy}`, ...benchKnobs, ...(cfg.server === 'fresh' ? serverKnobs : [])].join(' ');
+    return ['make', 'bench', 'SCENARIO=sweep', `IMPL=${rowImpl(row)}`, `LEVELS=${levels}`, `DURATION=${duration}`, ...(cfg.server === 'shared' ? [`TARGET=${target}`] : []), `ACCURACY=${accuracy}`, ...benchKnobs, ...(cfg.server === 'fresh' ? serverKnobs : [])].join(' ');
   };
-  const accuracyLines = cfg.accuracy ? impls.map((i) => `${bench(i, String(Math.max(...cfg.levels)), cfg.accuracyDuration, 1)}  # accuracy pass`) : [];
-  const runLines = runs.map((r) => bench(r.impl, cfg.levels.join(','), cfg.duration, 0));
+  const accuracyLines = cfg.accuracy ? distinctImpls(impls).map((i) => `${bench(i, String(Math.max(...cfg.levels)), cfg.accuracyDuration, 1)}  # accuracy pass`) : [];
+  const runLines = runs.map((r) => bench(r.impl, cfg.levels.join(','), cfg.duration, 0) + (rowImpl(r.impl) !== r.impl ? `  # row ${r.impl}` : ''));
   return { report, reuse, runs: [...serverLine, ...accuracyLines, ...runLines] };
 }
 
@@ -134,9 +136,9 @@ async function implsToMeasure(cfg: ReportConfig, target: string): Promise<{ impl
   const listed = await listImplementations(target);
   const names = listed.map((i) => i.name);
   const impls = cfg.impls.length > 0 ? [...cfg.impls] : names;
-  const unknown = impls.filter((i) => !names.includes(i));
-  if (unknown.length > 0) throw new BenchError(`IMPL=${unknown.join(',')} is not served by ${target}: expected a comma list of ${names.join(', ')}`);
-  if (!impls.includes('baseline')) say('IMPL has no baseline: the report will have no speedups');
+  const unknown = impls.filter((i) => !names.includes(rowImpl(i)));
+  if (unknown.length > 0) throw new BenchError(`IMPL=${unknown.join(',')} is not served by ${target}: expected a comma list of ${names.join(', ')} (each may carry a row label: name@label)`);
+  if (!impls.some((i) => rowImpl(i) === 'baseline')) say(`IMPL has no baseline: every ratio is over the first row, ${impls[0]}`);
   return { impls, listed };
 }
 
@@ -176,7 +178,7 @@ function benchRunner(o: { cfg: ReportConfig; target: string; logsDir: string; se
     mkdirSync(root, { recursive: true });
     const before = new Set(readdirSync(root));
     const peer = peers.find((p) => p.row === impl);
-    const env: NodeJS.ProcessEnv = { ...process.env, SCENARIO: 'sweep', IMPL: impl, RESULTS_ROOT: root, DASHBOARD: '0', TARGET: cfg.server === 'shared' ? o.target : '', ...knobs, ...(peer ? peerBenchEnv(peer, process.env) : {}) };
+    const env: NodeJS.ProcessEnv = { ...process.env, SCENARIO: 'sweep', IMPL: rowImpl(impl), RESULTS_ROOT: root, DASHBOARD: '0', TARGET: cfg.server === 'shared' ? o.target : '', ...knobs, ...(peer ? peerBenchEnv(peer, process.env) : {}) };
     const logFile = join(o.logsDir, `${logName}.log`);
     const t0 = performance.now();
     const code = await runBenchChild(env, logFile);
@@ -225,8 +227,8 @@ async function timedRounds(cfg: ReportConfig, plan: ScheduledRun[], planned_s: n
     const run = await benchOnce(label, item.impl, join(reportDir, 'runs'), { LEVELS: cfg.levels.join(','), DURATION: cfg.duration, ACCURACY: '0' }, `${String(item.index).padStart(3, '0')}-${item.impl}`);
     if (run) {
       // The round travels with the run, so speedups pair runs of the same round even when one is missing.
-      writeFileSync(join(run.dir, ROLE_FILE), JSON.stringify({ role: 'timing', round: item.round }) + '\n');
-      runs.push({ ...run, round: item.round });
+      writeFileSync(join(run.dir, ROLE_FILE), JSON.stringify({ role: 'timing', round: item.round, row: item.impl }) + '\n');
+      runs.push({ ...run, round: item.round, row: item.impl });
       wall.push(run.wall_s ?? 0);
     }
   }
@@ -240,7 +242,7 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
   const readyTimeout_s = benchConfig({ ...process.env, SCENARIO: 'sweep' }).readyTimeout_s;
   // Only the implementations measured are loaded (the server reads IMPL like the bench); with
   // SERVER=fresh this server only lists them and each run then starts its own.
-  const serverImpls = cfg.impls.length > 0 ? cfg.impls.join(',') : 'all';
+  const serverImpls = cfg.impls.length > 0 ? distinctImpls(cfg.impls).join(',') : 'all';
 
   let server: StartedServer | undefined;
   let peers: PeerRow[] = [];
@@ -253,7 +255,8 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
     peers = await startPeers(peersConfig(process.env), logsDir, readyTimeout_s, say);
     const ours = [...impls];
     impls.push(...peers.map((p) => p.row));
-    const implementations = [...ours.map((n) => listed.find((i) => i.name === n)!), ...peers.map((p) => ({ name: p.row, description: p.stack, lossless: true }))];
+    // One entry per row: a labelled row carries its implementation's description under the row's name.
+    const implementations = [...ours.map((n) => ({ ...listed.find((i) => i.name === rowImpl(n))!, name: n })), ...peers.map((p) => ({ name: p.row, description: p.stack, lossless: true }))];
     const stacks: NonNullable<ReportMeta['stacks']> = [{ server: 'ours', rows: ours, stack: ourStack(health.version), url: cfg.server === 'shared' ? target : undefined }, ...peers.map((p) => ({ server: p.row, rows: [p.row], stack: p.stack, url: p.url }))];
     const serverInfo = serverStatement(cfg, { target, serverImpls, ...(server ? { ready_ms: server.ready_ms } : {}), settings: health.settings });
     if (cfg.server === 'fresh' && server) {
@@ -268,7 +271,8 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
     say(`${plan.length} timed runs: ${cfg.repeats} round(s) x ${impls.length} implementation(s) (${impls.join(', ')}), levels ${cfg.levels.join(',')} at ${cfg.duration} each, server ${serverInfo.mode}; planned about ${formatSeconds(plan.length * planned_s)}${cfg.accuracy ? `, after an accuracy pass per implementation (level ${accuracyLevel}, ${cfg.accuracyDuration})` : ' (ACCURACY=0: no accuracy pass)'}`);
 
     const { benchOnce, missing } = benchRunner({ cfg, target, logsDir, ...(server ? { server } : {}), peers });
-    const runs = cfg.accuracy ? await accuracyPasses(cfg, impls, accuracyLevel, reportDir, benchOnce, plan.length * planned_s) : [];
+    // Accuracy is a property of the implementation: one pass each, however many rows it has.
+    const runs = cfg.accuracy ? await accuracyPasses(cfg, distinctImpls(impls), accuracyLevel, reportDir, benchOnce, plan.length * planned_s) : [];
     runs.push(...(await timedRounds(cfg, plan, planned_s, reportDir, benchOnce)));
     return { runs, impls, implementations, server: serverInfo, commands, missing: missing(), stacks };
   } finally {

@@ -1,14 +1,17 @@
-// The console's closing table: the figures a reader wants before opening report.md.
+// The console's closing table: the figures a reader wants before opening report.md, each speedup
+// with its 95 % interval and what it says (faster, slower, not distinguishable), and how it was taken.
 import type { Report } from './model.ts';
 import { BASELINE } from './model.ts';
+import { formatRatio, ratioMethodsUsed } from './stats.ts';
 import { textTable } from '../../lib/text-table.ts';
 
-
 export function resultsTableText(r: Report): string {
-  const head = ['impl', 'level', 'rounds', 'req/s', 'p50 ms', 'p99 ms', 'speedup'];
+  const ref = r.comparisons.reference ?? BASELINE;
+  const head = ['impl', 'level', 'rounds', 'req/s', 'p50 ms', 'p99 ms', `req/s over ${ref} (95 % interval)`];
   const rows = r.results.map((x) => {
-    const sp = r.speedups.find((s) => s.impl === x.impl && s.level === x.level)?.rps;
-    return [x.impl, String(x.level), String(x.rounds), x.rps.median.toFixed(2), x.p50_ms.median.toFixed(1), x.p99_ms.median.toFixed(1), x.impl === BASELINE ? '1.00x' : sp ? `${sp.median.toFixed(2)}x [${sp.min.toFixed(2)}-${sp.max.toFixed(2)}]` : 'n/a'];
+    const sp = r.speedups.find((s) => s.impl === x.impl && s.level === x.level)?.rps ?? null;
+    return [x.impl, String(x.level), String(x.rounds), x.rps.median.toFixed(2), x.p50_ms.median.toFixed(1), x.p99_ms.median.toFixed(1), x.impl === ref ? 'reference' : formatRatio(sp)];
   });
-  return textTable([head, ...rows], 'l').join('\n');
+  const note = r.speedups.length > 0 ? [`${ratioMethodsUsed(r.speedups.map((s) => s.rps))}; "not distinguishable": the interval includes 1. p50 and p99 ratios: report.md.`] : [];
+  return [...textTable([head, ...rows], 'lrrrrrl').map((l) => l.trimEnd()), ...note].join('\n');
 }
