@@ -2,8 +2,10 @@
 // then on close its status, reason, timings and session runs into /metrics, and one access-log line.
 import { performance } from 'node:perf_hooks';
 import type { RequestHandler, Response } from 'express';
-import { MODEL_NAMES } from '../../lib/types.ts';
-import type { InferOutcome } from '../runtime/infer-types.ts';
+import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
+import type { Implementation } from '../implementations/types.ts';
+import type { DecodedImage, InferOptions, InferOutcome } from '../runtime/infer-types.ts';
+import { splitRequest, type RequestSplit } from '../metrics/request-split.ts';
 import type { ServerMetrics } from '../metrics/server-metrics.ts';
 import { printable, type Logger } from '../log.ts';
 
@@ -15,6 +17,8 @@ interface InferLocals {
   code?: string;
   imageIds?: string[];
   outcome?: InferOutcome;
+  /** Its queue and compute (critical path), once the implementation answered. */
+  split?: RequestSplit;
   decode_ms?: number;
 }
 
@@ -27,6 +31,20 @@ export const stampArrival: RequestHandler = (_req, res, next) => {
   inferLocals(res).t0 = performance.now();
   next();
 };
+
+/**
+ * Hands a request's decoded images to its implementation (every inference route does it through here):
+ * the moment of the hand-off and the jobs that served it give the request's queue and compute, kept
+ * with the outcome for the booking.
+ */
+export async function inferBooked(res: Response, impl: Implementation, images: DecodedImage[], options: InferOptions): Promise<{ outcome: InferOutcome; split: RequestSplit }> {
+  const locals = inferLocals(res);
+  const readyAt = performance.now();
+  const outcome = await impl.infer(images, options);
+  locals.outcome = outcome;
+  locals.split = splitRequest(readyAt, outcome.jobs);
+  return { outcome, split: locals.split };
+}
 
 /**
  * Route middleware of inference routes (one per server, shared by the native and v2 routes): books
@@ -46,6 +64,7 @@ export function bookInference(metrics: ServerMetrics, log: Logger): RequestHandl
     res.once('close', () => {
       const total_s = (performance.now() - locals.t0) / 1000;
       const o = locals.outcome;
+      const split = locals.split;
       // A fast error answer can close before the first tick: start it here, once, and cancel the tick.
       if (!started) {
         clearImmediate(pendingStart);
@@ -59,7 +78,8 @@ export function bookInference(metrics: ServerMetrics, log: Logger): RequestHandl
         total_s,
         images: locals.images ?? 0,
         ...(locals.decode_ms !== undefined ? { decode_s: locals.decode_ms / 1000 } : {}),
-        ...(o ? { preprocess_s: o.preprocess_ms / 1000, queue_s: o.queue_ms / 1000, models: MODEL_NAMES.filter((m) => o.images[0]?.models[m]) } : {}),
+        ...(o ? { preprocess_s: o.preprocess_ms / 1000, infer_s: o.infer_ms / 1000, models: MODEL_NAMES.filter((m) => o.images[0]?.models[m]) } : {}),
+        ...(split ? { queue_s: split.queue_ms / 1000, compute_s: split.compute_ms / 1000, model_queue_s: secondsOf(split.model_queue_ms) } : {}),
         ...(o ? { executions: o.executions.map((e) => ({ model: e.model, batch_size: e.batch_size, infer_s: e.infer_ms / 1000 })) } : {}),
       });
       log.info(
@@ -69,3 +89,6 @@ export function bookInference(metrics: ServerMetrics, log: Logger): RequestHandl
     next();
   };
 }
+
+const secondsOf = (ms: Partial<Record<ModelName, number>>): Partial<Record<ModelName, number>> =>
+  Object.fromEntries(Object.entries(ms).map(([m, v]) => [m, v / 1000]));

@@ -39,8 +39,9 @@ export const createBaseline: ImplementationFactory = (context) => {
 
 /** Baseline's discipline: one request at a time through `serial`, all its models on one pool worker. */
 function inferSerially(serial: SerialQueue, pool: WorkerPool, images: DecodedImage[], options: InferOptions): Promise<InferOutcome> {
-  return serial.run(async (waited) => {
-    const { runs, queue_ms } = await pool.run(images, options.models, options.rawHeads ?? false);
-    return outcomeFromRuns(images.length, runs, waited + queue_ms);
+  return serial.run(async () => {
+    // Its wait for the lock and for the worker shows as the gap before its job (request-split.ts).
+    const { runs, spans } = await pool.run(images, options.models, options.rawHeads ?? false);
+    return outcomeFromRuns(images.length, runs, spans.map((s) => ({ ...s, models: options.models })));
   });
 }

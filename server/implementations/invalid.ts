@@ -15,9 +15,9 @@ export const createInvalid: ImplementationFactory = () => ({
     return {
       images: images.map(() => ({ models: Object.fromEntries(options.models.map((m) => [m, empty()])) })),
       preprocess_ms: 0,
-      queue_ms: 0,
       infer_ms: 0,
       executions: [], // no session ran
+      jobs: [], // nor any worker: queue and compute 0
     };
   },
   async close() {},

@@ -60,8 +60,8 @@ export const createStacked: ImplementationFactory = (context) => {
     },
     async infer(images, options) {
       if (!pool) throw new Error('stacked: infer() before load()');
-      const { runs, queue_ms } = await pool.run(images, options.models, options.rawHeads ?? false, policy);
-      return outcomeFromRuns(images.length, runs, queue_ms);
+      const { runs, spans } = await pool.run(images, options.models, options.rawHeads ?? false, policy);
+      return outcomeFromRuns(images.length, runs, spans.map((s) => ({ ...s, models: options.models })));
     },
     queueSettings: policy.settings,
     refuseIfFull: () => policy.refuseIfFull(),

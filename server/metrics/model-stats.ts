@@ -1,6 +1,9 @@
 // Per implementation and model, the counts and cumulative durations Triton's statistics extension
 // reports (GET /v2/models/{m}/stats), booked from the same request records as /metrics, whatever
 // protocol the request came in by. Key '*' holds the whole implementation (the v2 `pipeline` model).
+// Each adds up as Triton's does (success >= queue + compute_input + compute_infer + compute_output per
+// request): '*' books the request's queue and its compute critical path; a model its own wait and its
+// own letterbox and session.run (docs/server.md, "The breakdown").
 import type { RequestRecord } from './request-record.ts';
 
 interface Duration {
@@ -40,6 +43,21 @@ const add = (d: Duration, seconds: number) => {
 
 export const ALL_MODELS = '*';
 
+/**
+ * The whole request's compute (its critical path) in Triton's three parts: the letterboxes and the
+ * session runs as summed over its models, scaled down by the share of them that overlapped (concurrent,
+ * batched, int8 run them side by side), and the rest of the path as output (decoding the detections,
+ * the hops to and from the workers). Without a critical path (no split booked): the sums as they are.
+ */
+function pipelineCompute(r: RequestRecord): { input: number; infer: number; output: number } {
+  const input = r.preprocess_s ?? 0;
+  const infer = r.infer_s ?? (r.executions ?? []).reduce((s, e) => s + e.infer_s, 0);
+  if (r.compute_s === undefined) return { input, infer, output: 0 };
+  const sum = input + infer;
+  const scale = sum > r.compute_s ? r.compute_s / sum : 1;
+  return { input: input * scale, infer: infer * scale, output: Math.max(0, r.compute_s - sum * scale) };
+}
+
 export class ModelStatsLedger {
   private readonly entries = new Map<string, ModelStats>();
 
@@ -66,9 +84,10 @@ export class ModelStatsLedger {
     const now = Date.now();
     add(all.success, r.total_s);
     add(all.queue, r.queue_s ?? 0);
-    add(all.compute_input, r.preprocess_s ?? 0);
-    add(all.compute_infer, executions.reduce((s, e) => s + e.infer_s, 0));
-    add(all.compute_output, 0);
+    const compute = pipelineCompute(r);
+    add(all.compute_input, compute.input);
+    add(all.compute_infer, compute.infer);
+    add(all.compute_output, compute.output);
     all.inference_count += r.images;
     all.last_inference = now;
     const models = r.models ?? [];
@@ -79,7 +98,7 @@ export class ModelStatsLedger {
       const shared = executions.filter((x) => x.model === 'stacked');
       e.execution_count += own.length + shared.length;
       add(e.success, r.total_s);
-      add(e.queue, r.queue_s ?? 0);
+      add(e.queue, r.model_queue_s?.[model] ?? r.queue_s ?? 0);
       add(e.compute_input, (r.preprocess_s ?? 0) / models.length);
       add(e.compute_infer, own.reduce((s, x) => s + x.infer_s, 0) + shared.reduce((s, x) => s + x.infer_s, 0) / models.length);
       add(e.compute_output, 0);

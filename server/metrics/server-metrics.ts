@@ -25,12 +25,23 @@ export class ServerMetrics {
   private readonly execCount = this.counter('nv_inference_exec_count', 'Model executions (session runs per model; fewer than nv_inference_count when requests are batched together)', ['impl', 'model']);
   // Triton's cumulative microsecond counters, for rate()-based dashboards.
   private readonly requestUs = this.counter('nv_inference_request_duration_us', 'Cumulative request duration (arrival to response), microseconds', ['impl']);
-  private readonly queueUs = this.counter('nv_inference_queue_duration_us', 'Cumulative time waiting for a worker / the serialisation lock, microseconds', ['impl']);
+  private readonly queueUs = this.counter(
+    'nv_inference_queue_duration_us',
+    'Cumulative request queue time: from the hand-off to the implementation to the end of its last job, less its compute critical path (waiting for the serialisation lock, a worker or a batch, before and between its jobs), microseconds',
+    ['impl'],
+  );
+  // Not in Triton: with it, queue + critical path + overhead = request for every implementation.
+  private readonly criticalUs = this.counter(
+    'nv_inference_compute_critical_path_duration_us',
+    "Cumulative compute critical path per request: the time during which at least one of the request's worker jobs ran (hand-off to result), microseconds",
+    ['impl'],
+  );
+  private readonly modelQueueUs = this.counter('nv_inference_model_queue_duration_us', "Cumulative wait per model: from the request's hand-off to the implementation to the start of the first job that ran this model, microseconds", ['impl', 'model']);
   private readonly inputUs = this.counter('nv_inference_compute_input_duration_us', 'Cumulative letterbox + normalise time, microseconds', ['impl']);
   private readonly inferUs = this.counter('nv_inference_compute_infer_duration_us', 'Cumulative session.run time, microseconds', ['impl', 'model']);
   // Histograms for quantiles.
   private readonly requestHist = this.histogram('nv_inference_request_duration_seconds', 'Request duration by status (arrival to response)', ['impl', 'status'], LATENCY_BUCKETS);
-  private readonly queueHist = this.histogram('nv_inference_queue_duration_seconds', 'Queue time (waiting for a worker / the serialisation lock)', ['impl'], LATENCY_BUCKETS);
+  private readonly queueHist = this.histogram('nv_inference_queue_duration_seconds', 'Request queue time (waiting for the serialisation lock, a worker or a batch, before and between its jobs)', ['impl'], LATENCY_BUCKETS);
   private readonly decodeHist = this.histogram('nv_inference_decode_duration_seconds', 'Image decoding time per request (decodeImage: libjpeg-turbo for plain JPEGs, on the HTTP thread for a lone request, else on the libuv pool; sharp for the rest)', ['impl'], LATENCY_BUCKETS);
   private readonly inputHist = this.histogram('nv_inference_compute_input_duration_seconds', 'Letterbox + normalise time in the worker (all requested models)', ['impl'], LATENCY_BUCKETS);
   private readonly inferHist = this.histogram('nv_inference_compute_infer_duration_seconds', 'session.run time per model and batch', ['impl', 'model'], LATENCY_BUCKETS);
@@ -146,6 +157,8 @@ export class ServerMetrics {
       this.queueHist.observe({ impl }, r.queue_s);
       this.queueUs.inc({ impl }, r.queue_s * 1e6);
     }
+    if (r.compute_s !== undefined) this.criticalUs.inc({ impl }, r.compute_s * 1e6);
+    for (const [model, s] of Object.entries(r.model_queue_s ?? {})) this.modelQueueUs.inc({ impl, model }, s * 1e6);
     if (r.preprocess_s !== undefined) {
       this.inputHist.observe({ impl }, r.preprocess_s);
       this.inputUs.inc({ impl }, r.preprocess_s * 1e6);

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Router, type RequestHandler } from 'express';
 import type { ImageResult, InferResponse } from '../../lib/types.ts';
 import type { ServerConfig } from '../config.ts';
-import { inferLocals } from '../http/booking.ts';
+import { inferBooked, inferLocals } from '../http/booking.ts';
 import type { LoneRequests } from '../http/lone-request.ts';
 import { parseFlagParam, parseModelsParam } from '../http/query.ts';
 import { uploadReader } from '../http/upload.ts';
@@ -39,8 +39,7 @@ export function nativeRoutes(config: ServerConfig, host: ImplementationHost, boo
     );
     locals.decode_ms = performance.now() - tDecode;
 
-    const outcome = await impl.infer(images, { models, rawHeads });
-    locals.outcome = outcome;
+    const { outcome, split } = await inferBooked(res, impl, images, { models, rawHeads });
     const body: InferResponse = {
       implementation: implName,
       ep: host.ep,
@@ -57,7 +56,7 @@ export function nativeRoutes(config: ServerConfig, host: ImplementationHost, boo
       timing: {
         decode_ms: locals.decode_ms,
         preprocess_ms: outcome.preprocess_ms,
-        queue_ms: outcome.queue_ms,
+        queue_ms: split.queue_ms,
         infer_ms: outcome.infer_ms,
         total_ms: performance.now() - locals.t0,
       },

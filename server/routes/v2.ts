@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
 import type { ServerConfig } from '../config.ts';
-import { inferLocals } from '../http/booking.ts';
+import { inferBooked, inferLocals } from '../http/booking.ts';
 import type { LoneRequests } from '../http/lone-request.ts';
 import { errorHandler } from '../http/error-handler.ts';
 import { HttpError } from '../http/errors.ts';
@@ -203,9 +203,7 @@ export function v2Routes(config: ServerConfig, host: ImplementationHost, metrics
     l.images = images.length;
     l.imageIds = images.map((i) => i.id ?? '-');
     if (decode_ms !== undefined) l.decode_ms = decode_ms;
-    const outcome = await impl.infer(images, { models, rawHeads });
-    l.outcome = outcome;
-    return outcome;
+    return (await inferBooked(res, impl, images, { models, rawHeads })).outcome;
   }
 
   router.use('/v2', (req, _res, next) => {

@@ -38,10 +38,14 @@ export interface ImageDetections {
 
 export interface InferOutcome {
   images: ImageDetections[];
-  /** Server-side split, filled by the implementation (decode is measured by the caller). */
+  /** Letterbox + normalise and session.run times, summed over the request's models (decode is measured by the caller). */
   preprocess_ms: number;
-  queue_ms: number;
   infer_ms: number;
+  /**
+   * The worker jobs that served the request, each from its dispatch to its result. The request's
+   * queue and compute are split from these (../metrics/request-split.ts); invalid has none.
+   */
+  jobs: JobSpan[];
   /**
    * The session runs this request accounts for: one per run it made alone; a run shared between
    * requests (batcher) is booked on exactly one of them; a stacked graph's one run is one execution.
@@ -55,4 +59,14 @@ export interface Execution {
   model: ModelName | 'stacked';
   batch_size: number;
   infer_ms: number;
+}
+
+/**
+ * One worker job behind a request: which of its models it ran, from its hand-off to a worker to its
+ * result on the main thread (performance.now(), ms). A batch shared with other requests is a job of each.
+ */
+export interface JobSpan {
+  models: ModelName[];
+  start: number;
+  end: number;
 }

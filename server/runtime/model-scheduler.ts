@@ -5,7 +5,7 @@
 // each request runs on its own as soon as a worker is free (the `concurrent` implementation).
 import { performance } from 'node:perf_hooks';
 import type { ModelDetections, ModelName } from '../../lib/types.ts';
-import type { DecodedImage, Execution, ImageDetections, InferOutcome, RawHeads } from './infer-types.ts';
+import type { DecodedImage, Execution, ImageDetections, InferOutcome, JobSpan, RawHeads } from './infer-types.ts';
 import { addModelRows, executionsOf } from './run-results.ts';
 import type { WorkerPool } from './pool.ts';
 import type { QueuePolicy, QueueTicket } from './queue-policy.ts';
@@ -24,7 +24,8 @@ interface EntryResult {
   raw?: RawHeads[];
   preprocess_ms: number;
   infer_ms: number;
-  queue_ms: number;
+  /** The batch's job(s) on the pool, hand-off to result: every entry of the batch waited for all of it. */
+  spans: { start: number; end: number }[];
   /** Set on exactly one entry of each batch: the run it accounts for in /metrics. */
   executions?: Execution[];
 }
@@ -105,18 +106,18 @@ export class ModelScheduler {
     const results = await Promise.all(pending);
     const out: ImageDetections[] = images.map(() => ({ models: {} }));
     const executions: Execution[] = [];
+    const jobs: JobSpan[] = [];
     let preprocess_ms = 0;
     let infer_ms = 0;
-    let queue_ms = 0;
     results.forEach((r, k) => {
       const model = models[k]!;
       addModelRows(out, model, r.detections, r.raw);
       preprocess_ms += r.preprocess_ms;
       infer_ms += r.infer_ms;
-      queue_ms = Math.max(queue_ms, r.queue_ms);
+      jobs.push(...r.spans.map((s) => ({ ...s, models: [model] })));
       if (r.executions) executions.push(...r.executions);
     });
-    return { images: out, preprocess_ms, infer_ms, queue_ms, executions };
+    return { images: out, preprocess_ms, infer_ms, executions, jobs };
   }
 
   /** Starts batches while workers are free and a queue is ready; otherwise waits for the earliest deadline. */
@@ -170,10 +171,9 @@ export class ModelScheduler {
     const images = batch.flatMap((e) => e.images);
     const rawHeads = batch.some((e) => e.rawHeads);
     for (const e of batch) e.ticket?.start();
-    const startedAt = performance.now();
     this.running++;
     this.pool.run(images, [model], rawHeads).then(
-      ({ runs, queue_ms }) => {
+      ({ runs, spans }) => {
         this.running--;
         const run = runs[0]!;
         let offset = 0;
@@ -184,7 +184,7 @@ export class ModelScheduler {
             // The batch's letterbox time, shared in proportion to this request's images.
             preprocess_ms: (run.preprocess_ms * e.images.length) / images.length,
             infer_ms: run.infer_ms,
-            queue_ms: startedAt - e.enqueuedAt + queue_ms,
+            spans,
           };
           if (e.rawHeads && run.raw) result.raw = rows(run.raw) as RawHeads[];
           if (k === 0) result.executions = executionsOf(run, model, images.length);

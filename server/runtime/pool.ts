@@ -25,6 +25,8 @@ interface PoolResult {
   runs: ModelRun[];
   /** Time from run() to the hand-off to a free worker. */
   queue_ms: number;
+  /** Each job's hand-off to its worker and its result here (performance.now(), ms): one, or one per chunk. */
+  spans: { start: number; end: number }[];
 }
 
 interface Job {
@@ -186,7 +188,7 @@ export class WorkerPool {
       if (!p || (msg.type !== 'result' && msg.type !== 'failed') || msg.id !== p.id) return;
       slot.pending = undefined;
       slot.busy = false;
-      if (msg.type === 'result') p.job.resolve({ runs: msg.runs, queue_ms: p.startedAt - p.job.enqueuedAt });
+      if (msg.type === 'result') p.job.resolve({ runs: msg.runs, queue_ms: p.startedAt - p.job.enqueuedAt, spans: [{ start: p.startedAt, end: performance.now() }] });
       else p.job.reject(new Error(msg.message));
       this.dispatch();
     });
@@ -240,7 +242,7 @@ export class WorkerPool {
     // The request leaves the queue policy's queue with its first chunk; the others follow it.
     const first = this.runJob(chunks[0]!, models, rawHeads, policy);
     const results = await Promise.all([first, ...chunks.slice(1).map((c) => this.runJob(c, models, rawHeads))]);
-    return { runs: mergeChunkRuns(results.map((r) => r.runs), chunks.map((c) => c.length)), queue_ms: results[0]!.queue_ms };
+    return { runs: mergeChunkRuns(results.map((r) => r.runs), chunks.map((c) => c.length)), queue_ms: results[0]!.queue_ms, spans: results.flatMap((r) => r.spans) };
   }
 
   private runJob(images: DecodedImage[], models: ModelName[], rawHeads: boolean, policy?: QueuePolicy): Promise<PoolResult> {

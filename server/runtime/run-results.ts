@@ -1,11 +1,11 @@
 // The results of worker runs (one ModelRun per model) regrouped into the InferOutcome every
-// implementation returns: detections per image per model, summed times, the session runs booked.
+// implementation returns: detections per image per model, summed times, the session runs booked, the jobs.
 import type { ModelDetections, ModelName } from '../../lib/types.ts';
-import type { Execution, ImageDetections, InferOutcome, RawHeads } from './infer-types.ts';
+import type { Execution, ImageDetections, InferOutcome, JobSpan, RawHeads } from './infer-types.ts';
 import type { ModelRun } from './protocol.ts';
 
 /** Regroups runs (per model, per image) into per image, per model; sums preprocess and infer times. */
-export function outcomeFromRuns(imageCount: number, runs: ModelRun[], queue_ms: number): InferOutcome {
+export function outcomeFromRuns(imageCount: number, runs: ModelRun[], jobs: JobSpan[]): InferOutcome {
   const images: ImageDetections[] = Array.from({ length: imageCount }, () => ({ models: {} }));
   const executions: Execution[] = [];
   let preprocess_ms = 0;
@@ -24,7 +24,7 @@ export function outcomeFromRuns(imageCount: number, runs: ModelRun[], queue_ms: 
     }
     addModelRows(images, run.name, run.detections, run.raw);
   }
-  return { images, preprocess_ms, queue_ms, infer_ms, executions };
+  return { images, preprocess_ms, infer_ms, executions, jobs };
 }
 
 /** The one regrouping: one model's rows (per image, raw heads when present) into the per-image outcome. */

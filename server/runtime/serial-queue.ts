@@ -3,9 +3,8 @@
 import type { QueuePolicy, QueueRefusal, QueueTicket } from './queue-policy.ts';
 
 /**
- * Runs one task at a time, in arrival order; reports how long each waited for its turn. With a queue
- * policy, a task over its bound is refused at once and one that times out in the queue is failed at
- * its deadline and skipped when its turn comes.
+ * Runs one task at a time, in arrival order. With a queue policy, a task over its bound is refused at
+ * once and one that times out in the queue is failed at its deadline and skipped when its turn comes.
  */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
@@ -18,8 +17,7 @@ export class SerialQueue {
     return this.waitingCount;
   }
 
-  run<T>(task: (waited_ms: number) => Promise<T>): Promise<T> {
-    const queuedAt = performance.now();
+  run<T>(task: () => Promise<T>): Promise<T> {
     let refuse: (e: QueueRefusal) => void = () => {};
     const refused = new Promise<never>((_resolve, reject) => (refuse = reject));
     let ticket: QueueTicket | undefined;
@@ -33,7 +31,7 @@ export class SerialQueue {
       this.waitingCount--;
       // Timed out while waiting: its caller already has the refusal; run nothing.
       if (ticket && !ticket.start()) return undefined as T;
-      return task(performance.now() - queuedAt);
+      return task();
     });
     this.tail = result.catch(() => undefined);
     return ticket ? Promise.race([result, refused]) : result;

@@ -39,3 +39,20 @@ nv_inference_request_duration_seconds_bucket{impl="concurrent",le="+Inf"} ${conc
   assert.equal(breakdownOf(ours(5, 4), ours(9, 4), 'concurrent'), null);
   assert.equal(parsePrometheus('# scrape failed: x\n').length, 0);
 });
+
+test('our metrics with the critical path: compute is it, not the sum of the model runs, so the parts add up', () => {
+  // Two models side by side: 300 + 200 ms of runs in a 350 ms critical path, in a 500 ms request.
+  const ours = (n: number) => `nv_inference_request_success{impl="concurrent"} ${n}
+nv_inference_request_duration_us{impl="concurrent"} ${n * 500_000}
+nv_inference_queue_duration_us{impl="concurrent"} ${n * 100_000}
+nv_inference_compute_critical_path_duration_us{impl="concurrent"} ${n * 350_000}
+nv_inference_compute_critical_path_duration_us{impl="baseline"} 1e12
+nv_inference_compute_input_duration_us{impl="concurrent"} ${n * 20_000}
+nv_inference_compute_infer_duration_us{impl="concurrent",model="d1"} ${n * 200_000}
+nv_inference_compute_infer_duration_us{impl="concurrent",model="d2"} ${n * 280_000}`;
+  const b = breakdownOf(ours(1), ours(5), 'concurrent')!;
+  assert.equal(b.requests, 4);
+  assert.equal(b.compute_ms, 350);
+  assert.ok(Math.abs(b.overhead_ms - 50) < 1e-9, String(b.overhead_ms));
+  assert.ok(Math.abs(b.request_ms - (b.queue_ms + b.compute_ms + b.overhead_ms)) < 1e-9);
+});

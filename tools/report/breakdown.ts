@@ -1,8 +1,12 @@
 // Server-side time split of one run from the server's own Prometheus counters, scraped before and
 // after it (server-metrics.before.prom, server-metrics.prom): queue, compute and the rest
-// (overhead: HTTP, (de)serialisation, copies to and from the backend) per request. Our server and
-// Triton use the same metric names (ours are modelled on Triton's); ours label by impl, Triton by
-// model and version, so every series of a family counts unless it names another impl.
+// (overhead: HTTP, decode, (de)serialisation, copies to and from the backend) per request, the three
+// adding up to the request time. Our server and Triton use the same metric names (ours are modelled
+// on Triton's); ours label by impl, Triton by model and version, so every series of a family counts
+// unless it names another impl. Compute is our server's critical path per request where it exports
+// one (nv_inference_compute_critical_path_duration_us: a request's models may run side by side, so
+// the sum of their runs can exceed the request); else (Triton, one model per request)
+// compute_input + compute_infer + compute_output.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,7 +16,7 @@ export interface ServerBreakdown {
   /** Mean per request, ms. */
   request_ms: number;
   queue_ms: number;
-  /** compute_input + compute_infer + compute_output. */
+  /** The critical path of the request's jobs (ours); compute_input + compute_infer + compute_output (Triton). */
   compute_ms: number;
   /** request - queue - compute. */
   overhead_ms: number;
@@ -48,7 +52,10 @@ export function breakdownOf(before: string, after: string, impl: string): Server
   const us = (name: string) => delta(name) / requests / 1000;
   const request_ms = us('nv_inference_request_duration_us');
   const queue_ms = us('nv_inference_queue_duration_us');
-  const compute_ms = us('nv_inference_compute_input_duration_us') + us('nv_inference_compute_infer_duration_us') + us('nv_inference_compute_output_duration_us');
+  const critical = 'nv_inference_compute_critical_path_duration_us';
+  const compute_ms = a.some((s) => s.name === critical && (s.labels['impl'] === undefined || s.labels['impl'] === impl))
+    ? us(critical)
+    : us('nv_inference_compute_input_duration_us') + us('nv_inference_compute_infer_duration_us') + us('nv_inference_compute_output_duration_us');
   const execs = delta('nv_inference_exec_count');
   return { requests, request_ms, queue_ms, compute_ms, overhead_ms: request_ms - queue_ms - compute_ms, mean_batch: execs > 0 ? delta('nv_inference_count') / execs : null };
 }
