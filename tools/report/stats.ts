@@ -133,11 +133,14 @@ const METHOD_WORDS: Record<RatioOverRounds['method'], string> = {
   none: `no interval (fewer than ${T_MIN_ROUNDS} rounds)`,
 };
 
-/** The methods some ratios were taken with, in words: "95 % intervals over 3 paired rounds: the geometric mean's ...". */
+/** The methods some ratios were taken with, in words: "ratios over 3 paired rounds, 95 % intervals: the
+ * geometric mean's ...; "not distinguishable": ...", or that there are none and what gives them. */
 export function ratioMethodsUsed(ratios: readonly (RatioOverRounds | null)[]): string {
   const present = ratios.filter((x): x is RatioOverRounds => x !== null);
   const rounds = [...new Set(present.map((x) => x.n))].sort((a, b) => a - b);
   const methods = [...new Set(present.map((x) => x.method))];
   const pct = present[0] ? `${+(present[0].confidence * 100).toFixed(2)} %` : `${+(REPORT_CONFIDENCE * 100).toFixed(2)} %`;
-  return `ratios over ${rounds.join(' or ')} paired round${rounds.length === 1 && rounds[0] === 1 ? '' : 's'}, ${pct} intervals: ${methods.map((m) => METHOD_WORDS[m]).join('; ')}`;
+  const over = `ratios over ${rounds.join(' or ')} paired round${rounds.length === 1 && rounds[0] === 1 ? '' : 's'}`;
+  if (methods.every((m) => m === 'none')) return `${over}: no interval (fewer than ${T_MIN_ROUNDS} rounds; REPEATS=${T_MIN_ROUNDS} for Student t intervals, ${ORDER_MIN_ROUNDS} for distribution-free ones)`;
+  return `${over}, ${pct} intervals: ${methods.map((m) => METHOD_WORDS[m]).join('; ')}; "not distinguishable": the interval includes 1`;
 }

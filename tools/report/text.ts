@@ -12,6 +12,6 @@ export function resultsTableText(r: Report): string {
     const sp = r.speedups.find((s) => s.impl === x.impl && s.level === x.level)?.rps ?? null;
     return [x.impl, String(x.level), String(x.rounds), x.rps.median.toFixed(2), x.p50_ms.median.toFixed(1), x.p99_ms.median.toFixed(1), x.impl === ref ? 'reference' : formatRatio(sp)];
   });
-  const note = r.speedups.length > 0 ? [`${ratioMethodsUsed(r.speedups.map((s) => s.rps))}; "not distinguishable": the interval includes 1. p50 and p99 ratios: report.md.`] : [];
+  const note = r.speedups.length > 0 ? [`${ratioMethodsUsed(r.speedups.map((s) => s.rps))}. p50 and p99 ratios: report.md.`] : [];
   return [...textTable([head, ...rows], 'lrrrrrl').map((l) => l.trimEnd()), ...note].join('\n');
 }
