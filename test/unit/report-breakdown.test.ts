@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { breakdownOf, parsePrometheus } from '../../tools/report/breakdown.ts';
+import { breakdownOf, parsePrometheus, pooledBreakdown } from '../../tools/report/breakdown.ts';
 
 // Triton's shape: one series per model and version, no impl label; compute in three parts.
 const triton = (n: number, requestUs: number, queueUs: number, inUs: number, inferUs: number, outUs: number, execs: number) =>
@@ -55,4 +55,14 @@ nv_inference_compute_infer_duration_us{impl="concurrent",model="d2"} ${n * 280_0
   assert.equal(b.compute_ms, 350);
   assert.ok(Math.abs(b.overhead_ms - 50) < 1e-9, String(b.overhead_ms));
   assert.ok(Math.abs(b.request_ms - (b.queue_ms + b.compute_ms + b.overhead_ms)) < 1e-9);
+});
+
+test('over several runs the split is pooled per request, so its parts still add up to the request time', () => {
+  const run = (requests: number, queue_ms: number, compute_ms: number, overhead_ms: number) => ({ requests, request_ms: queue_ms + compute_ms + overhead_ms, queue_ms, compute_ms, overhead_ms, mean_batch: null });
+  // Medians of each part over these three runs would be 100 + 300 + 10 = 410 against a median request of 330.
+  const p = pooledBreakdown([run(10, 100, 300, 10), run(30, 20, 300, 10), run(20, 100, 200, 30)]);
+  assert.equal(p.requests, 60);
+  assert.ok(Math.abs(p.queue_ms + p.compute_ms + p.overhead_ms - p.request_ms) < 1e-9, JSON.stringify(p));
+  assert.ok(Math.abs(p.queue_ms - (10 * 100 + 30 * 20 + 20 * 100) / 60) < 1e-9);
+  assert.deepEqual(pooledBreakdown([]), { requests: 0, request_ms: 0, queue_ms: 0, compute_ms: 0, overhead_ms: 0 });
 });

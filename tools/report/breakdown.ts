@@ -66,3 +66,13 @@ export function runBreakdown(dir: string, impl: string): ServerBreakdown | null 
   if (!existsSync(before!) || !existsSync(after!)) return null;
   return breakdownOf(readFileSync(before!, 'utf8'), readFileSync(after!, 'utf8'), impl);
 }
+
+/**
+ * The split per request over several runs, each run weighted by its requests. Each run's parts add up
+ * to its request time, so the pooled parts do too (the median of each part over rounds need not).
+ */
+export function pooledBreakdown(runs: readonly ServerBreakdown[]): Pick<ServerBreakdown, 'requests' | 'request_ms' | 'queue_ms' | 'compute_ms' | 'overhead_ms'> {
+  const requests = runs.reduce((n, b) => n + b.requests, 0);
+  const mean = (pick: (b: ServerBreakdown) => number) => (requests > 0 ? runs.reduce((sum, b) => sum + pick(b) * b.requests, 0) / requests : 0);
+  return { requests, request_ms: mean((b) => b.request_ms), queue_ms: mean((b) => b.queue_ms), compute_ms: mean((b) => b.compute_ms), overhead_ms: mean((b) => b.overhead_ms) };
+}

@@ -6,7 +6,7 @@ import type { HostBounds, LevelStats } from '../../lib/bounds.ts';
 import type { ImplementationInfo } from '../../lib/types.ts';
 import type { LevelRow } from '../../lib/summary.ts';
 import { tallyThresholds } from '../../lib/informational-threshold.ts';
-import type { ServerBreakdown } from './breakdown.ts';
+import { pooledBreakdown, type ServerBreakdown } from './breakdown.ts';
 import { isTimingRun, type RunRecord } from './gather.ts';
 import { distinctImpls, rowImpl } from './rows.ts';
 import { pairedRatios, ratioMethodText, ratioOverRounds, REPORT_CONFIDENCE, spread, type RatioOverRounds, type Spread } from './stats.ts';
@@ -454,9 +454,8 @@ function serverSideRows(runs: RunRecord[], impls: string[]): ServerSideRow[] {
   for (const impl of impls) {
     const bs = runsOf(runs, impl).flatMap((r) => (r.breakdown ? [r.breakdown] : []));
     if (bs.length === 0) continue;
-    const med = (pick: (b: (typeof bs)[number]) => number) => spread(bs.map(pick))!.median;
     const batches = bs.map((b) => b.mean_batch).filter((x): x is number => x !== null);
-    out.push({ impl, runs: bs.length, requests: bs.reduce((n, b) => n + b.requests, 0), request_ms: med((b) => b.request_ms), queue_ms: med((b) => b.queue_ms), compute_ms: med((b) => b.compute_ms), overhead_ms: med((b) => b.overhead_ms), mean_batch: batches.length > 0 ? spread(batches)!.median : null });
+    out.push({ impl, runs: bs.length, ...pooledBreakdown(bs), mean_batch: batches.length > 0 ? spread(batches)!.median : null });
   }
   return out;
 }
