@@ -10,3 +10,9 @@ export function answerKind(status: number): AnswerKind {
   if (status >= 200 && status < 300) return 'accepted';
   return status === REFUSED_STATUS ? 'refused' : 'failed';
 }
+
+/** Goodput's rule for one answer (lib/k6/goodput.ts counts it): accepted, correct, and on time, i.e.
+ * its duration within `sloMs`; with no SLO (undefined) every accepted answer is on time. */
+export function isGood(status: number, durationMs: number, correct: boolean, sloMs: number | undefined): boolean {
+  return answerKind(status) === 'accepted' && correct && (sloMs === undefined || durationMs <= sloMs);
+}

@@ -32,6 +32,13 @@ interface SloBound {
   refused_max_ratio?: number;
   /** Time to refuse: p99 of the refused requests' duration per level, ms. */
   refused_p99_ms?: number;
+  /**
+   * Goodput: the latency an accepted, correct answer must stay within to count as good (on time), ms.
+   * Unset: the level's latency SLO (its p99 bound; capacity: capacity_slo_p99_ms); none: any accepted answer is on time.
+   */
+  goodput_latency_ms?: number;
+  /** Goodput per level: good answers (accepted, on time, correct) per second must reach this. Unset: reported, not gated. */
+  goodput_min_rps?: number;
 }
 
 /**
@@ -80,6 +87,9 @@ interface LevelBound {
   p99_max_ms?: number;
   p50_min_ms?: number;
   rps_min?: number;
+  /** Goodput: an accepted answer slower than this is late (not good); absent: none is late. */
+  goodput_slo_ms?: number;
+  goodput_min_rps?: number;
   sources: string[];
 }
 
@@ -110,7 +120,7 @@ export function mergeBounds<T>(base: T, over: unknown): T {
 /** Checks a parsed bounds file enough that a typo stops the run with a line naming it. */
 export function validateBoundsFile(file: unknown, where: string): BoundsFile {
   if (!isObject(file) || !isObject(file.slo) || !isObject(file.accuracy)) throw new Error(`${where}: not a bounds file (needs "slo" and "accuracy" objects, see lib/bounds.defaults.json)`);
-  const known = new Set(['http_req_failed_max', 'checks_min', 'p99_ms', 'p50_min_ms', 'rps_min', 'dropped_max_ratio', 'per_image_p99_ms', 'memory_growth_max_mb', 'capacity_slo_p99_ms', 'capacity_min_rps', 'refused_max_ratio', 'refused_p99_ms']);
+  const known = new Set(['http_req_failed_max', 'checks_min', 'p99_ms', 'p50_min_ms', 'rps_min', 'dropped_max_ratio', 'per_image_p99_ms', 'memory_growth_max_mb', 'capacity_slo_p99_ms', 'capacity_min_rps', 'refused_max_ratio', 'refused_p99_ms', 'goodput_latency_ms', 'goodput_min_rps']);
   for (const [scenario, byImpl] of Object.entries(file.slo)) {
     if (!isObject(byImpl)) throw new Error(`${where}: slo.${scenario} must be an object of implementation -> bounds`);
     for (const [impl, b] of Object.entries(byImpl)) {
@@ -186,6 +196,11 @@ export function resolveBounds(file: BoundsFile, plan: Pick<Plan, 'name' | 'kind'
       b.p50_min_ms = Math.max(b.p50_min_ms ?? 0, round(lower.p50_ms * (1 - tolerance)));
       b.sources.push(`invalid host bounds: p50 ${lower.p50_ms} ms, tolerance ${tolerance}`);
     }
+    // Goodput's "on time": the dedicated SLO, else the latency bound this level is held to (after the
+    // host bounds), else capacity's step SLO; with none, every accepted answer is on time.
+    const onTime = slo.goodput_latency_ms ?? b.p99_max_ms ?? (plan.kind === 'capacity' ? slo.capacity_slo_p99_ms : undefined);
+    if (onTime !== undefined) b.goodput_slo_ms = onTime;
+    if (slo.goodput_min_rps !== undefined) b.goodput_min_rps = slo.goodput_min_rps;
     levels[level.tag] = b;
   }
   const resolved: ResolvedBounds = { scenario: plan.name, impl, slo, levels };
@@ -233,6 +248,9 @@ export function thresholdsFor(plan: Plan, bounds: ResolvedBounds[]): Thresholds 
       // A measured level with no requests at all is a failure, not an empty row.
       add(reqs, 'count>0');
       if (lb.rps_min !== undefined && level.duration_s > 0) add(reqs, `count>=${Math.ceil(lb.rps_min * level.duration_s)}`);
+      // Goodput (lib/k6/goodput.ts): good answers, a count floor as for req/s; informational without a bound.
+      const good = selector('requests_good', tags);
+      add(good, lb.goodput_min_rps !== undefined && level.duration_s > 0 ? `count>=${Math.ceil(lb.goodput_min_rps * level.duration_s)}` : 'count>=0');
     }
     if (plan.kind === 'rate' && b.slo.dropped_max_ratio !== undefined) {
       const planned = plan.levels.reduce((n, l) => n + l.value * l.duration_s, 0);

@@ -63,6 +63,14 @@ export interface LevelRow {
   dropped?: number;
   /** VALID or INVALID with reasons and advice (lib/verdict.ts); absent in summaries written before it. */
   validity?: Validity;
+  /** Goodput (lib/k6/goodput.ts): measured answers accepted, on time and correct; absent in summaries written before it. */
+  good?: number;
+  /** good per measured second, as rps. */
+  goodput_rps?: number;
+  /** good / accepted (0 when none was accepted). */
+  good_ratio?: number;
+  /** Whether "correct" included the in-run output checks (a reference was loaded) or the protocol checks only. */
+  outputs_judged?: boolean;
 }
 
 interface ThresholdVerdict {
@@ -190,6 +198,19 @@ function trendCount(values: Record<string, number>, tags: Record<string, string>
   return tags['expected_response'] === 'true' && tags['status'] === undefined ? row.requests : undefined;
 }
 
+/** A level's goodput fields from requests_good (none when the run did not count it). */
+function goodputOf(data: K6SummaryData, impl: string, level: Plan['levels'][number], accepted: number): Pick<LevelRow, 'good' | 'goodput_rps' | 'good_ratio' | 'outputs_judged'> {
+  const values = findMetric(data, 'requests_good', { impl, level: level.tag, phase: 'measure' });
+  if (!values) return {};
+  const good = num(values['count']);
+  // The in-run output checks ran when k6 reported output_match for this implementation (REFERENCE set).
+  const outputs_judged = Object.keys(data.metrics).some((k) => {
+    const p = parseSelector(k);
+    return p.metric === 'output_match' && p.tags['impl'] === impl;
+  });
+  return { good, goodput_rps: num(levelRps(level, good)), good_ratio: accepted > 0 ? num(good / accepted) : 0, outputs_judged };
+}
+
 /**
  * Arrivals k6 dropped, per level, in open-loop plans. k6 counts dropped_iterations for the whole
  * test (its samples carry no level): a single level gets them all; the capacity staircase's steps
@@ -260,6 +281,7 @@ export function buildSummary(data: K6SummaryData, plan: Plan, impls: string[], c
         images_per_request: perRequest,
         images_per_s: num(rps * perRequest),
         latency_ms: requests > 0 ? latency(findMetric(data, 'http_req_duration', accepted), requests, judge.confidence) : null,
+        ...goodputOf(data, impl, level, requests),
       });
     }
   }
@@ -330,12 +352,14 @@ export function summaryText(s: Summary): string {
   const refusals = s.kind === 'overload' || s.levels.some((r) => (r.refused ?? 0) > 0);
   const confidence = s.judging?.confidence ?? DEFAULT_JUDGING.confidence;
   const ci = `[${+(confidence * 100).toFixed(4)}% CI]`;
-  const head = ['impl', 'level', 'accepted', 'req/s', ...(images ? ['img/s'] : []), `p50 ms ${ci}`, `p99 ms ${ci}`, 'max ms', 'refused', ...(refusals ? ['refused %', 'refuse p99 ms'] : []), 'failed', 'validity'];
+  const goodput = s.levels.some((r) => r.goodput_rps !== undefined);
+  const head = ['impl', 'level', 'accepted', 'req/s', ...(goodput ? ['good/s (%)'] : []), ...(images ? ['img/s'] : []), `p50 ms ${ci}`, `p99 ms ${ci}`, 'max ms', 'refused', ...(refusals ? ['refused %', 'refuse p99 ms'] : []), 'failed', 'validity'];
   const rows = s.levels.map((r) => [
     r.impl,
     r.level,
     String(r.requests),
     String(r.rps),
+    ...(goodput ? [r.goodput_rps === undefined ? '-' : `${r.goodput_rps} (${Math.round((r.good_ratio ?? 0) * 1000) / 10})`] : []),
     ...(images ? [String(r.images_per_s)] : []),
     intervalCell(r.latency_ms, 'p50'),
     intervalCell(r.latency_ms, 'p99'),
@@ -346,6 +370,10 @@ export function summaryText(s: Summary): string {
     r.validity?.verdict ?? '-',
   ]);
   lines.push(...textTable([head, ...rows], 'll'));
+  if (goodput) {
+    const judged = s.levels.filter((r) => r.goodput_rps !== undefined).every((r) => r.outputs_judged);
+    lines.push(`good/s: accepted, on time (within the level's SLO) and correct; (%) of accepted${judged ? '' : '; no REFERENCE: outputs not judged, correct = protocol checks'}`);
+  }
   if (s.levels.some((r) => r.latency_ms?.intervals)) {
     lines.push(`accepted requests' latency: estimate [${ci.slice(1, -1)}], distribution-free (order statistics); p90, p95, min, avg in summary.json`);
   }

@@ -7,6 +7,7 @@ import type { InferResponse } from '../types.ts';
 import type { LoadedImage } from './dataset.ts';
 import { checkOutputs } from './output-check.ts';
 import { recordAnswer } from './answer-metrics.ts';
+import { recordGoodput } from './goodput.ts';
 import type { RequestTags } from './tags.ts';
 import { judgeAnswer, type AnswerVerdict } from '../answer-check.ts';
 
@@ -56,7 +57,10 @@ const ANSWER_CHECKS = {
 export function checkResponse(res: RefinedResponse<ResponseType>, images: LoadedImage[], tags: RequestTags): boolean {
   // A refusal is counted in its own column (requests_refused, and http_req_failed); it is not an
   // answer whose content could be checked, so `checks` judge accepted answers and real failures.
-  if (recordAnswer(res, tags) === 'refused') return false;
+  if (recordAnswer(res, tags) === 'refused') {
+    recordGoodput(res, tags, false);
+    return false;
+  }
   let body: InferResponse | null = null;
   try {
     // res.json() (Go's encoding/json) parses an answer in a fraction of the time JSON.parse (sobek's
@@ -75,8 +79,10 @@ export function checkResponse(res: RefinedResponse<ResponseType>, images: Loaded
   // `body.images[i]` answers `images[i].id`. The in-run output checks (lib/k6/output-check.ts)
   // plug in here. Without REFERENCE (absolute path of the reference's detections.json) it is a no-op.
   // Not part of `ok`: output mismatches fail their own thresholds (output_match), not `checks`.
-  if (res.status === 200) checkOutputs(ids, body, tags);
+  const outputsOk = res.status === 200 ? checkOutputs(ids, body, tags) : false;
   // ============================================================================================
+  // Goodput (lib/k6/goodput.ts): accepted, on time, protocol checks and (with REFERENCE) outputs passed.
+  recordGoodput(res, tags, ok && outputsOk);
 
   return ok;
 }

@@ -20,6 +20,7 @@ import { thisRunner, withRunnerHeader } from './runner.ts';
 import { shareOf, shareStart } from '../segment.ts';
 import { v2Client, type Exchange } from './v2.ts';
 import { retryAfterS } from './answer-metrics.ts';
+import { setGoodputSlos } from './goodput.ts';
 import { answerKind } from '../answer.ts';
 
 /** Tags k6 adds by itself, minus `scenario`: ours names the bench scenario, not k6's per-level one. */
@@ -37,6 +38,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   if (plan.kind !== kind) throw new Error(`SCENARIO=${name} is a ${plan.kind} scenario but this script runs ${kind}: use build/k6/${plan.kind}.js (make bench picks it)`);
   if (kind !== 'smoke' && cfg.impls.length !== 1) throw new Error(`IMPL=${cfg.impls.join(',')}: only the smoke scenario takes several implementations; name one`);
   const bounds: ResolvedBounds[] = resolvedBounds(cfg.boundsResolved) ?? cfg.impls.map((impl) => resolveBounds(DEFAULT_BOUNDS, plan, impl));
+  setGoodputSlos(bounds);
   const dataset = await loadDataset(cfg.manifest, cfg.maxImages, cfg.datasetCacheMb);
   // PROTOCOL=v2: the Open Inference Protocol client (lib/k6/v2.ts) builds and checks the requests.
   const v2 = cfg.protocol === 'v2' ? await v2Client(cfg) : undefined;

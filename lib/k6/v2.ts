@@ -23,6 +23,7 @@ import { HEADER_LENGTH_HEADER, binaryRequestHeader, parseInferResponse, type V2T
 import type { K6Config } from '../k6-config.ts';
 import type { LoadedImage } from './dataset.ts';
 import { checkOutputs } from './output-check.ts';
+import { recordGoodput } from './goodput.ts';
 import type { RequestTags } from './tags.ts';
 
 declare const console: { warn(...args: unknown[]): void };
@@ -184,7 +185,8 @@ export async function v2Client(cfg: K6Config) {
         const parsed = parse(res);
         const shapeOk = parsed !== undefined && models.every((m) => DETECTIONS.every((o) => parsed.tensors[`${m}/${o}`]?.shape[0] === images.length));
         const ok = protocolChecks(res, parsed, 'pipeline', shapeOk, reqTags, ids);
-        if (res.status === 200) checkOutputs(images.map((i) => i.id), parsed ? asInferResponse(parsed.tensors, images.map((img) => ({ id: img.id })), tags.impl, models, () => (b) => b) : null, reqTags, models);
+        const outputsOk = res.status === 200 && checkOutputs(images.map((i) => i.id), parsed ? asInferResponse(parsed.tensors, images.map((img) => ({ id: img.id })), tags.impl, models, () => (b) => b) : null, reqTags, models);
+        recordGoodput(res, reqTags, ok && outputsOk);
         return ok;
       },
     };
@@ -226,10 +228,12 @@ export async function v2Client(cfg: K6Config) {
           const parsed = parse(res);
           const shapeOk = parsed !== undefined && DETECTIONS.every((o) => parsed.tensors[o]?.shape[0] === images.length && parsed.tensors[o]?.datatype === 'FP32');
           const ok = protocolChecks(res, parsed, v2ModelName(model), shapeOk, reqTags, ids);
+          let outputsOk = false;
           if (res.status === 200) {
             const body = parsed ? asInferResponse(parsed.tensors, prepared.map((p) => ({ id: p.id })), tags.impl, [model], (i) => (b) => toOriginalBox(b, prepared[i]!.tensors[model]!, prepared[i]!.width, prepared[i]!.height), '') : null;
-            checkOutputs(images.map((i) => i.id), body, reqTags, [model]);
+            outputsOk = checkOutputs(images.map((i) => i.id), body, reqTags, [model]);
           }
+          recordGoodput(res, reqTags, ok && outputsOk);
           return ok;
         },
       });

@@ -19,7 +19,7 @@ export type WrongAnswer = 'other-implementation' | 'swapped-ids' | 'no-models' |
 /** The first `slowFirst` inference requests take `slowMs`, every later one `fastMs`; `memoryMb(n)` is
  * what /vram reports after n inference requests (default a flat 100 MB); after `healthHangsAfter`
  * inference requests /health hangs; `runnerMs` delays the requests of one runner (X-Runner);
- * `wrong` spoils every answer after the warm-up's `wrongAfter` requests. */
+ * `wrong` spoils the answer of every request that arrives after the first `wrongAfter`. */
 export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fastMs?: number; memoryMb?: (requests: number) => number; runnerMs?: Record<string, number>; healthHangsAfter?: number; wrong?: WrongAnswer; wrongAfter?: number } = {}): Promise<FakeTarget> {
   const received: FakeTarget['received'] = [];
   const resets: FakeTarget['resets'] = [];
@@ -51,13 +51,14 @@ export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fa
     if (!m || req.method !== 'POST') return json(404, { error: 'not_found', detail: url.pathname });
     const ids = String(req.headers['x-image-id'] ?? '').split(',');
     const runner = req.headers['x-runner'] === undefined ? undefined : String(req.headers['x-runner']);
-    received.push({ impl: m[1]!, ids, ...(runner !== undefined ? { runner } : {}) });
+    // The request's place in arrival order decides how it is answered (slow, wrong), not the count when it is answered.
+    const nth = received.push({ impl: m[1]!, ids, ...(runner !== undefined ? { runner } : {}) });
     // runnerMs: the delay of every request one runner sends (keyed on the X-Runner header).
-    const delay = runner !== undefined && opts.runnerMs?.[runner] !== undefined ? opts.runnerMs[runner]! : received.length <= (opts.slowFirst ?? 0) ? (opts.slowMs ?? 0) : (opts.fastMs ?? 0);
+    const delay = runner !== undefined && opts.runnerMs?.[runner] !== undefined ? opts.runnerMs[runner]! : nth <= (opts.slowFirst ?? 0) ? (opts.slowMs ?? 0) : (opts.fastMs ?? 0);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const det = { boxes: [], scores: [], labels: [], num_detections: 0, inference_ms: 0 };
     const body: InferResponse = { implementation: m[1]!, images: ids.map((id) => ({ image_id: id, width: 512, height: 512, models: { d0: det, d1: det, d2: det } })), timing: { decode_ms: 0, preprocess_ms: 0, queue_ms: 0, infer_ms: 0, total_ms: delay } };
-    json(200, opts.wrong && received.length > (opts.wrongAfter ?? 0) ? spoil(body, opts.wrong) : body);
+    json(200, opts.wrong && nth > (opts.wrongAfter ?? 0) ? spoil(body, opts.wrong) : body);
   };
   const { url, server } = await listen(handler);
   return { url: url.replace(/\/$/, ''), received, resets, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };

@@ -51,6 +51,8 @@ test('merging one runner reproduces k6 own end-of-test summary', async () => {
     }
     assert.deepEqual(merged.thresholds, own.thresholds, 'same thresholds, same verdicts');
     assert.deepEqual(merged.levels, own.levels);
+    // Goodput (requests_good, a counter sub-metric per level) is rebuilt from the samples too.
+    assert.ok(own.levels[0]!.good! > 0 && own.levels[0]!.goodput_rps! > 0, JSON.stringify(own.levels[0]));
     assert.deepEqual(merged.warmup, own.warmup);
     assert.equal(merged.dropped_iterations, own.dropped_iterations);
 

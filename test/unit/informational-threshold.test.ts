@@ -34,7 +34,7 @@ test('tally: verdicts and informational apart; an informational-form bound that 
   assert.deepEqual(r.failed.map((x) => x.metric), ['c', 'd']);
 });
 
-test("the default bench's bounds: the per-level refused, failed and 503 sub-metrics are informational, the rest verdicts", () => {
+test("the default bench's bounds: the per-level refused, failed, 503 and goodput sub-metrics are informational, the rest verdicts", () => {
   const plan = planFor('concurrency8', {});
   const declared = Object.entries(thresholdsFor(plan, [resolveBounds(DEFAULT_BOUNDS, plan, 'baseline')])).flatMap(([metric, exprs]) => exprs.map((expression) => ({ metric, expression, ok: true })));
   const r = tallyThresholds(declared);
@@ -42,6 +42,7 @@ test("the default bench's bounds: the per-level refused, failed and 503 sub-metr
     'requests_refused{impl:baseline,level:8,phase:measure}: rate>=0',
     'requests_failed{impl:baseline,level:8,phase:measure}: rate>=0',
     'http_req_duration{impl:baseline,level:8,phase:measure,status:503}: max>=0',
+    'requests_good{impl:baseline,level:8,phase:measure}: count>=0',
   ]);
   assert.deepEqual(r.verdicts.map((t) => t.expression), ['rate<0.01', 'rate>0.99', 'p(99)<60000', 'count>0']);
 });
