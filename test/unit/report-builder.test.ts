@@ -4,7 +4,7 @@
 // A third implementation, `concurrent`, is the baseline's files renamed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -362,4 +362,33 @@ test('reproduce commands of labelled rows: one server and one accuracy pass per 
   assert.equal(c.runs.filter((l) => l.endsWith('# accuracy pass')).length, 1);
   const timed = c.runs.filter((l) => l.includes('ACCURACY=0'));
   assert.deepEqual(timed.map((l) => [/IMPL=(\S+)/.exec(l)![1], /# row (\S+)$/.exec(l)![1]]), [['invalid', 'invalid@a'], ['invalid', 'invalid@b'], ['invalid', 'invalid@b'], ['invalid', 'invalid@a']]);
+});
+
+test('goodput: a good/s column beside req/s and a goodput chart against offered load when the runs carry it', async () => {
+  const root = fixtureRuns();
+  // Half of each round's accepted answers were good.
+  for (const name of readdirSync(root).filter((n) => n !== 'latest')) {
+    const file = join(root, name, 'summary.json');
+    const s = JSON.parse(readFileSync(file, 'utf8')) as Summary;
+    s.levels = s.levels.map((l) => ({ ...l, good: l.requests / 2, goodput_rps: l.rps / 2, good_ratio: 0.5, outputs_judged: true }));
+    writeFileSync(file, JSON.stringify(s));
+  }
+  const report = buildReport(gatherRuns([root], () => {}), meta());
+  const g = report.results.find((x) => x.impl === 'baseline' && x.level === 1)!.goodput_rps!;
+  assert.deepEqual([g.median, g.min, g.max, g.n], [1, 1, 1.25, 3]);
+  const dir = mkdtempSync(join(tmpdir(), 'report-out-'));
+  await writeReport(dir, report);
+  const json = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+  assert.deepEqual(json.charts.map((c) => c.file), ['rps.svg', 'p99.svg', 'goodput.svg', 'speedup.svg']);
+  const md = readFileSync(join(dir, 'report.md'), 'utf8');
+  assert.ok(md.includes('| implementation | concurrency | rounds | requests | req/s median (min-max) | good/s median (min-max) | p50 ms |'), md);
+  assert.ok(md.includes('| baseline | 1 | 3 | 13 | 2.00 (2.00-2.50) | 1.00 (1.00-1.25) | 510.0 (500.0-520.0) |'), md);
+  assert.match(md, /_good\/s: goodput, the answers accepted, on time/);
+  assert.match(resultsTableText(report), /^impl\s+level\s+rounds\s+req\/s\s+good\/s\s+p50 ms/m);
+  assert.match(resultsTableText(report), /^baseline\s+1\s+3\s+2\.00\s+1\.00\s/m);
+  const svg = readFileSync(join(dir, 'goodput.svg'), 'utf8');
+  assert.equal((await sharp(Buffer.from(svg)).metadata()).format, 'svg');
+  assertBalanced(svg);
+  assert.equal(/class="mark-symbol role-mark point"[^>]*>(.*?)<\/g>/.exec(svg)![1]!.match(/<path/g)!.length, IMPLS.length * LEVELS.length);
+  assert.ok(svg.includes('good answers/s') && svg.includes('concurrency (VUs, closed loop)'));
 });

@@ -41,6 +41,9 @@ export interface LevelResult {
   rounds: number;
   requests: number;
   rps: Spread;
+  /** Goodput (accepted, on time and correct, per second; lib/k6/goodput.ts) over the rounds whose
+   * summary carries it; absent when none does (runs written before goodput). */
+  goodput_rps?: Spread;
   p50_ms: Spread;
   p99_ms: Spread;
   /** Lowest min and highest max over the rounds. */
@@ -202,6 +205,7 @@ interface Sample {
   run: string;
   requests: number;
   rps: number;
+  goodput?: number;
   p50: number;
   p99: number;
   min: number;
@@ -227,7 +231,7 @@ function samplesOf(runs: RunRecord[]): Sample[] {
       const ordinal = (count.get(key) ?? 0) + 1;
       count.set(key, ordinal);
       const round = run.round ?? ordinal;
-      out.push({ impl: name, level, round, run: run.name, requests: row.requests, rps: row.rps, p50: row.latency_ms.p50, p99: row.latency_ms.p99, min: row.latency_ms.min, max: row.latency_ms.max, stored: row.latency_ms });
+      out.push({ impl: name, level, round, run: run.name, requests: row.requests, rps: row.rps, ...(row.goodput_rps !== undefined ? { goodput: row.goodput_rps } : {}), p50: row.latency_ms.p50, p99: row.latency_ms.p99, min: row.latency_ms.min, max: row.latency_ms.max, stored: row.latency_ms });
     }
   }
   return out;
@@ -251,6 +255,7 @@ function levelResults(samples: Sample[], impls: string[], levels: number[]): Lev
         rounds: ss.length,
         requests: ss.reduce((n, s) => n + s.requests, 0),
         rps: spread(ss.map((s) => s.rps))!,
+        ...(ss.some((s) => s.goodput !== undefined) ? { goodput_rps: spread(ss.flatMap((s) => (s.goodput !== undefined ? [s.goodput] : [])))! } : {}),
         p50_ms: spread(ss.map((s) => s.p50))!,
         p99_ms: spread(ss.map((s) => s.p99))!,
         min_ms: Math.min(...ss.map((s) => s.min)),

@@ -30,9 +30,14 @@ function reportCharts(r: Report): ChartFile[] {
   const ref = r.comparisons.reference ?? BASELINE;
   const speedupPoints: ChartPoint[] = r.speedups.filter((s) => s.rps && rowImpl(s.impl) !== INVALID_IMPL).map((s) => ({ series: s.impl, x: s.level, y: s.rps!.estimate, ...intervalWhisker(s.rps) }));
   const common = { xTitle: 'concurrency (VUs, closed loop)', xValues: r.levels };
+  // Goodput against offered load: in a closed loop the offered load is the level (VUs).
+  const goodputPoints: ChartPoint[] = r.results.flatMap((x) => (x.goodput_rps ? [{ series: x.impl, x: x.level, y: x.goodput_rps.median, ...whisker(x.goodput_rps) }] : []));
   return [
     { file: 'rps.svg', title: `Requests/s against concurrency (${spreadNote})`, spec: lineChartSpec({ ...common, title: `Requests/s against concurrency (${spreadNote})`, yTitle: 'requests/s (log scale)', yScale: 'log', series: r.impls, points: rpsPoints }) },
     { file: 'p99.svg', title: `p99 latency against concurrency (${spreadNote})`, spec: lineChartSpec({ ...common, title: `p99 latency against concurrency (${spreadNote})`, yTitle: 'p99 ms (log scale)', yScale: 'log', series: r.impls, points: p99Points }) },
+    ...(goodputPoints.length > 0
+      ? [{ file: 'goodput.svg', title: `Goodput (accepted, on time, correct) against offered load (${spreadNote})`, spec: lineChartSpec({ ...common, title: `Goodput against offered load (${spreadNote})`, yTitle: 'good answers/s', series: r.impls, points: goodputPoints }) }]
+      : []),
     {
       file: 'speedup.svg',
       title: `Speedup over ${ref}, requests/s (paired ratio, whiskers its 95 % interval; ${INVALID_IMPL} left out)`,
@@ -77,18 +82,20 @@ function envelopeCell(e: RoundsEnvelope | null | undefined, p: number): string {
 function resultsTable(r: Report): string {
   const ref = r.comparisons.reference;
   const withIntervals = r.results.some((x) => x.latency_intervals);
+  const withGoodput = r.results.some((x) => x.goodput_rps);
   const rows = r.results.map((x) => {
     const sp = r.speedups.find((s) => s.impl === x.impl && s.level === x.level);
     const intervals = withIntervals ? [envelopeCell(x.latency_intervals?.p50, 0.5), envelopeCell(x.latency_intervals?.p99, 0.99)] : [];
-    return [x.impl, String(x.level), String(x.rounds), String(x.requests), range(x.rps, 2), range(x.p50_ms), range(x.p99_ms), ...intervals, f(x.min_ms), f(x.max_ms), x.impl === ref ? '1 (reference)' : formatRatio(sp?.rps ?? null)];
+    return [x.impl, String(x.level), String(x.rounds), String(x.requests), range(x.rps, 2), ...(withGoodput ? [x.goodput_rps ? range(x.goodput_rps, 2) : 'n/a'] : []), range(x.p50_ms), range(x.p99_ms), ...intervals, f(x.min_ms), f(x.max_ms), x.impl === ref ? '1 (reference)' : formatRatio(sp?.rps ?? null)];
   });
   // A p99 needs about 100 requests per round to be more than the slowest one.
   const thin = r.results.filter((x) => x.requests / x.rounds < 100);
   const notes = [
     ...(withIntervals ? ["_p50 and p99 95 % intervals: each round's own distribution-free interval of its percentile, as its summary.json gives it; every round's interval lies within the range shown, so a narrow range means the rounds' percentiles were both precise and alike._"] : []),
+    ...(withGoodput ? ['_good/s: goodput, the answers accepted, on time (within the level\'s SLO) and correct per second (docs/bounds.md#goodput); n/a for rounds written before it._'] : []),
     ...(thin.length > 0 ? [`_${thin.length} of ${r.results.length} rows rest on fewer than 100 requests per round: their p99 is close to their max; raise DURATION for a p99 worth comparing._`] : []),
   ];
-  const head = ['implementation', 'concurrency', 'rounds', 'requests', 'req/s median (min-max)', 'p50 ms', 'p99 ms', ...(withIntervals ? ['p50 ms, rounds\' 95 % intervals', 'p99 ms, rounds\' 95 % intervals'] : []), 'min ms', 'max ms', `speedup (req/s over ${ref ?? BASELINE}, 95 % interval)`];
+  const head = ['implementation', 'concurrency', 'rounds', 'requests', 'req/s median (min-max)', ...(withGoodput ? ['good/s median (min-max)'] : []), 'p50 ms', 'p99 ms', ...(withIntervals ? ['p50 ms, rounds\' 95 % intervals', 'p99 ms, rounds\' 95 % intervals'] : []), 'min ms', 'max ms', `speedup (req/s over ${ref ?? BASELINE}, 95 % interval)`];
   const align: ('l' | 'r')[] = [...head.map((): 'l' | 'r' => 'r')];
   align[0] = 'l';
   align[head.length - 1] = 'l';
