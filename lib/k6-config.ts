@@ -27,7 +27,7 @@ export const K6_KNOBS = {
   datasetCacheMb: knob({ env: 'DATASET_CACHE_MB', tier: 'expert', default: 4, ...num(0), doc: 'MB of image bytes each VU keeps after reading them once (0: read the file on every request)' }),
   setupTimeout_s: knob({ env: 'SETUP_TIMEOUT', tier: 'expert', default: 300, defaultText: '300s', ...duration, doc: "k6's setup timeout (warm-up included)" }),
   ...V2_KNOBS,
-  // handleSummary's verdicts: the bench reads the same two (tools/bench/config.ts) and passes them on.
+  // handleSummary's verdicts: the bench reads the same ones (tools/bench/config.ts) and passes them on.
   ...VERDICT_KNOBS,
 };
 
@@ -63,6 +63,9 @@ export interface K6Config {
   minDuration_s: number;
   /** UNDECIDED: whether a latency threshold undecided at 95 % fails the run. */
   undecided: UndecidedPolicy;
+  /** STABILITY_WINDOWS / STABILITY_TOLERANCE (%): each timed level judged in windows (lib/stability.ts). */
+  stabilityWindows: number;
+  stabilityTolerance: number;
 }
 
 export function k6Config(env: Env, defaultScenario = ''): K6Config {

@@ -6,6 +6,7 @@ import { textTable } from './text-table.ts';
 import { isInformationalThreshold, tallyThresholds } from './informational-threshold.ts';
 import { formatQuantileInterval, formatWithInterval, quantileRanks, type QuantileInterval } from './confidence.ts';
 import { gridInterval, gridPoints, QUANTILE_GRID, SHOWN_TREND_STATS, statOf } from './quantile-grid.ts';
+import { levelStability, stabilityText, windowsOf, type LevelStability } from './stability.ts';
 import { DEFAULT_JUDGING, decideOnGrid, decisionText, sampleAdvice, validityOf, validityText, type GateDecision, type Judging, type Validity } from './verdict.ts';
 
 /** The part of k6's handleSummary `data` this module reads. */
@@ -63,6 +64,9 @@ export interface LevelRow {
   dropped?: number;
   /** VALID or INVALID with reasons and advice (lib/verdict.ts); absent in summaries written before it. */
   validity?: Validity;
+  /** Its measured phase in consecutive windows, the last 3 judged (lib/stability.ts); timed scenarios
+   * only, absent elsewhere, with STABILITY_WINDOWS=0 and in summaries written before it. */
+  stability?: LevelStability;
   /** Goodput (lib/k6/goodput.ts): measured answers accepted, on time and correct; absent in summaries written before it. */
   good?: number;
   /** good per measured second, as rps. */
@@ -211,6 +215,19 @@ function goodputOf(data: K6SummaryData, impl: string, level: Plan['levels'][numb
   return { good, goodput_rps: num(levelRps(level, good)), good_ratio: accepted > 0 ? num(good / accepted) : 0, outputs_judged };
 }
 
+/** A level's stability from its window sub-metrics (lib/stability.ts), when the plan judges it. */
+function stabilityOf(data: K6SummaryData, plan: Plan, impl: string, level: Plan['levels'][number], judge: Judging): Pick<LevelRow, 'stability'> {
+  const n = windowsOf(plan.kind, judge.stability_windows ?? 0);
+  if (n === 0 || !(level.duration_s > 0)) return {};
+  const windows = Array.from({ length: n }, (_, w) => {
+    const values = findMetric(data, 'http_req_duration', { impl, level: level.tag, phase: 'measure', expected_response: 'true', window: String(w) });
+    return values && typeof values['count'] === 'number' ? { n: values['count'], p50: values['med'] ?? values['p(50)'] ?? NaN } : undefined;
+  });
+  // No window reported at all: k6 ran without the window tags (STABILITY_WINDOWS=0 there, an older bundle): not judged.
+  if (windows.every((x) => x === undefined)) return {};
+  return { stability: levelStability(windows, level.duration_s, judge.stability_tolerance ?? DEFAULT_JUDGING.stability_tolerance!) };
+}
+
 /**
  * Arrivals k6 dropped, per level, in open-loop plans. k6 counts dropped_iterations for the whole
  * test (its samples carry no level): a single level gets them all; the capacity staircase's steps
@@ -282,6 +299,7 @@ export function buildSummary(data: K6SummaryData, plan: Plan, impls: string[], c
         images_per_s: num(rps * perRequest),
         latency_ms: requests > 0 ? latency(findMetric(data, 'http_req_duration', accepted), requests, judge.confidence) : null,
         ...goodputOf(data, impl, level, requests),
+        ...stabilityOf(data, plan, impl, level, judge),
       });
     }
   }
@@ -384,7 +402,8 @@ export function summaryText(s: Summary): string {
       if (q && q.unbounded !== null) lines.push(`  ${r.impl} ${r.level} ${key}: ${formatQuantileInterval(q, 'ms')}`);
     }
   }
-  for (const r of s.levels) if (r.validity) lines.push(`validity ${r.impl} ${r.level}: ${validityText(r.validity)}`);
+  // The stability of a VALID level on the same line; an unstable one says so among its reasons.
+  for (const r of s.levels) if (r.validity) lines.push(`validity ${r.impl} ${r.level}: ${validityText(r.validity)}${r.validity.verdict === 'VALID' && r.stability ? ` (${stabilityText(r.stability)})` : ''}`);
   if (s.dropped_iterations > 0 || s.kind === 'rate' || s.kind === 'capacity') lines.push(`dropped iterations: ${s.dropped_iterations}`);
   if (s.capacity) lines.push(`capacity: highest rate with p99 < ${s.capacity.slo_p99_ms} ms: ${s.capacity.max_rps_under_slo ?? 'none'} req/s`);
   const tally = tallyThresholds(s.thresholds);
@@ -395,7 +414,8 @@ export function summaryText(s: Summary): string {
     lines.push(`  ${t.ok ? 'ok  ' : 'FAIL'} ${t.metric}: ${t.expression}`);
     if (d) lines.push(`       ${d}`);
   }
-  for (const t of tally.informational) lines.push(`  info ${t.metric}: ${t.expression} (cannot fail: declared so k6 reports the sub-metric)`);
+  // The stability windows' sub-metrics are many and shown as each level's stability: not one line each.
+  for (const t of tally.informational) if (parseSelector(t.metric).tags['window'] === undefined) lines.push(`  info ${t.metric}: ${t.expression} (cannot fail: declared so k6 reports the sub-metric)`);
   const decided = s.thresholds.filter((t) => t.decision);
   if (decided.length > 0) {
     const count = (v: string) => decided.filter((t) => t.decision!.verdict === v).length;

@@ -5,7 +5,7 @@
 // (lib/quantile-grid.ts), so it works in k6's handleSummary, on a merge of N runners and on a
 // summary.json read back. Pure TypeScript (both runtimes).
 import { decideCounts, minSamplesFor, type Verdict } from './confidence.ts';
-import { duration, knob, oneOf } from './knobs.ts';
+import { duration, int, knob, num, oneOf } from './knobs.ts';
 import { gridInterval, gridPoints, shareBelow } from './quantile-grid.ts';
 import type { ScenarioKind } from './scenarios.ts';
 
@@ -21,6 +21,11 @@ export const VERDICT_KNOBS = {
     env: 'UNDECIDED', tier: 'expert', default: 'pass', ...oneOf(['pass', 'fail'] as const),
     doc: "a latency threshold 95% confidence can neither meet nor break: pass (k6's own verdict stands) or fail (exit 99)",
   }),
+  stabilityWindows: knob({
+    env: 'STABILITY_WINDOWS', tier: 'expert', default: 5, ...int(0, 12),
+    doc: 'timed levels are judged in this many consecutive windows (the last 3 must agree, as perf_analyzer asks; 0: not judged)',
+  }),
+  stabilityTolerance: knob({ env: 'STABILITY_TOLERANCE', tier: 'expert', default: 10, defaultText: '10 (%)', ...num(0, 1000), doc: 'how far (%) the last 3 windows\' req/s and p50 may differ for a stable level' }),
 };
 
 /** How the summary judges: recorded in summary.json (`judging`). */
@@ -28,9 +33,19 @@ export interface Judging {
   confidence: number;
   min_duration_s: number;
   undecided: UndecidedPolicy;
+  /** Windows per timed level (lib/stability.ts) and the tolerance of the last 3 (a fraction); absent in
+   * summaries written before them. */
+  stability_windows?: number;
+  stability_tolerance?: number;
 }
 
-export const DEFAULT_JUDGING: Judging = { confidence: CONFIDENCE, min_duration_s: VERDICT_KNOBS.minDuration_s.default, undecided: VERDICT_KNOBS.undecided.default };
+export const DEFAULT_JUDGING: Judging = {
+  confidence: CONFIDENCE,
+  min_duration_s: VERDICT_KNOBS.minDuration_s.default,
+  undecided: VERDICT_KNOBS.undecided.default,
+  stability_windows: VERDICT_KNOBS.stabilityWindows.default,
+  stability_tolerance: VERDICT_KNOBS.stabilityTolerance.default / 100,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Thresholds decided with confidence
@@ -147,7 +162,7 @@ export function decisionText(d: GateDecision, threshold: number, unit = '', advi
 // Validity per level (MLPerf LoadGen: VALID or INVALID, with reasons and what would fix them)
 
 export interface ValidityReason {
-  code: 'no_samples' | 'too_few_samples' | 'too_short' | 'dropped_arrivals' | 'incomplete';
+  code: 'no_samples' | 'too_few_samples' | 'too_short' | 'dropped_arrivals' | 'incomplete' | 'unstable';
   detail: string;
   advice: string;
 }
@@ -166,6 +181,8 @@ export interface LevelFigures {
   requests: number;
   /** Arrivals k6 could not send for want of a free VU (open-loop scenarios); absent elsewhere. */
   dropped?: number;
+  /** Its windows' verdict (lib/stability.ts); absent where not judged. */
+  stability?: { stable: boolean; reason: string | null; windows: readonly unknown[] };
 }
 
 /** The rest of what a level is judged on. */
@@ -210,7 +227,7 @@ export function sampleAdvice(kind: ScenarioKind, level: string, samples: number,
  * thresholded percentile with fewer samples than its one-sided 95 % bound needs (minSamplesFor: 299
  * for p(99)<X, 5 for p(50)>=X); measured for less than MIN_DURATION (timed scenarios); arrivals
  * dropped (open-loop scenarios: their latency is missing from the percentiles, coordinated omission);
- * the server lost before the level's end.
+ * the server lost before the level's end; its last 3 windows disagree (unstable, lib/stability.ts).
  */
 export function validityOf(row: LevelFigures, ctx: LevelContext, judging: Pick<Judging, 'min_duration_s'> = DEFAULT_JUDGING): Validity {
   const reasons: ValidityReason[] = [];
@@ -234,6 +251,19 @@ export function validityOf(row: LevelFigures, ctx: LevelContext, judging: Pick<J
       code: 'dropped_arrivals',
       detail: `k6 dropped ${ctx.kind === 'capacity' ? 'about ' : ''}${row.dropped} arrival(s) for want of a free VU: the slowest would-be requests are missing from the percentiles`,
       advice: ctx.kind === 'capacity' ? 'raise MAX_VUS, or end RATES below this step' : 'raise MAX_VUS, or lower RATE to what the server sustains (SCENARIO=capacity finds it)',
+    });
+  }
+  // Unstable (perf_analyzer: the last 3 windows disagree). Not repeated when the level had no requests
+  // or was cut short: those reasons already say why its windows differ.
+  const st = row.stability;
+  if (st && !st.stable && row.requests > 0 && !(ctx.incomplete && row.duration_s < ctx.planned_s)) {
+    reasons.push({
+      code: 'unstable',
+      detail: `unstable: ${st.reason ?? 'its last windows disagree'}`,
+      advice:
+        st.windows.length < 3
+          ? 'STABILITY_WINDOWS=5'
+          : `a longer ${durationKnob(ctx.kind)} (e.g. ${durationKnob(ctx.kind)}=${niceDuration(Math.max(2 * ctx.planned_s, judging.min_duration_s))}) or more WARMUP, so the level settles before its last windows; or a quieter host`,
     });
   }
   return { verdict: reasons.length === 0 ? 'VALID' : 'INVALID', reasons };

@@ -22,6 +22,7 @@ import { v2Client, type Exchange } from './v2.ts';
 import { retryAfterS } from './answer-metrics.ts';
 import { setGoodputSlos } from './goodput.ts';
 import { answerKind } from '../answer.ts';
+import { windowIndex, windowsOf, windowThresholds } from '../stability.ts';
 
 /** Tags k6 adds by itself, minus `scenario`: ours names the bench scenario, not k6's per-level one. */
 const SYSTEM_TAGS = ['proto', 'subproto', 'status', 'method', 'url', 'name', 'group', 'check', 'error', 'error_code', 'tls_version', 'service', 'expected_response'];
@@ -54,6 +55,8 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
       ...thresholdsFor(plan, bounds),
       // In-run output checks: output_match / output_*_mse per impl; {} without REFERENCE.
       ...inRunThresholds(cfg.impls),
+      // Stability (lib/stability.ts): each timed level's accepted latency per window, informational.
+      ...windowThresholds(plan, cfg.impls, cfg.stabilityWindows),
       // Informational, so the warm-up sub-metrics appear in the summary (proof they are kept apart).
       'http_reqs{phase:warmup}': ['count>=0'],
       'http_req_duration{phase:warmup}': ['max>=0'],
@@ -68,7 +71,11 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     batchPerHost: Math.max(1, plan.warmup.concurrency),
   };
 
-  const tagsFor = (impl: string, level: Level | string, phase: RequestTags['phase']): RequestTags => ({ impl, scenario: name, level: typeof level === 'string' ? level : level.tag, phase });
+  const tagsFor = (impl: string, level: Level | string, phase: RequestTags['phase'], window?: string): RequestTags => ({ impl, scenario: name, level: typeof level === 'string' ? level : level.tag, phase, ...(window !== undefined ? { window } : {}) });
+
+  /** Windows per timed level (lib/stability.ts; 0: not judged), and a measured request's window by its send time. */
+  const windows = windowsOf(plan.kind, cfg.stabilityWindows);
+  const windowOf = (level: Level): string | undefined => (windows > 0 ? String(windowIndex((Date.now() - scenario().startTime) / 1000, level.duration_s, windows)) : undefined);
 
   async function imagesFor(first: number, count: number): Promise<LoadedImage[]> {
     const out: LoadedImage[] = [];
@@ -182,10 +189,10 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
    * headers and body anew. Bounded by what the VU keeps (DATASET_CACHE_MB) x implementations x levels.
    */
   const keptExchanges = new Map<string, Exchange>();
-  function keptExchange(impl: string, level: Level, images: LoadedImage[]): Exchange {
-    const key = `${impl}\n${level.tag}\n${images.length === 1 ? images[0]!.id : images.map((i) => i.id).join('\n')}`;
+  function keptExchange(impl: string, level: Level, images: LoadedImage[], window?: string): Exchange {
+    const key = `${impl}\n${level.tag}\n${window ?? ''}\n${images.length === 1 ? images[0]!.id : images.map((i) => i.id).join('\n')}`;
     let x = keptExchanges.get(key);
-    if (!x) keptExchanges.set(key, (x = nativeExchange(images, tagsFor(impl, level, 'measure'))));
+    if (!x) keptExchanges.set(key, (x = nativeExchange(images, tagsFor(impl, level, 'measure', window))));
     return x;
   }
 
@@ -197,21 +204,27 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
    */
   function measure(): void | Promise<void> {
     const level = currentLevel();
+    const window = windowOf(level);
     const per = plan.imagesPerRequest(level);
     const first = scenario().iterationInTest * per;
     const kept = v2 ? undefined : keptImages(first, per);
     if (kept) {
-      for (const impl of cfg.impls) sendAndCheck(keptExchange(impl, level, kept));
+      for (const impl of cfg.impls) sendAndCheck(keptExchange(impl, level, kept, window));
       return;
     }
     return (async () => {
       const images = await imagesFor(first, per);
-      for (const impl of cfg.impls) for (const x of await exchanges(images, tagsFor(impl, level, 'measure'))) sendAndCheck(x);
+      for (const impl of cfg.impls) for (const x of await exchanges(images, tagsFor(impl, level, 'measure', window))) sendAndCheck(x);
     })();
   }
 
   function handleSummary(data: K6SummaryData): Record<string, string> {
-    const summary = buildSummary(data, plan, cfg.impls, bounds[0]?.slo.capacity_slo_p99_ms, { min_duration_s: cfg.minDuration_s, undecided: cfg.undecided });
+    const summary = buildSummary(data, plan, cfg.impls, bounds[0]?.slo.capacity_slo_p99_ms, {
+      min_duration_s: cfg.minDuration_s,
+      undecided: cfg.undecided,
+      stability_windows: cfg.stabilityWindows,
+      stability_tolerance: cfg.stabilityTolerance / 100,
+    });
     const text = summaryText(summary);
     const out: Record<string, string> = { stdout: `\n${text}` };
     if (cfg.resultsDir) {

@@ -19,11 +19,13 @@ export type WrongAnswer = 'other-implementation' | 'swapped-ids' | 'no-models' |
 /** The first `slowFirst` inference requests take `slowMs`, every later one `fastMs`; `memoryMb(n)` is
  * what /vram reports after n inference requests (default a flat 100 MB); after `healthHangsAfter`
  * inference requests /health hangs; `runnerMs` delays the requests of one runner (X-Runner);
- * `wrong` spoils the answer of every request that arrives after the first `wrongAfter`. */
-export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fastMs?: number; memoryMb?: (requests: number) => number; runnerMs?: Record<string, number>; healthHangsAfter?: number; wrong?: WrongAnswer; wrongAfter?: number } = {}): Promise<FakeTarget> {
+ * `wrong` spoils the answer of every request that arrives after the first `wrongAfter`; `msAfter(s)`,
+ * when given, is the delay of a request arriving s seconds after the first one (a latency that changes over time). */
+export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fastMs?: number; memoryMb?: (requests: number) => number; runnerMs?: Record<string, number>; healthHangsAfter?: number; wrong?: WrongAnswer; wrongAfter?: number; msAfter?: (s: number) => number } = {}): Promise<FakeTarget> {
   const received: FakeTarget['received'] = [];
   const resets: FakeTarget['resets'] = [];
   let window: string | undefined;
+  let firstAt: number | undefined;
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'Content-Type': 'application/json' });
@@ -54,7 +56,15 @@ export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fa
     // The request's place in arrival order decides how it is answered (slow, wrong), not the count when it is answered.
     const nth = received.push({ impl: m[1]!, ids, ...(runner !== undefined ? { runner } : {}) });
     // runnerMs: the delay of every request one runner sends (keyed on the X-Runner header).
-    const delay = runner !== undefined && opts.runnerMs?.[runner] !== undefined ? opts.runnerMs[runner]! : nth <= (opts.slowFirst ?? 0) ? (opts.slowMs ?? 0) : (opts.fastMs ?? 0);
+    firstAt ??= Date.now();
+    const delay =
+      runner !== undefined && opts.runnerMs?.[runner] !== undefined
+        ? opts.runnerMs[runner]!
+        : opts.msAfter
+          ? opts.msAfter((Date.now() - firstAt) / 1000)
+          : nth <= (opts.slowFirst ?? 0)
+            ? (opts.slowMs ?? 0)
+            : (opts.fastMs ?? 0);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const det = { boxes: [], scores: [], labels: [], num_detections: 0, inference_ms: 0 };
     const body: InferResponse = { implementation: m[1]!, images: ids.map((id) => ({ image_id: id, width: 512, height: 512, models: { d0: det, d1: det, d2: det } })), timing: { decode_ms: 0, preprocess_ms: 0, queue_ms: 0, infer_ms: 0, total_ms: delay } };

@@ -53,6 +53,10 @@ test('merging one runner reproduces k6 own end-of-test summary', async () => {
     assert.deepEqual(merged.levels, own.levels);
     // Goodput (requests_good, a counter sub-metric per level) is rebuilt from the samples too.
     assert.ok(own.levels[0]!.good! > 0 && own.levels[0]!.goodput_rps! > 0, JSON.stringify(own.levels[0]));
+    // Stability windows (lib/stability.ts): the window tag survives the samples, so the merge rebuilds each window's sub-metric.
+    assert.ok(Object.keys(own.metrics).some((k) => k.includes(',window:4}')), 'k6 reported the last window');
+    assert.equal(own.levels[0]!.stability!.windows.length, 5);
+    assert.deepEqual(merged.levels[0]!.stability, own.levels[0]!.stability);
     assert.deepEqual(merged.warmup, own.warmup);
     assert.equal(merged.dropped_iterations, own.dropped_iterations);
 

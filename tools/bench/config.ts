@@ -42,6 +42,8 @@ export const BENCH_KNOBS = {
   // The verdicts' knobs (lib/verdict.ts); k6's handleSummary reads the same ones.
   minDuration_s: VERDICT_KNOBS.minDuration_s,
   undecided: VERDICT_KNOBS.undecided,
+  stabilityWindows: VERDICT_KNOBS.stabilityWindows,
+  stabilityTolerance: VERDICT_KNOBS.stabilityTolerance,
 };
 
 export interface BenchConfig {
@@ -83,6 +85,9 @@ export interface BenchConfig {
   minDuration_s: number;
   /** UNDECIDED=fail: a latency threshold undecided at 95 % confidence exits 99 like a broken one. */
   undecided: UndecidedPolicy;
+  /** STABILITY_WINDOWS / STABILITY_TOLERANCE (%): each timed level judged in windows (lib/stability.ts). */
+  stabilityWindows: number;
+  stabilityTolerance: number;
 }
 
 export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): BenchConfig {
@@ -113,6 +118,8 @@ export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): Ben
     server: { host: '127.0.0.1', port: k.port, ep: k.ep, modelsDir: k.modelsDir },
     minDuration_s: k.minDuration_s,
     undecided: k.undecided,
+    stabilityWindows: k.stabilityWindows,
+    stabilityTolerance: k.stabilityTolerance,
     ...overrides,
   };
 }

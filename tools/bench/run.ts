@@ -200,6 +200,8 @@ export function k6RunEnv(o: { env: NodeJS.ProcessEnv; cfg: BenchConfig; plan: Pl
     // handleSummary judges with the bench's own settings (lib/verdict.ts).
     MIN_DURATION: durationText(o.cfg.minDuration_s),
     UNDECIDED: o.cfg.undecided,
+    STABILITY_WINDOWS: String(o.cfg.stabilityWindows),
+    STABILITY_TOLERANCE: String(o.cfg.stabilityTolerance),
     ...(o.reference ? { REFERENCE: o.reference } : {}),
     ...o.v2Env,
     // GOMAXPROCS=1 and GOGC=400 when the server shares this machine (tools/common/loadgen-runtime.ts).

@@ -257,7 +257,7 @@ export interface MergeSpec {
 /** The verdicts' knobs (lib/verdict.ts) of an environment, for a merge spec. */
 export function judgingOf(env: NodeJS.ProcessEnv): Partial<Judging> {
   const k = readKnobs(VERDICT_KNOBS, env);
-  return { min_duration_s: k.minDuration_s, undecided: k.undecided };
+  return { min_duration_s: k.minDuration_s, undecided: k.undecided, stability_windows: k.stabilityWindows, stability_tolerance: k.stabilityTolerance / 100 };
 }
 
 /** The env knobs lib/scenarios.ts planFor reads (from its registry), so a merge rebuilds the runners' plan. */
