@@ -251,6 +251,11 @@ export function thresholdsFor(plan: Plan, bounds: ResolvedBounds[]): Thresholds 
       // Goodput (lib/k6/goodput.ts): good answers, a count floor as for req/s; informational without a bound.
       const good = selector('requests_good', tags);
       add(good, lb.goodput_min_rps !== undefined && level.duration_s > 0 ? `count>=${Math.ceil(lb.goodput_min_rps * level.duration_s)}` : 'count>=0');
+      // Open loop: latency from the scheduled arrival and the late share (lib/k6/schedule.ts), informational.
+      if (plan.unit === 'rps') {
+        add(selector('latency_from_schedule', tags), 'max>=0');
+        add(selector('late_from_schedule', tags), 'rate>=0');
+      }
     }
     if (plan.kind === 'rate' && b.slo.dropped_max_ratio !== undefined) {
       const planned = plan.levels.reduce((n, l) => n + l.value * l.duration_s, 0);

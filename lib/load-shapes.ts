@@ -31,12 +31,12 @@ export interface K6Scenario {
   stages?: { target: number; duration: string }[];
 }
 
-type Shape = 'closed' | 'arrival' | 'staircase' | 'iterations';
+type Shape = 'closed' | 'arrival' | 'lanes' | 'staircase' | 'iterations';
 
 interface ShapeOptions {
   gap_s: number;
   maxVus: number;
-  /** Closed loop with a fixed VU count (batch) instead of VUs = level. */
+  /** Closed loop with a fixed VU count (batch) instead of VUs = level; lanes: scheduler VUs per level. */
   vus?: number;
   iterations?: number;
 }
@@ -57,6 +57,10 @@ export function levelScenarios(shape: Shape, levels: Level[], o: ShapeOptions): 
           { ...common(l), executor: 'constant-arrival-rate', rate: l.value, timeUnit: '1s', duration: s(l.duration_s), preAllocatedVUs: Math.min(o.maxVus, Math.max(2, l.value)), maxVUs: o.maxVus },
         ]),
       );
+    case 'lanes':
+      // Poisson arrivals (ARRIVALS=poisson): `vus` scheduler lanes run one iteration each, the whole
+      // level, firing asynchronous requests at drawn times (lib/arrivals.ts, lib/k6/suite.ts).
+      return Object.fromEntries(levels.map((l) => [`level_${l.tag}`, { ...common(l), executor: 'per-vu-iterations', vus: o.vus ?? 1, iterations: 1, maxDuration: s(l.duration_s) }]));
     case 'staircase': {
       // Near-vertical 100 ms ramps then a hold per step; the script derives each request's step
       // from the time since the scenario started (arrival-rate executors cannot tag stages).
@@ -77,4 +81,75 @@ export function stepAt(levels: Level[], elapsed_s: number): Level {
   let current = levels[0]!;
   for (const l of levels) if (elapsed_s >= l.start_s) current = l;
   return current;
+}
+
+/**
+ * Arrivals an open-loop k6 scenario plans by `elapsed_s` seconds after it started: the integral of
+ * its rate (per second), which is what k6's arrival-rate executors schedule iterations by.
+ * constant-arrival-rate: rate x elapsed. ramping-arrival-rate: the rate moves linearly from one
+ * stage's target to the next over the stage, starting at startRate, so each stage adds a trapezoid;
+ * after the last stage, the last target holds. Closed-loop executors plan no arrivals (undefined).
+ */
+export function plannedArrivals(sc: Pick<K6Scenario, 'executor' | 'rate' | 'startRate' | 'stages' | 'timeUnit'>, elapsed_s: number): number | undefined {
+  const perSecond = (r: number) => r / seconds(sc.timeUnit ?? '1s');
+  const t = Math.max(0, elapsed_s);
+  if (sc.executor === 'constant-arrival-rate') return perSecond(sc.rate ?? 0) * t;
+  if (sc.executor !== 'ramping-arrival-rate') return undefined;
+  let n = 0;
+  let at = 0;
+  let from = perSecond(sc.startRate ?? 0);
+  for (const st of sc.stages ?? []) {
+    const d = seconds(st.duration);
+    const to = perSecond(st.target);
+    if (t <= at + d) {
+      const x = t - at;
+      return n + from * x + (d > 0 ? ((to - from) * x * x) / (2 * d) : 0);
+    }
+    n += ((from + to) / 2) * d;
+    at += d;
+    from = to;
+  }
+  return n + from * (t - at);
+}
+
+/**
+ * Seconds after the scenario's start at which the `k`-th planned arrival (k = 0, 1, ...) is due: the
+ * inverse of plannedArrivals (bisection: it only rises). Undefined for closed-loop executors.
+ */
+export function arrivalTime(sc: Pick<K6Scenario, 'executor' | 'rate' | 'startRate' | 'stages' | 'timeUnit'>, k: number): number | undefined {
+  if (plannedArrivals(sc, 0) === undefined) return undefined;
+  if (k <= 0) return 0;
+  if (sc.executor === 'constant-arrival-rate') return k / ((sc.rate ?? 0) / seconds(sc.timeUnit ?? '1s'));
+  let lo = 0;
+  let hi = 1;
+  while (plannedArrivals(sc, hi)! < k && hi < 1e7) hi *= 2;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (plannedArrivals(sc, mid)! < k) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/**
+ * The scheduled start of an iteration that began `elapsed_s` after its scenario started: the last
+ * planned arrival at or before that moment, i.e. arrivalTime(floor(plannedArrivals(elapsed_s))).
+ * k6 starts an arrival-rate iteration at its tick when a VU is free and drops it otherwise (it never
+ * queues one), so the iteration that runs now is the one of the last tick. Not iterationInTest / rate:
+ * a dropped arrival takes no iteration number, so after a drop that count falls behind the schedule.
+ * (One blind spot: a k6 starved of CPU for more than one period between tick and start is attributed
+ * to the later tick, so its lateness is under-counted by whole periods.)
+ */
+export function scheduledStart(sc: Pick<K6Scenario, 'executor' | 'rate' | 'startRate' | 'stages' | 'timeUnit'>, elapsed_s: number): number | undefined {
+  const n = plannedArrivals(sc, elapsed_s);
+  if (n === undefined) return undefined;
+  // A hair of tolerance: an iteration started exactly on its tick must not round to the one before.
+  return arrivalTime(sc, Math.floor(n + 1e-9));
+}
+
+/** k6 duration text ("100ms", "1s", "2m", "1h") in seconds. */
+function seconds(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
+  if (!m) throw new Error(`duration ${text}: expected a number with ms, s, m or h`);
+  return Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] as 'ms' | 's' | 'm' | 'h'];
 }

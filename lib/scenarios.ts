@@ -3,8 +3,9 @@
 // bundle, compute requests/s per level and post-process. A name maps to a parameterised kind, so
 // concurrency1..concurrency32 are one entry in a loop, not six files.
 import { ConfigError, type Env } from './env.ts';
-import { duration, int, knob, list, readKnob, type Knob } from './knobs.ts';
+import { duration, int, knob, list, oneOf, readKnob, type Knob } from './knobs.ts';
 import { levelScenarios, type K6Scenario, type Level } from './load-shapes.ts';
+import { ARRIVAL_SPACINGS, poissonLanes, type ArrivalSpacing } from './arrivals.ts';
 
 export type ScenarioKind = 'concurrency' | 'sweep' | 'rate' | 'capacity' | 'coldstart' | 'batch' | 'soak' | 'smoke' | 'overload';
 
@@ -58,6 +59,8 @@ export interface Plan {
   smokeRequests: number;
   /** Seconds between levels so a slow level's in-flight requests do not leak into the next one. */
   gap_s: number;
+  /** rate: how arrivals are spaced (ARRIVALS); absent elsewhere, where k6's executors space them. */
+  arrivals?: ArrivalSpacing;
   /** > 0: after a refusal a VU sleeps its Retry-After, at most this many seconds (overload); 0: it asks again at once. */
   retryAfterCap_s: number;
 }
@@ -76,6 +79,7 @@ export const SCENARIO_KNOBS = {
   batches: knob({ env: 'BATCHES', tier: 'expert', default: [1, 4, 8, 16, 32], ...positives('1,4,8,16,32'), doc: 'batch: images per request of each level' }),
   vus: knob({ env: 'VUS', tier: 'expert', default: 1, defaultText: '1 (soak 4, overload 64)', ...int(1), doc: 'batch, soak, overload: VUs' }),
   retryAfterMax: knob({ env: 'RETRY_AFTER_MAX', tier: 'expert', default: 5, defaultText: '5s', ...duration, doc: "overload: a refused client waits the answer's Retry-After, at most this (0s: asks again at once)" }),
+  arrivals: knob({ env: 'ARRIVALS', tier: 'expert', default: 'even' as ArrivalSpacing, ...oneOf(ARRIVAL_SPACINGS), doc: 'rate: even (k6 constant-arrival-rate, arrivals dropped when no VU is free) or poisson (seeded exponential gaps, fired by scheduler lanes with asynchronous requests, never dropped)' }),
   maxVus: knob({ env: 'MAX_VUS', tier: 'expert', default: 64, ...int(1), doc: 'rate, capacity: most VUs k6 may start' }),
   requests: knob({ env: 'REQUESTS', tier: 'expert', default: 5, ...int(1), doc: 'coldstart: requests after start-up' }),
   smokeRequests: knob({ env: 'SMOKE_REQUESTS', tier: 'expert', default: 3, ...int(1), doc: 'smoke: requests per implementation' }),
@@ -112,8 +116,11 @@ export function planFor(name: string, env: Env): Plan {
       return { ...base, retryAfterCap_s, unit: 'vus', levels, warmup: { requests: warmup, concurrency: Math.min(vus, 8) }, k6Scenarios: levelScenarios('closed', levels, { gap_s: gap, maxVus }) };
     }
     case 'rate': {
-      const levels = sequence([read(K.rate, env)], duration, gap);
-      return { ...base, unit: 'rps', levels, warmup: { requests: warmup, concurrency: 2 }, k6Scenarios: levelScenarios('arrival', levels, { gap_s: gap, maxVus }) };
+      const rate = read(K.rate, env);
+      const levels = sequence([rate], duration, gap);
+      const arrivals = read(K.arrivals, env);
+      const shape = arrivals === 'poisson' ? levelScenarios('lanes', levels, { gap_s: gap, maxVus, vus: poissonLanes(rate, maxVus) }) : levelScenarios('arrival', levels, { gap_s: gap, maxVus });
+      return { ...base, unit: 'rps', levels, arrivals, warmup: { requests: warmup, concurrency: 2 }, k6Scenarios: shape };
     }
     case 'capacity': {
       // Steps of STEP (default DURATION/number of rates) back to back: one ramping-arrival-rate run.

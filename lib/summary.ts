@@ -2,10 +2,12 @@
 // percentiles, requests/s, threshold verdicts) and renders it as text and JUnit XML.
 // Pure TypeScript: k6's handleSummary calls it, and the Node orchestrator re-renders after post-processing.
 import { levelRps, type Plan } from './scenarios.ts';
+import { plannedArrivals } from './load-shapes.ts';
+import { poissonScheduled } from './arrivals.ts';
 import { textTable } from './text-table.ts';
 import { isInformationalThreshold, tallyThresholds } from './informational-threshold.ts';
 import { formatQuantileInterval, formatWithInterval, quantileRanks, type QuantileInterval } from './confidence.ts';
-import { gridInterval, gridPoints, QUANTILE_GRID, SHOWN_TREND_STATS, statOf } from './quantile-grid.ts';
+import { gridInterval, gridPoints, QUANTILE_GRID, SHOWN_TREND_STATS, statOf, valueAtOrAbove } from './quantile-grid.ts';
 import { levelStability, stabilityText, windowsOf, type LevelStability } from './stability.ts';
 import { DEFAULT_JUDGING, decideOnGrid, decisionText, sampleAdvice, validityOf, validityText, type GateDecision, type Judging, type Validity } from './verdict.ts';
 
@@ -62,6 +64,18 @@ export interface LevelRow {
   /** Open-loop scenarios (rate, capacity): arrivals k6 dropped at this level for want of a free VU
    * (capacity: estimated from the step's planned arrivals, k6 counts them for the whole staircase). */
   dropped?: number;
+  /** Open loop: accepted answers' latency from their scheduled arrival, not from the send (lib/k6/schedule.ts). */
+  latency_from_schedule_ms?: LatencyStats | null;
+  /** Open loop: arrivals the level's schedule planned (rate integrated over its measured seconds). */
+  scheduled?: number;
+  /** Open loop: accepted answers that came later than the level's SLO, counted from their scheduled arrival. */
+  late?: number;
+  /** Open loop: (dropped + late) / scheduled, the arrivals that missed the SLO or were never sent. */
+  missed_ratio?: number;
+  /** Open loop: p99 from schedule over every arrival (answered, dropped, refused, failed), one never
+   * answered counted as later than any answer, as LoadGen counts an unanswered query; read at or above
+   * its rank on the trend's grid; null when the arrival at that rank got no answer. */
+  p99_of_scheduled_ms?: number | null;
   /** VALID or INVALID with reasons and advice (lib/verdict.ts); absent in summaries written before it. */
   validity?: Validity;
   /** Its measured phase in consecutive windows, the last 3 judged (lib/stability.ts); timed scenarios
@@ -250,6 +264,37 @@ function droppedPerLevel(plan: Plan, levels: LevelRow[], total: number): void {
 }
 
 /**
+ * Open-loop levels' latency from the schedule, planned arrivals and the missed share: the dropped
+ * arrivals (droppedPerLevel) and the answers late against the SLO from their scheduled start are
+ * both misses, over the arrivals the level planned. Left out where k6 reported no schedule metrics.
+ */
+function fromSchedulePerLevel(data: K6SummaryData, plan: Plan, levels: LevelRow[], confidence: number): void {
+  if (plan.unit !== 'rps') return;
+  for (const row of levels) {
+    const tags = { impl: row.impl, level: row.level, phase: 'measure' };
+    const trend = findMetric(data, 'latency_from_schedule', tags);
+    const late = findMetric(data, 'late_from_schedule', tags);
+    if (!trend && !late) continue;
+    const level = plan.levels.find((l) => l.tag === row.level);
+    const shape = level && (Object.values(plan.k6Scenarios).find((sc) => sc.env['LEVEL'] === level.tag) ?? Object.values(plan.k6Scenarios)[0]);
+    const own = shape?.env['LEVEL'] === level?.tag;
+    const upTo = (t: number) => (shape ? (plannedArrivals(shape, t) ?? 0) : 0);
+    // Poisson lanes: the arrivals they drew (the same seeds as in k6), not the expected count.
+    const scheduled = !level ? 0 : plan.arrivals === 'poisson' ? poissonScheduled(level.value, level.duration_s, shape?.vus ?? 1, plan.levels.indexOf(level)) : Math.round(own ? upTo(level.duration_s) : upTo(level.start_s + level.duration_s) - upTo(level.start_s));
+    row.latency_from_schedule_ms = trend ? latency(trend, undefined, confidence) : null;
+    row.scheduled = scheduled;
+    row.late = num(late?.['passes']);
+    row.missed_ratio = scheduled > 0 ? num(Math.min(1, ((row.dropped ?? 0) + row.late) / scheduled)) : 0;
+    const answered = typeof trend?.['count'] === 'number' ? trend['count'] : 0;
+    // Over the arrivals known: answered, dropped, refused, failed (not the planned count, which k6's
+    // ticks at a step's edges may miss by one without dropping anything).
+    const rank = Math.ceil(0.99 * (answered + (row.dropped ?? 0) + row.refused + row.failed));
+    const at = trend && answered > 0 && rank <= answered ? valueAtOrAbove(gridPoints(trend), answered, rank) : null;
+    row.p99_of_scheduled_ms = at === null ? null : num(at);
+  }
+}
+
+/**
  * Each level's validity (lib/verdict.ts validityOf) from its row and the decisions of its percentile
  * thresholds. buildSummary calls it; the bench calls it again after cutting a run short at a fault.
  */
@@ -305,6 +350,7 @@ export function buildSummary(data: K6SummaryData, plan: Plan, impls: string[], c
   }
   const dropped = num(data.metrics['dropped_iterations']?.values['count']);
   droppedPerLevel(plan, levels, dropped);
+  fromSchedulePerLevel(data, plan, levels, judge.confidence);
   const thresholds: ThresholdVerdict[] = [];
   for (const [metric, m] of Object.entries(data.metrics)) {
     for (const [expression, v] of Object.entries(m.thresholds ?? {})) {
@@ -405,6 +451,12 @@ export function summaryText(s: Summary): string {
   // The stability of a VALID level on the same line; an unstable one says so among its reasons.
   for (const r of s.levels) if (r.validity) lines.push(`validity ${r.impl} ${r.level}: ${validityText(r.validity)}${r.validity.verdict === 'VALID' && r.stability ? ` (${stabilityText(r.stability)})` : ''}`);
   if (s.dropped_iterations > 0 || s.kind === 'rate' || s.kind === 'capacity') lines.push(`dropped iterations: ${s.dropped_iterations}`);
+  // Open loop: p99 from the send (k6's http_req_duration) beside p99 from the scheduled arrival, and the misses.
+  for (const r of s.levels) {
+    if (r.scheduled === undefined) continue;
+    const all = r.p99_of_scheduled_ms === undefined ? '' : `, ${r.p99_of_scheduled_ms === null ? 'not answered' : `<= ${+r.p99_of_scheduled_ms.toPrecision(4)} ms`} over all arrivals`;
+    lines.push(`from schedule ${r.impl} ${r.level}: p99 ${intervalCell(r.latency_ms, 'p99')} ms from send, ${intervalCell(r.latency_from_schedule_ms ?? null, 'p99')} ms from scheduled arrival${all}; missed ${r.dropped ?? 0} dropped + ${r.late ?? 0} late (${Math.round((r.missed_ratio ?? 0) * 1000) / 10}%)`);
+  }
   if (s.capacity) lines.push(`capacity: highest rate with p99 < ${s.capacity.slo_p99_ms} ms: ${s.capacity.max_rps_under_slo ?? 'none'} req/s`);
   const tally = tallyThresholds(s.thresholds);
   const info = tally.informational.length;

@@ -2,10 +2,11 @@
 // Scenario files in scenarios/ are a few lines that call this with their kind.
 import http, { type RefinedResponse, type ResponseType } from 'k6/http';
 import exec from 'k6/execution';
+import { setTimeout } from 'k6/timers';
 import { sleep } from 'k6';
 import { DEFAULT_BOUNDS, resolveBounds, thresholdsFor, type ResolvedBounds } from '../bounds.ts';
 import { planFor, type ScenarioKind } from '../scenarios.ts';
-import { stepAt, type Level } from '../load-shapes.ts';
+import { scheduledStart, stepAt, type Level } from '../load-shapes.ts';
 import { buildSummary, summaryFiles, summaryText, type K6SummaryData } from '../summary.ts';
 import { SUMMARY_TREND_STATS } from '../quantile-grid.ts';
 import { MEASURE_WINDOW, type HealthResponse } from '../types.ts';
@@ -21,6 +22,8 @@ import { shareOf, shareStart } from '../segment.ts';
 import { v2Client, type Exchange } from './v2.ts';
 import { retryAfterS } from './answer-metrics.ts';
 import { setGoodputSlos } from './goodput.ts';
+import { recordFromSchedule } from './schedule.ts';
+import { laneSeed, poissonArrivals } from '../arrivals.ts';
 import { answerKind } from '../answer.ts';
 import { windowIndex, windowsOf, windowThresholds } from '../stability.ts';
 
@@ -168,10 +171,20 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     return envLevel;
   }
 
-  /** Sends one request of an iteration and checks its answer. */
-  function sendAndCheck(x: Exchange): void {
+  /** Open loop: this iteration's scheduled start in Unix ms (lib/load-shapes.ts scheduledStart); undefined in closed loops. */
+  function scheduledMs(): number | undefined {
+    if (plan.unit !== 'rps') return undefined;
+    const sc = scenario();
+    const shape = plan.k6Scenarios[sc.name];
+    const at = shape ? scheduledStart(shape, (Date.now() - sc.startTime) / 1000) : undefined;
+    return at === undefined ? undefined : sc.startTime + at * 1000;
+  }
+
+  /** Sends one request of an iteration and checks its answer; in open loop also its latency from `due`, the scheduled start. */
+  function sendAndCheck(x: Exchange, due?: number): void {
     const r = withRunnerHeader(x.req);
     const res = http.post(r.url, r.body, r.params);
+    if (due !== undefined) recordFromSchedule(res, r.params.tags as RequestTags, due, Date.now());
     x.check(res);
     // A well-behaved client (overload) waits the Retry-After of a refusal before asking again.
     if (plan.retryAfterCap_s > 0 && answerKind(res.status) === 'refused') sleep(retryAfterS(res, plan.retryAfterCap_s));
@@ -203,19 +216,60 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
    * it reads the images (k6/experimental/fs is promise-based) and returns that promise.
    */
   function measure(): void | Promise<void> {
+    if (plan.arrivals === 'poisson') return poissonLane();
+    const due = scheduledMs();
     const level = currentLevel();
     const window = windowOf(level);
     const per = plan.imagesPerRequest(level);
     const first = scenario().iterationInTest * per;
     const kept = v2 ? undefined : keptImages(first, per);
     if (kept) {
-      for (const impl of cfg.impls) sendAndCheck(keptExchange(impl, level, kept, window));
+      for (const impl of cfg.impls) sendAndCheck(keptExchange(impl, level, kept, window), due);
       return;
     }
     return (async () => {
       const images = await imagesFor(first, per);
-      for (const impl of cfg.impls) for (const x of await exchanges(images, tagsFor(impl, level, 'measure', window))) sendAndCheck(x);
+      for (const impl of cfg.impls) for (const x of await exchanges(images, tagsFor(impl, level, 'measure', window))) sendAndCheck(x, due);
     })();
+  }
+
+  /**
+   * ARRIVALS=poisson: this VU is one scheduler lane of the level (lib/load-shapes.ts 'lanes', one
+   * iteration for the whole level). It fires each of its drawn arrivals (lib/arrivals.ts) at its time
+   * with http.asyncRequest and never waits for an answer before the next arrival, so arrivals stay
+   * independent of answers and none is dropped. (constant-arrival-rate plus an exponential sleep would
+   * not do: every arrival would still need a free VU, be dropped without one, and its spacing would be
+   * k6's even ticks plus noise, not a Poisson process.) Each answer is checked and timed from its
+   * drawn arrival when it comes; the lane ends when every answer has come (or at gracefulStop).
+   */
+  async function poissonLane(): Promise<void> {
+    const level = currentLevel();
+    const sc = scenario();
+    const lanes = plan.k6Scenarios[sc.name]?.vus ?? 1;
+    const lane = sc.iterationInTest;
+    // Lanes of rate/lanes with their own seeds superpose to one Poisson process of the level's rate.
+    const times = poissonArrivals(level.value / lanes, level.duration_s, laneSeed(lane, plan.levels.indexOf(level)));
+    const pending: Promise<void>[] = [];
+    for (let j = 0; j < times.length; j++) {
+      const due = sc.startTime + times[j]! * 1000;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait));
+      const first = j * lanes + lane;
+      const kept = v2 ? undefined : keptImages(first, 1);
+      const xs: Exchange[] = [];
+      if (kept) for (const impl of cfg.impls) xs.push(keptExchange(impl, level, kept));
+      else for (const impl of cfg.impls) xs.push(...(await exchanges(await imagesFor(first, 1), tagsFor(impl, level, 'measure'))));
+      for (const x of xs) {
+        const r = withRunnerHeader(x.req);
+        pending.push(
+          http.asyncRequest('POST', r.url, r.body, r.params).then((res) => {
+            recordFromSchedule(res, r.params.tags as RequestTags, due, Date.now());
+            x.check(res);
+          }),
+        );
+      }
+    }
+    await Promise.all(pending);
   }
 
   function handleSummary(data: K6SummaryData): Record<string, string> {

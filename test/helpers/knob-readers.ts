@@ -20,7 +20,7 @@ import { perfAnalyzerConfig } from '../../peers/perf-analyzer/run.ts';
 import { tritonConfig } from '../../peers/triton/config.ts';
 
 /** The scenario whose plan reads a load knob (planFor reads only its kind's). */
-const KIND_OF: Record<string, string> = { LEVELS: 'sweep', RATE: 'rate', RATES: 'capacity', STEP: 'capacity', BATCHES: 'batch', VUS: 'soak', REQUESTS: 'coldstart', SMOKE_REQUESTS: 'smoke', RETRY_AFTER_MAX: 'overload' };
+const KIND_OF: Record<string, string> = { LEVELS: 'sweep', RATE: 'rate', RATES: 'capacity', STEP: 'capacity', BATCHES: 'batch', VUS: 'soak', REQUESTS: 'coldstart', SMOKE_REQUESTS: 'smoke', RETRY_AFTER_MAX: 'overload', ARRIVALS: 'rate' };
 
 /** Each registry read through the config function its runtime really uses. */
 export const READERS: Record<string, (env: Env) => unknown> = {

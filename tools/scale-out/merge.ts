@@ -232,7 +232,7 @@ function sumGauges(runners: RunnerSamples[], metric: string): { value: number; m
 const BUILTIN_TYPES: Record<string, MetricType> = {
   http_reqs: 'counter', http_req_failed: 'rate', checks: 'rate', iterations: 'counter', dropped_iterations: 'counter', data_sent: 'counter', data_received: 'counter',
   vus: 'gauge', vus_max: 'gauge', http_req_duration: 'trend', http_req_waiting: 'trend', iteration_duration: 'trend',
-  output_match: 'rate', output_boxes_mse: 'trend', output_scores_mse: 'trend', requests_good: 'counter',
+  output_match: 'rate', output_boxes_mse: 'trend', output_scores_mse: 'trend', requests_good: 'counter', latency_from_schedule: 'trend', late_from_schedule: 'rate',
 };
 
 /**
