@@ -256,9 +256,11 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
       if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait));
       const first = j * lanes + lane;
       const kept = v2 ? undefined : keptImages(first, 1);
+      // The stability window (lib/stability.ts) of the arrival, by its send time as in measure().
+      const window = windowOf(level);
       const xs: Exchange[] = [];
-      if (kept) for (const impl of cfg.impls) xs.push(keptExchange(impl, level, kept));
-      else for (const impl of cfg.impls) xs.push(...(await exchanges(await imagesFor(first, 1), tagsFor(impl, level, 'measure'))));
+      if (kept) for (const impl of cfg.impls) xs.push(keptExchange(impl, level, kept, window));
+      else for (const impl of cfg.impls) xs.push(...(await exchanges(await imagesFor(first, 1), tagsFor(impl, level, 'measure', window))));
       for (const x of xs) {
         const r = withRunnerHeader(x.req);
         pending.push(

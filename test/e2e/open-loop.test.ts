@@ -69,6 +69,8 @@ test('ARRIVALS=poisson into the same stall: scheduler lanes fire without waiting
     assert.notEqual(row.p99_of_scheduled_ms, null, 'every arrival was answered');
     assert.ok(row.latency_from_schedule_ms!.max >= 1000, 'the held answers are timed from their drawn arrival');
     assert.ok(row.latency_from_schedule_ms!.p99 >= row.latency_ms!.p99 - 1);
+    // The lanes' requests carry the stability windows' tag as measure()'s do: the level is judged.
+    assert.ok(row.stability && row.stability.windows.length > 0, JSON.stringify(row.stability));
   } finally {
     await target.close();
   }
