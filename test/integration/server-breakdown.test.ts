@@ -6,14 +6,9 @@
 // times each request saw (its answer's timing), and for the serial baseline and stacked about that sum.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { INT8_MODEL_FILE, MODEL_NAMES } from '../../lib/model-contract.ts';
 import type { InferResponse } from '../../lib/types.ts';
-import { generate as generateData } from '../../tools/data/synthetic.ts';
-import { configFromEnv, generate } from '../../tools/models/generate.ts';
-import { DEFAULT_CALIB_DIR, DEFAULT_CALIB_IMAGES } from '../../tools/models/quantize.ts';
 import { breakdownOf, parsePrometheus } from '../../tools/report/breakdown.ts';
+import { ensureInt8Models } from '../helpers/make-target.ts';
 import { spawnServer, testJpeg, waitFor, type Spawned } from './server-helpers.ts';
 
 const IMPLS = ['baseline', 'stacked', 'concurrent', 'batched', 'int8', 'invalid'] as const;
@@ -27,12 +22,8 @@ let server: Spawned;
 let jpeg: Buffer;
 
 before(async () => {
-  // The int8 files, as int8.test.ts makes them, when this file runs first (`make models` has only the float ones).
-  const cfg = configFromEnv();
-  if (MODEL_NAMES.some((m) => !existsSync(join(cfg.modelsDir, INT8_MODEL_FILE(m))))) {
-    await generateData(DEFAULT_CALIB_DIR);
-    await generate({ ...cfg, models: MODEL_NAMES, stacked: false, force: false, int8: { calibDir: DEFAULT_CALIB_DIR, calibImages: DEFAULT_CALIB_IMAGES } }, () => {});
-  }
+  // The int8 files, through make like the other files that serve int8 (`make models` has only the float ones).
+  await ensureInt8Models();
   jpeg = await testJpeg(320, 240);
   // A batch window long enough that the three clients' requests share runs on batched.
   server = await spawnServer({ IMPL: IMPLS.join(','), EP: 'cpu', BATCHER_MAX_DELAY: '20ms', LOG_LEVEL: 'info' });
