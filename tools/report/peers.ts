@@ -1,16 +1,29 @@
-// `make report PEERS=triton`: peer servers measured beside ours in the same rounds. A peer is a
-// set of rows (Triton: one per model set), each a running server the report starts, benches over
-// the Open Inference Protocol and stops. Also the CPU time of every server process tree during
-// each run, from /proc: an idle server must take none while another one is measured.
+// `make report PEERS=triton,fastapi`: peer servers measured beside ours in the same rounds. This is
+// the registry: each peer is one ReportPeer (tools/report/peers/<name>.ts) that says its rows, how
+// to start and stop each row's server, its stack and the bench knobs of its runs; the report only
+// goes through the functions below. Also the CPU time of every server process tree during each run,
+// from /proc: an idle server must take none while another one is measured.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { knob, list, oneOf, readKnob, readKnobs } from '../../lib/knobs.ts';
-import { V2_KNOBS } from '../../lib/v2/config.ts';
-import { readTritonEnv, startTriton, stopTriton, TRITON_MODEL_SETS, type StartedTriton, type TritonModelSet } from '../../peers/triton/driver.ts';
+import { knob, list, oneOf, readKnobs } from '../../lib/knobs.ts';
 import { treeCpuSeconds } from '../../lib/node/proc-cpu.ts';
+import type { ReportPeer } from './peers/peer.ts';
+import { TRITON_PEER_KNOBS, tritonPeer } from './peers/triton.ts';
 
-export const PEER_NAMES = ['triton'] as const;
-export type PeerName = (typeof PEER_NAMES)[number];
+export type { ReportPeer } from './peers/peer.ts';
+export { tritonRow } from './peers/triton.ts';
+
+/** Every peer PEERS may name, in the order their rows join the report. */
+const PEERS_REGISTRY = [tritonPeer] as const satisfies readonly ReportPeer[];
+
+export const PEER_NAMES = PEERS_REGISTRY.map((p) => p.name);
+export type PeerName = (typeof PEERS_REGISTRY)[number]['name'];
+
+function peerNamed(name: string): ReportPeer {
+  const peer = PEERS_REGISTRY.find((p) => p.name === name);
+  if (!peer) throw new Error(`no peer named ${name}: expected one of ${PEER_NAMES.join(', ')}`);
+  return peer as ReportPeer;
+}
 
 /** One report row served by a peer. */
 export interface PeerRow {
@@ -26,35 +39,27 @@ export interface PeerRow {
   stop(): Promise<void>;
 }
 
-/** PEERS: empty (ours only) or a comma list of PEER_NAMES; TRITON_MODEL_SETS: which Triton rows. */
+/** PEERS: empty (ours only) or a comma list of PEER_NAMES; then each peer's own report knobs (TRITON_MODEL_SETS: which Triton rows). */
 export const PEERS_KNOBS = {
-  peers: knob<PeerName[]>({ env: 'PEERS', tier: 'expert', default: [], defaultText: '-', ...list(oneOf(PEER_NAMES), `a comma list of ${PEER_NAMES.join(', ')}`), doc: '`triton`: add the Triton peer\'s rows, interleaved in the same rounds' }),
-  tritonSets: knob<TritonModelSet[]>({ env: 'TRITON_MODEL_SETS', tier: 'expert', default: [...TRITON_MODEL_SETS], ...list(oneOf(TRITON_MODEL_SETS), `a comma list of ${TRITON_MODEL_SETS.join(', ')}`), doc: 'which Triton model sets become rows (`triton-instances`, `triton-dynamic`)' }),
+  peers: knob<PeerName[]>({ env: 'PEERS', tier: 'expert', default: [], defaultText: '-', ...list(oneOf(PEER_NAMES), `a comma list of ${PEER_NAMES.join(', ')}`), doc: `add these peers' rows, interleaved in the same rounds: ${PEERS_REGISTRY.map((p) => p.doc).join('; ')}` }),
+  ...TRITON_PEER_KNOBS,
 };
 
-export function peersConfig(env: NodeJS.ProcessEnv): { peers: PeerName[]; tritonSets: TritonModelSet[] } {
+export function peersConfig(env: NodeJS.ProcessEnv) {
   return readKnobs(PEERS_KNOBS, env);
-}
-
-export const tritonRow = (set: TritonModelSet): string => `triton-${set}`;
-
-function tritonStack(set: TritonModelSet): string {
-  const e = readTritonEnv();
-  const v = e?.versions ?? {};
-  const config = set === 'dynamic' ? 'dynamic batcher' : 'instance groups, no batching';
-  return `Triton Inference Server 2.51.0 (tritonserver of nvidia-pytriton ${v['nvidia-pytriton'] ?? '?'}), Python backend (Python ${e?.python_version ?? '?'}) running onnxruntime ${v['onnxruntime'] ?? '?'} CPU; model set ${set} (${config}; peers/triton/serve.py)`;
 }
 
 /** Starts every peer row (all at once: they idle while others are measured); stops them all if one fails. */
 export async function startPeers(cfg: ReturnType<typeof peersConfig>, logsDir: string, readyTimeout_s: number, say: (line: string) => void): Promise<PeerRow[]> {
   const rows: PeerRow[] = [];
   try {
-    for (const peer of cfg.peers) {
-      for (const set of cfg.tritonSets) {
+    for (const name of cfg.peers) {
+      const peer = peerNamed(name);
+      for (const row of peer.rows(peer.config(process.env))) {
         const t0 = performance.now();
-        const triton: StartedTriton = await startTriton({ modelSet: set, logFile: join(logsDir, `${tritonRow(set)}.log`), readyTimeout_s });
-        say(`peer ${tritonRow(set)} ${triton.url} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (metrics ${triton.metricsUrl}, log ${triton.logFile})`);
-        rows.push({ row: tritonRow(set), peer, url: triton.url, metricsUrl: triton.metricsUrl, pid: triton.pid, stack: tritonStack(set), stop: async () => void (await stopTriton(triton)) });
+        const started = await peer.start(row, { logFile: join(logsDir, `${row}.log`), readyTimeout_s });
+        say(`peer ${row} ${started.url} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (metrics ${started.metricsUrl}, log ${started.logFile})`);
+        rows.push({ row, peer: name, url: started.url, metricsUrl: started.metricsUrl, pid: started.pid, stack: peer.stack(row), stop: started.stop });
       }
     }
     return rows;
@@ -69,18 +74,19 @@ export async function stopPeers(rows: PeerRow[]): Promise<void> {
 }
 
 /**
- * What a bench run of a peer row needs: the peer as TARGET over v2 (per-model tensors, the same
- * bytes our v2 models take), its metrics endpoint, the row's label as IMPL and the version to ask.
+ * What a bench run of a peer row needs: the peer as TARGET, its metrics endpoint, the row's label as
+ * IMPL, and the peer's own protocol knobs (Triton: v2 with per-model tensors, version 1).
  */
 export function peerBenchEnv(row: PeerRow, env: NodeJS.ProcessEnv): Record<string, string> {
-  // Triton's version numbers are integers: version 1 of each model; IMPL stays the row's label.
-  return { TARGET: row.url, TARGET_METRICS: row.metricsUrl, PROTOCOL: 'v2', V2_MODELS: peerV2Models(env), IMPL: row.row, V2_VERSION: '1' };
+  return { TARGET: row.url, TARGET_METRICS: row.metricsUrl, ...peerNamed(row.peer).benchEnv(row.row, env), IMPL: row.row };
 }
 
-/** The per-model v2 models a peer row is measured on: V2_MODELS's list, else all three (a peer has no pipeline model). */
-export function peerV2Models(env: NodeJS.ProcessEnv): string {
-  const v2 = readKnob(V2_KNOBS.v2Models, env);
-  return v2.kind === 'models' ? v2.models.join(',') : 'd0,d1,d2';
+/** The `make report` knobs that say which peer rows run (PEERS and each peer's own), for the reproduce line. */
+export function peerReportKnobs(rows: PeerRow[], env: NodeJS.ProcessEnv): string[] {
+  if (rows.length === 0) return [];
+  const names = [...new Set(rows.map((p) => p.peer))];
+  const own = names.flatMap((n) => peerNamed(n).reproduceKnobs).filter((k) => env[k] !== undefined && env[k] !== '');
+  return [`PEERS=${names.join(',')}`, ...own.map((k) => `${k}=${env[k]}`)];
 }
 
 export const SERVERS_CPU_FILE = 'servers-cpu.json';
@@ -117,8 +123,7 @@ export function ourStack(serverVersion: string): string {
   return `multidet-bench server ${serverVersion}: Express ${version('express')} on Node ${process.version}, onnxruntime-node ${version('onnxruntime-node')} CPU in worker threads`;
 }
 
-/** The reproduce lines of a peer row: start it, then the bench run against it. */
-export function peerCommands(row: PeerRow, benchArgs: string[]): string[] {
-  const set = row.row.replace(/^triton-/, '');
-  return [`make triton TRITON_MODEL_SET=${set} TRITON_PORT=8100 TRITON_METRICS_PORT=8102  # in another shell`, ['make', 'bench', 'SCENARIO=sweep', `IMPL=${row.row}`, 'TARGET=http://127.0.0.1:8100', 'TARGET_METRICS=http://127.0.0.1:8102/metrics', 'PROTOCOL=v2', 'V2_VERSION=1', ...benchArgs].join(' ')];
+/** The reproduce lines of a peer row: start it, then the bench run against it (the peer's protocol knobs its own). */
+export function peerCommands(row: PeerRow, args: { run: string[]; knobs: string[] }, env: NodeJS.ProcessEnv): string[] {
+  return peerNamed(row.peer).commands(row.row, args, env);
 }

@@ -28,7 +28,7 @@ import { distinctImpls, rowImpl } from './rows.ts';
 import { resultsTableText } from './text.ts';
 import { writeReport } from './render.ts';
 import { eta, formatSeconds, plannedRunSeconds, schedule, type ScheduledRun } from './plan.ts';
-import { ourStack, peerBenchEnv, peerCommands, peersConfig, peerV2Models, startPeers, stopPeers, withServersCpu, type PeerRow } from './peers.ts';
+import { ourStack, peerBenchEnv, peerCommands, peerReportKnobs, peersConfig, startPeers, stopPeers, withServersCpu, type PeerRow } from './peers.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
 
@@ -55,7 +55,7 @@ export function reproduceCommands(cfg: ReportConfig, impls: string[], runs: Sche
   const knobs = [...benchKnobs, ...serverKnobs];
   const peerRows = new Set(peers.map((p) => p.row));
   const ours = impls.filter((i) => !peerRows.has(i));
-  const peerKnobs = peers.length > 0 ? [`PEERS=${[...new Set(peers.map((p) => p.peer))].join(',')}`, ...knobArgs(env, ['TRITON_MODEL_SETS'])] : [];
+  const peerKnobs = peerReportKnobs(peers, env);
   const report = ['make', 'report', `IMPL=${ours.join(',')}`, ...peerKnobs, `LEVELS=${cfg.levels.join(',')}`, `DURATION=${cfg.duration}`, `REPEATS=${cfg.repeats}`, ...(cfg.server !== 'shared' ? [`SERVER=${cfg.server}`] : []), ...(cfg.target ? [`TARGET=${cfg.target}`] : []), ...(cfg.accuracy ? (cfg.accuracyDuration !== '5s' ? [`ACCURACY_DURATION=${cfg.accuracyDuration}`] : []) : ['ACCURACY=0']), ...knobs].join(' ');
   const reuse = `make report REUSE=${shown(reportDir)}`;
   const target = cfg.target || 'http://127.0.0.1:8000';
@@ -63,7 +63,7 @@ export function reproduceCommands(cfg: ReportConfig, impls: string[], runs: Sche
   // A labelled row (invalid@a) is a bench of its implementation; the label is the report's alone.
   const bench = (row: string, levels: string, duration: string, accuracy: 0 | 1): string => {
     const peer = peers.find((p) => p.row === row);
-    if (peer) return peerCommands(peer, [`LEVELS=${levels}`, `DURATION=${duration}`, `ACCURACY=${accuracy}`, `V2_MODELS=${peerV2Models(env)}`, ...benchKnobs.filter((k) => !k.startsWith('PROTOCOL=') && !k.startsWith('V2_MODELS='))]).join('\n');
+    if (peer) return peerCommands(peer, { run: [`LEVELS=${levels}`, `DURATION=${duration}`, `ACCURACY=${accuracy}`], knobs: benchKnobs.filter((k) => !k.startsWith('PROTOCOL=') && !k.startsWith('V2_MODELS=')) }, env).join('\n');
     return ['make', 'bench', 'SCENARIO=sweep', `IMPL=${rowImpl(row)}`, `LEVELS=${levels}`, `DURATION=${duration}`, ...(cfg.server === 'shared' ? [`TARGET=${target}`] : []), `ACCURACY=${accuracy}`, ...benchKnobs, ...(cfg.server === 'fresh' ? serverKnobs : [])].join(' ');
   };
   const accuracyLines = cfg.accuracy ? distinctImpls(impls).map((i) => `${bench(i, String(Math.max(...cfg.levels)), cfg.accuracyDuration, 1)}  # accuracy pass`) : [];
