@@ -54,11 +54,25 @@ export interface WindowRow {
   n: number;
 }
 
+/** A window's accepted count and median, with the 95 % interval of that median when k6 reported the
+ * quantile grid for it (lib/quantile-grid.ts); undefined: k6 reported no such sub-metric. */
+export type WindowInput = { n: number; p50: number; p50Lower?: number | null; p50Upper?: number | null } | undefined;
+
+/**
+ * stable: the last 3 windows agree within the tolerance. unstable: they disagree by more than the
+ * tolerance even at the most favourable ends of their 95 % intervals (the level did change). unresolved:
+ * they disagree, but within their sampling error: windows of a few requests cannot tell, so the level is
+ * neither called stable nor blamed (perf_analyzer would keep measuring; STABILITY_MAX_DURATION does).
+ */
+export type StabilityVerdict = 'stable' | 'unstable' | 'unresolved';
+
 /** summary.json levels[].stability. */
 export interface LevelStability {
   windows: WindowRow[];
   /** The last 3 windows agree within `tolerance` (requests/s and p50 both). */
   stable: boolean;
+  /** stable, unstable or unresolved (absent in summaries written before it: read !stable as unstable). */
+  verdict?: StabilityVerdict;
   /** max / min - 1 over the judged windows, per figure (null: not finite, a window without requests). */
   spread: { rps: number | null; p50: number | null };
   /** As a fraction (0.1: 10 %). */
@@ -76,20 +90,53 @@ const round = (v: number, digits = 3): number => (Number.isFinite(v) ? +v.toFixe
  * A level's stability from its windows' accepted counts and medians (`windows[i]` undefined: k6
  * reported no such sub-metric, counted as an empty window). Each window lasts level_s / windows.length.
  */
-export function levelStability(windows: readonly ({ n: number; p50: number } | undefined)[], level_s: number, tolerance: number): LevelStability {
+export function levelStability(windows: readonly WindowInput[], level_s: number, tolerance: number): LevelStability {
   const window_s = windows.length > 0 ? level_s / windows.length : 0;
   const rows: WindowRow[] = windows.map((w) => ({ rps: w && window_s > 0 ? round(w.n / window_s) : 0, p50_ms: w && w.n > 0 ? round(w.p50) : 0, n: w?.n ?? 0 }));
   // A window without accepted requests has no p50: NaN makes its spread infinite (unstable).
   const s = stability(rows.map((r) => ({ rps: r.rps, p50: r.n > 0 ? r.p50_ms : NaN })), JUDGED_WINDOWS, tolerance);
   const finite = (x: number): number | null => (Number.isFinite(x) ? round(x, 4) : null);
   const empty = rows.map((r, i) => (i >= s.from && r.n === 0 ? i : -1)).filter((i) => i >= 0);
-  const reason = s.stable || empty.length === 0 || s.to - s.from + 1 < JUDGED_WINDOWS ? s.reason : `no accepted requests in window${empty.length > 1 ? 's' : ''} ${empty.join(', ')} of ${s.from}-${s.to}`;
-  return { windows: rows, stable: s.stable, spread: { rps: finite(s.spread.rps), p50: finite(s.spread.p50) }, tolerance, from: s.from, to: s.to, reason };
+  const judgedAll = s.to - s.from + 1 >= JUDGED_WINDOWS;
+  const emptyReason = s.stable || empty.length === 0 || !judgedAll ? null : `no accepted requests in window${empty.length > 1 ? 's' : ''} ${empty.join(', ')} of ${s.from}-${s.to}`;
+  const verdict: StabilityVerdict = s.stable ? 'stable' : emptyReason || !judgedAll ? 'unstable' : confidentVerdict(windows.slice(s.from, s.to + 1), window_s, tolerance);
+  const reason = emptyReason ?? (verdict === 'unresolved' ? `${s.reason}, within the sampling error of windows of ${nRange(rows.slice(s.from, s.to + 1))} requests` : s.reason);
+  return { windows: rows, stable: s.stable, verdict, spread: { rps: finite(s.spread.rps), p50: finite(s.spread.p50) }, tolerance, from: s.from, to: s.to, reason };
+}
+
+const nRange = (rows: readonly WindowRow[]): string => {
+  const ns = rows.map((r) => r.n);
+  const lo = Math.min(...ns);
+  const hi = Math.max(...ns);
+  return lo === hi ? String(lo) : `${lo}-${hi}`;
+};
+
+/** z of a two-sided 95 % normal interval: the accepted count of a window read as Poisson (n +- z sqrt(n)). */
+const Z95 = 1.96;
+
+/**
+ * Whether judged windows that disagree on their point figures disagree with confidence: for each
+ * figure, the highest lower bound over the lowest upper bound exceeds 1 + tolerance. The count of a
+ * window is taken as Poisson (a normal interval n +- 1.96 sqrt(n)); the p50's interval is the
+ * distribution-free one read off k6's grid. A window without a p50 interval (an older bundle, a
+ * merge without the grid) cannot be excused: unstable, as before there were intervals.
+ */
+function confidentVerdict(judged: readonly WindowInput[], window_s: number, tolerance: number): StabilityVerdict {
+  if (judged.some((w) => !w || w.n <= 0 || w.p50Lower == null || w.p50Upper == null)) return 'unstable';
+  const ws = judged as readonly NonNullable<WindowInput>[];
+  const apart = (lowers: number[], uppers: number[]): boolean => {
+    const hiLow = Math.max(...lowers);
+    const loHigh = Math.min(...uppers);
+    return loHigh > 0 ? hiLow / loHigh - 1 > tolerance : hiLow > 0;
+  };
+  const rpsApart = apart(ws.map((w) => (w.n - Z95 * Math.sqrt(w.n)) / window_s), ws.map((w) => (w.n + Z95 * Math.sqrt(w.n)) / window_s));
+  const p50Apart = apart(ws.map((w) => w.p50Lower!), ws.map((w) => w.p50Upper!));
+  return rpsApart || p50Apart ? 'unstable' : 'unresolved';
 }
 
 /** For summary.txt's validity line: "stable: last 3 of 5 windows within 10% (req/s 2.1%, p50 3.4%)". */
 export function stabilityText(s: LevelStability): string {
   const pct = (x: number | null): string => (x === null ? 'inf' : `${+(x * 100).toFixed(1)}%`);
-  if (!s.stable) return `unstable: ${s.reason}`;
+  if (!s.stable) return `${s.verdict === 'unresolved' ? 'stability unresolved' : 'unstable'}: ${s.reason}`;
   return `stable: last ${s.to - s.from + 1} of ${s.windows.length} windows within ${pct(s.tolerance)} (req/s ${pct(s.spread.rps)}, p50 ${pct(s.spread.p50)})`;
 }

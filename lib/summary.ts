@@ -235,7 +235,10 @@ function stabilityOf(data: K6SummaryData, plan: Plan, impl: string, level: Plan[
   if (n === 0 || !(level.duration_s > 0)) return {};
   const windows = Array.from({ length: n }, (_, w) => {
     const values = findMetric(data, 'http_req_duration', { impl, level: level.tag, phase: 'measure', expected_response: 'true', window: String(w) });
-    return values && typeof values['count'] === 'number' ? { n: values['count'], p50: values['med'] ?? values['p(50)'] ?? NaN } : undefined;
+    if (!values || typeof values['count'] !== 'number') return undefined;
+    // The median's 95 % interval off k6's grid: what tells a real change from a few requests' noise.
+    const ci = values['count'] > 0 ? gridInterval(gridPoints(values), values['count'], 0.5) : undefined;
+    return { n: values['count'], p50: values['med'] ?? values['p(50)'] ?? NaN, p50Lower: ci?.lower ?? null, p50Upper: ci?.upper ?? null };
   });
   // No window reported at all: k6 ran without the window tags (STABILITY_WINDOWS=0 there, an older bundle): not judged.
   if (windows.every((x) => x === undefined)) return {};

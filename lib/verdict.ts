@@ -162,7 +162,7 @@ export function decisionText(d: GateDecision, threshold: number, unit = '', advi
 // Validity per level (MLPerf LoadGen: VALID or INVALID, with reasons and what would fix them)
 
 export interface ValidityReason {
-  code: 'no_samples' | 'too_few_samples' | 'too_short' | 'dropped_arrivals' | 'incomplete' | 'unstable';
+  code: 'no_samples' | 'too_few_samples' | 'too_short' | 'dropped_arrivals' | 'incomplete' | 'unstable' | 'stability_unresolved';
   detail: string;
   advice: string;
 }
@@ -182,7 +182,7 @@ export interface LevelFigures {
   /** Arrivals k6 could not send for want of a free VU (open-loop scenarios); absent elsewhere. */
   dropped?: number;
   /** Its windows' verdict (lib/stability.ts); absent where not judged. */
-  stability?: { stable: boolean; reason: string | null; windows: readonly unknown[] };
+  stability?: { stable: boolean; verdict?: 'stable' | 'unstable' | 'unresolved'; reason: string | null; windows: readonly unknown[] };
 }
 
 /** The rest of what a level is judged on. */
@@ -257,13 +257,19 @@ export function validityOf(row: LevelFigures, ctx: LevelContext, judging: Pick<J
   // or was cut short: those reasons already say why its windows differ.
   const st = row.stability;
   if (st && !st.stable && row.requests > 0 && !(ctx.incomplete && row.duration_s < ctx.planned_s)) {
+    const longer = `${durationKnob(ctx.kind)}=${niceDuration(Math.max(2 * ctx.planned_s, judging.min_duration_s))}`;
+    // Unresolved: the windows differ only within their sampling error, so more requests per window
+    // decide it; unstable: the level did change, so it needs time to settle.
+    const unresolved = st.verdict === 'unresolved';
     reasons.push({
-      code: 'unstable',
-      detail: `unstable: ${st.reason ?? 'its last windows disagree'}`,
+      code: unresolved ? 'stability_unresolved' : 'unstable',
+      detail: `${unresolved ? 'stability unresolved' : 'unstable'}: ${st.reason ?? 'its last windows disagree'}`,
       advice:
         st.windows.length < 3
           ? 'STABILITY_WINDOWS=5'
-          : `a longer ${durationKnob(ctx.kind)} (e.g. ${durationKnob(ctx.kind)}=${niceDuration(Math.max(2 * ctx.planned_s, judging.min_duration_s))}) or more WARMUP, so the level settles before its last windows; or a quieter host`,
+          : unresolved
+            ? `a longer ${durationKnob(ctx.kind)} (e.g. ${longer}), so each window holds more requests; or STABILITY_MAX_DURATION to extend until stable`
+            : `a longer ${durationKnob(ctx.kind)} (e.g. ${longer}) or more WARMUP, so the level settles before its last windows; or a quieter host`,
     });
   }
   return { verdict: reasons.length === 0 ? 'VALID' : 'INVALID', reasons };

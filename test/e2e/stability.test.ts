@@ -1,10 +1,11 @@
 // Stability windows end to end (real k6, a fake target): every measured request carries its window
 // tag, k6 reports each window's sub-metric, and summary.json's levels[].stability judges the last 3.
 // A target whose latency changes halfway through the level is unstable (INVALID, with advice); one
-// with a constant latency is stable and VALID, its stability on the validity line.
+// with a constant latency is stable and VALID, its stability on the validity line. With
+// STABILITY_MAX_DURATION the unstable level is measured again, twice as long, and both folders stay.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Summary } from '../../lib/summary.ts';
@@ -14,21 +15,30 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'stability-e2e-'));
 const latest = (root: string) => join(root, readlinkSync(join(root, 'latest')));
 const read = (root: string, file: string) => readFileSync(join(latest(root), file), 'utf8');
 
-async function runAgainst(msAfter: (s: number) => number): Promise<{ s: Summary; text: string; out: string }> {
+async function runAgainst(msAfter: (s: number) => number, env: Record<string, string> = {}): Promise<{ s: Summary; text: string; out: string; root: string }> {
   const target = await fakeTarget({ msAfter });
   try {
     const root = tmp();
-    const r = await runBenchCli({ SCENARIO: 'concurrency8', IMPL: 'invalid', TARGET: target.url, DURATION: '6s', WARMUP: '2', MIN_DURATION: '4s', STABILITY_WINDOWS: '5', RESULTS_ROOT: root });
+    const r = await runBenchCli({ SCENARIO: 'concurrency8', IMPL: 'invalid', TARGET: target.url, DURATION: '6s', WARMUP: '2', MIN_DURATION: '4s', STABILITY_WINDOWS: '5', RESULTS_ROOT: root, ...env });
     assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr.slice(-2000));
-    return { s: JSON.parse(read(root, 'summary.json')) as Summary, text: read(root, 'summary.txt'), out: r.stdout };
+    return { s: JSON.parse(read(root, 'summary.json')) as Summary, text: read(root, 'summary.txt'), out: r.stdout, root };
   } finally {
     await target.close();
   }
 }
 
-test('a latency that changes halfway through the level is unstable: INVALID with a longer DURATION as advice', async () => {
-  // The measured phase starts a fraction of a second after the first (warm-up) request: from 3.5 s on, 4x slower.
-  const { s, text } = await runAgainst((t) => (t < 3.5 ? 10 : 40));
+test('a latency that changes halfway through the level is unstable: INVALID with a longer DURATION as advice; STABILITY_MAX_DURATION measures it again, longer', async () => {
+  // The measured phase starts a fraction of a second after the first (warm-up) request: from 3.5 s on,
+  // 4x slower. The second attempt (12 s) starts after the change, so its latency is constant.
+  const { s: last, out, root } = await runAgainst((t) => (t < 3.5 ? 10 : 40), { STABILITY_MAX_DURATION: '12s' });
+  const folders = readdirSync(root).filter((f) => f !== 'latest').sort();
+  assert.equal(folders.length, 2, `two attempts, both kept: ${folders.join(', ')}`);
+  assert.match(out, /not stable: invalid 8 \(unstable\); measuring again with DURATION=12s \(attempt 2, up to STABILITY_MAX_DURATION=12s\)/);
+  assert.match(out, new RegExp(`earlier attempts kept: .*${folders[0]}`));
+  assert.equal(last.levels[0]!.duration_s, 12);
+  assert.equal(last.levels[0]!.stability!.stable, true, JSON.stringify(last.levels[0]!.stability));
+  const s = JSON.parse(readFileSync(join(root, folders[0]!, 'summary.json'), 'utf8')) as Summary;
+  const text = readFileSync(join(root, folders[0]!, 'summary.txt'), 'utf8');
   const row = s.levels[0]!;
   const st = row.stability!;
   assert.equal(st.windows.length, 5);

@@ -110,3 +110,43 @@ test('buildSummary: levels[].stability from the window sub-metrics, folded into 
   assert.equal(none.levels[0]!.stability, undefined);
   assert.equal(none.levels[0]!.validity!.verdict, 'VALID');
 });
+
+// Windows as k6 reports them: count, med and the quantile grid, from seeded samples.
+async function gridWindow(samples: number[]): Promise<Record<string, number>> {
+  const { QUANTILE_GRID, statOf } = await import('../../lib/quantile-grid.ts');
+  const { quantileSorted } = await import('../../lib/stats.ts');
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { count: sorted.length, med: quantileSorted(sorted, 0.5), min: sorted[0]!, max: sorted[sorted.length - 1]!, ...Object.fromEntries(QUANTILE_GRID.map((q) => [statOf(q), quantileSorted(sorted, q)])) };
+}
+
+test('few requests per window: a spread within their sampling error is unresolved (its own reason), a real change is unstable', async () => {
+  const { buildSummary, summaryText } = await import('../../lib/summary.ts');
+  const { mulberry32 } = await import('../../lib/rng.ts');
+  const rand = mulberry32(7);
+  // Lognormal latencies around 100 ms (sigma 0.3), the same distribution in every window.
+  const draw = (n: number, scale = 1) => Array.from({ length: n }, () => 100 * scale * Math.exp(0.3 * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())));
+  const plan = planFor('concurrency8', { DURATION: '10s' });
+  const summaryOf = async (windows: number[][]) => {
+    const metrics: Record<string, unknown> = {
+      'http_reqs{expected_response:true,impl:invalid,level:8,phase:measure}': { type: 'counter', values: { count: 75, rate: 7.5 }, thresholds: { 'count>0': { ok: true } } },
+      'http_req_duration{expected_response:true,impl:invalid,level:8,phase:measure}': { type: 'trend', values: await gridWindow(windows.flat()), thresholds: {} },
+    };
+    for (const [i, s] of windows.entries()) metrics[`http_req_duration{expected_response:true,impl:invalid,level:8,phase:measure,window:${i}}`] = { type: 'trend', values: await gridWindow(s), thresholds: { 'med>=0': { ok: true } } };
+    return buildSummary({ metrics } as never, plan, ['invalid'], undefined, { min_duration_s: 5 });
+  };
+  // 13, 15 and 17 requests in the last windows: a 31 % req/s spread that 95 % Poisson intervals cover.
+  const small = await summaryOf([draw(15), draw(15), draw(13), draw(15), draw(17)]);
+  const st = small.levels[0]!.stability!;
+  assert.equal(st.stable, false);
+  assert.equal(st.verdict, 'unresolved', JSON.stringify(st));
+  assert.match(st.reason!, /within the sampling error of windows of 13-17 requests$/);
+  const v = small.levels[0]!.validity!;
+  assert.ok(v.reasons.some((r) => r.code === 'stability_unresolved' && /STABILITY_MAX_DURATION/.test(r.advice)), JSON.stringify(v.reasons));
+  assert.ok(!v.reasons.some((r) => r.code === 'unstable'));
+  assert.match(summaryText(small), /stability unresolved: requests\/s differ by/);
+  // 400 requests per window whose latency doubles halfway: unstable, whatever the intervals.
+  const changed = (await summaryOf([draw(400), draw(400), draw(400), draw(400, 2), draw(400, 2)])).levels[0]!.stability!;
+  assert.equal(changed.verdict, 'unstable', JSON.stringify(changed));
+  // The same distribution in 400-request windows: stable.
+  assert.equal((await summaryOf([draw(400), draw(400), draw(400), draw(400), draw(400)])).levels[0]!.stability!.verdict, 'stable');
+});

@@ -44,6 +44,10 @@ export const BENCH_KNOBS = {
   undecided: VERDICT_KNOBS.undecided,
   stabilityWindows: VERDICT_KNOBS.stabilityWindows,
   stabilityTolerance: VERDICT_KNOBS.stabilityTolerance,
+  stabilityMaxDuration_s: knob({
+    env: 'STABILITY_MAX_DURATION', tier: 'expert', default: 0, defaultText: '0 (off)', ...duration,
+    doc: 'a level not stable (tools/bench/extend.ts) is measured again with twice the DURATION, up to this; every attempt\'s folder is kept',
+  }),
 };
 
 export interface BenchConfig {
@@ -88,6 +92,8 @@ export interface BenchConfig {
   /** STABILITY_WINDOWS / STABILITY_TOLERANCE (%): each timed level judged in windows (lib/stability.ts). */
   stabilityWindows: number;
   stabilityTolerance: number;
+  /** STABILITY_MAX_DURATION: rerun an unsettled level with twice the DURATION up to this (0: off). */
+  stabilityMaxDuration_s: number;
 }
 
 export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): BenchConfig {
@@ -120,6 +126,7 @@ export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): Ben
     undecided: k.undecided,
     stabilityWindows: k.stabilityWindows,
     stabilityTolerance: k.stabilityTolerance,
+    stabilityMaxDuration_s: k.stabilityMaxDuration_s,
     ...overrides,
   };
 }

@@ -38,6 +38,7 @@ import { sampleCpu } from '../common/cpu.ts';
 import { v2InputsEnv } from './v2-inputs.ts';
 import { v2ModelName } from '../../lib/v2/config.ts';
 import { cutAtFault, interruptK6, watchServer } from './watchdog.ts';
+import { runUntilStable } from './extend.ts';
 import { describeLoadgenRuntime, loadgenRuntimeEnv } from '../common/loadgen-runtime.ts';
 
 export const SYNTHETIC_DIR = join('build', 'data', 'synthetic');
@@ -394,7 +395,8 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
 
 if (isMain(import.meta.url)) {
   runMain('bench', async () => {
-    const result = await runBench(benchConfig(process.env));
+    const cfg = benchConfig(process.env);
+    const result = await runUntilStable(cfg.scenario, process.env, cfg.stabilityMaxDuration_s, (extra) => runBench(cfg, extra));
     if (result.fault) console.error(`bench: ${result.fault}; partial results kept in ${result.runDir} (marked INCOMPLETE)`);
     return result.exitCode;
   }, { expected: [BenchError] });
