@@ -19,7 +19,9 @@ import type { RequestTags } from './tags.ts';
 import { inRunThresholds } from './output-check.ts';
 import { thisRunner, withRunnerHeader } from './runner.ts';
 import { shareOf, shareStart } from '../segment.ts';
-import { v2Client, type Exchange } from './v2.ts';
+import { v2Client } from './v2.ts';
+import { seedClient } from './seed.ts';
+import type { Exchange, ProtocolClient } from './exchange.ts';
 import { retryAfterS } from './answer-metrics.ts';
 import { setGoodputSlos } from './goodput.ts';
 import { recordFromSchedule } from './schedule.ts';
@@ -44,11 +46,12 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   const bounds: ResolvedBounds[] = resolvedBounds(cfg.boundsResolved) ?? cfg.impls.map((impl) => resolveBounds(DEFAULT_BOUNDS, plan, impl));
   setGoodputSlos(bounds);
   const dataset = await loadDataset(cfg.manifest, cfg.maxImages, cfg.datasetCacheMb);
-  // PROTOCOL=v2: the Open Inference Protocol client (lib/k6/v2.ts) builds and checks the requests.
-  const v2 = cfg.protocol === 'v2' ? await v2Client(cfg) : undefined;
+  // PROTOCOL=v2 / seed: that protocol's client (lib/k6/v2.ts, lib/k6/seed.ts) builds and checks the
+  // requests; native: the exchanges below, which keep the requests of kept images.
+  const client: ProtocolClient | undefined = cfg.protocol === 'v2' ? await v2Client(cfg) : cfg.protocol === 'seed' ? seedClient(cfg) : undefined;
   /** The requests of one iteration and the check of each answer, whatever the protocol. */
   const exchanges = async (images: LoadedImage[], tags: RequestTags): Promise<Exchange[]> => {
-    if (v2) return v2.exchanges(images, tags);
+    if (client) return client.exchanges(images, tags);
     return [nativeExchange(images, tags)];
   };
 
@@ -119,7 +122,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   }
 
   async function setup(): Promise<SetupData> {
-    const health = v2 ? v2.gate() : healthGate();
+    const health = client ? client.gate() : healthGate();
     // Warm-up: WARMUP requests per implementation, `concurrency` at a time, tagged phase=warmup;
     // thresholds and the measured figures select phase=measure, so these never count.
     // setup() runs in every runner of a segmented run: each sends its segment's share of the
@@ -222,7 +225,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     const window = windowOf(level);
     const per = plan.imagesPerRequest(level);
     const first = scenario().iterationInTest * per;
-    const kept = v2 ? undefined : keptImages(first, per);
+    const kept = client ? undefined : keptImages(first, per);
     if (kept) {
       for (const impl of cfg.impls) sendAndCheck(keptExchange(impl, level, kept, window), due);
       return;
@@ -255,7 +258,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
       const wait = due - Date.now();
       if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait));
       const first = j * lanes + lane;
-      const kept = v2 ? undefined : keptImages(first, 1);
+      const kept = client ? undefined : keptImages(first, 1);
       // The stability window (lib/stability.ts) of the arrival, by its send time as in measure().
       const window = windowOf(level);
       const xs: Exchange[] = [];

@@ -25,17 +25,13 @@ import type { LoadedImage } from './dataset.ts';
 import { checkOutputs } from './output-check.ts';
 import { recordGoodput } from './goodput.ts';
 import type { RequestTags } from './tags.ts';
+import type { Exchange, ProtocolClient } from './exchange.ts';
 
 declare const console: { warn(...args: unknown[]): void };
 
 const DETECTIONS = ['detection_boxes', 'detection_scores', 'detection_classes', 'num_detections'] as const;
 
-/** One request and the check of its answer (the native client's requests fit this shape too). */
-export interface Exchange {
-  req: { method: 'POST'; url: string; body: ArrayBuffer; params: Params };
-  /** Protocol checks and in-run output checks of the answer; true when the protocol checks passed. */
-  check(res: RefinedResponse<ResponseType>): boolean;
-}
+export type { Exchange } from './exchange.ts';
 
 interface ModelMeta {
   name: string;
@@ -46,7 +42,7 @@ interface ModelMeta {
 let warned = 0;
 
 /** Init context only: opens the prepared tensors (per-model mode). */
-export async function v2Client(cfg: K6Config) {
+export async function v2Client(cfg: K6Config): Promise<ProtocolClient> {
   const mode = cfg.v2Models;
   const models: ModelName[] = mode.kind === 'models' ? mode.models : cfg.models.length > 0 ? MODEL_NAMES.filter((m) => cfg.models.includes(m)) : [...MODEL_NAMES];
   let tensorImages = new Map<string, TensorImage>();

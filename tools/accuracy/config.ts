@@ -3,6 +3,8 @@
 import { basename, resolve } from 'node:path';
 import type { Env } from '../../lib/env.ts';
 import { bool, int, knob, readKnob, readKnobs, text } from '../../lib/knobs.ts';
+import { ConfigError } from '../../lib/env.ts';
+import { V2_KNOBS, type Protocol } from '../../lib/v2/config.ts';
 
 export interface AccuracyConfig {
   /** Folder of JPEG/PNG/WebP images; the reference is stored under its base name. */
@@ -23,6 +25,10 @@ export interface AccuracyConfig {
   force: boolean;
   /** make accuracy: the run folder; empty: a new timestamped one. */
   runDir: string;
+  /** How TARGET is asked: native, or seed (the seed API). */
+  protocol: Protocol;
+  /** REFERENCE_FROM: the implementation on TARGET whose answers are the reference; empty: our baseline in-process. */
+  referenceFrom: string;
 }
 
 export const DEFAULT_DATASET_DIR = 'build/data/synthetic';
@@ -37,11 +43,17 @@ export const ACCURACY_KNOBS = {
   target: knob({ env: 'TARGET', tier: 'essential', default: '', defaultText: '(in-process)', ...text('http://host:port'), doc: 'make accuracy: replay over HTTP against a running server' }),
   rawTopK: knob({ env: 'RAW_TOPK', tier: 'expert', default: 1000, ...int(0, 100_000), doc: 'raw-head entries kept per image and model in the reference' }),
   force: knob({ env: 'FORCE', tier: 'expert', default: false, ...bool, doc: 'make reference: rebuild even when it matches' }),
+  protocol: V2_KNOBS.protocol,
+  referenceFrom: knob({
+    env: 'REFERENCE_FROM', tier: 'expert', default: '', defaultText: '(our baseline, in-process)', ...text('an implementation name on TARGET'),
+    doc: "record the reference from TARGET's own implementation (over PROTOCOL) instead, e.g. a seed server's baseline (docs/targets.md)",
+  }),
   runDir: knob({ env: 'RUN_DIR', tier: 'expert', default: '', defaultText: 'results/<timestamp>-accuracy-<impl>', ...text('folder'), doc: 'make accuracy: where accuracy.json goes' }),
 };
 
 export function accuracyConfig(env: Env = process.env, defaults: { maxImages?: number } = {}): AccuracyConfig {
   const k = readKnobs(ACCURACY_KNOBS, env);
+  if (k.referenceFrom && !k.target) throw new ConfigError(`REFERENCE_FROM=${k.referenceFrom} records the reference from a running target: set TARGET (and PROTOCOL=seed for a server of the seed API)`);
   return {
     datasetDir: k.datasetDir,
     datasetName: basename(resolve(k.datasetDir)),
@@ -53,5 +65,7 @@ export function accuracyConfig(env: Env = process.env, defaults: { maxImages?: n
     rawTopK: k.rawTopK,
     force: k.force,
     runDir: k.runDir,
+    protocol: k.protocol,
+    referenceFrom: k.referenceFrom,
   };
 }

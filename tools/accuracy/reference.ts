@@ -2,6 +2,9 @@
 // dataset and stores its outputs in results/reference/<dataset>/ (format: store.ts). A stored
 // reference is reused only while it matches the models' sha256 and the dataset files; otherwise it
 // is rebuilt and the reason printed.
+// REFERENCE_FROM=<impl> (with TARGET, PROTOCOL): the reference is that implementation's answers on the
+// running target instead, e.g. a seed server's own baseline, stored in <dataset>@<impl>/ and reused
+// while it was recorded from the same target and covers the images (FORCE=1 records it again).
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
@@ -16,6 +19,9 @@ import {
   type ReferenceManifest, type RawHeadsInfo,
 } from './store.ts';
 import { isMain } from '../../lib/node/is-main.ts';
+import { checkTargetFreshness, type ReferenceSource } from './store.ts';
+import { askTarget } from './http.ts';
+import { waitReady, waitReadySeed } from '../common/ready.ts';
 import { runMain } from '../../lib/node/cli.ts';
 
 const REFERENCE_IMPL = 'baseline';
@@ -33,6 +39,7 @@ export async function ensureReference(
   options: { force?: boolean; log?: (line: string) => void } = {},
 ): Promise<EnsuredReference> {
   const log = options.log ?? console.log;
+  if (cfg.referenceFrom && cfg.target) return ensureTargetReference(cfg, { target: cfg.target, protocol: cfg.protocol, impl: cfg.referenceFrom }, wanted, options.force === true, log);
   const dir = referenceDir(cfg.referenceRoot, cfg.datasetName);
   const models = fingerprintModels(cfg.modelsDir);
   const freshness = options.force ? { fresh: false as const, reason: 'FORCE=1' } : checkFreshness(dir, wanted, models, PREPROCESS_VERSION);
@@ -43,6 +50,64 @@ export async function ensureReference(
   log(`reference: building ${dir}: ${freshness.reason}`);
   const manifest = await buildReference(cfg, dir, wanted, models, log);
   return { dir, manifest, rebuilt: true };
+}
+
+/** A reference of `source.impl`'s answers on a running target (REFERENCE_FROM), recorded over HTTP when missing or stale. */
+async function ensureTargetReference(cfg: AccuracyConfig, source: ReferenceSource, files: DatasetFile[], force: boolean, log: (line: string) => void): Promise<EnsuredReference> {
+  const dir = referenceDir(cfg.referenceRoot, `${cfg.datasetName}@${source.impl}`);
+  const freshness = force ? { fresh: false as const, reason: 'FORCE=1' } : checkTargetFreshness(dir, files, source);
+  if (freshness.fresh) {
+    log(`reference: ${dir} is up to date (${freshness.manifest.dataset.files.length} images of ${source.impl} at ${source.target})`);
+    return { dir, manifest: freshness.manifest, rebuilt: false };
+  }
+  log(`reference: recording ${dir} from ${source.impl} at ${source.target} (${source.protocol}): ${freshness.reason}`);
+  const started = performance.now();
+  if (source.protocol === 'seed') await waitReadySeed(source.target, 30, [source.impl]);
+  else await waitReady(source.target, 30);
+  const images: ReferenceImage[] = [];
+  for (const file of files) {
+    const answer = await askTarget(source.protocol as AccuracyConfig['protocol'], source.target, source.impl, cfg.datasetDir, file.file, file.id).catch((e: Error) => {
+      throw new Error(`reference from ${source.impl} at ${source.target}: image ${file.id}: ${e.message}`);
+    });
+    const entry: ReferenceImage = { id: file.id, width: answer.size.width, height: answer.size.height, models: {} };
+    for (const m of MODEL_NAMES) {
+      const det = answer.models[m];
+      if (det) entry.models[m] = { boxes: det.boxes, scores: det.scores, labels: det.labels, num_detections: det.num_detections };
+    }
+    if (Object.keys(entry.models).length === 0) throw new Error(`reference from ${source.impl} at ${source.target}: image ${file.id}: the answer has no detections of ${MODEL_NAMES.join(', ')}`);
+    images.push(entry);
+  }
+  const endpoint = `${source.target}/infer/${source.impl}`;
+  const manifest: ReferenceManifest = {
+    version: MANIFEST_VERSION,
+    created: new Date().toISOString(),
+    implementation: source.impl,
+    ep: 'unknown',
+    dataset: { name: cfg.datasetName, dir: resolve(cfg.datasetDir), files },
+    // The target's models are its own: the endpoint stands where our files' hashes would.
+    models: Object.fromEntries(MODEL_NAMES.map((m) => [m, { file: endpoint, bytes: 0, sha256: `answers of ${endpoint}` }])) as ReferenceManifest['models'],
+    detections_file: DETECTIONS_FILE,
+    raw_heads: { available: false, reason: 'recorded over HTTP from a target (REFERENCE_FROM)', top_k: 0, record_bytes: RECORD_BYTES, layout: '', classes: 0, models: {} },
+    build_s: Math.round(performance.now() - started) / 1000,
+    source,
+  };
+  const models = MODEL_NAMES.filter((m) => images.some((i) => i.models[m]));
+  const detections: ReferenceDetectionsFile = { version: REFERENCE_FORMAT_VERSION, dataset: cfg.datasetName, implementation: source.impl, models, images };
+  writeReference(dir, detections, manifest, {});
+  log(`reference: wrote ${dir} (${files.length} images of ${source.impl} at ${source.target}) in ${manifest.build_s} s`);
+  return { dir, manifest, rebuilt: true };
+}
+
+/** Written next to the target and renamed into place, so an interrupted build never looks complete. */
+function writeReference(dir: string, detections: ReferenceDetectionsFile, manifest: ReferenceManifest, raw: Partial<Record<ModelName, Buffer>>): void {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(join(tmp, 'raw'), { recursive: true });
+  writeFileSync(join(tmp, DETECTIONS_FILE), JSON.stringify(detections));
+  for (const [m, buf] of Object.entries(raw)) writeFileSync(join(tmp, `raw/${m}.bin`), buf);
+  writeFileSync(join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
 }
 
 async function buildReference(
@@ -115,15 +180,7 @@ async function buildReference(
   const detections: ReferenceDetectionsFile = {
     version: REFERENCE_FORMAT_VERSION, dataset: cfg.datasetName, implementation: REFERENCE_IMPL, models: [...MODEL_NAMES], images,
   };
-  // Written next to the target and renamed into place, so an interrupted build never looks complete.
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(join(tmp, 'raw'), { recursive: true });
-  writeFileSync(join(tmp, DETECTIONS_FILE), JSON.stringify(detections));
-  if (rawInfo.available) for (const m of MODEL_NAMES) writeFileSync(join(tmp, `raw/${m}.bin`), Buffer.concat(raw[m] ?? []));
-  writeFileSync(join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
-  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  writeReference(dir, detections, manifest, rawInfo.available ? Object.fromEntries(MODEL_NAMES.map((m) => [m, Buffer.concat(raw[m] ?? [])])) : {});
   log(`reference: wrote ${dir} (${files.length} images, raw heads: ${rawInfo.available ? `top ${cfg.rawTopK} per image and model` : rawInfo.reason}) in ${manifest.build_s} s`);
   return manifest;
 }

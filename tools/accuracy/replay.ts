@@ -1,13 +1,15 @@
 // Accuracy mode (like MLPerf's AccuracyOnly): after a load run, replay every reference image, one at
 // a time, through the implementation under test and compare its detections with the baseline's
 // reference. `make accuracy` runs it on its own; `make bench` calls runAccuracy() after k6.
-//   TARGET set:   POST <TARGET>/infer/<IMPL> (raw image body, X-Image-Id), the path the load test used.
+//   TARGET set:   POST <TARGET>/infer/<IMPL> (raw image body, X-Image-Id), the path the load test used;
+//                 PROTOCOL=seed: the seed API's multipart "file", its answers converted (lib/seed.ts).
 //   TARGET unset: the implementation in-process, which also yields the raw heads for their MSE
 //                 (raw heads are 85 MB per image as float32, so they are not sent over HTTP).
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MODEL_NAMES, type InferResponse, type ModelName } from '../../lib/types.ts';
-import { contentTypeOf } from '../../lib/dataset.ts';
+import { MODEL_NAMES, type ModelName } from '../../lib/types.ts';
+import type { Protocol } from '../../lib/v2/config.ts';
+import { askTarget } from './http.ts';
 import { textTable } from '../../lib/text-table.ts';
 import { readKnob } from '../../lib/knobs.ts';
 import { resolveAccuracy, type AccuracyBounds, type ResolvedAccuracy } from '../../lib/bounds.ts';
@@ -42,6 +44,8 @@ interface AccuracyArgs {
   /** The bounds the run already resolved for k6's in-run check (make bench's bounds.json), so both
    * checks use one object; without it (make accuracy) they are resolved here the same way. */
   bounds?: ResolvedAccuracy;
+  /** How the target is asked (seed: the seed API); default PROTOCOL from the environment. */
+  protocol?: Protocol;
 }
 
 interface GateRecord extends GateResult {
@@ -102,23 +106,12 @@ interface Replayer {
   close(): Promise<void>;
 }
 
-function httpReplayer(target: string, impl: string, datasetDir: string): Replayer {
+function httpReplayer(target: string, impl: string, datasetDir: string, protocol: Protocol): Replayer {
   return {
     mode: 'http',
-    lossless: () => implementationIsLossless(target, impl),
-    async answer(file, id) {
-      const res = await fetch(`${target}/infer/${encodeURIComponent(impl)}`, {
-        method: 'POST',
-        headers: { 'Content-Type': contentTypeOf(file), 'X-Image-Id': id },
-        body: readFileSync(join(datasetDir, file)),
-      });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
-      const body = JSON.parse(text) as InferResponse;
-      const image = body.images?.[0];
-      if (!image) throw new Error('response has no images[0]');
-      return { models: image.models };
-    },
+    // The seed API has no /implementations: not lossless by its word (declared bounds, else exact).
+    lossless: () => (protocol === 'seed' ? Promise.resolve(false) : implementationIsLossless(target, impl)),
+    answer: async (file, id) => ({ models: (await askTarget(protocol, target, impl, datasetDir, file, id)).models }),
     async close() {},
   };
 }
@@ -164,12 +157,12 @@ export async function runAccuracy(args: AccuracyArgs, log: (line: string) => voi
   const refRaw = new Map(MODEL_NAMES.map((m) => [m, loadRaw(reference.dir, reference.manifest, m)] as const));
 
   const replayer = args.target
-    ? httpReplayer(args.target.replace(/\/+$/, ''), args.impl, cfg.datasetDir)
+    ? httpReplayer(args.target.replace(/\/+$/, ''), args.impl, cfg.datasetDir, args.protocol ?? cfg.protocol)
     : inProcessReplayer(await startInProcess(args.impl, cfg.modelsDir), cfg.datasetDir, reference.manifest.raw_heads.available);
   const perModel = new Map<ModelName, AccuracySums>(MODEL_NAMES.map((m) => [m, emptySums()]));
   const errors: AccuracyReport['request_errors'] = [];
   let lossless: boolean;
-  log(`accuracy: replaying ${wanted.length} images through ${args.impl} (${replayer.mode}${args.target ? ` ${args.target}` : ''}), one at a time`);
+  log(`accuracy: replaying ${wanted.length} images through ${args.impl} (${replayer.mode}${args.target ? ` ${args.target}${(args.protocol ?? cfg.protocol) === 'seed' ? ', seed API' : ''}` : ''}), one at a time`);
   try {
     lossless = await replayer.lossless();
     const loopStart = performance.now();

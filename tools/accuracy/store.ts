@@ -44,6 +44,15 @@ export interface ReferenceManifest {
   build_s: number;
   /** The server's PREPROCESS_VERSION the reference was made with (absent: before it was recorded). */
   preprocess?: number;
+  /** Recorded from a running target (REFERENCE_FROM), not from our baseline in-process: its models are
+   * the target's own (unknown here), so `models` names the endpoint and only the images are checked. */
+  source?: ReferenceSource;
+}
+
+export interface ReferenceSource {
+  target: string;
+  protocol: string;
+  impl: string;
 }
 
 export function modelFile(modelsDir: string, model: ModelName): string {
@@ -91,6 +100,31 @@ export function checkFreshness(dir: string, wanted: DatasetFile[], models: Recor
     const had = stored.get(f.id);
     if (had === undefined) return { fresh: false, reason: `image ${f.id} is not in the reference (it holds ${stored.size} images)` };
     if (had !== f.sha256) return { fresh: false, reason: `image ${f.id} changed (sha256 ${short(had)} in the reference, ${short(f.sha256)} now)` };
+  }
+  return { fresh: true, manifest };
+}
+
+/** Whether a reference recorded from a target can be used: the same target, protocol and implementation, covering these images. */
+export function checkTargetFreshness(dir: string, wanted: DatasetFile[], source: ReferenceSource): Freshness {
+  const path = join(dir, MANIFEST_FILE);
+  if (!existsSync(path)) return { fresh: false, reason: `no reference in ${dir}` };
+  let manifest: ReferenceManifest;
+  try {
+    manifest = JSON.parse(readFileSync(path, 'utf8')) as ReferenceManifest;
+  } catch (e) {
+    return { fresh: false, reason: `${path} is unreadable (${(e as Error).message})` };
+  }
+  if (manifest.version !== MANIFEST_VERSION) return { fresh: false, reason: `manifest version ${manifest.version}, this tool writes ${MANIFEST_VERSION}` };
+  const had = manifest.source;
+  if (!had || had.target !== source.target || had.protocol !== source.protocol || had.impl !== source.impl) {
+    return { fresh: false, reason: `recorded from ${had ? `${had.impl} at ${had.target} (${had.protocol})` : 'our baseline in-process'}, now asked from ${source.impl} at ${source.target} (${source.protocol})` };
+  }
+  if (!existsSync(join(dir, manifest.detections_file ?? DETECTIONS_FILE))) return { fresh: false, reason: `${DETECTIONS_FILE} is missing` };
+  const stored = new Map(manifest.dataset.files.map((f) => [f.id, f.sha256]));
+  for (const f of wanted) {
+    const sha = stored.get(f.id);
+    if (sha === undefined) return { fresh: false, reason: `image ${f.id} is not in the reference (it holds ${stored.size} images)` };
+    if (sha !== f.sha256) return { fresh: false, reason: `image ${f.id} changed (sha256 ${short(sha)} in the reference, ${short(f.sha256)} now)` };
   }
   return { fresh: true, manifest };
 }

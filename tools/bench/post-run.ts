@@ -6,6 +6,7 @@ import { MEASURE_WINDOW } from '../../lib/types.ts';
 import { percentileText, type PostRunResult, type Summary } from '../../lib/summary.ts';
 import type { MemorySample } from '../common/server-process.ts';
 import { accuracyTablesOf, runAccuracy } from '../accuracy/replay.ts';
+import type { Protocol } from '../../lib/v2/config.ts';
 
 export interface PostRunContext {
   target: string;
@@ -18,6 +19,8 @@ export interface PostRunContext {
   memory: MemorySample[];
   bounds: ResolvedBounds[];
   accuracy: boolean;
+  /** The run's PROTOCOL: the replay asks the target in it (seed: the seed API; else the native one). */
+  protocol?: Protocol;
   /** Spawn-to-ready time of a server the bench started; null with TARGET. */
   serverReadyMs: number | null;
 }
@@ -86,7 +89,7 @@ const accuracy: PostRunStep = {
     const out: PostRunResult[] = [];
     for (const impl of ctx.impls) {
       const bounds = ctx.bounds.find((b) => b.impl === impl)?.accuracy;
-      const r = await runAccuracy({ target: ctx.target, impl, runDir: ctx.runDir, datasetDir: ctx.datasetDir, maxImages: ctx.maxImages, ...(bounds ? { bounds } : {}) });
+      const r = await runAccuracy({ target: ctx.target, impl, runDir: ctx.runDir, datasetDir: ctx.datasetDir, maxImages: ctx.maxImages, ...(ctx.protocol ? { protocol: ctx.protocol } : {}), ...(bounds ? { bounds } : {}) });
       out.push({ name: `accuracy ${impl}`, passed: r.passed, lines: r.lines });
     }
     // The accuracy tables go into summary.txt, which the bench rewrites after post-processing.

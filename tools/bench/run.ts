@@ -26,7 +26,7 @@ import { readBoundsFile } from '../../lib/node/bounds-file.ts';
 import { BenchError, note, step } from '../common/progress.ts';
 import { getJson, getText } from '../../lib/node/server-api.ts';
 import { sampleMemory, startServer, stopServer, type MemorySample, type StartedServer } from '../common/server-process.ts';
-import { waitReady, waitReadyV2 } from '../common/ready.ts';
+import { waitReady, waitReadySeed, waitReadyV2 } from '../common/ready.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
 import { k6Binary } from '../common/k6.ts';
@@ -37,6 +37,7 @@ import { runRunners } from '../scale-out/runners.ts';
 import { sampleCpu } from '../common/cpu.ts';
 import { v2InputsEnv } from './v2-inputs.ts';
 import { v2ModelName } from '../../lib/v2/config.ts';
+import { memoryOf } from '../../lib/seed.ts';
 import { cutAtFault, interruptK6, watchServer } from './watchdog.ts';
 import { runUntilStable } from './extend.ts';
 import { describeLoadgenRuntime, loadgenRuntimeEnv } from '../common/loadgen-runtime.ts';
@@ -132,6 +133,7 @@ interface ConnectedTarget {
 /** Starts the server (loading only IMPL) or waits for TARGET to be ready, over the run's protocol. */
 async function connectTarget(cfg: BenchConfig, plan: Plan, runDir: string): Promise<ConnectedTarget> {
   const target = cfg.target;
+  if (!target && cfg.protocol === 'seed') throw new BenchError("PROTOCOL=seed needs TARGET, a running server of the seed API (this suite's server speaks native and v2)");
   if (!target) {
     // The server loads only the implementations under test, so its start-up and memory are theirs.
     const server = await step('start server and wait until ready', () => startServer({ ...cfg.server, logFile: join(runDir, 'server.log'), readyTimeout_s: cfg.readyTimeout_s, env: { IMPL: cfg.impl } }));
@@ -140,6 +142,8 @@ async function connectTarget(cfg: BenchConfig, plan: Plan, runDir: string): Prom
     return { target: server.url, health, server, readyMs: server.ready_ms, nativeApi: true };
   }
   if (plan.kind === 'coldstart') note('coldstart with TARGET: the server is already running, so its first request here is not a cold one');
+  // PROTOCOL=seed: the seed API's /health (docs/targets.md); no /implementations, so not lossless by its word.
+  if (cfg.protocol === 'seed') return { target, health: await step(`target ${target} ready (seed API)`, () => waitReadySeed(target, 30, cfg.impl.split(','))), readyMs: null, nativeApi: false };
   if (cfg.protocol !== 'v2') return { target, health: await step(`target ${target} ready`, () => waitReady(target, 30)), readyMs: null, nativeApi: true };
   // PROTOCOL=v2 hook: a target may speak only v2 (then no native accuracy replay).
   const probe = await step(`target ${target} ready over v2`, () => waitReadyV2(target, 30, v2ModelName(cfg.v2Models.kind === 'pipeline' ? 'pipeline' : cfg.v2Models.models[0]!)));
@@ -182,7 +186,7 @@ function scrapeBefore(cfg: BenchConfig, target: string, runDir: string): Promise
   return step('scrape /metrics and /vram before', async () => {
     const metrics = await getText(cfg.targetMetrics || `${target}/metrics`).catch((e: Error) => `# scrape failed: ${e.message}\n`);
     writeFileSync(join(runDir, 'server-metrics.before.prom'), metrics);
-    const vram = await getJson<MemoryResponse>(`${target}/vram`).catch(() => null);
+    const vram = await getJson<unknown>(`${target}/vram`).then((m) => memoryOf(m) ?? null, () => null);
     await fetch(`${target}/vram/reset`, { method: 'POST' }).catch(() => {});
     return vram;
   });
@@ -269,7 +273,7 @@ async function scrapeAfter(cfg: BenchConfig, target: string, runDir: string, pha
     const lost = (e: Error) => (kept ? `# scrape after the run failed (${e.message}): the watchdog's last scrape, ${kept.age_s} s before this one\n${kept.text}` : `# scrape failed: ${e.message}\n`);
     const metrics = await getText(cfg.targetMetrics || `${target}/metrics`).catch(lost);
     writeFileSync(join(runDir, 'server-metrics.prom'), metrics);
-    return getJson<MemoryResponse>(`${target}/vram`).catch(() => null);
+    return getJson<unknown>(`${target}/vram`).then((m) => memoryOf(m) ?? null, () => null);
   });
   writeFileSync(join(runDir, 'memory.json'), JSON.stringify({ device: after?.device ?? before?.device ?? 'unknown', interval_s: cfg.memoryInterval_s, before, after, samples: phase.samples }, null, 2));
 }
@@ -370,7 +374,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     const phase = await k6Step({ cfg, plan, k6, k6Args, script: script!, env: k6Env, runDir, conn, impls, bounds });
     await scrapeAfter(cfg, target, runDir, phase, before);
 
-    const summary = await postProcess(join(runDir, 'summary.json'), phase, plan, cfg, { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, memory: phase.samples, bounds, accuracy: cfg.accuracy && conn.nativeApi, serverReadyMs: conn.readyMs });
+    const summary = await postProcess(join(runDir, 'summary.json'), phase, plan, cfg, { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, memory: phase.samples, bounds, accuracy: cfg.accuracy && (conn.nativeApi || cfg.protocol === 'seed'), protocol: cfg.protocol, serverReadyMs: conn.readyMs });
     if (summary && !phase.fault && !cfg.accuracy) note('accuracy post-processing skipped (ACCURACY=0)');
 
     if (server && phase.fault && server.child.exitCode === null && server.child.signalCode === null) note('stopping the server that stopped answering');

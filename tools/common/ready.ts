@@ -1,9 +1,11 @@
 // The one readiness poller of the tools: a probe asked every interval until it says done or the
 // deadline passes, then one line naming what was last seen and the knob that waits longer. Our
-// server's /health, a v2 server's /v2/health/ready and the harness's drained queue all wait through it.
+// server's /health, a v2 server's /v2/health/ready, the seed API's /health and the harness's drained
+// queue all wait through it.
 import type { HealthResponse } from '../../lib/types.ts';
 import { getJson } from '../../lib/node/server-api.ts';
 import { BenchError } from './progress.ts';
+import { seedHealth, seedReady } from '../../lib/seed.ts';
 
 type Probe<T> = { done: true; value: T } | { done: false; last: string };
 
@@ -64,4 +66,23 @@ export async function waitReadyV2(target: string, timeout_s: number, model: stri
     health: { status: 'ok', ready: true, ep: 'unknown', models: [], implementations: meta.versions ?? [], uptime_s: 0, version: server.version ?? 'unknown' },
     native: false,
   };
+}
+
+/** Ready over the seed API (PROTOCOL=seed): its /health says status healthy and models_loaded true
+ * (it has no `ready` field); the implementations are its own list when it gives one, else IMPL. */
+export function waitReadySeed(target: string, timeout_s: number, impls: readonly string[]): Promise<HealthResponse> {
+  return pollUntil({
+    timeout_s,
+    interval_ms: 250,
+    probe: async () => {
+      try {
+        const json = await getJson<unknown>(`${target}/health`, 2000);
+        const r = seedReady(json);
+        return r.ready ? { done: true, value: seedHealth(json, impls) } : { done: false, last: r.why };
+      } catch (e) {
+        return { done: false, last: (e as Error).message };
+      }
+    },
+    onTimeout: (last) => new BenchError(`${target} (seed API) not ready after ${timeout_s}s (${last}): check the target, or raise READY_TIMEOUT`),
+  });
 }

@@ -5,6 +5,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { MEASURE_WINDOW, type MemoryResponse } from '../../lib/types.ts';
 import { getJson } from '../../lib/node/server-api.ts';
+import { memoryOf } from '../../lib/seed.ts';
 import { BenchError } from './progress.ts';
 import { waitReady } from './ready.ts';
 import { SERVER_ENTRY, SERVER_NODE_ARGS } from '../../lib/node/server-launch.ts';
@@ -98,8 +99,12 @@ export function sampleMemory(url: string, interval_s: number): { stop(): Promise
   const t0 = performance.now();
   let busy: Promise<void> = Promise.resolve();
   const tick = () => {
-    busy = getJson<MemoryResponse>(`${url}/vram`, 2000)
-      .then((m) => void samples.push({ t_s: Math.round(performance.now() - t0) / 1000, ...m }))
+    // memoryOf: our /vram as it is, or a foreign target's (the seed API's field names) in our shape.
+    busy = getJson<unknown>(`${url}/vram`, 2000)
+      .then((json) => {
+        const m = memoryOf(json);
+        if (m) samples.push({ t_s: Math.round(performance.now() - t0) / 1000, ...m });
+      })
       .catch(() => {});
   };
   tick();
