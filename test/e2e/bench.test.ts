@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync, mkdirSync, copyFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Summary } from '../../lib/summary.ts';
 import { fakeTarget, runBenchCli, runMake, type WrongAnswer } from './bench-helpers.ts';
@@ -130,6 +130,16 @@ test('an impossible bound in BOUNDS_FILE makes make bench exit non-zero with k6 
   const s = readSummary(latest(root));
   assert.equal(s.thresholds_ok, false);
   assert.match(readFileSync(join(latest(root), 'junit.xml'), 'utf8'), /<failure message="threshold p\(99\)&lt;0.001/);
+});
+
+test('CPU_PLACEMENT=split pins the server the bench starts and k6 to disjoint cores, and env.json says where', { skip: availableParallelism() < 2 ? 'needs 2 cores' : false }, async () => {
+  const root = tmp();
+  const r = await runBenchCli({ SCENARIO: 'smoke', IMPL: 'invalid', SMOKE_REQUESTS: '2', ACCURACY: '0', HOST_BOUNDS: '0', RESULTS_ROOT: root, CPU_PLACEMENT: 'split' });
+  assert.equal(r.code, 0, r.stdout.slice(-2000) + r.stderr.slice(-2000));
+  assert.match(r.stdout, /CPU placement split: server on CPU 0(-\d+)?, load generator on CPU \d+/);
+  const env = JSON.parse(readFileSync(join(latest(root), 'env.json'), 'utf8')) as { cpu_placement: { mode: string; server_cpus: string; loadgen_cpus: string; cores: number } };
+  assert.equal(env.cpu_placement.mode, 'split');
+  assert.ok(env.cpu_placement.server_cpus && env.cpu_placement.loadgen_cpus && env.cpu_placement.server_cpus !== env.cpu_placement.loadgen_cpus, JSON.stringify(env.cpu_placement));
 });
 
 test('bad knobs stop the bench with one line naming the variable and the fix', async () => {

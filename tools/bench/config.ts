@@ -7,6 +7,7 @@ import { DEFAULT_SCENARIO, SCENARIOS, scenarioSpec } from '../../lib/scenarios.t
 import { BOUNDS_FILE_KNOB } from '../../lib/node/bounds-file.ts';
 import { V2_KNOBS, type Protocol, type V2Models } from '../../lib/v2/config.ts';
 import { LOADGEN_RUNTIME_KNOBS, type LoadgenRuntime } from '../common/loadgen-runtime.ts';
+import { CPU_PLACEMENT_KNOB, type PlacementSetting } from '../common/cpu-placement.ts';
 import { VERDICT_KNOBS, type UndecidedPolicy } from '../../lib/verdict.ts';
 
 export const BENCH_KNOBS = {
@@ -39,6 +40,7 @@ export const BENCH_KNOBS = {
   v2Version: V2_KNOBS.v2Version,
   loadgenGomaxprocs: LOADGEN_RUNTIME_KNOBS.gomaxprocs,
   loadgenGogc: LOADGEN_RUNTIME_KNOBS.gogc,
+  cpuPlacement: CPU_PLACEMENT_KNOB,
   // The verdicts' knobs (lib/verdict.ts); k6's handleSummary reads the same ones.
   minDuration_s: VERDICT_KNOBS.minDuration_s,
   undecided: VERDICT_KNOBS.undecided,
@@ -83,6 +85,8 @@ export interface BenchConfig {
   v2Version: string;
   /** LOADGEN_GOMAXPROCS / LOADGEN_GOGC: k6's Go runtime (tools/common/loadgen-runtime.ts). */
   loadgen: LoadgenRuntime;
+  /** CPU_PLACEMENT: the server and k6 on disjoint cores, or not (tools/common/cpu-placement.ts). */
+  cpuPlacement: PlacementSetting;
   /** Passed to a server the bench starts. */
   server: { host: string; port: number; ep: string; modelsDir: string };
   /** MIN_DURATION: a level measured for less is INVALID. */
@@ -118,6 +122,7 @@ export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): Ben
     accuracy: k.accuracy,
     runners: k.runners,
     loadgen: { gomaxprocs: k.loadgenGomaxprocs, gogc: k.loadgenGogc },
+    cpuPlacement: k.cpuPlacement,
     protocol: k.protocol,
     v2Models: k.v2Models,
     v2Version: k.v2Version,

@@ -40,6 +40,7 @@ import { v2ModelName } from '../../lib/v2/config.ts';
 import { memoryOf } from '../../lib/seed.ts';
 import { cutAtFault, interruptK6, watchServer } from './watchdog.ts';
 import { runUntilStable } from './extend.ts';
+import { describePlacement, pinned, resolvePlacement, type Placement } from '../common/cpu-placement.ts';
 import { describeLoadgenRuntime, loadgenRuntimeEnv } from '../common/loadgen-runtime.ts';
 
 export const SYNTHETIC_DIR = join('build', 'data', 'synthetic');
@@ -106,9 +107,10 @@ function fallbackDashboard(summary: Summary | null): string {
   return `<!doctype html>\n<html lang="en"><head><meta charset="UTF-8"><title>bench ${esc(summary?.scenario ?? '')}</title></head><body>\n<h1>k6 web dashboard: no report</h1>\n<p>The run was too short for the k6 web dashboard to write its report (fewer than two snapshots). The figures below are the run's summary.</p>\n<pre>${esc(summary ? summaryText(summary) : 'k6 wrote no summary')}</pre>\n</body></html>\n`;
 }
 
-function runK6(k6: string, args: string[], env: NodeJS.ProcessEnv, onSpawn: (child: ChildProcess) => void = () => {}): Promise<number> {
+function runK6(k6: string, args: string[], env: NodeJS.ProcessEnv, cpus: string | null, onSpawn: (child: ChildProcess) => void = () => {}): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(k6, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const [cmd, ...argv] = pinned([k6, ...args], cpus);
+    const child = spawn(cmd!, argv, { env, stdio: ['ignore', 'inherit', 'inherit'] });
     const cpu = sampleCpu(child.pid);
     onSpawn(child);
     child.on('error', reject);
@@ -131,12 +133,12 @@ interface ConnectedTarget {
 }
 
 /** Starts the server (loading only IMPL) or waits for TARGET to be ready, over the run's protocol. */
-async function connectTarget(cfg: BenchConfig, plan: Plan, runDir: string): Promise<ConnectedTarget> {
+async function connectTarget(cfg: BenchConfig, plan: Plan, runDir: string, placement: Placement): Promise<ConnectedTarget> {
   const target = cfg.target;
   if (!target && cfg.protocol === 'seed') throw new BenchError("PROTOCOL=seed needs TARGET, a running server of the seed API (this suite's server speaks native and v2)");
   if (!target) {
     // The server loads only the implementations under test, so its start-up and memory are theirs.
-    const server = await step('start server and wait until ready', () => startServer({ ...cfg.server, logFile: join(runDir, 'server.log'), readyTimeout_s: cfg.readyTimeout_s, env: { IMPL: cfg.impl } }));
+    const server = await step('start server and wait until ready', () => startServer({ ...cfg.server, logFile: join(runDir, 'server.log'), readyTimeout_s: cfg.readyTimeout_s, env: { IMPL: cfg.impl }, cpus: placement.server_cpus }));
     const health = await getJson<HealthResponse>(`${server.url}/health`);
     note(`server ${server.url} ready in ${server.ready_ms} ms (pid ${server.child.pid}, ep ${health.ep}, log ${server.logFile})`);
     return { target: server.url, health, server, readyMs: server.ready_ms, nativeApi: true };
@@ -235,7 +237,7 @@ interface K6Phase {
  * k6 (one process, or RUNNERS segmented ones merged) while memory is sampled and the watchdog
  * watches the server: a server lost mid-run stops k6 and marks the phase with its fault.
  */
-async function k6Step(o: { cfg: BenchConfig; plan: Plan; k6: string; k6Args: string[]; script: string; env: NodeJS.ProcessEnv; runDir: string; conn: ConnectedTarget; impls: string[]; bounds: ResolvedBounds[] }): Promise<K6Phase> {
+async function k6Step(o: { cfg: BenchConfig; plan: Plan; k6: string; k6Args: string[]; script: string; env: NodeJS.ProcessEnv; runDir: string; conn: ConnectedTarget; impls: string[]; bounds: ResolvedBounds[]; placement: Placement }): Promise<K6Phase> {
   const { cfg, plan, conn } = o;
   if (cfg.dashboard) note(`live dashboard: http://127.0.0.1:${cfg.dashboardPort} (DASHBOARD=0 turns it off)`);
   const sampler = sampleMemory(conn.target, cfg.memoryInterval_s);
@@ -247,7 +249,7 @@ async function k6Step(o: { cfg: BenchConfig; plan: Plan; k6: string; k6Args: str
     cfg.runners > 1
       ? await step(`k6 ${plan.name} on ${cfg.runners} runners, merged (exit code reported below)`, () =>
           runRunners({
-            k6: o.k6, script: o.script, env: o.env, runDir: o.runDir, count: cfg.runners, plan, impls: o.impls, capacitySloMs: o.bounds[0]?.slo.capacity_slo_p99_ms, livePort: cfg.dashboard ? cfg.dashboardPort : -1,
+            k6: o.k6, script: o.script, env: o.env, runDir: o.runDir, count: cfg.runners, plan, impls: o.impls, capacitySloMs: o.bounds[0]?.slo.capacity_slo_p99_ms, livePort: cfg.dashboard ? cfg.dashboardPort : -1, cpus: o.placement.loadgen_cpus,
             onStarted: (stopAll) => watchdog.onFault((fault) => {
               note(`${fault}: stopping the ${cfg.runners} k6 runners`);
               stopAll();
@@ -255,7 +257,7 @@ async function k6Step(o: { cfg: BenchConfig; plan: Plan; k6: string; k6Args: str
           }),
         )
       : await step(`k6 ${plan.name} (exit code reported below)`, () =>
-          runK6(o.k6, o.k6Args, o.env, (child) => watchdog.onFault((fault) => {
+          runK6(o.k6, o.k6Args, o.env, o.placement.loadgen_cpus, (child) => watchdog.onFault((fault) => {
             note(`${fault}: stopping k6`);
             interruptK6(child);
           })),
@@ -360,7 +362,10 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
 
   let server: StartedServer | undefined;
   try {
-    const conn = await connectTarget(cfg, plan, runDir);
+    // CPU_PLACEMENT: with TARGET the server is not ours to pin; k6 still is.
+    const placement = cfg.target ? { ...resolvePlacement(cfg.cpuPlacement), server_cpus: null } : resolvePlacement(cfg.cpuPlacement);
+    if (placement.mode !== 'shared') note(`CPU placement ${describePlacement(placement)}`);
+    const conn = await connectTarget(cfg, plan, runDir, placement);
     server = conn.server;
     const { target, health } = conn;
     const impls = implsUnderTest(cfg, plan, health, target);
@@ -371,7 +376,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     const runtime = loadgenRuntimeEnv(cfg.loadgen, cfg.target);
     note(`k6 runtime: ${describeLoadgenRuntime(runtime)}${runtime['GOMAXPROCS'] ? '' : " (GOMAXPROCS: Go's default, the target is remote)"}`);
     const k6Env = k6RunEnv({ env, cfg, plan, target, impls, manifest: dataset.manifest, runDir, ...(reference ? { reference } : {}), v2Env, runtime });
-    const phase = await k6Step({ cfg, plan, k6, k6Args, script: script!, env: k6Env, runDir, conn, impls, bounds });
+    const phase = await k6Step({ cfg, plan, k6, k6Args, script: script!, env: k6Env, runDir, conn, impls, bounds, placement });
     await scrapeAfter(cfg, target, runDir, phase, before);
 
     const summary = await postProcess(join(runDir, 'summary.json'), phase, plan, cfg, { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, memory: phase.samples, bounds, accuracy: cfg.accuracy && (conn.nativeApi || cfg.protocol === 'seed'), protocol: cfg.protocol, serverReadyMs: conn.readyMs });
@@ -381,7 +386,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     if (server) await step(phase.fault ? 'stop server (after the fault)' : 'stop server', () => stopServer(server!));
     server = undefined;
 
-    const envJson = { ...envInfo({ k6, ep: health.ep, serverVersion: health.version, k6Command: [k6, ...k6Args], target, serverStarted: !cfg.target, env: { ...env, IMPL: cfg.impl, ...(cfg.accuracy ? {} : { ACCURACY: '0' }) } }), scenario: plan.name, impls, k6_runtime: runtime, server_ready_ms: conn.readyMs, server_settings: health.settings ?? null };
+    const envJson = { ...envInfo({ k6, ep: health.ep, serverVersion: health.version, k6Command: [k6, ...k6Args], target, serverStarted: !cfg.target, env: { ...env, IMPL: cfg.impl, ...(cfg.accuracy ? {} : { ACCURACY: '0' }) } }), scenario: plan.name, impls, k6_runtime: runtime, server_ready_ms: conn.readyMs, server_settings: health.settings ?? null, cpu_placement: placement };
     await writeResults({ cfg, runDir, summary, fault: phase.fault, envJson });
     const failedPost = summary?.postprocess.filter((p) => !p.passed) ?? [];
     for (const p of failedPost) note(`post-processing ${p.name} FAILED: ${p.lines.join('; ')}`);

@@ -8,6 +8,7 @@ import { getJson } from '../../lib/node/server-api.ts';
 import { memoryOf } from '../../lib/seed.ts';
 import { BenchError } from './progress.ts';
 import { waitReady } from './ready.ts';
+import { pinned } from './cpu-placement.ts';
 import { SERVER_ENTRY, SERVER_NODE_ARGS } from '../../lib/node/server-launch.ts';
 
 export interface StartedServer {
@@ -34,7 +35,7 @@ export async function freePort(): Promise<number> {
  * Starts `node <SERVER_NODE_ARGS> server/main.ts` on a free loopback port, logging to `logFile`, and waits
  * until it is ready (stopping it if it never is). `env` overrides this process's environment for the server (e.g. IMPL: which implementations it loads).
  */
-export async function startServer(opts: { host: string; port: number; ep: string; modelsDir: string; logFile: string; readyTimeout_s: number; env?: Record<string, string> }): Promise<StartedServer> {
+export async function startServer(opts: { host: string; port: number; ep: string; modelsDir: string; logFile: string; readyTimeout_s: number; env?: Record<string, string>; cpus?: string | null }): Promise<StartedServer> {
   const port = opts.port || (await freePort());
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, HOST: opts.host, PORT: String(port), EP: opts.ep };
   if (opts.modelsDir) env['MODELS_DIR'] = opts.modelsDir;
@@ -44,7 +45,9 @@ export async function startServer(opts: { host: string; port: number; ep: string
   const started = performance.now();
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...SERVER_NODE_ARGS, SERVER_ENTRY], { env, stdio: ['ignore', log, log] });
+    // CPU_PLACEMENT (cpu-placement.ts): `cpus` pins the server and every thread it starts.
+    const [cmd, ...args] = pinned([process.execPath, ...SERVER_NODE_ARGS, SERVER_ENTRY], opts.cpus ?? null);
+    child = spawn(cmd!, args, { env, stdio: ['ignore', log, log] });
   } finally {
     closeSync(log);
   }

@@ -3,6 +3,7 @@
 import type { Env } from '../../lib/env.ts';
 import { duration, int, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
 import { LOADGEN_RUNTIME_KNOBS } from '../common/loadgen-runtime.ts';
+import { CPU_PLACEMENT_KNOB, type PlacementSetting } from '../common/cpu-placement.ts';
 import { SERVER_KNOBS, type ServerConfig } from '../../server/index.ts';
 
 /** k6-bare: k6's engine alone (tools/harness/k6/bare.ts); k6: the suite's sweep scenario; k6+checks: with in-run output checks. */
@@ -30,6 +31,8 @@ export interface HarnessConfig {
   /** LOADGEN_GOMAXPROCS / LOADGEN_GOGC: the Go runtime settings of every generator (the server is local). */
   loadgenGomaxprocs: 'auto' | number;
   loadgenGogc: number;
+  /** CPU_PLACEMENT: the server and every generator on disjoint cores, or not (as make bench). */
+  cpuPlacement: PlacementSetting;
 }
 
 /** The server's LOG_LEVEL knob, without its flag (the harness takes none). */
@@ -51,6 +54,7 @@ export const HARNESS_KNOBS = {
   logLevel: knob({ ...serverLogLevel, doc: 'log level of the server the harness starts (info: a line per request)' }),
   loadgenGomaxprocs: LOADGEN_RUNTIME_KNOBS.gomaxprocs,
   loadgenGogc: LOADGEN_RUNTIME_KNOBS.gogc,
+  cpuPlacement: CPU_PLACEMENT_KNOB,
 };
 
 export function harnessConfig(env: Env): HarnessConfig {

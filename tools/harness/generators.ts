@@ -11,6 +11,7 @@ import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
 import type { Generator } from './config.ts';
 import { quantileSorted } from '../../lib/stats.ts';
 import { k6Binary } from '../common/k6.ts';
+import { pinned } from '../common/cpu-placement.ts';
 
 interface RunSpec {
   generator: Generator;
@@ -26,6 +27,8 @@ interface RunSpec {
   reference?: string;
   /** GOMAXPROCS / GOGC for the generator process, the same for every generator (tools/common/loadgen-runtime.ts). */
   runtime: Record<string, string>;
+  /** CPU_PLACEMENT: the CPUs every generator process is pinned to (null: not pinned). */
+  cpus: string | null;
   dir: string;
 }
 
@@ -51,9 +54,11 @@ export interface GeneratorResult {
  * (from 80% to 20% before it exited), where a closed loop runs at its steady rate: divided by the
  * measured requests/s it is the CPU per request without start-up, warm-up and summary.
  */
-function runSampled(argv: string[], logFile: string, env: NodeJS.ProcessEnv, measured_s: number): Promise<{ code: number; cpu_s: number; steady_cpu_per_s: number | null }> {
+function runSampled(command: string[], logFile: string, env: NodeJS.ProcessEnv, measured_s: number, cpus: string | null): Promise<{ code: number; cpu_s: number; steady_cpu_per_s: number | null }> {
   return new Promise((resolve, reject) => {
     const log = openSync(logFile, 'w');
+    // CPU_PLACEMENT: every generator on the same CPUs, as the bench pins k6.
+    const argv = pinned(command, cpus);
     const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', log, log] });
     const samples: { t: number; cpu: number }[] = [];
     const sample = () => {
@@ -113,7 +118,7 @@ async function runK6(spec: RunSpec): Promise<GeneratorResult> {
   const resultsDir = join(spec.dir, 'k6');
   mkdirSync(resultsDir, { recursive: true });
   const env = k6Env(spec, resultsDir);
-  const { code, cpu_s, steady_cpu_per_s } = await runSampled([k6Binary(), 'run', '--no-usage-report', '--quiet', 'build/k6/sweep.js'], join(spec.dir, 'k6.log'), env, spec.duration_s);
+  const { code, cpu_s, steady_cpu_per_s } = await runSampled([k6Binary(), 'run', '--no-usage-report', '--quiet', 'build/k6/sweep.js'], join(spec.dir, 'k6.log'), env, spec.duration_s, spec.cpus);
   const summaryFile = join(resultsDir, 'summary.json');
   // 99: a threshold broke (expected for the stub with output checks); the figures still stand.
   if ((code !== 0 && code !== 99) || !existsSync(summaryFile)) throw new Error(`k6 exited ${code} without a summary: see ${join(spec.dir, 'k6.log')}`);
@@ -150,11 +155,11 @@ async function runK6Bare(spec: RunSpec): Promise<GeneratorResult> {
   const k6 = k6Binary();
   const run = ['run', '--no-usage-report', '--quiet'];
   if (spec.warmup > 0) {
-    const w = await runSampled([k6, ...run, '--vus', String(spec.level), '--iterations', String(spec.warmup), BARE_SCRIPT], join(spec.dir, 'k6-bare-warmup.log'), env, 0);
+    const w = await runSampled([k6, ...run, '--vus', String(spec.level), '--iterations', String(spec.warmup), BARE_SCRIPT], join(spec.dir, 'k6-bare-warmup.log'), env, 0, spec.cpus);
     if (w.code !== 0) throw new Error(`k6 (bare) warm-up exited ${w.code}: see ${join(spec.dir, 'k6-bare-warmup.log')}`);
   }
   const summaryFile = join(spec.dir, 'summary-export.json');
-  const { code, cpu_s, steady_cpu_per_s } = await runSampled([k6, ...run, `--summary-export=${summaryFile}`, BARE_SCRIPT], join(spec.dir, 'k6-bare.log'), env, spec.duration_s);
+  const { code, cpu_s, steady_cpu_per_s } = await runSampled([k6, ...run, `--summary-export=${summaryFile}`, BARE_SCRIPT], join(spec.dir, 'k6-bare.log'), env, spec.duration_s, spec.cpus);
   if (code !== 0 || !existsSync(summaryFile)) throw new Error(`k6 (bare) exited ${code} without a summary: see ${join(spec.dir, 'k6-bare.log')}`);
   const m = (JSON.parse(readFileSync(summaryFile, 'utf8')) as SummaryExport).metrics;
   const reqs = m['http_reqs']?.count ?? 0;
@@ -215,12 +220,12 @@ async function runVegeta(spec: RunSpec): Promise<GeneratorResult> {
   // rate=0 with a fixed worker pool is vegeta's closed loop: `level` requests in flight at all times.
   const attack = (duration: number, out: string) => [vegeta, 'attack', `-targets=${targets}`, '-rate=0', `-workers=${spec.level}`, `-max-workers=${spec.level}`, `-duration=${duration}s`, '-timeout=120s', `-output=${out}`];
   // Warm-up by time (vegeta has no request count): about `warmup` requests' worth, at least 2 s.
-  if (spec.warmup > 0) await runSampled(attack(2, join(spec.dir, 'warmup.bin')), join(spec.dir, 'vegeta-warmup.log'), env, 2);
+  if (spec.warmup > 0) await runSampled(attack(2, join(spec.dir, 'warmup.bin')), join(spec.dir, 'vegeta-warmup.log'), env, 2, spec.cpus);
   const bin = join(spec.dir, 'results.bin');
-  const { code, cpu_s, steady_cpu_per_s } = await runSampled(attack(spec.duration_s, bin), join(spec.dir, 'vegeta.log'), env, spec.duration_s);
+  const { code, cpu_s, steady_cpu_per_s } = await runSampled(attack(spec.duration_s, bin), join(spec.dir, 'vegeta.log'), env, spec.duration_s, spec.cpus);
   if (code !== 0) throw new Error(`vegeta attack exited ${code}: see ${join(spec.dir, 'vegeta.log')}`);
   const encoded = join(spec.dir, 'results.jsonl');
-  const enc = await runSampled([vegeta, 'encode', '-to=json', `-output=${encoded}`, bin], join(spec.dir, 'vegeta-encode.log'), process.env, 0);
+  const enc = await runSampled([vegeta, 'encode', '-to=json', `-output=${encoded}`, bin], join(spec.dir, 'vegeta-encode.log'), process.env, 0, spec.cpus);
   if (enc.code !== 0) throw new Error(`vegeta encode exited ${enc.code}: see ${join(spec.dir, 'vegeta-encode.log')}`);
   const results = readFileSync(encoded, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as VegetaResult);
   const w = vegetaWindow(results, spec.duration_s);

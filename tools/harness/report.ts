@@ -5,6 +5,7 @@
 import { median } from '../../lib/stats.ts';
 import type { InProcessRequests } from './in-process.ts';
 import { describeLoadgenRuntime } from '../common/loadgen-runtime.ts';
+import { describePlacement, type Placement } from '../common/cpu-placement.ts';
 import type { HarnessConfig, Generator } from './config.ts';
 import type { GeneratorResult } from './generators.ts';
 
@@ -75,6 +76,8 @@ export interface HarnessReport {
   config: HarnessConfig;
   /** The Go runtime variables every generator ran with (GOMAXPROCS, GOGC); absent in reports before they were set. */
   loadgen_runtime?: Record<string, string>;
+  /** CPU_PLACEMENT of the server and the generators (absent in reports written before it: shared). */
+  cpu_placement?: Placement;
   image: string;
   runs: HarnessRun[];
   comparisons: Comparison[];
@@ -192,7 +195,7 @@ export function harnessTable(r: HarnessReport): string {
     fmt(c.output_checks_cpu_ms, 3),
   ]);
   const out = [
-    `harness ${r.created} on ${r.host.cpu} (${r.host.cores} cores), image ${r.image}, ${r.config.rounds} round(s) of ${r.config.duration_s}s, medians over rounds; generators' Go runtime: ${r.loadgen_runtime ? describeLoadgenRuntime(r.loadgen_runtime) : "Go's defaults"}`,
+    `harness ${r.created} on ${r.host.cpu} (${r.host.cores} cores), image ${r.image}, ${r.config.rounds} round(s) of ${r.config.duration_s}s, medians over rounds; generators' Go runtime: ${r.loadgen_runtime ? describeLoadgenRuntime(r.loadgen_runtime) : "Go's defaults"}; CPU placement ${r.cpu_placement ? describePlacement(r.cpu_placement) : 'shared'}`,
     '',
     ...mdTable(figuresHead, figuresRows),
     '',

@@ -21,6 +21,7 @@ import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
 import { harnessConfig, type Generator, type HarnessConfig } from './config.ts';
 import { describeLoadgenRuntime, loadgenRuntimeEnv } from '../common/loadgen-runtime.ts';
+import { describePlacement, resolvePlacement } from '../common/cpu-placement.ts';
 import { cpuSeconds } from '../../lib/node/proc-cpu.ts';
 import { BARE_SCRIPT, BARE_SOURCE, runGenerator, type GeneratorResult } from './generators.ts';
 import { inProcessRequests, type InProcessRequests } from './in-process.ts';
@@ -115,8 +116,10 @@ async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
   const runs: HarnessRun[] = [];
   const modelRounds: ModelRow[][] = [];
   const requestRounds: InProcessRequests[] = [];
+  const placement = resolvePlacement(cfg.cpuPlacement);
+  note(`CPU placement ${describePlacement(placement)}`);
   const server = await step('start server and wait until ready', () =>
-    startServer({ host: '127.0.0.1', port: 0, ep: 'cpu', modelsDir: resolve('build/models'), logFile: join(runDir, 'server.log'), readyTimeout_s: 300, env: { IMPL: cfg.impls.join(','), LOG_LEVEL: cfg.logLevel } }),
+    startServer({ host: '127.0.0.1', port: 0, ep: 'cpu', modelsDir: resolve('build/models'), logFile: join(runDir, 'server.log'), readyTimeout_s: 300, env: { IMPL: cfg.impls.join(','), LOG_LEVEL: cfg.logLevel }, cpus: placement.server_cpus }),
   );
   try {
     for (let round = 1; round <= cfg.rounds; round++) {
@@ -129,7 +132,7 @@ async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
             await waitDrained(server.url);
             const serverCpu0 = cpuSeconds(server.child.pid!) ?? 0;
             const r: GeneratorResult = await step(`round ${round}: ${generator} on ${impl} at concurrency ${level}`, () =>
-              runGenerator({ generator, target: server.url, impl, level, duration_s: cfg.duration_s, warmup: Math.max(cfg.warmup, level), manifest: data.manifest, image: data, runtime, ...(generator === 'k6+checks' && reference ? { reference } : {}), dir }),
+              runGenerator({ generator, target: server.url, impl, level, duration_s: cfg.duration_s, warmup: Math.max(cfg.warmup, level), manifest: data.manifest, image: data, runtime, cpus: placement.loadgen_cpus, ...(generator === 'k6+checks' && reference ? { reference } : {}), dir }),
             );
             const server_cpu_s = (cpuSeconds(server.child.pid!) ?? serverCpu0) - serverCpu0;
             runs.push({ round, impl, level, generator, ...r, server_cpu_s });
@@ -158,6 +161,7 @@ async function runHarness(cfg: HarnessConfig): Promise<HarnessReport> {
     host: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
     config: cfg,
     loadgen_runtime: runtime,
+    cpu_placement: placement,
     image: data.id,
     runs,
     models,

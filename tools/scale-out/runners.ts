@@ -9,6 +9,7 @@
 // merge.json (what `make bench-merge SAMPLES_DIR=<run folder>` needs to merge again), and the merged
 // summary.json/txt/junit.xml the rest of the bench post-processes.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { pinned } from '../common/cpu-placement.ts';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { constants } from 'node:os';
@@ -74,6 +75,8 @@ interface RunnersOptions {
   livePort: number;
   /** Called once every runner has started, with a function that stops them all (the watchdog's hook). */
   onStarted?: (stopAll: () => void) => void;
+  /** CPU_PLACEMENT: the CPUs every runner is pinned to (null or absent: not pinned). */
+  cpus?: string | null;
 }
 
 function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
@@ -104,7 +107,8 @@ export async function runRunners(o: RunnersOptions): Promise<number> {
       K6_WEB_DASHBOARD_PORT: i === 0 ? String(o.livePort) : '-1',
     };
     const log = createWriteStream(join(dir, 'k6.log'));
-    const child = spawn(o.k6, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...argv] = pinned([o.k6, ...args], o.cpus ?? null);
+    const child = spawn(cmd!, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     // Runner 0's output is shown as a single run's is; every runner's goes to its k6.log.
     child.stdout.on('data', (d) => (log.write(d), i === 0 && process.stdout.write(d)));
