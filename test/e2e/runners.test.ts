@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { poissonScheduled } from '../../lib/arrivals.ts';
 import type { Summary } from '../../lib/summary.ts';
 import type { RunnerRecord } from '../../tools/scale-out/runners.ts';
 import { fakeTarget, runBenchCli, runMake, type FakeTarget } from './bench-helpers.ts';
@@ -104,6 +105,20 @@ test('arrival rate: RUNNERS=4 sends the configured rate in total, as RUNNERS=1 d
   }
   // Each runner took a quarter of the rate.
   for (const r of readRunners(four.dir).runners) assert.ok(Math.abs(r.requests! - 15) <= 2, `runner ${r.index}: ${r.requests} requests`);
+});
+
+test('ARRIVALS=poisson: RUNNERS=2 splits the scheduler lanes and fires the same seeded arrivals as RUNNERS=1', async () => {
+  // 120/s is 3 lanes of 40/s (LANE_RATE 50): runner 0 gets some lanes, runner 1 the others.
+  const env = { SCENARIO: 'rate', ARRIVALS: 'poisson', RATE: '120', DURATION: '2s', WARMUP: '2' };
+  const expected = poissonScheduled(120, 2, 3, 0);
+  const one = await bench(1, env, { fastMs: 5 });
+  const two = await bench(2, env, { fastMs: 5 });
+  assertRunnersAddUp(two, 2, 2);
+  for (const m of [one, two]) {
+    const row = m.summary.levels[0]!;
+    assert.equal(row.scheduled, expected, 'the arrivals the seeded lanes drew');
+    assert.equal(row.requests, expected, `every drawn arrival sent and answered once (${m === one ? 1 : 2} runner(s))`);
+  }
 });
 
 test('a target slow only for one runner: that runner alone fails, the other runners pass their own p99, the aggregate p99 fails and make bench exits 99 naming it', async () => {
