@@ -20,7 +20,7 @@ SERVER_NODE := node $(file < lib/node/server-node-args)
 DEPS_HASH := $(shell cat package.json package-lock.json | sha256sum | cut -c1-16)
 STAMP := node_modules/.installed-$(DEPS_HASH)
 
-.PHONY: help docs deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models perf-analyzer perf-analyzer-install host-bounds calibrate reference accuracy report test clean k6-run triton triton-env
+.PHONY: help docs deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models perf-analyzer perf-analyzer-install host-bounds calibrate reference accuracy report test clean k6-run triton triton-env torchserve torchserve-env
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -116,6 +116,18 @@ triton-env: $(TRITON_VENV)/.installed ## install the Triton peer's venv (tritons
 # (peers/triton/config.ts) and runs serve.py in the venv with them.
 triton: triton-env $(if $(wildcard node_modules/tsx/package.json),,$(STAMP)) $(if $(wildcard $(or $(MODELS_DIR),build/models)/efficientdet-d2.onnx),,models) ## run Triton Inference Server on the same models (TRITON_MODEL_SET=instances|dynamic, docs/peers.md)
 	@$(TSX) peers/triton/driver.ts
+
+# The TorchServe peer (peers/torchserve): torchserve 0.12.0 from PyPI in build/torchserve/venv (a Java
+# 11+ runtime must be installed), made once and again when the pinned requirements change.
+# peers/torchserve/driver.ts reads the TorchServe knobs (peers/torchserve/config.ts) and runs serve.py.
+TORCHSERVE_VENV := build/torchserve/venv
+$(TORCHSERVE_VENV)/.installed: peers/torchserve/requirements.txt peers/torchserve/install.sh
+	@peers/torchserve/install.sh
+
+torchserve-env: $(TORCHSERVE_VENV)/.installed ## install the TorchServe peer's venv (torchserve 0.12.0, onnxruntime; needs Java 11+) into build/torchserve
+
+torchserve: torchserve-env $(if $(wildcard node_modules/tsx/package.json),,$(STAMP)) $(if $(wildcard $(or $(MODELS_DIR),build/models)/efficientdet-d2.onnx),,models) ## run TorchServe on the same models through an onnxruntime handler (TORCHSERVE_WORKERS, docs/peers.md)
+	@$(TSX) peers/torchserve/driver.ts
 
 # TEST_ORDER=reverse runs the test files in reverse order: each file must stand alone (docs/testing.md).
 TEST_ORDER ?= normal

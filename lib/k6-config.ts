@@ -72,7 +72,7 @@ export function k6Config(env: Env, defaultScenario = ''): K6Config {
   const k = readKnobs(K6_KNOBS, env);
   if (k.impls.includes('all')) throw new ConfigError(`IMPL=all is resolved by 'make bench' from the server's /health: run through make bench, or list them (IMPL=baseline,invalid)`);
   const { tensorsManifest, ...rest } = k;
-  // Per-model v2 requests send prepared tensors: the dataset is then the images that have them.
-  const tensors = k.protocol === 'v2' && k.v2Models.kind === 'models';
+  // Per-model v2 and TorchServe requests send prepared tensors: the dataset is then the images that have them.
+  const tensors = (k.protocol === 'v2' || k.protocol === 'torchserve') && k.v2Models.kind === 'models';
   return { ...rest, manifest: tensors ? tensorsManifest : k.manifest, scenario: readKnob(K6_KNOBS.scenario, env, {}, defaultScenario), target: k.target.replace(/\/+$/, '') };
 }

@@ -21,6 +21,7 @@ import { thisRunner, withRunnerHeader } from './runner.ts';
 import { shareOf, shareStart } from '../segment.ts';
 import { v2Client } from './v2.ts';
 import { seedClient } from './seed.ts';
+import { torchserveClient } from './torchserve.ts';
 import type { Exchange, ProtocolClient } from './exchange.ts';
 import { retryAfterS } from './answer-metrics.ts';
 import { setGoodputSlos } from './goodput.ts';
@@ -46,9 +47,9 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   const bounds: ResolvedBounds[] = resolvedBounds(cfg.boundsResolved) ?? cfg.impls.map((impl) => resolveBounds(DEFAULT_BOUNDS, plan, impl));
   setGoodputSlos(bounds);
   const dataset = await loadDataset(cfg.manifest, cfg.maxImages, cfg.datasetCacheMb);
-  // PROTOCOL=v2 / seed: that protocol's client (lib/k6/v2.ts, lib/k6/seed.ts) builds and checks the
+  // PROTOCOL=v2 / seed / torchserve: that protocol's client (lib/k6/v2.ts, seed.ts, torchserve.ts) builds and checks the
   // requests; native: the exchanges below, which keep the requests of kept images.
-  const client: ProtocolClient | undefined = cfg.protocol === 'v2' ? await v2Client(cfg) : cfg.protocol === 'seed' ? seedClient(cfg) : undefined;
+  const client: ProtocolClient | undefined = cfg.protocol === 'v2' ? await v2Client(cfg) : cfg.protocol === 'seed' ? seedClient(cfg) : cfg.protocol === 'torchserve' ? await torchserveClient(cfg) : undefined;
   /** The requests of one iteration and the check of each answer, whatever the protocol. */
   const exchanges = async (images: LoadedImage[], tags: RequestTags): Promise<Exchange[]> => {
     if (client) return client.exchanges(images, tags);

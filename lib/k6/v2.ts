@@ -246,7 +246,7 @@ export async function v2Client(cfg: K6Config): Promise<ProtocolClient> {
 }
 
 /** v2 detection tensors -> the native response shape the output checks read. */
-function asInferResponse(
+export function asInferResponse(
   t: Record<string, V2Tensor>,
   images: { id: string }[],
   impl: string,

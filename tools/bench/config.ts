@@ -3,6 +3,7 @@
 // WARMUP, LEVELS, RATE, ...: lib/scenarios.ts; TARGET, MODELS, ...: lib/k6-config.ts) reach it
 // through the inherited environment; the server's (server/config.ts) reach the server it starts.
 import { bool, duration, int, knob, oneOf, readKnob, readKnobs, text, type Env } from '../../lib/knobs.ts';
+import { ConfigError } from '../../lib/env.ts';
 import { DEFAULT_SCENARIO, SCENARIOS, scenarioSpec } from '../../lib/scenarios.ts';
 import { BOUNDS_FILE_KNOB } from '../../lib/node/bounds-file.ts';
 import { V2_KNOBS, type Protocol, type V2Models } from '../../lib/v2/config.ts';
@@ -102,6 +103,8 @@ export interface BenchConfig {
 
 export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): BenchConfig {
   const k = readKnobs(BENCH_KNOBS, env);
+  // TorchServe serves no pipeline model: its requests are the per-model tensors (lib/k6/torchserve.ts).
+  if (k.protocol === 'torchserve' && k.v2Models.kind !== 'models') throw new ConfigError('PROTOCOL=torchserve sends each model its prepared tensors: set V2_MODELS to a comma list of d0, d1, d2 (TorchServe serves no pipeline model)');
   const kind = scenarioSpec(k.scenario).kind;
   return {
     scenario: k.scenario,

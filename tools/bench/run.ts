@@ -26,7 +26,7 @@ import { readBoundsFile } from '../../lib/node/bounds-file.ts';
 import { BenchError, note, step } from '../common/progress.ts';
 import { getJson, getText } from '../../lib/node/server-api.ts';
 import { sampleMemory, startServer, stopServer, type MemorySample, type StartedServer } from '../common/server-process.ts';
-import { waitReady, waitReadySeed, waitReadyV2 } from '../common/ready.ts';
+import { waitReady, waitReadySeed, waitReadyTorchServe, waitReadyV2 } from '../common/ready.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
 import { k6Binary } from '../common/k6.ts';
@@ -136,6 +136,7 @@ interface ConnectedTarget {
 async function connectTarget(cfg: BenchConfig, plan: Plan, runDir: string, placement: Placement): Promise<ConnectedTarget> {
   const target = cfg.target;
   if (!target && cfg.protocol === 'seed') throw new BenchError("PROTOCOL=seed needs TARGET, a running server of the seed API (this suite's server speaks native and v2)");
+  if (!target && cfg.protocol === 'torchserve') throw new BenchError("PROTOCOL=torchserve needs TARGET, a running TorchServe ('make torchserve'; this suite's server speaks native and v2)");
   if (!target) {
     // The server loads only the implementations under test, so its start-up and memory are theirs.
     const server = await step('start server and wait until ready', () => startServer({ ...cfg.server, logFile: join(runDir, 'server.log'), readyTimeout_s: cfg.readyTimeout_s, env: { IMPL: cfg.impl }, cpus: placement.server_cpus }));
@@ -146,6 +147,8 @@ async function connectTarget(cfg: BenchConfig, plan: Plan, runDir: string, place
   if (plan.kind === 'coldstart') note('coldstart with TARGET: the server is already running, so its first request here is not a cold one');
   // PROTOCOL=seed: the seed API's /health (docs/targets.md); no /implementations, so not lossless by its word.
   if (cfg.protocol === 'seed') return { target, health: await step(`target ${target} ready (seed API)`, () => waitReadySeed(target, 30, cfg.impl.split(','))), readyMs: null, nativeApi: false };
+  // PROTOCOL=torchserve: TorchServe's /ping; a v2-only peer like Triton (no native API, no accuracy replay).
+  if (cfg.protocol === 'torchserve') return { target, health: await step(`target ${target} ready (TorchServe)`, () => waitReadyTorchServe(target, 30, cfg.impl.split(','))), readyMs: null, nativeApi: false };
   if (cfg.protocol !== 'v2') return { target, health: await step(`target ${target} ready`, () => waitReady(target, 30)), readyMs: null, nativeApi: true };
   // PROTOCOL=v2 hook: a target may speak only v2 (then no native accuracy replay).
   const probe = await step(`target ${target} ready over v2`, () => waitReadyV2(target, 30, v2ModelName(cfg.v2Models.kind === 'pipeline' ? 'pipeline' : cfg.v2Models.models[0]!)));
@@ -357,8 +360,8 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
   // The baseline reference for the in-run output checks: built (or found fresh) in-process before any
   // server starts, so building it never competes with the measured run for the CPU.
   const reference = cfg.accuracy ? await step('accuracy reference', () => prepareReference({ datasetDir: dataset.dir, maxImages: cfg.maxImages })) : undefined;
-  // PROTOCOL=v2 hook: per-model requests need the prepared tensors.
-  const v2Env = cfg.protocol === 'v2' ? await step('v2 inputs', () => v2InputsEnv(cfg.v2Models, dataset.dir)) : {};
+  // PROTOCOL=v2 and torchserve hook: per-model requests need the prepared tensors.
+  const v2Env = cfg.protocol === 'v2' || cfg.protocol === 'torchserve' ? await step('v2 inputs', () => v2InputsEnv(cfg.v2Models, dataset.dir)) : {};
 
   let server: StartedServer | undefined;
   try {

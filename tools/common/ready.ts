@@ -1,6 +1,6 @@
 // The one readiness poller of the tools: a probe asked every interval until it says done or the
 // deadline passes, then one line naming what was last seen and the knob that waits longer. Our
-// server's /health, a v2 server's /v2/health/ready, the seed API's /health and the harness's drained
+// server's /health, a v2 server's /v2/health/ready, the seed API's /health, TorchServe's /ping and the harness's drained
 // queue all wait through it.
 import type { HealthResponse } from '../../lib/types.ts';
 import { getJson } from '../../lib/node/server-api.ts';
@@ -84,5 +84,25 @@ export function waitReadySeed(target: string, timeout_s: number, impls: readonly
       }
     },
     onTimeout: (last) => new BenchError(`${target} (seed API) not ready after ${timeout_s}s (${last}): check the target, or raise READY_TIMEOUT`),
+  });
+}
+
+/** Ready over TorchServe's inference API (PROTOCOL=torchserve): GET /ping says Healthy (every model
+ * has its minimum of workers); it has no implementations, so IMPL's labels stand for them. */
+export function waitReadyTorchServe(target: string, timeout_s: number, impls: readonly string[]): Promise<HealthResponse> {
+  return pollUntil({
+    timeout_s,
+    interval_ms: 250,
+    probe: async () => {
+      try {
+        const ping = await getJson<{ status?: string }>(`${target}/ping`, 2000);
+        return ping.status === 'Healthy'
+          ? { done: true, value: { status: 'ok', ready: true, ep: 'unknown', models: [], implementations: [...impls], uptime_s: 0, version: 'torchserve' } }
+          : { done: false, last: `status ${ping.status}` };
+      } catch (e) {
+        return { done: false, last: (e as Error).message };
+      }
+    },
+    onTimeout: (last) => new BenchError(`${target} (TorchServe) not healthy after ${timeout_s}s (GET /ping: ${last}): check the target ('make torchserve'), or raise READY_TIMEOUT`),
   });
 }
