@@ -10,6 +10,7 @@ import { multipartBody } from '../multipart.ts';
 import { imageSize, type ImageSize } from '../image-size.ts';
 import { parseSeedAnswer, seedAsInferResponse, seedHealth, seedReady, SEED_FILE_FIELD, type SeedResult } from '../seed.ts';
 import { MODEL_NAMES, type HealthResponse } from '../types.ts';
+import { planFor } from '../scenarios.ts';
 import type { K6Config } from '../k6-config.ts';
 import type { LoadedImage } from './dataset.ts';
 import type { Exchange, ProtocolClient } from './exchange.ts';
@@ -20,12 +21,18 @@ import type { RequestTags } from './tags.ts';
 
 declare const console: { warn(...args: unknown[]): void };
 
+const oneImage = (scenario: string, n: number) => `PROTOCOL=seed sends one image per request (the seed's POST /infer/{impl} takes one "file"), SCENARIO=${scenario} sends up to ${n}: use PROTOCOL=native`;
+
 function abort(msg: string): never {
   exec.test.abort(msg);
   throw new Error(msg);
 }
 
+/** Init context: refuses a plan whose requests carry several images (the seed takes one). */
 export function seedClient(cfg: K6Config): ProtocolClient {
+  const plan = planFor(cfg.scenario, __ENV);
+  const most = Math.max(...plan.levels.map((l) => plan.imagesPerRequest(l)));
+  if (most > 1) throw new Error(oneImage(cfg.scenario, most));
   /** The models every answer must carry: MODELS, else all three. */
   const expected = cfg.models.length > 0 ? cfg.models : [...MODEL_NAMES];
   const sizes = new Map<string, ImageSize>();
@@ -76,7 +83,7 @@ export function seedClient(cfg: K6Config): ProtocolClient {
   };
 
   function exchange(images: LoadedImage[], tags: RequestTags): Exchange {
-    if (images.length !== 1) abort(`PROTOCOL=seed sends one image per request (the seed's POST /infer/{impl} takes one "file"), SCENARIO=${cfg.scenario} sends ${images.length}: use PROTOCOL=native`);
+    if (images.length !== 1) abort(oneImage(cfg.scenario, images.length));
     const img = images[0]!;
     const size = sizeOf(img);
     const mp = multipartBody([{ field: SEED_FILE_FIELD, filename: img.id, contentType: img.contentType, bytes: img.bytes }]);

@@ -103,3 +103,15 @@ test("REFERENCE_FROM=baseline: the reference is recorded from the seed target's 
     await target.close();
   }
 });
+
+test('a scenario whose requests carry several images is refused before any load: the seed takes one "file"', async () => {
+  const target = await fakeSeed({ source: 'fixed', sizes: SIZES });
+  try {
+    const r = await runBenchCli({ ...common, ACCURACY: '0', TARGET: target.url, SCENARIO: 'batch', DURATION: '1s', RESULTS_ROOT: tmp() });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout + r.stderr, /PROTOCOL=seed sends one image per request \(the seed's POST \/infer\/\{impl\} takes one \\?"file\\?"\), SCENARIO=batch sends up to \d+: use PROTOCOL=native/);
+    assert.equal(target.received.length, 0, 'no request was sent');
+  } finally {
+    await target.close();
+  }
+});

@@ -8,6 +8,8 @@ import { imageSize } from '../../lib/image-size.ts';
 import {
   fromSeedBox, memoryOf, parseSeedAnswer, seedAsInferResponse, seedHealth, seedModelName, seedReady, SeedAnswerError, toSeedAnswer, toSeedBox, SEED_ROWS,
 } from '../../lib/seed.ts';
+import { ConfigError } from '../../lib/env.ts';
+import { accuracyConfig } from '../../tools/accuracy/config.ts';
 
 const size = { width: 1024, height: 256 };
 
@@ -127,4 +129,10 @@ test('imageSize reads JPEG, PNG and WebP headers; anything else is undefined', a
   assert.deepEqual(imageSize(await raw.clone().webp({ lossless: true }).toBuffer()), { width: 37, height: 23 });
   assert.equal(imageSize(new Uint8Array([1, 2, 3, 4, 5])), undefined);
   assert.equal(imageSize((await raw.clone().jpeg().toBuffer()).subarray(0, 20)), undefined, 'a header cut before the frame');
+});
+
+test('REFERENCE_FROM needs TARGET: one line naming both knobs', () => {
+  assert.throws(() => accuracyConfig({ REFERENCE_FROM: 'baseline' }), (e: Error) => e instanceof ConfigError && /REFERENCE_FROM=baseline records the reference from a running target: set TARGET \(and PROTOCOL=seed/.test(e.message));
+  const cfg = accuracyConfig({ REFERENCE_FROM: 'baseline', TARGET: 'http://h:1/', PROTOCOL: 'seed' });
+  assert.deepEqual([cfg.referenceFrom, cfg.target, cfg.protocol], ['baseline', 'http://h:1', 'seed']);
 });
