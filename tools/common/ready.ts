@@ -78,8 +78,12 @@ export function waitReadySeed(target: string, timeout_s: number, impls: readonly
       try {
         const json = await getJson<unknown>(`${target}/health`, 2000);
         const r = seedReady(json);
-        return r.ready ? { done: true, value: seedHealth(json, impls) } : { done: false, last: r.why };
+        if (!r.ready) return { done: false, last: r.why };
+        const health = seedHealth(json, impls);
+        if (health.implementations.includes('all')) throw new BenchError(`IMPL=all: ${target}/health lists no implementations (the seed API need not): name them, e.g. IMPL=baseline,invalid`);
+        return { done: true, value: health };
       } catch (e) {
+        if (e instanceof BenchError) throw e;
         return { done: false, last: (e as Error).message };
       }
     },
