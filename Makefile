@@ -20,7 +20,7 @@ SERVER_NODE := node $(file < lib/node/server-node-args)
 DEPS_HASH := $(shell cat package.json package-lock.json | sha256sum | cut -c1-16)
 STAMP := node_modules/.installed-$(DEPS_HASH)
 
-.PHONY: help docs deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models perf-analyzer perf-analyzer-install host-bounds calibrate reference accuracy report test clean k6-run triton triton-env torchserve torchserve-env
+.PHONY: help docs deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models perf-analyzer perf-analyzer-install host-bounds calibrate reference accuracy report test clean k6-run triton triton-env torchserve torchserve-env fastapi fastapi-env
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -128,6 +128,18 @@ torchserve-env: $(TORCHSERVE_VENV)/.installed ## install the TorchServe peer's v
 
 torchserve: torchserve-env $(if $(wildcard node_modules/tsx/package.json),,$(STAMP)) $(if $(wildcard $(or $(MODELS_DIR),build/models)/efficientdet-d2.onnx),,models) ## run TorchServe on the same models through an onnxruntime handler (TORCHSERVE_WORKERS, docs/peers.md)
 	@$(TSX) peers/torchserve/driver.ts
+
+# The FastAPI + onnxruntime peer (peers/fastapi): a Python venv from PyPI in build/fastapi/venv, made once
+# and again when the pinned requirements change. FASTAPI_PYTHON picks the interpreter (default python3).
+FASTAPI_VENV := build/fastapi/venv
+$(FASTAPI_VENV)/.installed: peers/fastapi/requirements.txt peers/fastapi/install.sh
+	@peers/fastapi/install.sh
+
+fastapi-env: $(FASTAPI_VENV)/.installed ## install the FastAPI + onnxruntime peer's venv (fastapi, uvicorn, Pillow, onnxruntime 1.30.0) into build/fastapi
+
+# peers/fastapi/driver.ts reads the FastAPI knobs (peers/fastapi/config.ts) and runs server.py in the venv.
+fastapi: fastapi-env $(if $(wildcard node_modules/tsx/package.json),,$(STAMP)) $(if $(wildcard $(or $(MODELS_DIR),build/models)/efficientdet-d2.onnx),,models) ## run the FastAPI + onnxruntime peer on the same models (FASTAPI_API=native|seed, FASTAPI_WORKERS, docs/peers.md)
+	@$(TSX) peers/fastapi/driver.ts
 
 # TEST_ORDER=reverse runs the test files in reverse order: each file must stand alone (docs/testing.md).
 TEST_ORDER ?= normal

@@ -18,6 +18,7 @@ import { MERGE_KNOBS } from '../../tools/scale-out/merge.ts';
 import { operatorConfig } from '../../tools/scale-out/operator.ts';
 import { perfAnalyzerConfig } from '../../peers/perf-analyzer/run.ts';
 import { tritonConfig } from '../../peers/triton/config.ts';
+import { fastapiConfig } from '../../peers/fastapi/config.ts';
 
 /** The scenario whose plan reads a load knob (planFor reads only its kind's). */
 const KIND_OF: Record<string, string> = { LEVELS: 'sweep', RATE: 'rate', RATES: 'capacity', STEP: 'capacity', BATCHES: 'batch', VUS: 'soak', REQUESTS: 'coldstart', SMOKE_REQUESTS: 'smoke', RETRY_AFTER_MAX: 'overload', ARRIVALS: 'rate' };
@@ -40,4 +41,5 @@ export const READERS: Record<string, (env: Env) => unknown> = {
   peers: (env) => peersConfig(env),
   'k6-operator': (env) => operatorConfig({ TARGET: 'http://multidet:8000', ...env }, '2.2.0'),
   triton: (env) => tritonConfig(env),
+  fastapi: (env) => fastapiConfig(env),
 };
