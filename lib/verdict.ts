@@ -13,6 +13,8 @@ import type { ScenarioKind } from './scenarios.ts';
 export const CONFIDENCE = 0.95;
 
 export type UndecidedPolicy = 'pass' | 'fail';
+/** VALIDITY: report an INVALID level (exit unchanged) or fail the run with it (exit 96). */
+export type ValidityPolicy = 'report' | 'fail';
 
 /** Read by k6's handleSummary (lib/k6-config.ts) and by the bench (tools/bench/config.ts), same names. */
 export const VERDICT_KNOBS = {
@@ -20,6 +22,10 @@ export const VERDICT_KNOBS = {
   undecided: knob<UndecidedPolicy>({
     env: 'UNDECIDED', tier: 'expert', default: 'pass', ...oneOf(['pass', 'fail'] as const),
     doc: "a latency threshold 95% confidence can neither meet nor break: pass (k6's own verdict stands) or fail (exit 99)",
+  }),
+  validity: knob<ValidityPolicy>({
+    env: 'VALIDITY', tier: 'expert', default: 'report', ...oneOf(['report', 'fail'] as const),
+    doc: 'an INVALID level (too few samples, too short, dropped arrivals, unstable): report it (the exit code stands) or fail the run (exit 96) when nothing else failed',
   }),
   stabilityWindows: knob({
     env: 'STABILITY_WINDOWS', tier: 'expert', default: 5, ...int(0, 12),

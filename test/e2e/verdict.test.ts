@@ -68,9 +68,14 @@ test('a 30 s run of invalid at concurrency 8 is VALID: thousands of samples, eve
   assert.match(read(root, 'summary.txt'), /^latency thresholds at 95% confidence: 1 met, 0 broken, 0 undecided$/m);
 });
 
-test('an undecided p99 bound (about 200 samples, bound above them): exit 0 and a skipped JUnit case with UNDECIDED=pass, exit 99 and a failure with UNDECIDED=fail', async () => {
+test('an undecided p99 bound (about 200 samples, bound above them): exit 0 and a skipped JUnit case with UNDECIDED=pass, exit 99 and a failure with UNDECIDED=fail; the 2 s level is INVALID, which VALIDITY=fail turns into exit 96', async () => {
   const target = await fakeTarget({ fastMs: 20 });
   try {
+    const root96 = tmp();
+    const invalid = await runBenchCli({ TARGET: target.url, SCENARIO: 'concurrency2', IMPL: 'baseline', DURATION: '2s', WARMUP: '2', RESULTS_ROOT: root96, HOST_BOUNDS: '0', VALIDITY: 'fail' });
+    assert.equal(invalid.code, 96, invalid.stdout.slice(-3000) + invalid.stderr);
+    assert.match(invalid.stdout, /level baseline 2 INVALID: [a-z_, ]*too_short.*\(VALIDITY=fail\)/);
+    assert.match(invalid.stdout, /exit 96 = a level is INVALID \(VALIDITY=fail\)/);
     for (const policy of ['pass', 'fail'] as const) {
       const root = tmp();
       const bounds = join(root, 'bounds-over.json');

@@ -233,6 +233,11 @@ test("exit code: an undecided threshold under UNDECIDED=fail exits 99 like a bro
   assert.equal(benchExitCode(undefined, 0, 0, 1), EXIT_THRESHOLDS_FAILED);
   assert.equal(benchExitCode(undefined, 0, 1, 1), EXIT_THRESHOLDS_FAILED, 'before a failed post-processing gate, as a broken threshold is');
   assert.equal(benchExitCode(undefined, 0, 1, 0), EXIT_POSTPROCESS_FAILED);
+  // VALIDITY=fail: an INVALID level is the last reason to fail, after every other.
+  assert.equal(benchExitCode(undefined, 0, 0, 0, 1), 96);
+  assert.equal(benchExitCode(undefined, 0, 1, 0, 1), EXIT_POSTPROCESS_FAILED);
+  assert.equal(benchExitCode(undefined, 99, 0, 0, 1), 99);
+  assert.equal(benchExitCode('server lost', 0, 0, 0, 1), 97);
   assert.equal(benchExitCode(undefined, 107, 0, 1), 107);
   assert.equal(benchExitCode(undefined, 0, 0, 0), 0);
 });

@@ -9,7 +9,7 @@ import { BOUNDS_FILE_KNOB } from '../../lib/node/bounds-file.ts';
 import { V2_KNOBS, type Protocol, type V2Models } from '../../lib/v2/config.ts';
 import { LOADGEN_RUNTIME_KNOBS, type LoadgenRuntime } from '../common/loadgen-runtime.ts';
 import { CPU_PLACEMENT_KNOB, type PlacementSetting } from '../common/cpu-placement.ts';
-import { VERDICT_KNOBS, type UndecidedPolicy } from '../../lib/verdict.ts';
+import { VERDICT_KNOBS, type UndecidedPolicy, type ValidityPolicy } from '../../lib/verdict.ts';
 
 export const BENCH_KNOBS = {
   scenario: knob({ env: 'SCENARIO', tier: 'essential', default: DEFAULT_SCENARIO, ...oneOf(Object.keys(SCENARIOS)), doc: 'what to run (see Scenarios)' }),
@@ -45,6 +45,7 @@ export const BENCH_KNOBS = {
   // The verdicts' knobs (lib/verdict.ts); k6's handleSummary reads the same ones.
   minDuration_s: VERDICT_KNOBS.minDuration_s,
   undecided: VERDICT_KNOBS.undecided,
+  validity: VERDICT_KNOBS.validity,
   stabilityWindows: VERDICT_KNOBS.stabilityWindows,
   stabilityTolerance: VERDICT_KNOBS.stabilityTolerance,
   stabilityMaxDuration_s: knob({
@@ -94,6 +95,8 @@ export interface BenchConfig {
   minDuration_s: number;
   /** UNDECIDED=fail: a latency threshold undecided at 95 % confidence exits 99 like a broken one. */
   undecided: UndecidedPolicy;
+  /** VALIDITY=fail: an INVALID level fails the run (exit 96) when nothing else did. */
+  validity: ValidityPolicy;
   /** STABILITY_WINDOWS / STABILITY_TOLERANCE (%): each timed level judged in windows (lib/stability.ts). */
   stabilityWindows: number;
   stabilityTolerance: number;
@@ -132,6 +135,7 @@ export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): Ben
     server: { host: '127.0.0.1', port: k.port, ep: k.ep, modelsDir: k.modelsDir },
     minDuration_s: k.minDuration_s,
     undecided: k.undecided,
+    validity: k.validity,
     stabilityWindows: k.stabilityWindows,
     stabilityTolerance: k.stabilityTolerance,
     stabilityMaxDuration_s: k.stabilityMaxDuration_s,

@@ -4,7 +4,8 @@
 // write results/<timestamp>-<scenario>-<impl>/ -> results/latest. Exit: 97 when the server was lost
 // mid-run (watchdog.ts: k6 stopped, folder kept and marked INCOMPLETE), else k6's status (99 =
 // thresholds failed), else 99 when UNDECIDED=fail and a latency threshold is undecided at 95 %
-// confidence, else 98 when a post-processing gate failed, else 0.
+// confidence, else 98 when a post-processing gate failed, else 96 when VALIDITY=fail and a level is
+// INVALID, else 0.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -31,7 +32,7 @@ import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
 import { k6Binary } from '../common/k6.ts';
 import { timestamp } from '../common/results.ts';
-import { EXIT_MEANING, EXIT_POSTPROCESS_FAILED, EXIT_SERVER_LOST, EXIT_THRESHOLDS_FAILED } from '../../lib/exit-codes.ts';
+import { EXIT_INVALID, EXIT_MEANING, EXIT_POSTPROCESS_FAILED, EXIT_SERVER_LOST, EXIT_THRESHOLDS_FAILED } from '../../lib/exit-codes.ts';
 import { writeSummaryFiles } from '../common/summary-files.ts';
 import { runRunners } from '../scale-out/runners.ts';
 import { sampleCpu } from '../common/cpu.ts';
@@ -334,10 +335,14 @@ function writeResults(o: { cfg: BenchConfig; runDir: string; summary: Summary | 
 /**
  * The bench's exit code: 97 server lost, else k6's own (99 = thresholds), else 99 for a latency
  * threshold undecided at 95 % when UNDECIDED=fail (counted by the caller: undecidedFailures), else 98
- * for a failed post-processing gate, else 0.
+ * for a failed post-processing gate, else 96 when VALIDITY=fail and a level is INVALID, else 0.
  */
-export function benchExitCode(fault: string | undefined, k6Code: number, failedPostSteps: number, undecidedFailing = 0): number {
-  return fault ? EXIT_SERVER_LOST : k6Code !== 0 ? k6Code : undecidedFailing > 0 ? EXIT_THRESHOLDS_FAILED : failedPostSteps > 0 ? EXIT_POSTPROCESS_FAILED : 0;
+export function benchExitCode(fault: string | undefined, k6Code: number, failedPostSteps: number, undecidedFailing = 0, invalidFailing = 0): number {
+  if (fault) return EXIT_SERVER_LOST;
+  if (k6Code !== 0) return k6Code;
+  if (undecidedFailing > 0) return EXIT_THRESHOLDS_FAILED;
+  if (failedPostSteps > 0) return EXIT_POSTPROCESS_FAILED;
+  return invalidFailing > 0 ? EXIT_INVALID : 0;
 }
 
 
@@ -396,8 +401,9 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     for (const t of summary?.thresholds.filter((t) => !t.ok) ?? []) note(`threshold FAILED: ${t.metric}: ${t.expression}`);
     const undecided = summary ? undecidedFailures(summary) : [];
     for (const t of undecided) note(`threshold UNDECIDED (UNDECIDED=fail): ${t.metric}: ${t.expression}`);
-    for (const r of summary?.levels.filter((r) => r.validity?.verdict === 'INVALID') ?? []) note(`level ${r.impl} ${r.level} INVALID: ${r.validity!.reasons.map((x) => x.code).join(', ')} (summary.txt says what would fix it)`);
-    const exitCode = benchExitCode(phase.fault, phase.k6Code, failedPost.length, undecided.length);
+    const invalid = summary?.levels.filter((r) => r.validity?.verdict === 'INVALID') ?? [];
+    for (const r of invalid) note(`level ${r.impl} ${r.level} INVALID: ${r.validity!.reasons.map((x) => x.code).join(', ')} (summary.txt says what would fix it)${cfg.validity === 'fail' ? ' (VALIDITY=fail)' : ''}`);
+    const exitCode = benchExitCode(phase.fault, phase.k6Code, failedPost.length, undecided.length, cfg.validity === 'fail' ? invalid.length : 0);
     note(`results in ${runDir} (results/latest); exit ${exitCode}${EXIT_MEANING[exitCode] ? ` = ${EXIT_MEANING[exitCode]}` : ''}`);
     return { runDir, exitCode, k6Code: phase.k6Code, summary, ...(phase.fault ? { fault: phase.fault } : {}) };
   } finally {
