@@ -23,6 +23,7 @@ import { PEERS_KNOBS } from './report/peers.ts';
 import { OPERATOR_KNOBS } from './scale-out/operator.ts';
 import { MERGE_KNOBS } from './scale-out/merge.ts';
 import { TRITON_KNOBS } from '../peers/triton/config.ts';
+import { TORCHSERVE_KNOBS } from '../peers/torchserve/config.ts';
 import { FASTAPI_KNOBS } from '../peers/fastapi/config.ts';
 
 export const KNOB_TABLES: Readonly<Record<string, Registry>> = {
@@ -42,6 +43,7 @@ export const KNOB_TABLES: Readonly<Record<string, Registry>> = {
   'perf-analyzer': PERF_ANALYZER_KNOBS,
   peers: PEERS_KNOBS,
   triton: TRITON_KNOBS,
+  torchserve: TORCHSERVE_KNOBS,
   fastapi: FASTAPI_KNOBS,
 };
 

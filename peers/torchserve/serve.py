@@ -123,6 +123,8 @@ def main():
         "disable_token_authorization": "true",
         "enable_model_api": "true",
         "metrics_mode": "prometheus",
+        # The handler's own counters (compute time, executions, images) join /metrics without a metrics.yaml.
+        "model_metrics_auto_detect": "true",
         # The per-minute system-metrics collector forks a Python process: an idle server must take no CPU.
         "disable_system_metrics": "true",
         "model_store": str(run_dir / "store"),

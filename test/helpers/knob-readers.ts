@@ -18,6 +18,7 @@ import { MERGE_KNOBS } from '../../tools/scale-out/merge.ts';
 import { operatorConfig } from '../../tools/scale-out/operator.ts';
 import { perfAnalyzerConfig } from '../../peers/perf-analyzer/run.ts';
 import { tritonConfig } from '../../peers/triton/config.ts';
+import { torchserveConfig } from '../../peers/torchserve/config.ts';
 import { fastapiConfig } from '../../peers/fastapi/config.ts';
 
 /** The scenario whose plan reads a load knob (planFor reads only its kind's). */
@@ -41,5 +42,6 @@ export const READERS: Record<string, (env: Env) => unknown> = {
   peers: (env) => peersConfig(env),
   'k6-operator': (env) => operatorConfig({ TARGET: 'http://multidet:8000', ...env }, '2.2.0'),
   triton: (env) => tritonConfig(env),
+  torchserve: (env) => torchserveConfig(env),
   fastapi: (env) => fastapiConfig(env),
 };

@@ -66,3 +66,22 @@ test('over several runs the split is pooled per request, so its parts still add 
   assert.ok(Math.abs(p.queue_ms - (10 * 100 + 30 * 20 + 20 * 100) / 60) < 1e-9);
   assert.deepEqual(pooledBreakdown([]), { requests: 0, request_ms: 0, queue_ms: 0, compute_ms: 0, overhead_ms: 0 });
 });
+
+test('TorchServe metrics: request from ts_inference_latency (queue included), queue, the handler\'s compute, and the batch that ran', () => {
+  const ts = (n: number, latencyUs: number, queueUs: number, computeUs: number, execs: number, images: number) => `# TYPE ts_inference_requests_total counter
+ts_inference_requests_total{model_name="efficientdet-d0",model_version="default",hostname="vm",} ${n}
+ts_inference_latency_microseconds{model_name="efficientdet-d0",model_version="default",hostname="vm",} ${latencyUs}
+ts_queue_latency_microseconds{model_name="efficientdet-d0",model_version="default",hostname="vm",} ${queueUs}
+ts_handler_compute_microseconds{ModelName="efficientdet-d0",Level="Model",Hostname="vm",} ${computeUs}
+ts_handler_execution_count{ModelName="efficientdet-d0",Level="Model",Hostname="vm",} ${execs}
+ts_handler_image_count{ModelName="efficientdet-d0",Level="Model",Hostname="vm",} ${images}`;
+  // 8 requests in 2 executions of 4: each 100 ms, of which 10 queued and 80 computing.
+  const b = breakdownOf(ts(2, 200_000, 0, 160_000, 2, 2), ts(10, 200_000 + 8 * 100_000, 8 * 10_000, 160_000 + 8 * 80_000, 4, 10), 'torchserve')!;
+  assert.equal(b.requests, 8);
+  assert.equal(b.request_ms, 100);
+  assert.equal(b.queue_ms, 10);
+  assert.equal(b.compute_ms, 80);
+  assert.equal(b.overhead_ms, 10);
+  assert.equal(b.mean_batch, 4);
+  assert.equal(breakdownOf(ts(2, 1, 1, 1, 1, 1), ts(2, 1, 1, 1, 1, 1), 'torchserve'), null, 'no request booked');
+});

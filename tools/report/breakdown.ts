@@ -6,7 +6,7 @@
 // unless it names another impl. Compute is our server's critical path per request where it exports
 // one (nv_inference_compute_critical_path_duration_us: a request's models may run side by side, so
 // the sum of their runs can exceed the request); else (Triton, one model per request)
-// compute_input + compute_infer + compute_output.
+// compute_input + compute_infer + compute_output. TorchServe has names of its own (torchserveBreakdown).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -47,6 +47,7 @@ function total(series: Series, name: string, impl: string): number {
 export function breakdownOf(before: string, after: string, impl: string): ServerBreakdown | null {
   const [b, a] = [parsePrometheus(before), parsePrometheus(after)];
   const delta = (name: string) => total(a, name, impl) - total(b, name, impl);
+  if (a.some((s) => s.name === 'ts_inference_requests_total')) return torchserveBreakdown(delta);
   const requests = delta('nv_inference_request_success');
   if (!(requests > 0)) return null;
   const us = (name: string) => delta(name) / requests / 1000;
@@ -58,6 +59,25 @@ export function breakdownOf(before: string, after: string, impl: string): Server
     : us('nv_inference_compute_input_duration_us') + us('nv_inference_compute_infer_duration_us') + us('nv_inference_compute_output_duration_us');
   const execs = delta('nv_inference_exec_count');
   return { requests, request_ms, queue_ms, compute_ms, overhead_ms: request_ms - queue_ms - compute_ms, mean_batch: execs > 0 ? delta('nv_inference_count') / execs : null };
+}
+
+/**
+ * TorchServe's names (the TorchServe peer, peers/torchserve): its frontend's per-model counters
+ * ts_inference_latency_microseconds (from the request's job to its answer, queue included) and
+ * ts_queue_latency_microseconds, and the peer handler's own ts_handler_compute_microseconds (the
+ * onnxruntime run, booked once per request of the batch, as Triton books compute),
+ * ts_handler_execution_count and ts_handler_image_count. Overhead: the worker's socket round trip,
+ * (de)serialisation in Java and Python, and the HTTP answer.
+ */
+function torchserveBreakdown(delta: (name: string) => number): ServerBreakdown | null {
+  const requests = delta('ts_inference_requests_total');
+  if (!(requests > 0)) return null;
+  const us = (name: string) => delta(name) / requests / 1000;
+  const request_ms = us('ts_inference_latency_microseconds');
+  const queue_ms = us('ts_queue_latency_microseconds');
+  const compute_ms = us('ts_handler_compute_microseconds');
+  const execs = delta('ts_handler_execution_count');
+  return { requests, request_ms, queue_ms, compute_ms, overhead_ms: request_ms - queue_ms - compute_ms, mean_batch: execs > 0 ? delta('ts_handler_image_count') / execs : null };
 }
 
 /** A run folder's breakdown for `impl`, from its two scrapes. */

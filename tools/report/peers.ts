@@ -9,13 +9,14 @@ import { knob, list, oneOf, readKnobs } from '../../lib/knobs.ts';
 import { treeCpuSeconds } from '../../lib/node/proc-cpu.ts';
 import type { ReportPeer } from './peers/peer.ts';
 import { fastapiPeer } from './peers/fastapi.ts';
+import { torchservePeer } from './peers/torchserve.ts';
 import { TRITON_PEER_KNOBS, tritonPeer } from './peers/triton.ts';
 
 export type { ReportPeer } from './peers/peer.ts';
 export { tritonRow } from './peers/triton.ts';
 
 /** Every peer PEERS may name, in the order their rows join the report. */
-const PEERS_REGISTRY = [tritonPeer, fastapiPeer] as const satisfies readonly ReportPeer[];
+const PEERS_REGISTRY = [tritonPeer, fastapiPeer, torchservePeer] as const satisfies readonly ReportPeer[];
 
 export const PEER_NAMES = PEERS_REGISTRY.map((p) => p.name);
 export type PeerName = (typeof PEERS_REGISTRY)[number]['name'];
