@@ -32,7 +32,7 @@ export interface ServerApp {
 
 export function createServerApp(config: ServerConfig, log: Logger): ServerApp {
   const host = new ImplementationHost(config, (line) => log.info(line));
-  const metrics = new ServerMetrics(() => ({ ep: host.ep, ready: host.ready, version: SERVER_VERSION, pending: host.pending() }));
+  const metrics = new ServerMetrics(() => ({ ep: host.ep, ready: host.ready, version: SERVER_VERSION, pending: host.pending(), modelPending: host.pendingByModel() }));
 
   const app = express();
   app.disable('x-powered-by');

@@ -4,6 +4,7 @@
 // A bad value stops start-up with one line: `PORT=80a is not valid: expected an integer from 0 to 65535`.
 import path from 'node:path';
 import { autoOrInt, durationIn, INVALID, int, knob, num, oneOf, readKnobs, text, type Knob, type Values } from '../lib/knobs.ts';
+import { modelCounts, type ModelCounts } from '../lib/model-counts.ts';
 import { parseFlags } from '../lib/node/flags.ts';
 
 export { ConfigError } from '../lib/env.ts';
@@ -71,6 +72,14 @@ export const SERVER_KNOBS = {
   batcherMaxDelayUs: knob({
     env: 'BATCHER_MAX_DELAY', flag: 'batcher-max-delay', tier: 'expert', default: 2000, ...durationIn('us', '0s', '60s'),
     doc: "batched: how long a free worker waits for more requests (Triton's max_queue_delay_microseconds)",
+  }),
+  /**
+   * One worker per model by default: a model's own worker keeps its queue moving whatever the others
+   * carry, and a flood on one model holds one thread's share of the cores (docs/implementations.md).
+   */
+  instances: knob<ModelCounts>({
+    env: 'INSTANCES', flag: 'instances', tier: 'expert', default: { d0: 1, d1: 1, d2: 1 }, ...modelCounts(1, 64),
+    doc: "isolated: worker threads per model (Triton's instance_group count), each model with its own queue; a model left out gets 1",
   }),
   spinning: knob<SpinMode>({
     env: 'SPINNING', flag: 'spinning', tier: 'expert', default: 'run', ...oneOf(SPIN_MODES),

@@ -56,6 +56,13 @@ export class ImplementationHost {
     return Object.fromEntries([...this.loaded].map(([name, impl]) => [name, impl.pendingRequests?.() ?? 0]));
   }
 
+  /** Work waiting per model, per served implementation that keeps a queue per model (isolated). */
+  pendingByModel(): Record<string, Partial<Record<string, number>>> {
+    const out: Record<string, Partial<Record<string, number>>> = {};
+    for (const [name, impl] of this.loaded) if (impl.pendingByModel) out[name] = impl.pendingByModel();
+    return out;
+  }
+
   /** The queue policy of each loaded implementation that has a queue, with its queued requests. */
   queues(): Record<string, { max_queue_size: number; timeout_us: number; pending: number }> {
     const out: Record<string, { max_queue_size: number; timeout_us: number; pending: number }> = {};

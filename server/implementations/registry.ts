@@ -8,6 +8,7 @@ import { createBatched } from './batched.ts';
 import { createConcurrent } from './concurrent.ts';
 import { createInt8 } from './int8.ts';
 import { createInvalid } from './invalid.ts';
+import { createIsolated } from './isolated.ts';
 import { createStacked } from './stacked.ts';
 import type { Implementation, ImplementationContext, ImplementationFactory } from './types.ts';
 
@@ -18,6 +19,7 @@ const IMPLEMENTATIONS: Readonly<Record<string, ImplementationFactory>> = {
   concurrent: createConcurrent,
   batched: createBatched,
   int8: createInt8,
+  isolated: createIsolated,
 };
 
 export function implementationNames(): string[] {
@@ -69,13 +71,14 @@ export async function createImplementation(
     description: impl.description,
     lossless: impl.lossless,
     ...(impl.queueSettings ? { queueSettings: impl.queueSettings } : {}),
-    refuseIfFull: () => impl.refuseIfFull?.(),
+    refuseIfFull: (models) => impl.refuseIfFull?.(models),
     get ep() {
       return runtime.ep;
     },
     load: () => impl.load(),
     infer: (images, options) => impl.infer(images, options),
     pendingRequests: () => impl.pendingRequests?.() ?? 0,
+    pendingByModel: () => impl.pendingByModel?.() ?? {},
     async close() {
       await impl.close();
       await runtime.close();

@@ -1,6 +1,7 @@
 // The one interface every serving strategy implements. A new strategy is one new file in this folder
 // plus one line in ./registry.ts. The data it takes and gives (DecodedImage, InferOptions,
 // InferOutcome, ...) is the runtime's: ../runtime/infer-types.ts.
+import type { ModelName } from '../../lib/types.ts';
 import type { DecodedImage, InferOptions, InferOutcome } from '../runtime/infer-types.ts';
 
 export interface Implementation {
@@ -15,8 +16,14 @@ export interface Implementation {
   pendingRequests?(): number;
   /** The queue policy in force (bound and timeout), for /health; absent = no queue (invalid). */
   readonly queueSettings?: import('../runtime/queue-policy.ts').QueueSettings;
-  /** Throws the queue_full refusal now if infer() would: routes call it before decoding, so a refusal costs no decode. */
-  refuseIfFull?(): void;
+  /**
+   * Throws the queue_full refusal now if infer() would for these models: routes call it before decoding,
+   * so a refusal costs no decode. Implementations with one queue ignore `models`; per-model queues
+   * (isolated) refuse only when a queue of a model the request asks is full.
+   */
+  refuseIfFull?(models?: readonly ModelName[]): void;
+  /** Work waiting per model, where each model has a queue of its own (isolated); /metrics exports it. Optional. */
+  pendingByModel?(): Partial<Record<ModelName, number>>;
 }
 
 // ---- How implementations are built. ----

@@ -37,6 +37,7 @@ export class ServerMetrics {
     ['impl'],
   );
   private readonly modelQueueUs = this.counter('nv_inference_model_queue_duration_us', "Cumulative wait per model: from the request's hand-off to the implementation to the start of the first job that ran this model, microseconds", ['impl', 'model']);
+  private readonly modelQueueHist = this.histogram('nv_inference_model_queue_duration_seconds', "Wait per model: from the request's hand-off to the implementation to the start of the first job that ran this model", ['impl', 'model'], LATENCY_BUCKETS);
   private readonly inputUs = this.counter('nv_inference_compute_input_duration_us', 'Cumulative letterbox + normalise time, microseconds', ['impl']);
   private readonly inferUs = this.counter('nv_inference_compute_infer_duration_us', 'Cumulative session.run time, microseconds', ['impl', 'model']);
   // Histograms for quantiles.
@@ -49,7 +50,7 @@ export class ServerMetrics {
   private readonly execBatchHist = this.histogram('nv_inference_exec_batch_size', 'Images per model execution (session.run); > 1 when requests are batched together', ['impl', 'model'], BATCH_BUCKETS);
   private readonly inflight = new client.Gauge({ name: 'nv_inference_inflight_requests', help: 'Inference requests received and not yet answered', labelNames: ['impl'], registers: [this.registry] });
 
-  constructor(info: () => { ep: string; ready: boolean; version: string; pending: Record<string, number> }) {
+  constructor(info: () => { ep: string; ready: boolean; version: string; pending: Record<string, number>; modelPending?: Record<string, Partial<Record<string, number>>> }) {
     this.loopDelay = new EventLoopDelay();
     client.collectDefaultMetrics({ register: this.registry });
     const delay = this.loopDelay;
@@ -109,6 +110,17 @@ export class ServerMetrics {
       },
     });
     new client.Gauge({
+      name: 'nv_inference_model_pending_request_count',
+      help: 'Requests admitted to a model\'s own queue and not yet executing there, per implementation and model (implementations with a queue per model: isolated)',
+      labelNames: ['impl', 'model'],
+      registers: [this.registry],
+      collect() {
+        for (const [impl, byModel] of Object.entries(info().modelPending ?? {})) {
+          for (const [model, n] of Object.entries(byModel)) this.set({ impl, model }, n ?? 0);
+        }
+      },
+    });
+    new client.Gauge({
       name: 'nv_server_info',
       help: 'Constant 1, labelled with the execution provider in use and the server version',
       labelNames: ['ep', 'version'],
@@ -158,7 +170,10 @@ export class ServerMetrics {
       this.queueUs.inc({ impl }, r.queue_s * 1e6);
     }
     if (r.compute_s !== undefined) this.criticalUs.inc({ impl }, r.compute_s * 1e6);
-    for (const [model, s] of Object.entries(r.model_queue_s ?? {})) this.modelQueueUs.inc({ impl, model }, s * 1e6);
+    for (const [model, s] of Object.entries(r.model_queue_s ?? {})) {
+      this.modelQueueUs.inc({ impl, model }, s * 1e6);
+      this.modelQueueHist.observe({ impl, model }, s);
+    }
     if (r.preprocess_s !== undefined) {
       this.inputHist.observe({ impl }, r.preprocess_s);
       this.inputUs.inc({ impl }, r.preprocess_s * 1e6);

@@ -30,7 +30,7 @@ export function nativeRoutes(config: ServerConfig, host: ImplementationHost, boo
     locals.images = uploads.length;
     locals.imageIds = uploads.map((u) => u.id ?? '-');
     // A full queue refuses before the decode: a refusal should cost the server next to nothing.
-    impl.refuseIfFull?.();
+    impl.refuseIfFull?.(models);
 
     const tDecode = performance.now();
     const inline = lone.inlineDecode(uploads.length);

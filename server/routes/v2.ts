@@ -103,7 +103,7 @@ export function v2Routes(config: ServerConfig, host: ImplementationHost, metrics
     locals.images = 0;
     const impl = host.require(implName);
     // As the native route: a full queue refuses before any body is parsed or decoded.
-    impl.refuseIfFull?.();
+    impl.refuseIfFull?.(model.kind === 'pipeline' ? undefined : [model.model]);
 
     refuseOversized(req, config);
     await asyncRun(rawBody, req, res);

@@ -1,4 +1,4 @@
-// The lossless serving strategies of issue 7 (stacked, concurrent, batched) on real ONNX sessions:
+// The lossless serving strategies of issue 7 (stacked, concurrent, batched) and issue 29 (isolated) on real ONNX sessions:
 // each passes the lossless accuracy gates against the baseline's reference (in-process replay, raw
 // heads included), and batched, fed concurrent requests for different images, runs them as batches
 // of N > 1 yet hands every request its own detections and raw heads. `make test` builds models and data.
@@ -19,7 +19,7 @@ const IMAGES = 2;
 const DATASET = process.env.DATASET_DIR || 'build/data/synthetic';
 const MODELS = process.env.MODELS_DIR || 'build/models';
 const root = mkdtempSync(join(tmpdir(), 'implementations-it-'));
-const LOSSLESS = ['stacked', 'concurrent', 'batched'] as const;
+const LOSSLESS = ['stacked', 'concurrent', 'batched', 'isolated'] as const;
 
 before(() => {
   for (const f of ['d0', 'd1', 'd2', 'stacked']) assert.ok(existsSync(`${MODELS}/efficientdet-${f}.onnx`), `${MODELS}/efficientdet-${f}.onnx is missing: run 'make models'`);
