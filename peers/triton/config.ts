@@ -6,6 +6,7 @@ import type { Env } from '../../lib/env.ts';
 import { ConfigError } from '../../lib/env.ts';
 import { bool, duration, durationIn, int, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
 import { MODEL_NAMES, type ModelName } from '../../lib/model-contract.ts';
+import { formatModelCounts, modelCounts, type ModelCounts } from '../../lib/model-counts.ts';
 
 /** The Triton model sets serve.py generates (TRITON_MODEL_SET). */
 export const TRITON_MODEL_SETS = ['instances', 'dynamic'] as const;
@@ -17,6 +18,11 @@ export const TRITON_KNOBS = {
     doc: 'instances: max_batch_size 0, instance_group count x KIND_CPU per model (like our concurrent); dynamic: the dynamic batcher on the same instances (like our batched)',
   }),
   instanceCount: knob({ env: 'TRITON_INSTANCE_COUNT', tier: 'expert', default: 2, ...int(1, 64), doc: 'instance_group count per model' }),
+  /** Same text as the server's INSTANCES, so `isolated` and Triton can run the same allocation. */
+  instances: knob<ModelCounts>({
+    env: 'TRITON_INSTANCES', tier: 'expert', default: {}, defaultText: 'TRITON_INSTANCE_COUNT for every model', ...modelCounts(1, 64),
+    doc: "instance_group count of each named model (the server's INSTANCES, e.g. d0:1,d1:1,d2:1); a model left out gets TRITON_INSTANCE_COUNT",
+  }),
   intraOpThreadCount: knob({ env: 'TRITON_INTRA_OP_THREAD_COUNT', tier: 'expert', default: 1, ...int(1, 256), doc: 'onnxruntime intra-op threads per instance' }),
   allowSpinning: knob({ env: 'TRITON_ALLOW_SPINNING', tier: 'expert', default: false, ...bool, doc: 'onnxruntime intra-op spinning (off: an idle server takes no CPU)' }),
   maxBatch: knob({ env: 'TRITON_MAX_BATCH', tier: 'expert', default: 4, ...int(1, 1024), doc: 'dynamic set: max_batch_size (our BATCHER_MAX_BATCH)' }),
@@ -43,14 +49,15 @@ export function tritonConfig(env: Env) {
   if (preferredBatch.some((p) => p > k.maxBatch)) {
     throw new ConfigError(`TRITON_PREFERRED_BATCH=${preferredBatch.join(',')} is not valid: expected a comma list of integers from 1 to TRITON_MAX_BATCH (${k.maxBatch})`);
   }
-  return { ...k, preferredBatch };
+  const instances = Object.fromEntries(MODEL_NAMES.map((m) => [m, k.instances[m] ?? k.instanceCount])) as Record<ModelName, number>;
+  return { ...k, preferredBatch, instances };
 }
 
 /** serve.py's command-line flags for a config (every value given: serve.py keeps no defaults of its own). */
 export function serveArgs(cfg: TritonConfig): string[] {
   return [
     `--model-set=${cfg.modelSet}`,
-    `--instance-count=${cfg.instanceCount}`,
+    `--instances=${formatModelCounts(cfg.instances)}`,
     `--intra-op-thread-count=${cfg.intraOpThreadCount}`,
     `--allow-spinning=${cfg.allowSpinning ? 1 : 0}`,
     `--max-batch=${cfg.maxBatch}`,

@@ -8,7 +8,8 @@ value here as a flag; this script reads no knob from the environment and keeps n
       instances: max_batch_size 0, instance_group count x KIND_CPU per model: like our `concurrent`
       dynamic:   the dynamic batcher per model (max_batch_size, preferred_batch_size,
                  max_queue_delay_microseconds) on the same instances: like our `batched`
-  --instance-count       instance_group count per model (TRITON_INSTANCE_COUNT)
+  --instances            instance_group count of each model, d0:2,d1:2,d2:2
+                         (TRITON_INSTANCES, else TRITON_INSTANCE_COUNT for every model)
   --intra-op-thread-count  onnxruntime intra-op threads per instance (TRITON_INTRA_OP_THREAD_COUNT)
   --allow-spinning       onnxruntime intra-op spinning, 0 | 1 (TRITON_ALLOW_SPINNING)
   --max-batch            dynamic set: max_batch_size (TRITON_MAX_BATCH)
@@ -53,7 +54,7 @@ def read_config(argv):
         return [int(x) for x in raw.split(",")]
     p = argparse.ArgumentParser(prog="serve.py", description="run by `make triton` (peers/triton/driver.ts)")
     p.add_argument("--model-set", required=True, choices=("instances", "dynamic"))
-    p.add_argument("--instance-count", required=True, type=int)
+    p.add_argument("--instances", required=True, type=lambda raw: {m: int(n) for m, n in (x.split(":") for x in raw.split(","))})
     p.add_argument("--intra-op-thread-count", required=True, type=int)
     p.add_argument("--allow-spinning", required=True, choices=("0", "1"))
     p.add_argument("--max-batch", required=True, type=int)
@@ -69,7 +70,7 @@ def read_config(argv):
     a = p.parse_args(argv)
     return {
         "model_set": a.model_set,
-        "instance_count": a.instance_count,
+        "instances": a.instances,
         "intra_op_thread_count": a.intra_op_thread_count,
         "allow_spinning": a.allow_spinning,
         "max_batch_size": a.max_batch,
@@ -114,7 +115,7 @@ def tensor_block(t, batched):
   }}"""
 
 
-def config_pbtxt(name, onnx_file, signature, cfg):
+def config_pbtxt(name, model, onnx_file, signature, cfg):
     tensor_in, tensors_out = signature
     batched = cfg["model_set"] == "dynamic"
     lines = [
@@ -123,7 +124,7 @@ def config_pbtxt(name, onnx_file, signature, cfg):
         f"max_batch_size: {cfg['max_batch_size'] if batched else 0}",
         "input [\n" + ",\n".join([tensor_block(tensor_in, batched)]) + "\n]",
         "output [\n" + ",\n".join(tensor_block(t, batched) for t in tensors_out) + "\n]",
-        f"instance_group [ {{ count: {cfg['instance_count']} kind: KIND_CPU }} ]",
+        f"instance_group [ {{ count: {cfg['instances'][model]} kind: KIND_CPU }} ]",
     ]
     if batched:
         lines.append(
@@ -156,7 +157,7 @@ def write_repository(cfg):
         name = f"efficientdet-{model}"
         (repo / name / "1").mkdir(parents=True)
         shutil.copy(pathlib.Path(__file__).with_name("model.py"), repo / name / "1" / "model.py")
-        (repo / name / "config.pbtxt").write_text(config_pbtxt(name, onnx_file, onnx_signature(onnx_file), cfg))
+        (repo / name / "config.pbtxt").write_text(config_pbtxt(name, model, onnx_file, onnx_signature(onnx_file), cfg))
     return repo
 
 
