@@ -4,6 +4,7 @@
 // bundled as JSON so a k6 script run by hand still has them.
 import defaultsJson from './bounds.defaults.json' with { type: 'json' };
 import type { Plan } from './scenarios.ts';
+import { MODEL_NAMES, type ModelName } from './model-contract.ts';
 
 /** SLO fields; every one optional in the file, resolved per scenario and implementation. */
 interface SloBound {
@@ -39,7 +40,16 @@ interface SloBound {
   goodput_latency_ms?: number;
   /** Goodput per level: good answers (accepted, on time, correct) per second must reach this. Unset: reported, not gated. */
   goodput_min_rps?: number;
+  /**
+   * Per model (SCENARIO=mix, whose levels are one model's stream each): the level bounds of that
+   * model's stream (p99_ms, p50_min_ms, rps_min, goodput_latency_ms, goodput_min_rps), over the ones above.
+   */
+  models?: Partial<Record<ModelName, Partial<Pick<SloBound, PerModelBound>>>>;
 }
+
+/** The bounds a model's stream may set for itself (slo.<scenario>.<impl>.models.<model>). */
+type PerModelBound = 'p99_ms' | 'p50_min_ms' | 'rps_min' | 'goodput_latency_ms' | 'goodput_min_rps';
+const PER_MODEL_BOUNDS: readonly PerModelBound[] = ['p99_ms', 'p50_min_ms', 'rps_min', 'goodput_latency_ms', 'goodput_min_rps'];
 
 /**
  * Accuracy bounds of one implementation. The four gate bounds apply to the aggregate over the whole
@@ -126,6 +136,10 @@ export function validateBoundsFile(file: unknown, where: string): BoundsFile {
     for (const [impl, b] of Object.entries(byImpl)) {
       if (!isObject(b)) throw new Error(`${where}: slo.${scenario}.${impl} must be an object`);
       for (const [k, v] of Object.entries(b)) {
+        if (k === 'models') {
+          checkPerModel(v, `${where}: slo.${scenario}.${impl}.models`);
+          continue;
+        }
         if (!known.has(k)) throw new Error(`${where}: slo.${scenario}.${impl}.${k} is not a known bound (expected one of ${[...known].join(', ')})`);
         if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: slo.${scenario}.${impl}.${k} must be a number`);
       }
@@ -148,13 +162,28 @@ export function validateBoundsFile(file: unknown, where: string): BoundsFile {
   return file as unknown as BoundsFile;
 }
 
+/** slo.<scenario>.<impl>.models: model -> a few level bounds, numbers. */
+function checkPerModel(v: unknown, at: string): void {
+  if (!isObject(v)) throw new Error(`${at} must be an object of model (${MODEL_NAMES.join(', ')}) -> bounds`);
+  for (const [model, b] of Object.entries(v)) {
+    if (!(MODEL_NAMES as readonly string[]).includes(model)) throw new Error(`${at}.${model} is not a model (expected one of ${MODEL_NAMES.join(', ')})`);
+    if (!isObject(b)) throw new Error(`${at}.${model} must be an object`);
+    for (const [k, x] of Object.entries(b)) {
+      if (!(PER_MODEL_BOUNDS as readonly string[]).includes(k)) throw new Error(`${at}.${model}.${k} is not a per-model bound (expected one of ${PER_MODEL_BOUNDS.join(', ')})`);
+      if (typeof x !== 'number' || !Number.isFinite(x)) throw new Error(`${at}.${model}.${k} must be a number`);
+    }
+  }
+}
+
 /** SLO of (scenario name, kind, impl): '*' entries first, then kind, then name; impl beats '*'. */
 export function sloFor(file: BoundsFile, name: string, kind: string, impl: string): SloBound {
   let out: Partial<SloBound> = {};
   for (const key of ['*', kind, name]) {
     const byImpl = file.slo[key];
     if (!byImpl) continue;
-    out = { ...out, ...byImpl['*'], ...byImpl[impl] };
+    // Per-model bounds merge model by model, in the same order as the rest.
+    const models = mergeBounds(mergeBounds(out.models ?? {}, byImpl['*']?.models), byImpl[impl]?.models);
+    out = { ...out, ...byImpl['*'], ...byImpl[impl], ...(Object.keys(models).length > 0 ? { models } : {}) };
   }
   return { http_req_failed_max: 0.01, checks_min: 0.99, ...out };
 }
@@ -170,17 +199,21 @@ export function resolveBounds(file: BoundsFile, plan: Pick<Plan, 'name' | 'kind'
   const levels: Record<string, LevelBound> = {};
   for (const level of plan.levels) {
     const b: LevelBound = { sources: [] };
-    if (plan.kind === 'batch' && slo.per_image_p99_ms !== undefined) {
+    // A stream of one model (mix) is held to that model's own bounds where the file sets them.
+    const model = level.models?.length === 1 ? level.models[0]! : undefined;
+    const own = model ? slo.models?.[model] : undefined;
+    const levelSlo = own ? { ...slo, ...own } : slo;
+    if (plan.kind === 'batch' && levelSlo.per_image_p99_ms !== undefined) {
       // A request of N images may take N times one image's SLO.
-      b.p99_max_ms = round(slo.per_image_p99_ms * level.value);
-      b.sources.push(`per-image p99 SLO ${slo.per_image_p99_ms} ms x ${level.value} images`);
-    } else if (slo.p99_ms !== undefined && plan.kind !== 'capacity') {
+      b.p99_max_ms = round(levelSlo.per_image_p99_ms * level.value);
+      b.sources.push(`per-image p99 SLO ${levelSlo.per_image_p99_ms} ms x ${level.value} images`);
+    } else if (levelSlo.p99_ms !== undefined && plan.kind !== 'capacity') {
       // capacity steps are meant to overload: their p99 is reported against capacity_slo_p99_ms, not gated.
-      b.p99_max_ms = slo.p99_ms;
-      b.sources.push(`p99 SLO ${slo.p99_ms} ms`);
+      b.p99_max_ms = levelSlo.p99_ms;
+      b.sources.push(`p99 SLO ${levelSlo.p99_ms} ms${own?.p99_ms !== undefined ? ` (${model}'s own)` : ''}`);
     }
-    if (slo.p50_min_ms !== undefined) b.p50_min_ms = slo.p50_min_ms;
-    if (slo.rps_min !== undefined) b.rps_min = slo.rps_min;
+    if (levelSlo.p50_min_ms !== undefined) b.p50_min_ms = levelSlo.p50_min_ms;
+    if (levelSlo.rps_min !== undefined) b.rps_min = levelSlo.rps_min;
     const cal = plan.unit === 'vus' && plan.kind !== 'smoke' && plan.kind !== 'coldstart' ? hostBounds?.levels[level.tag] : undefined;
     // The host bounds ARE baseline (upper) and invalid (lower): a reference is never gated
     // against its own figures, which would only measure run-to-run noise.
@@ -198,9 +231,9 @@ export function resolveBounds(file: BoundsFile, plan: Pick<Plan, 'name' | 'kind'
     }
     // Goodput's "on time": the dedicated SLO, else the latency bound this level is held to (after the
     // host bounds), else capacity's step SLO; with none, every accepted answer is on time.
-    const onTime = slo.goodput_latency_ms ?? b.p99_max_ms ?? (plan.kind === 'capacity' ? slo.capacity_slo_p99_ms : undefined);
+    const onTime = levelSlo.goodput_latency_ms ?? b.p99_max_ms ?? (plan.kind === 'capacity' ? levelSlo.capacity_slo_p99_ms : undefined);
     if (onTime !== undefined) b.goodput_slo_ms = onTime;
-    if (slo.goodput_min_rps !== undefined) b.goodput_min_rps = slo.goodput_min_rps;
+    if (levelSlo.goodput_min_rps !== undefined) b.goodput_min_rps = levelSlo.goodput_min_rps;
     levels[level.tag] = b;
   }
   const resolved: ResolvedBounds = { scenario: plan.name, impl, slo, levels };
@@ -257,7 +290,7 @@ export function thresholdsFor(plan: Plan, bounds: ResolvedBounds[]): Thresholds 
         add(selector('late_from_schedule', tags), 'rate>=0');
       }
     }
-    if (plan.kind === 'rate' && b.slo.dropped_max_ratio !== undefined) {
+    if ((plan.kind === 'rate' || (plan.kind === 'mix' && plan.unit === 'rps')) && b.slo.dropped_max_ratio !== undefined) {
       const planned = plan.levels.reduce((n, l) => n + l.value * l.duration_s, 0);
       add('dropped_iterations', `count<=${Math.floor(planned * b.slo.dropped_max_ratio)}`);
     }

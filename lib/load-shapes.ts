@@ -1,5 +1,6 @@
 // Load shapes as plain k6 scenario objects (pure data, so Node can inspect a plan too).
 // Every shape runs the same exported function `measure`; each k6 scenario carries its level in env.
+import type { ModelName } from './model-contract.ts';
 
 /** One measured load level: the tag value requests carry and how long it is measured. */
 export interface Level {
@@ -10,6 +11,8 @@ export interface Level {
   duration_s: number;
   /** Seconds since the start of the load scenarios at which this level starts. */
   start_s: number;
+  /** mix: the models this level's requests ask for (one stream per model); absent: MODELS (all). */
+  models?: readonly ModelName[];
 }
 
 /** The subset of k6's scenario options used here (k6's own types are not visible to Node code). */

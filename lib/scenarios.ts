@@ -3,11 +3,12 @@
 // bundle, compute requests/s per level and post-process. A name maps to a parameterised kind, so
 // concurrency1..concurrency32 are one entry in a loop, not six files.
 import { ConfigError, type Env } from './env.ts';
-import { duration, int, knob, list, oneOf, readKnob, type Knob } from './knobs.ts';
+import { duration, int, INVALID, knob, list, oneOf, readKnob, type Knob, type Parser } from './knobs.ts';
+import { MODEL_NAMES, type ModelName } from './model-contract.ts';
 import { levelScenarios, type K6Scenario, type Level } from './load-shapes.ts';
 import { ARRIVAL_SPACINGS, poissonLanes, type ArrivalSpacing } from './arrivals.ts';
 
-export type ScenarioKind = 'concurrency' | 'sweep' | 'rate' | 'capacity' | 'coldstart' | 'batch' | 'soak' | 'smoke' | 'overload';
+export type ScenarioKind = 'concurrency' | 'sweep' | 'rate' | 'capacity' | 'coldstart' | 'batch' | 'soak' | 'smoke' | 'overload' | 'mix';
 
 interface ScenarioSpec {
   name: string;
@@ -29,6 +30,7 @@ export const SCENARIOS: Record<string, ScenarioSpec> = Object.fromEntries(
     { name: 'batch', kind: 'batch', description: 'BATCHES images per multipart request (default 1,4,8,16,32), one after another; images/s per size' },
     { name: 'soak', kind: 'soak', description: 'long steady closed loop (VUS, DURATION default 10m) with server memory sampled over time' },
     { name: 'overload', kind: 'overload', description: 'closed loop of VUS (default 64) clients, more than the server queues: accepted and refused requests reported apart; a refused client waits its Retry-After' },
+    { name: 'mix', kind: 'mix', description: 'several traffic streams at once, one per model: MIX=d0:6,d1:2,d2:1 (req/s each, open loop; MIX_LOOP=closed: VUs each), a level per stream, thresholds per model' },
     { name: 'smoke', kind: 'smoke', description: 'a few requests per implementation (IMPL may be a comma list), for CI' },
   ] satisfies ScenarioSpec[]).map((s) => [s.name, s]),
 );
@@ -65,6 +67,28 @@ export interface Plan {
   retryAfterCap_s: number;
 }
 
+/** mix: one stream of requests for one model, at a rate (open) or a number of VUs (closed). */
+export interface MixStream {
+  model: ModelName;
+  value: number;
+}
+const MIX_LOOPS = ['open', 'closed'] as const;
+export type MixLoop = (typeof MIX_LOOPS)[number];
+
+/** MIX=d0:6,d1:2,d2:1: each model once, a positive whole number each. */
+const mixParser: Parser<MixStream[]> = {
+  allowed: `a comma list of model:number, each model once (models ${MODEL_NAMES.join(', ')}), e.g. d0:6,d2:1`,
+  parse: (raw) => {
+    const out: MixStream[] = [];
+    for (const part of raw.split(',').map((s) => s.trim())) {
+      const m = /^(d\d):(\d+)$/.exec(part);
+      if (!m || !(MODEL_NAMES as readonly string[]).includes(m[1]!) || Number(m[2]) < 1 || out.some((s) => s.model === m[1])) return INVALID;
+      out.push({ model: m[1] as ModelName, value: Number(m[2]) });
+    }
+    return out.length > 0 ? out : INVALID;
+  },
+};
+
 const positives = (example: string) => list(int(1), `a comma list of positive integers such as ${example}`);
 
 /** The k6 script's load knobs (same names in k6 and in Node, which builds the same plan). */
@@ -82,6 +106,8 @@ export const SCENARIO_KNOBS = {
   arrivals: knob({ env: 'ARRIVALS', tier: 'expert', default: 'even' as ArrivalSpacing, ...oneOf(ARRIVAL_SPACINGS), doc: 'rate: even (k6 constant-arrival-rate, arrivals dropped when no VU is free) or poisson (seeded exponential gaps, fired by scheduler lanes with asynchronous requests, never dropped)' }),
   maxVus: knob({ env: 'MAX_VUS', tier: 'expert', default: 64, ...int(1), doc: 'rate, capacity: most VUs k6 may start' }),
   requests: knob({ env: 'REQUESTS', tier: 'expert', default: 5, ...int(1), doc: 'coldstart: requests after start-up' }),
+  mix: knob<MixStream[]>({ env: 'MIX', tier: 'essential', default: [{ model: 'd0', value: 4 }, { model: 'd2', value: 1 }], defaultText: 'd0:4,d2:1', ...mixParser, doc: 'mix: one stream per model, model:rate (req/s; MIX_LOOP=closed: VUs), run at the same time' }),
+  mixLoop: knob({ env: 'MIX_LOOP', tier: 'expert', default: 'open' as MixLoop, ...oneOf(MIX_LOOPS), doc: "mix: open (each stream k6's constant-arrival-rate at its rate) or closed (each stream its VUs)" }),
   smokeRequests: knob({ env: 'SMOKE_REQUESTS', tier: 'expert', default: 3, ...int(1), doc: 'smoke: requests per implementation' }),
 };
 
@@ -133,6 +159,15 @@ export function planFor(name: string, env: Env): Plan {
       const levels = sequence(read(K.batches, env), duration, gap);
       const vus = read(K.vus, env);
       return { ...base, unit: 'batch', levels, imagesPerRequest: (l: Level) => l.value, warmup: { requests: warmup, concurrency: vus }, k6Scenarios: levelScenarios('closed', levels, { gap_s: gap, maxVus, vus }) };
+    }
+    case 'mix': {
+      // Every stream is a level of its own, all starting together: the rows, thresholds, stability
+      // windows, goodput and open-loop misses of a level are then a stream's (a model's).
+      if (duration <= 0) throw new ConfigError(`DURATION must be positive for this scenario: set DURATION=30s (or 3s for a quick look)`);
+      const loop = read(K.mixLoop, env);
+      const levels: Level[] = read(K.mix, env).map((st) => ({ tag: st.model, value: st.value, duration_s: duration, start_s: 0, models: [st.model] }));
+      const warmupConcurrency = Math.min(8, levels.reduce((n, l) => n + (loop === 'closed' ? l.value : 1), 0));
+      return { ...base, unit: loop === 'open' ? 'rps' : 'vus', levels, warmup: { requests: warmup, concurrency: warmupConcurrency }, k6Scenarios: levelScenarios(loop === 'open' ? 'arrival' : 'closed', levels, { gap_s: gap, maxVus }) };
     }
     case 'coldstart':
     case 'smoke': {

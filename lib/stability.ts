@@ -17,7 +17,7 @@ export const JUDGED_WINDOWS = 3;
  * of requests, not for a time), nor capacity: its staircase steps are short (DURATION / RATES, a few
  * seconds each) and meant to be passed through, so windows of a step would hold a handful of requests.
  */
-export const WINDOWED: readonly ScenarioKind[] = ['concurrency', 'sweep', 'rate', 'overload', 'soak', 'batch'];
+export const WINDOWED: readonly ScenarioKind[] = ['concurrency', 'sweep', 'rate', 'overload', 'soak', 'batch', 'mix'];
 
 /** Windows per level of this plan: `windows` for a timed scenario, 0 (not judged) otherwise. */
 export function windowsOf(kind: ScenarioKind, windows: number): number {

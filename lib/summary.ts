@@ -453,7 +453,7 @@ export function summaryText(s: Summary): string {
   }
   // The stability of a VALID level on the same line; an unstable one says so among its reasons.
   for (const r of s.levels) if (r.validity) lines.push(`validity ${r.impl} ${r.level}: ${validityText(r.validity)}${r.validity.verdict === 'VALID' && r.stability ? ` (${stabilityText(r.stability)})` : ''}`);
-  if (s.dropped_iterations > 0 || s.kind === 'rate' || s.kind === 'capacity') lines.push(`dropped iterations: ${s.dropped_iterations}`);
+  if (s.dropped_iterations > 0 || s.kind === 'rate' || s.kind === 'capacity' || s.kind === 'mix') lines.push(`dropped iterations: ${s.dropped_iterations}`);
   // Open loop: p99 from the send (k6's http_req_duration) beside p99 from the scheduled arrival, and the misses.
   for (const r of s.levels) {
     if (r.scheduled === undefined) continue;

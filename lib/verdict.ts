@@ -204,7 +204,8 @@ export interface LevelContext {
 
 /** Counted scenarios send a number of requests, not for a time: no minimum duration there. */
 const COUNTED: readonly ScenarioKind[] = ['smoke', 'coldstart'];
-const OPEN_LOOP: readonly ScenarioKind[] = ['rate', 'capacity'];
+/** Open loop where arrivals can be dropped (mix: with MIX_LOOP=open; a closed mix drops none, so its count stays 0). */
+const OPEN_LOOP: readonly ScenarioKind[] = ['rate', 'capacity', 'mix'];
 
 /** Seconds rounded up to a duration a user would type: 5 s steps to a minute, 10 s to 10 minutes, then minutes. */
 export function niceDuration(s: number): string {
@@ -256,7 +257,7 @@ export function validityOf(row: LevelFigures, ctx: LevelContext, judging: Pick<J
     reasons.push({
       code: 'dropped_arrivals',
       detail: `k6 dropped ${ctx.kind === 'capacity' ? 'about ' : ''}${row.dropped} arrival(s) for want of a free VU: the slowest would-be requests are missing from the percentiles`,
-      advice: ctx.kind === 'capacity' ? 'raise MAX_VUS, or end RATES below this step' : 'raise MAX_VUS, or lower RATE to what the server sustains (SCENARIO=capacity finds it)',
+      advice: ctx.kind === 'capacity' ? 'raise MAX_VUS, or end RATES below this step' : ctx.kind === 'mix' ? "raise MAX_VUS, or lower this stream's rate in MIX to what the server sustains beside the others" : 'raise MAX_VUS, or lower RATE to what the server sustains (SCENARIO=capacity finds it)',
     });
   }
   // Unstable (perf_analyzer: the last 3 windows disagree). Not repeated when the level had no requests

@@ -3,7 +3,7 @@
 import http, { type RefinedResponse, type ResponseType } from 'k6/http';
 import { check } from 'k6';
 import { multipartBody } from '../multipart.ts';
-import type { InferResponse } from '../types.ts';
+import type { InferResponse, ModelName } from '../types.ts';
 import type { LoadedImage } from './dataset.ts';
 import { checkOutputs } from './output-check.ts';
 import { recordAnswer } from './answer-metrics.ts';
@@ -54,7 +54,7 @@ const ANSWER_CHECKS = {
 };
 
 /** Protocol checks of one response; returns true when all passed. Failures name the image(s). */
-export function checkResponse(res: RefinedResponse<ResponseType>, images: LoadedImage[], tags: RequestTags): boolean {
+export function checkResponse(res: RefinedResponse<ResponseType>, images: LoadedImage[], tags: RequestTags, models?: readonly ModelName[]): boolean {
   // A refusal is counted in its own column (requests_refused, and http_req_failed); it is not an
   // answer whose content could be checked, so `checks` judge accepted answers and real failures.
   if (recordAnswer(res, tags) === 'refused') {
@@ -79,7 +79,7 @@ export function checkResponse(res: RefinedResponse<ResponseType>, images: Loaded
   // `body.images[i]` answers `images[i].id`. The in-run output checks (lib/k6/output-check.ts)
   // plug in here. Without REFERENCE (absolute path of the reference's detections.json) it is a no-op.
   // Not part of `ok`: output mismatches fail their own thresholds (output_match), not `checks`.
-  const outputsOk = res.status === 200 ? checkOutputs(ids, body, tags) : false;
+  const outputsOk = res.status === 200 ? (models ? checkOutputs(ids, body, tags, models) : checkOutputs(ids, body, tags)) : false;
   // ============================================================================================
   // Goodput (lib/k6/goodput.ts): accepted, on time, protocol checks and (with REFERENCE) outputs passed.
   recordGoodput(res, tags, ok && outputsOk);

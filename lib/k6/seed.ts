@@ -114,5 +114,6 @@ export function seedClient(cfg: K6Config): ProtocolClient {
     };
   }
 
-  return { gate, exchanges: async (images, tags) => [exchange(images, tags)] };
+  // The seed API runs every model on each request: it cannot serve a mix stream of one model.
+  return { gate, exchanges: async (images, tags, only) => (only ? abort('SCENARIO=mix needs requests for one model each, which the seed API cannot ask for (it runs every model): use PROTOCOL=native or v2') : [exchange(images, tags)]) };
 }

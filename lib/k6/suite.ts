@@ -9,7 +9,7 @@ import { planFor, type ScenarioKind } from '../scenarios.ts';
 import { scheduledStart, stepAt, type Level } from '../load-shapes.ts';
 import { buildSummary, summaryFiles, summaryText, type K6SummaryData } from '../summary.ts';
 import { SUMMARY_TREND_STATS } from '../quantile-grid.ts';
-import { MEASURE_WINDOW, type HealthResponse } from '../types.ts';
+import { MEASURE_WINDOW, type HealthResponse, type ModelName } from '../types.ts';
 import { k6Config, LEVEL_KNOB } from '../k6-config.ts';
 import { readKnob } from '../knobs.ts';
 import { resolvedBounds } from './resolved-bounds.ts';
@@ -51,9 +51,9 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   // requests; native: the exchanges below, which keep the requests of kept images.
   const client: ProtocolClient | undefined = cfg.protocol === 'v2' ? await v2Client(cfg) : cfg.protocol === 'seed' ? seedClient(cfg) : cfg.protocol === 'torchserve' ? await torchserveClient(cfg) : undefined;
   /** The requests of one iteration and the check of each answer, whatever the protocol. */
-  const exchanges = async (images: LoadedImage[], tags: RequestTags): Promise<Exchange[]> => {
-    if (client) return client.exchanges(images, tags);
-    return [nativeExchange(images, tags)];
+  const exchanges = async (images: LoadedImage[], tags: RequestTags, only?: readonly ModelName[]): Promise<Exchange[]> => {
+    if (client) return client.exchanges(images, tags, only);
+    return [nativeExchange(images, tags, only)];
   };
 
   const options = {
@@ -78,7 +78,11 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     batchPerHost: Math.max(1, plan.warmup.concurrency),
   };
 
-  const tagsFor = (impl: string, level: Level | string, phase: RequestTags['phase'], window?: string): RequestTags => ({ impl, scenario: name, level: typeof level === 'string' ? level : level.tag, phase, ...(window !== undefined ? { window } : {}) });
+  // A mix stream's requests also carry the model they ask for (one stream per model).
+  const tagsFor = (impl: string, level: Level | string, phase: RequestTags['phase'], window?: string): RequestTags => ({
+    impl, scenario: name, level: typeof level === 'string' ? level : level.tag, phase, ...(window !== undefined ? { window } : {}),
+    ...(typeof level !== 'string' && level.models ? { model: level.models.join('+') } : {}),
+  });
 
   /** Windows per timed level (lib/stability.ts; 0: not judged), and a measured request's window by its send time. */
   const windows = windowsOf(plan.kind, cfg.stabilityWindows);
@@ -195,9 +199,9 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   }
 
   /** The native protocol's exchange of a request (built without a promise: see measure()). */
-  const nativeExchange = (images: LoadedImage[], tags: RequestTags): Exchange => {
-    const req = inferRequest(cfg.target, images, tags, cfg.models.join(','));
-    return { req, check: (res: RefinedResponse<ResponseType>) => checkResponse(res, images, tags) };
+  const nativeExchange = (images: LoadedImage[], tags: RequestTags, only?: readonly ModelName[]): Exchange => {
+    const req = inferRequest(cfg.target, images, tags, (only ?? cfg.models).join(','));
+    return { req, check: (res: RefinedResponse<ResponseType>) => checkResponse(res, images, tags, only) };
   };
 
   /**
@@ -209,7 +213,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
   function keptExchange(impl: string, level: Level, images: LoadedImage[], window?: string): Exchange {
     const key = `${impl}\n${level.tag}\n${window ?? ''}\n${images.length === 1 ? images[0]!.id : images.map((i) => i.id).join('\n')}`;
     let x = keptExchanges.get(key);
-    if (!x) keptExchanges.set(key, (x = nativeExchange(images, tagsFor(impl, level, 'measure', window))));
+    if (!x) keptExchanges.set(key, (x = nativeExchange(images, tagsFor(impl, level, 'measure', window), level.models)));
     return x;
   }
 
@@ -233,7 +237,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
     }
     return (async () => {
       const images = await imagesFor(first, per);
-      for (const impl of cfg.impls) for (const x of await exchanges(images, tagsFor(impl, level, 'measure', window))) sendAndCheck(x, due);
+      for (const impl of cfg.impls) for (const x of await exchanges(images, tagsFor(impl, level, 'measure', window), level.models)) sendAndCheck(x, due);
     })();
   }
 
@@ -264,7 +268,7 @@ export async function buildSuite(kind: ScenarioKind, defaultName: string = kind)
       const window = windowOf(level);
       const xs: Exchange[] = [];
       if (kept) for (const impl of cfg.impls) xs.push(keptExchange(impl, level, kept, window));
-      else for (const impl of cfg.impls) xs.push(...(await exchanges(await imagesFor(first, 1), tagsFor(impl, level, 'measure', window))));
+      else for (const impl of cfg.impls) xs.push(...(await exchanges(await imagesFor(first, 1), tagsFor(impl, level, 'measure', window), level.models)));
       for (const x of xs) {
         const r = withRunnerHeader(x.req);
         pending.push(

@@ -202,7 +202,7 @@ export async function v2Client(cfg: K6Config): Promise<ProtocolClient> {
   }
 
   /** One request per model: the images' prepared tensors, [N,3,S,S]. */
-  async function modelExchanges(images: LoadedImage[], tags: RequestTags): Promise<Exchange[]> {
+  async function modelExchanges(images: LoadedImage[], tags: RequestTags, only?: readonly ModelName[]): Promise<Exchange[]> {
     const prepared = images.map((img) => {
       const t = tensorImages.get(img.id);
       if (!t) abort(`image ${img.id} has no prepared tensors in ${cfg.manifest}: rerun 'make data'`);
@@ -210,7 +210,7 @@ export async function v2Client(cfg: K6Config): Promise<ProtocolClient> {
     });
     const ids = images.map((i) => i.id).join(',');
     const out: Exchange[] = [];
-    for (const model of models) {
+    for (const model of only ? models.filter((m) => only.includes(m)) : models) {
       const shape = prepared[0]!.tensors[model]!.shape;
       const per = prepared[0]!.tensors[model]!.bytes;
       const header = binaryRequestHeader([{ name: 'images', datatype: 'FP32', shape: [images.length, ...shape], bytes: per * images.length }], [...DETECTIONS]);
@@ -238,8 +238,11 @@ export async function v2Client(cfg: K6Config): Promise<ProtocolClient> {
   }
 
   /** The exchanges of one iteration (their bodies filled). */
-  async function exchanges(images: LoadedImage[], tags: RequestTags): Promise<Exchange[]> {
-    return mode.kind === 'pipeline' ? [pipelineExchange(images, tags)] : modelExchanges(images, tags);
+  async function exchanges(images: LoadedImage[], tags: RequestTags, only?: readonly ModelName[]): Promise<Exchange[]> {
+    // A mix stream asks one model: the pipeline model runs them all, so a mix needs per-model requests.
+    if (only && mode.kind === 'pipeline') abort('SCENARIO=mix over v2 sends each stream its own model: set V2_MODELS=d0,d1,d2 (the pipeline model runs every model)');
+    if (only && only.some((m) => !models.includes(m))) abort(`SCENARIO=mix asks ${only.join(',')}, which V2_MODELS=${models.join(',')} leaves out: add it to V2_MODELS`);
+    return mode.kind === 'pipeline' ? [pipelineExchange(images, tags)] : modelExchanges(images, tags, only);
   }
 
   return { gate, exchanges };

@@ -7,7 +7,7 @@ import type { InferResponse } from '../../lib/types.ts';
 export interface FakeTarget {
   url: string;
   /** Requests received by /infer, in arrival order, with their X-Image-Id (and X-Runner of a RUNNERS=N run). */
-  received: { impl: string; ids: string[]; runner?: string }[];
+  received: { impl: string; ids: string[]; runner?: string; models?: string }[];
   /** POST /vram/reset calls: the window named, and how many inference requests had arrived. */
   resets: { window: string | undefined; afterRequests: number }[];
   close(): Promise<void>;
@@ -20,8 +20,9 @@ export type WrongAnswer = 'other-implementation' | 'swapped-ids' | 'no-models' |
  * what /vram reports after n inference requests (default a flat 100 MB); after `healthHangsAfter`
  * inference requests /health hangs; `runnerMs` delays the requests of one runner (X-Runner);
  * `wrong` spoils the answer of every request that arrives after the first `wrongAfter`; `msAfter(s)`,
- * when given, is the delay of a request arriving s seconds after the first one (a latency that changes over time). */
-export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fastMs?: number; memoryMb?: (requests: number) => number; runnerMs?: Record<string, number>; healthHangsAfter?: number; wrong?: WrongAnswer; wrongAfter?: number; msAfter?: (s: number) => number } = {}): Promise<FakeTarget> {
+ * when given, is the delay of a request arriving s seconds after the first one (a latency that changes over time);
+ * `modelMs` delays the requests whose `?models=` is exactly that key (one slow model of a mix). */
+export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fastMs?: number; memoryMb?: (requests: number) => number; runnerMs?: Record<string, number>; healthHangsAfter?: number; wrong?: WrongAnswer; wrongAfter?: number; msAfter?: (s: number) => number; modelMs?: Record<string, number> } = {}): Promise<FakeTarget> {
   const received: FakeTarget['received'] = [];
   const resets: FakeTarget['resets'] = [];
   let window: string | undefined;
@@ -54,13 +55,16 @@ export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fa
     const ids = String(req.headers['x-image-id'] ?? '').split(',');
     const runner = req.headers['x-runner'] === undefined ? undefined : String(req.headers['x-runner']);
     // The request's place in arrival order decides how it is answered (slow, wrong), not the count when it is answered.
-    const nth = received.push({ impl: m[1]!, ids, ...(runner !== undefined ? { runner } : {}) });
+    const models = url.searchParams.get('models') ?? undefined;
+    const nth = received.push({ impl: m[1]!, ids, ...(runner !== undefined ? { runner } : {}), ...(models !== undefined ? { models } : {}) });
     // runnerMs: the delay of every request one runner sends (keyed on the X-Runner header).
     firstAt ??= Date.now();
     const delay =
       runner !== undefined && opts.runnerMs?.[runner] !== undefined
         ? opts.runnerMs[runner]!
-        : opts.msAfter
+        : models !== undefined && opts.modelMs?.[models] !== undefined
+          ? opts.modelMs[models]!
+          : opts.msAfter
           ? opts.msAfter((Date.now() - firstAt) / 1000)
           : nth <= (opts.slowFirst ?? 0)
             ? (opts.slowMs ?? 0)
