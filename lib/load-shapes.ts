@@ -46,6 +46,11 @@ interface ShapeOptions {
 
 const s = (seconds: number): string => `${Math.round(seconds * 1000)}ms`;
 
+/** k6's rate is a whole number per timeUnit: a fractional rate (a mix stream at 0.5/s) is counted per 1000 s. */
+export function perSecondRate(r: number): { rate: number; timeUnit: string } {
+  return Number.isInteger(r) ? { rate: r, timeUnit: '1s' } : { rate: Math.round(r * 1000), timeUnit: '1000s' };
+}
+
 /** One k6 scenario per level (or one staircase for all levels), all executing `measure`. */
 export function levelScenarios(shape: Shape, levels: Level[], o: ShapeOptions): Record<string, K6Scenario> {
   // gracefulStop = the gap: in-flight requests may finish before the next level starts, no later.
@@ -57,7 +62,7 @@ export function levelScenarios(shape: Shape, levels: Level[], o: ShapeOptions): 
       return Object.fromEntries(
         levels.map((l) => [
           `level_${l.tag}`,
-          { ...common(l), executor: 'constant-arrival-rate', rate: l.value, timeUnit: '1s', duration: s(l.duration_s), preAllocatedVUs: Math.min(o.maxVus, Math.max(2, l.value)), maxVUs: o.maxVus },
+          { ...common(l), executor: 'constant-arrival-rate', ...perSecondRate(l.value), duration: s(l.duration_s), preAllocatedVUs: Math.min(o.maxVus, Math.max(2, Math.ceil(l.value))), maxVUs: o.maxVus },
         ]),
       );
     case 'lanes':

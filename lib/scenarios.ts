@@ -75,14 +75,14 @@ export interface MixStream {
 const MIX_LOOPS = ['open', 'closed'] as const;
 export type MixLoop = (typeof MIX_LOOPS)[number];
 
-/** MIX=d0:6,d1:2,d2:1: each model once, a positive whole number each. */
+/** MIX=d0:6,d1:2,d2:0.5: each model once, a positive number each (up to 3 decimals: open-loop rates; closed loops need whole VUs). */
 const mixParser: Parser<MixStream[]> = {
-  allowed: `a comma list of model:number, each model once (models ${MODEL_NAMES.join(', ')}), e.g. d0:6,d2:1`,
+  allowed: `a comma list of model:number, each model once (models ${MODEL_NAMES.join(', ')}), e.g. d0:6,d2:0.5`,
   parse: (raw) => {
     const out: MixStream[] = [];
     for (const part of raw.split(',').map((s) => s.trim())) {
-      const m = /^(d\d):(\d+)$/.exec(part);
-      if (!m || !(MODEL_NAMES as readonly string[]).includes(m[1]!) || Number(m[2]) < 1 || out.some((s) => s.model === m[1])) return INVALID;
+      const m = /^(d\d):(\d+(?:\.\d{1,3})?)$/.exec(part);
+      if (!m || !(MODEL_NAMES as readonly string[]).includes(m[1]!) || !(Number(m[2]) > 0) || out.some((s) => s.model === m[1])) return INVALID;
       out.push({ model: m[1] as ModelName, value: Number(m[2]) });
     }
     return out.length > 0 ? out : INVALID;
@@ -165,7 +165,9 @@ export function planFor(name: string, env: Env): Plan {
       // windows, goodput and open-loop misses of a level are then a stream's (a model's).
       if (duration <= 0) throw new ConfigError(`DURATION must be positive for this scenario: set DURATION=30s (or 3s for a quick look)`);
       const loop = read(K.mixLoop, env);
-      const levels: Level[] = read(K.mix, env).map((st) => ({ tag: st.model, value: st.value, duration_s: duration, start_s: 0, models: [st.model] }));
+      const streams = read(K.mix, env);
+      if (loop === 'closed' && streams.some((st) => !Number.isInteger(st.value))) throw new ConfigError(`MIX=${env['MIX']} with MIX_LOOP=closed: each stream's number is its VUs, a whole number (a fraction is an open-loop rate)`);
+      const levels: Level[] = streams.map((st) => ({ tag: st.model, value: st.value, duration_s: duration, start_s: 0, models: [st.model] }));
       const warmupConcurrency = Math.min(8, levels.reduce((n, l) => n + (loop === 'closed' ? l.value : 1), 0));
       return { ...base, unit: loop === 'open' ? 'rps' : 'vus', levels, warmup: { requests: warmup, concurrency: warmupConcurrency }, k6Scenarios: levelScenarios(loop === 'open' ? 'arrival' : 'closed', levels, { gap_s: gap, maxVus }) };
     }

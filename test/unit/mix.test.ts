@@ -18,7 +18,7 @@ test('mix: a level per stream (tag = model), all from 0 s, open loop by default 
 });
 
 test('MIX refuses a model twice, an unknown model, zero and junk, naming the form', () => {
-  for (const bad of ['d0:2,d0:1', 'd3:1', 'd0:0', 'd0', 'd0:1,', 'x:1']) {
+  for (const bad of ['d0:2,d0:1', 'd3:1', 'd0:0', 'd0', 'd0:1,', 'x:1', 'd0:0.0001', 'd0:-1']) {
     assert.throws(() => planFor('mix', { MIX: bad }), (e: Error) => e instanceof ConfigError && e.message.startsWith(`MIX=${bad} is not valid: expected a comma list of model:number, each model once`), bad);
   }
 });
@@ -44,4 +44,14 @@ test('validateBoundsFile: a per-model entry names a model and known bounds', () 
   assert.throws(at({ d0: { refused_max_ratio: 1 } }), /slo\.mix\.\*\.models\.d0\.refused_max_ratio is not a per-model bound/);
   assert.throws(at({ d0: { p99_ms: 'x' } }), /slo\.mix\.\*\.models\.d0\.p99_ms must be a number/);
   assert.throws(at([1]), /slo\.mix\.\*\.models must be an object of model/);
+});
+
+test('mix rates may be fractions (open loop): k6 counts them per 1000 s; a closed mix needs whole VUs', async () => {
+  const { plannedArrivals } = await import('../../lib/load-shapes.ts');
+  const plan = planFor('mix', { MIX: 'd0:2.5,d2:0.25', DURATION: '20s' });
+  const d2 = plan.k6Scenarios['level_d2']!;
+  assert.deepEqual([d2.rate, d2.timeUnit], [250, '1000s']);
+  assert.equal(plannedArrivals(d2, 20), 5, '0.25/s for 20 s');
+  assert.deepEqual([plan.k6Scenarios['level_d0']!.rate, plan.k6Scenarios['level_d0']!.timeUnit], [2500, '1000s']);
+  assert.throws(() => planFor('mix', { MIX: 'd0:1.5', MIX_LOOP: 'closed' }), /MIX=d0:1\.5 with MIX_LOOP=closed: each stream's number is its VUs, a whole number/);
 });
