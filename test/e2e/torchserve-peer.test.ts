@@ -32,8 +32,8 @@ function treePids(pid: number): number[] {
   return out;
 }
 
-test('make torchserve serves d0 through the onnxruntime handler: a smoke bench over /predictions passes its output checks, metrics booked, idle takes no CPU, SIGTERM stops java and its workers', { timeout: 900_000 }, async () => {
-  const server = await startTorchServe({ logFile: join(tmp(), 'torchserve.log'), readyTimeout_s: 240, env: { MODELS: 'd0', TORCHSERVE_WORKERS: '1' } });
+test('make torchserve serves d2 (a 7 MB tensor, over TorchServe\'s default request size) through the onnxruntime handler: a smoke bench over /predictions passes its output checks, metrics booked, idle takes no CPU, SIGTERM stops java and its workers', { timeout: 900_000 }, async () => {
+  const server = await startTorchServe({ logFile: join(tmp(), 'torchserve.log'), readyTimeout_s: 240, env: { MODELS: 'd2', TORCHSERVE_WORKERS: '1' } });
   let pids: number[] = [];
   let stopped;
   try {
@@ -43,7 +43,7 @@ test('make torchserve serves d0 through the onnxruntime handler: a smoke bench o
 
     const root = tmp();
     const r = await runMake(['bench'], {
-      SCENARIO: 'smoke', TARGET: server.url, TARGET_METRICS: server.metricsUrl, PROTOCOL: 'torchserve', V2_MODELS: 'd0',
+      SCENARIO: 'smoke', TARGET: server.url, TARGET_METRICS: server.metricsUrl, PROTOCOL: 'torchserve', V2_MODELS: 'd2',
       IMPL: 'torchserve', SMOKE_REQUESTS: '2', WARMUP: '1', HOST_BOUNDS: '0', RESULTS_ROOT: root,
     }, 600_000);
     assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr.slice(-2000));
@@ -53,7 +53,7 @@ test('make torchserve serves d0 through the onnxruntime handler: a smoke bench o
     assert.ok(outputChecks.length > 0 && outputChecks.every((t) => t.ok), `in-run output checks present and passed: ${JSON.stringify(summary.thresholds.map((t) => [t.metric, t.ok]))}`);
     assert.ok(summary.levels.some((l) => l.impl === 'torchserve' && l.requests > 0), JSON.stringify(summary.levels));
     // TorchServe's own counters and the handler's, scraped from TARGET_METRICS before and after k6.
-    const count = (file: string, name: string) => Number(new RegExp(`^${name}\\{[^}]*efficientdet-d0[^}]*\\} (\\S+)$`, 'm').exec(readFileSync(join(dir, file), 'utf8'))?.[1] ?? 0);
+    const count = (file: string, name: string) => Number(new RegExp(`^${name}\\{[^}]*efficientdet-d2[^}]*\\} (\\S+)$`, 'm').exec(readFileSync(join(dir, file), 'utf8'))?.[1] ?? 0);
     assert.ok(count('server-metrics.prom', 'ts_inference_requests_total') - count('server-metrics.before.prom', 'ts_inference_requests_total') >= 2, 'the run\'s requests booked by TorchServe');
     assert.ok(count('server-metrics.prom', 'ts_handler_compute_microseconds') > 0, 'the handler\'s compute counter exported');
 
