@@ -22,7 +22,7 @@ import { torchserveConfig } from '../../peers/torchserve/config.ts';
 import { fastapiConfig } from '../../peers/fastapi/config.ts';
 
 /** The scenario whose plan reads a load knob (planFor reads only its kind's). */
-const KIND_OF: Record<string, string> = { LEVELS: 'sweep', RATE: 'rate', RATES: 'capacity', STEP: 'capacity', BATCHES: 'batch', VUS: 'soak', REQUESTS: 'coldstart', SMOKE_REQUESTS: 'smoke', RETRY_AFTER_MAX: 'overload', ARRIVALS: 'rate' };
+const KIND_OF: Record<string, string> = { LEVELS: 'sweep', RATE: 'rate', RATES: 'capacity', STEP: 'capacity', BATCHES: 'batch', VUS: 'soak', REQUESTS: 'coldstart', SMOKE_REQUESTS: 'smoke', RETRY_AFTER_MAX: 'overload', ARRIVALS: 'rate', MIX: 'mix', MIX_LOOP: 'mix' };
 
 /** Each registry read through the config function its runtime really uses. */
 export const READERS: Record<string, (env: Env) => unknown> = {
