@@ -1,7 +1,8 @@
 // The FastAPI + onnxruntime peer end to end: `make fastapi-env` installs it from PyPI (first time),
 // `make fastapi` comes up ready, answers our native API so that `make bench` against it passes the
 // in-run output checks (its declared bounds) with its metrics booked, the idle process tree takes no
-// CPU, SIGTERM stops it cleanly; with FASTAPI_API=seed it answers the seed project's API.
+// CPU, SIGTERM stops it cleanly; with FASTAPI_API=seed it answers the seed project's API, which
+// PROTOCOL=seed drives through the same output checks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync } from 'node:fs';
@@ -84,17 +85,25 @@ test('make fastapi (native API): a smoke bench passes the in-run output checks, 
   });
 });
 
-test('make fastapi FASTAPI_API=seed answers the seed project\'s API: healthy, 100 zero-padded rows, 1-based labels, boxes in the 512 x 512 resized input', { timeout: 900_000 }, async () => {
+test('make fastapi FASTAPI_API=seed answers the seed project\'s API: a PROTOCOL=seed smoke passes the output checks; 100 zero-padded rows, 1-based labels, our boxes in the 512 x 512 resized input', { timeout: 900_000 }, async () => {
   await makeTarget('fastapi-env');
   const jpeg = await wideJpeg();
   let native: InferResponse | undefined;
   await withFastapi({ MODELS: 'd0' }, async (server) => void (native = (await post(`${server.url}/infer/fastapi`, jpeg)) as InferResponse));
-  await withFastapi({ MODELS: 'd0', FASTAPI_API: 'seed' }, async (server) => {
+  // All three models: the replay after the load asks for each.
+  await withFastapi({ FASTAPI_API: 'seed' }, async (server) => {
     assert.deepEqual(await (await fetch(`${server.url}/health`)).json().then((h: { status: string; models_loaded: boolean }) => [h.status, h.models_loaded]), ['healthy', true]);
+    const root = tmp();
+    const r = await runMake(['bench'], { SCENARIO: 'smoke', PROTOCOL: 'seed', TARGET: server.url, IMPL: 'fastapi', MAX_IMAGES: '3', SMOKE_REQUESTS: '3', WARMUP: '1', HOST_BOUNDS: '0', RESULTS_ROOT: root }, 600_000);
+    assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr.slice(-2000));
+    const summary = JSON.parse(readFileSync(join(root, readlinkSync(join(root, 'latest')), 'summary.json'), 'utf8')) as Summary;
+    assert.ok(summary.thresholds.some((t) => t.metric.startsWith('output_match')) && summary.thresholds.every((t) => t.ok), JSON.stringify(summary.thresholds.map((t) => [t.metric, t.ok])));
+
+    // The dataset's images are square; a 640 x 480 one shows the seed's box space apart from ours.
     const seed = (await post(`${server.url}/infer/baseline`, jpeg)) as { implementation: string; total_inference_time_ms: number; detections: { boxes: number[][]; scores: number[]; labels: number[]; model_name: string; inference_time_ms: number }[] };
     assert.equal(seed.implementation, 'baseline');
     assert.ok(seed.total_inference_time_ms > 0);
-    assert.deepEqual(seed.detections.map((d) => d.model_name), ['efficientdet_d0']);
+    assert.deepEqual(seed.detections.map((d) => d.model_name), ['efficientdet_d0', 'efficientdet_d1', 'efficientdet_d2']);
     const d = seed.detections[0]!;
     assert.deepEqual([d.boxes.length, d.scores.length, d.labels.length], [100, 100, 100]);
     const ours = native!.images[0]!.models.d0!;
