@@ -20,7 +20,7 @@ SERVER_NODE := node $(file < lib/node/server-node-args)
 DEPS_HASH := $(shell cat package.json package-lock.json | sha256sum | cut -c1-16)
 STAMP := node_modules/.installed-$(DEPS_HASH)
 
-.PHONY: help docs deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models perf-analyzer perf-analyzer-install host-bounds calibrate reference accuracy report test clean k6-run triton triton-env torchserve torchserve-env fastapi fastapi-env
+.PHONY: help docs deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models perf-analyzer perf-analyzer-install host-bounds calibrate reference accuracy report test clean k6-run triton triton-env torchserve torchserve-env fastapi fastapi-env region interference
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -102,6 +102,12 @@ harness: k6 loadgen build models data ## measure the measurer: k6 vs vegeta, k6 
 
 report: k6 build models models-int8 data ## compare implementations: interleaved sweeps, REPEATS rounds -> results/report/<timestamp>/ (IMPL LEVELS DURATION REPEATS SERVER REUSE)
 	@$(TSX) tools/report/run.ts
+
+region: k6 build models data ## capacity region: per mix direction, the highest total rate with every model within REGION_SLO -> results/region/ (IMPL PEERS REGION_DIRECTIONS REGION_SLO DURATION REGION_BUDGET)
+	@$(TSX) tools/region/run.ts
+
+interference: k6 build models data ## interference matrix: each model's p99 at a light rate beside another's growing rate -> results/interference/ (IMPL PEERS INTERFERENCE_MODELS INTERFERENCE_LIGHT INTERFERENCE_RATES)
+	@$(TSX) tools/region/interference.ts
 
 # The Triton peer (peers/triton): a Python venv from PyPI in build/triton/venv, made once and again
 # when the pinned requirements change. TRITON_PYTHON picks the interpreter (default python3).

@@ -25,6 +25,7 @@ import { MERGE_KNOBS } from './scale-out/merge.ts';
 import { TRITON_KNOBS } from '../peers/triton/config.ts';
 import { TORCHSERVE_KNOBS } from '../peers/torchserve/config.ts';
 import { FASTAPI_KNOBS } from '../peers/fastapi/config.ts';
+import { REGION_KNOBS } from './region/config.ts';
 
 export const KNOB_TABLES: Readonly<Record<string, Registry>> = {
   bench: BENCH_KNOBS,
@@ -42,6 +43,7 @@ export const KNOB_TABLES: Readonly<Record<string, Registry>> = {
   tensors: TENSORS_KNOBS,
   'perf-analyzer': PERF_ANALYZER_KNOBS,
   peers: PEERS_KNOBS,
+  region: REGION_KNOBS,
   triton: TRITON_KNOBS,
   torchserve: TORCHSERVE_KNOBS,
   fastapi: FASTAPI_KNOBS,

@@ -21,8 +21,11 @@ export type WrongAnswer = 'other-implementation' | 'swapped-ids' | 'no-models' |
  * inference requests /health hangs; `runnerMs` delays the requests of one runner (X-Runner);
  * `wrong` spoils the answer of every request that arrives after the first `wrongAfter`; `msAfter(s)`,
  * when given, is the delay of a request arriving s seconds after the first one (a latency that changes over time);
- * `modelMs` delays the requests whose `?models=` is exactly that key (one slow model of a mix). */
-export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fastMs?: number; memoryMb?: (requests: number) => number; runnerMs?: Record<string, number>; healthHangsAfter?: number; wrong?: WrongAnswer; wrongAfter?: number; msAfter?: (s: number) => number; modelMs?: Record<string, number> } = {}): Promise<FakeTarget> {
+ * `modelMs` delays the requests whose `?models=` is exactly that key (one slow model of a mix);
+ * `serialMs` serves requests one at a time, each taking its `?models=` key's time (a one-worker server
+ * whose capacity is known: 1 / service time). */
+export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fastMs?: number; memoryMb?: (requests: number) => number; runnerMs?: Record<string, number>; healthHangsAfter?: number; wrong?: WrongAnswer; wrongAfter?: number; msAfter?: (s: number) => number; modelMs?: Record<string, number>; serialMs?: Record<string, number> } = {}): Promise<FakeTarget> {
+  let worker: Promise<void> = Promise.resolve();
   const received: FakeTarget['received'] = [];
   const resets: FakeTarget['resets'] = [];
   let window: string | undefined;
@@ -70,6 +73,12 @@ export async function fakeTarget(opts: { slowFirst?: number; slowMs?: number; fa
             ? (opts.slowMs ?? 0)
             : (opts.fastMs ?? 0);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    const service = models !== undefined ? opts.serialMs?.[models] : undefined;
+    if (service !== undefined) {
+      const turn = worker.then(() => new Promise<void>((r) => setTimeout(r, service)));
+      worker = turn;
+      await turn;
+    }
     const det = { boxes: [], scores: [], labels: [], num_detections: 0, inference_ms: 0 };
     const body: InferResponse = { implementation: m[1]!, images: ids.map((id) => ({ image_id: id, width: 512, height: 512, models: { d0: det, d1: det, d2: det } })), timing: { decode_ms: 0, preprocess_ms: 0, queue_ms: 0, infer_ms: 0, total_ms: delay } };
     json(200, opts.wrong && nth > (opts.wrongAfter ?? 0) ? spoil(body, opts.wrong) : body);

@@ -20,6 +20,7 @@ import { perfAnalyzerConfig } from '../../peers/perf-analyzer/run.ts';
 import { tritonConfig } from '../../peers/triton/config.ts';
 import { torchserveConfig } from '../../peers/torchserve/config.ts';
 import { fastapiConfig } from '../../peers/fastapi/config.ts';
+import { regionConfig } from '../../tools/region/config.ts';
 
 /** The scenario whose plan reads a load knob (planFor reads only its kind's). */
 const KIND_OF: Record<string, string> = { LEVELS: 'sweep', RATE: 'rate', RATES: 'capacity', STEP: 'capacity', BATCHES: 'batch', VUS: 'soak', REQUESTS: 'coldstart', SMOKE_REQUESTS: 'smoke', RETRY_AFTER_MAX: 'overload', ARRIVALS: 'rate', MIX: 'mix', MIX_LOOP: 'mix' };
@@ -44,4 +45,5 @@ export const READERS: Record<string, (env: Env) => unknown> = {
   triton: (env) => tritonConfig(env),
   torchserve: (env) => torchserveConfig(env),
   fastapi: (env) => fastapiConfig(env),
+  region: (env) => regionConfig(env),
 };

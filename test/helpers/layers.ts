@@ -50,16 +50,17 @@ export function importsOf(source: string): string[] {
 }
 
 /** tools/ sub-folders that may not import the ones named (the orchestration order). */
-const COMMANDS = ['bench', 'report', 'harness', 'scale-out', 'model-bench'];
+const COMMANDS = ['bench', 'report', 'harness', 'scale-out', 'model-bench', 'region'];
 const TOOLS_ORDER: Record<string, string[]> = {
   common: ['models', 'data', 'accuracy', ...COMMANDS],
   models: ['data', 'accuracy', 'common', ...COMMANDS],
   data: ['accuracy', ...COMMANDS],
   accuracy: COMMANDS,
-  'model-bench': ['bench', 'report', 'harness', 'scale-out'],
-  bench: ['report', 'harness'],
-  'scale-out': ['report', 'harness'],
-  harness: ['report'],
+  'model-bench': ['bench', 'report', 'harness', 'scale-out', 'region'],
+  bench: ['report', 'harness', 'region'],
+  'scale-out': ['report', 'harness', 'region'],
+  harness: ['report', 'region'],
+  report: ['region'],
 };
 
 function check(file: string, spec: string): string | undefined {
@@ -91,7 +92,7 @@ function check(file: string, spec: string): string | undefined {
       if (to === 'tools') {
         const from = file.split('/')[1]!;
         const into = target.split('/')[1]!;
-        if (TOOLS_ORDER[from]?.includes(into)) return `tools/${from} may not import tools/${into} (order: models < data < accuracy < bench, scale-out < harness, report; common below them all)`;
+        if (TOOLS_ORDER[from]?.includes(into)) return `tools/${from} may not import tools/${into} (order: models < data < accuracy < bench, scale-out < harness, report < region; common below them all)`;
       }
       return undefined;
     }
