@@ -58,3 +58,16 @@ test('MIX_LOOP=closed: each stream its own VUs, one model per request; bad MIX v
     await target.close();
   }
 });
+
+test('the real server: a two-model mix on concurrent gives a row per model at its rate, output checks and the replay passing', async () => {
+  const root = tmp();
+  const r = await runBenchCli({ SCENARIO: 'mix', MIX: 'd0:2,d1:1', IMPL: 'concurrent', DURATION: '6s', WARMUP: '2', MAX_IMAGES: '4', ACCURACY: '1', RESULTS_ROOT: root }, 300_000);
+  assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr.slice(-2000));
+  const s = JSON.parse(readFileSync(join(latest(root), 'summary.json'), 'utf8')) as Summary;
+  const by = Object.fromEntries(s.levels.map((l) => [l.level, l]));
+  // Open loop: the rates are the mix's, within what a 6 s window of even arrivals allows.
+  assert.ok(Math.abs(by['d0']!.requests - 12) <= 2 && Math.abs(by['d1']!.requests - 6) <= 1, `d0 ${by['d0']!.requests} of 12, d1 ${by['d1']!.requests} of 6`);
+  const checks = s.thresholds.filter((t) => t.metric.startsWith('output_match'));
+  assert.ok(checks.length > 0 && checks.every((t) => t.ok), JSON.stringify(checks));
+  assert.ok(s.postprocess.some((p) => p.name.startsWith('accuracy') && p.passed), JSON.stringify(s.postprocess.map((p) => [p.name, p.passed])));
+});

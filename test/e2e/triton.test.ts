@@ -59,8 +59,8 @@ async function inferBinary(url: string, model: string, input: Float32Array): Pro
   return out;
 }
 
-async function withTriton(modelSet: TritonModelSet, fn: (t: StartedTriton) => Promise<void>): Promise<void> {
-  const triton = await startTriton({ modelSet, logFile: join(tmp(), 'triton.log'), readyTimeout_s: 240, env: { MODELS: 'd0' } });
+async function withTriton(modelSet: TritonModelSet, fn: (t: StartedTriton) => Promise<void>, models = 'd0'): Promise<void> {
+  const triton = await startTriton({ modelSet, logFile: join(tmp(), 'triton.log'), readyTimeout_s: 240, env: { MODELS: models } });
   let stopped;
   try {
     await fn(triton);
@@ -130,6 +130,9 @@ test('the dynamic model set batches concurrent requests in Triton and gives each
   });
 });
 
+/** Triton's nv_inference_request_success of one model in a scraped metrics file. */
+const successCount = (file: string, model: string): number => Number(new RegExp(`^nv_inference_request_success\\{model="efficientdet-${model}",version="1"\\} (\\d+)$`, 'm').exec(readFileSync(file, 'utf8'))?.[1]);
+
 /** make bench against a running Triton over v2 with per-model tensors; returns its exit and run folder. */
 async function benchTriton(triton: StartedTriton, env: Record<string, string>) {
   const root = tmp();
@@ -140,7 +143,7 @@ async function benchTriton(triton: StartedTriton, env: Record<string, string>) {
   return { r, dir: join(root, readlinkSync(join(root, 'latest'))) };
 }
 
-test('make bench SCENARIO=smoke over v2 against Triton passes with the in-run output checks on, and Triton\'s metrics land in the results folder', { timeout: 900_000 }, async () => {
+test('make bench SCENARIO=smoke over v2 against Triton passes with the in-run output checks on, and Triton\'s metrics land in the results folder; a two-model mix over v2 passes its output checks with a row per model', { timeout: 900_000 }, async () => {
   await withTriton('instances', async (triton) => {
     const { r, dir } = await benchTriton(triton, { V2_MODELS: 'd0' });
     assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr.slice(-2000));
@@ -149,10 +152,19 @@ test('make bench SCENARIO=smoke over v2 against Triton passes with the in-run ou
     assert.ok(outputChecks.length > 0 && outputChecks.every((t) => t.ok), `in-run output checks present and passed: ${JSON.stringify(summary.thresholds.map((t) => [t.metric, t.ok]))}`);
     assert.ok(summary.levels.some((l) => l.impl === 'triton-instances' && l.requests > 0), JSON.stringify(summary.levels));
     // Triton's own counters, scraped from TARGET_METRICS before and after k6: the measured requests are in the delta.
-    const count = (file: string) => Number(/^nv_inference_request_success\{model="efficientdet-d0",version="1"\} (\d+)$/m.exec(readFileSync(join(dir, file), 'utf8'))?.[1]);
-    assert.ok(count('server-metrics.prom') - count('server-metrics.before.prom') >= 2, 'the run\'s requests booked in Triton\'s metrics');
+    assert.ok(successCount(join(dir, 'server-metrics.prom'), 'd0') - successCount(join(dir, 'server-metrics.before.prom'), 'd0') >= 2, 'the run\'s requests booked in Triton\'s metrics');
     assert.match(readFileSync(join(dir, 'server-metrics.prom'), 'utf8'), /^nv_inference_queue_duration_us\{model="efficientdet-d0",version="1"\} \d+/m);
-  });
+    // SCENARIO=mix over v2: each stream sends its model's tensors to its own Triton model.
+    const mix = await benchTriton(triton, { SCENARIO: 'mix', MIX: 'd0:2,d1:1', V2_MODELS: 'd0,d1', DURATION: '4s' });
+    assert.equal(mix.r.code, 0, mix.r.stdout.slice(-3000) + mix.r.stderr.slice(-2000));
+    const m = JSON.parse(readFileSync(join(mix.dir, 'summary.json'), 'utf8')) as Summary;
+    assert.deepEqual(m.levels.map((l) => l.level), ['d0', 'd1']);
+    assert.ok(m.levels.every((l) => l.requests > 0 && l.failed === 0), JSON.stringify(m.levels.map((l) => [l.level, l.requests, l.failed])));
+    const mixChecks = m.thresholds.filter((t) => t.metric.startsWith('output_match'));
+    assert.ok(mixChecks.length > 0 && mixChecks.every((t) => t.ok), JSON.stringify(mixChecks));
+    const booked = (model: string) => successCount(join(mix.dir, 'server-metrics.prom'), model) - successCount(join(mix.dir, 'server-metrics.before.prom'), model);
+    assert.ok(booked('d0') > booked('d1'), `Triton booked more d0 than d1 requests: ${booked('d0')} vs ${booked('d1')}`);
+  }, 'd0,d1');
 });
 
 test('the in-run checks catch a Triton whose outputs differ from the reference (int8 weights behind the same model name)', { timeout: 900_000 }, async () => {
