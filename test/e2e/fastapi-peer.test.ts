@@ -92,7 +92,8 @@ test('make fastapi FASTAPI_API=seed answers the seed project\'s API: a PROTOCOL=
   await withFastapi({ MODELS: 'd0' }, async (server) => void (native = (await post(`${server.url}/infer/fastapi`, jpeg)) as InferResponse));
   // All three models: the replay after the load asks for each.
   await withFastapi({ FASTAPI_API: 'seed' }, async (server) => {
-    assert.deepEqual(await (await fetch(`${server.url}/health`)).json().then((h: { status: string; models_loaded: boolean }) => [h.status, h.models_loaded]), ['healthy', true]);
+    const health = (await (await fetch(`${server.url}/health`)).json()) as { status: string; models_loaded: boolean };
+    assert.deepEqual([health.status, health.models_loaded], ['healthy', true]);
     const root = tmp();
     const r = await runMake(['bench'], { SCENARIO: 'smoke', PROTOCOL: 'seed', TARGET: server.url, IMPL: 'fastapi', MAX_IMAGES: '3', SMOKE_REQUESTS: '3', WARMUP: '1', HOST_BOUNDS: '0', RESULTS_ROOT: root }, 600_000);
     assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr.slice(-2000));
