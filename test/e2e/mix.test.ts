@@ -3,7 +3,7 @@
 // bound alone: exit 99 naming it while the other model's bound holds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Summary } from '../../lib/summary.ts';
@@ -36,6 +36,10 @@ test('a mix whose d2 stream is slow: d2 breaks its own p99 bound (exit 99, named
     assert.deepEqual([t('d0').expression, t('d0').ok], ['p(99)<150', true]);
     assert.deepEqual([t('d2').expression, t('d2').ok], ['p(99)<200', false]);
     assert.match(readFileSync(join(latest(root), 'summary.txt'), 'utf8'), /^baseline\s+d2\s+\d+/m);
+    // The dashboard's Streams tab: the configuration k6 ran with, a section per stream.
+    const dash = JSON.parse(readFileSync(join(latest(root), 'dashboard-config.json'), 'utf8')) as { tabs: { title: string; sections: { title: string }[] }[] };
+    assert.deepEqual(dash.tabs.find((t) => t.title === 'Streams')?.sections.map((x) => x.title), ['baseline stream d0', 'baseline stream d2']);
+    assert.ok(existsSync(join(latest(root), 'dashboard.html')), 'the HTML export, written with that configuration');
   } finally {
     await target.close();
   }
