@@ -54,3 +54,13 @@ test('make interference: d0\'s p99 grows beside a growing d2 stream on a one-wor
     await target.close();
   }
 });
+
+test('a row that cannot start is named in region.json and the table, the others are kept, and make region exits 1', { timeout: 120_000 }, async () => {
+  const root = mkdtempSync(join(tmpdir(), 'region-fail-e2e-'));
+  const r = await runMake(['region'], { IMPL: 'no-such-implementation', REGION_DIRECTIONS: 'd0', REGION_SLO: 'd0:300', DURATION: '1s', RESULTS_ROOT: root, READY_TIMEOUT: '30s' }, 120_000);
+  assert.notEqual(r.code, 0, r.stdout.slice(-2000));
+  const report = JSON.parse(readFileSync(join(latest(join(root, 'region')), 'region.json'), 'utf8')) as RegionReport;
+  assert.deepEqual(report.failed.map((f) => f.row), ['no-such-implementation']);
+  assert.match(report.failed[0]!.why, /server exited/);
+  assert.match(readFileSync(join(latest(join(root, 'region')), 'region.txt'), 'utf8'), /^no-such-implementation: not measured: server exited/m);
+});

@@ -38,6 +38,8 @@ export interface InterferenceReport {
   host: { cpu: string; cores: number };
   config: { models: ModelName[]; light_rps: number; rates: number[]; duration_s: number; budget_s: number };
   rows: { row: string; stack: string; pairs: InterferencePair[]; skipped: string[] }[];
+  /** Rows that could not start, and why (the others were measured). */
+  failed: { row: string; why: string }[];
   elapsed_s: number;
 }
 
@@ -56,6 +58,7 @@ export function interferenceTable(r: InterferenceReport): string {
     }
     for (const s of row.skipped) lines.push(`${row.row}: ${s}`);
   }
+  for (const f of r.failed) lines.push(`${f.row}: not measured: ${f.why}`);
   return lines.join('\n') + '\n';
 }
 
@@ -73,9 +76,20 @@ export async function makeInterference(env: NodeJS.ProcessEnv = process.env, cfg
     host: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
     config: { models: cfg.models, light_rps: cfg.light, rates: cfg.rates, duration_s: cfg.duration_s, budget_s: cfg.budget_s },
     rows: [],
+    failed: [],
     elapsed_s: 0,
   };
   let n = 0;
+  // Written after every row, so a later failure keeps what was measured.
+  const save = async (): Promise<string> => {
+    report.elapsed_s = Math.round(clock.elapsed_s());
+    writeFileSync(join(out.dir, 'interference.json'), JSON.stringify(report, null, 2) + '\n');
+    const table = interferenceTable(report);
+    writeFileSync(join(out.dir, 'interference.txt'), table);
+    writeFileSync(join(out.dir, 'interference.svg'), await renderSvg(heatmapSpec(heatCells(report), `Interference: victim p99 beside the aggressor at ${cfg.rates[cfg.rates.length - 1]} req/s, over its p99 alone`)));
+    out.link();
+    return table;
+  };
   await forEachRow(cfg.impls, out.dir, env, async (row) => {
     const pairs: InterferencePair[] = [];
     const skipped: string[] = [];
@@ -106,16 +120,16 @@ export async function makeInterference(env: NodeJS.ProcessEnv = process.env, cfg
       }
     }
     report.rows.push({ row: row.row, stack: row.stack, pairs, skipped });
+    await save();
+  }, (row, why) => {
+    report.failed.push({ row, why });
+    note(`interference: row ${row} not measured: ${why}`);
   });
-  report.elapsed_s = Math.round(clock.elapsed_s());
-  writeFileSync(join(out.dir, 'interference.json'), JSON.stringify(report, null, 2) + '\n');
-  const table = interferenceTable(report);
-  writeFileSync(join(out.dir, 'interference.txt'), table);
-  writeFileSync(join(out.dir, 'interference.svg'), await renderSvg(heatmapSpec(heatCells(report), `Interference: victim p99 beside the aggressor at ${cfg.rates[cfg.rates.length - 1]} req/s, over its p99 alone`)));
-  out.link();
+  const table = await save();
   console.log(`\n${table}`);
   note(`interference: results in ${out.dir} (interference.json, .txt, .svg; probes/ holds every run) after ${report.elapsed_s} s`);
   return { dir: out.dir, report };
 }
 
-if (isMain(import.meta.url)) runMain('interference', async () => void (await makeInterference()), { expected: [BenchError] });
+/** Exit 1 when a row could not be measured (interference.json says which and why), else 0. */
+if (isMain(import.meta.url)) runMain('interference', async () => ((await makeInterference()).report.failed.length > 0 ? 1 : 0), { expected: [BenchError] });

@@ -32,6 +32,8 @@ export interface RegionReport {
   host: { cpu: string; cores: number };
   config: { directions: string[]; slo: Partial<Record<ModelName, number>>; duration_s: number; start: number; max: number; precision: number; budget_s: number };
   rows: { row: string; stack: string; directions: RegionDirection[] }[];
+  /** Rows that could not start, and why (the others were measured). */
+  failed: { row: string; why: string }[];
   elapsed_s: number;
 }
 
@@ -46,6 +48,7 @@ export function regionTable(r: RegionReport): string {
       lines.push([row.row, d.direction, `${d.lo} .. ${d.hi ?? '>'}${ENDS[d.end]}`, d.lo > 0 ? mixText(d.frontier) : '-', over ? `${over.total_rps}: ${over.why}` : '-', String(d.steps.length)].join(' | '));
     }
   }
+  for (const f of r.failed) lines.push(`${f.row}: not measured: ${f.why}`);
   return lines.join('\n') + '\n';
 }
 
@@ -82,9 +85,21 @@ export async function makeRegion(env: NodeJS.ProcessEnv = process.env, cfg: Regi
     host: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
     config: { directions: texts, slo: cfg.slo, duration_s: cfg.duration_s, start: cfg.start, max: cfg.max, precision: cfg.precision, budget_s: cfg.budget_s },
     rows: [],
+    failed: [],
     elapsed_s: 0,
   };
   let probeNo = 0;
+  // Written after every row, so a later failure keeps what was measured.
+  const save = async (): Promise<string> => {
+    report.elapsed_s = Math.round(clock.elapsed_s());
+    writeFileSync(join(out.dir, 'region.json'), JSON.stringify(report, null, 2) + '\n');
+    const table = regionTable(report);
+    writeFileSync(join(out.dir, 'region.txt'), table);
+    const svg = await regionSvg(report, cfg.directions);
+    if (svg) writeFileSync(join(out.dir, 'region.svg'), svg);
+    out.link();
+    return table;
+  };
   await forEachRow(cfg.impls, out.dir, env, async (row) => {
     const directions: RegionDirection[] = [];
     for (const [i, direction] of cfg.directions.entries()) {
@@ -103,17 +118,16 @@ export async function makeRegion(env: NodeJS.ProcessEnv = process.env, cfg: Regi
       note(`region: ${row.row} ${texts[i]}: frontier ${result.lo} .. ${result.hi ?? '>'} req/s${ENDS[result.end]}`);
     }
     report.rows.push({ row: row.row, stack: row.stack, directions });
+    await save();
+  }, (row, why) => {
+    report.failed.push({ row, why });
+    note(`region: row ${row} not measured: ${why}`);
   });
-  report.elapsed_s = Math.round(clock.elapsed_s());
-  writeFileSync(join(out.dir, 'region.json'), JSON.stringify(report, null, 2) + '\n');
-  const table = regionTable(report);
-  writeFileSync(join(out.dir, 'region.txt'), table);
-  const svg = await regionSvg(report, cfg.directions);
-  if (svg) writeFileSync(join(out.dir, 'region.svg'), svg);
-  out.link();
+  const table = await save();
   console.log(`\n${table}`);
-  note(`region: results in ${out.dir} (region.json, region.txt${svg ? ', region.svg' : ''}; probes/ holds every run) after ${report.elapsed_s} s`);
+  note(`region: results in ${out.dir} (region.json, region.txt, region.svg; probes/ holds every run) after ${report.elapsed_s} s`);
   return { dir: out.dir, report };
 }
 
-if (isMain(import.meta.url)) runMain('region', async () => void (await makeRegion()), { expected: [BenchError] });
+/** Exit 1 when a row could not be measured (region.json says which and why), else 0. */
+if (isMain(import.meta.url)) runMain('region', async () => ((await makeRegion()).report.failed.length > 0 ? 1 : 0), { expected: [BenchError] });
