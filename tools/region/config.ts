@@ -59,13 +59,15 @@ export const REGION_KNOBS = {
 
 export type RegionConfig = ReturnType<typeof regionConfig>;
 
-export function regionConfig(env: Env) {
+/** The knobs of `make region` (tool region) or `make interference`, checked for what that tool uses. */
+export function regionConfig(env: Env, tool: 'region' | 'interference' = 'region') {
   const c = readKnobs(REGION_KNOBS, env);
-  // Every model a direction or the interference names needs a bound.
-  const named = new Set([...c.directions.flat().map((s) => s.model), ...c.models]);
+  // Every model the tool sends needs a bound.
+  const named = new Set(tool === 'region' ? c.directions.flat().map((s) => s.model) : c.models);
   const missing = [...named].filter((m) => c.slo[m] === undefined);
-  if (missing.length > 0) throw new ConfigError(`REGION_SLO=${env['REGION_SLO'] ?? ''} has no bound for ${missing.join(', ')}, which REGION_DIRECTIONS or INTERFERENCE_MODELS name: add ${missing.map((m) => `${m}:<p99 ms>`).join(',')}`);
-  if (c.start > c.max) throw new ConfigError(`REGION_START=${c.start} is above REGION_MAX=${c.max}: lower REGION_START or raise REGION_MAX`);
-  if (c.models.length < 2) throw new ConfigError(`INTERFERENCE_MODELS=${c.models.join(',')}: name at least two models (each is the victim of the others)`);
+  const knob = tool === 'region' ? 'REGION_DIRECTIONS' : 'INTERFERENCE_MODELS';
+  if (missing.length > 0) throw new ConfigError(`REGION_SLO=${env['REGION_SLO'] ?? ''} has no bound for ${missing.join(', ')}, which ${knob} names: add ${missing.map((m) => `${m}:<p99 ms>`).join(',')}`);
+  if (tool === 'region' && c.start > c.max) throw new ConfigError(`REGION_START=${c.start} is above REGION_MAX=${c.max}: lower REGION_START or raise REGION_MAX`);
+  if (tool === 'interference' && c.models.length < 2) throw new ConfigError(`INTERFERENCE_MODELS=${c.models.join(',')}: name at least two models (each is the victim of the others)`);
   return c;
 }

@@ -66,7 +66,7 @@ export function heatCells(r: InterferenceReport): (HeatCell & { row: string })[]
   return r.rows.flatMap((row) => row.pairs.map((p) => ({ row: row.row, victim: p.victim, aggressor: p.aggressor, ratio: p.steps.length > 0 ? p.steps[p.steps.length - 1]!.p99_ratio : null })));
 }
 
-export async function makeInterference(env: NodeJS.ProcessEnv = process.env, cfg: RegionConfig = regionConfig(env)): Promise<{ dir: string; report: InterferenceReport }> {
+export async function makeInterference(env: NodeJS.ProcessEnv = process.env, cfg: RegionConfig = regionConfig(env, 'interference')): Promise<{ dir: string; report: InterferenceReport }> {
   const out = toolDir(cfg.resultsRoot, 'interference');
   const clock = budget(cfg.budget_s);
   const sloFile = writeSloFile(out.dir, cfg.slo);
