@@ -5,14 +5,18 @@
 // xk6-dashboard-assets module k6 was built with) with our tab inserted after the overview; without
 // that module (a k6 built elsewhere) the file holds our tab alone. The HTML export keeps it.
 //
-// The dashboard parses a sub-metric's name `m{k1:v1,k2:v2}` into one tag: k1 -> "v1,k2:v2", so a
-// series selects `m[?tags.k1=='v1,k2:v2' && agg]`, built here from the thresholds' own selectors
-// (lib/bounds.ts selector): a panel shows exactly the sub-metric a threshold judges.
+// The dashboard keeps its own sub-metrics, one per value of each tag named in K6_WEB_DASHBOARD_TAGS
+// (k6's default: group), not the thresholds' multi-tag ones: DASHBOARD_TAGS adds `level` and `model`,
+// so a series selects `m[?tags.model=='d0' && agg]`. One tag at a time: a stream's figures there are
+// all its requests (warm-up ones carry another level; refused ones are in the latency too), the
+// verdicts stay with summary.txt.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { selector } from '../../lib/bounds.ts';
 import type { Plan } from '../../lib/scenarios.ts';
+
+/** K6_WEB_DASHBOARD_TAGS: the tags the dashboard splits every metric by (k6's default is group). */
+export const DASHBOARD_TAGS = ['group', 'level', 'model'];
 
 interface Series {
   query: string;
@@ -42,42 +46,32 @@ export interface DashboardConfig {
   tabs: Tab[];
 }
 
-/** The dashboard's query of one sub-metric (as a threshold names it) and the aggregates to draw. */
-export function subMetricQuery(metric: string, tags: Record<string, string>, aggregates: string[]): string {
-  const name = selector(metric, tags);
-  const at = name.indexOf('{');
-  const inner = name.slice(at + 1, -1);
-  const colon = inner.indexOf(':');
-  const key = inner.slice(0, colon);
-  const value = inner.slice(colon + 1);
-  return `${metric}[?tags.${key}=='${value}' && (${aggregates.join(' || ')})]`;
+/** The dashboard's query of one of its own sub-metrics (metric split by one tag) and the aggregates to draw. */
+export function subMetricQuery(metric: string, tag: string, value: string, aggregates: string[]): string {
+  if (!DASHBOARD_TAGS.includes(tag)) throw new Error(`the dashboard splits metrics by ${DASHBOARD_TAGS.join(', ')} only, not ${tag}`);
+  return `${metric}[?tags.${tag}=='${value}' && (${aggregates.join(' || ')})]`;
 }
 
-/** Our tab: a section per implementation and level (a mix: per model's stream). */
-export function streamsTab(plan: Pick<Plan, 'kind' | 'levels'>, impls: readonly string[]): Tab {
-  const title = plan.kind === 'mix' ? 'Streams' : 'Levels';
-  const sections: Section[] = [];
-  for (const impl of impls) {
-    for (const level of plan.levels) {
-      const id = `streams.${impl}.${level.tag}`;
-      const tags = { impl, level: level.tag, phase: 'measure' };
-      const accepted = { ...tags, expected_response: 'true' };
-      const panels: Panel[] = [
-        { id: `${id}.rate`, title: 'Accepted requests/s', kind: 'chart', summary: 'Accepted (2xx) measured requests per second of this stream.', series: [{ query: subMetricQuery('http_reqs', accepted, ['rate']), legend: 'accepted/s' }] },
-        { id: `${id}.latency`, title: 'Latency of accepted requests', kind: 'chart', summary: 'Median and p99 of the accepted requests, per period.', series: [{ query: subMetricQuery('http_req_duration', accepted, ['med', 'p99']) }] },
-        {
-          id: `${id}.lost`, title: 'Refused and failed', kind: 'chart', summary: 'Share of the measured requests refused (503) and failed otherwise.',
-          series: [{ query: subMetricQuery('requests_refused', tags, ['rate']), legend: 'refused' }, { query: subMetricQuery('requests_failed', tags, ['rate']), legend: 'failed' }],
-        },
-        {
-          id: `${id}.outputs`, title: 'Output checks', kind: 'chart', summary: "Share of answers whose outputs matched the reference (in-run checks; empty without REFERENCE), and this model's worst box MSE.",
-          series: [{ query: subMetricQuery('output_match', { impl }, ['rate']), legend: 'outputs matched' }, ...(level.models?.length === 1 ? [{ query: subMetricQuery('output_boxes_mse', { impl, model: level.models[0]! }, ['max']), legend: `${level.models[0]} boxes MSE max` }] : [])],
-        },
-      ];
-      sections.push({ id, title: `${impl} ${plan.kind === 'mix' ? `stream ${level.tag}` : `level ${level.tag}`}`, panels });
-    }
-  }
-  return { id: 'streams', title, summary: `Per ${plan.kind === 'mix' ? 'stream (model)' : 'level'}: rate, latency, refused and failed, output checks`, sections };
+/** Our tab: a section per level (a mix: per model's stream, by its `model` tag). */
+export function streamsTab(plan: Pick<Plan, 'kind' | 'levels'>): Tab {
+  const mix = plan.kind === 'mix';
+  const sections: Section[] = plan.levels.map((level) => {
+    const id = `streams.${level.tag}`;
+    // A stream's requests carry its model; other plans' requests their level.
+    const [tag, value] = mix ? ['model', level.models!.join('+')] : ['level', level.tag];
+    const q = (metric: string, aggregates: string[]) => subMetricQuery(metric, tag, value, aggregates);
+    const model = level.models?.length === 1 ? level.models[0]! : undefined;
+    const panels: Panel[] = [
+      { id: `${id}.rate`, title: 'Requests/s', kind: 'chart', summary: 'Requests per second of this stream, accepted or not (summary.txt counts the accepted).', series: [{ query: q('http_reqs', ['rate']), legend: 'requests/s' }] },
+      { id: `${id}.latency`, title: 'Latency', kind: 'chart', summary: "Median and p99 of this stream's requests, per period.", series: [{ query: q('http_req_duration', ['med', 'p99']) }] },
+      { id: `${id}.lost`, title: 'Refused and failed', kind: 'chart', summary: 'Share of the requests refused (503) and failed otherwise.', series: [{ query: q('requests_refused', ['rate']), legend: 'refused' }, { query: q('requests_failed', ['rate']), legend: 'failed' }] },
+      ...(model
+        ? [{ id: `${id}.outputs`, title: 'Output checks', kind: 'chart' as const, summary: "Share of this model's answers that matched the reference (in-run checks; empty without REFERENCE), and its worst box MSE.", series: [{ query: subMetricQuery('output_match', 'model', model, ['rate']), legend: 'outputs matched' }, { query: subMetricQuery('output_boxes_mse', 'model', model, ['max']), legend: 'boxes MSE max' }] }]
+        : []),
+    ];
+    return { id, title: mix ? `stream ${level.tag}` : `level ${level.tag}`, panels };
+  });
+  return { id: 'streams', title: mix ? 'Streams' : 'Levels', summary: `Per ${mix ? 'stream (model)' : 'level'}: rate, latency, refused and failed${mix ? ', output checks' : ''}`, sections };
 }
 
 /** k6's default dashboard configuration, from the xk6-dashboard-assets module of the pinned k6 build; null without it. */
@@ -92,8 +86,8 @@ export function defaultDashboardConfig(goModuleDir = 'tools/go/k6'): DashboardCo
 }
 
 /** Writes the configuration with our tab (after k6's first, the overview) and returns its path and whether k6's own tabs are in it. */
-export function writeDashboardConfig(runDir: string, plan: Pick<Plan, 'kind' | 'levels'>, impls: readonly string[], base: DashboardConfig | null = defaultDashboardConfig()): { path: string; withDefaults: boolean } {
-  const ours = streamsTab(plan, impls);
+export function writeDashboardConfig(runDir: string, plan: Pick<Plan, 'kind' | 'levels'>, base: DashboardConfig | null = defaultDashboardConfig()): { path: string; withDefaults: boolean } {
+  const ours = streamsTab(plan);
   const tabs = base ? [...base.tabs.slice(0, 1), ours, ...base.tabs.slice(1)] : [ours];
   const path = join(runDir, 'dashboard-config.json');
   writeFileSync(path, JSON.stringify({ title: base?.title ?? 'k6 web dashboard', tabs }, null, 2) + '\n');

@@ -41,7 +41,7 @@ import { v2ModelName } from '../../lib/v2/config.ts';
 import { memoryOf } from '../../lib/seed.ts';
 import { cutAtFault, interruptK6, watchServer } from './watchdog.ts';
 import { runUntilStable } from './extend.ts';
-import { writeDashboardConfig } from './dashboard-config.ts';
+import { DASHBOARD_TAGS, writeDashboardConfig } from './dashboard-config.ts';
 import { describePlacement, pinned, resolvePlacement, type Placement } from '../common/cpu-placement.ts';
 import { describeLoadgenRuntime, loadgenRuntimeEnv } from '../common/loadgen-runtime.ts';
 
@@ -225,8 +225,8 @@ export function k6RunEnv(o: { env: NodeJS.ProcessEnv; cfg: BenchConfig; plan: Pl
     K6_WEB_DASHBOARD_OPEN: 'false',
     // The dashboard skips its report when it has too few snapshots: short runs need a short period.
     K6_WEB_DASHBOARD_PERIOD: dashboardPeriod(o.cfg, o.plan),
-    // Our tab per stream or level beside k6's own (dashboard-config.ts).
-    ...(o.dashboardConfig ? { XK6_DASHBOARD_CONFIG: o.dashboardConfig } : {}),
+    // Our tab per stream or level beside k6's own (dashboard-config.ts), and the tags it splits by.
+    ...(o.dashboardConfig ? { XK6_DASHBOARD_CONFIG: o.dashboardConfig, K6_WEB_DASHBOARD_TAGS: DASHBOARD_TAGS.join(',') } : {}),
   };
 }
 
@@ -386,7 +386,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     const k6Args = ['run', '--no-usage-report', script!];
     const runtime = loadgenRuntimeEnv(cfg.loadgen, cfg.target);
     note(`k6 runtime: ${describeLoadgenRuntime(runtime)}${runtime['GOMAXPROCS'] ? '' : " (GOMAXPROCS: Go's default, the target is remote)"}`);
-    const dashboard = writeDashboardConfig(runDir, plan, impls);
+    const dashboard = writeDashboardConfig(runDir, plan);
     if (!dashboard.withDefaults) note("dashboard: k6's default tabs not found (xk6-dashboard-assets is not in the Go module cache: run 'make k6'); the dashboard shows our Streams/Levels tab alone");
     const k6Env = k6RunEnv({ env, cfg, plan, target, impls, manifest: dataset.manifest, runDir, ...(reference ? { reference } : {}), v2Env, runtime, dashboardConfig: dashboard.path });
     const phase = await k6Step({ cfg, plan, k6, k6Args, script: script!, env: k6Env, runDir, conn, impls, bounds, placement });
