@@ -15,7 +15,7 @@ test('every named scenario has a plan; concurrencyN is one parameterised kind', 
     assert.ok(Object.keys(plan.k6Scenarios).length > 0, name);
     for (const s of Object.values(plan.k6Scenarios)) assert.equal(s.exec, 'measure');
   }
-  assert.equal(Object.keys(SCENARIOS).length, 14);
+  assert.equal(Object.keys(SCENARIOS).length, 15);
   const c16 = planFor('concurrency16', {});
   assert.equal(c16.k6Scenarios['level_16']!.vus, 16);
   assert.equal(c16.k6Scenarios['level_16']!.duration, '30000ms', 'DURATION defaults to 30s');

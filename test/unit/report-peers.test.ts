@@ -89,7 +89,7 @@ test('peer rows: server-side queue/compute/overhead per row from both servers\' 
 test('PEERS and TRITON_MODEL_SETS: allowed names, errors name the variable', () => {
   assert.deepEqual(peersConfig({}), { peers: [], tritonSets: ['instances', 'dynamic'] });
   assert.deepEqual(peersConfig({ PEERS: 'triton', TRITON_MODEL_SETS: 'dynamic' }), { peers: ['triton'], tritonSets: ['dynamic'] });
-  assert.throws(() => peersConfig({ PEERS: 'torchserve' }), /PEERS=torchserve is not valid: expected a comma list of triton/);
+  assert.throws(() => peersConfig({ PEERS: 'tensorrt' }), /PEERS=tensorrt is not valid: expected a comma list of triton, fastapi, torchserve/);
   assert.throws(() => peersConfig({ PEERS: 'triton', TRITON_MODEL_SETS: 'fast' }), /TRITON_MODEL_SETS=fast is not valid: expected a comma list of instances, dynamic/);
 });
 
