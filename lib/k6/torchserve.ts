@@ -9,17 +9,16 @@
 import http, { type Params, type RefinedResponse, type ResponseType } from 'k6/http';
 import { check, sleep } from 'k6';
 import exec from 'k6/execution';
-import { open as openFile, SeekMode, type File } from 'k6/experimental/fs';
+import { open as openFile, type File } from 'k6/experimental/fs';
 import { dirnameOf } from '../dataset.ts';
 import type { HealthResponse, ModelName } from '../types.ts';
 import { v2ModelName } from '../v2/config.ts';
-import { toOriginalBox, type TensorImage, type TensorManifest } from '../v2/tensors.ts';
+import type { TensorImage, TensorManifest } from '../v2/tensors.ts';
 import { HEADER_LENGTH_HEADER, parseInferResponse } from '../v2/wire.ts';
 import type { K6Config } from '../k6-config.ts';
 import type { LoadedImage } from './dataset.ts';
 import type { Exchange, ProtocolClient } from './exchange.ts';
-import { asInferResponse } from './v2.ts';
-import { checkOutputs } from './output-check.ts';
+import { checkModelOutputs, readTensorInto } from './v2.ts';
 import { recordAnswer } from './answer-metrics.ts';
 import { recordGoodput } from './goodput.ts';
 import type { RequestTags } from './tags.ts';
@@ -92,20 +91,15 @@ export async function torchserveClient(cfg: K6Config): Promise<ProtocolClient> {
     return { status: 'ok', ready: true, ep: 'unknown', models: [], implementations: [...cfg.impls], uptime_s: 0, version: 'torchserve' };
   }
 
-  /** Reads a prepared tensor file into body[at..] (k6's read() fills a buffer from its start: one of its own, then copied). */
-  async function readInto(file: File, body: Uint8Array, at: number, bytes: number, what: string): Promise<void> {
-    await file.seek(0, SeekMode.Start);
-    const tensor = new Uint8Array(bytes);
-    const n = await file.read(tensor);
-    if (n !== bytes) abort(`prepared tensor ${what}: read ${n ?? 0} of ${bytes} bytes in one read: rerun 'make data'`);
-    body.set(tensor, at);
-  }
+  const readInto = (file: File, body: Uint8Array, at: number, bytes: number, what: string) => readTensorInto(file, body, at, bytes, what, abort);
 
-  async function exchanges(images: LoadedImage[], tags: RequestTags): Promise<Exchange[]> {
+  async function exchanges(images: LoadedImage[], tags: RequestTags, only?: readonly ModelName[]): Promise<Exchange[]> {
+    // A mix stream asks one model: only its request (each model is a TorchServe model of its own).
+    if (only && only.some((m) => !models.includes(m))) abort(`SCENARIO=mix asks ${only.join(',')}, which V2_MODELS=${models.join(',')} leaves out: add it to V2_MODELS`);
     const prepared = images.map((img) => tensorImages.get(img.id) ?? abort(`image ${img.id} has no prepared tensors in ${cfg.manifest}: rerun 'make data'`));
     const ids = images.map((i) => i.id).join(',');
     const out: Exchange[] = [];
-    for (const model of models) {
+    for (const model of only ? models.filter((m) => only.includes(m)) : models) {
       const per = prepared[0]!.tensors[model]!.bytes;
       const body = new Uint8Array(per * images.length);
       for (let i = 0; i < prepared.length; i++) await readInto(files.get(`${prepared[i]!.id}/${model}`)!, body, i * per, per, `${prepared[i]!.id}/${model}`);
@@ -142,12 +136,7 @@ export async function torchserveClient(cfg: K6Config): Promise<ProtocolClient> {
             const text = res.body instanceof ArrayBuffer ? String.fromCharCode(...new Uint8Array(res.body.slice(0, 200))) : String(res.body ?? res.error);
             console.warn(`torchserve request ${v2ModelName(model)} image(s) ${ids}: status ${res.status}, ${text.slice(0, 200)}`);
           }
-          let outputsOk = false;
-          if (res.status === 200) {
-            const answer = parsed ? asInferResponse(parsed.tensors, prepared.map((p) => ({ id: p.id })), tags.impl, [model], (i) => (b) => toOriginalBox(b, prepared[i]!.tensors[model]!, prepared[i]!.width, prepared[i]!.height), '') : null;
-            outputsOk = checkOutputs(images.map((i) => i.id), answer, reqTags, [model]);
-          }
-          recordGoodput(res, reqTags, ok && outputsOk);
+          recordGoodput(res, reqTags, ok && checkModelOutputs(res.status, parsed?.tensors, prepared, tags.impl, model, reqTags));
           return ok;
         },
       });

@@ -188,18 +188,7 @@ export async function v2Client(cfg: K6Config): Promise<ProtocolClient> {
     };
   }
 
-  /**
-   * Reads `bytes` of a prepared tensor file into body[at..]. k6's fs read() fills the typed array's
-   * buffer from its start whatever the view's offset, so the tensor is read into a buffer of its own
-   * and copied after the header (a second copy per request, client CPU the closing note counts).
-   */
-  async function readInto(file: File, body: Uint8Array, at: number, bytes: number, what: string): Promise<void> {
-    await file.seek(0, SeekMode.Start);
-    const tensor = new Uint8Array(bytes);
-    const n = await file.read(tensor);
-    if (n !== bytes) abort(`prepared tensor ${what}: read ${n ?? 0} of ${bytes} bytes in one read: rerun 'make data'`);
-    body.set(tensor, at);
-  }
+  const readInto = (file: File, body: Uint8Array, at: number, bytes: number, what: string) => readTensorInto(file, body, at, bytes, what, abort);
 
   /** One request per model: the images' prepared tensors, [N,3,S,S]. */
   async function modelExchanges(images: LoadedImage[], tags: RequestTags, only?: readonly ModelName[]): Promise<Exchange[]> {
@@ -224,12 +213,7 @@ export async function v2Client(cfg: K6Config): Promise<ProtocolClient> {
           const parsed = parse(res);
           const shapeOk = parsed !== undefined && DETECTIONS.every((o) => parsed.tensors[o]?.shape[0] === images.length && parsed.tensors[o]?.datatype === 'FP32');
           const ok = protocolChecks(res, parsed, v2ModelName(model), shapeOk, reqTags, ids);
-          let outputsOk = false;
-          if (res.status === 200) {
-            const body = parsed ? asInferResponse(parsed.tensors, prepared.map((p) => ({ id: p.id })), tags.impl, [model], (i) => (b) => toOriginalBox(b, prepared[i]!.tensors[model]!, prepared[i]!.width, prepared[i]!.height), '') : null;
-            outputsOk = checkOutputs(images.map((i) => i.id), body, reqTags, [model]);
-          }
-          recordGoodput(res, reqTags, ok && outputsOk);
+          recordGoodput(res, reqTags, ok && checkModelOutputs(res.status, parsed?.tensors, prepared, tags.impl, model, reqTags));
           return ok;
         },
       });
@@ -249,6 +233,30 @@ export async function v2Client(cfg: K6Config): Promise<ProtocolClient> {
 }
 
 /** v2 detection tensors -> the native response shape the output checks read. */
+/**
+ * Reads `bytes` of a prepared tensor file into body[at..] (v2 per-model requests, TorchServe). k6's fs
+ * read() fills the typed array's buffer from its start whatever the view's offset, so the tensor is
+ * read into a buffer of its own and copied after the header (a second copy per request, client CPU).
+ */
+export async function readTensorInto(file: File, body: Uint8Array, at: number, bytes: number, what: string, abort: (msg: string) => never): Promise<void> {
+  await file.seek(0, SeekMode.Start);
+  const tensor = new Uint8Array(bytes);
+  const n = await file.read(tensor);
+  if (n !== bytes) abort(`prepared tensor ${what}: read ${n ?? 0} of ${bytes} bytes in one read: rerun 'make data'`);
+  body.set(tensor, at);
+}
+
+/**
+ * The in-run output checks of one model's answer to prepared tensors (v2 per-model requests, and
+ * TorchServe's /predictions): its detection tensors, boxes taken back to original-image pixels,
+ * against the reference of the images sent. False for a non-200 answer.
+ */
+export function checkModelOutputs(status: number, tensors: Record<string, V2Tensor> | undefined, prepared: readonly TensorImage[], impl: string, model: ModelName, tags: RequestTags): boolean {
+  if (status !== 200) return false;
+  const body = tensors ? asInferResponse(tensors, prepared.map((p) => ({ id: p.id })), impl, [model], (i) => (b) => toOriginalBox(b, prepared[i]!.tensors[model]!, prepared[i]!.width, prepared[i]!.height), '') : null;
+  return checkOutputs(prepared.map((p) => p.id), body, tags, [model]);
+}
+
 export function asInferResponse(
   t: Record<string, V2Tensor>,
   images: { id: string }[],

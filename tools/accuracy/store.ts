@@ -78,6 +78,33 @@ type Freshness = { fresh: true; manifest: ReferenceManifest } | { fresh: false; 
 
 /** Whether the stored reference can be used for these images with these models. */
 export function checkFreshness(dir: string, wanted: DatasetFile[], models: Record<ModelName, ModelFingerprint>, preprocess?: number): Freshness {
+  const read = readManifest(dir);
+  if (!read.fresh) return read;
+  const manifest = read.manifest;
+  if (preprocess !== undefined && (manifest.preprocess ?? 1) !== preprocess) {
+    return { fresh: false, reason: `made with preprocessing version ${manifest.preprocess ?? 1}, the server now decodes and letterboxes as version ${preprocess}` };
+  }
+  for (const m of MODEL_NAMES) {
+    const had = manifest.models?.[m]?.sha256;
+    if (had !== models[m].sha256) return { fresh: false, reason: `model ${m} changed (sha256 ${short(had)} in the reference, ${short(models[m].sha256)} now)` };
+  }
+  return coversImages(dir, manifest, wanted);
+}
+
+/** Whether a reference recorded from a target can be used: the same target, protocol and implementation, covering these images. */
+export function checkTargetFreshness(dir: string, wanted: DatasetFile[], source: ReferenceSource): Freshness {
+  const read = readManifest(dir);
+  if (!read.fresh) return read;
+  const manifest = read.manifest;
+  const had = manifest.source;
+  if (!had || had.target !== source.target || had.protocol !== source.protocol || had.impl !== source.impl) {
+    return { fresh: false, reason: `recorded from ${had ? `${had.impl} at ${had.target} (${had.protocol})` : 'our baseline in-process'}, now asked from ${source.impl} at ${source.target} (${source.protocol})` };
+  }
+  return coversImages(dir, manifest, wanted);
+}
+
+/** The manifest of the reference in `dir`, when it exists, parses and has this tool's version. */
+function readManifest(dir: string): Freshness {
   const path = join(dir, MANIFEST_FILE);
   if (!existsSync(path)) return { fresh: false, reason: `no reference in ${dir}` };
   let manifest: ReferenceManifest;
@@ -87,44 +114,17 @@ export function checkFreshness(dir: string, wanted: DatasetFile[], models: Recor
     return { fresh: false, reason: `${path} is unreadable (${(e as Error).message})` };
   }
   if (manifest.version !== MANIFEST_VERSION) return { fresh: false, reason: `manifest version ${manifest.version}, this tool writes ${MANIFEST_VERSION}` };
-  if (preprocess !== undefined && (manifest.preprocess ?? 1) !== preprocess) {
-    return { fresh: false, reason: `made with preprocessing version ${manifest.preprocess ?? 1}, the server now decodes and letterboxes as version ${preprocess}` };
-  }
+  return { fresh: true, manifest };
+}
+
+/** Fresh when the reference's detections file exists and it holds every wanted image unchanged. */
+function coversImages(dir: string, manifest: ReferenceManifest, wanted: DatasetFile[]): Freshness {
   if (!existsSync(join(dir, manifest.detections_file ?? DETECTIONS_FILE))) return { fresh: false, reason: `${DETECTIONS_FILE} is missing` };
-  for (const m of MODEL_NAMES) {
-    const had = manifest.models?.[m]?.sha256;
-    if (had !== models[m].sha256) return { fresh: false, reason: `model ${m} changed (sha256 ${short(had)} in the reference, ${short(models[m].sha256)} now)` };
-  }
   const stored = new Map(manifest.dataset.files.map((f) => [f.id, f.sha256]));
   for (const f of wanted) {
     const had = stored.get(f.id);
     if (had === undefined) return { fresh: false, reason: `image ${f.id} is not in the reference (it holds ${stored.size} images)` };
     if (had !== f.sha256) return { fresh: false, reason: `image ${f.id} changed (sha256 ${short(had)} in the reference, ${short(f.sha256)} now)` };
-  }
-  return { fresh: true, manifest };
-}
-
-/** Whether a reference recorded from a target can be used: the same target, protocol and implementation, covering these images. */
-export function checkTargetFreshness(dir: string, wanted: DatasetFile[], source: ReferenceSource): Freshness {
-  const path = join(dir, MANIFEST_FILE);
-  if (!existsSync(path)) return { fresh: false, reason: `no reference in ${dir}` };
-  let manifest: ReferenceManifest;
-  try {
-    manifest = JSON.parse(readFileSync(path, 'utf8')) as ReferenceManifest;
-  } catch (e) {
-    return { fresh: false, reason: `${path} is unreadable (${(e as Error).message})` };
-  }
-  if (manifest.version !== MANIFEST_VERSION) return { fresh: false, reason: `manifest version ${manifest.version}, this tool writes ${MANIFEST_VERSION}` };
-  const had = manifest.source;
-  if (!had || had.target !== source.target || had.protocol !== source.protocol || had.impl !== source.impl) {
-    return { fresh: false, reason: `recorded from ${had ? `${had.impl} at ${had.target} (${had.protocol})` : 'our baseline in-process'}, now asked from ${source.impl} at ${source.target} (${source.protocol})` };
-  }
-  if (!existsSync(join(dir, manifest.detections_file ?? DETECTIONS_FILE))) return { fresh: false, reason: `${DETECTIONS_FILE} is missing` };
-  const stored = new Map(manifest.dataset.files.map((f) => [f.id, f.sha256]));
-  for (const f of wanted) {
-    const sha = stored.get(f.id);
-    if (sha === undefined) return { fresh: false, reason: `image ${f.id} is not in the reference (it holds ${stored.size} images)` };
-    if (sha !== f.sha256) return { fresh: false, reason: `image ${f.id} changed (sha256 ${short(sha)} in the reference, ${short(f.sha256)} now)` };
   }
   return { fresh: true, manifest };
 }
