@@ -37,7 +37,7 @@ import { writeSummaryFiles } from '../common/summary-files.ts';
 import { runRunners } from '../scale-out/runners.ts';
 import { sampleCpu } from '../common/cpu.ts';
 import { v2InputsEnv } from './v2-inputs.ts';
-import { v2ModelName } from '../../lib/v2/config.ts';
+import { v2ModelName, type Protocol } from '../../lib/v2/config.ts';
 import { memoryOf } from '../../lib/seed.ts';
 import { cutAtFault, interruptK6, watchServer } from './watchdog.ts';
 import { runUntilStable } from './extend.ts';
@@ -122,6 +122,10 @@ function runK6(k6: string, args: string[], env: NodeJS.ProcessEnv, cpus: string 
     });
   });
 }
+
+/** The API the accuracy replay asks: the seed's for a seed target, else our native one (a v2 run against
+ * our server replays over its native API; a v2-only target gets no replay, see connectTarget). */
+const replayProtocol = (p: Protocol): 'native' | 'seed' => (p === 'seed' ? 'seed' : 'native');
 
 /** The target a run measures: the server this bench started, or TARGET, and what it said of itself. */
 interface ConnectedTarget {
@@ -392,7 +396,7 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     const phase = await k6Step({ cfg, plan, k6, k6Args, script: script!, env: k6Env, runDir, conn, impls, bounds, placement });
     await scrapeAfter(cfg, target, runDir, phase, before);
 
-    const summary = await postProcess(join(runDir, 'summary.json'), phase, plan, cfg, { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, memory: phase.samples, bounds, accuracy: cfg.accuracy && (conn.nativeApi || cfg.protocol === 'seed'), protocol: cfg.protocol, serverReadyMs: conn.readyMs });
+    const summary = await postProcess(join(runDir, 'summary.json'), phase, plan, cfg, { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, memory: phase.samples, bounds, accuracy: cfg.accuracy && (conn.nativeApi || cfg.protocol === 'seed'), protocol: replayProtocol(cfg.protocol), serverReadyMs: conn.readyMs });
     if (summary && !phase.fault && !cfg.accuracy) note('accuracy post-processing skipped (ACCURACY=0)');
 
     if (server && phase.fault && server.child.exitCode === null && server.child.signalCode === null) note('stopping the server that stopped answering');
