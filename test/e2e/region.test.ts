@@ -20,7 +20,7 @@ test('make region brackets a one-worker target\'s d2 frontier below its capacity
   try {
     const root = mkdtempSync(join(tmpdir(), 'region-e2e-'));
     // TARGET: the rows are that running server's implementations (here the fake's baseline).
-    const r = await runMake(['region'], { TARGET: target.url, IMPL: 'baseline', REGION_DIRECTIONS: 'd2', REGION_SLO: 'd0:300,d2:250', REGION_START: '4', REGION_MAX: '32', REGION_PRECISION: '0.5', DURATION: '2s', WARMUP: '1', RESULTS_ROOT: root }, 300_000);
+    const r = await runMake(['region'], { TARGET: target.url, IMPL: 'baseline', REGION_DIRECTIONS: 'd2', REGION_SLO: 'd0:300,d2:250', REGION_START: '8', REGION_MAX: '32', REGION_PRECISION: '0.5', DURATION: '2s', WARMUP: '1', RESULTS_ROOT: root }, 300_000);
     assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr.slice(-2000));
     const dir = latest(join(root, 'region'));
     const report = JSON.parse(readFileSync(join(dir, 'region.json'), 'utf8')) as RegionReport;
@@ -30,7 +30,7 @@ test('make region brackets a one-worker target\'s d2 frontier below its capacity
     assert.ok(d.steps[0]!.pass && d.steps.some((s) => !s.pass && /d2 (p99 \d+ > 250 ms|missed)/.test(s.why)), JSON.stringify(d.steps));
     for (const p of d.probes) assert.ok(existsSync(join(p.runDir, 'summary.json')), p.runDir);
     assert.match(readFileSync(join(dir, 'region.txt'), 'utf8'), /^baseline \| d2:1 \| [\d.]+ \.\. [\d.]+ \|/m);
-    assert.match(r.stdout, /region: probe 1 baseline d2:1 at 4 req\/s \(d2:4\): within/);
+    assert.match(r.stdout, /region: probe 1 baseline d2:1 at 8 req\/s \(d2:8\): within/);
   } finally {
     await target.close();
   }
