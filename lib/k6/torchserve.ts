@@ -9,16 +9,15 @@
 import http, { type Params, type RefinedResponse, type ResponseType } from 'k6/http';
 import { check, sleep } from 'k6';
 import exec from 'k6/execution';
-import { open as openFile, type File } from 'k6/experimental/fs';
-import { dirnameOf } from '../dataset.ts';
+import type { File } from 'k6/experimental/fs';
 import type { HealthResponse, ModelName } from '../types.ts';
 import { v2ModelName } from '../v2/config.ts';
-import type { TensorImage, TensorManifest } from '../v2/tensors.ts';
+import type { TensorImage } from '../v2/tensors.ts';
 import { HEADER_LENGTH_HEADER, parseInferResponse } from '../v2/wire.ts';
 import type { K6Config } from '../k6-config.ts';
 import type { LoadedImage } from './dataset.ts';
 import type { Exchange, ProtocolClient } from './exchange.ts';
-import { checkModelOutputs, readTensorInto } from './v2.ts';
+import { checkModelOutputs, openPreparedTensors, readTensorInto } from './v2.ts';
 import { recordAnswer } from './answer-metrics.ts';
 import { recordGoodput } from './goodput.ts';
 import type { RequestTags } from './tags.ts';
@@ -43,22 +42,7 @@ function abort(msg: string): never {
 export async function torchserveClient(cfg: K6Config): Promise<ProtocolClient> {
   if (cfg.v2Models.kind !== 'models') throw new Error("PROTOCOL=torchserve sends each model its prepared tensors: set V2_MODELS to a comma list of d0, d1, d2 (TorchServe serves no pipeline model)");
   const models: ModelName[] = cfg.v2Models.models;
-  let manifest: TensorManifest;
-  try {
-    manifest = JSON.parse(open(cfg.manifest)) as TensorManifest;
-  } catch (e) {
-    throw new Error(`prepared tensors ${cfg.manifest} cannot be read (${String(e)}): run 'make data' (it prepares TENSOR_IMAGES images) or set TENSORS_MANIFEST`);
-  }
-  const dir = dirnameOf(cfg.manifest);
-  const tensorImages = new Map<string, TensorImage>(manifest.images.map((i) => [i.id, i]));
-  const files = new Map<string, File>();
-  for (const img of manifest.images) {
-    for (const m of models) {
-      const t = img.tensors[m];
-      if (!t) throw new Error(`prepared tensors ${cfg.manifest}: image ${img.id} has no ${m} tensor: rerun 'make data'`);
-      files.set(`${img.id}/${m}`, await openFile(`${dir}/${t.file}`));
-    }
-  }
+  const { tensorImages, files } = await openPreparedTensors(cfg.manifest, models);
   const url = (model: ModelName) => `${cfg.target}/predictions/${v2ModelName(model)}`;
   let warned = 0;
 

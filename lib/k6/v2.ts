@@ -41,29 +41,35 @@ interface ModelMeta {
 
 let warned = 0;
 
+/**
+ * Init context only: the prepared tensors' manifest and an open file per (image, model), keyed
+ * `${id}/${model}` (v2 per-model requests, TorchServe). Throws naming the fix when the manifest cannot be
+ * read or lacks a model's tensor.
+ */
+export async function openPreparedTensors(manifestPath: string, models: readonly ModelName[]): Promise<{ tensorImages: Map<string, TensorImage>; files: Map<string, File> }> {
+  let manifest: TensorManifest;
+  try {
+    manifest = JSON.parse(open(manifestPath)) as TensorManifest;
+  } catch (e) {
+    throw new Error(`prepared tensors ${manifestPath} cannot be read (${String(e)}): run 'make data' (it prepares TENSOR_IMAGES images) or set TENSORS_MANIFEST`);
+  }
+  const dir = dirnameOf(manifestPath);
+  const files = new Map<string, File>();
+  for (const img of manifest.images) {
+    for (const m of models) {
+      const t = img.tensors[m];
+      if (!t) throw new Error(`prepared tensors ${manifestPath}: image ${img.id} has no ${m} tensor: rerun 'make data'`);
+      files.set(`${img.id}/${m}`, await openFile(`${dir}/${t.file}`));
+    }
+  }
+  return { tensorImages: new Map(manifest.images.map((i) => [i.id, i])), files };
+}
+
 /** Init context only: opens the prepared tensors (per-model mode). */
 export async function v2Client(cfg: K6Config): Promise<ProtocolClient> {
   const mode = cfg.v2Models;
   const models: ModelName[] = mode.kind === 'models' ? mode.models : cfg.models.length > 0 ? MODEL_NAMES.filter((m) => cfg.models.includes(m)) : [...MODEL_NAMES];
-  let tensorImages = new Map<string, TensorImage>();
-  const files = new Map<string, File>();
-  if (mode.kind === 'models') {
-    let manifest: TensorManifest;
-    try {
-      manifest = JSON.parse(open(cfg.manifest)) as TensorManifest;
-    } catch (e) {
-      throw new Error(`prepared tensors ${cfg.manifest} cannot be read (${String(e)}): run 'make data' (it prepares TENSOR_IMAGES images) or set TENSORS_MANIFEST`);
-    }
-    const dir = dirnameOf(cfg.manifest);
-    tensorImages = new Map(manifest.images.map((i) => [i.id, i]));
-    for (const img of manifest.images) {
-      for (const m of models) {
-        const t = img.tensors[m];
-        if (!t) throw new Error(`prepared tensors ${cfg.manifest}: image ${img.id} has no ${m} tensor: rerun 'make data'`);
-        files.set(`${img.id}/${m}`, await openFile(`${dir}/${t.file}`));
-      }
-    }
-  }
+  const { tensorImages, files } = mode.kind === 'models' ? await openPreparedTensors(cfg.manifest, models) : { tensorImages: new Map<string, TensorImage>(), files: new Map<string, File>() };
 
   /** The version path of an implementation under test (V2_VERSION when the label is not a version). */
   const modelPath = (model: ModelName | 'pipeline', impl: string) => `${cfg.target}/v2/models/${v2ModelName(model)}/versions/${cfg.v2Version || impl}`;
