@@ -53,9 +53,10 @@ test('a 30 s run of invalid at concurrency 8 is VALID: thousands of samples, eve
   assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr.slice(-2000));
   const row = summaryOf(root).levels[0]!;
   assert.ok(row.requests > 1000, `thousands of answers: ${row.requests}`);
-  // Enough samples and long enough: no reason but, on a busy host, `unstable` (its last 3 windows of
-  // 6 s differing by more than 10 %: a verdict on the host, which test/e2e/stability.test.ts controls).
-  assert.deepEqual(row.validity!.reasons.filter((x) => x.code !== 'unstable'), []);
+  // Enough samples and long enough: no reason but, on a busy host, `unstable` or `stability_unresolved`
+  // (its last 3 windows of 6 s differing by more than 10 %: a verdict on the host, which
+  // test/e2e/stability.test.ts controls; CI once saw windows 13.6 % apart here).
+  assert.deepEqual(row.validity!.reasons.filter((x) => x.code !== 'unstable' && x.code !== 'stability_unresolved'), []);
   assert.equal(row.validity!.verdict, row.stability!.stable ? 'VALID' : 'INVALID');
   for (const key of ['p50', 'p90', 'p95', 'p99'] as const) {
     const ci = row.latency_ms!.intervals![key]!;
@@ -64,7 +65,7 @@ test('a 30 s run of invalid at concurrency 8 is VALID: thousands of samples, eve
   const gate = summaryOf(root).thresholds.find((t) => P99.test(t.metric) && t.expression.startsWith('p(99)<'))!;
   assert.equal(gate.decision!.verdict, 'met');
   // Stability (lib/stability.ts): its last 3 windows of 6 s agree within 10 %, said on the validity line.
-  assert.match(read(root, 'summary.txt'), row.stability!.stable ? /^validity invalid 8: VALID \(stable: last 3 of 5 windows within 10% \(req\/s [\d.]+%, p50 [\d.]+%\)\)$/m : /^validity invalid 8: INVALID: unstable: .* over windows 2-4 \(tolerance 10%\) -> /m);
+  assert.match(read(root, 'summary.txt'), row.stability!.stable ? /^validity invalid 8: VALID \(stable: last 3 of 5 windows within 10% \(req\/s [\d.]+%, p50 [\d.]+%\)\)$/m : /^validity invalid 8: INVALID: (unstable|stability unresolved): .* over windows 2-4 \(tolerance 10%\)/m);
   assert.match(read(root, 'summary.txt'), /^latency thresholds at 95% confidence: 1 met, 0 broken, 0 undecided$/m);
 });
 
