@@ -1,12 +1,14 @@
 // The one chart-spec builder: plain Vega specs (vega-lite needs Node 22), rendered to SVG headless
 // with vega's 'none' renderer. Every chart is the same shape - one coloured line per series over the
 // concurrency levels, a point per level with a whisker for its spread, an optional dashed reference
-// line - so the three report charts are three calls with different data, not three specs.
+// line - so the three report charts are three calls with different data, not three specs. Over
+// categories that are no scale (a mix's models) the lines are left out: dots and whiskers per category.
 import * as vega from 'vega';
 
 export interface ChartPoint {
   series: string;
-  x: number;
+  /** A level (concurrency) or a category (a mix's model). */
+  x: number | string;
   y: number;
   /** Spread whisker (e.g. min and max over rounds); omitted: no whisker. */
   lo?: number;
@@ -22,8 +24,10 @@ interface LineChartOptions {
   series: string[];
   /** Series listed in the legend; default: those with points. */
   legend?: string[];
-  /** x positions shown (the concurrency levels), evenly spaced. */
-  xValues: number[];
+  /** x positions shown (the concurrency levels, or a mix's models), evenly spaced. */
+  xValues: (number | string)[];
+  /** Join a series' points with a line (default); false: categories with no order between them. */
+  connect?: boolean;
   yScale?: 'linear' | 'log';
   /** A dashed horizontal line, e.g. speedup 1 = baseline. */
   reference?: { y: number; label: string };
@@ -35,7 +39,7 @@ interface LineChartOptions {
 const DODGE_PX = 7;
 
 export function lineChartSpec(o: LineChartOptions): vega.Spec {
-  const points = [...o.points].sort((a, b) => o.series.indexOf(a.series) - o.series.indexOf(b.series) || a.x - b.x);
+  const points = [...o.points].sort((a, b) => o.series.indexOf(a.series) - o.series.indexOf(b.series) || o.xValues.indexOf(a.x) - o.xValues.indexOf(b.x));
   const dodge = `(indexof(domain('color'), datum.series) - (length(domain('color')) - 1) / 2) * ${DODGE_PX}`;
   const x = { scale: 'x', field: 'x', offset: { signal: dodge } };
   const yFields = [{ data: 'points', field: 'y' }, { data: 'whiskers', field: 'lo' }, { data: 'whiskers', field: 'hi' }, { data: 'reference_value', field: 'y' }];
@@ -47,13 +51,15 @@ export function lineChartSpec(o: LineChartOptions): vega.Spec {
       { type: 'text', name: 'reference-label', encode: { enter: { x: { signal: 'width' }, y: { scale: 'y', value: o.reference.y }, dy: { value: -4 }, align: { value: 'right' }, text: { value: o.reference.label }, fill: { value: '#666' }, fontSize: { value: 10 } } } },
     );
   }
-  marks.push(
-    {
+  if (o.connect !== false) {
+    marks.push({
       type: 'group',
       name: 'lines',
       from: { facet: { name: 'series_points', data: 'points', groupby: 'series' } },
       marks: [{ type: 'line', name: 'line', from: { data: 'series_points' }, encode: { enter: { x, y: { scale: 'y', field: 'y' }, stroke: { scale: 'color', field: 'series' }, strokeWidth: { value: 2 } } } }],
-    },
+    });
+  }
+  marks.push(
     { type: 'rule', name: 'whisker', from: { data: 'whiskers' }, encode: { enter: { x, y: { scale: 'y', field: 'lo' }, y2: { scale: 'y', field: 'hi' }, stroke: { scale: 'color', field: 'series' }, strokeWidth: { value: 1.5 } } } },
     {
       type: 'symbol',

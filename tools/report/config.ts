@@ -2,7 +2,9 @@
 // own (WARMUP, LEVEL_GAP, MAX_IMAGES, EP, MODELS_DIR, BOUNDS_FILE, HOST_BOUNDS ...) reach every run
 // through the inherited environment, exactly as with `make bench`.
 import { ConfigError, type Env } from '../../lib/env.ts';
-import { bool, duration, durationText, int, INVALID, knob, list, oneOf, readKnobs, text } from '../../lib/knobs.ts';
+import { bool, duration, durationText, int, INVALID, knob, list, oneOf, readKnob, readKnobs, text } from '../../lib/knobs.ts';
+import { planFor, SCENARIO_KNOBS, type MixLoop, type MixStream } from '../../lib/scenarios.ts';
+import { V2_KNOBS } from '../../lib/v2/config.ts';
 import { checkRows } from './rows.ts';
 
 /** shared: one server for the whole session, every implementation loaded in it (the default);
@@ -37,6 +39,9 @@ export interface ReportConfig {
   resultsRoot: string;
   /** Seconds between levels in a sweep (the bench's LEVEL_GAP), used for the ETA only. */
   gap_s: number;
+  /** MIX given: every run is the bench's SCENARIO=mix with these streams (the report's columns are
+   * then its models, not levels); null: a LEVELS sweep. */
+  mix: { streams: MixStream[]; loop: MixLoop } | null;
 }
 
 export const DEFAULT_LEVELS = [1, 4, 8];
@@ -65,7 +70,13 @@ export const REPORT_KNOBS = {
   reuse: knob({ env: 'REUSE', tier: 'expert', default: [] as string[], ...list(text('a folder'), 'a comma list of run or report folders'), doc: 'run or report folders to rebuild the report from, without measuring' }),
   resultsRoot: knob({ env: 'RESULTS_ROOT', tier: 'expert', default: 'results', ...text('folder'), doc: 'reports go to RESULTS_ROOT/report/' }),
   gap_s: knob({ env: 'LEVEL_GAP', tier: 'expert', default: 5, defaultText: '5s', ...duration, doc: "the bench's LEVEL_GAP, used for the ETA" }),
+  // The bench's own parsers (one model check, one error form); unset: a LEVELS sweep.
+  mix: knob<MixStream[]>({ ...SCENARIO_KNOBS.mix, default: [], defaultText: '- (a LEVELS sweep)', doc: 'a traffic mix instead of a LEVELS sweep: every run is `make bench SCENARIO=mix` with this MIX (model:req/s, or VUs with MIX_LOOP=closed), and the columns are its models' }),
+  mixLoop: knob<MixLoop>({ ...SCENARIO_KNOBS.mixLoop, doc: "with MIX: open (each model's stream at its rate) or closed (its VUs)" }),
 };
+
+/** MIX as the bench reads it: d0:4,d2:0.5. */
+export const mixText = (streams: readonly MixStream[]): string => streams.map((st) => `${st.model}:${st.value}`).join(',');
 
 /** Commas or spaces between items, as the README's examples write them. */
 const commas = (env: Env, name: string): Env => (env[name] === undefined ? env : { ...env, [name]: env[name]!.trim().replace(/\s*,\s*/g, ',').replace(/\s+/g, ',') });
@@ -76,6 +87,8 @@ export function reportConfig(env: Env): ReportConfig {
   checkRows(k.impls);
   const target = k.target.replace(/\/+$/, '');
   if (target && k.server === 'fresh') throw new ConfigError(`TARGET=${target} with SERVER=fresh: a fresh server per run cannot use a running one; drop TARGET or use SERVER=shared`);
+  const mix = k.mix.length > 0 ? { streams: k.mix, loop: k.mixLoop } : null;
+  if (mix) checkMix(e, mix.streams);
   // The durations travel to every run as duration strings; the seconds are for the ETA and the report.
   return {
     ...k,
@@ -84,5 +97,16 @@ export function reportConfig(env: Env): ReportConfig {
     levelsGiven: k.levels.length > 0,
     duration: durationText(k.duration_s),
     accuracyDuration: durationText(k.accuracyDuration_s),
+    mix,
   };
+}
+
+/** A mix's refusals up front, each one line, before any server starts: LEVELS beside it, what the
+ * bench's mix plan refuses (MIX_LOOP=closed with a fractional rate), and the seed API (every model
+ * on each request: no stream of one model). */
+function checkMix(env: Env, streams: MixStream[]): void {
+  const mix = mixText(streams);
+  if (env['LEVELS']?.trim()) throw new ConfigError(`MIX=${mix} with LEVELS=${env['LEVELS']}: a report runs either a traffic mix (its columns the models) or a LEVELS sweep; drop one of them`);
+  planFor('mix', { ...env, SCENARIO: 'mix' });
+  if (readKnob(V2_KNOBS.protocol, env) === 'seed') throw new ConfigError(`MIX=${mix} with PROTOCOL=seed: the seed API runs every model on each request, so it cannot serve a stream of one model; use PROTOCOL=native or v2`);
 }

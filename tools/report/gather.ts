@@ -42,11 +42,22 @@ export const ROLE_FILE = 'report-role.json';
 /** Sub-folders of a report folder that hold run folders. */
 const RUN_FOLDERS = ['runs', 'accuracy'] as const;
 
-/** Closed-loop scenarios whose level is a concurrency (VUs): the only ones a concurrency sweep report compares. */
+/** Closed-loop scenarios whose level is a concurrency (VUs): the ones a concurrency sweep report compares. */
 const CONCURRENCY_KINDS = new Set(['sweep', 'concurrency']);
 
+/** A timed run of a concurrency sweep (its levels are VUs). */
+export function isSweepRun(run: RunRecord): boolean {
+  return CONCURRENCY_KINDS.has(run.summary.kind) && run.summary.unit === 'vus';
+}
+
+/** A timed run of a traffic mix (SCENARIO=mix: its levels are models). */
+export function isMixRun(run: RunRecord): boolean {
+  return run.summary.kind === 'mix';
+}
+
+/** A run whose timings a report compares: a sweep's or a mix's (a report holds one kind: model.ts). */
 export function isTimingRun(run: RunRecord): boolean {
-  return run.role === 'timing' && CONCURRENCY_KINDS.has(run.summary.kind) && run.summary.unit === 'vus';
+  return run.role === 'timing' && (isSweepRun(run) || isMixRun(run));
 }
 
 function readJson<T>(path: string): T | null {
@@ -112,7 +123,7 @@ export function gatherRuns(entries: string[], note: (line: string) => void = () 
       const run = loadRun(real);
       // An accuracy pass without accuracy.json (a v2-only peer: no replay) still carries its in-run checks.
       if (!isTimingRun(run) && !run.accuracy && run.role !== 'accuracy') {
-        note(`skipping ${run.name}: scenario ${run.summary.scenario} (${run.summary.kind}) is not a concurrency sweep and has no accuracy.json`);
+        note(`skipping ${run.name}: scenario ${run.summary.scenario} (${run.summary.kind}) is neither a concurrency sweep nor a mix and has no accuracy.json`);
         continue;
       }
       runs.push(run);

@@ -1,13 +1,18 @@
 // Builds the report's data (report.json) from run records: per row (an implementation, or
-// implementation@label) and level the median and spread over rounds, speedups as paired ratios over
+// implementation@label) and column the median and spread over rounds, speedups as paired ratios over
 // the reference row (the baseline) of the same round with a 95 % interval and a verdict, the bounds
 // (baseline = upper, invalid = lower), accuracy, environment and the commands to reproduce.
+// A column is a level: a concurrency of a sweep, or a model of a traffic mix (SCENARIO=mix, where each
+// model's stream is a level tagged with its model); one report holds one kind.
 import type { HostBounds, LevelStats } from '../../lib/bounds.ts';
 import type { ImplementationInfo } from '../../lib/types.ts';
 import type { LevelRow } from '../../lib/summary.ts';
+import { INVALID as INVALID_KNOB } from '../../lib/knobs.ts';
+import { SCENARIO_KNOBS, type MixLoop, type MixStream } from '../../lib/scenarios.ts';
 import { tallyThresholds } from '../../lib/informational-threshold.ts';
 import { pooledBreakdown, type ServerBreakdown } from './breakdown.ts';
-import { isTimingRun, type RunRecord } from './gather.ts';
+import { isMixRun, isSweepRun, isTimingRun, type RunRecord } from './gather.ts';
+import { mixText } from './config.ts';
 import { distinctImpls, rowImpl } from './rows.ts';
 import { pairedRatios, ratioMethodText, ratioOverRounds, REPORT_CONFIDENCE, spread, type RatioOverRounds, type Spread } from './stats.ts';
 
@@ -16,11 +21,24 @@ export const BASELINE = 'baseline';
 export const INVALID_IMPL = 'invalid';
 const REPORT_VERSION = 1;
 
+/** A column of the report: a concurrency (VUs) of a sweep, or a model (d0, d2) of a traffic mix.
+ * Sweeps keep numbers, so their report.json is as before mixes. */
+export type Level = number | string;
+
+/** A mix report's traffic: the streams offered (req/s each, or VUs with MIX_LOOP=closed). */
+export interface MixInfo {
+  loop: MixLoop;
+  streams: MixStream[];
+  /** Gathered runs (REUSE) that ran different mixes: `streams` is the first one's, and each cell's
+   * offered load the median of its own runs'. */
+  varied?: true;
+}
+
 export interface ReportMeta {
   created: string;
   /** run: this report ran the sweeps; reuse: it gathered existing run folders. */
   mode: 'run' | 'reuse';
-  config: { impls: string[]; levels: number[]; duration: string; repeats: number; server: string; accuracy: boolean; reuse: string[] };
+  config: { impls: string[]; levels: number[]; duration: string; repeats: number; server: string; accuracy: boolean; reuse: string[]; mix?: MixInfo };
   /** How the server was started, in one sentence for the reader (stated in report.md). */
   server: { mode: string; statement: string; url?: string; ready_ms?: number; settings?: unknown };
   /** From GET /implementations when the report asked a server; may be empty for gathered runs. */
@@ -36,7 +54,7 @@ export interface ReportMeta {
 
 export interface LevelResult {
   impl: string;
-  level: number;
+  level: Level;
   /** Rounds (runs) this row rests on, and their requests in total. */
   rounds: number;
   requests: number;
@@ -53,6 +71,22 @@ export interface LevelResult {
   /** The rounds' own 95 % intervals of p50 and p99 (from each run's summary.json); absent when no
    * round's summary carries them (summaries written before lib/summary.ts computed them). */
   latency_intervals?: { p50: RoundsEnvelope | null; p99: RoundsEnvelope | null };
+  /** A mix's column only: what the model's stream was offered and what it lost. */
+  stream?: StreamResult;
+}
+
+/** A mix stream's load and losses over the rounds of one row and model. */
+export interface StreamResult {
+  /** The stream's load as MIX gave it (req/s open, VUs closed); null where no run said. */
+  offered: number | null;
+  offered_unit: 'req/s' | 'VUs';
+  /** Measured requests refused (503) and failed otherwise, summed over the rounds (never in rps or latency). */
+  refused: number;
+  failed: number;
+  /** (refused + failed) / every measured request sent, pooled over the rounds. */
+  lost_ratio: number;
+  /** Open loop: (dropped + late) / scheduled arrivals (lib/summary.ts), over the rounds; absent closed. */
+  missed_ratio?: Spread;
 }
 
 /** Where one percentile's per-round intervals lie, over the rounds of a row and level. */
@@ -76,7 +110,7 @@ type StoredIntervals = Pick<NonNullable<LevelRow['latency_ms']>, 'n' | 'interval
 export interface Speedup {
   /** The row on top of every ratio (an implementation, or implementation@label). */
   impl: string;
-  level: number;
+  level: Level;
   /** The row every ratio is over: Report.comparisons.reference. */
   over: string;
   /** requests/s of the row over the reference's, paired by round (above 1 = faster). */
@@ -88,7 +122,7 @@ export interface Speedup {
 }
 
 interface BoundsLevel {
-  level: number;
+  level: Level;
   /** Measured in this report: baseline (upper bound of latency, floor of requests/s) and the stub (lower bound). */
   upper: { rps: number; p50_ms: number; p99_ms: number } | null;
   lower: { rps: number; p50_ms: number; p99_ms: number } | null;
@@ -98,7 +132,7 @@ interface BoundsLevel {
 
 interface BoundsCheck {
   impl: string;
-  level: number;
+  level: Level;
   /** Medians compared; null when a side is missing. */
   rps_at_least_baseline: boolean | null;
   p99_at_most_baseline: boolean | null;
@@ -134,7 +168,7 @@ interface RunRow {
   impls: string[];
   /** Round of this run per implementation (its k-th run of that implementation). */
   round: number;
-  levels: number[];
+  levels: Level[];
   test_duration_s: number;
   thresholds_ok: boolean;
   failed_thresholds: string[];
@@ -150,7 +184,10 @@ interface RunRow {
 export interface Report extends ReportMeta {
   version: number;
   impls: string[];
-  levels: number[];
+  /** The columns: concurrency levels, or with `mix` the mix's models. */
+  levels: Level[];
+  /** A traffic mix report (make report MIX=...): the columns are its models; absent for a sweep. */
+  mix?: MixInfo;
   runs: RunRow[];
   results: LevelResult[];
   /** How the speedups were taken: over which row, at which confidence, by which method (in words). */
@@ -200,7 +237,7 @@ export interface EnvJson {
 
 interface Sample {
   impl: string;
-  level: number;
+  level: Level;
   round: number;
   run: string;
   requests: number;
@@ -212,26 +249,48 @@ interface Sample {
   max: number;
   /** This round's own intervals of p50 and p99, when its summary has them. */
   stored: StoredIntervals;
+  /** A mix stream's load and losses in this round. */
+  stream?: { offered: number | null; unit: 'req/s' | 'VUs'; refused: number; failed: number; missed?: number };
 }
+
+/** The mix a run ran (its env.json knobs MIX and MIX_LOOP, as the bench recorded them); null when it does not say. */
+function runMix(run: RunRecord): MixInfo | null {
+  const knobs = run.env?.['knobs'] as Record<string, string> | undefined;
+  const streams = knobs?.['MIX'] ? SCENARIO_KNOBS.mix.parse(knobs['MIX']) : INVALID_KNOB;
+  if (streams === INVALID_KNOB) return null;
+  return { loop: knobs?.['MIX_LOOP'] === 'closed' ? 'closed' : 'open', streams };
+}
+
+/** A stream's figures of one round: the load MIX offered the model (else, open loop, its scheduled
+ * arrivals per second) and what it lost. */
+function streamOf(run: RunRecord, row: LevelRow): NonNullable<Sample['stream']> {
+  const open = run.summary.unit === 'rps';
+  const given = runMix(run)?.streams.find((st) => st.model === row.level)?.value;
+  const offered = given ?? (open && row.scheduled !== undefined && row.duration_s > 0 ? row.scheduled / row.duration_s : null);
+  return { offered, unit: open ? 'req/s' : 'VUs', refused: row.refused, failed: row.failed, ...(open && row.missed_ratio !== undefined ? { missed: row.missed_ratio } : {}) };
+}
+
+/** A summary row's column: its model in a mix, its concurrency (a number; NaN where not one) in a sweep. */
+const levelOf = (level: string, mix: boolean): Level => (mix ? level : Number(level));
 
 /**
  * One sample per (run, impl, level) with measured requests. round = the run's report round when it
  * carries one, else the k-th such sample of (impl, level), oldest first (runs gathered by hand).
  */
-function samplesOf(runs: RunRecord[]): Sample[] {
+function samplesOf(runs: RunRecord[], mix: boolean): Sample[] {
   const count = new Map<string, number>();
   const out: Sample[] = [];
   for (const run of [...runs].sort((a, b) => a.name.localeCompare(b.name))) {
     for (const row of run.summary.levels) {
-      const level = Number(row.level);
-      if (!Number.isFinite(level) || row.requests <= 0 || !row.latency_ms) continue;
+      const level = levelOf(row.level, mix);
+      if (level === '' || (typeof level === 'number' && !Number.isFinite(level)) || row.requests <= 0 || !row.latency_ms) continue;
       // The report's row: its label when the report ran it (report-role.json), else the implementation.
       const name = run.row ?? row.impl;
       const key = `${name}\u0000${level}`;
       const ordinal = (count.get(key) ?? 0) + 1;
       count.set(key, ordinal);
       const round = run.round ?? ordinal;
-      out.push({ impl: name, level, round, run: run.name, requests: row.requests, rps: row.rps, ...(row.goodput_rps !== undefined ? { goodput: row.goodput_rps } : {}), p50: row.latency_ms.p50, p99: row.latency_ms.p99, min: row.latency_ms.min, max: row.latency_ms.max, stored: row.latency_ms });
+      out.push({ impl: name, level, round, run: run.name, requests: row.requests, rps: row.rps, ...(row.goodput_rps !== undefined ? { goodput: row.goodput_rps } : {}), p50: row.latency_ms.p50, p99: row.latency_ms.p99, min: row.latency_ms.min, max: row.latency_ms.max, stored: row.latency_ms, ...(mix ? { stream: streamOf(run, row) } : {}) });
     }
   }
   return out;
@@ -243,7 +302,7 @@ function implOrder(preferred: string[], samples: Sample[]): string[] {
   return [...preferred.filter((i) => found.includes(i)), ...found.filter((i) => !preferred.includes(i))];
 }
 
-function levelResults(samples: Sample[], impls: string[], levels: number[]): LevelResult[] {
+function levelResults(samples: Sample[], impls: string[], levels: Level[]): LevelResult[] {
   const out: LevelResult[] = [];
   for (const impl of impls) {
     for (const level of levels) {
@@ -262,6 +321,7 @@ function levelResults(samples: Sample[], impls: string[], levels: number[]): Lev
         max_ms: Math.max(...ss.map((s) => s.max)),
         runs: ss.map((s) => s.run),
         ...latencyIntervals(ss),
+        ...streamResult(ss),
       });
     }
   }
@@ -285,6 +345,18 @@ function envelope(ss: Sample[], key: 'p50' | 'p99'): RoundsEnvelope | null {
   };
 }
 
+function streamResult(ss: Sample[]): Pick<LevelResult, 'stream'> {
+  const st = ss.flatMap((s) => (s.stream ? [{ ...s.stream, accepted: s.requests }] : []));
+  if (st.length === 0) return {};
+  const sum = (pick: (x: (typeof st)[number]) => number) => st.reduce((n, x) => n + pick(x), 0);
+  const refused = sum((x) => x.refused);
+  const failed = sum((x) => x.failed);
+  const sent = sum((x) => x.accepted) + refused + failed;
+  const offered = spread(st.flatMap((x) => (x.offered !== null ? [x.offered] : [])));
+  const missed = spread(st.flatMap((x) => (x.missed !== undefined ? [x.missed] : [])));
+  return { stream: { offered: offered ? offered.median : null, offered_unit: st[0]!.unit, refused, failed, lost_ratio: sent > 0 ? Math.round(((refused + failed) / sent) * 1e4) / 1e4 : 0, ...(missed ? { missed_ratio: missed } : {}) } };
+}
+
 function latencyIntervals(ss: Sample[]): Pick<LevelResult, 'latency_intervals'> {
   const p50 = envelope(ss, 'p50');
   const p99 = envelope(ss, 'p99');
@@ -297,10 +369,10 @@ export function referenceRow(rows: readonly string[]): string | null {
 }
 
 /** Each row's ratios over the reference row, paired by round, each with its interval (ratioOverRounds). */
-export function speedups(samples: Sample[], impls: string[], levels: number[]): Speedup[] {
+export function speedups(samples: Sample[], impls: string[], levels: Level[]): Speedup[] {
   const over = referenceRow(impls);
   if (over === null) return [];
-  const byRound = (impl: string, level: number, pick: (s: Sample) => number) => new Map(samples.filter((s) => s.impl === impl && s.level === level).map((s) => [s.round, pick(s)]));
+  const byRound = (impl: string, level: Level, pick: (s: Sample) => number) => new Map(samples.filter((s) => s.impl === impl && s.level === level).map((s) => [s.round, pick(s)]));
   const out: Speedup[] = [];
   for (const impl of impls.filter((i) => i !== over)) {
     for (const level of levels) {
@@ -316,9 +388,9 @@ export function speedups(samples: Sample[], impls: string[], levels: number[]): 
   return out;
 }
 
-function boundsOf(results: LevelResult[], levels: number[], calibration: HostBounds | null): Report['bounds'] {
+function boundsOf(results: LevelResult[], levels: Level[], calibration: HostBounds | null): Report['bounds'] {
   // The first row of each: with labels (baseline@a, baseline@b) the bound is the first one.
-  const pick = (impl: string, level: number) => {
+  const pick = (impl: string, level: Level) => {
     const r = results.find((x) => rowImpl(x.impl) === impl && x.level === level);
     return r ? { rps: r.rps.median, p50_ms: r.p50_ms.median, p99_ms: r.p99_ms.median } : null;
   };
@@ -386,7 +458,7 @@ function inRunChecks(run: RunRecord, impl: string): AccuracyRow['in_run'] {
   return { ok: t.every((x) => x.ok), failed: t.filter((x) => !x.ok).map((x) => `${x.metric}: ${x.expression}`) };
 }
 
-function runRows(runs: RunRecord[]): RunRow[] {
+function runRows(runs: RunRecord[], mix: boolean): RunRow[] {
   const count = new Map<string, number>();
   return runs.map((run) => {
     const impls = run.row !== undefined ? [run.row] : run.summary.impls;
@@ -403,7 +475,7 @@ function runRows(runs: RunRecord[]): RunRow[] {
       scenario: run.summary.scenario,
       impls,
       round,
-      levels: [...new Set(run.summary.levels.map((l) => Number(l.level)))],
+      levels: [...new Set(run.summary.levels.map((l) => levelOf(l.level, mix)))],
       test_duration_s: run.summary.test_duration_s,
       thresholds_ok: run.summary.thresholds_ok,
       // Verdicts only: the informational bounds (count>=0, ...) cannot fail (lib/informational-threshold.ts).
@@ -477,12 +549,38 @@ function serversCpuRows(runs: RunRecord[], impls: string[]): ServersCpuRow[] {
   return out;
 }
 
+/** The mix a report is about: MIX as configured; else, with no sweep among the timed runs, the mix
+ * of the first mix run (gathered runs); null: a sweep report. */
+function reportMix(meta: ReportMeta, timed: RunRecord[]): MixInfo | null {
+  if (meta.config.mix) return meta.config.mix;
+  if (timed.some(isSweepRun)) return null;
+  const mixes = timed.filter(isMixRun).map((r) => runMix(r) ?? { loop: r.summary.unit === 'vus' ? ('closed' as const) : ('open' as const), streams: [] });
+  if (mixes.length === 0) return null;
+  const differ = new Set(mixes.map((m) => `${mixText(m.streams)} ${m.loop}`)).size > 1;
+  return { ...mixes[0]!, ...(differ ? { varied: true as const } : {}) };
+}
+
+/** The columns: LEVELS (or, for a mix, MIX's models) in their order, where measured; else every one
+ * found, concurrencies in ascending order, models in the mix's order then by name. */
+function columnsOf(meta: ReportMeta, mix: MixInfo | null, samples: Sample[]): Level[] {
+  const found = [...new Set(samples.map((s) => s.level))];
+  if (mix) {
+    const given = mix.streams.map((st) => st.model as Level);
+    const wanted = meta.config.mix ? given : [...given, ...found.filter((l) => !given.includes(l)).sort()];
+    return wanted.filter((l) => found.includes(l));
+  }
+  return meta.config.levels.length > 0 ? meta.config.levels.filter((l) => found.includes(l)) : (found as number[]).sort((a, b) => a - b);
+}
+
 /** Everything in report.json; charts are filled in by the caller once drawn. Timing comes from
- * timed sweeps only; accuracy from any run with accuracy.json (the accuracy pass first). */
+ * timed sweeps (or timed mixes, for a mix report) only; accuracy from any run with accuracy.json
+ * (the accuracy pass first). */
 export function buildReport(allRuns: RunRecord[], meta: ReportMeta): Report {
-  const runs = allRuns.filter(isTimingRun);
-  const samples = samplesOf(runs);
-  const levels = meta.config.levels.length > 0 ? meta.config.levels.filter((l) => samples.some((s) => s.level === l)) : [...new Set(samples.map((s) => s.level))].sort((a, b) => a - b);
+  const timed = allRuns.filter(isTimingRun);
+  const mix = reportMix(meta, timed);
+  const runs = timed.filter(mix ? isMixRun : isSweepRun);
+  const samples = samplesOf(runs, mix !== null);
+  const levels = columnsOf(meta, mix, samples);
   const measured = samples.filter((s) => levels.includes(s.level));
   // IMPL given: only those; otherwise every implementation found, in the server's order.
   const impls = meta.config.impls.length > 0 ? implOrder(meta.config.impls, measured).filter((i) => meta.config.impls.includes(i)) : implOrder(meta.implementations.map((i) => i.name), measured);
@@ -493,7 +591,8 @@ export function buildReport(allRuns: RunRecord[], meta: ReportMeta): Report {
     ...meta,
     impls,
     levels,
-    runs: runRows(runs),
+    ...(mix ? { mix } : {}),
+    runs: runRows(runs, mix !== null),
     results,
     comparisons: { reference: referenceRow(impls), confidence: REPORT_CONFIDENCE, method: ratioMethodText() },
     speedups: speedups(samples, impls, levels),

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { knob, list, oneOf, readKnobs } from '../../lib/knobs.ts';
 import { treeCpuSeconds } from '../../lib/node/proc-cpu.ts';
-import type { ReportPeer } from './peers/peer.ts';
+import type { PeerRunArgs, ReportPeer } from './peers/peer.ts';
 import { fastapiPeer } from './peers/fastapi.ts';
 import { torchservePeer } from './peers/torchserve.ts';
 import { TRITON_PEER_KNOBS, tritonPeer } from './peers/triton.ts';
@@ -126,6 +126,6 @@ export function ourStack(serverVersion: string): string {
 }
 
 /** The reproduce lines of a peer row: start it, then the bench run against it (the peer's protocol knobs its own). */
-export function peerCommands(row: PeerRow, args: { run: string[]; knobs: string[] }, env: NodeJS.ProcessEnv): string[] {
+export function peerCommands(row: PeerRow, args: PeerRunArgs, env: NodeJS.ProcessEnv): string[] {
   return peerNamed(row.peer).commands(row.row, args, env);
 }

@@ -18,9 +18,11 @@ export function schedule(impls: string[], repeats: number): ScheduledRun[] {
   return out;
 }
 
-/** Seconds one sweep is planned to take: measured levels, gaps, and a fixed allowance for k6 start, warm-up and post-processing. */
-export function plannedRunSeconds(cfg: Pick<ReportConfig, 'levels' | 'duration_s' | 'gap_s'>, overhead_s = 15): number {
-  return cfg.levels.length * cfg.duration_s + Math.max(0, cfg.levels.length - 1) * cfg.gap_s + overhead_s;
+/** Seconds one sweep is planned to take: measured levels, gaps, and a fixed allowance for k6 start,
+ * warm-up and post-processing. A mix runs its streams at once: one measured DURATION. */
+export function plannedRunSeconds(cfg: Pick<ReportConfig, 'levels' | 'duration_s' | 'gap_s'> & { mix?: ReportConfig['mix'] }, overhead_s = 15): number {
+  const steps = cfg.mix ? 1 : cfg.levels.length;
+  return steps * cfg.duration_s + Math.max(0, steps - 1) * cfg.gap_s + overhead_s;
 }
 
 export function formatSeconds(s: number): string {

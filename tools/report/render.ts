@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type * as vega from 'vega';
 import { lineChartSpec, renderSvg, type ChartPoint } from './charts.ts';
 import { minSamplesFor } from '../../lib/confidence.ts';
-import { BASELINE, INVALID_IMPL, type EnvJson, type Report, type RoundsEnvelope } from './model.ts';
+import { mixText } from './config.ts';
+import { BASELINE, INVALID_IMPL, type EnvJson, type LevelResult, type Report, type RoundsEnvelope } from './model.ts';
 import { rowImpl } from './rows.ts';
 import { formatRatio, type RatioOverRounds, type Spread } from './stats.ts';
 
@@ -19,8 +20,16 @@ const whisker = (s: Spread | null) => (s && s.n > 1 ? { lo: s.min, hi: s.max } :
 /** A ratio's whisker is its 95 % interval (none with too few rounds for one). */
 const intervalWhisker = (r: RatioOverRounds | null) => (r && r.lower !== null && r.upper !== null ? { lo: r.lower, hi: r.upper } : {});
 
-/** The report's charts: requests/s and p99 against concurrency, and speedup over baseline. */
+/** How the report's columns read: a sweep's concurrency levels, or a mix's models (its streams). */
+function columnWords(r: Report): { head: string; axis: string; against: string; goodputAgainst: string; run: string } {
+  if (!r.mix) return { head: 'concurrency', axis: 'concurrency (VUs, closed loop)', against: 'against concurrency', goodputAgainst: 'against offered load', run: 'sweep' };
+  return { head: 'model', axis: `model (its stream of ${r.mix.varied ? 'the mix' : `MIX=${mixText(r.mix.streams)}`}, ${r.mix.loop} loop)`, against: 'per model', goodputAgainst: 'per model', run: 'mix run' };
+}
+
+/** The report's charts: requests/s and p99 against concurrency (a mix: per model, dots with no
+ * line between models), and speedup over baseline. */
 function reportCharts(r: Report): ChartFile[] {
+  const c = columnWords(r);
   const rounds = Math.max(0, ...r.results.map((x) => x.rounds));
   const spreadNote = rounds > 1 ? `median of ${rounds} rounds, whiskers min-max` : 'one round';
   const rpsPoints: ChartPoint[] = r.results.map((x) => ({ series: x.impl, x: x.level, y: x.rps.median, ...whisker(x.rps) }));
@@ -29,14 +38,14 @@ function reportCharts(r: Report): ChartFile[] {
   // it stays in the tables and out of this chart; the reference row is the dashed line at 1.
   const ref = r.comparisons.reference ?? BASELINE;
   const speedupPoints: ChartPoint[] = r.speedups.filter((s) => s.rps && rowImpl(s.impl) !== INVALID_IMPL).map((s) => ({ series: s.impl, x: s.level, y: s.rps!.estimate, ...intervalWhisker(s.rps) }));
-  const common = { xTitle: 'concurrency (VUs, closed loop)', xValues: r.levels };
+  const common = { xTitle: c.axis, xValues: r.levels, connect: !r.mix };
   // Goodput against offered load: in a closed loop the offered load is the level (VUs).
   const goodputPoints: ChartPoint[] = r.results.flatMap((x) => (x.goodput_rps ? [{ series: x.impl, x: x.level, y: x.goodput_rps.median, ...whisker(x.goodput_rps) }] : []));
   return [
-    { file: 'rps.svg', title: `Requests/s against concurrency (${spreadNote})`, spec: lineChartSpec({ ...common, title: `Requests/s against concurrency (${spreadNote})`, yTitle: 'requests/s (log scale)', yScale: 'log', series: r.impls, points: rpsPoints }) },
-    { file: 'p99.svg', title: `p99 latency against concurrency (${spreadNote})`, spec: lineChartSpec({ ...common, title: `p99 latency against concurrency (${spreadNote})`, yTitle: 'p99 ms (log scale)', yScale: 'log', series: r.impls, points: p99Points }) },
+    { file: 'rps.svg', title: `Requests/s ${c.against} (${spreadNote})`, spec: lineChartSpec({ ...common, title: `Requests/s ${c.against} (${spreadNote})`, yTitle: 'requests/s (log scale)', yScale: 'log', series: r.impls, points: rpsPoints }) },
+    { file: 'p99.svg', title: `p99 latency ${c.against} (${spreadNote})`, spec: lineChartSpec({ ...common, title: `p99 latency ${c.against} (${spreadNote})`, yTitle: 'p99 ms (log scale)', yScale: 'log', series: r.impls, points: p99Points }) },
     ...(goodputPoints.length > 0
-      ? [{ file: 'goodput.svg', title: `Goodput (accepted, on time, correct) against offered load (${spreadNote})`, spec: lineChartSpec({ ...common, title: `Goodput against offered load (${spreadNote})`, yTitle: 'good answers/s', series: r.impls, points: goodputPoints }) }]
+      ? [{ file: 'goodput.svg', title: `Goodput (accepted, on time, correct) ${c.goodputAgainst} (${spreadNote})`, spec: lineChartSpec({ ...common, title: `Goodput ${c.goodputAgainst} (${spreadNote})`, yTitle: 'good answers/s', series: r.impls, points: goodputPoints }) }]
       : []),
     {
       file: 'speedup.svg',
@@ -95,11 +104,53 @@ function resultsTable(r: Report): string {
     ...(withGoodput ? ['_good/s: goodput, the answers accepted, on time (within the level\'s SLO) and correct per second (docs/bounds.md#goodput); n/a for rounds written before it._'] : []),
     ...(thin.length > 0 ? [`_${thin.length} of ${r.results.length} rows rest on fewer than 100 requests per round: their p99 is close to their max; raise DURATION for a p99 worth comparing._`] : []),
   ];
-  const head = ['implementation', 'concurrency', 'rounds', 'requests', 'req/s median (min-max)', ...(withGoodput ? ['good/s median (min-max)'] : []), 'p50 ms', 'p99 ms', ...(withIntervals ? ['p50 ms, rounds\' 95 % intervals', 'p99 ms, rounds\' 95 % intervals'] : []), 'min ms', 'max ms', `speedup (req/s over ${ref ?? BASELINE}, 95 % interval)`];
+  const head = ['implementation', columnWords(r).head, 'rounds', 'requests', 'req/s median (min-max)', ...(withGoodput ? ['good/s median (min-max)'] : []), 'p50 ms', 'p99 ms', ...(withIntervals ? ['p50 ms, rounds\' 95 % intervals', 'p99 ms, rounds\' 95 % intervals'] : []), 'min ms', 'max ms', `speedup (req/s over ${ref ?? BASELINE}, 95 % interval)`];
   const align: ('l' | 'r')[] = [...head.map((): 'l' | 'r' => 'r')];
   align[0] = 'l';
   align[head.length - 1] = 'l';
   return table(head, rows, align) + notes.map((n) => `\n\n${n}`).join('');
+}
+
+/** A mix report's tables, one per figure: a row per implementation or peer, a column per model. */
+function mixTables(r: Report): string {
+  const mix = r.mix!;
+  const ref = r.comparisons.reference;
+  const at = (impl: string, level: Report['levels'][number]) => r.results.find((x) => x.impl === impl && x.level === level);
+  const pivot = (caption: string, cellOf: (x: LevelResult) => string, impls = r.impls) =>
+    [`**${caption}**`, '', table(['implementation', ...r.levels.map(String)], impls.map((impl) => [impl, ...r.levels.map((l) => { const x = at(impl, l); return x ? cellOf(x) : '-'; })]))].join('\n');
+  const offered = (x: LevelResult) => (x.stream?.offered == null ? '' : mix.loop === 'open' ? ` of ${g(x.stream.offered)}` : ` (${g(x.stream.offered)} VUs)`);
+  // The fewest requests behind one round's percentile (the interval's sample).
+  const latency = (x: LevelResult, key: 'p50' | 'p99') => {
+    const e = x.latency_intervals?.[key];
+    const figure = range(key === 'p50' ? x.p50_ms : x.p99_ms);
+    return e ? `${figure} ${envelopeCell(e, key === 'p50' ? 0.5 : 0.99)}, n ${e.rounds > 1 ? '>= ' : ''}${e.n_min}` : figure;
+  };
+  const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
+  const open = mix.loop === 'open';
+  const withGoodput = r.results.some((x) => x.goodput_rps);
+  const ratio = (key: 'rps' | 'p50' | 'p99') => (x: LevelResult) => formatRatio(r.speedups.find((s) => s.impl === x.impl && s.level === x.level)?.[key] ?? null);
+  const others = r.impls.filter((i) => i !== ref);
+  const parts = [
+    `${mix.varied ? `The gathered runs ran different mixes (the first MIX=${mixText(mix.streams)}; each cell's offered load is the median of its own runs'), each` : `Each row ran MIX=${mixText(mix.streams)}`} (${open ? 'open loop: each model\'s stream at its own rate in req/s, all at once, arrivals on a schedule whatever the answers' : 'closed loop: each model\'s stream its own VUs, each sending its next request when the last is answered'}); a column per model is that stream alone. Medians over rounds, min-max in parentheses.`,
+    '',
+    pivot(`Accepted req/s${open ? ' of offered req/s' : ' (VUs of the stream)'}`, (x) => `${range(x.rps, 2)}${offered(x)}`),
+    '',
+    pivot("p50 ms, the rounds' 95 % intervals, requests behind each", (x) => latency(x, 'p50')),
+    '',
+    pivot("p99 ms, the rounds' 95 % intervals, requests behind each", (x) => latency(x, 'p99')),
+    '',
+    pivot(`${withGoodput ? 'Goodput (good answers/s)' : 'Accepted req/s'}${open ? ', missed share of scheduled arrivals (dropped, or answered later than the SLO)' : ''}`, (x) => [withGoodput ? (x.goodput_rps ? range(x.goodput_rps, 2) : 'n/a') : range(x.rps, 2), ...(open ? [`missed ${x.stream?.missed_ratio ? pct(x.stream.missed_ratio.median) : 'n/a'}`] : [])].join(', ')),
+    '',
+    pivot('Refused and failed (summed over rounds; never in req/s or latency)', (x) => (x.stream ? `${x.stream.refused} refused, ${x.stream.failed} failed (${pct(x.stream.lost_ratio)})` : 'n/a')),
+  ];
+  if (ref !== null && others.length > 0) {
+    const ratios: ['rps' | 'p50' | 'p99', string][] = [['p50', 'p50'], ['p99', 'p99'], ...(open ? [] : [['rps', 'req/s'] as ['rps', string]])];
+    for (const [key, words] of ratios) {
+      parts.push('', pivot(`${words} over ${ref}${key === 'rps' ? '' : ' (< 1 = faster)'}, paired per round, 95 % interval`, ratio(key), others));
+    }
+    if (open) parts.push('', `_An open loop offers every row the same req/s, so req/s over ${ref} is about 1 wherever both keep up: the latencies and the missed share tell the rows apart (all ratios under Speedup)._`);
+  }
+  return parts.join('\n');
 }
 
 function speedupTable(r: Report): string {
@@ -113,7 +164,7 @@ function speedupTable(r: Report): string {
   return [
     `Each row over **${ref}**${rowImpl(ref) === BASELINE ? '' : ` (the first row of IMPL: ${BASELINE} was not measured)`}: ${r.comparisons.method}. "faster" means more requests/s, or less latency, than ${ref}.`,
     '',
-    table(['implementation', 'concurrency', `req/s over ${ref}`, `p50 over ${ref} (< 1 = faster)`, `p99 over ${ref} (< 1 = faster)`, 'rounds paired'], rows, ['l', 'r', 'l', 'l', 'l', 'l']),
+    table(['implementation', columnWords(r).head, `req/s over ${ref}`, `p50 over ${ref} (< 1 = faster)`, `p99 over ${ref} (< 1 = faster)`, 'rounds paired'], rows, ['l', 'r', 'l', 'l', 'l', 'l']),
     '',
     tally,
   ].join('\n');
@@ -125,16 +176,16 @@ function boundsSection(r: Report): string {
   const out = [
     `Measured in this report (medians over rounds): **${BASELINE}** is the upper bound (every implementation must reach its requests/s and stay under its p99), **${INVALID_IMPL}** the lower bound (HTTP, decoding and serialisation with no model; a p50 below it means work was skipped).`,
     '',
-    table(['concurrency', `${BASELINE} req/s`, `${BASELINE} p50 ms`, `${BASELINE} p99 ms`, `${INVALID_IMPL} req/s`, `${INVALID_IMPL} p50 ms`, `${INVALID_IMPL} p99 ms`], b.levels.map((l) => [String(l.level), ...stats(l.upper), ...stats(l.lower)])),
+    table([columnWords(r).head, `${BASELINE} req/s`, `${BASELINE} p50 ms`, `${BASELINE} p99 ms`, `${INVALID_IMPL} req/s`, `${INVALID_IMPL} p50 ms`, `${INVALID_IMPL} p99 ms`], b.levels.map((l) => [String(l.level), ...stats(l.upper), ...stats(l.lower)])),
   ];
   if (b.calibration_created) {
     const c = (s: { rps: number; p50_ms: number; p99_ms: number } | undefined) => (s ? [f(s.rps, 2), f(s.p50_ms), f(s.p99_ms)] : ['n/a', 'n/a', 'n/a']);
     out.push('', `Host bounds in force for \`make bench\` (\`make host-bounds\` of ${b.calibration_created}; ${b.calibration_tolerance_note}):`, '');
-    out.push(table(['concurrency', `${BASELINE} req/s`, `${BASELINE} p50 ms`, `${BASELINE} p99 ms`, `${INVALID_IMPL} req/s`, `${INVALID_IMPL} p50 ms`, `${INVALID_IMPL} p99 ms`], b.levels.map((l) => [String(l.level), ...c(l.calibration?.baseline), ...c(l.calibration?.invalid)])));
+    out.push(table([columnWords(r).head, `${BASELINE} req/s`, `${BASELINE} p50 ms`, `${BASELINE} p99 ms`, `${INVALID_IMPL} req/s`, `${INVALID_IMPL} p50 ms`, `${INVALID_IMPL} p99 ms`], b.levels.map((l) => [String(l.level), ...c(l.calibration?.baseline), ...c(l.calibration?.invalid)])));
   } else out.push('', '_No host bounds (results/host-bounds.json): `make bench` gates against the SLO defaults only (run `make host-bounds`)._');
   if (b.checks.length > 0) {
     out.push('', 'Each implementation against the bounds measured here (medians):', '');
-    out.push(table(['implementation', 'concurrency', `req/s >= ${BASELINE}`, `p99 <= ${BASELINE}`, `p50 >= ${INVALID_IMPL}`], b.checks.map((c) => [c.impl, String(c.level), yesNo(c.rps_at_least_baseline), yesNo(c.p99_at_most_baseline), yesNo(c.p50_at_least_stub)])));
+    out.push(table(['implementation', columnWords(r).head, `req/s >= ${BASELINE}`, `p99 <= ${BASELINE}`, `p50 >= ${INVALID_IMPL}`], b.checks.map((c) => [c.impl, String(c.level), yesNo(c.rps_at_least_baseline), yesNo(c.p99_at_most_baseline), yesNo(c.p50_at_least_stub)])));
   }
   return out.join('\n');
 }
@@ -228,24 +279,27 @@ function runsSection(r: Report): string {
 
 export function reportMarkdown(r: Report): string {
   const c = r.config;
+  const w = columnWords(r);
   const rounds = Math.max(0, ...r.results.map((x) => x.rounds));
+  const load = r.mix
+    ? `Traffic mix ${r.mix.varied ? `(gathered runs of different mixes, the first MIX=${mixText(r.mix.streams)})` : `MIX=${mixText(r.mix.streams)}`} (${r.mix.loop} loop, every model's stream at once), measured for ${c.duration} per run`
+    : `Closed-loop concurrency sweep at levels ${r.levels.join(', ')}, measured for ${c.duration} per level`;
   const lines = [
     `# Serving strategies compared: ${r.impls.join(', ')}`,
     '',
-    `Created ${r.created} (${r.mode === 'run' ? `${r.runs.length} runs made by this report` : `gathered from ${r.runs.length} existing run folder(s)`}). Closed-loop concurrency sweep at levels ${r.levels.join(', ')}, measured for ${c.duration} per level; each figure is the median of ${rounds > 1 ? `${rounds} rounds` : 'one round'}${rounds > 1 ? ' with its min-max range in parentheses' : ''}, each ratio with its 95 % interval in square brackets. Warm-up requests are excluded from every figure.`,
+    `Created ${r.created} (${r.mode === 'run' ? `${r.runs.length} runs made by this report` : `gathered from ${r.runs.length} existing run folder(s)`}). ${load}; each figure is the median of ${rounds > 1 ? `${rounds} rounds` : 'one round'}${rounds > 1 ? ' with its min-max range in parentheses' : ''}, each ratio with its 95 % interval in square brackets. Warm-up requests are excluded from every figure.`,
     '',
     '## How it was measured',
     '',
-    `- Fairness: ${r.mode === 'run' ? `implementations were interleaved in one session, round-robin: each round ran one sweep per implementation, and the starting implementation rotated from round to round so none always ran first (or right after another); ${c.repeats} round(s).` : 'runs gathered from existing folders; the k-th run of an implementation is its round k, paired with the baseline\'s k-th run (oldest first).'}`,
+    `- Fairness: ${r.mode === 'run' ? `implementations were interleaved in one session, round-robin: each round ran one ${w.run} per implementation, and the starting implementation rotated from round to round so none always ran first (or right after another); ${c.repeats} round(s).` : 'runs gathered from existing folders; the k-th run of an implementation is its round k, paired with the baseline\'s k-th run (oldest first).'}`,
     `- Speedup = a row's requests/s (or p50, p99) divided by the reference row's (${r.comparisons.reference ?? BASELINE}) **in the same round** (runs next to each other in time), with a 95 % interval over the rounds (how: under Speedup).`,
     `- Server: ${r.server.statement}`,
-    `- Accuracy: ${r.mode === 'run' ? (c.accuracy ? `a separate pass per implementation before the timed rounds (a short sweep at the highest level with k6's in-run output checks, then the sequential replay); the timed rounds ran without in-run checks (ACCURACY=0), so the checks' CPU cost, which differs per implementation, is in no timed figure.` : 'not measured (ACCURACY=0).') : 'from the accuracy.json of the gathered runs (the report\'s accuracy pass when present, else the newest run that has one).'}`,
+    `- Accuracy: ${r.mode === 'run' ? (c.accuracy ? `a separate pass per implementation before the timed rounds (${r.mix ? 'a short run of the same mix' : 'a short sweep at the highest level'} with k6's in-run output checks, then the sequential replay); the timed rounds ran without in-run checks (ACCURACY=0), so the checks' CPU cost, which differs per implementation, is in no timed figure.` : 'not measured (ACCURACY=0).') : 'from the accuracy.json of the gathered runs (the report\'s accuracy pass when present, else the newest run that has one).'}`,
     '',
     '## Charts',
     '',
     ...r.charts.flatMap((ch) => [`![${ch.title}](${ch.file})`, '']),
-    '## Requests/s and latency per implementation and level',
-    '',
+    ...(r.mix ? ['## Per implementation and model', '', mixTables(r), '', '### Every figure per implementation and model', ''] : ['## Requests/s and latency per implementation and level', '']),
     resultsTable(r),
     '',
     `## Speedup over ${r.comparisons.reference === null || rowImpl(r.comparisons.reference) === BASELINE ? 'the baseline' : r.comparisons.reference}`,

@@ -8,7 +8,8 @@
 // and points each run at it (no start-up in any run; memory is shared by all loaded
 // implementations); SERVER=fresh lets every run start its own server loading only its
 // implementation. Each run is `make bench SCENARIO=sweep` in a child process, so its results folder,
-// env.json and exit code are exactly the bench's own.
+// env.json and exit code are exactly the bench's own. With MIX=d0:4,d2:0.5 every run is
+// `make bench SCENARIO=mix` with that mix instead of a sweep, and the report's columns are its models.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
@@ -21,7 +22,7 @@ import { timestamp } from '../common/results.ts';
 import { startServer, stopServer, type StartedServer } from '../common/server-process.ts';
 import { waitReady } from '../common/ready.ts';
 import { getJson, listImplementations } from '../../lib/node/server-api.ts';
-import { reportConfig, type ReportConfig } from './config.ts';
+import { mixText, reportConfig, type ReportConfig } from './config.ts';
 import { gatherRuns, isRunDir, isTimingRun, loadRun, ROLE_FILE, type RunRecord } from './gather.ts';
 import { buildReport, type ReportMeta } from './model.ts';
 import { distinctImpls, rowImpl } from './rows.ts';
@@ -49,6 +50,17 @@ function knobArgs(env: NodeJS.ProcessEnv, names: string[]): string[] {
   return names.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => `${k}=${env[k]}`);
 }
 
+/** The load of every run: a LEVELS sweep, or the MIX (each model's stream at once). `levels` narrows a sweep (the accuracy pass: its highest level). */
+export function loadKnobs(cfg: Pick<ReportConfig, 'levels' | 'mix'>, levels: number[] = cfg.levels): Record<string, string> {
+  return cfg.mix ? { SCENARIO: 'mix', MIX: mixText(cfg.mix.streams), MIX_LOOP: cfg.mix.loop } : { SCENARIO: 'sweep', LEVELS: levels.join(',') };
+}
+
+/** The load knobs as words of a command line, SCENARIO apart (it comes first in a make bench line). */
+function loadWords(cfg: Pick<ReportConfig, 'levels' | 'mix'>, levels?: number[]): { scenario: string[]; load: string[] } {
+  const { SCENARIO, ...load } = loadKnobs(cfg, levels);
+  return { scenario: [`SCENARIO=${SCENARIO}`], load: Object.entries(load).map(([k, v]) => `${k}=${v}`) };
+}
+
 export function reproduceCommands(cfg: ReportConfig, impls: string[], runs: ScheduledRun[], env: NodeJS.ProcessEnv, reportDir: string, peers: PeerRow[] = []): ReportMeta['commands'] {
   const serverKnobs = knobArgs(env, SERVER_KNOBS);
   const benchKnobs = knobArgs(env, BENCH_KNOBS);
@@ -56,18 +68,19 @@ export function reproduceCommands(cfg: ReportConfig, impls: string[], runs: Sche
   const peerRows = new Set(peers.map((p) => p.row));
   const ours = impls.filter((i) => !peerRows.has(i));
   const peerKnobs = peerReportKnobs(peers, env);
-  const report = ['make', 'report', `IMPL=${ours.join(',')}`, ...peerKnobs, `LEVELS=${cfg.levels.join(',')}`, `DURATION=${cfg.duration}`, `REPEATS=${cfg.repeats}`, ...(cfg.server !== 'shared' ? [`SERVER=${cfg.server}`] : []), ...(cfg.target ? [`TARGET=${cfg.target}`] : []), ...(cfg.accuracy ? (cfg.accuracyDuration !== '5s' ? [`ACCURACY_DURATION=${cfg.accuracyDuration}`] : []) : ['ACCURACY=0']), ...knobs].join(' ');
+  const report = ['make', 'report', `IMPL=${ours.join(',')}`, ...peerKnobs, ...loadWords(cfg).load, `DURATION=${cfg.duration}`, `REPEATS=${cfg.repeats}`, ...(cfg.server !== 'shared' ? [`SERVER=${cfg.server}`] : []), ...(cfg.target ? [`TARGET=${cfg.target}`] : []), ...(cfg.accuracy ? (cfg.accuracyDuration !== '5s' ? [`ACCURACY_DURATION=${cfg.accuracyDuration}`] : []) : ['ACCURACY=0']), ...knobs].join(' ');
   const reuse = `make report REUSE=${shown(reportDir)}`;
   const target = cfg.target || 'http://127.0.0.1:8000';
   const serverLine = cfg.server === 'shared' && !cfg.target ? [['make', 'server', `IMPL=${distinctImpls(ours).join(',')}`, 'PORT=8000', ...serverKnobs].join(' ') + '  # in another shell: one server for every run'] : [];
   // A labelled row (invalid@a) is a bench of its implementation; the label is the report's alone.
-  const bench = (row: string, levels: string, duration: string, accuracy: 0 | 1): string => {
+  const bench = (row: string, levels: number[], duration: string, accuracy: 0 | 1): string => {
     const peer = peers.find((p) => p.row === row);
-    if (peer) return peerCommands(peer, { run: [`LEVELS=${levels}`, `DURATION=${duration}`, `ACCURACY=${accuracy}`], knobs: benchKnobs.filter((k) => !k.startsWith('PROTOCOL=') && !k.startsWith('V2_MODELS=')) }, env).join('\n');
-    return ['make', 'bench', 'SCENARIO=sweep', `IMPL=${rowImpl(row)}`, `LEVELS=${levels}`, `DURATION=${duration}`, ...(cfg.server === 'shared' ? [`TARGET=${target}`] : []), `ACCURACY=${accuracy}`, ...benchKnobs, ...(cfg.server === 'fresh' ? serverKnobs : [])].join(' ');
+    const { scenario, load } = loadWords(cfg, levels);
+    if (peer) return peerCommands(peer, { scenario, run: [...load, `DURATION=${duration}`, `ACCURACY=${accuracy}`], knobs: benchKnobs.filter((k) => !k.startsWith('PROTOCOL=') && !k.startsWith('V2_MODELS=')) }, env).join('\n');
+    return ['make', 'bench', ...scenario, `IMPL=${rowImpl(row)}`, ...load, `DURATION=${duration}`, ...(cfg.server === 'shared' ? [`TARGET=${target}`] : []), `ACCURACY=${accuracy}`, ...benchKnobs, ...(cfg.server === 'fresh' ? serverKnobs : [])].join(' ');
   };
-  const accuracyLines = cfg.accuracy ? distinctImpls(impls).map((i) => `${bench(i, String(Math.max(...cfg.levels)), cfg.accuracyDuration, 1)}  # accuracy pass`) : [];
-  const runLines = runs.map((r) => bench(r.impl, cfg.levels.join(','), cfg.duration, 0) + (rowImpl(r.impl) !== r.impl ? `  # row ${r.impl}` : ''));
+  const accuracyLines = cfg.accuracy ? distinctImpls(impls).map((i) => `${bench(i, [Math.max(...cfg.levels)], cfg.accuracyDuration, 1)}  # accuracy pass`) : [];
+  const runLines = runs.map((r) => bench(r.impl, cfg.levels, cfg.duration, 0) + (rowImpl(r.impl) !== r.impl ? `  # row ${r.impl}` : ''));
   return { report, reuse, runs: [...serverLine, ...accuracyLines, ...runLines] };
 }
 
@@ -162,7 +175,8 @@ export function serverStatement(cfg: Pick<ReportConfig, 'server' | 'target'>, o:
   };
 }
 
-/** One make bench sweep in a child process: its run record, or null (reported, counted in `missing`) when it wrote none. */
+/** One make bench run (a sweep or a mix: `knobs` hold SCENARIO) in a child process: its run record,
+ * or null (reported, counted in `missing`) when it wrote none. */
 type BenchOnce = (label: string, impl: string, root: string, knobs: Record<string, string>, logName: string) => Promise<RunRecord | null>;
 
 /**
@@ -178,7 +192,7 @@ function benchRunner(o: { cfg: ReportConfig; target: string; logsDir: string; se
     mkdirSync(root, { recursive: true });
     const before = new Set(readdirSync(root));
     const peer = peers.find((p) => p.row === impl);
-    const env: NodeJS.ProcessEnv = { ...process.env, SCENARIO: 'sweep', IMPL: rowImpl(impl), RESULTS_ROOT: root, DASHBOARD: '0', TARGET: cfg.server === 'shared' ? o.target : '', ...knobs, ...(peer ? peerBenchEnv(peer, process.env) : {}) };
+    const env: NodeJS.ProcessEnv = { ...process.env, IMPL: rowImpl(impl), RESULTS_ROOT: root, DASHBOARD: '0', TARGET: cfg.server === 'shared' ? o.target : '', ...knobs, ...(peer ? peerBenchEnv(peer, process.env) : {}) };
     const logFile = join(o.logsDir, `${logName}.log`);
     const t0 = performance.now();
     const code = await runBenchChild(env, logFile);
@@ -196,18 +210,19 @@ function benchRunner(o: { cfg: ReportConfig; target: string; logsDir: string; se
   return { benchOnce: (...args) => withServersCpu(serverPids, () => benchChild(...args)), missing: () => missing };
 }
 
-/** One accuracy pass per implementation (level `level`, with k6's in-run output checks), before the timed rounds. */
+/** One accuracy pass per implementation (level `level`, or the mix, with k6's in-run output checks), before the timed rounds. */
 async function accuracyPasses(cfg: ReportConfig, impls: string[], level: number, reportDir: string, benchOnce: BenchOnce, timedLeft_s: number): Promise<RunRecord[]> {
   const runs: RunRecord[] = [];
   const accuracyDir = join(reportDir, 'accuracy');
   const accuracyWall: number[] = [];
-  const planned_s = plannedRunSeconds({ levels: [level], duration_s: cfg.accuracyDuration_s, gap_s: 0 });
+  const planned_s = plannedRunSeconds({ levels: [level], duration_s: cfg.accuracyDuration_s, gap_s: 0, mix: cfg.mix });
+  const load = cfg.mix ? `MIX=${mixText(cfg.mix.streams)} (${cfg.mix.loop} loop)` : `level ${level}`;
   for (const [i, impl] of impls.entries()) {
     const label = `accuracy ${i + 1}/${impls.length}`;
     // ETA: the accuracy passes left (mean so far, else the plan of one level), then the timed rounds.
     const left = eta(accuracyWall, impls.length - i, planned_s) + timedLeft_s;
-    say(`${label}: ${impl} - level ${level} for ${cfg.accuracyDuration} with k6's in-run output checks, then the sequential replay (timings not used); ETA ${formatSeconds(left)}`);
-    const run = await benchOnce(label, impl, accuracyDir, { LEVELS: String(level), DURATION: cfg.accuracyDuration, ACCURACY: '1' }, `accuracy-${impl}`);
+    say(`${label}: ${impl} - ${load} for ${cfg.accuracyDuration} with k6's in-run output checks, then the sequential replay (timings not used); ETA ${formatSeconds(left)}`);
+    const run = await benchOnce(label, impl, accuracyDir, { ...loadKnobs(cfg, [level]), DURATION: cfg.accuracyDuration, ACCURACY: '1' }, `accuracy-${impl}`);
     if (!run) continue;
     accuracyWall.push(run.wall_s ?? 0);
     writeFileSync(join(run.dir, ROLE_FILE), JSON.stringify({ role: 'accuracy', note: 'make report accuracy pass: timings taken with in-run output checks, not used for timing' }) + '\n');
@@ -216,15 +231,18 @@ async function accuracyPasses(cfg: ReportConfig, impls: string[], level: number,
   return runs;
 }
 
-/** The timed sweeps in their interleaved order, each run tagged with its round. */
+/** A run's load in the progress lines: `sweep LEVELS=1,4,8` or `mix MIX=d0:4,d2:0.5 MIX_LOOP=open`. */
+const loadText = (cfg: ReportConfig): string => (cfg.mix ? `mix MIX=${mixText(cfg.mix.streams)} MIX_LOOP=${cfg.mix.loop}` : `sweep LEVELS=${cfg.levels.join(',')}`);
+
+/** The timed runs (sweeps, or mixes) in their interleaved order, each run tagged with its round. */
 async function timedRounds(cfg: ReportConfig, plan: ScheduledRun[], planned_s: number, reportDir: string, benchOnce: BenchOnce): Promise<RunRecord[]> {
   const runs: RunRecord[] = [];
   const wall: number[] = [];
   const started = performance.now();
   for (const item of plan) {
     const label = `run ${item.index}/${plan.length}`;
-    say(`${label} (round ${item.round}/${cfg.repeats}): ${item.impl} - sweep LEVELS=${cfg.levels.join(',')} DURATION=${cfg.duration}; elapsed ${formatSeconds((performance.now() - started) / 1000)}, ETA ${formatSeconds(eta(wall, plan.length - item.index + 1, planned_s))}`);
-    const run = await benchOnce(label, item.impl, join(reportDir, 'runs'), { LEVELS: cfg.levels.join(','), DURATION: cfg.duration, ACCURACY: '0' }, `${String(item.index).padStart(3, '0')}-${item.impl}`);
+    say(`${label} (round ${item.round}/${cfg.repeats}): ${item.impl} - ${loadText(cfg)} DURATION=${cfg.duration}; elapsed ${formatSeconds((performance.now() - started) / 1000)}, ETA ${formatSeconds(eta(wall, plan.length - item.index + 1, planned_s))}`);
+    const run = await benchOnce(label, item.impl, join(reportDir, 'runs'), { ...loadKnobs(cfg), DURATION: cfg.duration, ACCURACY: '0' }, `${String(item.index).padStart(3, '0')}-${item.impl}`);
     if (run) {
       // The round travels with the run, so speedups pair runs of the same round even when one is missing.
       writeFileSync(join(run.dir, ROLE_FILE), JSON.stringify({ role: 'timing', round: item.round, row: item.impl }) + '\n');
@@ -268,7 +286,8 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
     const commands = reproduceCommands(cfg, impls, plan, process.env, reportDir, peers);
     const planned_s = plannedRunSeconds(cfg);
     const accuracyLevel = Math.max(...cfg.levels);
-    say(`${plan.length} timed runs: ${cfg.repeats} round(s) x ${impls.length} implementation(s) (${impls.join(', ')}), levels ${cfg.levels.join(',')} at ${cfg.duration} each, server ${serverInfo.mode}; planned about ${formatSeconds(plan.length * planned_s)}${cfg.accuracy ? `, after an accuracy pass per implementation (level ${accuracyLevel}, ${cfg.accuracyDuration})` : ' (ACCURACY=0: no accuracy pass)'}`);
+    const load = cfg.mix ? `MIX=${mixText(cfg.mix.streams)} (${cfg.mix.loop} loop, every model's stream at once) for ${cfg.duration}` : `levels ${cfg.levels.join(',')} at ${cfg.duration} each`;
+    say(`${plan.length} timed runs: ${cfg.repeats} round(s) x ${impls.length} implementation(s) (${impls.join(', ')}), ${load}, server ${serverInfo.mode}; planned about ${formatSeconds(plan.length * planned_s)}${cfg.accuracy ? `, after an accuracy pass per implementation (${cfg.mix ? 'the same mix' : `level ${accuracyLevel}`}, ${cfg.accuracyDuration})` : ' (ACCURACY=0: no accuracy pass)'}`);
 
     const { benchOnce, missing } = benchRunner({ cfg, target, logsDir, ...(server ? { server } : {}), peers });
     // Accuracy is a property of the implementation: one pass each, however many rows it has.
@@ -297,17 +316,17 @@ export async function makeReport(env: NodeJS.ProcessEnv = process.env): Promise<
   if (cfg.reuse.length > 0) {
     runs = gatherRuns(cfg.reuse, say);
     const timed = runs.filter(isTimingRun);
-    if (timed.length === 0) throw new BenchError(`REUSE=${cfg.reuse.join(',')} holds no timed sweep or concurrency run folders: point it at results/<run> folders, a report's runs/ or a report folder`);
+    if (timed.length === 0) throw new BenchError(`REUSE=${cfg.reuse.join(',')} holds no timed sweep, concurrency or mix run folders: point it at results/<run> folders, a report's runs/ or a report folder`);
     say(`gathered ${timed.length} timed run folder(s)${runs.length > timed.length ? ` and ${runs.length - timed.length} accuracy-only one(s)` : ''}`);
     const started = timed.filter((r) => r.env?.['server_started_by_bench'] === true).length;
     const targets = [...new Set(timed.filter((r) => r.env?.['server_started_by_bench'] === false).map((r) => String(r.env?.['target'])))];
     meta = {
       created: created.toISOString(),
       mode: 'reuse',
-      config: { impls: cfg.impls, levels: cfg.levelsGiven ? cfg.levels : [], duration: [...new Set(timed.flatMap((r) => r.summary.levels.map((l) => `${l.duration_s}s`)))].join('/'), repeats: 0, server: 'gathered', accuracy: runs.some((r) => r.accuracy), reuse: cfg.reuse },
+      config: { impls: cfg.impls, levels: cfg.levelsGiven ? cfg.levels : [], duration: [...new Set(timed.flatMap((r) => r.summary.levels.map((l) => `${l.duration_s}s`)))].join('/'), repeats: 0, server: 'gathered', accuracy: runs.some((r) => r.accuracy), reuse: cfg.reuse, ...(cfg.mix ? { mix: cfg.mix } : {}) },
       server: { mode: 'gathered', statement: `gathered runs: ${started} started their own server (make bench without TARGET)${targets.length > 0 ? `, ${timed.length - started} measured a running server (${targets.join(', ')})` : ''}.` },
       implementations: [],
-      commands: { report: `make report REUSE=${cfg.reuse.join(',')}${cfg.impls.length > 0 ? ` IMPL=${cfg.impls.join(',')}` : ''}${cfg.levelsGiven ? ` LEVELS=${cfg.levels.join(',')}` : ''}`, reuse: `make report REUSE=${cfg.reuse.join(',')}`, runs: [...new Set(runs.map((r) => (r.env?.['command'] as { make?: string } | undefined)?.make).filter((c): c is string => Boolean(c)))] },
+      commands: { report: `make report REUSE=${cfg.reuse.join(',')}${cfg.impls.length > 0 ? ` IMPL=${cfg.impls.join(',')}` : ''}${cfg.levelsGiven ? ` LEVELS=${cfg.levels.join(',')}` : ''}${cfg.mix ? ` ${loadWords(cfg).load.join(' ')}` : ''}`, reuse: `make report REUSE=${cfg.reuse.join(',')}`, runs: [...new Set(runs.map((r) => (r.env?.['command'] as { make?: string } | undefined)?.make).filter((c): c is string => Boolean(c)))] },
       calibration,
     };
   } else {
@@ -317,7 +336,7 @@ export async function makeReport(env: NodeJS.ProcessEnv = process.env): Promise<
     meta = {
       created: created.toISOString(),
       mode: 'run',
-      config: { impls: m.impls, levels: cfg.levels, duration: cfg.duration, repeats: cfg.repeats, server: m.server.mode, accuracy: cfg.accuracy, reuse: [] },
+      config: { impls: m.impls, levels: cfg.mix ? [] : cfg.levels, duration: cfg.duration, repeats: cfg.repeats, server: m.server.mode, accuracy: cfg.accuracy, reuse: [], ...(cfg.mix ? { mix: cfg.mix } : {}) },
       server: m.server,
       implementations: m.implementations,
       commands: m.commands,

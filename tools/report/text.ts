@@ -8,7 +8,7 @@ import { textTable } from '../../lib/text-table.ts';
 export function resultsTableText(r: Report): string {
   const ref = r.comparisons.reference ?? BASELINE;
   const goodput = r.results.some((x) => x.goodput_rps);
-  const head = ['impl', 'level', 'rounds', 'req/s', ...(goodput ? ['good/s'] : []), 'p50 ms', 'p99 ms', `req/s over ${ref} (95 % interval)`];
+  const head = ['impl', r.mix ? 'model' : 'level', 'rounds', 'req/s', ...(goodput ? ['good/s'] : []), 'p50 ms', 'p99 ms', `req/s over ${ref} (95 % interval)`];
   const rows = r.results.map((x) => {
     const sp = r.speedups.find((s) => s.impl === x.impl && s.level === x.level)?.rps ?? null;
     return [x.impl, String(x.level), String(x.rounds), x.rps.median.toFixed(2), ...(goodput ? [x.goodput_rps ? x.goodput_rps.median.toFixed(2) : 'n/a'] : []), x.p50_ms.median.toFixed(1), x.p99_ms.median.toFixed(1), x.impl === ref ? 'reference' : formatRatio(sp)];

@@ -28,7 +28,7 @@ export const fastapiPeer: ReportPeer<Record<string, never>> = {
   benchEnv: () => ({ PROTOCOL: 'native' }),
   commands: (row, args) => [
     `make fastapi FASTAPI_PORT=8200  # in another shell`,
-    ['make', 'bench', 'SCENARIO=sweep', `IMPL=${row}`, 'TARGET=http://127.0.0.1:8200', 'PROTOCOL=native', ...args.run, ...args.knobs].join(' '),
+    ['make', 'bench', ...args.scenario, `IMPL=${row}`, 'TARGET=http://127.0.0.1:8200', 'PROTOCOL=native', ...args.run, ...args.knobs].join(' '),
   ],
   reproduceKnobs: ['FASTAPI_WORKERS', 'FASTAPI_INTRA_OP_THREADS'],
 };

@@ -16,6 +16,13 @@ export interface StartedPeer {
   stop(): Promise<void>;
 }
 
+/** The bench knobs of one reproduce line of a peer row, as `KEY=value` words. */
+export interface PeerRunArgs {
+  scenario: string[];
+  run: string[];
+  knobs: string[];
+}
+
 export interface ReportPeer<Config = unknown> {
   /** The PEERS name. */
   name: string;
@@ -37,11 +44,11 @@ export interface ReportPeer<Config = unknown> {
    */
   benchEnv(row: string, env: NodeJS.ProcessEnv): Record<string, string>;
   /**
-   * The reproduce lines of a run of the row: start the peer by hand, then `make bench` with `run`
-   * (LEVELS, DURATION, ACCURACY) and `knobs` (the bench knobs the user set, less PROTOCOL and V2_MODELS:
-   * the peer says its own).
+   * The reproduce lines of a run of the row: start the peer by hand, then `make bench` with `scenario`
+   * (SCENARIO=sweep, or SCENARIO=mix), `run` (LEVELS or MIX and MIX_LOOP, DURATION, ACCURACY) and
+   * `knobs` (the bench knobs the user set, less PROTOCOL and V2_MODELS: the peer says its own).
    */
-  commands(row: string, args: { run: string[]; knobs: string[] }, env: NodeJS.ProcessEnv): string[];
+  commands(row: string, args: PeerRunArgs, env: NodeJS.ProcessEnv): string[];
   /** Report knobs to repeat in the reproduce `make report` line when set. */
   reproduceKnobs: string[];
 }

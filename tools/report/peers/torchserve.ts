@@ -28,7 +28,7 @@ export const torchservePeer: ReportPeer<Record<string, never>> = {
   benchEnv: (_row, env) => ({ PROTOCOL: 'torchserve', V2_MODELS: peerV2Models(env) }),
   commands: (row, args, env) => [
     `make torchserve TORCHSERVE_PORT=8300 TORCHSERVE_METRICS_PORT=8302  # in another shell`,
-    ['make', 'bench', 'SCENARIO=sweep', `IMPL=${row}`, 'TARGET=http://127.0.0.1:8300', 'TARGET_METRICS=http://127.0.0.1:8302/metrics', 'PROTOCOL=torchserve', ...args.run, `V2_MODELS=${peerV2Models(env)}`, ...args.knobs].join(' '),
+    ['make', 'bench', ...args.scenario, `IMPL=${row}`, 'TARGET=http://127.0.0.1:8300', 'TARGET_METRICS=http://127.0.0.1:8302/metrics', 'PROTOCOL=torchserve', ...args.run, `V2_MODELS=${peerV2Models(env)}`, ...args.knobs].join(' '),
   ],
   reproduceKnobs: ['TORCHSERVE_WORKERS', 'TORCHSERVE_INTRA_OP_THREAD_COUNT', 'TORCHSERVE_BATCH_SIZE', 'TORCHSERVE_MAX_BATCH_DELAY'],
 };

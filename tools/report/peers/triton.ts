@@ -40,7 +40,7 @@ export const tritonPeer: ReportPeer<{ tritonSets: TritonModelSet[] }> = {
   benchEnv: (_row, env) => ({ PROTOCOL: 'v2', V2_MODELS: peerV2Models(env), V2_VERSION: '1' }),
   commands: (row, args, env) => [
     `make triton TRITON_MODEL_SET=${setOf(row)} TRITON_PORT=8100 TRITON_METRICS_PORT=8102  # in another shell`,
-    ['make', 'bench', 'SCENARIO=sweep', `IMPL=${row}`, 'TARGET=http://127.0.0.1:8100', 'TARGET_METRICS=http://127.0.0.1:8102/metrics', 'PROTOCOL=v2', 'V2_VERSION=1', ...args.run, `V2_MODELS=${peerV2Models(env)}`, ...args.knobs].join(' '),
+    ['make', 'bench', ...args.scenario, `IMPL=${row}`, 'TARGET=http://127.0.0.1:8100', 'TARGET_METRICS=http://127.0.0.1:8102/metrics', 'PROTOCOL=v2', 'V2_VERSION=1', ...args.run, `V2_MODELS=${peerV2Models(env)}`, ...args.knobs].join(' '),
   ],
   reproduceKnobs: ['TRITON_MODEL_SETS'],
 };
