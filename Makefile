@@ -20,7 +20,7 @@ SERVER_NODE := node $(file < lib/node/server-node-args)
 DEPS_HASH := $(shell cat package.json package-lock.json | sha256sum | cut -c1-16)
 STAMP := node_modules/.installed-$(DEPS_HASH)
 
-.PHONY: help docs deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models perf-analyzer perf-analyzer-install host-bounds calibrate reference accuracy report test clean k6-run triton triton-env torchserve torchserve-env fastapi fastapi-env region interference
+.PHONY: help docs deps k6 loadgen harness build typecheck models models-int8 data server bench bench-merge k6-operator bench-models perf-analyzer perf-analyzer-install host-bounds calibrate reference accuracy report test clean k6-run triton triton-env torchserve torchserve-env fastapi fastapi-env region interference tune
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -108,6 +108,9 @@ region: k6 build models data ## capacity region: per mix direction, the highest 
 
 interference: k6 build models data ## interference matrix: each model's p99 at a light rate beside another's growing rate -> results/interference/ (IMPL PEERS INTERFERENCE_MODELS INTERFERENCE_LIGHT INTERFERENCE_RATES)
 	@$(TSX) tools/region/interference.ts
+
+tune: k6 build models models-int8 data ## search serving configurations of our server (and Triton with PEERS=triton) for the best goodput within TUNE_SLO, accuracy and TUNE_MEMORY_MB -> results/tune/ (TUNE_SEARCH TUNE_BUDGET SCENARIO IMPL TUNE_WORKERS TARGET_RATE TUNE_RESUME)
+	@$(TSX) tools/tune/run.ts
 
 # The Triton peer (peers/triton): a Python venv from PyPI in build/triton/venv, made once and again
 # when the pinned requirements change. TRITON_PYTHON picks the interpreter (default python3).

@@ -26,6 +26,7 @@ import { TRITON_KNOBS } from '../peers/triton/config.ts';
 import { TORCHSERVE_KNOBS } from '../peers/torchserve/config.ts';
 import { FASTAPI_KNOBS } from '../peers/fastapi/config.ts';
 import { REGION_KNOBS } from './region/config.ts';
+import { TUNE_KNOBS } from './tune/config.ts';
 
 export const KNOB_TABLES: Readonly<Record<string, Registry>> = {
   bench: BENCH_KNOBS,
@@ -44,6 +45,7 @@ export const KNOB_TABLES: Readonly<Record<string, Registry>> = {
   'perf-analyzer': PERF_ANALYZER_KNOBS,
   peers: PEERS_KNOBS,
   region: REGION_KNOBS,
+  tune: TUNE_KNOBS,
   triton: TRITON_KNOBS,
   torchserve: TORCHSERVE_KNOBS,
   fastapi: FASTAPI_KNOBS,

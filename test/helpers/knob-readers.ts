@@ -21,6 +21,7 @@ import { tritonConfig } from '../../peers/triton/config.ts';
 import { torchserveConfig } from '../../peers/torchserve/config.ts';
 import { fastapiConfig } from '../../peers/fastapi/config.ts';
 import { regionConfig } from '../../tools/region/config.ts';
+import { tuneConfig } from '../../tools/tune/config.ts';
 
 /** The scenario whose plan reads a load knob (planFor reads only its kind's). */
 const KIND_OF: Record<string, string> = { LEVELS: 'sweep', RATE: 'rate', RATES: 'capacity', STEP: 'capacity', BATCHES: 'batch', VUS: 'soak', REQUESTS: 'coldstart', SMOKE_REQUESTS: 'smoke', RETRY_AFTER_MAX: 'overload', ARRIVALS: 'rate', MIX: 'mix', MIX_LOOP: 'mix' };
@@ -46,4 +47,5 @@ export const READERS: Record<string, (env: Env) => unknown> = {
   torchserve: (env) => torchserveConfig(env),
   fastapi: (env) => fastapiConfig(env),
   region: (env) => regionConfig(env),
+  tune: (env) => tuneConfig(env),
 };

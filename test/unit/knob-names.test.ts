@@ -27,13 +27,14 @@ import { serveArgs, tritonConfig, TRITON_KNOBS } from '../../peers/triton/config
 import { TORCHSERVE_KNOBS } from '../../peers/torchserve/config.ts';
 import { FASTAPI_KNOBS } from '../../peers/fastapi/config.ts';
 import { REGION_KNOBS } from '../../tools/region/config.ts';
+import { TUNE_KNOBS } from '../../tools/tune/config.ts';
 
 /** Every registry, by its docs table's name (tools/docs.ts KNOB_TABLES lists the same). */
 const TABLES: Record<string, Registry> = {
   bench: BENCH_KNOBS, scenario: SCENARIO_KNOBS, k6: K6_KNOBS, server: SERVER_KNOBS, report: REPORT_KNOBS, accuracy: ACCURACY_KNOBS,
   models: MODELS_KNOBS, 'bench-models': MODEL_BENCH_KNOBS, data: DATA_KNOBS, harness: HARNESS_KNOBS, 'k6-operator': OPERATOR_KNOBS,
   'bench-merge': MERGE_KNOBS, tensors: TENSORS_KNOBS, 'perf-analyzer': PERF_ANALYZER_KNOBS, peers: PEERS_KNOBS, triton: TRITON_KNOBS, torchserve: TORCHSERVE_KNOBS,
-  fastapi: FASTAPI_KNOBS, region: REGION_KNOBS,
+  fastapi: FASTAPI_KNOBS, region: REGION_KNOBS, tune: TUNE_KNOBS,
 };
 
 

@@ -1,18 +1,21 @@
-// Where `make region` and `make interference` write: RESULTS_ROOT/<tool>/<timestamp>/ with a `latest`
-// link beside it, and the time budget both tools stop at.
-import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+// Where `make region`, `make interference` and `make tune` write: RESULTS_ROOT/<tool>/<timestamp>/ with
+// a `latest` link beside it, and the time budget the tools stop at.
+import { mkdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { timestamp } from '../common/results.ts';
 
-export function toolDir(resultsRoot: string, tool: 'region' | 'interference'): { dir: string; link(): void } {
+/** The run's folder (with its `sub` folder for the bench runs); `dir`: an existing one (a resumed run) instead of a new one. */
+export function toolDir(resultsRoot: string, tool: string, o: { sub?: string; dir?: string } = {}): { dir: string; link(): void } {
   const root = resolve(resultsRoot, tool);
-  const dir = join(root, timestamp());
-  mkdirSync(join(dir, 'probes'), { recursive: true });
+  // realpath: `latest` itself may be the folder named, and must not end up pointing at itself.
+  const dir = o.dir ? realpathSync(o.dir) : join(root, timestamp());
+  mkdirSync(join(dir, o.sub ?? 'probes'), { recursive: true });
+  mkdirSync(root, { recursive: true });
   return {
     dir,
     link: () => {
       rmSync(join(root, 'latest'), { force: true });
-      symlinkSync(basename(dir), join(root, 'latest'));
+      symlinkSync(relative(root, dir), join(root, 'latest'));
     },
   };
 }
