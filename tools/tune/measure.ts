@@ -76,7 +76,7 @@ function sampleTreeMemory(pid: number): { stop(): number | null } {
 export function runCounter(dir: string): () => string {
   const runs = join(dir, 'runs');
   mkdirSync(runs, { recursive: true });
-  let n = readdirSync(runs).length;
+  let n = Math.max(0, ...readdirSync(runs).map((f) => Number(/^(\d+)-/.exec(f)?.[1] ?? 0)));
   return () => String(++n).padStart(3, '0');
 }
 
