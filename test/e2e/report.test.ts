@@ -1,6 +1,7 @@
 // make report end to end: the real server, the real k6, two implementations, one level, one round
 // (about 30 s here). Then the same runs gathered again with REUSE give the same figures. And an A/A
 // comparison: invalid under two labels, three rounds (about 30 s), whose ratio is not distinguishable.
+// And a traffic mix (MIX): a mix run per row, the columns its models (about 14 s).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync } from 'node:fs';
@@ -10,9 +11,10 @@ import sharp from 'sharp';
 import { run } from '../helpers/run.ts';
 import type { Report } from '../../tools/report/model.ts';
 
-/** `make report` when the Makefile has the target (the lead adds it); until then its recipe. */
-function makeReport(env: Record<string, string>) {
-  const hasTarget = /^report:/m.test(readFileSync('Makefile', 'utf8'));
+/** `make report` when the Makefile has the target (the lead adds it); until then, or with `recipe`, its recipe
+ * (make's prerequisites, built by the first test here, take about 7 s to check on a busy 2-core host). */
+function makeReport(env: Record<string, string>, o: { recipe?: boolean } = {}) {
+  const hasTarget = /^report:/m.test(readFileSync('Makefile', 'utf8')) && !o.recipe;
   const full = { CI: 'true', DASHBOARD: '0', ...env };
   return hasTarget ? run('make', ['--no-print-directory', 'report'], { env: full, timeoutMs: 240_000 }) : run(process.execPath, ['--import', 'tsx', 'tools/report/run.ts'], { env: full, timeoutMs: 240_000 });
 }
@@ -111,4 +113,33 @@ test('make report IMPL=invalid@a,invalid@b REPEATS=3: one implementation under t
     assert.match(md, /\| invalid@b \| 1 \| \d\.\d+x \[\d\.\d+, \d\.\d+\] not distinguishable \|/);
     return;
   }
+});
+
+test('make report MIX=d0:5,d2:2 IMPL=invalid@a,invalid@b: a mix run per row, columns per model, each model accepted at its offered rate', async () => {
+  // Two rows of the stub (no model work: the rates are the mix's, not the host's), one round of 3 s: about 14 s.
+  const root = mkdtempSync(join(tmpdir(), 'report-mix-'));
+  const r = await makeReport({ IMPL: 'invalid@a,invalid@b', MIX: 'd0:5,d2:2', DURATION: '3s', REPEATS: '1', WARMUP: '2', MAX_IMAGES: '2', ACCURACY: '0', RESULTS_ROOT: root }, { recipe: true });
+  const out = r.stdout + r.stderr;
+  assert.equal(r.code, 0, out);
+  assert.match(out, /report: run 1\/2 \(round 1\/1\): invalid@a - mix MIX=d0:5,d2:2 MIX_LOOP=open DURATION=3s/);
+  assert.match(r.stdout, /^impl +model +rounds/m);
+  const { dir, report } = readReport(root);
+  assert.deepEqual(report.levels, ['d0', 'd2']);
+  assert.deepEqual(report.mix, { streams: [{ model: 'd0', value: 5 }, { model: 'd2', value: 2 }], loop: 'open' });
+  assert.deepEqual(report.results.map((x) => [x.impl, x.level]), [['invalid@a', 'd0'], ['invalid@a', 'd2'], ['invalid@b', 'd0'], ['invalid@b', 'd2']]);
+  for (const x of report.results) {
+    const offered = x.stream!.offered!;
+    assert.equal(offered, x.level === 'd0' ? 5 : 2);
+    // Open loop: accepted = offered, give or take the one arrival a 3 s window of even arrivals may add or lose.
+    assert.ok(Math.abs(x.rps.median - offered) <= 1.5 / 3 + 0.1 * offered, `${x.impl} ${x.level}: ${x.rps.median} req/s of ${offered}`);
+    assert.deepEqual([x.stream!.refused, x.stream!.failed], [0, 0]);
+  }
+  for (const x of report.runs) assert.equal(JSON.parse(readFileSync(join(dir, 'runs', x.name, 'summary.json'), 'utf8')).scenario, 'mix');
+  assert.match(report.commands.report, /^make report IMPL=invalid@a,invalid@b MIX=d0:5,d2:2 MIX_LOOP=open DURATION=3s REPEATS=1 /);
+  assert.ok(report.commands.runs.slice(1).every((l) => /^make bench SCENARIO=mix IMPL=invalid MIX=d0:5,d2:2 MIX_LOOP=open DURATION=3s /.test(l)), report.commands.runs.join('\n'));
+  const md = readFileSync(join(dir, 'report.md'), 'utf8');
+  assert.match(md, /\*\*Accepted req\/s of offered req\/s\*\*\n\n\| implementation \| d0 \| d2 \|\n\| --- \| ---: \| ---: \|\n\| invalid@a \| \d+\.\d\d of 5 \| \d+\.\d\d of 2 \|/);
+  assert.match(md, /\*\*p99 over invalid@a \(< 1 = faster\), paired per round, 95 % interval\*\*\n\n\| implementation \| d0 \| d2 \|\n\| --- \| ---: \| ---: \|\n\| invalid@b \| \d/);
+  const svg = readFileSync(join(dir, 'p99.svg'), 'utf8');
+  assert.ok(svg.includes('>d0<') && svg.includes('>d2<') && !svg.includes('mark-line role-mark'), 'p99 per model, no line between models');
 });
