@@ -5,9 +5,10 @@
 // breaks. The server stays up between a configuration's probe and its full run (start-up is seconds
 // to minutes; a warm server is what a user runs anyway) and is stopped when the search moves on.
 // Nothing here throws for a configuration that fails: the outcome carries `error`.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LevelRow, Summary } from '../../lib/summary.ts';
+import { studentTQuantile } from '../../lib/confidence.ts';
 import type { ModelName } from '../../lib/model-contract.ts';
 import { benchConfig } from '../bench/config.ts';
 import { runBench } from '../bench/run.ts';
@@ -26,14 +27,30 @@ const Z95 = 1.96;
  * A rate's 95 % interval from a count of n events in `seconds`, the count read as Poisson (as
  * lib/stability.ts reads a window's count), with the score interval (n + z^2/2 +- z sqrt(n + z^2/4)),
  * which unlike n +- z sqrt(n) keeps a positive upper end at n = 0 and never goes below 0. It covers
- * the sampling within one run only; the drift between runs on a shared host is not in it, which is
- * why a probe is stopped only when its whole interval is below the best's.
+ * the sampling within one run only, not the drift within it (windowRateInterval) or between runs.
  */
 export function countRateInterval(n: number, seconds: number): { lo: number; hi: number } {
   if (!(seconds > 0)) return { lo: 0, hi: 0 };
   const mid = n + (Z95 * Z95) / 2;
   const half = Z95 * Math.sqrt(n + (Z95 * Z95) / 4);
   return { lo: Math.max(0, mid - half) / seconds, hi: (mid + half) / seconds };
+}
+
+/**
+ * The same rate's 95 % interval from the run's own stability windows (summary.json
+ * levels[].stability.windows, 5 by default): Student's t over the windows' rates, centred on the run's
+ * figure and scaled by `share` (goodput: the good share of accepted answers). On a busy host the
+ * windows of one 2 s run of the stub ranged from 332 to 590 req/s where the Poisson interval of the
+ * whole run was +-6 %: the windows see the drift within a run that the count does not. Null with
+ * fewer than 3 windows.
+ */
+export function windowRateInterval(row: Pick<LevelRow, 'stability'>, estimate: number, share = 1): { lo: number; hi: number } | null {
+  const rates = (row.stability?.windows ?? []).map((w) => w.rps).filter((x) => Number.isFinite(x));
+  if (rates.length < 3) return null;
+  const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
+  const sd = Math.sqrt(rates.reduce((a, b) => a + (b - mean) ** 2, 0) / (rates.length - 1));
+  const half = (studentTQuantile(0.975, rates.length - 1) * sd * share) / Math.sqrt(rates.length);
+  return { lo: Math.max(0, estimate - half), hi: estimate + half };
 }
 
 /** The resident memory (MB) of a process and all its descendants, from /proc (field 24, rss in pages). */
@@ -72,6 +89,26 @@ function sampleTreeMemory(pid: number): { stop(): number | null } {
   return { stop: () => (tick(), clearInterval(timer), peak === null ? null : Math.round(peak)) };
 }
 
+type Json = { [k: string]: unknown };
+const isObject = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
+const deepMerge = (a: Json, b: Json): Json => Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, isObject(a[k]) && isObject(b[k]) ? deepMerge(a[k], b[k]) : k in b ? b[k] : a[k]]));
+
+/**
+ * The bounds file of every run: TUNE_SLO as the goodput's "on time" (goodput_latency_ms: per model under
+ * a mix), laid over the user's BOUNDS_FILE when one is set, so goodput counts the answers within the
+ * SLO being tuned for. Undefined without TUNE_SLO (the bench's own bounds say what on time is).
+ */
+export function writeSloBounds(dir: string, slo: SloBounds | null, scenario: string, userFile: string): string | undefined {
+  if (slo === null) return undefined;
+  const own: Json = slo.all !== undefined
+    ? { slo: { [scenario]: { '*': { goodput_latency_ms: slo.all } } } }
+    : { slo: { [scenario]: { '*': { models: Object.fromEntries(Object.entries(slo.models).map(([m, ms]) => [m, { goodput_latency_ms: ms }])) } } } };
+  const user = userFile && existsSync(userFile) ? (JSON.parse(readFileSync(userFile, 'utf8')) as Json) : {};
+  const path = join(dir, 'tune-bounds.json');
+  writeFileSync(path, JSON.stringify(deepMerge(user, own), null, 2) + '\n');
+  return path;
+}
+
 /** Where a measurement's run folders go, numbered across the whole tune run (a resumed run goes on counting). */
 export function runCounter(dir: string): () => string {
   const runs = join(dir, 'runs');
@@ -86,6 +123,8 @@ export interface MeasureContext {
   /** The tune run's folder. */
   dir: string;
   nextRun: () => string;
+  /** The bounds file of every run (writeSloBounds), if any. */
+  boundsFile?: string;
   say: (line: string) => void;
 }
 
@@ -127,10 +166,13 @@ export function judge(summary: Summary, o: { objective: 'goodput' | 'rps'; slo: 
   const figures: Outcome['figures'] = {};
   for (const row of levels) {
     const count = o.objective === 'goodput' ? (row.good ?? row.requests) : row.requests;
-    objective += o.objective === 'goodput' ? (row.goodput_rps ?? row.rps) : row.rps;
-    const ci = countRateInterval(count, row.duration_s);
-    lo += ci.lo;
-    hi += ci.hi;
+    const estimate = o.objective === 'goodput' ? (row.goodput_rps ?? row.rps) : row.rps;
+    objective += estimate;
+    // The wider of the two readings: the count's (small samples) and the windows' (drift within the run).
+    const poisson = countRateInterval(count, row.duration_s);
+    const windows = windowRateInterval(row, estimate, o.objective === 'goodput' && row.requests > 0 ? count / row.requests : 1);
+    lo += Math.min(poisson.lo, windows?.lo ?? Infinity);
+    hi += Math.max(poisson.hi, windows?.hi ?? 0);
     const name = levels.length > 1 ? `${row.level} ` : '';
     const p99 = row.latency_ms?.p99 ?? null;
     const bound = boundOf(o.slo, row, mix);
@@ -207,6 +249,7 @@ function measurer(ctx: MeasureContext, space: Space, start: (config: TuneConfig,
       ...l.benchEnv, SCENARIO: ctx.cfg.scenario, DURATION: `${seconds}s`, ACCURACY: accuracyRun ? '1' : '0',
       // Our tool's verdicts, not the bench's: no host bounds, no rerun for stability, no live dashboard.
       HOST_BOUNDS: '0', STABILITY_MAX_DURATION: '0s', DASHBOARD: '0', RESULTS_ROOT: join(ctx.dir, 'runs', `${run}-${space.stack}-${stage}`),
+      ...(ctx.boundsFile ? { BOUNDS_FILE: ctx.boundsFile } : {}),
     };
     const memory = sampleTreeMemory(l.pid);
     try {

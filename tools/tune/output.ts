@@ -10,12 +10,13 @@ import { renderSvg } from '../report/charts.ts';
 import { compareOutcomes, feasible, type SearchEnd } from './search.ts';
 import { pareto } from './pareto.ts';
 import { frontierChartSpec, type FrontierChartPoint } from './chart.ts';
+import { appliesTo } from './space.ts';
 import type { Outcome, Space, TuneConfig } from './types.ts';
 
 export interface StackResult {
   stack: string;
   /** The axes searched (knob, values, start) and the knobs every configuration carried. */
-  space: { knob: string; values: readonly string[]; start: string }[];
+  space: { knob: string; values: readonly string[]; start: string; applies?: string }[];
   fixed: TuneConfig;
   /** How the search ended; `failed`: it could not run at all (why in `error`). */
   end: SearchEnd | 'failed';
@@ -173,4 +174,4 @@ export async function writeTune(dir: string, r: TuneReport): Promise<string> {
 }
 
 /** The axes of a space as tune.json records them. */
-export const spaceRecord = (space: Space): StackResult['space'] => space.dimensions.map((d) => ({ knob: d.knob, values: d.values, start: d.start }));
+export const spaceRecord = (space: Space): StackResult['space'] => space.dimensions.map((d) => ({ knob: d.knob, values: d.values, start: d.start, ...(appliesTo(space.stack, d.knob) ? { applies: appliesTo(space.stack, d.knob)! } : {}) }));

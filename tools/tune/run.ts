@@ -15,7 +15,7 @@ import { BenchError, note } from '../common/progress.ts';
 import { budget, toolDir } from '../region/output.ts';
 import { tuneConfig, type TuneSettings } from './config.ts';
 import { configText, spacesOf } from './space.ts';
-import { measurerFor, runCounter } from './measure.ts';
+import { measurerFor, runCounter, writeSloBounds } from './measure.ts';
 import { exhaustive, quick, type SearchProgress } from './search.ts';
 import { openJournal } from './journal.ts';
 import { recommend, spaceRecord, writeTune, verdictOf, type StackResult, type TuneReport } from './output.ts';
@@ -51,7 +51,8 @@ export async function makeTune(env: NodeJS.ProcessEnv = process.env, cfg: TuneSe
     recommendation: [],
     elapsed_s: 0,
   };
-  const ctx = { cfg, env, dir: out.dir, nextRun: runCounter(out.dir), say: note };
+  const boundsFile = writeSloBounds(out.dir, cfg.slo, cfg.scenario, env['BOUNDS_FILE'] ?? '');
+  const ctx = { cfg, env, dir: out.dir, nextRun: runCounter(out.dir), say: note, ...(boundsFile ? { boundsFile } : {}) };
   // Written after every configuration, so an interrupted run keeps what it measured; one write at a time.
   let writing: Promise<unknown> = Promise.resolve();
   const save = (): Promise<string> => {

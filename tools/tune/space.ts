@@ -76,6 +76,13 @@ export function tritonSpace(cfg: TuneSettings, env: Env): Space {
   };
 }
 
+/** Where an axis applies, in words, for tune.json (`IMPL in batched`); undefined: every configuration. */
+export function appliesTo(stack: string, knob: string): string | undefined {
+  if (stack === 'ours' && READERS[knob]) return `IMPL in ${READERS[knob]!.join(', ')}`;
+  if (stack === 'triton' && (knob === 'TRITON_MAX_BATCH' || knob === 'TRITON_MAX_DELAY')) return 'TRITON_MODEL_SET=dynamic';
+  return undefined;
+}
+
 export function spacesOf(cfg: TuneSettings, env: Env): Space[] {
   return cfg.stacks.map((s) => (s === 'ours' ? ourSpace(cfg, env) : tritonSpace(cfg, env)));
 }
