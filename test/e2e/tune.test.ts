@@ -28,7 +28,7 @@ test('make tune on the stub: a grid with a configuration that cannot start, cut 
   assert.equal(first.code, 0, first.stdout.slice(-3000) + first.stderr.slice(-2000));
   const dir = latest(join(root, 'tune'));
   assert.deepEqual(readReport(dir).stacks.map((s) => [s.end, s.outcomes.length]), [['max_configs', 1]]);
-  assert.match(first.stderr + first.stdout, /tune: ours 1\/3 IMPL=invalid QUEUE_MAX_SIZE=auto: goodput [\d.]+ \[[\d.]+, [\d.]+\], p99 [\d.]+ ms, \d+ MB: feasible, best so far \[\d+ of 1800 s\]/);
+  assert.match(first.stderr + first.stdout, /tune: ours 1\/3 IMPL=invalid QUEUE_MAX_SIZE=auto: goodput [\d.]+ \[[\d.]+, [\d.]+\], p99 [\d.]+ ms, \d+ MB: feasible, best so far \[\d+ of 1800 s left\]/);
   const runsBefore = readdirSync(join(dir, 'runs')).length;
 
   // The same search, resumed in the same folder: the first configuration comes from the journal.

@@ -79,7 +79,7 @@ export async function makeTune(env: NodeJS.ProcessEnv = process.env, cfg: TuneSe
         onOutcome: (o, p) => {
           result.outcomes.push(o);
           result.best = p.best ?? null;
-          note(progressLine(o, p, space, unit, clock.text()));
+          note(progressLine(o, p, space, unit, `${Math.max(0, Math.round(cfg.budget_s - clock.elapsed_s()))} of ${Math.round(cfg.budget_s)} s left`));
           void save().catch((e: Error) => note(`tune: writing the results: ${e.message}`));
         },
       });
