@@ -153,7 +153,7 @@ test('a closed-loop mix: the offered load is VUs, req/s over the first row gets 
   const c0 = r.results.find((x) => x.impl === 'concurrent' && x.level === 'd0')!;
   assert.deepEqual([c0.stream!.offered, c0.stream!.offered_unit, c0.stream!.missed_ratio], [2, 'VUs', undefined]);
   const md = reportMarkdown(r);
-  assert.match(md, /\*\*Accepted req\/s \(VUs of the stream\)\*\*\n\n.*\n.*\n\| concurrent \| 4\.00 \(3\.90-4\.00\) \(2 VUs\) \| 1\.00 \(1\.00-1\.00\) \(1 VUs\) \|/);
+  assert.match(md, /\*\*Accepted req\/s \(VUs of the stream\)\*\*\n\n.*\n.*\n\| concurrent \| 4\.00 \(3\.90-4\.00\) \(2 VUs\) \| 1\.00 \(1\.00-1\.00\) \(1 VU\) \|/);
   assert.ok(md.includes('**req/s over concurrent, paired per round, 95 % interval**'));
   assert.ok(!md.includes('missed'), 'a closed loop misses no schedule');
 });

@@ -118,7 +118,7 @@ function mixTables(r: Report): string {
   const at = (impl: string, level: Report['levels'][number]) => r.results.find((x) => x.impl === impl && x.level === level);
   const pivot = (caption: string, cellOf: (x: LevelResult) => string, impls = r.impls) =>
     [`**${caption}**`, '', table(['implementation', ...r.levels.map(String)], impls.map((impl) => [impl, ...r.levels.map((l) => { const x = at(impl, l); return x ? cellOf(x) : '-'; })]))].join('\n');
-  const offered = (x: LevelResult) => (x.stream?.offered == null ? '' : mix.loop === 'open' ? ` of ${g(x.stream.offered)}` : ` (${g(x.stream.offered)} VUs)`);
+  const offered = (x: LevelResult) => (x.stream?.offered == null ? '' : mix.loop === 'open' ? ` of ${g(x.stream.offered)}` : ` (${g(x.stream.offered)} VU${x.stream.offered === 1 ? '' : 's'})`);
   // The fewest requests behind one round's percentile (the interval's sample).
   const latency = (x: LevelResult, key: 'p50' | 'p99') => {
     const e = x.latency_intervals?.[key];
