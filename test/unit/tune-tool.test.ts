@@ -93,6 +93,7 @@ describe('make tune: knobs and spaces', () => {
     assert.throws(() => tuneConfig({ TUNE_AXES: 'PARALLEL_WORKERS=1,2' }), ConfigError);
     assert.throws(() => tuneConfig({ TUNE_MAX_DELAY: '2ms,2m' }), ConfigError);
     assert.throws(() => tuneConfig({ PEERS: 'fastapi' }), ConfigError);
+    assert.throws(() => tuneConfig({ TARGET: 'http://gpu-host:8000' }), (e: Error) => e instanceof ConfigError && /unset TARGET/.test(e.message));
     assert.deepEqual(tuneConfig({ PEERS: 'triton' }).stacks, ['ours', 'triton']);
   });
 

@@ -127,6 +127,8 @@ export function tuneConfig(env: Env) {
   if (k.probe_s > k.duration_s) throw new ConfigError(`TUNE_PROBE_DURATION=${env['TUNE_PROBE_DURATION']} is longer than DURATION=${env['DURATION'] ?? '20s'}: the probe is the short look, lower it or raise DURATION`);
   const perModel = k.slo !== null && Object.keys(k.slo.models).length > 0;
   if (perModel && k.scenario !== 'mix') throw new ConfigError(`TUNE_SLO=${env['TUNE_SLO']} bounds models, which only SCENARIO=mix measures apart: give one bound (TUNE_SLO=2000) or set SCENARIO=mix`);
+  // A configuration is a server started with its knobs: a running TARGET cannot be restarted with them.
+  if ((env['TARGET'] ?? '').trim() !== '') throw new ConfigError(`TARGET=${env['TARGET']}: make tune starts each configuration's server itself with its knobs; unset TARGET (to measure a running server as it is, use make bench)`);
   if (stacks.includes('ours') && k.impls.length === 0) throw new ConfigError('IMPL is empty: name the implementations to tune');
   return { ...k, stacks };
 }
