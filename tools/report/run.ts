@@ -23,7 +23,7 @@ import { startServer, stopServer, type StartedServer } from '../common/server-pr
 import { waitReady } from '../common/ready.ts';
 import { getJson, listImplementations } from '../../lib/node/server-api.ts';
 import { mixText, reportConfig, type ReportConfig } from './config.ts';
-import { gatherRuns, isRunDir, isTimingRun, loadRun, ROLE_FILE, type RunRecord } from './gather.ts';
+import { gatherRuns, isMixRun, isRunDir, isTimingRun, loadRun, ROLE_FILE, type RunRecord } from './gather.ts';
 import { buildReport, type ReportMeta } from './model.ts';
 import { distinctImpls, rowImpl } from './rows.ts';
 import { resultsTableText } from './text.ts';
@@ -318,6 +318,10 @@ export async function makeReport(env: NodeJS.ProcessEnv = process.env): Promise<
     const timed = runs.filter(isTimingRun);
     if (timed.length === 0) throw new BenchError(`REUSE=${cfg.reuse.join(',')} holds no timed sweep, concurrency or mix run folders: point it at results/<run> folders, a report's runs/ or a report folder`);
     say(`gathered ${timed.length} timed run folder(s)${runs.length > timed.length ? ` and ${runs.length - timed.length} accuracy-only one(s)` : ''}`);
+    // One report, one kind: a sweep's levels and a mix's models are no columns of one table.
+    const mixes = timed.filter(isMixRun).length;
+    if (cfg.mix && mixes === 0) throw new BenchError(`REUSE=${cfg.reuse.join(',')} with MIX=${mixText(cfg.mix.streams)}: none of its runs is a mix (SCENARIO=mix); drop MIX to report its sweeps`);
+    if (!cfg.mix && mixes > 0 && mixes < timed.length) say(`${mixes} mix run(s) left out: the report is the sweeps'; set MIX (their mix) to report the mix runs instead`);
     const started = timed.filter((r) => r.env?.['server_started_by_bench'] === true).length;
     const targets = [...new Set(timed.filter((r) => r.env?.['server_started_by_bench'] === false).map((r) => String(r.env?.['target'])))];
     meta = {
