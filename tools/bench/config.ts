@@ -32,6 +32,7 @@ export const BENCH_KNOBS = {
   readyTimeout_s: knob({ env: 'READY_TIMEOUT', tier: 'expert', default: 300, defaultText: '300s', ...duration, doc: 'how long to wait for /health ready' }),
   memoryInterval_s: knob({ env: 'MEMORY_INTERVAL', tier: 'expert', default: 1, defaultText: '1s (soak 10s)', ...duration, doc: '/vram sampling period' }),
   accuracy: knob({ env: 'ACCURACY', tier: 'expert', default: true, ...bool, doc: 'run the accuracy replay after the load' }),
+  accuracyReplay: knob({ env: 'ACCURACY_REPLAY', tier: 'expert', default: true, ...bool, doc: "with ACCURACY on: 0 keeps the in-run output checks (goodput's correct answers) and skips the replay after the load (make tune replays each implementation once)" }),
   runners: knob({ env: 'RUNNERS', tier: 'essential', default: 1, ...int(1, 64), doc: 'k6 processes, each with its own execution segment; their samples are merged' }),
   port: knob({ env: 'PORT', tier: 'expert', default: 0, defaultText: 'free port', ...int(0, 65535), doc: 'port of the server the bench starts' }),
   ep: knob({ env: 'EP', tier: 'essential', default: 'cpu', ...text('cpu, cuda or cuda,cpu'), doc: 'execution provider of the server the bench starts' }),
@@ -78,6 +79,8 @@ export interface BenchConfig {
   readyTimeout_s: number;
   memoryInterval_s: number;
   accuracy: boolean;
+  /** ACCURACY_REPLAY=0: the in-run output checks without the replay after the load. */
+  accuracyReplay: boolean;
   /** k6 processes, each with its own execution segment; 1 = one plain k6 run. Their samples are merged. */
   runners: number;
   /** native or v2 (the Open Inference Protocol); with v2, what V2_MODELS sends (k6 reads both itself). */
@@ -126,6 +129,7 @@ export function benchConfig(env: Env, overrides: Partial<BenchConfig> = {}): Ben
     readyTimeout_s: k.readyTimeout_s,
     memoryInterval_s: readKnob(BENCH_KNOBS.memoryInterval_s, env, {}, kind === 'soak' ? 10 : 1),
     accuracy: k.accuracy,
+    accuracyReplay: k.accuracyReplay,
     runners: k.runners,
     loadgen: { gomaxprocs: k.loadgenGomaxprocs, gogc: k.loadgenGogc },
     cpuPlacement: k.cpuPlacement,

@@ -396,8 +396,9 @@ export async function runBench(cfg: BenchConfig, extraEnv: Record<string, string
     const phase = await k6Step({ cfg, plan, k6, k6Args, script: script!, env: k6Env, runDir, conn, impls, bounds, placement });
     await scrapeAfter(cfg, target, runDir, phase, before);
 
-    const summary = await postProcess(join(runDir, 'summary.json'), phase, plan, cfg, { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, memory: phase.samples, bounds, accuracy: cfg.accuracy && (conn.nativeApi || cfg.protocol === 'seed'), protocol: replayProtocol(cfg.protocol), serverReadyMs: conn.readyMs });
+    const summary = await postProcess(join(runDir, 'summary.json'), phase, plan, cfg, { target, impls, plan, runDir, datasetDir: dataset.dir, maxImages: cfg.maxImages, memory: phase.samples, bounds, accuracy: cfg.accuracy && cfg.accuracyReplay && (conn.nativeApi || cfg.protocol === 'seed'), protocol: replayProtocol(cfg.protocol), serverReadyMs: conn.readyMs });
     if (summary && !phase.fault && !cfg.accuracy) note('accuracy post-processing skipped (ACCURACY=0)');
+    else if (summary && !phase.fault && !cfg.accuracyReplay) note('accuracy replay skipped (ACCURACY_REPLAY=0); the in-run output checks ran');
 
     if (server && phase.fault && server.child.exitCode === null && server.child.signalCode === null) note('stopping the server that stopped answering');
     if (server) await step(phase.fault ? 'stop server (after the fault)' : 'stop server', () => stopServer(server!));

@@ -30,7 +30,7 @@ export function progressLine(o: Outcome, p: SearchProgress, space: Space, unit: 
   const f = o.figures;
   const figures = o.error
     ? ''
-    : `${unit} ${n3(o.objective)} [${n3(o.objective_lo)}, ${n3(o.objective_hi)}], p99 ${n3(f['p99_ms'] as number | null)} ms, ${n3(f['memory_mb'] as number | null)} MB${f['accuracy'] === 'passed' || f['accuracy'] === 'failed' ? `, accuracy ${f['accuracy']}` : ''}${o.stage === 'probe' ? ' (probe)' : ''}: `;
+    : `${unit} ${n3(o.objective)} [${n3(o.objective_lo)}, ${n3(o.objective_hi)}], p99 ${n3(f['p99_ms'] as number | null)} ms, ${n3(f['memory_mb'] as number | null)} MB${/^(passed|failed)/.test(String(f['accuracy'])) ? `, accuracy ${f['accuracy']}` : ''}${o.stage === 'probe' ? ' (probe)' : ''}: `;
   const best = p.best ? (p.best.key === o.key ? ', best so far' : `; best ${n3(p.best.objective)}`) : '';
   return `tune: ${space.stack} ${p.tried}${p.total !== null ? `/${p.total}` : ''} ${configText(o.config, space) || '(defaults)'}: ${figures}${verdictOf(o)}${best}${p.resumed ? ' (from the journal)' : ''} [${clock}]`;
 }
