@@ -125,6 +125,8 @@ export interface MeasureContext {
   nextRun: () => string;
   /** The bounds file of every run (writeSloBounds), if any. */
   boundsFile?: string;
+  /** Measurements of an earlier run (TUNE_RESUME's journal): their replay verdicts are not replayed again. */
+  prior?: readonly Outcome[];
   say: (line: string) => void;
 }
 
@@ -233,6 +235,11 @@ function measurer(ctx: MeasureContext, space: Space, start: (config: TuneConfig,
   // configurations (a worker pool's or batcher's knobs change how answers are scheduled, not what they
   // are; the in-run output checks still judge every answer of every run).
   const replayed = new Map<string, { passed: boolean; violations: string[]; run: string }>();
+  for (const e of ctx.prior ?? []) {
+    const impl = e.figures['impl'];
+    if (e.stack !== space.stack || e.stage !== 'full' || typeof impl !== 'string' || (e.figures['accuracy'] !== 'passed' && e.figures['accuracy'] !== 'failed')) continue;
+    replayed.set(impl, { passed: e.figures['accuracy'] === 'passed', violations: e.clear_violations.filter((v) => v.startsWith('accuracy')), run: /runs\/(\d+)-/.exec(e.runDirs[0] ?? '')?.[1] ?? '?' });
+  }
   const stopLive = async () => {
     const l = live;
     live = undefined;
@@ -282,7 +289,7 @@ function measurer(ctx: MeasureContext, space: Space, start: (config: TuneConfig,
         judged.violations.push(...carried);
         judged.clear_violations.push(...carried);
       }
-      return { ...withRun, ...judged, figures: { ...judged.figures, ...withRun.figures, bench_exit: result.exitCode }, elapsed_s: round((performance.now() - t0) / 1000, 1) };
+      return { ...withRun, ...judged, figures: { ...judged.figures, ...withRun.figures, impl, bench_exit: result.exitCode }, elapsed_s: round((performance.now() - t0) / 1000, 1) };
     } catch (e) {
       memory.stop();
       await stopLive();

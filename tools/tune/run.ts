@@ -52,7 +52,7 @@ export async function makeTune(env: NodeJS.ProcessEnv = process.env, cfg: TuneSe
     elapsed_s: 0,
   };
   const boundsFile = writeSloBounds(out.dir, cfg.slo, cfg.scenario, env['BOUNDS_FILE'] ?? '');
-  const ctx = { cfg, env, dir: out.dir, nextRun: runCounter(out.dir), say: note, ...(boundsFile ? { boundsFile } : {}) };
+  const ctx = { cfg, env, dir: out.dir, nextRun: runCounter(out.dir), say: note, prior: [...journal.entries], ...(boundsFile ? { boundsFile } : {}) };
   // Written after every configuration, so an interrupted run keeps what it measured; one write at a time.
   let writing: Promise<unknown> = Promise.resolve();
   const save = (): Promise<string> => {
