@@ -305,7 +305,9 @@ export function ourMeasurer(ctx: MeasureContext, space: Space): Measurer {
   const placement = resolvePlacement(bench.cpuPlacement);
   return measurer(ctx, space, async (config, run) => {
     const logFile = join(ctx.dir, 'runs', `${run}-ours-server.log`);
-    const server = await startServer({ ...bench.server, logFile, readyTimeout_s: bench.readyTimeout_s, env: { ...space.fixed, ...config }, cpus: placement.server_cpus });
+    const knobs = { ...space.fixed, ...config };
+    // startServer sets EP and MODELS_DIR itself: a configuration's own (a TUNE_AXES axis) must win.
+    const server = await startServer({ ...bench.server, ep: knobs['EP'] ?? bench.server.ep, modelsDir: knobs['MODELS_DIR'] ?? bench.server.modelsDir, logFile, readyTimeout_s: bench.readyTimeout_s, env: knobs, cpus: placement.server_cpus });
     ctx.say(`tune: ours ${configKey(config)}: server ${server.url} ready in ${server.ready_ms} ms`);
     return { key: configKey(config), benchEnv: { TARGET: server.url, IMPL: config['IMPL']! }, pid: server.child.pid!, stop: async () => void (await stopServer(server)) };
   });
