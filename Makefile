@@ -100,7 +100,7 @@ accuracy: models data $(INT8_IF_NEEDED) ## replay the reference images through I
 harness: k6 loadgen build models data ## measure the measurer: k6 vs vegeta, k6 CPU per request, served vs in-process -> results/harness/ (IMPL LEVELS DURATION ROUNDS GENERATORS)
 	@$(TSX) tools/harness/run.ts
 
-report: k6 build models models-int8 data ## compare implementations: interleaved sweeps (or a traffic mix with MIX), REPEATS rounds -> results/report/<timestamp>/ (IMPL LEVELS MIX DURATION REPEATS SERVER REUSE)
+report: k6 build models models-int8 data ## compare implementations: interleaved sweeps (or a traffic mix with MIX), REPEATS rounds -> results/report/<timestamp>/ (IMPL LEVELS MIX DURATION REPEATS SERVER REUSE TUNE)
 	@$(TSX) tools/report/run.ts
 
 region: k6 build models data ## capacity region: per mix direction, the highest total rate with every model within REGION_SLO -> results/region/ (IMPL PEERS REGION_DIRECTIONS REGION_SLO DURATION REGION_BUDGET)

@@ -6,6 +6,7 @@ import { bool, duration, durationText, int, INVALID, knob, list, oneOf, readKnob
 import { planFor, SCENARIO_KNOBS, type MixLoop, type MixStream } from '../../lib/scenarios.ts';
 import { V2_KNOBS } from '../../lib/v2/config.ts';
 import { checkRows } from './rows.ts';
+import { readTune, type TuneQuote } from './tuned.ts';
 
 /** shared: one server for the whole session, every implementation loaded in it (the default);
  * fresh: every run starts its own server (make bench without TARGET). */
@@ -42,6 +43,9 @@ export interface ReportConfig {
   /** MIX given: every run is the bench's SCENARIO=mix with these streams (the report's columns are
    * then its models, not levels); null: a LEVELS sweep. */
   mix: { streams: MixStream[]; loop: MixLoop } | null;
+  /** TUNE given: make tune's result, each stack's best a row of its own (tools/report/tuned.ts); its
+   * workload is the report's unless LEVELS or MIX is set. */
+  tune: TuneQuote | null;
 }
 
 export const DEFAULT_LEVELS = [1, 4, 8];
@@ -73,6 +77,7 @@ export const REPORT_KNOBS = {
   // The bench's own parsers (one model check, one error form); unset: a LEVELS sweep.
   mix: knob<MixStream[]>({ ...SCENARIO_KNOBS.mix, default: [], defaultText: '- (a LEVELS sweep)', doc: 'a traffic mix instead of a LEVELS sweep: every run is `make bench SCENARIO=mix` with this MIX (model:req/s, or VUs with MIX_LOOP=closed), and the columns are its models' }),
   mixLoop: knob<MixLoop>({ ...SCENARIO_KNOBS.mixLoop, doc: "with MIX: open (each model's stream at its rate) or closed (its VUs)" }),
+  tune: knob({ env: 'TUNE', tier: 'expert', default: '', defaultText: '-', ...text('a results/tune/<timestamp> folder, or latest'), doc: "quote a `make tune` result: each stack's best configuration in its tune.json becomes a row (`<IMPL>@tuned`, `triton-tuned`), its own server started with those knobs, in the same rounds; the tuning's levels or mix unless LEVELS or MIX is set" }),
 };
 
 /** MIX as the bench reads it: d0:4,d2:0.5. */
@@ -87,17 +92,25 @@ export function reportConfig(env: Env): ReportConfig {
   checkRows(k.impls);
   const target = k.target.replace(/\/+$/, '');
   if (target && k.server === 'fresh') throw new ConfigError(`TARGET=${target} with SERVER=fresh: a fresh server per run cannot use a running one; drop TARGET or use SERVER=shared`);
-  const mix = k.mix.length > 0 ? { streams: k.mix, loop: k.mixLoop } : null;
-  if (mix) checkMix(e, mix.streams);
+  const given = k.mix.length > 0 ? { streams: k.mix, loop: k.mixLoop } : null;
+  if (given) checkMix(e, given.streams);
+  const tune = k.tune ? readTune(k.tune, k.resultsRoot) : null;
+  if (tune && k.reuse.length > 0) throw new ConfigError(`TUNE=${k.tune} with REUSE=${k.reuse.join(',')}: REUSE re-renders runs as they were (a tuned row's knobs are in its runs' env.json); drop TUNE`);
+  // The tuned rows are servers the report starts with their knobs; a running TARGET is not one.
+  if (tune && target) throw new ConfigError(`TUNE=${k.tune} with TARGET=${target}: each tuned row is a server the report starts with the tuned knobs; drop TARGET`);
+  // The tuning's workload, unless the user set LEVELS or MIX.
+  const tuned = tune?.load && !given && k.levels.length === 0 ? tune.load : null;
+  const mix = given ?? (tuned && 'mix' in tuned ? tuned.mix : null);
   // The durations travel to every run as duration strings; the seconds are for the ETA and the report.
   return {
     ...k,
     target,
-    levels: k.levels.length > 0 ? k.levels : DEFAULT_LEVELS,
+    levels: k.levels.length > 0 ? k.levels : tuned && 'levels' in tuned ? tuned.levels : DEFAULT_LEVELS,
     levelsGiven: k.levels.length > 0,
     duration: durationText(k.duration_s),
     accuracyDuration: durationText(k.accuracyDuration_s),
     mix,
+    tune,
   };
 }
 

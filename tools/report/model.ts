@@ -15,6 +15,7 @@ import { isMixRun, isSweepRun, isTimingRun, type RunRecord } from './gather.ts';
 import { mixText } from './config.ts';
 import { distinctImpls, rowImpl } from './rows.ts';
 import { pairedRatios, ratioMethodText, ratioOverRounds, REPORT_CONFIDENCE, spread, type RatioOverRounds, type Spread } from './stats.ts';
+import type { TuneMeta } from './tuned.ts';
 
 export const BASELINE = 'baseline';
 /** The invalid implementation (server/implementations/invalid.ts): the report's lower bound. */
@@ -50,6 +51,8 @@ export interface ReportMeta {
   harness?: { file: string; text: string } | null;
   /** Each server measured (ours and every peer row, PEERS) with its stack and versions in words. */
   stacks?: { server: string; rows: string[]; stack: string; url?: string }[];
+  /** TUNE: where the tuned rows come from and which knobs each one ran with (tools/report/tuned.ts). */
+  tune?: TuneMeta;
 }
 
 export interface LevelResult {
@@ -193,6 +196,8 @@ export interface Report extends ReportMeta {
   /** How the speedups were taken: over which row, at which confidence, by which method (in words). */
   comparisons: { reference: string | null; confidence: number; method: string };
   speedups: Speedup[];
+  /** TUNE with both stacks' best: our tuned row over Triton's tuned row (req/s, p50, p99) per column. */
+  tuned_ratios?: Speedup[];
   bounds: { levels: BoundsLevel[]; checks: BoundsCheck[]; calibration_created: string | null; calibration_tolerance_note: string };
   accuracy: AccuracyRow[];
   environment: { first_run: string | null; env: Record<string, unknown> | null; differences: string[] };
@@ -372,20 +377,30 @@ export function referenceRow(rows: readonly string[]): string | null {
 export function speedups(samples: Sample[], impls: string[], levels: Level[]): Speedup[] {
   const over = referenceRow(impls);
   if (over === null) return [];
-  const byRound = (impl: string, level: Level, pick: (s: Sample) => number) => new Map(samples.filter((s) => s.impl === impl && s.level === level).map((s) => [s.round, pick(s)]));
+  return impls.filter((i) => i !== over).flatMap((impl) => ratiosOver(samples, impl, over, levels));
+}
+
+/** One row's ratios over another, per level, paired by round, each with its interval (ratioOverRounds). */
+function ratiosOver(samples: Sample[], impl: string, over: string, levels: Level[]): Speedup[] {
+  const byRound = (row: string, level: Level, pick: (s: Sample) => number) => new Map(samples.filter((s) => s.impl === row && s.level === level).map((s) => [s.round, pick(s)]));
   const out: Speedup[] = [];
-  for (const impl of impls.filter((i) => i !== over)) {
-    for (const level of levels) {
-      const paired = (pick: (s: Sample) => number) => pairedRatios(byRound(impl, level, pick), byRound(over, level, pick));
-      const rps = paired((s) => s.rps);
-      const p50 = paired((s) => s.p50);
-      const p99 = paired((s) => s.p99);
-      if (rps.length === 0 && p99.length === 0) continue;
-      const ratios = (xs: { ratio: number }[]) => xs.map((r) => r.ratio);
-      out.push({ impl, level, over, rps: ratioOverRounds(ratios(rps), 'higher'), p50: ratioOverRounds(ratios(p50), 'lower'), p99: ratioOverRounds(ratios(p99), 'lower'), rounds: rps.map((r) => r.round) });
-    }
+  for (const level of levels) {
+    const paired = (pick: (s: Sample) => number) => pairedRatios(byRound(impl, level, pick), byRound(over, level, pick));
+    const rps = paired((s) => s.rps);
+    const p50 = paired((s) => s.p50);
+    const p99 = paired((s) => s.p99);
+    if (rps.length === 0 && p99.length === 0) continue;
+    const ratios = (xs: { ratio: number }[]) => xs.map((r) => r.ratio);
+    out.push({ impl, level, over, rps: ratioOverRounds(ratios(rps), 'higher'), p50: ratioOverRounds(ratios(p50), 'lower'), p99: ratioOverRounds(ratios(p99), 'lower'), rounds: rps.map((r) => r.round) });
   }
   return out;
+}
+
+/** TUNE with both stacks' best: our tuned row over Triton's, paired by round like every other ratio. */
+function tunedRatios(samples: Sample[], tune: TuneMeta | undefined, levels: Level[]): Speedup[] {
+  const ours = tune?.rows.find((r) => r.stack === 'ours');
+  const triton = tune?.rows.find((r) => r.stack === 'triton');
+  return ours && triton ? ratiosOver(samples, ours.row, triton.row, levels) : [];
 }
 
 function boundsOf(results: LevelResult[], levels: Level[], calibration: HostBounds | null): Report['bounds'] {
@@ -596,6 +611,7 @@ export function buildReport(allRuns: RunRecord[], meta: ReportMeta): Report {
     results,
     comparisons: { reference: referenceRow(impls), confidence: REPORT_CONFIDENCE, method: ratioMethodText() },
     speedups: speedups(samples, impls, levels),
+    ...(meta.tune ? { tuned_ratios: tunedRatios(samples, meta.tune, levels) } : {}),
     bounds: boundsOf(results, levels, meta.calibration),
     accuracy,
     in_run_only: inRunOnlyRows(allRuns, impls, accuracy),

@@ -153,6 +153,24 @@ function mixTables(r: Report): string {
   return parts.join('\n');
 }
 
+/** TUNE: where the tuned rows come from, the knobs each ran with, and our tuned row over Triton's. */
+function tunedSection(r: Report): string {
+  const t = r.tune!;
+  const out = [
+    `From \`${t.dir}\` (make tune of ${t.created}, SCENARIO=${t.scenario}); this report ran ${t.load}. Each stack's best configuration there is a row of its own, its server started with the knobs below (our server's are process-wide, so it is a server apart from the other rows'), measured in the same interleaved rounds as every other row; the tuning's own figure is its probe-and-full run during the search, not a figure of this report.`,
+    '',
+    table(['row', 'stack', 'knobs its server started with', "the tuning's figure (95 % interval)"], t.rows.map((x) => [x.row, x.stack, `\`${x.knobs}\``, x.tuned]), ['l', 'l', 'l', 'l']),
+  ];
+  if (t.notes.length > 0) out.push('', ...t.notes.map((n) => `- ${n}`));
+  const ratios = r.tuned_ratios ?? [];
+  if (ratios.length > 0) {
+    const ours = ratios[0]!.impl;
+    const over = ratios[0]!.over;
+    out.push('', `**${ours} over ${over}**, paired by round (${r.comparisons.method}):`, '', table([columnWords(r).head, `req/s over ${over}`, `p50 over ${over} (< 1 = faster)`, `p99 over ${over} (< 1 = faster)`, 'rounds paired'], ratios.map((s) => [String(s.level), formatRatio(s.rps), formatRatio(s.p50), formatRatio(s.p99), s.rounds.join(', ') || '-']), ['r', 'l', 'l', 'l', 'l']));
+  }
+  return out.join('\n');
+}
+
 function speedupTable(r: Report): string {
   const ref = r.comparisons.reference;
   if (ref === null) return '_No speedups: nothing was measured._';
@@ -296,6 +314,7 @@ export function reportMarkdown(r: Report): string {
     `- Server: ${r.server.statement}`,
     `- Accuracy: ${r.mode === 'run' ? (c.accuracy ? `a separate pass per implementation before the timed rounds (${r.mix ? 'a short run of the same mix' : 'a short sweep at the highest level'} with k6's in-run output checks, then the sequential replay); the timed rounds ran without in-run checks (ACCURACY=0), so the checks' CPU cost, which differs per implementation, is in no timed figure.` : 'not measured (ACCURACY=0).') : 'from the accuracy.json of the gathered runs (the report\'s accuracy pass when present, else the newest run that has one).'}`,
     '',
+    ...(r.tune ? ["## Tuned rows (make tune's best)", '', tunedSection(r), ''] : []),
     '## Charts',
     '',
     ...r.charts.flatMap((ch) => [`![${ch.title}](${ch.file})`, '']),

@@ -29,7 +29,10 @@ import { distinctImpls, rowImpl } from './rows.ts';
 import { resultsTableText } from './text.ts';
 import { writeReport } from './render.ts';
 import { eta, formatSeconds, plannedRunSeconds, schedule, type ScheduledRun } from './plan.ts';
-import { ourStack, peerBenchEnv, peerCommands, peerReportKnobs, peersConfig, startPeers, stopPeers, withServersCpu, type PeerRow } from './peers.ts';
+import { ourStack, peerBenchEnv, peerCommands, peerReportKnobs, peersConfig, startPeers, stopPeers, tritonRow, withServersCpu, type PeerRow } from './peers.ts';
+import { knobWords, tunedCommands, tunedImpl, tuneMeta, type TunedRow } from './tuned.ts';
+import { peerV2Models, tritonPeer } from './peers/triton.ts';
+import { startTriton, stopTriton, type TritonModelSet } from '../../peers/triton/driver.ts';
 import { isMain } from '../../lib/node/is-main.ts';
 import { runMain } from '../../lib/node/cli.ts';
 
@@ -61,27 +64,41 @@ function loadWords(cfg: Pick<ReportConfig, 'levels' | 'mix'>, levels?: number[])
   return { scenario: [`SCENARIO=${SCENARIO}`], load: Object.entries(load).map(([k, v]) => `${k}=${v}`) };
 }
 
-export function reproduceCommands(cfg: ReportConfig, impls: string[], runs: ScheduledRun[], env: NodeJS.ProcessEnv, reportDir: string, peers: PeerRow[] = []): ReportMeta['commands'] {
+export function reproduceCommands(cfg: ReportConfig, impls: string[], runs: ScheduledRun[], env: NodeJS.ProcessEnv, reportDir: string, peers: PeerRow[] = [], tuned: TunedRow[] = []): ReportMeta['commands'] {
   const serverKnobs = knobArgs(env, SERVER_KNOBS);
   const benchKnobs = knobArgs(env, BENCH_KNOBS);
   const knobs = [...benchKnobs, ...serverKnobs];
-  const peerRows = new Set(peers.map((p) => p.row));
+  const peerRows = new Set([...peers.map((p) => p.row), ...tuned.map((t) => t.row)]);
   const ours = impls.filter((i) => !peerRows.has(i));
-  const peerKnobs = peerReportKnobs(peers, env);
-  const report = ['make', 'report', `IMPL=${ours.join(',')}`, ...peerKnobs, ...loadWords(cfg).load, `DURATION=${cfg.duration}`, `REPEATS=${cfg.repeats}`, ...(cfg.server !== 'shared' ? [`SERVER=${cfg.server}`] : []), ...(cfg.target ? [`TARGET=${cfg.target}`] : []), ...(cfg.accuracy ? (cfg.accuracyDuration !== '5s' ? [`ACCURACY_DURATION=${cfg.accuracyDuration}`] : []) : ['ACCURACY=0']), ...knobs].join(' ');
+  const peerKnobs = [...peerReportKnobs(peers, env), ...(cfg.tune ? [`TUNE=${cfg.tune.spec}`] : [])];
+  const report = ['make', 'report', ...(ours.length > 0 ? [`IMPL=${ours.join(',')}`] : []), ...peerKnobs, ...loadWords(cfg).load, `DURATION=${cfg.duration}`, `REPEATS=${cfg.repeats}`, ...(cfg.server !== 'shared' ? [`SERVER=${cfg.server}`] : []), ...(cfg.target ? [`TARGET=${cfg.target}`] : []), ...(cfg.accuracy ? (cfg.accuracyDuration !== '5s' ? [`ACCURACY_DURATION=${cfg.accuracyDuration}`] : []) : ['ACCURACY=0']), ...knobs].join(' ');
   const reuse = `make report REUSE=${shown(reportDir)}`;
   const target = cfg.target || 'http://127.0.0.1:8000';
-  const serverLine = cfg.server === 'shared' && !cfg.target ? [['make', 'server', `IMPL=${distinctImpls(ours).join(',')}`, 'PORT=8000', ...serverKnobs].join(' ') + '  # in another shell: one server for every run'] : [];
+  const serverLine = cfg.server === 'shared' && !cfg.target && ours.length > 0 ? [['make', 'server', `IMPL=${distinctImpls(ours).join(',')}`, 'PORT=8000', ...serverKnobs].join(' ') + '  # in another shell: one server for every run'] : [];
   // A labelled row (invalid@a) is a bench of its implementation; the label is the report's alone.
   const bench = (row: string, levels: number[], duration: string, accuracy: 0 | 1): string => {
     const peer = peers.find((p) => p.row === row);
     const { scenario, load } = loadWords(cfg, levels);
+    const t = tuned.find((x) => x.row === row);
+    // A tuned row: its own server's line (make server / make triton with the tuned knobs) before its bench.
+    if (t) return tunedCommands(t, { scenario, run: [...load, `DURATION=${duration}`, `ACCURACY=${accuracy}`], benchKnobs, serverKnobs, fresh: cfg.server === 'fresh', spec: cfg.tune?.spec ?? '', v2Models: peerV2Models(env) }).join('\n');
     if (peer) return peerCommands(peer, { scenario, run: [...load, `DURATION=${duration}`, `ACCURACY=${accuracy}`], knobs: benchKnobs.filter((k) => !k.startsWith('PROTOCOL=') && !k.startsWith('V2_MODELS=')) }, env).join('\n');
     return ['make', 'bench', ...scenario, `IMPL=${rowImpl(row)}`, ...load, `DURATION=${duration}`, ...(cfg.server === 'shared' ? [`TARGET=${target}`] : []), `ACCURACY=${accuracy}`, ...benchKnobs, ...(cfg.server === 'fresh' ? serverKnobs : [])].join(' ');
   };
-  const accuracyLines = cfg.accuracy ? distinctImpls(impls).map((i) => `${bench(i, [Math.max(...cfg.levels)], cfg.accuracyDuration, 1)}  # accuracy pass`) : [];
-  const runLines = runs.map((r) => bench(r.impl, cfg.levels, cfg.duration, 0) + (rowImpl(r.impl) !== r.impl ? `  # row ${r.impl}` : ''));
+  const accuracyLines = cfg.accuracy ? accuracyRows(impls, tuned).map((i) => `${bench(i, [Math.max(...cfg.levels)], cfg.accuracyDuration, 1)}  # accuracy pass`) : [];
+  const runLines = runs.map((r) => bench(r.impl, cfg.levels, cfg.duration, 0) + (rowImpl(r.impl) !== r.impl && !tuned.some((t) => t.row === r.impl) ? `  # row ${r.impl}` : ''));
   return { report, reuse, runs: [...serverLine, ...accuracyLines, ...runLines] };
+}
+
+/**
+ * The rows that get an accuracy pass: one per implementation (a label changes no answer), on the first
+ * row that measures it; a tuned row of ours whose implementation no other row measures gets its own
+ * (on its own server), and Triton's tuned row one like every peer row.
+ */
+export function accuracyRows(rows: string[], tuned: TunedRow[]): string[] {
+  const tunedRows = new Set(tuned.map((t) => t.row));
+  const plain = distinctImpls(rows.filter((r) => !tunedRows.has(r)));
+  return [...plain, ...tuned.filter((t) => t.stack !== 'ours' || !plain.includes(tunedImpl(t))).map((t) => t.row)];
 }
 
 /** Runs one `make bench` sweep as a child process; its output goes to `logFile`, its progress lines to the console. */
@@ -115,6 +132,82 @@ async function startServerWith(impls: string, logFile: string, readyTimeout_s: n
   return startServer({ ...base.server, logFile, readyTimeout_s, env: { IMPL: impls } });
 }
 
+/** A tuned row made ready: its server started (or, SERVER=fresh, the knobs each run's own server gets). */
+interface StartedTuned {
+  row: TunedRow;
+  /** The bench knobs of its runs: TARGET (and Triton's protocol), or the server knobs with SERVER=fresh. */
+  benchEnv: Record<string, string>;
+  /** Its server's process tree (none with SERVER=fresh: each run starts its own). */
+  pid?: number;
+  url?: string;
+  logFile?: string;
+  stack: string;
+  description: string;
+  exited(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts each tuned row's server with its knobs, one at a time (they idle while other rows are
+ * measured): ours through the bench's own server helper (its knobs over this environment, as `make
+ * server` reads them), Triton through `make triton`. With SERVER=fresh ours starts nothing: every run
+ * of the row starts its own server with the knobs, like every other row's. Stops those started if one fails.
+ */
+async function startTuned(cfg: ReportConfig, logsDir: string, readyTimeout_s: number): Promise<StartedTuned[]> {
+  const started: StartedTuned[] = [];
+  const spec = cfg.tune?.spec ?? '';
+  try {
+    for (const row of cfg.tune?.rows ?? []) {
+      const knobs = knobWordsText(row);
+      const logFile = join(logsDir, `${row.row}.log`);
+      const t0 = performance.now();
+      if (row.stack === 'triton') {
+        const set = (row.knobs['TRITON_MODEL_SET'] ?? 'instances') as TritonModelSet;
+        const triton = await startTriton({ modelSet: set, logFile, readyTimeout_s, env: { ...row.knobs } });
+        say(`tuned row ${row.row} ${triton.url} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s with ${knobs} (log ${shown(triton.logFile)})`);
+        started.push({
+          row, pid: triton.pid, url: triton.url, logFile: triton.logFile,
+          benchEnv: { TARGET: triton.url, TARGET_METRICS: triton.metricsUrl, PROTOCOL: 'v2', V2_MODELS: peerV2Models(process.env), V2_VERSION: '1', IMPL: row.row },
+          stack: `${tritonPeer.stack(tritonRow(set))}; started with ${knobs} (make tune's best, TUNE=${spec})`,
+          description: `Triton with make tune's best configuration: ${knobs}`,
+          exited: () => triton.child.exitCode !== null,
+          stop: async () => void (await stopTriton(triton)),
+        });
+        continue;
+      }
+      const impl = tunedImpl(row);
+      const description = `${impl} with make tune's best knobs: ${knobs}`;
+      if (cfg.server === 'fresh') {
+        started.push({ row, benchEnv: { ...row.knobs, IMPL: impl, TARGET: '' }, stack: `our server as every run's, started by each run with ${knobs} (make tune's best, TUNE=${spec})`, description, exited: () => false, stop: async () => undefined });
+        continue;
+      }
+      const base = benchConfig({ ...process.env, SCENARIO: 'sweep' });
+      const server = await startServer({ ...base.server, logFile, readyTimeout_s, env: { ...row.knobs } });
+      const health = await getJson<HealthResponse>(`${server.url}/health`);
+      say(`tuned row ${row.row} ${server.url} ready in ${(server.ready_ms / 1000).toFixed(1)} s with ${knobs} (log ${shown(server.logFile)})`);
+      const listed = (await listImplementations(server.url)).find((i) => i.name === impl);
+      started.push({
+        row, pid: server.child.pid!, url: server.url, logFile: server.logFile,
+        benchEnv: { TARGET: server.url, IMPL: impl },
+        stack: `${ourStack(health.version)}; a server of its own started with ${knobs} (make tune's best, TUNE=${spec})`,
+        description: `${listed?.description ?? impl}; make tune's best knobs: ${knobs}`,
+        exited: () => server.child.exitCode !== null,
+        stop: async () => void (await stopServer(server)),
+      });
+    }
+    return started;
+  } catch (e) {
+    await stopTunedRows(started);
+    throw e;
+  }
+}
+
+async function stopTunedRows(rows: StartedTuned[]): Promise<void> {
+  for (const r of rows) await r.stop();
+}
+
+const knobWordsText = (row: TunedRow): string => knobWords(row.knobs).join(' ');
+
 interface Measured {
   runs: RunRecord[];
   impls: string[];
@@ -123,6 +216,7 @@ interface Measured {
   commands: ReportMeta['commands'];
   missing: number;
   stacks: NonNullable<ReportMeta['stacks']>;
+  tune?: ReportMeta['tune'];
 }
 
 /** The server to list implementations from (and, when shared, to measure): TARGET, or one the report starts. */
@@ -183,16 +277,17 @@ type BenchOnce = (label: string, impl: string, root: string, knobs: Record<strin
  * The report's way to run one bench: in a child process against the shared server (or its own with
  * SERVER=fresh, or a peer's), while the CPU time of every server kept up across runs is sampled.
  */
-function benchRunner(o: { cfg: ReportConfig; target: string; logsDir: string; server?: StartedServer; peers: PeerRow[] }): { benchOnce: BenchOnce; missing: () => number } {
-  const { cfg, server, peers } = o;
+function benchRunner(o: { cfg: ReportConfig; target: string; logsDir: string; server?: StartedServer; peers: PeerRow[]; tuned: StartedTuned[] }): { benchOnce: BenchOnce; missing: () => number } {
+  const { cfg, server, peers, tuned } = o;
   let missing = 0;
   // Every server tree that stays up across runs, for its CPU time during each run (servers-cpu.json).
-  const serverPids: Record<string, number> = { ...(server && cfg.server === 'shared' ? { ours: server.child.pid! } : {}), ...Object.fromEntries(peers.map((p) => [p.row, p.pid])) };
+  const serverPids: Record<string, number> = { ...(server && cfg.server === 'shared' ? { ours: server.child.pid! } : {}), ...Object.fromEntries(peers.map((p) => [p.row, p.pid])), ...Object.fromEntries(tuned.filter((t) => t.pid !== undefined).map((t) => [t.row.row, t.pid!])) };
   const benchChild: BenchOnce = async (label, impl, root, knobs, logName) => {
     mkdirSync(root, { recursive: true });
     const before = new Set(readdirSync(root));
     const peer = peers.find((p) => p.row === impl);
-    const env: NodeJS.ProcessEnv = { ...process.env, IMPL: rowImpl(impl), RESULTS_ROOT: root, DASHBOARD: '0', TARGET: cfg.server === 'shared' ? o.target : '', ...knobs, ...(peer ? peerBenchEnv(peer, process.env) : {}) };
+    const own = tuned.find((t) => t.row.row === impl);
+    const env: NodeJS.ProcessEnv = { ...process.env, IMPL: rowImpl(impl), RESULTS_ROOT: root, DASHBOARD: '0', TARGET: cfg.server === 'shared' ? o.target : '', ...knobs, ...(peer ? peerBenchEnv(peer, process.env) : {}), ...(own ? own.benchEnv : {}) };
     const logFile = join(o.logsDir, `${logName}.log`);
     const t0 = performance.now();
     const code = await runBenchChild(env, logFile);
@@ -205,6 +300,7 @@ function benchRunner(o: { cfg: ReportConfig; target: string; logsDir: string; se
     missing++;
     say(`${label} (${impl}) wrote no summary (exit ${code}); last lines of ${shown(logFile)}:\n${tail(logFile, 8)}`);
     if (server && server.child.exitCode !== null) throw new BenchError(`the shared server exited (code ${server.child.exitCode}) during ${label}: see ${shown(server.logFile)}`);
+    if (own?.exited()) throw new BenchError(`the server of the tuned row ${impl} exited during ${label}: see ${shown(own.logFile ?? o.logsDir)}`);
     return null;
   };
   return { benchOnce: (...args) => withServersCpu(serverPids, () => benchChild(...args)), missing: () => missing };
@@ -260,10 +356,13 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
   const readyTimeout_s = benchConfig({ ...process.env, SCENARIO: 'sweep' }).readyTimeout_s;
   // Only the implementations measured are loaded (the server reads IMPL like the bench); with
   // SERVER=fresh this server only lists them and each run then starts its own.
-  const serverImpls = cfg.impls.length > 0 ? distinctImpls(cfg.impls).join(',') : 'all';
+  // SERVER=fresh: the listing server also loads the tuned rows' implementations, so a name it lacks stops the report now.
+  const tunedOurs = cfg.server === 'fresh' ? (cfg.tune?.rows ?? []).filter((t) => t.stack === 'ours').map(tunedImpl) : [];
+  const serverImpls = cfg.impls.length > 0 ? distinctImpls([...cfg.impls, ...tunedOurs]).join(',') : 'all';
 
   let server: StartedServer | undefined;
   let peers: PeerRow[] = [];
+  let tuned: StartedTuned[] = [];
   try {
     const started = await reportServer(cfg, reportDir, serverImpls, readyTimeout_s);
     server = started.server;
@@ -271,11 +370,25 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
     const { impls, listed } = await implsToMeasure(cfg, target);
     // PEERS: their rows join ours in every round (started now, idle while another row is measured).
     peers = await startPeers(peersConfig(process.env), logsDir, readyTimeout_s, say);
+    // TUNE: each stack's best, a server of its own with its knobs (our tuned row after ours, Triton's after the peers).
+    tuned = await startTuned(cfg, logsDir, readyTimeout_s);
+    for (const note of cfg.tune?.notes ?? []) say(note);
     const ours = [...impls];
-    impls.push(...peers.map((p) => p.row));
+    const tunedOf = (stack: string) => tuned.filter((t) => t.row.stack === stack);
+    impls.push(...tunedOf('ours').map((t) => t.row.row), ...peers.map((p) => p.row), ...tunedOf('triton').map((t) => t.row.row));
     // One entry per row: a labelled row carries its implementation's description under the row's name.
-    const implementations = [...ours.map((n) => ({ ...listed.find((i) => i.name === rowImpl(n))!, name: n })), ...peers.map((p) => ({ name: p.row, description: p.stack, lossless: true }))];
-    const stacks: NonNullable<ReportMeta['stacks']> = [{ server: 'ours', rows: ours, stack: ourStack(health.version), url: cfg.server === 'shared' ? target : undefined }, ...peers.map((p) => ({ server: p.row, rows: [p.row], stack: p.stack, url: p.url }))];
+    const implementations = [
+      ...ours.map((n) => ({ ...listed.find((i) => i.name === rowImpl(n))!, name: n })),
+      ...tunedOf('ours').map((t) => ({ name: t.row.row, description: t.description, lossless: listed.find((i) => i.name === tunedImpl(t.row))?.lossless ?? false })),
+      ...peers.map((p) => ({ name: p.row, description: p.stack, lossless: true })),
+      ...tunedOf('triton').map((t) => ({ name: t.row.row, description: t.description, lossless: true })),
+    ];
+    const stacks: NonNullable<ReportMeta['stacks']> = [
+      ...(ours.length > 0 ? [{ server: 'ours', rows: ours, stack: ourStack(health.version), url: cfg.server === 'shared' ? target : undefined }] : []),
+      ...tunedOf('ours').map((t) => ({ server: t.row.row, rows: [t.row.row], stack: t.stack, url: t.url })),
+      ...peers.map((p) => ({ server: p.row, rows: [p.row], stack: p.stack, url: p.url })),
+      ...tunedOf('triton').map((t) => ({ server: t.row.row, rows: [t.row.row], stack: t.stack, url: t.url })),
+    ];
     const serverInfo = serverStatement(cfg, { target, serverImpls, ...(server ? { ready_ms: server.ready_ms } : {}), settings: health.settings });
     if (cfg.server === 'fresh' && server) {
       await stopServer(server); // only needed to list the implementations
@@ -283,18 +396,19 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
     }
 
     const plan = schedule(impls, cfg.repeats);
-    const commands = reproduceCommands(cfg, impls, plan, process.env, reportDir, peers);
+    const commands = reproduceCommands(cfg, impls, plan, process.env, reportDir, peers, tuned.map((t) => t.row));
     const planned_s = plannedRunSeconds(cfg);
     const accuracyLevel = Math.max(...cfg.levels);
     const load = cfg.mix ? `MIX=${mixText(cfg.mix.streams)} (${cfg.mix.loop} loop, every model's stream at once) for ${cfg.duration}` : `levels ${cfg.levels.join(',')} at ${cfg.duration} each`;
     say(`${plan.length} timed runs: ${cfg.repeats} round(s) x ${impls.length} implementation(s) (${impls.join(', ')}), ${load}, server ${serverInfo.mode}; planned about ${formatSeconds(plan.length * planned_s)}${cfg.accuracy ? `, after an accuracy pass per implementation (${cfg.mix ? 'the same mix' : `level ${accuracyLevel}`}, ${cfg.accuracyDuration})` : ' (ACCURACY=0: no accuracy pass)'}`);
 
-    const { benchOnce, missing } = benchRunner({ cfg, target, logsDir, ...(server ? { server } : {}), peers });
+    const { benchOnce, missing } = benchRunner({ cfg, target, logsDir, ...(server ? { server } : {}), peers, tuned });
     // Accuracy is a property of the implementation: one pass each, however many rows it has.
-    const runs = cfg.accuracy ? await accuracyPasses(cfg, distinctImpls(impls), accuracyLevel, reportDir, benchOnce, plan.length * planned_s) : [];
+    const runs = cfg.accuracy ? await accuracyPasses(cfg, accuracyRows(impls, tuned.map((t) => t.row)), accuracyLevel, reportDir, benchOnce, plan.length * planned_s) : [];
     runs.push(...(await timedRounds(cfg, plan, planned_s, reportDir, benchOnce)));
-    return { runs, impls, implementations, server: serverInfo, commands, missing: missing(), stacks };
+    return { runs, impls, implementations, server: serverInfo, commands, missing: missing(), stacks, ...(cfg.tune ? { tune: tuneMeta(cfg.tune, loadText(cfg)) } : {}) };
   } finally {
+    await stopTunedRows(tuned);
     await stopPeers(peers);
     if (server) await stopServer(server);
   }
@@ -346,6 +460,7 @@ export async function makeReport(env: NodeJS.ProcessEnv = process.env): Promise<
       commands: m.commands,
       calibration,
       stacks: m.stacks,
+      ...(m.tune ? { tune: m.tune } : {}),
     };
   }
 

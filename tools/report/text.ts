@@ -14,5 +14,7 @@ export function resultsTableText(r: Report): string {
     return [x.impl, String(x.level), String(x.rounds), x.rps.median.toFixed(2), ...(goodput ? [x.goodput_rps ? x.goodput_rps.median.toFixed(2) : 'n/a'] : []), x.p50_ms.median.toFixed(1), x.p99_ms.median.toFixed(1), x.impl === ref ? 'reference' : formatRatio(sp)];
   });
   const note = r.speedups.length > 0 ? [`${ratioMethodsUsed(r.speedups.map((s) => s.rps))}. p50 and p99 ratios: report.md.`] : [];
-  return [...textTable([head, ...rows], `lrrr${goodput ? 'r' : ''}rrl`).map((l) => l.trimEnd()), ...note].join('\n');
+  // TUNE with both stacks' best: the quote the tuning was for, our best over Triton's best.
+  const tuned = (r.tuned_ratios ?? []).map((s) => `${s.impl} over ${s.over} at ${r.mix ? 'model' : 'level'} ${s.level}: req/s ${formatRatio(s.rps)}, p99 ${formatRatio(s.p99)}`);
+  return [...textTable([head, ...rows], `lrrr${goodput ? 'r' : ''}rrl`).map((l) => l.trimEnd()), ...note, ...tuned].join('\n');
 }
