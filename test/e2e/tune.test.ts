@@ -1,6 +1,6 @@
 // make tune end to end (real servers, real k6, real bench runs) on the stub (our server's `invalid`
 // implementation: constant answers at once, so a run is seconds): an exhaustive grid of three
-// configurations, one of which cannot start (QUEUE_MAX_SIZE=bad: the server refuses the value). The run
+// configurations, the second of which cannot start (QUEUE_MAX_SIZE=bad: the server refuses the value). The run
 // is cut after its first configuration (TUNE_MAX_CONFIGS=1) and resumed (TUNE_RESUME), which must take
 // that configuration from the journal and measure only the other two; the bad one is an error row and the
 // others are still measured; tune.json, the frontier SVGs and the recommendation are written. Then the
@@ -22,7 +22,7 @@ const readReport = (dir: string) => JSON.parse(readFileSync(join(dir, 'tune.json
 
 test('make tune on the stub: a grid with a configuration that cannot start, cut and resumed from its journal, writes tune.json, the frontiers and a make server line that measures as tuned', { timeout: 240_000 }, async () => {
   const root = mkdtempSync(join(tmpdir(), 'tune-e2e-'));
-  const knobs = { IMPL: 'invalid', TUNE_AXES: 'QUEUE_MAX_SIZE=auto,64,bad', TUNE_SEARCH: 'exhaustive', DURATION: '2s', TUNE_PROBE_DURATION: '1s', WARMUP: '1', TUNE_ACCURACY: '0', TARGET_RATE: '1000', RESULTS_ROOT: root };
+  const knobs = { IMPL: 'invalid', TUNE_AXES: 'QUEUE_MAX_SIZE=auto,bad,64', TUNE_SEARCH: 'exhaustive', DURATION: '2s', TUNE_PROBE_DURATION: '1s', WARMUP: '1', TUNE_ACCURACY: '0', TARGET_RATE: '1000', RESULTS_ROOT: root };
 
   const first = await runMake(['tune'], { ...knobs, TUNE_MAX_CONFIGS: '1' }, 120_000);
   assert.equal(first.code, 0, first.stdout.slice(-3000) + first.stderr.slice(-2000));
@@ -36,12 +36,12 @@ test('make tune on the stub: a grid with a configuration that cannot start, cut 
   const out = second.stdout + second.stderr;
   assert.equal(second.code, 0, out.slice(-4000));
   assert.match(out, /tune: ours 1\/3 IMPL=invalid QUEUE_MAX_SIZE=auto: .*\(from the journal\)/);
-  assert.match(out, /tune: ours 3\/3 IMPL=invalid QUEUE_MAX_SIZE=bad: error: did not start: server exited with code 2 .*QUEUE_MAX_SIZE=bad is not valid/);
+  assert.match(out, /tune: ours 2\/3 IMPL=invalid QUEUE_MAX_SIZE=bad: error: did not start: server exited with code 2 .*QUEUE_MAX_SIZE=bad is not valid/);
   const report = readReport(dir);
   const ours = report.stacks[0]!;
   assert.equal(ours.end, 'exhausted');
-  assert.deepEqual(ours.outcomes.map((o) => o.config['QUEUE_MAX_SIZE']), ['auto', '64', 'bad']);
-  const [auto, q64, bad] = ours.outcomes;
+  assert.deepEqual(ours.outcomes.map((o) => o.config['QUEUE_MAX_SIZE']), ['auto', 'bad', '64']);
+  const [auto, bad, q64] = ours.outcomes;
   assert.match(bad!.error!, /did not start/);
   // The first is measured in full; the second too unless its probe's whole interval fell below the first's.
   assert.equal(auto!.stage, 'full');
