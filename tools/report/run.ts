@@ -70,7 +70,7 @@ export function reproduceCommands(cfg: ReportConfig, impls: string[], runs: Sche
   const knobs = [...benchKnobs, ...serverKnobs];
   const peerRows = new Set([...peers.map((p) => p.row), ...tuned.map((t) => t.row)]);
   const ours = impls.filter((i) => !peerRows.has(i));
-  const peerKnobs = [...peerReportKnobs(peers, env), ...(cfg.tune ? [`TUNE=${cfg.tune.spec}`] : [])];
+  const peerKnobs = [...peerReportKnobs(peers, env), ...(cfg.tune ? [`TUNE=${shown(cfg.tune.dir)}`] : [])];
   const report = ['make', 'report', ...(ours.length > 0 ? [`IMPL=${ours.join(',')}`] : []), ...peerKnobs, ...loadWords(cfg).load, `DURATION=${cfg.duration}`, `REPEATS=${cfg.repeats}`, ...(cfg.server !== 'shared' ? [`SERVER=${cfg.server}`] : []), ...(cfg.target ? [`TARGET=${cfg.target}`] : []), ...(cfg.accuracy ? (cfg.accuracyDuration !== '5s' ? [`ACCURACY_DURATION=${cfg.accuracyDuration}`] : []) : ['ACCURACY=0']), ...knobs].join(' ');
   const reuse = `make report REUSE=${shown(reportDir)}`;
   const target = cfg.target || 'http://127.0.0.1:8000';
@@ -81,7 +81,7 @@ export function reproduceCommands(cfg: ReportConfig, impls: string[], runs: Sche
     const { scenario, load } = loadWords(cfg, levels);
     const t = tuned.find((x) => x.row === row);
     // A tuned row: its own server's line (make server / make triton with the tuned knobs) before its bench.
-    if (t) return tunedCommands(t, { scenario, run: [...load, `DURATION=${duration}`, `ACCURACY=${accuracy}`], benchKnobs, serverKnobs, fresh: cfg.server === 'fresh', spec: cfg.tune?.spec ?? '', v2Models: peerV2Models(env) }).join('\n');
+    if (t) return tunedCommands(t, { scenario, run: [...load, `DURATION=${duration}`, `ACCURACY=${accuracy}`], benchKnobs, serverKnobs, fresh: cfg.server === 'fresh', spec: cfg.tune ? shown(cfg.tune.dir) : '', v2Models: peerV2Models(env) }).join('\n');
     if (peer) return peerCommands(peer, { scenario, run: [...load, `DURATION=${duration}`, `ACCURACY=${accuracy}`], knobs: benchKnobs.filter((k) => !k.startsWith('PROTOCOL=') && !k.startsWith('V2_MODELS=')) }, env).join('\n');
     return ['make', 'bench', ...scenario, `IMPL=${rowImpl(row)}`, ...load, `DURATION=${duration}`, ...(cfg.server === 'shared' ? [`TARGET=${target}`] : []), `ACCURACY=${accuracy}`, ...benchKnobs, ...(cfg.server === 'fresh' ? serverKnobs : [])].join(' ');
   };
@@ -155,7 +155,8 @@ interface StartedTuned {
  */
 async function startTuned(cfg: ReportConfig, logsDir: string, readyTimeout_s: number): Promise<StartedTuned[]> {
   const started: StartedTuned[] = [];
-  const spec = cfg.tune?.spec ?? '';
+  // The folder itself, not `latest`: it stays what was quoted when latest moves on.
+  const spec = cfg.tune ? shown(cfg.tune.dir) : '';
   try {
     for (const row of cfg.tune?.rows ?? []) {
       const knobs = knobWordsText(row);
@@ -389,7 +390,8 @@ async function measure(cfg: ReportConfig, reportDir: string): Promise<Measured> 
       ...peers.map((p) => ({ server: p.row, rows: [p.row], stack: p.stack, url: p.url })),
       ...tunedOf('triton').map((t) => ({ server: t.row.row, rows: [t.row.row], stack: t.stack, url: t.url })),
     ];
-    const serverInfo = serverStatement(cfg, { target, serverImpls, ...(server ? { ready_ms: server.ready_ms } : {}), settings: health.settings });
+    const shared = serverStatement(cfg, { target, serverImpls, ...(server ? { ready_ms: server.ready_ms } : {}), settings: health.settings });
+    const serverInfo = tuned.length > 0 ? { ...shared, statement: `${shared.statement} The tuned rows (${tuned.map((t) => t.row.row).join(', ')}) ran on servers of their own, started with their tuned knobs (Tuned rows, below).` } : shared;
     if (cfg.server === 'fresh' && server) {
       await stopServer(server); // only needed to list the implementations
       server = undefined;
