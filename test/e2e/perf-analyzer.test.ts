@@ -10,10 +10,12 @@ import { runMake } from './bench-helpers.ts';
 
 test('make perf-analyzer V2_MODELS=d0 LEVELS=1,4 completes and writes its CSV', async () => {
   const root = mkdtempSync(join(tmpdir(), 'perf-analyzer-e2e-'));
-  // Short windows: a measurement is 3 windows of a few requests each (perf_analyzer stops when they agree).
+  // Short windows: a measurement is 3 windows of a few requests each (perf_analyzer stops when they agree;
+  // a busy CI host once failed its stability at 100 % within 4 trials, so the bar is wide: this test is
+  // about the protocol, not the figures).
   const r = await runMake(['perf-analyzer'], {
     V2_MODELS: 'd0', LEVELS: '1,4', IMPL: 'concurrent', RESULTS_ROOT: root,
-    MEASUREMENT_MODE: 'count_windows', MEASUREMENT_REQUEST_COUNT: '6', MEASUREMENT_INTERVAL: '2s', PA_ARGS: '--stability-percentage 100 --max-trials 4',
+    MEASUREMENT_MODE: 'count_windows', MEASUREMENT_REQUEST_COUNT: '6', MEASUREMENT_INTERVAL: '2s', PA_ARGS: '--stability-percentage 500 --max-trials 6',
   }, 900_000);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const run = readdirSync(root).find((d) => d.includes('perf-analyzer-efficientdet-d0-concurrent'))!;

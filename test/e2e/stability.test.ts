@@ -30,7 +30,9 @@ async function runAgainst(msAfter: (s: number) => number, env: Record<string, st
 test('a latency that changes halfway through the level is unstable: INVALID with a longer DURATION as advice; STABILITY_MAX_DURATION measures it again, longer', async () => {
   // The measured phase starts a fraction of a second after the first (warm-up) request: from 3.5 s on,
   // 4x slower. The second attempt (12 s) starts after the change, so its latency is constant.
-  const { s: last, out, root } = await runAgainst((t) => (t < 3.5 ? 10 : 40), { STABILITY_MAX_DURATION: '8s' });
+  // STABILITY_TOLERANCE=25: the 4x change is far over it, while the second attempt's windows of about
+  // 280 requests, which a busy CI host moved by 15 % (a constant 40 ms target), stay within it.
+  const { s: last, out, root } = await runAgainst((t) => (t < 3.5 ? 10 : 40), { STABILITY_MAX_DURATION: '8s', STABILITY_TOLERANCE: '25' });
   const folders = readdirSync(root).filter((f) => f !== 'latest').sort();
   assert.equal(folders.length, 2, `two attempts, both kept: ${folders.join(', ')}`);
   assert.match(out, /not stable: invalid 8 \(unstable\); measuring again with DURATION=8s \(attempt 2, up to STABILITY_MAX_DURATION=8s\)/);
@@ -46,7 +48,7 @@ test('a latency that changes halfway through the level is unstable: INVALID with
   assert.ok(st.windows[0]!.p50_ms < 20 && st.windows[4]!.p50_ms > 35, JSON.stringify(st.windows));
   assert.equal(st.stable, false, JSON.stringify(st));
   const reason = row.validity!.reasons.find((x) => x.code === 'unstable')!;
-  assert.match(reason.detail, /^unstable: requests\/s differ by \d+(\.\d)?%, p50 differs by \d+(\.\d)?% over windows 2-4 \(tolerance 10%\)$/);
+  assert.match(reason.detail, /^unstable: requests\/s differ by \d+(\.\d)?%, p50 differs by \d+(\.\d)?% over windows 2-4 \(tolerance 25%\)$/);
   assert.match(reason.advice, /DURATION=\d+s/);
   assert.match(text, /^validity invalid 8: INVALID: unstable: .* -> a longer DURATION/m);
 });
