@@ -183,7 +183,8 @@ async function startTuned(cfg: ReportConfig, logsDir: string, readyTimeout_s: nu
         continue;
       }
       const base = benchConfig({ ...process.env, SCENARIO: 'sweep' });
-      const server = await startServer({ ...base.server, logFile, readyTimeout_s, env: { ...row.knobs } });
+      // startServer sets EP and MODELS_DIR itself: the tuned configuration's own (a TUNE_AXES axis, or fixed) must win.
+      const server = await startServer({ ...base.server, ep: row.knobs['EP'] ?? base.server.ep, modelsDir: row.knobs['MODELS_DIR'] ?? base.server.modelsDir, logFile, readyTimeout_s, env: { ...row.knobs } });
       const health = await getJson<HealthResponse>(`${server.url}/health`);
       say(`tuned row ${row.row} ${server.url} ready in ${(server.ready_ms / 1000).toFixed(1)} s with ${knobs} (log ${shown(server.logFile)})`);
       const listed = (await listImplementations(server.url)).find((i) => i.name === impl);
