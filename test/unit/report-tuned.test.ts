@@ -43,15 +43,18 @@ test('TUNE: each stack\'s best a row (ours <IMPL>@tuned with the fixed knobs and
   assert.deepEqual(readTune(dir, root).rows.map((r) => [r.row, r.knobs['IMPL']]), [['invalid@tuned', 'invalid']]);
 });
 
-test('TUNE of a mix: the MIX and MIX_LOOP of its best run (env.json), or of tune.json when it says; MIX or LEVELS set by the user win', () => {
+test('TUNE of a mix: the MIX and MIX_LOOP of its best run (env.json), or of tune.json when it says; MIX or LEVELS set by the user win; a line when our rows run over another protocol than the tuning\'s', () => {
   const root = tmp();
   const run = join(root, 'tune', 't', 'runs', '002-ours-full', '2026-12-07T06-00-01Z-mix-concurrent');
   mkdirSync(run, { recursive: true });
-  writeFileSync(join(run, 'env.json'), JSON.stringify({ knobs: { SCENARIO: 'mix', MIX: 'd0:2,d2:1', MIX_LOOP: 'closed' } }));
+  writeFileSync(join(run, 'env.json'), JSON.stringify({ knobs: { SCENARIO: 'mix', MIX: 'd0:2,d2:1', MIX_LOOP: 'closed', PROTOCOL: 'v2', V2_MODELS: 'd0,d2' } }));
   // runDirs as written where the tuning ran (another place): found again under this tune folder's runs/.
   const dir = writeTuneFixture(join(root, 'tune', 't'), [{ stack: 'ours', best: OURS, runDirs: ['/elsewhere/runs/002-ours-full/2026-12-07T06-00-01Z-mix-concurrent'] }], 'mix');
   const cfg = reportConfig({ TUNE: dir });
   assert.deepEqual(cfg.mix, { streams: [{ model: 'd0', value: 2 }, { model: 'd2', value: 1 }], loop: 'closed' });
+  // Our best was measured over v2: a report of ours over the native API says so, one over the same protocol does not.
+  assert.deepEqual(cfg.tune!.notes, ['TUNE: the tuning measured our best over PROTOCOL=v2 V2_MODELS=d0,d2, this report runs our rows over PROTOCOL=native: set PROTOCOL=v2 V2_MODELS=d0,d2 to measure them as tuned']);
+  assert.deepEqual(reportConfig({ TUNE: dir, PROTOCOL: 'v2', V2_MODELS: 'd0,d2' }).tune!.notes, []);
   assert.deepEqual(reportConfig({ TUNE: dir, MIX: 'd1:3' }).mix, { streams: [{ model: 'd1', value: 3 }], loop: 'open' });
   const swept = reportConfig({ TUNE: dir, LEVELS: '2' });
   assert.deepEqual([swept.mix, swept.levels], [null, [2]]);

@@ -6,7 +6,7 @@ import { bool, duration, durationText, int, INVALID, knob, list, oneOf, readKnob
 import { planFor, SCENARIO_KNOBS, type MixLoop, type MixStream } from '../../lib/scenarios.ts';
 import { V2_KNOBS } from '../../lib/v2/config.ts';
 import { checkRows } from './rows.ts';
-import { readTune, type TuneQuote } from './tuned.ts';
+import { protocolNote, readTune, type TuneQuote } from './tuned.ts';
 
 /** shared: one server for the whole session, every implementation loaded in it (the default);
  * fresh: every run starts its own server (make bench without TARGET). */
@@ -95,6 +95,8 @@ export function reportConfig(env: Env): ReportConfig {
   const given = k.mix.length > 0 ? { streams: k.mix, loop: k.mixLoop } : null;
   if (given) checkMix(e, given.streams);
   const tune = k.tune ? readTune(k.tune, k.resultsRoot) : null;
+  const protocol = tune ? protocolNote(tune, e) : null;
+  if (tune && protocol) tune.notes.push(protocol);
   if (tune && k.reuse.length > 0) throw new ConfigError(`TUNE=${k.tune} with REUSE=${k.reuse.join(',')}: REUSE re-renders runs as they were (a tuned row's knobs are in its runs' env.json); drop TUNE`);
   // The tuned rows are servers the report starts with their knobs; a running TARGET is not one.
   if (tune && target) throw new ConfigError(`TUNE=${k.tune} with TARGET=${target}: each tuned row is a server the report starts with the tuned knobs; drop TARGET`);

@@ -43,8 +43,10 @@ export interface TuneQuote {
   load: TunedLoad | null;
   loadNote?: string;
   rows: TunedRow[];
-  /** A line per stack left out (no feasible best). */
+  /** A line per stack left out (no feasible best), and where the report's protocol differs from the tuning's. */
   notes: string[];
+  /** The protocol our best was measured over (its run's PROTOCOL and V2_MODELS as set), where its env.json says. */
+  protocol?: Record<string, string>;
 }
 
 /** The folder TUNE names: `latest` is RESULTS_ROOT/tune/latest. */
@@ -146,7 +148,24 @@ export function readTune(spec: string, resultsRoot: string): TuneQuote {
     throw new ConfigError(`TUNE=${spec}: no stack has a feasible best configuration in ${join(dir, 'tune.json')} (${why}): loosen TUNE_SLO or TUNE_MEMORY_MB, or widen the search, and run make tune again`);
   }
   const { load, note } = tunedLoad(report, dir);
-  return { spec, dir, created: report.created, scenario: report.config.scenario, load, ...(note ? { loadNote: note } : {}), rows, notes };
+  const ours = report.stacks.find((s) => s.stack === 'ours')?.best;
+  const knobs = ours ? runKnobs(dir, ours.runDirs ?? []) : null;
+  const protocol = knobs ? Object.fromEntries(['PROTOCOL', 'V2_MODELS'].filter((k) => knobs[k]).map((k) => [k, knobs[k]!])) : undefined;
+  return { spec, dir, created: report.created, scenario: report.config.scenario, load, ...(note ? { loadNote: note } : {}), rows, notes, ...(protocol ? { protocol } : {}) };
+}
+
+/**
+ * A line when our rows would run over another protocol than the tuning measured our best on (the
+ * tuning with PROTOCOL=v2 V2_MODELS=d0,d1,d2 beside Triton, the report with the native API): the
+ * figures would not be the tuned ones. Null when they agree or the tuning's runs do not say.
+ */
+export function protocolNote(q: TuneQuote, env: Readonly<Record<string, string | undefined>>): string | null {
+  if (!q.protocol) return null;
+  const tuned = q.protocol['PROTOCOL'] ?? 'native';
+  const here = env['PROTOCOL']?.trim() || 'native';
+  if (tuned === here && (q.protocol['V2_MODELS'] ?? '') === (env['V2_MODELS']?.trim() ?? '')) return null;
+  const words = Object.entries(q.protocol).map(([k, v]) => `${k}=${v}`).join(' ') || 'PROTOCOL=native';
+  return `TUNE: the tuning measured our best over ${words}, this report runs our rows over PROTOCOL=${here}${env['V2_MODELS'] ? ` V2_MODELS=${env['V2_MODELS']}` : ''}: set ${words} to measure them as tuned`;
 }
 
 /** A tuned row of ours: the implementation it serves. */
