@@ -66,14 +66,17 @@ export async function makeTune(env: NodeJS.ProcessEnv = process.env, cfg: TuneSe
     writing = next.catch(() => undefined);
     return next;
   };
-  for (const space of spaces) {
+  for (const [i, space] of spaces.entries()) {
+    // Each stack gets an even share of the budget left when it starts, so a first stack whose
+    // configurations are slow cannot leave the next one none.
+    const stackEnd = clock.elapsed_s() + (cfg.budget_s - clock.elapsed_s()) / (spaces.length - i);
     const result: StackResult = { stack: space.stack, space: spaceRecord(space), fixed: space.fixed ?? {}, end: 'failed', best: null, outcomes: [] };
     report.stacks.push(result);
     const m = measurerFor(ctx, space);
     try {
       const search = cfg.search === 'quick' ? quick : exhaustive;
       const r = await search(space, m.measure, {
-        withinBudget: clock.left,
+        withinBudget: () => clock.elapsed_s() < stackEnd,
         ...(cfg.maxConfigs > 0 ? { maxConfigs: cfg.maxConfigs } : {}),
         journal,
         onOutcome: (o, p) => {
