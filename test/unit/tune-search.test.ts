@@ -116,6 +116,23 @@ test('exhaustive finds the optimum, the start first; quick climbs to it on a uni
   }
 });
 
+test('a categorical axis: every other value is a neighbour, so quick crosses a dip that stops it on an ordered axis', async () => {
+  // The middle implementation is the worst: on an ordered axis the climb from the first never sees the last.
+  const dip = (c: TuneConfig): number => [5, 1, 10][idx(c, 'IMPL')]! - 0.5 * (idx(c, 'WORKERS') - 3) ** 2 - (idx(c, 'THREADS') - 1) ** 2 + (c.BATCH ? 3 - (idx(c, 'BATCH') - 2) ** 2 : 0);
+  const from = (categorical: boolean): Space => ({
+    ...SPACE,
+    dimensions: SPACE.dimensions.map((d) => (d.knob === 'IMPL' ? { ...d, start: 'sequential', ...(categorical ? { categorical } : {}) } : d)),
+  });
+  const start = startConfig(from(true));
+  assert.deepEqual(neighbours(from(true), start).filter((c) => c.IMPL !== 'sequential').map((c) => c.IMPL), ['concurrent', 'batched']);
+  assert.deepEqual(neighbours(from(false), start).filter((c) => c.IMPL !== 'sequential').map((c) => c.IMPL), ['concurrent']);
+  const ordered = await quick(from(false), surface((c) => ({ objective: dip(c) })).measure, always);
+  assert.equal(ordered.best?.config.IMPL, 'sequential', 'the ordered climb is stuck behind the dip');
+  const cat = await quick(from(true), surface((c) => ({ objective: dip(c) })).measure, always);
+  assert.equal(cat.end, 'converged');
+  assert.equal(cat.best?.key, OPTIMUM);
+});
+
 test('the best is never a configuration that breaks a constraint, even with the higher objective', async () => {
   // The optimum and its batch-8 neighbour break the p99 SLO (not clearly: they are measured in full).
   const over = (c: TuneConfig) => c.IMPL === 'batched' && c.WORKERS === '4' && c.THREADS === '2' && (c.BATCH === '4' || c.BATCH === '8');

@@ -94,14 +94,15 @@ export function configsOf(space: Space): TuneConfig[] {
   return unique(partials.map((p) => complete(space, p)));
 }
 
-/** The configurations one step up or down on one applicable axis from `c` (axes that come or go with the step completed as in complete()). */
+/** The configurations one step up or down on one applicable axis from `c`, or any other value of a categorical one (axes that come or go with the step completed as in complete()). */
 export function neighbours(space: Space, c: TuneConfig): TuneConfig[] {
   const here = configKey(c);
   const out: TuneConfig[] = [];
   for (const d of space.dimensions) {
     if (!applies(d, c) || !(d.knob in c)) continue;
     const i = d.values.indexOf(c[d.knob]!);
-    for (const j of [i - 1, i + 1]) if (i >= 0 && j >= 0 && j < d.values.length) out.push(complete(space, { ...c, [d.knob]: d.values[j]! }));
+    const steps = d.categorical ? d.values.map((_, j) => j).filter((j) => j !== i) : [i - 1, i + 1];
+    for (const j of steps) if (i >= 0 && j >= 0 && j < d.values.length) out.push(complete(space, { ...c, [d.knob]: d.values[j]! }));
   }
   return unique(out).filter((n) => configKey(n) !== here);
 }

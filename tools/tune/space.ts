@@ -34,6 +34,9 @@ function axis(knob: string, values: readonly (string | number)[], preferred: str
   return [{ knob, values: texts, start: startAt(texts, String(preferred)), ...(when ? { when } : {}) }];
 }
 
+/** An axis whose values have no order: the quick search tries every one of them from where it stands. */
+const categorical = (ds: Dimension[]): Dimension[] => ds.map((d) => ({ ...d, categorical: true }));
+
 const shown = (k: { default: unknown; show?: (v: never) => string }): string => (k.show ? k.show(k.default as never) : String(k.default));
 
 /** Our server's space. Knobs of the server set in the environment (EP, SPINNING, ...) are fixed on every configuration. */
@@ -43,7 +46,7 @@ export function ourSpace(cfg: TuneSettings, env: Env): Space {
   return {
     stack: 'ours',
     dimensions: [
-      ...axis('IMPL', cfg.impls, 'baseline'),
+      ...categorical(axis('IMPL', cfg.impls, 'baseline')),
       ...axis('PARALLEL_WORKERS', cfg.workers, SERVER_KNOBS.parallelWorkers.default, readBy('PARALLEL_WORKERS')),
       ...axis('PARALLEL_THREADS', cfg.threads, SERVER_KNOBS.parallelThreads.default, readBy('PARALLEL_THREADS')),
       ...axis('BATCHER_MAX_BATCH', cfg.maxBatch, SERVER_KNOBS.batcherMaxBatch.default, readBy('BATCHER_MAX_BATCH')),
@@ -67,7 +70,7 @@ export function tritonSpace(cfg: TuneSettings, env: Env): Space {
   return {
     stack: 'triton',
     dimensions: [
-      ...axis('TRITON_MODEL_SET', cfg.tritonSets, TRITON_KNOBS.modelSet.default),
+      ...categorical(axis('TRITON_MODEL_SET', cfg.tritonSets, TRITON_KNOBS.modelSet.default)),
       ...axis('TRITON_INSTANCE_COUNT', cfg.tritonInstances, TRITON_KNOBS.instanceCount.default),
       ...axis('TRITON_MAX_BATCH', cfg.tritonMaxBatch, TRITON_KNOBS.maxBatch.default, batches),
       ...axis('TRITON_MAX_DELAY', cfg.tritonMaxDelay, shown(TRITON_KNOBS.maxDelayUs), batches),

@@ -15,6 +15,8 @@ export interface Dimension {
   start: string;
   /** The axis applies only where this holds (BATCHER_MAX_BATCH only for IMPL=batched); elsewhere it is left out of the configuration. */
   when?: (c: TuneConfig) => boolean;
+  /** The values have no order (implementations, model sets): every other value is a neighbour, not only the adjacent ones. */
+  categorical?: boolean;
 }
 
 /** A search space: one stack (our server, Triton) and its axes. */
