@@ -57,6 +57,13 @@ describe('make tune: judging a run', () => {
     assert.equal(j.figures['accuracy'], 'failed');
   });
 
+  it('a run with no replay (Triton over v2) is judged by its in-run output checks, or says it was not judged at all', () => {
+    const checked = (ok: boolean) => ({ ...summary('concurrency', [row('8', { requests: 100, p99: 50, p99lo: 40 })]), thresholds: [{ metric: 'output_match{model:d0}', ok }] }) as unknown as Summary;
+    assert.equal(judge(checked(true), { ...base, accuracyRun: true, slo: null }).figures['accuracy'], 'in-run checks passed');
+    assert.equal(judge(checked(false), { ...base, accuracyRun: true, slo: null }).figures['accuracy'], 'in-run checks failed');
+    assert.equal(judge(summary('concurrency', [row('8', { requests: 100, p99: 50, p99lo: 40 })]), { ...base, accuracyRun: true, slo: null }).figures['accuracy'], 'not run');
+  });
+
   it("the interval: Poisson's score form at small counts, the windows' t interval when they scatter more", () => {
     const zero = countRateInterval(0, 10);
     assert.ok(zero.lo === 0 && zero.hi > 0.3 && zero.hi < 0.4, JSON.stringify(zero));

@@ -214,7 +214,10 @@ export function judge(summary: Summary, o: { objective: 'goodput' | 'rps'; slo: 
   });
   // Accuracy: the replay's verdict per implementation (post-run steps named `accuracy <impl>`).
   const acc = summary.postprocess.filter((p) => p.name.startsWith('accuracy'));
-  figures['accuracy'] = !o.accuracyRun ? 'not judged' : acc.length === 0 ? 'not run' : acc.every((p) => p.passed) ? 'passed' : 'failed';
+  // A target with no replay (Triton over v2) is judged by the in-run output checks alone.
+  const inRun = summary.thresholds.filter((t) => t.metric.startsWith('output_'));
+  const inRunOnly = inRun.length === 0 ? 'not run' : `in-run checks ${inRun.every((t) => t.ok) ? 'passed' : 'failed'}`;
+  figures['accuracy'] = !o.accuracyRun ? 'not judged' : acc.length === 0 ? inRunOnly : acc.every((p) => p.passed) ? 'passed' : 'failed';
   for (const p of acc.filter((x) => !x.passed)) {
     const why = `${p.name} out of bounds${p.lines[0] ? ` (${firstBreach(p.lines[0])})` : ''}`;
     violations.push(why);
