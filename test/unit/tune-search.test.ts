@@ -133,6 +133,23 @@ test('a categorical axis: every other value is a neighbour, so quick crosses a d
   assert.equal(cat.best?.key, OPTIMUM);
 });
 
+test('a tie on the objective goes to the lower cost: less memory, then a lower p99; quick climbs along such ties and stops', async () => {
+  // Every configuration serves the same offered load (objective 5); memory grows with WORKERS, p99 falls with THREADS.
+  const flat = surface((c) => ({ objective: 5 }));
+  const measure = async (config: TuneConfig, stage: Stage): Promise<Outcome> => {
+    const o = await flat.measure(config, stage);
+    return { ...o, objective: 5, objective_lo: 4, objective_hi: 6, figures: { memory_mb: 100 * (idx(config, 'WORKERS') + 1), p99_ms: 50 - 10 * idx(config, 'THREADS') + (config.IMPL === 'concurrent' ? 0 : 1) } };
+  };
+  const space: Space = { ...SPACE, dimensions: SPACE.dimensions.map((d) => (d.knob === 'IMPL' ? { ...d, categorical: true } : d)) };
+  const r = await quick(space, measure, always);
+  assert.equal(r.end, 'converged');
+  // Fewest workers (least memory), then most threads (lowest p99), on concurrent (its p99 a hair lower).
+  assert.equal(r.best?.key, 'IMPL=concurrent SCENARIO=concurrency8 THREADS=4 WORKERS=1');
+  const ex = await exhaustive(space, measure, always);
+  assert.equal(ex.best?.key, r.best?.key);
+  assert.deepEqual(ex.outcomes.map((o) => o.key).sort((a, b) => compareOutcomes(ex.outcomes.find((o) => o.key === a)!, ex.outcomes.find((o) => o.key === b)!))[0], r.best?.key);
+});
+
 test('the best is never a configuration that breaks a constraint, even with the higher objective', async () => {
   // The optimum and its batch-8 neighbour break the p99 SLO (not clearly: they are measured in full).
   const over = (c: TuneConfig) => c.IMPL === 'batched' && c.WORKERS === '4' && c.THREADS === '2' && (c.BATCH === '4' || c.BATCH === '8');

@@ -129,19 +129,35 @@ export function hopeless(probe: Outcome, best: Outcome | undefined): string | nu
 
 const fmt = (x: number): string => (Number.isFinite(x) ? String(Math.round(x * 1000) / 1000) : String(x));
 
-/** Ranking for sort(): feasible before infeasible, then the higher objective, then by key (so the order is stable). */
-export function compareOutcomes(a: Outcome, b: Outcome): number {
+/** A figure where lower is better (memory, p99), Infinity where it was not measured. */
+const lowerIsBetter = (o: Outcome, figure: string): number => {
+  const v = o.figures[figure];
+  return typeof v === 'number' ? v : Infinity;
+};
+
+/**
+ * Feasible before infeasible, then the higher objective; on an equal objective (an open-loop load that
+ * every configuration serves in full gives each the same goodput) the least cost: lower peak memory,
+ * then lower p99. Negative: `a` ranks above `b`; 0: nothing tells them apart.
+ */
+function rank(a: Outcome, b: Outcome): number {
   const fa = feasible(a);
   if (fa !== feasible(b)) return fa ? -1 : 1;
   if (a.objective !== b.objective) return b.objective - a.objective;
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+  for (const figure of ['memory_mb', 'p99_ms']) {
+    const d = lowerIsBetter(a, figure) - lowerIsBetter(b, figure);
+    if (d !== 0 && !Number.isNaN(d)) return d;
+  }
+  return 0;
 }
 
-/** `a` ranks strictly above `b`: feasible where `b` is not, or both alike and a higher objective. */
-export const better = (a: Outcome, b: Outcome): boolean => {
-  const fa = feasible(a);
-  return fa !== feasible(b) ? fa : a.objective > b.objective;
-};
+/** Ranking for sort(): rank(), then by key (so the order is stable). */
+export function compareOutcomes(a: Outcome, b: Outcome): number {
+  return rank(a, b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+/** `a` ranks strictly above `b`: feasible where `b` is not, else a higher objective, else on a tie less memory, then a lower p99. */
+export const better = (a: Outcome, b: Outcome): boolean => rank(a, b) < 0;
 
 /** One search's state: what was tried, the best so far, and how one configuration is tried. */
 class Trial {
@@ -218,8 +234,9 @@ export async function exhaustive(space: Space, measure: Measure, opts: SearchOpt
 
 /**
  * Coordinate descent from the start: measure the current configuration's untried neighbours, move to
- * the best feasible one if its objective beats the current's (any feasible one beats an infeasible
- * current), until none does (converged), the budget is spent or maxConfigs is reached.
+ * the best feasible one if it ranks above the current (better(): a higher objective, on a tie the
+ * lower cost; any feasible one beats an infeasible current), until none does (converged), the budget
+ * is spent or maxConfigs is reached.
  */
 export async function quick(space: Space, measure: Measure, opts: SearchOptions): Promise<SearchResult> {
   checkSpace(space);
@@ -236,9 +253,9 @@ export async function quick(space: Space, measure: Measure, opts: SearchOptions)
         o = await t.try(n);
         if (!o || t.spent) return t.result('budget');
       }
-      if (feasible(o) && (!next || o.objective > next.objective)) next = o;
+      if (feasible(o) && (!next || better(o, next))) next = o;
     }
-    if (!next || (feasible(current) && next.objective <= current.objective)) return t.result('converged');
+    if (!next || (feasible(current) && !better(next, current))) return t.result('converged');
     current = next;
   }
 }
