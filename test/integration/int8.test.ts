@@ -17,10 +17,10 @@ import { createImplementation, decodeImage } from '../../server/implementations/
 import { GENERATOR_VERSION, INPUT_NAME, INT8_META, INT8_MODEL_FILE, MODEL_FILE, MODEL_NAMES, OUTPUT_NAMES } from '../../lib/model-contract.ts';
 import { generate as generateData } from '../../tools/data/synthetic.ts';
 import { MODEL_CONFIGS } from '../../tools/models/efficientdet.ts';
-import { configFromEnv, generate } from '../../tools/models/generate.ts';
+import { configFromEnv, DEFAULT_CALIB_DIR, DEFAULT_CALIB_IMAGES, generate } from '../../tools/models/generate.ts';
 import { decodeModel, modelStats } from '../../tools/models/inspect.ts';
 import { onnx } from '../../tools/models/onnx-graph.ts';
-import { buildInt8ModelFile, DEFAULT_CALIB_DIR, DEFAULT_CALIB_IMAGES, loadCalibrationImages } from '../../tools/models/quantize.ts';
+import { buildInt8ModelFile, loadCalibrationImages } from '../../tools/models/quantize.ts';
 import { testImage } from '../../tools/models/test-image.ts';
 
 const cfg = configFromEnv();

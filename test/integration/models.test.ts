@@ -1,7 +1,9 @@
 // The generated EfficientDet files, read back and run with onnxruntime-node on CPU:
 // size of the networks, I/O contract, finiteness, in-graph post-processing vs lib/detection, determinism.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { generateAnchors, postprocess } from '../../lib/detection/index.ts';
@@ -45,6 +47,24 @@ describe('generated files', () => {
     const lines: string[] = [];
     await generate({ ...cfg, models: MODEL_NAMES, stacked: true, force: false }, (l) => lines.push(l));
     assert.equal(lines.filter((l) => l.includes('up to date')).length, 4, lines.join('\n'));
+  });
+
+  it("an up-to-date check trusts its stamp only while the files are unchanged: a touched file gets the full check again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'models-stamp-'));
+    const file = join(dir, MODEL_FILE('d0'));
+    copyFileSync(`${cfg.modelsDir}/${MODEL_FILE('d0')}`, file);
+    const run = async () => {
+      const lines: string[] = [];
+      await generate({ ...cfg, modelsDir: dir, models: ['d0'], stacked: false, force: false }, (l) => lines.push(l));
+      assert.equal(lines.length, 1, lines.join('\n'));
+      assert.match(lines[0]!, /efficientdet-d0\.onnx up to date/);
+      return lines[0]!.includes('unchanged since .up-to-date.json');
+    };
+    assert.equal(await run(), false, 'no stamp: the metadata was read');
+    assert.equal(await run(), true, 'the stamp vouches');
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    assert.equal(await run(), false, 'touched: read again');
+    assert.equal(await run(), true);
   });
 
   for (const name of MODEL_NAMES) {

@@ -1,7 +1,6 @@
 // `make data`: 50 deterministic 512x512 JPEGs in build/data/synthetic plus manifest.json, which the
 // k6 scripts read (k6 cannot list folders). Idempotent: a manifest of the same generator version,
 // seed and count whose files all exist means there is nothing to do.
-import sharp from 'sharp';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
@@ -65,6 +64,8 @@ export async function generate(dir = DEFAULT_DIR, count = 50, seed = 20240601, s
     const same = JSON.stringify(old.generator) === JSON.stringify(want);
     if (same && old.images.every((i) => existsSync(join(dir, i.file)) && statSync(join(dir, i.file)).size === i.bytes)) return { created: 0, manifest: manifestPath };
   }
+  // sharp only when there is something to write: an up-to-date `make data` need not load it.
+  const { default: sharp } = await import('sharp');
   mkdirSync(dir, { recursive: true });
   const images: SyntheticManifest['images'] = [];
   const started = performance.now();

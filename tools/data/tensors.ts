@@ -9,11 +9,16 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { ConfigError, type Env } from '../../lib/env.ts';
 import { int, knob, readKnobs, text } from '../../lib/knobs.ts';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_TENSOR_IMAGES, TENSORS_VERSION, type TensorImage, type TensorManifest } from '../../lib/v2/tensors.ts';
-import { decodeImage, letterboxBatch, PREPROCESS_VERSION, readModelInfos } from '../../server/index.ts';
+import { MODEL_FILE, MODEL_NAMES } from '../../lib/model-contract.ts';
 import { imageId, listImages } from './dataset.ts';
 import { isMain } from '../../lib/node/is-main.ts';
+import { digestOf, stampHolds, writeStamp } from '../../lib/node/stamp.ts';
 import { DEFAULT_DIR as SYNTHETIC_DIR } from './synthetic.ts';
+
+/** The server's decode and letterbox, which make the tensors: a change to either voids the stamp (the full check then compares PREPROCESS_VERSION). */
+const PREPROCESS_SOURCES = ['decode.ts', 'letterbox.ts'].map((f) => fileURLToPath(new URL(`../../server/runtime/${f}`, import.meta.url)));
 
 export interface TensorsConfig {
   datasetDir: string;
@@ -50,10 +55,26 @@ function datasetImages(dir: string, count: number): { name: string; images: { id
   return { name: basename(resolve(dir)), images: listImages(dir, count).map((f) => ({ id: imageId(f), file: resolve(dir, f) })) };
 }
 
+/** What the tensors depend on and are: the model files, the dataset's manifest and images, the tensors' manifest and files. */
+function stampFiles(cfg: TensorsConfig, images: { file: string }[], manifestPath: string): string[] {
+  let tensors: string[] = [];
+  try {
+    tensors = (JSON.parse(readFileSync(manifestPath, 'utf8')) as TensorManifest).images.flatMap((i) => Object.values(i.tensors).map((t) => join(cfg.outDir, t!.file)));
+  } catch {
+    // No manifest yet (or unreadable): the stamp cannot hold, the full check runs.
+  }
+  return [...MODEL_NAMES.map((n) => join(cfg.modelsDir, MODEL_FILE(n))), join(cfg.datasetDir, MANIFEST_FILE), ...images.map((i) => i.file), manifestPath, ...tensors];
+}
+
 export async function prepareTensors(cfg: TensorsConfig, log: (line: string) => void = () => {}): Promise<string> {
   if (!existsSync(cfg.datasetDir)) throw new ConfigError(`DATASET_DIR=${cfg.datasetDir} does not exist: run 'make data' or point it at a folder of JPEG/PNG images`);
-  const infos = await readModelInfos(cfg.modelsDir);
   const { name, images } = datasetImages(cfg.datasetDir, cfg.count);
+  const manifestPath = resolve(cfg.outDir, MANIFEST_FILE);
+  const stamp = join(cfg.outDir, '.up-to-date.json');
+  const key = { dataset: resolve(cfg.datasetDir), models: resolve(cfg.modelsDir), count: cfg.count, version: TENSORS_VERSION, preprocess: digestOf(PREPROCESS_SOURCES) };
+  if (stampHolds(stamp, key, stampFiles(cfg, images, manifestPath))) return manifestPath;
+  const { decodeImage, letterboxBatch, PREPROCESS_VERSION, readModelInfos } = await import('../../server/index.ts');
+  const infos = await readModelInfos(cfg.modelsDir);
   const source: TensorManifest['source'] = {
     dataset: resolve(cfg.datasetDir),
     models: Object.fromEntries(infos.map((m) => [m.name, { input_size: m.inputSize, file_bytes: statSync(m.file).size }])),
@@ -61,14 +82,16 @@ export async function prepareTensors(cfg: TensorsConfig, log: (line: string) => 
     // Tensors made by another decode/letterbox are remade (they would not match a new reference).
     preprocess: PREPROCESS_VERSION,
   };
-  const manifestPath = resolve(cfg.outDir, MANIFEST_FILE);
   if (existsSync(manifestPath)) {
     const old = JSON.parse(readFileSync(manifestPath, 'utf8')) as TensorManifest;
     const fresh =
       JSON.stringify(old.source) === JSON.stringify(source) &&
       old.images.map((i) => i.id).join() === images.map((i) => i.id).join() &&
       old.images.every((i) => Object.values(i.tensors).every((t) => existsSync(join(cfg.outDir, t!.file)) && statSync(join(cfg.outDir, t!.file)).size === t!.bytes));
-    if (fresh) return manifestPath;
+    if (fresh) {
+      writeStamp(stamp, key, stampFiles(cfg, images, manifestPath));
+      return manifestPath;
+    }
   }
   mkdirSync(cfg.outDir, { recursive: true });
   const out: TensorImage[] = [];
@@ -86,6 +109,7 @@ export async function prepareTensors(cfg: TensorsConfig, log: (line: string) => 
   }
   const manifest: TensorManifest = { name, images: out, source };
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
+  writeStamp(stamp, key, stampFiles(cfg, images, manifestPath));
   const total = out.reduce((s, i) => s + Object.values(i.tensors).reduce((a, t) => a + t!.bytes, 0), 0);
   log(`tensors: ${out.length} image(s) x ${infos.length} models -> ${cfg.outDir} (${(total / 1e6).toFixed(0)} MB)`);
   return manifestPath;

@@ -34,9 +34,6 @@ const WEIGHT_QMAX = 63;
 
 /** Bump when the quantization pass or its calibration changes: `make models-int8` regenerates. */
 const INT8_VERSION = '1.1.0';
-/** Calibration images: the first INT8_CALIBRATION_IMAGES files of the synthetic dataset (INT8_CALIBRATION_DIR). */
-export const DEFAULT_CALIB_IMAGES = 4;
-export const DEFAULT_CALIB_DIR = join('build', 'data', 'synthetic');
 
 const SCHEME = 'qdq int8: weights int8 (7-bit range) symmetric per output channel, biases int32, activations uint8 asymmetric per tensor (min/max calibration); post-processing float';
 
