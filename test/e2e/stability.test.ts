@@ -54,7 +54,9 @@ test('a latency that changes halfway through the level is unstable: INVALID with
 });
 
 test('a constant latency is stable: VALID, the windows on the validity line', async () => {
-  const { s, text } = await runAgainst(() => 20);
+  // 50 ms: about 160 req/s from 8 VUs, light enough for k6 and the fake target that a busy host does not
+  // move the windows (at 20 ms, 400 req/s, a loaded host once spread them by 97 %).
+  const { s, text } = await runAgainst(() => 50);
   const row = s.levels[0]!;
   const st = row.stability!;
   assert.equal(st.stable, true, JSON.stringify(st));
