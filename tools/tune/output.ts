@@ -118,7 +118,7 @@ export function tuneTable(r: TuneReport, top = 10): string {
   const lines = [`make tune ${r.created}: ${r.config.search} search, SCENARIO=${r.config.scenario}, maximise ${unit} (95 % interval), p99 SLO ${r.config.slo}, accuracy ${r.config.accuracy ? 'judged' : 'not judged'}, memory cap ${r.config.memory_cap_mb > 0 ? `${r.config.memory_cap_mb} MB` : 'none'}; runs of ${r.config.duration_s} s after probes of ${r.config.probe_s} s`];
   for (const s of r.stacks) {
     lines.push('', `${s.stack}: ${s.outcomes.length} configuration(s) tried, ${s.outcomes.filter(feasible).length} feasible; search ${ENDS[s.end]}${s.error ? `: ${s.error}` : ''}${Object.keys(s.fixed).length ? `; every one with ${knobWords(s.fixed)}` : ''}`);
-    // The recommended one first (on a tie the search keeps the one it found first), then by rank.
+    // The recommended one first (on a full tie, objective, memory and p99 alike, the search keeps the one it found first), then by rank.
     const ranked = [...s.outcomes].sort((a, b) => (a.key === s.best?.key ? -1 : b.key === s.best?.key ? 1 : compareOutcomes(a, b))).slice(0, top);
     if (ranked.length === 0) continue;
     lines.push(['#', 'configuration', unit, 'p99 ms', 'memory MB', 'accuracy', 'verdict'].join(' | '));
