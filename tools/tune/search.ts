@@ -135,20 +135,22 @@ const lowerIsBetter = (o: Outcome, figure: string): number => {
   return typeof v === 'number' ? v : Infinity;
 };
 
+/** Peak memories closer than this share count as equal: one configuration's peak moved by 50-90 MB (4 %) between runs here. */
+export const MEMORY_TOLERANCE = 0.1;
+
 /**
  * Feasible before infeasible, then the higher objective; on an equal objective (an open-loop load that
- * every configuration serves in full gives each the same goodput) the least cost: lower peak memory,
- * then lower p99. Negative: `a` ranks above `b`; 0: nothing tells them apart.
+ * every configuration serves in full gives each the same goodput) the least cost: less peak memory
+ * (beyond MEMORY_TOLERANCE), then a lower p99. Negative: `a` ranks above `b`; 0: nothing tells them apart.
  */
 function rank(a: Outcome, b: Outcome): number {
   const fa = feasible(a);
   if (fa !== feasible(b)) return fa ? -1 : 1;
   if (a.objective !== b.objective) return b.objective - a.objective;
-  for (const figure of ['memory_mb', 'p99_ms']) {
-    const d = lowerIsBetter(a, figure) - lowerIsBetter(b, figure);
-    if (d !== 0 && !Number.isNaN(d)) return d;
-  }
-  return 0;
+  const [ma, mb] = [lowerIsBetter(a, 'memory_mb'), lowerIsBetter(b, 'memory_mb')];
+  if (ma !== mb && !(Math.abs(ma - mb) <= MEMORY_TOLERANCE * Math.min(ma, mb))) return ma < mb ? -1 : 1;
+  const [pa, pb] = [lowerIsBetter(a, 'p99_ms'), lowerIsBetter(b, 'p99_ms')];
+  return pa === pb ? 0 : pa < pb ? -1 : 1;
 }
 
 /** Ranking for sort(): rank(), then by key (so the order is stable). */
@@ -156,7 +158,7 @@ export function compareOutcomes(a: Outcome, b: Outcome): number {
   return rank(a, b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
-/** `a` ranks strictly above `b`: feasible where `b` is not, else a higher objective, else on a tie less memory, then a lower p99. */
+/** `a` ranks strictly above `b`: feasible where `b` is not, else a higher objective, else on a tie less memory (beyond MEMORY_TOLERANCE), then a lower p99. */
 export const better = (a: Outcome, b: Outcome): boolean => rank(a, b) < 0;
 
 /** One search's state: what was tried, the best so far, and how one configuration is tried. */
@@ -243,6 +245,8 @@ export async function quick(space: Space, measure: Measure, opts: SearchOptions)
   const t = new Trial(space, measure, opts, null);
   let current = await t.try(startConfig(space));
   if (!current || t.spent) return t.result('budget');
+  // Memory within its tolerance is not an order (a ~ b ~ c yet c ahead of a): never stand on a configuration twice.
+  const stoodOn = new Set([current.key]);
   for (;;) {
     let next: Outcome | undefined;
     for (const n of neighbours(space, current.config)) {
@@ -255,7 +259,8 @@ export async function quick(space: Space, measure: Measure, opts: SearchOptions)
       }
       if (feasible(o) && (!next || better(o, next))) next = o;
     }
-    if (!next || (feasible(current) && !better(next, current))) return t.result('converged');
+    if (!next || stoodOn.has(next.key) || (feasible(current) && !better(next, current))) return t.result('converged');
     current = next;
+    stoodOn.add(current.key);
   }
 }
