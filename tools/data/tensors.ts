@@ -6,10 +6,10 @@
 // images and model files, whose tensor files all exist, means there is nothing to do.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MANIFEST_FILE, type DatasetManifest } from '../../lib/dataset.ts';
 import { ConfigError, type Env } from '../../lib/env.ts';
 import { int, knob, readKnobs, text } from '../../lib/knobs.ts';
-import { fileURLToPath } from 'node:url';
 import { DEFAULT_TENSOR_IMAGES, TENSORS_VERSION, type TensorImage, type TensorManifest } from '../../lib/v2/tensors.ts';
 import { MODEL_FILE, MODEL_NAMES } from '../../lib/model-contract.ts';
 import { imageId, listImages } from './dataset.ts';

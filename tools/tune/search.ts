@@ -136,7 +136,7 @@ const lowerIsBetter = (o: Outcome, figure: string): number => {
 };
 
 /** Peak memories closer than this share count as equal: one configuration's peak moved by 50-90 MB (4 %) between runs here. */
-export const MEMORY_TOLERANCE = 0.1;
+const MEMORY_TOLERANCE = 0.1;
 
 /**
  * Feasible before infeasible, then the higher objective; on an equal objective (an open-loop load that
