@@ -70,27 +70,33 @@ function writeAtomically(file: string, bytes: Uint8Array): void {
   renameSync(`${file}.tmp`, file);
 }
 
-/** The files generate() writes for `cfg`, in its order; the stamp that vouches for them; what it depends on. */
-function planned(cfg: GenerateConfig): { files: string[]; stamp: string; key: unknown; inputs: string[] } {
-  const files = [
-    ...cfg.models.map((name) => join(cfg.modelsDir, MODEL_FILE(name))),
-    ...(cfg.stacked ? [join(cfg.modelsDir, STACKED_FILE)] : []),
-    ...(cfg.int8 ? cfg.models.map((name) => join(cfg.modelsDir, INT8_MODEL_FILE(name))) : []),
-  ];
+/** Where generate() writes each file of `cfg`. */
+function pathsOf(cfg: GenerateConfig) {
+  return {
+    model: (name: ModelName) => join(cfg.modelsDir, MODEL_FILE(name)),
+    stacked: join(cfg.modelsDir, STACKED_FILE),
+    int8: (name: ModelName) => join(cfg.modelsDir, INT8_MODEL_FILE(name)),
+  };
+}
+
+/** The files generate() writes for `cfg`, in its order; the stamp that vouches for them, its key and every file it watches. */
+function planned(cfg: GenerateConfig): { files: string[]; stamp: string; key: unknown; watched: string[] } {
+  const at = pathsOf(cfg);
+  const files = [...cfg.models.map(at.model), ...(cfg.stacked ? [at.stacked] : []), ...(cfg.int8 ? cfg.models.map(at.int8) : [])];
   const int8 = cfg.int8 ? { dir: resolve(cfg.int8.calibDir), images: cfg.int8.calibImages, quantizer: digestOf([QUANTIZE_SOURCE]) } : null;
   return {
     files,
     stamp: join(cfg.modelsDir, cfg.int8 ? '.up-to-date-int8.json' : '.up-to-date.json'),
     key: { version: GENERATOR_VERSION, seed: cfg.seed, models: cfg.models, stacked: cfg.stacked, int8 },
     // The calibration set's manifest names the images whose ids the int8 metadata must carry.
-    inputs: cfg.int8 ? [join(cfg.int8.calibDir, MANIFEST_FILE)] : [],
+    watched: [...files, ...(cfg.int8 ? [join(cfg.int8.calibDir, MANIFEST_FILE)] : [])],
   };
 }
 
 export async function generate(cfg: GenerateConfig, log: (line: string) => void = console.log): Promise<string[]> {
   const plan = planned(cfg);
   const upToDate = (file: string, by = '') => log(`models: ${file} up to date (generator ${GENERATOR_VERSION}, seed ${cfg.seed}${by})`);
-  if (!cfg.force && stampHolds(plan.stamp, plan.key, [...plan.files, ...plan.inputs])) {
+  if (!cfg.force && stampHolds(plan.stamp, plan.key, plan.watched)) {
     for (const f of plan.files) upToDate(f, `; unchanged since ${basename(plan.stamp)}`);
     return plan.files;
   }
@@ -98,18 +104,19 @@ export async function generate(cfg: GenerateConfig, log: (line: string) => void 
     import('./efficientdet.ts'), import('./inspect.ts'), import('./quantize.ts'),
   ]);
   mkdirSync(cfg.modelsDir, { recursive: true });
+  const at = pathsOf(cfg);
   const opts = { seed: cfg.seed, generatorVersion: GENERATOR_VERSION };
   const jobs: { file: string; build: () => Promise<Uint8Array>; upToDate?: () => boolean }[] = cfg.models.map((name) => ({
-    file: join(cfg.modelsDir, MODEL_FILE(name)),
+    file: at.model(name),
     build: () => buildModelFile(MODEL_CONFIGS[name], opts),
   }));
-  if (cfg.stacked) jobs.push({ file: join(cfg.modelsDir, STACKED_FILE), build: () => buildStackedFile(cfg.models, opts) });
+  if (cfg.stacked) jobs.push({ file: at.stacked, build: () => buildStackedFile(cfg.models, opts) });
   if (cfg.int8) {
     const calibration = await loadCalibrationImages(cfg.int8.calibDir, cfg.int8.calibImages);
     const ids = calibration.map((c) => c.id);
     const int8Opts = { ...opts, calibration, calibrationDataset: basename(cfg.int8.calibDir) };
     for (const name of cfg.models) {
-      const file = join(cfg.modelsDir, INT8_MODEL_FILE(name));
+      const file = at.int8(name);
       jobs.push({
         file,
         build: async () => (await buildInt8ModelFile(MODEL_CONFIGS[name], int8Opts)).bytes,
@@ -133,8 +140,8 @@ export async function generate(cfg: GenerateConfig, log: (line: string) => void 
     writeAtomically(job.file, bytes);
     log(`models: ${job.file} written (${(bytes.length / 1e6).toFixed(1)} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
-  writeStamp(plan.stamp, plan.key, [...plan.files, ...plan.inputs]);
-  return jobs.map((j) => j.file);
+  writeStamp(plan.stamp, plan.key, plan.watched);
+  return plan.files;
 }
 
 if (isMain(import.meta.url)) {
